@@ -1,0 +1,193 @@
+"""Plain typed values shared by the core and every adapter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+AnswerMode = Literal["extractive", "llm"]
+Platform = Literal["terminal", "slack", "discord", "cli", "eval"]
+
+
+@dataclass(frozen=True)
+class Question:
+    """One user turn: who asked, where, in which conversation, and what."""
+
+    text: str
+    asker: str
+    conversation_key: str
+    platform: Platform = "terminal"
+    channel: str | None = None
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk of a knowledge document, as indexed and retrieved."""
+
+    id: str
+    doc_id: str
+    title: str
+    author: str | None
+    url: str | None
+    section: str
+    text: str
+    is_comment: bool = False
+    score: float = 0.0
+
+    @property
+    def attribution(self) -> str:
+        """Who said this, as shown to users: comments are never given to the post author."""
+        if self.is_comment:
+            who = f"{self.author}, " if self.author else ""
+            return f"{who}comment on “{self.title}”"
+        return self.author or "author unknown"
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A source shown under an answer; `quote` appears verbatim in knowledge/."""
+
+    title: str
+    author: str | None
+    url: str | None
+    quote: str
+    passage_id: str
+    section: str = ""
+    is_comment: bool = False
+
+    @property
+    def attribution(self) -> str:
+        """Display name for the source of the quote."""
+        if self.is_comment:
+            who = f"{self.author}, " if self.author else ""
+            return f"{who}comment on “{self.title}”"
+        return self.author or "author unknown"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the core returns: the reply text plus structured citations.
+
+    `text` is Markdown (bold, links, lists) that renderers convert per platform; citation
+    markers like [1] refer to `citations[0]`.
+    """
+
+    text: str
+    covered: bool
+    mode: AnswerMode
+    citations: tuple[Citation, ...] = ()
+    notices: tuple[str, ...] = ()
+    standalone_query: str = ""
+    answer_id: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        """The `careerbot ask --json` shape."""
+        return {
+            "answer": self.text,
+            "covered": self.covered,
+            "mode": self.mode,
+            "citations": [
+                {"title": c.title, "author": c.author, "url": c.url, "quote": c.quote}
+                for c in self.citations
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One stored exchange in a conversation."""
+
+    role: Literal["user", "assistant"]
+    text: str
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """A 👍/👎 click on an answer."""
+
+    answer_id: str
+    user: str
+    platform: Platform
+    helpful: bool
+    question: str = ""
+    answer: str = ""
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What an ingest/reload changed."""
+
+    documents: int
+    passages: int
+    added: int
+    removed: int
+    unchanged: int
+    embedded: int
+    seconds: float
+    changed_documents: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        """Whether the index content differs from before."""
+        return bool(self.added or self.removed)
+
+    def summary(self) -> str:
+        """One human line, used by the CLI and the admin commands."""
+        if not self.changed:
+            return (
+                f"Knowledge base unchanged: {self.documents} documents, {self.passages} passages "
+                f"({self.seconds:.1f}s)."
+            )
+        docs = ", ".join(self.changed_documents) if self.changed_documents else "-"
+        return (
+            f"Reloaded: {self.documents} documents, {self.passages} passages; "
+            f"{self.added} passages added, {self.removed} removed, {self.unchanged} unchanged "
+            f"({self.embedded} embedded, {self.seconds:.1f}s). Changed: {docs}."
+        )
+
+
+@dataclass(frozen=True)
+class Status:
+    """What `status` commands show."""
+
+    documents: int
+    passages: int
+    embedding_model: str
+    answer_mode: AnswerMode
+    llm_model: str | None
+    last_reload: datetime | None
+    collection: str | None
+    titles: tuple[str, ...] = field(default=())
+
+
+class CareerbotError(Exception):
+    """Base of the typed errors adapters map to friendly messages."""
+
+
+class EmptyQuestion(CareerbotError):
+    """The message had no question text (e.g. a bare mention)."""
+
+
+class IngestError(CareerbotError):
+    """A knowledge file is invalid; nothing was changed. str() is one line naming the file."""
+
+    def __init__(self, path: str, message: str, line: int | None = None) -> None:
+        self.path = path
+        self.line = line
+        self.message = message
+        where = f"{path}:{line}" if line else path
+        super().__init__(f"{where}: {message}")
+
+
+class ReloadInProgress(CareerbotError):
+    """Another reload is already running."""
+
+
+class IndexNotReady(CareerbotError):
+    """No index has been built yet; run `careerbot ingest`."""
+
+
+class NotAuthorized(CareerbotError):
+    """A non-admin asked for an admin action."""

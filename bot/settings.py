@@ -1,0 +1,191 @@
+"""Configuration: pydantic-settings with nested groups, env prefix CAREERBOT_ and .env support."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+
+def _split_ids(value: object) -> object:
+    """Accept `U1,U2` as well as a JSON list for id lists in env vars."""
+    if isinstance(value, str):
+        value = value.strip()
+        if value.startswith("["):
+            import json
+
+            return json.loads(value)
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class _Group(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EmbeddingSettings(_Group):
+    provider: Literal["onnx", "openai", "ollama"] = Field(
+        "onnx",
+        description="Embedding provider: 'onnx' (offline all-MiniLM-L6-v2 int8, the default), "
+        "'openai' or 'ollama' (need the matching extra installed).",
+    )
+    model: str | None = Field(
+        None,
+        description="Model name for openai/ollama providers (e.g. text-embedding-3-small, "
+        "nomic-embed-text). Ignored for onnx.",
+    )
+    base_url: str | None = Field(None, description="Base URL for the openai/ollama provider.")
+    api_key: SecretStr | None = Field(None, description="API key for the openai provider.")
+    batch_size: int = Field(16, ge=1, le=512, description="Passages embedded per batch.")
+    model_path: Path | None = Field(
+        None,
+        description="Use this model.onnx instead of the packaged one (checksum still verified).",
+    )
+
+
+class ChromaSettings(_Group):
+    mode: Literal["embedded", "http"] = Field(
+        "embedded",
+        description="'embedded' stores the index under DATA_DIR (PersistentClient); 'http' talks "
+        "to a Chroma server (HttpClient).",
+    )
+    host: str = Field("localhost", description="Chroma server host (http mode).")
+    port: int = Field(8000, ge=1, le=65535, description="Chroma server port (http mode).")
+    ssl: bool = Field(False, description="Use HTTPS to reach the Chroma server.")
+    collection_prefix: str = Field(
+        "careerbot", description="Prefix of the Chroma collections this bot owns."
+    )
+
+
+class RetrievalSettings(_Group):
+    k: int = Field(5, ge=1, le=20, description="Passages handed to the answer step.")
+    candidates: int = Field(30, ge=5, le=200, description="Candidates per ranker before fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    max_per_document: int = Field(
+        3, ge=1, description="At most this many of the top-k passages from one document."
+    )
+    min_similarity: float = Field(
+        0.25,
+        ge=-1.0,
+        le=1.0,
+        description="Relevance gate: below this best cosine similarity (and without a keyword "
+        "match) the bot says the corpus does not cover the question.",
+    )
+
+
+class LLMSettings(_Group):
+    model: str | None = Field(
+        None,
+        description="Chat model as 'provider:model' for langchain init_chat_model, e.g. "
+        "'openai:gpt-4o-mini', 'anthropic:claude-3-5-haiku-latest', 'ollama:llama3.1'. "
+        "Unset = extractive answers, no LLM.",
+    )
+    base_url: str | None = Field(
+        None, description="OpenAI-compatible base URL (vLLM, LM Studio, llama.cpp, Ollama /v1)."
+    )
+    api_key: SecretStr | None = Field(None, description="API key for the chat model provider.")
+    temperature: float = Field(0.2, ge=0.0, le=2.0, description="Sampling temperature.")
+    timeout: float = Field(30.0, gt=0, description="Seconds before a model call is abandoned.")
+    max_retries: int = Field(2, ge=0, le=10, description="Retries on provider errors.")
+    max_tokens: int = Field(600, ge=50, le=8000, description="Cap on answer length in tokens.")
+
+
+class AnswerSettings(_Group):
+    max_question_chars: int = Field(
+        2000, ge=50, description="Longer messages are cut to this length, and the user is told."
+    )
+    history_turns: int = Field(
+        6, ge=0, le=50, description="Previous turns of a conversation used for follow-ups."
+    )
+    max_quotes: int = Field(4, ge=1, le=10, description="Quotes in an extractive answer.")
+
+
+class SlackSettings(_Group):
+    bot_token: SecretStr | None = Field(None, description="Bot user OAuth token (xoxb-...).")
+    app_token: SecretStr | None = Field(
+        None, description="App-level token (xapp-...) for Socket Mode, the default transport."
+    )
+    signing_secret: SecretStr | None = Field(
+        None, description="Signing secret; required for HTTP mode (`serve slack --http`)."
+    )
+    api_url: str = Field(
+        "https://slack.com/api/", description="Slack Web API base URL (tests point it locally)."
+    )
+    admin_user_ids: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Slack user ids allowed to run `/careerbot reload` (comma-separated).",
+    )
+    thread_followups: bool = Field(
+        True,
+        description="Answer later messages in a thread the bot has answered in, without a "
+        "new mention.",
+    )
+
+    _split = field_validator("admin_user_ids", mode="before")(_split_ids)
+
+
+class DiscordSettings(_Group):
+    token: SecretStr | None = Field(None, description="Discord bot token.")
+    admin_user_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="Discord user ids allowed to /reload (comma-separated)."
+    )
+    admin_role_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="Discord role ids allowed to /reload (comma-separated)."
+    )
+    test_guild_id: int | None = Field(
+        None, description="Sync slash commands to this guild only (instant; for testing)."
+    )
+    thread_mode: bool = Field(
+        False, description="Open a thread for each new conversation started by a mention."
+    )
+    api_base: str | None = Field(
+        None, description="Override Discord's REST base URL (tests point it at a local fake)."
+    )
+
+    _split = field_validator("admin_user_ids", "admin_role_ids", mode="before")(_split_ids)
+
+
+class Settings(BaseSettings):
+    """Everything the bot can be configured with; see `.env.example`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CAREERBOT_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="forbid",
+    )
+
+    knowledge_dir: Path = Field(Path("knowledge"), description="Folder of knowledge *.md files.")
+    data_dir: Path = Field(
+        Path(".careerbot"),
+        description="Where the embedded Chroma index and the conversation database live.",
+    )
+    prompts_dir: Path | None = Field(
+        None, description="Folder of prompt templates; default: the project's prompts/."
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL for conversations and feedback (e.g. postgresql+psycopg://"
+        "...); default: SQLite in DATA_DIR.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Logging level."
+    )
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    chroma: ChromaSettings = Field(default_factory=ChromaSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    discord: DiscordSettings = Field(default_factory=DiscordSettings)
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The conversation database URL, defaulting to SQLite inside DATA_DIR."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'careerbot.db').as_posix()}"
