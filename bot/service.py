@@ -114,5 +114,3 @@ class CareerBot:
     def close(self) -> None:
         """Release database connections."""
         self.store.close()
-
-

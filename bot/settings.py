@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 
 def _split_ids(value: object) -> object:
@@ -101,6 +100,20 @@ class AnswerSettings(_Group):
         6, ge=0, le=50, description="Previous turns of a conversation used for follow-ups."
     )
     max_quotes: int = Field(4, ge=1, le=10, description="Quotes in an extractive answer.")
+    topics: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [
+            "research skills",
+            "upskilling and PhDs",
+            "MATS and mentorship",
+            "finding a first job",
+            "alignment research directions",
+            "governance and policy work",
+            "burnout",
+        ],
+        description="Examples offered when a question is not covered (comma-separated).",
+    )
+
+    _split = field_validator("topics", mode="before")(_split_ids)
 
 
 class SlackSettings(_Group):

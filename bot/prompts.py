@@ -1,0 +1,63 @@
+"""Prompt templates in prompts/*.md, checked for exactly their expected variables when loaded."""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from pathlib import Path
+
+# The one sentence used when the corpus does not cover a question: the prompt tells the model to
+# reply with it, the extractive mode opens with it, and tests look for it.
+NOT_COVERED = "The advice posts I draw on don't cover that, so I'd rather not guess."
+
+# Each template and the variables it must use (no more, no fewer).
+EXPECTED: dict[str, frozenset[str]] = {
+    "system": frozenset({"not_covered"}),
+    "answer": frozenset({"history", "passages", "question"}),
+    "condense": frozenset({"history", "question"}),
+}
+
+DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+
+
+class PromptError(ValueError):
+    """A template is missing or uses the wrong variables."""
+
+
+@dataclass(frozen=True)
+class Prompts:
+    """The loaded templates."""
+
+    system: str
+    answer: str
+    condense: str
+
+    def render_system(self) -> str:
+        """The system prompt with the shared not-covered sentence filled in."""
+        return self.system.format(not_covered=NOT_COVERED)
+
+
+def variables(template: str) -> set[str]:
+    """Names of `{fields}` used in a str.format template."""
+    return {field for _, field, _, _ in string.Formatter().parse(template) if field}
+
+
+def load_prompts(folder: Path | None = None) -> Prompts:
+    """Read and validate every template; raise PromptError naming the file on any problem."""
+    folder = folder or DEFAULT_PROMPTS_DIR
+    texts: dict[str, str] = {}
+    for name, expected in EXPECTED.items():
+        path = folder / f"{name}.md"
+        if not path.is_file():
+            raise PromptError(f"{path}: prompt template not found")
+        text = path.read_text(encoding="utf-8")
+        try:
+            found = variables(text)
+        except ValueError as exc:
+            raise PromptError(f"{path}: malformed template: {exc}") from None
+        if found != expected:
+            missing = ", ".join(sorted(expected - found)) or "-"
+            extra = ", ".join(sorted(found - expected)) or "-"
+            raise PromptError(f"{path}: expected variables missing: {missing}; unknown: {extra}")
+        texts[name] = text.strip()
+    return Prompts(**texts)
