@@ -117,3 +117,189 @@ def build_careerbot(
     )
     retriever.refresh()
     return bot
+
+
+def run_checks(settings: Settings) -> list[tuple[bool, str]]:
+    """Doctor: each check as (ok, one line) — settings, model files, prompts, index, tokens."""
+    from bot.embeddings import (
+        MODEL_SHA256,
+        TOKENIZER_SHA256,
+        ModelFileError,
+        packaged_model_path,
+        packaged_tokenizer_path,
+        verify_file,
+    )
+    from bot.knowledge import load_knowledge
+    from bot.models import IngestError
+    from bot.prompts import PromptError
+
+    results: list[tuple[bool, str]] = [(True, "settings parsed")]
+    if settings.embedding.provider == "onnx":
+        for label, path_fn, digest in (
+            ("embedding model", packaged_model_path, MODEL_SHA256),
+            ("tokenizer", packaged_tokenizer_path, TOKENIZER_SHA256),
+        ):
+            try:
+                path = settings.embedding.model_path if label == "embedding model" else None
+                verify_file(path or path_fn(), digest)
+                results.append((True, f"{label}: checksum verified"))
+            except ModelFileError as exc:
+                results.append((False, f"{label}: {exc}"))
+    else:
+        results.append((True, f"embedding provider: {settings.embedding.provider} (not checked)"))
+    try:
+        load_prompts(settings.prompts_dir)
+        results.append((True, "prompts: all templates valid"))
+    except PromptError as exc:
+        results.append((False, f"prompts: {exc}"))
+    try:
+        docs = load_knowledge(settings.knowledge_dir)
+        results.append(
+            (True, f"knowledge: {len(docs)} valid documents in {settings.knowledge_dir}")
+        )
+    except IngestError as exc:
+        results.append((False, f"knowledge: {exc}"))
+    try:
+        client = make_chroma_client(settings)
+        embedding_name = "all-MiniLM-L6-v2-onnx-int8"
+        index = KnowledgeIndex(
+            client, _NoEmbeddings(), embedding_name, prefix=settings.chroma.collection_prefix
+        )
+        active = index.active()
+        if active is None:
+            results.append((False, "index: not built yet — run `careerbot ingest`"))
+        else:
+            results.append((True, f"index: {active.count()} passages in {active.name}"))
+    except Exception as exc:
+        results.append((False, f"index: cannot open Chroma ({type(exc).__name__}: {exc})"))
+    if settings.llm.model:
+        try:
+            make_chat_model(
+                settings.llm.model,
+                base_url=settings.llm.base_url,
+                api_key=secret(settings.llm.api_key),
+            )
+            results.append((True, f"llm: {settings.llm.model} configured (not called)"))
+        except Exception as exc:
+            results.append((False, f"llm: {exc}"))
+    else:
+        results.append((True, "llm: none configured — extractive answers"))
+    slack, discord = settings.slack, settings.discord
+    if slack.bot_token or slack.app_token:
+        missing = [
+            n
+            for n, v in (("BOT_TOKEN", slack.bot_token), ("APP_TOKEN", slack.app_token))
+            if v is None
+        ]
+        results.append(
+            (
+                not missing,
+                "slack: "
+                + (
+                    f"missing CAREERBOT_SLACK__{', CAREERBOT_SLACK__'.join(missing)}"
+                    if missing
+                    else "tokens set (Socket Mode)"
+                ),
+            )
+        )
+    else:
+        results.append((True, "slack: not configured"))
+    results.append((True, "discord: token set" if discord.token else "discord: not configured"))
+    return results
+
+
+class _NoEmbeddings(Embeddings):
+    """Placeholder for read-only index checks, which never embed."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        raise RuntimeError("doctor does not embed")
+
+    def embed_query(self, text: str) -> list[float]:
+        raise RuntimeError("doctor does not embed")
+
+
+class MissingToken(ValueError):
+    """A platform was asked for without the token(s) it needs."""
+
+
+def slack_config(settings: Settings, *, http: bool) -> tuple[Any, str | None]:
+    """SlackConfig from settings, plus the app token for Socket Mode; MissingToken if absent."""
+    from bot.adapters.slack_app import SlackConfig
+
+    s = settings.slack
+    if s.bot_token is None:
+        raise MissingToken("CAREERBOT_SLACK__BOT_TOKEN is not set (needed for serve slack)")
+    if http and s.signing_secret is None:
+        raise MissingToken("CAREERBOT_SLACK__SIGNING_SECRET is not set (needed for --http)")
+    if not http and s.app_token is None:
+        raise MissingToken(
+            "CAREERBOT_SLACK__APP_TOKEN is not set (Socket Mode needs an xapp- token; "
+            "or use --http with a signing secret)"
+        )
+    config = SlackConfig(
+        bot_token=s.bot_token.get_secret_value(),
+        signing_secret=secret(s.signing_secret) or "",
+        api_url=s.api_url,
+        admin_user_ids=frozenset(s.admin_user_ids),
+        thread_followups=s.thread_followups,
+    )
+    return config, secret(s.app_token)
+
+
+def discord_config(settings: Settings) -> tuple[Any, str]:
+    """DiscordConfig from settings plus the token; MissingToken if absent."""
+    from bot.adapters.discord_bot import DiscordConfig
+
+    d = settings.discord
+    if d.token is None:
+        raise MissingToken("CAREERBOT_DISCORD__TOKEN is not set (needed for serve discord)")
+    config = DiscordConfig(
+        admin_user_ids=frozenset(d.admin_user_ids),
+        admin_role_ids=frozenset(d.admin_role_ids),
+        test_guild_id=d.test_guild_id,
+        thread_mode=d.thread_mode,
+        api_base=d.api_base,
+    )
+    return config, d.token.get_secret_value()
+
+
+async def serve(
+    bot: CareerBot, settings: Settings, platform: str, *, http: bool, host: str, port: int
+) -> None:
+    """Run Slack, Discord or both on one event loop until interrupted."""
+    import asyncio
+
+    tasks = []
+    if platform in ("slack", "all"):
+        from bot.adapters.slack_app import create_app, run_http, run_socket_mode
+
+        try:
+            config, app_token = slack_config(settings, http=http)
+        except MissingToken:
+            if platform == "slack":
+                raise
+            log.warning("serve all: Slack not configured, skipping")
+        else:
+            app = create_app(bot, config)
+            if http:
+                tasks.append(run_http(app, host, port))
+            else:
+                assert app_token is not None
+                tasks.append(run_socket_mode(app, app_token))
+    if platform in ("discord", "all"):
+        from bot.adapters.discord_bot import CareerDiscordBot, run_discord
+
+        try:
+            dconfig, token = discord_config(settings)
+        except MissingToken:
+            if platform == "discord":
+                raise
+            log.warning("serve all: Discord not configured, skipping")
+        else:
+            tasks.append(run_discord(CareerDiscordBot(bot, dconfig), token))
+    if not tasks:
+        raise MissingToken(
+            "neither Slack nor Discord is configured: set CAREERBOT_SLACK__BOT_TOKEN and "
+            "CAREERBOT_SLACK__APP_TOKEN, or CAREERBOT_DISCORD__TOKEN"
+        )
+    await asyncio.gather(*tasks)

@@ -1,0 +1,215 @@
+"""The `careerbot` command: chat, ask, ingest/reload, eval, doctor, serve slack|discord|all."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+log = logging.getLogger("bot")
+
+
+class UsageError(Exception):
+    """A setup problem reported as one line and exit code 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="careerbot",
+        description="Career advice for people entering AI safety, from a curated corpus.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("chat", help="interactive chat in the terminal (no tokens needed)")
+    ask = sub.add_parser("ask", help="answer one question and exit")
+    ask.add_argument("question", nargs="+", help="the question")
+    ask.add_argument("--json", action="store_true", help="print one JSON object on the last line")
+    for name in ("ingest", "reload"):
+        sub.add_parser(name, help="index knowledge/ (only changed passages are embedded)")
+    ev = sub.add_parser("eval", help="measure retrieval quality on a JSONL question set")
+    ev.add_argument("--questions", type=Path, required=True, help='JSONL: {"q":..., "gold":[...]}')
+    ev.add_argument("--k", type=int, default=5, help="passages the answer step uses (default 5)")
+    ev.add_argument("--json", action="store_true", help="print one JSON object on the last line")
+    sub.add_parser("doctor", help="check settings, model files and the index")
+    serve = sub.add_parser("serve", help="run the Slack and/or Discord bot")
+    serve.add_argument("platform", choices=["slack", "discord", "all"])
+    serve.add_argument("--http", action="store_true", help="Slack: HTTP mode instead of Socket")
+    serve.add_argument("--host", default="0.0.0.0", help="Slack HTTP mode: bind address")
+    serve.add_argument("--port", type=int, default=3000, help="Slack HTTP mode: port")
+    return parser
+
+
+def _settings() -> Any:
+    from bot.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = "CAREERBOT_" + "__".join(str(p).upper() for p in err["loc"])
+            lines.append(f"invalid setting {name}: {err['msg']}")
+        raise UsageError("\n".join(lines)) from None
+
+
+def _progress(total: int) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="embedding", unit="passage", file=sys.stderr, leave=False)
+
+
+def _build(settings: Any, *, ingest: bool = True, quiet: bool = False) -> Any:
+    """Build the core; with `ingest`, bring the index up to date first (a no-op when fresh)."""
+    from bot.wiring import build_careerbot
+
+    bot = build_careerbot(settings, progress=_progress)
+    if ingest:
+        report = bot.reload_sync()
+        if report.changed and not quiet:
+            print(report.summary(), file=sys.stderr)
+    return bot
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """Answer once."""
+    from bot.adapters.terminal import friendly_error, render_answer
+    from bot.models import CareerbotError, Question
+
+    bot = _build(_settings(), quiet=args.json)
+    question = Question(
+        text=" ".join(args.question), asker="cli", conversation_key="cli:ask", platform="cli"
+    )
+    try:
+        answer = asyncio.run(bot.answer(question))
+    except CareerbotError as exc:
+        print(friendly_error(exc), file=sys.stderr)
+        return 1
+    # One-off questions are not a conversation: don't let earlier runs shape the next one.
+    bot.store.forget("cli:ask")
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False))
+    else:
+        print(render_answer(answer))
+    return 0
+
+
+def cmd_ingest(_args: argparse.Namespace) -> int:
+    """Index knowledge/ and print what changed."""
+    bot = _build(_settings(), ingest=False)
+    report = bot.reload_sync()
+    print(report.summary())
+    return 0
+
+
+def cmd_chat(_args: argparse.Namespace) -> int:
+    """Interactive terminal chat."""
+    from bot.adapters.terminal import run_chat
+
+    bot = _build(_settings())
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_chat(bot))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Retrieval metrics exactly as the answer path retrieves."""
+    from bot.evaluation import evaluate, load_questions
+
+    questions = load_questions(args.questions)
+    bot = _build(_settings(), quiet=True)
+    retriever = bot.retriever
+
+    def search(query: str, k: int) -> Sequence[Any]:
+        return retriever.search(query, k).passages
+
+    report = evaluate(search, questions, k_max=10)
+    if args.json:
+        print(report.format_text(), file=sys.stderr)
+        print(json.dumps(report.to_json()))
+    else:
+        print(report.format_text())
+    return 0
+
+
+def cmd_doctor(_args: argparse.Namespace) -> int:
+    """Check everything a start-up needs, one line per finding."""
+    from bot.wiring import run_checks
+
+    problems = 0
+    try:
+        settings = _settings()
+    except UsageError as exc:
+        print(f"FAIL settings: {exc}")
+        return 1
+    for ok, line in run_checks(settings):
+        print(("ok   " if ok else "FAIL ") + line)
+        problems += not ok
+    return 1 if problems else 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the chat platform adapters."""
+    from bot.wiring import MissingToken, discord_config, serve, slack_config
+
+    settings = _settings()
+    try:  # fail fast, before loading the model, when a needed token is missing
+        if args.platform == "slack":
+            slack_config(settings, http=args.http)
+        elif args.platform == "discord":
+            discord_config(settings)
+    except MissingToken as exc:
+        raise UsageError(str(exc)) from None
+    bot = _build(settings)
+    try:
+        asyncio.run(
+            serve(bot, settings, args.platform, http=args.http, host=args.host, port=args.port)
+        )
+    except MissingToken as exc:
+        raise UsageError(str(exc)) from None
+    return 0
+
+
+COMMANDS = {
+    "ask": cmd_ask,
+    "chat": cmd_chat,
+    "ingest": cmd_ingest,
+    "reload": cmd_ingest,
+    "eval": cmd_eval,
+    "doctor": cmd_doctor,
+    "serve": cmd_serve,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `careerbot` script."""
+    args = _parser().parse_args(argv)
+    level = logging.DEBUG if args.verbose else logging.WARNING
+    if args.command == "serve" and not args.verbose:
+        level = logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("chromadb", "httpx", "urllib3", "bm25s", "discord.gateway"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    from bot.models import IngestError
+
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"careerbot: {exc}", file=sys.stderr)
+        return 2
+    except IngestError as exc:
+        print(f"careerbot: ingest failed, nothing was changed: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

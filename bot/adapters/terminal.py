@@ -1,0 +1,107 @@
+"""Local multi-turn chat in the terminal, on the same core as Slack and Discord (no tokens)."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TextIO
+
+from bot.models import Answer, CareerbotError, EmptyQuestion, IngestError, Question, Status
+from bot.service import CareerBot
+
+HELP = """Ask anything about starting a career in AI safety, e.g. "Should I do a PhD?".
+Follow-up questions use the conversation so far.
+Commands: /new (start a new conversation), /status, /reload, /help, /quit"""
+
+_LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)]+)\)")
+
+
+def render_answer(answer: Answer) -> str:
+    """An Answer as plain terminal text: reply, notices, then numbered sources."""
+    text = _LINK.sub(r"\1", answer.text).replace("**", "")
+    parts = [*(f"note: {n}" for n in answer.notices), text]
+    if answer.citations:
+        lines = ["Sources:"]
+        for number, c in enumerate(answer.citations, start=1):
+            where = f" <{c.url}>" if c.url else ""
+            lines.append(f"  [{number}] {c.title} — {c.attribution}{where}")
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
+
+
+def render_status(status: Status) -> str:
+    """Status as a few lines."""
+    last = status.last_reload.strftime("%Y-%m-%d %H:%M UTC") if status.last_reload else "never"
+    mode = f"llm ({status.llm_model})" if status.answer_mode == "llm" else "extractive (no LLM)"
+    return (
+        f"Index: {status.documents} documents, {status.passages} passages\n"
+        f"Embedding model: {status.embedding_model}\n"
+        f"Answer mode: {mode}\n"
+        f"Last reload: {last}"
+    )
+
+
+def friendly_error(exc: Exception) -> str:
+    """One place mapping core errors to what the terminal user sees."""
+    if isinstance(exc, EmptyQuestion):
+        return "Type a question, or /help."
+    if isinstance(exc, IngestError):
+        return f"Reload failed, the previous index keeps answering: {exc}"
+    if isinstance(exc, CareerbotError):
+        return str(exc)
+    return f"Something went wrong ({type(exc).__name__}); please try again."
+
+
+async def run_chat(
+    bot: CareerBot,
+    *,
+    read: Callable[[str], Awaitable[str]] | None = None,
+    out: TextIO | None = None,
+    user: str | None = None,
+) -> None:
+    """Read questions until EOF or /quit, answering each on the shared core."""
+    import sys
+
+    stream = out or sys.stdout
+
+    async def default_read(prompt: str) -> str:
+        return await asyncio.to_thread(input, prompt)
+
+    reader = read or default_read
+    asker = user or getpass.getuser()
+    key = f"terminal:{asker}:{uuid.uuid4().hex[:8]}"
+    print(
+        "careerbot — career advice for people entering AI safety. /help for commands.", file=stream
+    )
+    while True:
+        try:
+            line = (await reader("\nyou> ")).strip()
+        except (EOFError, KeyboardInterrupt):
+            print("", file=stream)
+            return
+        if not line:
+            continue
+        command = line.lower()
+        if command in ("/quit", "/exit", "quit", "exit"):
+            return
+        try:
+            if command == "/help":
+                reply = HELP
+            elif command == "/new":
+                key = f"terminal:{asker}:{uuid.uuid4().hex[:8]}"
+                reply = "Started a new conversation."
+            elif command == "/status":
+                reply = render_status(await bot.status())
+            elif command == "/reload":
+                reply = (await bot.reload()).summary()
+            else:
+                answer = await bot.answer(
+                    Question(text=line, asker=asker, conversation_key=key, platform="terminal")
+                )
+                reply = render_answer(answer)
+        except Exception as exc:
+            reply = friendly_error(exc)
+        print(f"\ncareerbot> {reply}", file=stream, flush=True)
