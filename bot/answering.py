@@ -18,7 +18,7 @@ from bot.extractive import compose, pick_quotes
 from bot.llm import cite, format_history, format_passages
 from bot.models import Answer, EmptyQuestion, IndexNotReady, Passage, Question, Turn
 from bot.prompts import NOT_COVERED, Prompts
-from bot.retrieval import RetrievalResult, Retriever
+from bot.retrieval import RetrievalResult, Retriever, keyword_tokens
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,10 @@ _FOLLOW_UP_CUES = re.compile(
     r"does that|do they|can i|should i|could you|tell me more|more on|any)\b",
     re.IGNORECASE,
 )
+_VAGUE_WORDS = (
+    "more else detail details example examples mean explain elaborate thing things one "
+    "ones tell say said again instead really"
+)
 _PRONOUNS = re.compile(r"\b(it|that|this|they|them|those|these|there|he|she|one)\b", re.IGNORECASE)
 
 
@@ -39,7 +43,7 @@ class AnswerConfig:
 
     max_question_chars: int = 2000
     history_turns: int = 6
-    max_quotes: int = 4
+    max_quotes: int = 3
     llm_timeout: float = 30.0
 
 
@@ -109,12 +113,18 @@ class Answerer:
 
     @staticmethod
     def heuristic_query(text: str, history: Sequence[Turn]) -> str:
-        """Without an LLM, a follow-up ("and what about a PhD?") is searched with its context."""
+        """Without an LLM, make a follow-up searchable on its own.
+
+        "and what about a PhD?" names its own topic, so it is searched as is; "why is that?"
+        or "tell me more" does not, so the previous question is searched along with it.
+        """
         previous = next((t.text for t in reversed(history) if t.role == "user"), None)
         if previous is None:
             return text
-        short = len(text.split()) <= 8
-        if _FOLLOW_UP_CUES.match(text) or (short and _PRONOUNS.search(text)):
+        stripped = _FOLLOW_UP_CUES.sub("", text.strip()).strip()
+        vague = set(keyword_tokens(_VAGUE_WORDS))
+        topic = [w for w in keyword_tokens(stripped) if w not in vague]
+        if not topic or (_PRONOUNS.search(text) and len(topic) <= 2):
             return f"{previous} {text}"
         return text
 

@@ -16,31 +16,53 @@ _LIST_MARKER = re.compile(r"^\s*(?:>\s?)*(?:[-*+]|\d+[.)])?\s*")
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 _WORD = re.compile(r"[a-z0-9]+")
 MAX_QUOTE_CHARS = 320
-MIN_SENTENCE_CHARS = 25
+MIN_SENTENCE_CHARS = 40
+# Quotes scoring this far below the best one are left out rather than padding the answer.
+RELATIVE_CUTOFF = 0.3
+SHORT_QUOTE_CHARS = 110
 
 
 @dataclass(frozen=True)
 class Span:
-    """A verbatim sentence (or run of sentences) inside one passage."""
+    """A verbatim sentence inside one passage line: `line[start:end]`."""
 
     passage: Passage
-    text: str
-    position: int
+    line: str
+    start: int
+    end: int
+    next_end: int | None = None  # end of the following sentence on the same line, if any
+
+    @property
+    def text(self) -> str:
+        """The sentence, verbatim."""
+        return self.line[self.start : self.end]
+
+    def extended(self) -> str:
+        """The sentence plus the next one (verbatim) when the sentence alone is short."""
+        if self.next_end is not None and self.end - self.start < SHORT_QUOTE_CHARS:
+            longer = self.line[self.start : self.next_end]
+            if len(longer) <= MAX_QUOTE_CHARS:
+                return longer
+        return self.text
 
 
 def sentence_spans(passage: Passage) -> list[Span]:
     """Every sentence of a passage, verbatim, in order (list markers and quote marks removed)."""
     spans: list[Span] = []
-    for line in passage.text.split("\n"):
+    for raw in passage.text.split("\n"):
+        line = raw.rstrip()
         marker = _LIST_MARKER.match(line)
-        body = line[marker.end() if marker else 0 :].rstrip()
-        start = 0
-        for boundary in _BOUNDARY.finditer(body):
-            spans.append(Span(passage, body[start : boundary.start()].strip(), len(spans)))
+        offset = marker.end() if marker else 0
+        bounds: list[tuple[int, int]] = []
+        start = offset
+        for boundary in _BOUNDARY.finditer(line, offset):
+            bounds.append((start, boundary.start()))
             start = boundary.end()
-        tail = body[start:].strip()
-        if tail:
-            spans.append(Span(passage, tail, len(spans)))
+        if line[start:].strip():
+            bounds.append((start, len(line)))
+        for i, (b_start, b_end) in enumerate(bounds):
+            following = bounds[i + 1][1] if i + 1 < len(bounds) else None
+            spans.append(Span(passage, line, b_start, b_end, following))
     return [s for s in spans if len(s.text) >= MIN_SENTENCE_CHARS]
 
 
@@ -78,13 +100,20 @@ def pick_quotes(
     for span, sim in zip(candidates, sims, strict=True):
         # Passage rank carries the retriever's judgement; sentence similarity picks within it.
         score = float(sim) + 0.25 * _overlap(query, span.text) - 0.04 * rank_of[span.passage.id]
+        if span.text.rstrip("”’\"')").endswith("?"):
+            score -= 0.15  # a question in the post is rarely the advice itself
+        if span.passage.is_comment:
+            score -= 0.05  # the posts are the curated advice; comments add colour
         scored.append((score, span))
     scored.sort(key=lambda item: item[0], reverse=True)
     chosen: list[Span] = []
     used_passages: set[str] = set()
-    for _, span in scored:
+    best = scored[0][0]
+    for score, span in scored:
         if span.passage.id in used_passages:
             continue
+        if chosen and score < best - RELATIVE_CUTOFF:
+            break
         chosen.append(span)
         used_passages.add(span.passage.id)
         if len(chosen) == max_quotes:
@@ -102,8 +131,9 @@ def compose(query: str, spans: Sequence[Span]) -> tuple[str, tuple[Citation, ...
     citations: list[Citation] = []
     lines: list[str] = []
     for number, span in enumerate(spans, start=1):
-        quote = _trim(span.text)
-        ellipsis = "…" if len(quote) < len(span.text) else ""
+        full = span.extended()
+        quote = _trim(full)
+        ellipsis = "…" if len(quote) < len(full) else ""
         passage = span.passage
         citations.append(
             Citation(
@@ -119,10 +149,8 @@ def compose(query: str, spans: Sequence[Span]) -> tuple[str, tuple[Citation, ...
         lines.append(f"- “{quote}{ellipsis}” — {passage.attribution}, {_link(passage)} [{number}]")
     authors = {(s.passage.author, s.passage.is_comment) for s in spans}
     if len(authors) > 1:
-        intro = (
-            "Here's what the advice posts say — different authors, each quoted in their own words:"
-        )
+        intro = "Here's what people in the field have written about this, in their own words:"
     else:
-        intro = "Here's what the advice posts say:"
-    outro = "_These are direct quotes; ask a follow-up to dig into any of them._"
+        intro = "Here's what one of the advice posts says about this, in the author's words:"
+    outro = "_Ask a follow-up to go deeper, or open a source to read the whole post._"
     return "\n".join([intro, "", *lines, "", outro]), tuple(citations)

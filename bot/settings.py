@@ -99,7 +99,7 @@ class AnswerSettings(_Group):
     history_turns: int = Field(
         6, ge=0, le=50, description="Previous turns of a conversation used for follow-ups."
     )
-    max_quotes: int = Field(4, ge=1, le=10, description="Quotes in an extractive answer.")
+    max_quotes: int = Field(3, ge=1, le=10, description="Quotes in an extractive answer.")
     topics: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: [
             "research skills",
