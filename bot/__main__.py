@@ -70,11 +70,20 @@ def _build(settings: Any, *, ingest: bool = True, quiet: bool = False) -> Any:
     """Build the core; with `ingest`, bring the index up to date first (a no-op when fresh)."""
     from bot.wiring import build_careerbot
 
+    from bot.models import IngestError
+
     bot = build_careerbot(settings, progress=_progress)
     if ingest:
-        report = bot.reload_sync()
-        if report.changed and not quiet:
-            print(report.summary(), file=sys.stderr)
+        try:
+            report = bot.reload_sync()
+        except IngestError as exc:
+            if not bot.retriever.ready:
+                raise
+            # A bad edit to knowledge/ must not take the bot down: keep the previous index.
+            print(f"careerbot: {exc} (answering from the previous index)", file=sys.stderr)
+        else:
+            if report.changed and not quiet:
+                print(report.summary(), file=sys.stderr)
     return bot
 
 
@@ -160,6 +169,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bot.wiring import MissingToken, discord_config, serve, slack_config
 
     settings = _settings()
+    logging.getLogger().setLevel(logging.DEBUG if args.verbose else settings.log_level)
     try:  # fail fast, before loading the model, when a needed token is missing
         if args.platform == "slack":
             slack_config(settings, http=args.http)
@@ -195,6 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve" and not args.verbose:
         level = logging.INFO
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    import bm25s  # noqa: F401  -- it sets its own logger to DEBUG on import; override below
+
     for noisy in ("chromadb", "httpx", "urllib3", "bm25s", "discord.gateway"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     from bot.models import IngestError
