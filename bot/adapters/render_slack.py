@@ -1,0 +1,371 @@
+"""Pure functions turning core results into Slack Block Kit messages (no I/O, no slack_sdk)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+from urllib.parse import quote
+
+from bot.adapters.textsplit import split_text
+from bot.models import (
+    Answer,
+    Citation,
+    EmptyQuestion,
+    IndexNotReady,
+    IngestError,
+    IngestReport,
+    NotAuthorized,
+    ReloadInProgress,
+    Status,
+)
+
+Block = dict[str, Any]
+
+# Slack's documented limits (https://docs.slack.dev/reference/block-kit/blocks).
+SECTION_TEXT_LIMIT: Final = 3000
+BLOCKS_PER_MESSAGE: Final = 50
+CONTEXT_ELEMENTS_LIMIT: Final = 10
+BUTTON_VALUE_LIMIT: Final = 2000
+# Fallback `text` is what notifications and screen readers show; keep it readable, not huge.
+FALLBACK_TEXT_LIMIT: Final = 3000
+DEFAULT_MAX_MESSAGE_CHARS: Final = 12000
+
+# action_ids the app listens for; kept here so the renderer and the handlers agree.
+ACTION_FEEDBACK_UP: Final = "careerbot_feedback_up"
+ACTION_FEEDBACK_DOWN: Final = "careerbot_feedback_down"
+ACTION_SHARE: Final = "careerbot_share"
+FEEDBACK_BLOCK_ID: Final = "careerbot_feedback"
+
+THINKING_TEXT: Final = "_Thinking…_ :hourglass_flowing_sand:"
+EMPTY_MENTION_TEXT: Final = (
+    "Hi! Ask me a question after the mention, e.g. "
+    "`@careerbot how do I get started in AI safety research?` "
+    "or try `/careerbot help`."
+)
+GENERIC_ERROR_TEXT: Final = (
+    "Sorry, something went wrong while answering. Please try again in a minute."
+)
+EXPIRED_ANSWER_TEXT: Final = (
+    "Sorry, I no longer have that answer (I may have restarted). Please ask again."
+)
+FEEDBACK_THANKS_UP: Final = "Thanks for the feedback, glad it helped! :+1:"
+FEEDBACK_THANKS_DOWN: Final = "Thanks for the feedback; it helps us improve the answers."
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """One message to send: fallback text plus Block Kit blocks."""
+
+    text: str
+    blocks: tuple[Block, ...]
+
+
+# --- Markdown -> mrkdwn -------------------------------------------------------------------
+
+_CODE_FENCE = re.compile(r"```.*?```", re.DOTALL)
+_CODE_SPAN = re.compile(r"`[^`\n]+`")
+_MD_LINK = re.compile(r"\[([^\]\n]+)\]\(\s*(?:<([^>\s]+)>|([^)\s]+))(?:\s+\"[^\"]*\")?\s*\)")
+_AUTOLINK = re.compile(r"<(https?://[^>\s]+|mailto:[^>\s]+)>")
+_BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_ITALIC_STAR = re.compile(r"(?<![*\w])\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*(?![*\w])")
+_STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
+_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(.+?)[ \t]*#*[ \t]*$", re.MULTILINE)
+_BULLET = re.compile(r"^([ \t]*)[-*+][ \t]+", re.MULTILINE)
+_HRULE = re.compile(r"^[ \t]{0,3}([-*_])([ \t]*\1){2,}[ \t]*$", re.MULTILINE)
+_PLACEHOLDER = re.compile(r"\x00(\d+)\x00")
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Escape the three characters Slack treats as control characters in message text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_link(url: str, label: str | None = None) -> str:
+    """A Slack link `<url|label>`; characters that would end the link early are encoded."""
+    safe_url = quote(url, safe=":/?#[]@!$&'()*+,;=%~-._")
+    if not label:
+        return f"<{safe_url}>"
+    return f"<{safe_url}|{escape_mrkdwn(label).replace('|', '¦')}>"
+
+
+def markdown_to_mrkdwn(markdown: str) -> str:
+    """Convert the core's Markdown (bold, italics, links, lists, headings) to Slack mrkdwn.
+
+    Everything that is not markup is escaped, so model or user text can never produce a
+    `<!channel>` ping or a fake link.
+    """
+    tokens: list[str] = []
+
+    def stash(value: str) -> str:
+        tokens.append(value)
+        return f"\x00{len(tokens) - 1}\x00"
+
+    text = markdown.replace("\x00", "")
+    # Code is kept verbatim (only escaped): no markup conversion inside it.
+    text = _CODE_FENCE.sub(lambda m: stash(escape_mrkdwn(m.group(0))), text)
+    text = _CODE_SPAN.sub(lambda m: stash(escape_mrkdwn(m.group(0))), text)
+    text = _MD_LINK.sub(
+        lambda m: stash(slack_link(m.group(2) or m.group(3), _plain(m.group(1)))), text
+    )
+    text = _AUTOLINK.sub(lambda m: stash(slack_link(m.group(1))), text)
+    text = _HRULE.sub("", text)
+    text = escape_mrkdwn(text)
+    text = _HEADING.sub(lambda m: f"**{m.group(1).strip('*')}**", text)
+    text = _BULLET.sub(lambda m: f"{m.group(1)}• ", text)
+    text = _inline(text)
+    while _PLACEHOLDER.search(text):
+        text = _PLACEHOLDER.sub(lambda m: tokens[int(m.group(1))], text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _plain(label: str) -> str:
+    # Link labels can't carry formatting in Slack; drop the emphasis markers.
+    return _BOLD.sub(r"\2", label).strip()
+
+
+def _inline(text: str) -> str:
+    # Italics first: once bold becomes `*x*`, single stars mean bold in mrkdwn.
+    text = _ITALIC_STAR.sub(r"_\1_", text)
+    text = _BOLD.sub(r"*\2*", text)
+    return _STRIKE.sub(r"~\1~", text)
+
+
+def split_mrkdwn(markdown: str, limit: int = SECTION_TEXT_LIMIT) -> list[str]:
+    """Convert Markdown to mrkdwn pieces of at most `limit` characters each.
+
+    Splitting happens on the Markdown (where `split_text` knows the link syntax) and each
+    piece is converted; a piece that grew past the limit (escaping) is split again smaller.
+    """
+    return _split_converted(markdown, limit, limit)
+
+
+def _split_converted(markdown: str, split_at: int, limit: int) -> list[str]:
+    pieces: list[str] = []
+    for chunk in split_text(markdown, split_at):
+        converted = markdown_to_mrkdwn(chunk)
+        if len(converted) <= limit:
+            if converted:
+                pieces.append(converted)
+            continue
+        smaller = min(int(split_at * limit / len(converted)) - 20, len(chunk) // 2)
+        if smaller < 10:  # cannot happen with real text; never exceed the limit regardless
+            pieces.append(converted[:limit])
+            continue
+        pieces.extend(_split_converted(chunk, smaller, limit))
+    return pieces
+
+
+# --- blocks ---------------------------------------------------------------------------------
+
+
+def _section(mrkdwn: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn[:SECTION_TEXT_LIMIT]}}
+
+
+def _context(elements: Iterable[str]) -> list[Block]:
+    items = [{"type": "mrkdwn", "text": e[:SECTION_TEXT_LIMIT]} for e in elements if e]
+    return [
+        {"type": "context", "elements": items[i : i + CONTEXT_ELEMENTS_LIMIT]}
+        for i in range(0, len(items), CONTEXT_ELEMENTS_LIMIT)
+    ]
+
+
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> Block:
+    button: Block = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text, "emoji": True},
+        "action_id": action_id,
+        "value": value[:BUTTON_VALUE_LIMIT],
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def citation_line(number: int, citation: Citation) -> str:
+    """One source as shown under an answer: `[n] <url|Title> · attribution`."""
+    title = citation.title or "Untitled"
+    shown = slack_link(citation.url, title) if citation.url else f"*{escape_mrkdwn(title)}*"
+    section = f" › {escape_mrkdwn(citation.section)}" if citation.section else ""
+    return f"[{number}] {shown}{section} · {escape_mrkdwn(citation.attribution)}"
+
+
+def sources_blocks(citations: Sequence[Citation]) -> list[Block]:
+    """Context block(s) listing the answer's sources with linked titles and attribution."""
+    if not citations:
+        return []
+    lines = [citation_line(i, c) for i, c in enumerate(citations, start=1)]
+    return _context([f"*Sources*  {lines[0]}", *lines[1:]])
+
+
+def feedback_block(answer_id: str, *, share: bool = False) -> Block | None:
+    """👍/👎 buttons carrying the answer id (plus "Share in channel" for ephemeral answers)."""
+    if not answer_id:
+        return None
+    elements = [
+        _button("👍 Helpful", ACTION_FEEDBACK_UP, answer_id),
+        _button("👎 Not helpful", ACTION_FEEDBACK_DOWN, answer_id),
+    ]
+    if share:
+        elements.insert(0, _button("Share in channel", ACTION_SHARE, answer_id, "primary"))
+    return {"type": "actions", "block_id": FEEDBACK_BLOCK_ID, "elements": elements}
+
+
+def render_answer(
+    answer: Answer,
+    *,
+    max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS,
+    share_button: bool = False,
+    feedback: bool = True,
+    header: str | None = None,
+) -> list[SlackMessage]:
+    """Render an Answer as one or more Slack messages within Slack's limits.
+
+    Notices go on top of the first message; sources and the feedback buttons go at the end
+    of the last one. `header` (mrkdwn) is an optional context line on top, e.g. who shared.
+    """
+    max_message_chars = max(max_message_chars, SECTION_TEXT_LIMIT)
+    top: list[Block] = []
+    if header:
+        top.extend(_context([header]))
+    top.extend(_context(f":information_source: {escape_mrkdwn(n)}" for n in answer.notices))
+    tail: list[Block] = list(sources_blocks(answer.citations))
+    buttons = feedback_block(answer.answer_id, share=share_button) if feedback else None
+    if buttons:
+        tail.append(buttons)
+    sections = split_mrkdwn(answer.text) or ["_(empty answer)_"]
+    return _pack(top, sections, tail, max_message_chars)
+
+
+def _pack(
+    top: list[Block], sections: list[str], tail: list[Block], max_chars: int
+) -> list[SlackMessage]:
+    messages: list[SlackMessage] = []
+    blocks: list[Block] = list(top)
+    texts: list[str] = []
+    used = 0
+    for piece in sections:
+        full = len(blocks) >= BLOCKS_PER_MESSAGE or (bool(texts) and used + len(piece) > max_chars)
+        if full:
+            messages.append(_message(blocks, texts))
+            blocks, texts, used = [], [], 0
+        blocks.append(_section(piece))
+        texts.append(piece)
+        used += len(piece)
+    if len(blocks) + len(tail) > BLOCKS_PER_MESSAGE:
+        messages.append(_message(blocks, texts))
+        blocks, texts = [], []
+    blocks.extend(tail)
+    messages.append(_message(blocks, texts))
+    return messages
+
+
+def _message(blocks: list[Block], texts: list[str]) -> SlackMessage:
+    fallback = "\n\n".join(texts) or _context_text(blocks) or "careerbot"
+    if len(fallback) > FALLBACK_TEXT_LIMIT:
+        fallback = fallback[: FALLBACK_TEXT_LIMIT - 1] + "…"
+    return SlackMessage(text=fallback, blocks=tuple(blocks))
+
+
+def _context_text(blocks: Sequence[Block]) -> str:
+    parts = [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]]
+    return "\n".join(parts)
+
+
+def render_text(mrkdwn: str) -> SlackMessage:
+    """A plain one-section message (help line, refusal, error, acknowledgement)."""
+    return SlackMessage(text=mrkdwn[:FALLBACK_TEXT_LIMIT], blocks=(_section(mrkdwn),))
+
+
+# --- commands -------------------------------------------------------------------------------
+
+HELP_TEXT: Final = "\n".join(
+    [
+        "*careerbot* answers questions about careers in AI safety from a curated reading list,"
+        " with sources.",
+        "• Mention me in a channel (`@careerbot …`): I answer in the thread; reply in that thread"
+        " to follow up.",
+        "• Send me a direct message: every message continues our conversation.",
+        "• `/careerbot ask <question>`: an answer only you see, with a button to share it.",
+        "• `/careerbot status`: what the knowledge base holds.",
+        "• `/careerbot reload`: re-read the knowledge base (admins only).",
+        "• `/careerbot help`: this message.",
+    ]
+)
+
+
+def render_help() -> SlackMessage:
+    """The `/careerbot help` text."""
+    return render_text(HELP_TEXT)
+
+
+def render_status(status: Status) -> SlackMessage:
+    """Index size, documents, models and last reload as a fields section."""
+    mode = f"{status.answer_mode} ({status.llm_model})" if status.llm_model else status.answer_mode
+    last = (
+        status.last_reload.strftime("%Y-%m-%d %H:%M %Z").strip()
+        if status.last_reload
+        else "never (built by `careerbot ingest`)"
+    )
+    fields = [
+        ("Documents", str(status.documents)),
+        ("Passages", str(status.passages)),
+        ("Embedding model", status.embedding_model),
+        ("Answer mode", mode),
+        ("Last reload", last),
+        ("Collection", status.collection or "-"),
+    ]
+    blocks: list[Block] = [
+        _section("*careerbot status*"),
+        {
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": f"*{name}*\n{escape_mrkdwn(value)}"}
+                for name, value in fields
+            ],
+        },
+    ]
+    text = "careerbot status: " + ", ".join(f"{n.lower()} {v}" for n, v in fields)
+    return SlackMessage(text=text[:FALLBACK_TEXT_LIMIT], blocks=tuple(blocks))
+
+
+def render_reload(report: IngestReport) -> SlackMessage:
+    """The result of a successful reload, one line from the report."""
+    icon = ":white_check_mark:" if report.changed else ":ballot_box_with_check:"
+    return render_text(f"{icon} {escape_mrkdwn(report.summary())}")
+
+
+def render_reload_started() -> SlackMessage:
+    """Immediate acknowledgement of an admin's reload."""
+    return render_text(":arrows_counterclockwise: Reloading the knowledge base…")
+
+
+def error_text(error: BaseException) -> str:
+    """The one place Slack users' messages for core errors are written."""
+    if isinstance(error, EmptyQuestion):
+        return EMPTY_MENTION_TEXT
+    if isinstance(error, IngestError):
+        return (
+            f":warning: Reload failed: {escape_mrkdwn(str(error))}\n"
+            "Nothing was changed; the previous knowledge base is still answering."
+        )
+    if isinstance(error, ReloadInProgress):
+        return ":hourglass: A reload is already running; try again in a minute."
+    if isinstance(error, NotAuthorized):
+        return (
+            "Sorry, only careerbot admins can reload the knowledge base. "
+            "Ask an admin if something looks out of date."
+        )
+    if isinstance(error, IndexNotReady):
+        return (
+            "My knowledge base hasn't been built yet. An admin can run `careerbot ingest` "
+            "or `/careerbot reload`."
+        )
+    return GENERIC_ERROR_TEXT
+
+
+def render_error(error: BaseException) -> SlackMessage:
+    """A friendly message for any error raised while serving a request."""
+    return render_text(error_text(error))

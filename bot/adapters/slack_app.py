@@ -1,0 +1,550 @@
+"""Slack adapter: a bolt AsyncApp answering mentions, thread follow-ups, DMs and /careerbot."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from aiohttp import web
+from slack_bolt.app.async_server import AsyncSlackAppServer
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.render_slack import (
+    ACTION_FEEDBACK_DOWN,
+    ACTION_FEEDBACK_UP,
+    ACTION_SHARE,
+    EMPTY_MENTION_TEXT,
+    EXPIRED_ANSWER_TEXT,
+    FEEDBACK_THANKS_DOWN,
+    FEEDBACK_THANKS_UP,
+    HELP_TEXT,
+    THINKING_TEXT,
+    SlackMessage,
+    escape_mrkdwn,
+    render_answer,
+    render_error,
+    render_help,
+    render_reload,
+    render_reload_started,
+    render_status,
+    render_text,
+)
+from bot.models import Answer, CareerbotError, Feedback, NotAuthorized, Question
+from bot.service import CareerBot
+
+log = logging.getLogger(__name__)
+
+SLACK_API_URL: Final = "https://slack.com/api/"
+EVENTS_PATH: Final = "/slack/events"
+
+
+@dataclass(frozen=True)
+class SlackConfig:
+    """Plain values the Slack adapter needs; wiring fills them from Settings."""
+
+    bot_token: str
+    signing_secret: str = ""
+    api_url: str = SLACK_API_URL
+    admin_user_ids: frozenset[str] = frozenset()
+    thread_followups: bool = True
+    max_message_chars: int = 12000
+    command: str = "/careerbot"
+    # Run listeners before answering Slack's HTTP request; only tests and FaaS want this.
+    process_before_response: bool = False
+    # Slack retries an unacknowledged event for a few minutes; remember ids a bit longer.
+    dedupe_ttl_seconds: float = 1800.0
+    dedupe_max_entries: int = 20000
+    answer_cache_size: int = 2000
+
+
+class SeenCache:
+    """A bounded set of recently seen keys that forgets them after `ttl` seconds."""
+
+    def __init__(
+        self, ttl: float, max_entries: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._ttl = ttl
+        self._max = max_entries
+        self._clock = clock
+        self._seen: OrderedDict[str, float] = OrderedDict()
+
+    def first_time(self, key: str) -> bool:
+        """Record `key`; True if it was not seen within the TTL (i.e. handle it)."""
+        now = self._clock()
+        while self._seen:
+            at = next(iter(self._seen.values()))
+            if now - at < self._ttl and len(self._seen) < self._max:
+                break
+            self._seen.popitem(last=False)
+        if key in self._seen:
+            return False
+        self._seen[key] = now
+        return True
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+
+class AnswerCache:
+    """Recent answers by answer_id, for feedback context and "Share in channel"."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[str, tuple[str, Answer]] = OrderedDict()
+
+    def put(self, question: str, answer: Answer) -> None:
+        """Remember an answer and the question it was for."""
+        if not answer.answer_id:
+            return
+        self._items[answer.answer_id] = (question, answer)
+        self._items.move_to_end(answer.answer_id)
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+    def get(self, answer_id: str) -> tuple[str, Answer] | None:
+        """The (question, answer) pair for an id, if still remembered."""
+        return self._items.get(answer_id)
+
+
+# --- pure payload -> Question functions ------------------------------------------------------
+
+_USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_CHANNEL_REF = re.compile(r"<#[CG][A-Z0-9]+\|([^>]*)>")
+_SPECIAL = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>")
+_SUBTEAM = re.compile(r"<!subteam\^[A-Z0-9]+(?:\|([^>]*))?>")
+_LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def clean_text(raw: str, bot_user_id: str | None) -> str:
+    """Slack message text -> the plain question: drop the bot mention, unescape, unwrap links."""
+    text = raw or ""
+    if bot_user_id:
+        text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text)
+    text = _USER_MENTION.sub(lambda m: f"@{m.group(1)}", text)
+    text = _CHANNEL_REF.sub(lambda m: f"#{m.group(1)}", text)
+    text = _SPECIAL.sub(lambda m: f"@{m.group(1)}", text)
+    text = _SUBTEAM.sub(lambda m: m.group(1) or "@group", text)
+    text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})" if m.group(2) else m.group(1), text)
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return re.sub(r"[ \t]+", " ", text).strip()
+
+
+def mentions_user(raw: str, user_id: str | None) -> bool:
+    """Whether Slack text contains an @mention of `user_id`."""
+    return (
+        bool(user_id) and re.search(rf"<@{re.escape(user_id or '')}(?:\|[^>]*)?>", raw) is not None
+    )
+
+
+def thread_key(team_id: str, channel: str, thread_ts: str) -> str:
+    """Conversation key of a channel thread (the thread is the conversation)."""
+    return f"slack:{team_id}:{channel}:{thread_ts}"
+
+
+def dm_key(team_id: str, user_id: str) -> str:
+    """Conversation key of a user's direct messages with the bot (one ongoing conversation)."""
+    return f"slack:{team_id}:dm:{user_id}"
+
+
+def command_key(team_id: str, channel: str, user_id: str) -> str:
+    """Conversation key of `/careerbot ask` questions by one user in one channel."""
+    return f"slack:{team_id}:ask:{channel}:{user_id}"
+
+
+def question_from_event(
+    event: Mapping[str, Any], *, team_id: str, bot_user_id: str | None
+) -> Question:
+    """Build the Question for an app_mention or message event (DM or thread)."""
+    channel = str(event.get("channel", ""))
+    user = str(event.get("user", ""))
+    if event.get("channel_type") == "im":
+        key = dm_key(team_id, user)
+    else:
+        key = thread_key(team_id, channel, str(event.get("thread_ts") or event.get("ts", "")))
+    return Question(
+        text=clean_text(str(event.get("text") or ""), bot_user_id),
+        asker=user,
+        conversation_key=key,
+        platform="slack",
+        channel=channel,
+    )
+
+
+def _message_kwargs(message: SlackMessage) -> dict[str, Any]:
+    return {"text": message.text, "blocks": list(message.blocks)}
+
+
+class SlackHandlers:
+    """Bolt listeners: each converts the payload, calls the core, renders and sends."""
+
+    def __init__(self, bot: CareerBot, config: SlackConfig) -> None:
+        self.bot = bot
+        self.config = config
+        self.seen_events = SeenCache(config.dedupe_ttl_seconds, config.dedupe_max_entries)
+        self.seen_messages = SeenCache(config.dedupe_ttl_seconds, config.dedupe_max_entries)
+        self.answers = AnswerCache(config.answer_cache_size)
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    # --- middleware ---------------------------------------------------------------------
+
+    async def drop_redeliveries(
+        self,
+        body: dict[str, Any],
+        request: AsyncBoltRequest,
+        next: Callable[[], Any],  # bolt injects middleware args by name
+    ) -> BoltResponse | None:
+        """Acknowledge but skip events already received (Slack retries, double deliveries)."""
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not self.seen_events.first_time(str(event_id)):
+            retry = (request.headers.get("x-slack-retry-num") or ["0"])[0]
+            log.info("dropping redelivered event %s (retry %s)", event_id, retry)
+            return BoltResponse(status=200, body="")
+        await next()
+        return None
+
+    # --- events -------------------------------------------------------------------------
+
+    async def on_mention(
+        self, event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+    ) -> None:
+        """`@careerbot question` in a channel: answer in that message's thread."""
+        if event.get("subtype") or event.get("bot_id") or not event.get("user"):
+            return
+        channel, ts = str(event["channel"]), str(event["ts"])
+        if not self.seen_messages.first_time(f"{channel}:{ts}"):
+            return
+        question = question_from_event(
+            event, team_id=context.team_id or "", bot_user_id=context.bot_user_id
+        )
+        thread_ts = str(event.get("thread_ts") or ts)
+        await self._answer(client, question, channel=channel, thread_ts=thread_ts)
+
+    async def on_message(
+        self, event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+    ) -> None:
+        """DMs (every message is a turn) and follow-ups in threads the bot has answered in."""
+        user = event.get("user")
+        if event.get("subtype") or event.get("bot_id") or not user or user == context.bot_user_id:
+            return
+        channel, ts = str(event.get("channel", "")), str(event.get("ts", ""))
+        raw = str(event.get("text") or "")
+        team = context.team_id or ""
+        thread_ts: str | None = event.get("thread_ts")
+        if event.get("channel_type") != "im":
+            if not thread_ts or thread_ts == ts or mentions_user(raw, context.bot_user_id):
+                return  # top-level chatter, or a mention (the app_mention event handles it)
+            if not self.config.thread_followups or _USER_MENTION.search(raw):
+                return  # follow-ups are off, or the message is addressed to someone else
+            if not await self.bot.has_conversation(thread_key(team, channel, thread_ts)):
+                return
+        if not self.seen_messages.first_time(f"{channel}:{ts}"):
+            return
+        question = question_from_event(event, team_id=team, bot_user_id=context.bot_user_id)
+        if not question.text and event.get("channel_type") != "im":
+            return  # nothing to answer in a thread reply (the help line is for mentions/DMs)
+        await self._answer(client, question, channel=channel, thread_ts=thread_ts)
+
+    async def _answer(
+        self,
+        client: AsyncWebClient,
+        question: Question,
+        *,
+        channel: str,
+        thread_ts: str | None,
+    ) -> None:
+        if not question.text:
+            await client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread_ts,
+                **_message_kwargs(render_text(EMPTY_MENTION_TEXT)),
+            )
+            return
+        log.info(
+            "slack question from %s in %s (%d chars)", question.asker, channel, len(question.text)
+        )
+        # One answer at a time per conversation, so a quick follow-up sees the previous turn.
+        lock = self._locks.get(question.conversation_key)
+        if lock is None:
+            lock = self._locks[question.conversation_key] = asyncio.Lock()
+        async with lock:
+            placeholder_ts: str | None = None
+            try:
+                placeholder = await client.chat_postMessage(
+                    channel=channel, thread_ts=thread_ts, text=THINKING_TEXT
+                )
+                placeholder_ts = str(placeholder["ts"])
+            except SlackApiError as exc:  # still answer; the answer is then a new message
+                log.warning("could not post the placeholder: %s", exc.response.get("error"))
+            try:
+                answer = await self.bot.answer(question)
+            except Exception as exc:  # every failure becomes a friendly reply, never silence
+                _log_failure("answer", exc)
+                await self._replace(client, channel, placeholder_ts, thread_ts, render_error(exc))
+                return
+            self.answers.put(question.text, answer)
+            messages = render_answer(answer, max_message_chars=self.config.max_message_chars)
+            await self._replace(client, channel, placeholder_ts, thread_ts, messages[0])
+            for message in messages[1:]:
+                await client.chat_postMessage(
+                    channel=channel,
+                    thread_ts=thread_ts,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                    **_message_kwargs(message),
+                )
+
+    async def _replace(
+        self,
+        client: AsyncWebClient,
+        channel: str,
+        ts: str | None,
+        thread_ts: str | None,
+        message: SlackMessage,
+    ) -> None:
+        if ts is not None:
+            try:
+                await client.chat_update(channel=channel, ts=ts, **_message_kwargs(message))
+                return
+            except SlackApiError as exc:
+                # The placeholder may have been deleted; post the answer as a new message.
+                log.warning("chat.update failed (%s); posting instead", exc.response.get("error"))
+        await client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread_ts,
+            unfurl_links=False,
+            unfurl_media=False,
+            **_message_kwargs(message),
+        )
+
+    # --- slash command ------------------------------------------------------------------
+
+    async def on_command(
+        self,
+        ack: AsyncAck,
+        command: dict[str, Any],
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
+    ) -> None:
+        """`/careerbot ask|reload|status|help`."""
+        sub, _, rest = str(command.get("text") or "").strip().partition(" ")
+        sub = sub.lower()
+        user = str(command.get("user_id", ""))
+        if sub in ("", "help"):
+            await ack(**_message_kwargs(render_help()))
+        elif sub == "status":
+            await ack()
+            try:
+                message = render_status(await self.bot.status())
+            except Exception as exc:
+                _log_failure("status", exc)
+                message = render_error(exc)
+            await respond(response_type="ephemeral", **_message_kwargs(message))
+        elif sub == "reload":
+            await self._reload(ack, respond, user)
+        elif sub == "ask":
+            await self._ask(ack, respond, command, context, rest)
+        else:
+            unknown = f"I don't know `{escape_mrkdwn(sub[:40])}`. " + HELP_TEXT
+            await ack(**_message_kwargs(render_text(unknown)))
+
+    async def _reload(self, ack: AsyncAck, respond: AsyncRespond, user: str) -> None:
+        if user not in self.config.admin_user_ids:
+            log.info("refused reload by non-admin %s", user)
+            await ack(**_message_kwargs(render_error(NotAuthorized())))
+            return
+        await ack(**_message_kwargs(render_reload_started()))
+        log.info("reload requested from Slack by %s", user)
+        try:
+            message = render_reload(await self.bot.reload())
+        except Exception as exc:  # IngestError etc.: the old index keeps answering
+            _log_failure("reload", exc)
+            message = render_error(exc)
+        await respond(response_type="ephemeral", **_message_kwargs(message))
+
+    async def _ask(
+        self,
+        ack: AsyncAck,
+        respond: AsyncRespond,
+        command: dict[str, Any],
+        context: AsyncBoltContext,
+        text: str,
+    ) -> None:
+        text = clean_text(text, context.bot_user_id)
+        if not text:
+            await ack(**_message_kwargs(render_text("Usage: `/careerbot ask <your question>`")))
+            return
+        await ack(response_type="ephemeral", text=":mag: Looking that up…")
+        user, channel = str(command.get("user_id", "")), str(command.get("channel_id", ""))
+        question = Question(
+            text=text,
+            asker=user,
+            conversation_key=command_key(context.team_id or "", channel, user),
+            platform="slack",
+            channel=channel,
+        )
+        try:
+            answer = await self.bot.answer(question)
+        except Exception as exc:
+            _log_failure("answer", exc)
+            await respond(response_type="ephemeral", **_message_kwargs(render_error(exc)))
+            return
+        self.answers.put(text, answer)
+        messages = render_answer(
+            answer, max_message_chars=self.config.max_message_chars, share_button=True
+        )
+        for message in messages:
+            await respond(response_type="ephemeral", **_message_kwargs(message))
+
+    # --- buttons ------------------------------------------------------------------------
+
+    async def on_feedback(
+        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        """👍/👎: store the click with the question, the answer and the user."""
+        await ack()
+        answer_id = str(action.get("value") or "")
+        helpful = action.get("action_id") == ACTION_FEEDBACK_UP
+        user = str((body.get("user") or {}).get("id", ""))
+        # When the answer is no longer cached (restart), the store fills both in by answer_id.
+        cached = self.answers.get(answer_id)
+        question, answer_text = (cached[0], cached[1].text) if cached else ("", "")
+        try:
+            await self.bot.record_feedback(
+                Feedback(
+                    answer_id=answer_id,
+                    user=user,
+                    platform="slack",
+                    helpful=helpful,
+                    question=question,
+                    answer=answer_text,
+                )
+            )
+        except Exception as exc:
+            _log_failure("feedback", exc)
+            await _respond_quietly(respond, render_error(exc))
+            return
+        thanks = FEEDBACK_THANKS_UP if helpful else FEEDBACK_THANKS_DOWN
+        await _respond_quietly(respond, render_text(thanks))
+
+    async def on_share(
+        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        """ "Share in channel" under an ephemeral `/careerbot ask` answer."""
+        await ack()
+        cached = self.answers.get(str(action.get("value") or ""))
+        if cached is None:
+            await _respond_quietly(respond, render_text(EXPIRED_ANSWER_TEXT))
+            return
+        question, answer = cached
+        user = str((body.get("user") or {}).get("id", ""))
+        who = f"<@{user}>" if _USER_ID.match(user) else "Someone"
+        shown = question if len(question) <= 300 else question[:299] + "…"
+        header = f"{who} asked: {escape_mrkdwn(shown)}"
+        for message in render_answer(
+            answer, max_message_chars=self.config.max_message_chars, header=header
+        ):
+            await respond(
+                response_type="in_channel", replace_original=False, **_message_kwargs(message)
+            )
+        await respond(delete_original=True)
+
+
+async def _respond_quietly(respond: AsyncRespond, message: SlackMessage) -> None:
+    await respond(response_type="ephemeral", replace_original=False, **_message_kwargs(message))
+
+
+def _log_failure(what: str, exc: BaseException) -> None:
+    if isinstance(exc, CareerbotError):
+        log.info("%s failed: %s: %s", what, type(exc).__name__, exc)
+    else:
+        log.exception("%s failed unexpectedly", what, exc_info=exc)
+
+
+def create_app(bot: CareerBot, config: SlackConfig) -> AsyncApp:
+    """Build the bolt AsyncApp with every careerbot listener registered."""
+    client = AsyncWebClient(token=config.bot_token, base_url=_with_slash(config.api_url))
+    # Honour Slack's 429 Retry-After instead of dropping an answer under rate limiting.
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+    app = AsyncApp(
+        client=client,
+        # Passed explicitly (even when empty) so bolt never falls back to SLACK_* env vars.
+        signing_secret=config.signing_secret,
+        # Without a secret, `_socket_mode_only` below refuses every HTTP request instead.
+        request_verification_enabled=bool(config.signing_secret),
+        process_before_response=config.process_before_response,
+        name="careerbot",
+    )
+    if not config.signing_secret:
+        app.middleware(_socket_mode_only)
+    handlers = SlackHandlers(bot, config)
+    app.middleware(handlers.drop_redeliveries)
+    app.event("app_mention")(handlers.on_mention)
+    app.event("message")(handlers.on_message)
+    app.command(config.command)(handlers.on_command)
+    app.action(ACTION_FEEDBACK_UP)(handlers.on_feedback)
+    app.action(ACTION_FEEDBACK_DOWN)(handlers.on_feedback)
+    app.action(ACTION_SHARE)(handlers.on_share)
+    return app
+
+
+async def _socket_mode_only(
+    request: AsyncBoltRequest,
+    next: Callable[[], Any],
+) -> BoltResponse | None:
+    # Without a signing secret nothing arriving over HTTP can be verified: refuse it all.
+    if request.mode != "socket_mode":
+        log.warning("rejected an HTTP request: no signing secret configured")
+        return BoltResponse(status=401, body='{"error": "signing secret not configured"}')
+    await next()
+    return None
+
+
+def _with_slash(url: str) -> str:
+    return url if url.endswith("/") else url + "/"
+
+
+async def run_socket_mode(app: AsyncApp, app_token: str) -> None:
+    """Serve over Socket Mode (outbound WebSocket; nothing public) until cancelled."""
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    handler = AsyncSocketModeHandler(app, app_token)
+    await handler.connect_async()
+    log.info("careerbot connected to Slack over Socket Mode")
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await handler.close_async()
+
+
+async def start_http(
+    app: AsyncApp, host: str, port: int, path: str = EVENTS_PATH
+) -> tuple[web.AppRunner, Sequence[Any]]:
+    """Start serving `path` over HTTP; returns the runner and the bound addresses."""
+    server = AsyncSlackAppServer(port=port, path=path, app=app, host=host)
+    runner = web.AppRunner(server.web_app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner, runner.addresses
+
+
+async def run_http(app: AsyncApp, host: str, port: int) -> None:
+    """Serve `/slack/events` over HTTP with request signature verification until cancelled."""
+    runner, addresses = await start_http(app, host, port)
+    log.info("careerbot serving Slack events on %s%s", addresses, EVENTS_PATH)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
