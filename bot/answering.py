@@ -109,7 +109,8 @@ class Answerer:
                 notices = [*notices, LLM_FALLBACK_NOTICE]
         query = self.heuristic_query(text, history)
         result = await asyncio.to_thread(self.retriever.search, query)
-        return await self._extractive(query, result, notices)
+        previous = next((t.text for t in reversed(history) if t.role == "assistant"), "")
+        return await self._extractive(query, result, notices, previous)
 
     @staticmethod
     def heuristic_query(text: str, history: Sequence[Turn]) -> str:
@@ -129,13 +130,22 @@ class Answerer:
         return text
 
     async def _extractive(
-        self, query: str, result: RetrievalResult, notices: Sequence[str]
+        self,
+        query: str,
+        result: RetrievalResult,
+        notices: Sequence[str],
+        previous_reply: str = "",
     ) -> Answer:
         answer_id = uuid.uuid4().hex
         if not result.covered or not result.passages:
             return self._not_covered(query, "extractive", notices, answer_id)
         spans = await asyncio.to_thread(
-            pick_quotes, query, result.passages, self.embedder, self.config.max_quotes
+            pick_quotes,
+            query,
+            result.passages,
+            self.embedder,
+            self.config.max_quotes,
+            previous_reply,
         )
         text, citations = compose(query, spans)
         return Answer(

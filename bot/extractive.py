@@ -85,11 +85,19 @@ def pick_quotes(
     passages: Sequence[Passage],
     embedder: Embeddings,
     max_quotes: int,
+    already_shown: str = "",
 ) -> list[Span]:
-    """Choose the best sentence from each of the top passages, best passage first."""
+    """Choose the best sentence from each of the top passages, best passage first.
+
+    Sentences contained in `already_shown` (the previous reply) are skipped when others are
+    available, so "tell me more" brings new material instead of repeating itself.
+    """
     candidates: list[Span] = []
     for passage in passages:
         candidates.extend(sentence_spans(passage))
+    fresh = [c for c in candidates if c.text not in already_shown]
+    if fresh:
+        candidates = fresh
     if not candidates:
         return []
     vectors = np.asarray(embedder.embed_documents([c.text for c in candidates]))

@@ -17,17 +17,24 @@ Follow-up questions use the conversation so far.
 Commands: /new (start a new conversation), /status, /reload, /help, /quit"""
 
 _LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)]+)\)")
+_EMPHASIS = re.compile(r"(?<![\w*_])[*_]([^*_\n]+)[*_](?![\w*_])")
 
 
 def render_answer(answer: Answer) -> str:
     """An Answer as plain terminal text: reply, notices, then numbered sources."""
     text = _LINK.sub(r"\1", answer.text).replace("**", "")
+    text = _EMPHASIS.sub(r"\1", text)
     parts = [*(f"note: {n}" for n in answer.notices), text]
     if answer.citations:
-        lines = ["Sources:"]
+        # One line per source; several quotes from one post share it.
+        grouped: dict[tuple[str, str, str | None], list[int]] = {}
         for number, c in enumerate(answer.citations, start=1):
-            where = f" <{c.url}>" if c.url else ""
-            lines.append(f"  [{number}] {c.title} — {c.attribution}{where}")
+            grouped.setdefault((c.title, c.attribution, c.url), []).append(number)
+        lines = ["Sources:"]
+        for (title, who, url), numbers in grouped.items():
+            marks = "".join(f"[{n}]" for n in numbers)
+            where = f" <{url}>" if url else ""
+            lines.append(f"  {marks} {title} — {who}{where}")
         parts.append("\n".join(lines))
     return "\n\n".join(parts)
 
