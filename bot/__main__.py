@@ -68,9 +68,8 @@ def _progress(total: int) -> Any:
 
 def _build(settings: Any, *, ingest: bool = True, quiet: bool = False) -> Any:
     """Build the core; with `ingest`, bring the index up to date first (a no-op when fresh)."""
-    from bot.wiring import build_careerbot
-
     from bot.models import IngestError
+    from bot.wiring import build_careerbot
 
     bot = build_careerbot(settings, progress=_progress)
     if ingest:
@@ -207,7 +206,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     import bm25s  # noqa: F401  -- it sets its own logger to DEBUG on import; override below
 
-    for noisy in ("chromadb", "httpx", "urllib3", "bm25s", "discord.gateway"):
+    # slack_bolt.RequestVerification logs rejected request bodies (message text) at INFO.
+    for noisy in (
+        "chromadb",
+        "httpx",
+        "urllib3",
+        "bm25s",
+        "discord.gateway",
+        "slack_bolt.RequestVerification",
+    ):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     from bot.models import IngestError
 
