@@ -1,0 +1,519 @@
+"""Discord adapter: DMs, mentions and replies in servers, and slash commands over CareerBot.
+
+Conversation keys (what the core remembers history by):
+
+- DM: ``discord:dm:<user_id>``; every DM is a turn of the user's one conversation.
+- Any message in a thread: ``discord:thread:<thread_id>``; the thread is the conversation.
+- A mention in a channel starts a reply chain ``discord:chain:<channel_id>:<message_id>``;
+  replying to any of the bot's answers continues that chain's conversation. The map from the
+  bot's message ids to chains lives in memory: after a restart, a reply to an older answer
+  starts a fresh chain keyed by that answer.
+- ``/ask`` in a server channel: ``discord:slash:<channel_id>:<user_id>``; in DMs and threads
+  it shares the DM/thread conversation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import discord
+import yarl
+from discord import app_commands
+from discord.ext import commands
+from discord.gateway import DiscordWebSocket
+
+from bot.adapters.render_discord import (
+    ATTACHMENT_ONLY,
+    render_answer,
+    render_error,
+    render_forget,
+    render_help,
+    render_reload,
+    render_status,
+)
+from bot.models import CareerbotError, NotAuthorized, Question
+
+if TYPE_CHECKING:
+    from bot.service import CareerBot
+
+log = logging.getLogger(__name__)
+
+MESSAGE_HANDLED_EVENT = "message_handled"
+"""Dispatched as ``(message, outcome)`` after every incoming message; ``bot.wait_for`` it."""
+
+_THREAD_NAME_LIMIT = 90
+_ANSWERED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
+
+
+@dataclass(frozen=True)
+class DiscordConfig:
+    """Plain values the Discord adapter needs; wiring fills them from Settings."""
+
+    admin_user_ids: frozenset[int] = frozenset()
+    admin_role_ids: frozenset[int] = frozenset()
+    test_guild_id: int | None = None
+    thread_mode: bool = False
+    sync_commands: bool = True
+    api_base: str | None = None
+    """Discord REST base including the version, e.g. ``http://127.0.0.1:8080/api/v10``."""
+    gateway_url: str | None = None
+    """Gateway websocket URL, e.g. ``ws://127.0.0.1:8080/gateway``; tests only."""
+    remember_messages: int = 10_000
+
+
+class DiscordSetupError(RuntimeError):
+    """Discord refused to start the bot for a reason the operator must fix (one line)."""
+
+
+def dm_key(user_id: int) -> str:
+    """Conversation key of a user's DMs with the bot."""
+    return f"discord:dm:{user_id}"
+
+
+def thread_key(thread_id: int) -> str:
+    """Conversation key of a thread."""
+    return f"discord:thread:{thread_id}"
+
+
+def chain_key(channel_id: int, root_message_id: int) -> str:
+    """Conversation key of a reply chain started by a mention in a channel."""
+    return f"discord:chain:{channel_id}:{root_message_id}"
+
+
+def slash_key(channel_id: int, user_id: int) -> str:
+    """Conversation key of one user's ``/ask`` questions in a server channel."""
+    return f"discord:slash:{channel_id}:{user_id}"
+
+
+def strip_bot_mentions(content: str, bot_id: int, role_ids: Sequence[int] = ()) -> str:
+    """The question text: the message without mentions of the bot (or its managed role)."""
+    text = re.sub(rf"<@!?{bot_id}>", " ", content)
+    for role_id in role_ids:
+        text = text.replace(f"<@&{role_id}>", " ")
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
+
+
+def thread_name(question: str) -> str:
+    """A thread title from the question's first line, short enough for Discord's limit."""
+    first = " ".join(question.strip().splitlines()[0].split()) if question.strip() else ""
+    if not first:
+        return "Career question"
+    return first if len(first) <= _THREAD_NAME_LIMIT else first[: _THREAD_NAME_LIMIT - 1] + "…"
+
+
+@dataclass(frozen=True)
+class _Route:
+    """Where an addressed message's answer goes and which conversation it belongs to."""
+
+    key: str
+    reply: bool = True
+    open_thread: bool = False
+    only_if_known: bool = False
+
+
+class _Recent:
+    """A bounded insertion-ordered map; the oldest entries fall out first."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[int, str] = OrderedDict()
+
+    def add(self, key: int, value: str = "") -> bool:
+        """Store key; False when it was already there."""
+        if key in self._items:
+            return False
+        self._items[key] = value
+        if len(self._items) > self._size:
+            self._items.popitem(last=False)
+        return True
+
+    def get(self, key: int) -> str | None:
+        """The stored value, if the key is still remembered."""
+        return self._items.get(key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
+
+@contextlib.asynccontextmanager
+async def _typing(channel: discord.abc.Messageable) -> AsyncIterator[None]:
+    """Show "typing…" while the body runs; a channel that forbids it only loses the indicator."""
+    typing = channel.typing()
+    try:
+        await typing.__aenter__()
+    except discord.HTTPException as exc:
+        log.warning("cannot show typing in channel %s: %s", getattr(channel, "id", "?"), exc)
+        yield
+        return
+    try:
+        yield
+    finally:
+        await typing.__aexit__(None, None, None)
+
+
+class CareerCog(commands.Cog, name="Career advice"):
+    """Answers DMs, mentions and replies, and provides the slash commands."""
+
+    def __init__(self, bot: CareerDiscordBot) -> None:
+        self.bot = bot
+        self.core = bot.careerbot
+        self.config = bot.config
+        self._seen = _Recent(self.config.remember_messages)
+        self._bot_messages = _Recent(self.config.remember_messages)
+
+    # Messages ---------------------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """Answer a message addressed to the bot; never raises."""
+        outcome = "crashed"
+        try:
+            outcome = await self.handle_message(message)
+        except Exception:
+            log.exception("failed to handle message %s", message.id)
+        finally:
+            self.bot.dispatch(MESSAGE_HANDLED_EVENT, message, outcome)
+
+    async def handle_message(self, message: discord.Message) -> str:
+        """Answer one message if it is addressed to the bot; returns what happened (for logs)."""
+        me = self.bot.user
+        if me is None:
+            return "ignored:not-ready"
+        if message.author.id == me.id:
+            return "ignored:self"
+        if message.author.bot or message.webhook_id is not None:
+            return "ignored:bot"
+        if message.type not in _ANSWERED_TYPES:
+            return "ignored:system"
+        route = self._route(message, me.id)
+        if route is None:
+            return "ignored:not-addressed"
+        # Marked before any await, so a replayed event racing this one is dropped.
+        if not self._seen.add(message.id):
+            return "ignored:duplicate"
+        if route.only_if_known and not await self.core.has_conversation(route.key):
+            return "ignored:not-addressed"
+
+        role_ids = [role.id] if message.guild and (role := message.guild.self_role) else []
+        text = strip_bot_mentions(message.content, me.id, role_ids)
+        reference = message if route.reply else None
+        if not text:
+            reply = ATTACHMENT_ONLY if message.attachments else render_help(me.mention)
+            await self._send(message.channel, [reply], reference=reference, key=route.key)
+            return "attachment-only" if message.attachments else "help"
+
+        channel: discord.abc.Messageable = message.channel
+        key = route.key
+        if route.open_thread:
+            thread = await self._open_thread(message, text)
+            if thread is not None:
+                channel, key, reference = thread, thread_key(thread.id), None
+
+        question = Question(
+            text=text,
+            asker=str(message.author.id),
+            conversation_key=key,
+            platform="discord",
+            channel=str(getattr(channel, "id", message.channel.id)),
+        )
+        async with _typing(channel):
+            chunks, outcome = await self._answer(question)
+        sent = await self._send(channel, chunks, reference=reference, key=key)
+        if not sent:
+            return "send-failed"
+        log.info("message %s: %s in %d message(s) (%s)", message.id, outcome, len(sent), key)
+        return outcome
+
+    def _route(self, message: discord.Message, me_id: int) -> _Route | None:
+        if message.guild is None:
+            return _Route(dm_key(message.author.id), reply=False)
+        self_role = message.guild.self_role
+        mentioned = me_id in message.raw_mentions or (
+            self_role is not None and self_role.id in message.raw_role_mentions
+        )
+        replied_to = self._replied_bot_message(message, me_id)
+        channel = message.channel
+        if isinstance(channel, discord.Thread):
+            if mentioned or replied_to is not None:
+                return _Route(thread_key(channel.id))
+            if self.config.thread_mode and channel.owner_id == me_id:
+                return _Route(thread_key(channel.id), reply=False, only_if_known=True)
+            return None
+        if replied_to is not None:
+            key = self._bot_messages.get(replied_to) or chain_key(channel.id, replied_to)
+            return _Route(key)
+        if mentioned:
+            return _Route(chain_key(channel.id, message.id), open_thread=self.config.thread_mode)
+        return None
+
+    def _replied_bot_message(self, message: discord.Message, me_id: int) -> int | None:
+        ref = message.reference
+        if ref is None or ref.message_id is None:
+            return None
+        resolved = ref.resolved
+        if isinstance(resolved, discord.Message) and resolved.author.id == me_id:
+            return ref.message_id
+        if ref.message_id in self._bot_messages:
+            return ref.message_id
+        return None
+
+    async def _open_thread(self, message: discord.Message, text: str) -> discord.Thread | None:
+        try:
+            return await message.create_thread(name=thread_name(text), auto_archive_duration=1440)
+        except discord.HTTPException as exc:
+            log.warning(
+                "cannot open a thread in channel %s (%s); replying in the channel",
+                message.channel.id,
+                exc,
+            )
+            return None
+
+    async def _answer(self, question: Question, *, echo: bool = False) -> tuple[list[str], str]:
+        """Ask the core; returns the rendered messages (or the friendly error) and an outcome."""
+        try:
+            answer = await self.core.answer(question)
+        except Exception as exc:
+            return [self._friendly(exc, "answering")], "error"
+        chunks = render_answer(answer, asked=question.text if echo else None)
+        return chunks, "answered" if answer.covered else "not-covered"
+
+    async def _send(
+        self,
+        channel: discord.abc.Messageable,
+        chunks: Sequence[str],
+        *,
+        reference: discord.Message | None,
+        key: str,
+    ) -> list[discord.Message]:
+        """Send chunks in order; a missing permission or HTTP error is logged, never raised."""
+        sent: list[discord.Message] = []
+        for i, chunk in enumerate(chunks):
+            ref = reference.to_reference(fail_if_not_exists=False) if reference and i == 0 else None
+            try:
+                if ref is None:
+                    message = await channel.send(chunk)
+                else:
+                    message = await channel.send(chunk, reference=ref, mention_author=False)
+            except discord.Forbidden as exc:
+                log.warning(
+                    "missing permission to reply in channel %s: %s",
+                    getattr(channel, "id", "?"),
+                    exc,
+                )
+                break
+            except discord.HTTPException as exc:
+                log.warning("could not send to channel %s: %s", getattr(channel, "id", "?"), exc)
+                break
+            self._bot_messages.add(message.id, key)
+            sent.append(message)
+        return sent
+
+    def _friendly(self, exc: BaseException, doing: str) -> str:
+        """Log an error at the right level and return the text users see (render_error)."""
+        if isinstance(exc, CareerbotError):
+            log.info("%s: %s: %s", doing, type(exc).__name__, exc)
+        else:
+            log.error("%s failed", doing, exc_info=exc)
+        return render_error(exc)
+
+    # Slash commands ---------------------------------------------------------------------
+
+    @app_commands.command(name="ask")
+    @app_commands.describe(
+        question="Your question, e.g. “How can I test my fit for AI safety research?”"
+    )
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
+    async def ask(self, interaction: discord.Interaction, question: str) -> None:
+        """Ask a career question about AI safety; I answer from curated guides and cite them."""
+        await interaction.response.defer(thinking=True)
+        key = _interaction_key(interaction)
+        chunks, outcome = await self._answer(
+            Question(
+                text=question,
+                asker=str(interaction.user.id),
+                conversation_key=key,
+                platform="discord",
+                channel=str(interaction.channel_id) if interaction.channel_id else None,
+            ),
+            echo=True,
+        )
+        await self._followup(interaction, chunks, key=key)
+        log.info("/ask %s: %s (%s)", interaction.id, outcome, key)
+
+    @app_commands.command(name="reload")
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
+    async def reload(self, interaction: discord.Interaction) -> None:
+        """Admins: re-read the knowledge base so new or edited guides are used in answers."""
+        if not self.is_admin(interaction):
+            log.info("/reload refused for user %s", interaction.user.id)
+            await interaction.response.send_message(render_error(NotAuthorized()), ephemeral=True)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            text = render_reload(await self.core.reload())
+        except Exception as exc:
+            text = self._friendly(exc, "/reload")
+        await self._followup(interaction, [text], ephemeral=True)
+
+    @app_commands.command(name="status")
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
+    async def status(self, interaction: discord.Interaction) -> None:
+        """Show what I know: how many guides, when they were last reloaded, how I answer."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            text = render_status(await self.core.status())
+        except Exception as exc:
+            text = self._friendly(exc, "/status")
+        await self._followup(interaction, [text], ephemeral=True)
+
+    @app_commands.command(name="forget")
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
+    async def forget(self, interaction: discord.Interaction) -> None:
+        """Clear our DM conversation (and this thread's, if used in one) to start afresh."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        keys = {dm_key(interaction.user.id), _interaction_key(interaction)}
+        try:
+            removed = 0
+            for key in sorted(keys):
+                removed += await self.core.forget(key)
+            text = render_forget(removed)
+        except Exception as exc:
+            text = self._friendly(exc, "/forget")
+        await self._followup(interaction, [text], ephemeral=True)
+
+    @app_commands.command(name="help")
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
+    async def help(self, interaction: discord.Interaction) -> None:
+        """How to ask me things: DMs, mentions, replies and the slash commands."""
+        me = self.bot.user
+        await interaction.response.send_message(
+            render_help(me.mention if me else None), ephemeral=True
+        )
+
+    def is_admin(self, interaction: discord.Interaction) -> bool:
+        """Configured admin user, a configured admin role, or Manage Server permission."""
+        user = interaction.user
+        if user.id in self.config.admin_user_ids:
+            return True
+        if not isinstance(user, discord.Member):
+            return False
+        if self.config.admin_role_ids & {role.id for role in user.roles}:
+            return True
+        permissions = interaction.permissions
+        return permissions.manage_guild or permissions.administrator
+
+    async def _followup(
+        self,
+        interaction: discord.Interaction,
+        chunks: Sequence[str],
+        *,
+        ephemeral: bool = False,
+        key: str | None = None,
+    ) -> None:
+        for chunk in chunks:
+            try:
+                message = await interaction.followup.send(chunk, ephemeral=ephemeral, wait=True)
+            except discord.HTTPException as exc:
+                log.warning("could not follow up interaction %s: %s", interaction.id, exc)
+                return
+            if key is not None:
+                self._bot_messages.add(message.id, key)
+
+
+def _interaction_key(interaction: discord.Interaction) -> str:
+    if interaction.guild_id is None or interaction.channel_id is None:
+        return dm_key(interaction.user.id)
+    if isinstance(interaction.channel, discord.Thread):
+        return thread_key(interaction.channel_id)
+    return slash_key(interaction.channel_id, interaction.user.id)
+
+
+class CareerDiscordBot(commands.Bot):
+    """The careerbot Discord client: features live in CareerCog, wired in setup_hook."""
+
+    def __init__(
+        self, careerbot: CareerBot, config: DiscordConfig | None = None, **options: Any
+    ) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True  # channel, thread and role cache (admin roles, the bot's role)
+        intents.guild_messages = True
+        intents.dm_messages = True
+        intents.message_content = True  # privileged: enable it in the Developer Portal
+        options.setdefault("allowed_mentions", discord.AllowedMentions.none())
+        super().__init__(
+            command_prefix=commands.when_mentioned, intents=intents, help_command=None, **options
+        )
+        self.careerbot = careerbot
+        self.config = config or DiscordConfig()
+        self.tree.error(self._on_app_command_error)
+
+    async def login(self, token: str) -> None:
+        """Point discord.py at the configured endpoints (if any), then log in."""
+        if self.config.api_base:
+            discord.http.Route.BASE = self.config.api_base.rstrip("/")
+        if self.config.gateway_url:
+            DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.config.gateway_url)
+        await super().login(token)
+
+    async def setup_hook(self) -> None:
+        """Add the cog and sync slash commands (to the test guild when one is configured)."""
+        await self.add_cog(CareerCog(self))
+        if self.config.sync_commands:
+            await self.sync_commands()
+
+    async def sync_commands(self) -> list[app_commands.AppCommand]:
+        """Register the slash commands with Discord; a failure is logged, not fatal."""
+        guild = discord.Object(id=self.config.test_guild_id) if self.config.test_guild_id else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        try:
+            synced = await self.tree.sync(guild=guild)
+        except discord.HTTPException as exc:
+            log.error(
+                "could not sync slash commands (%s); was the bot invited with the "
+                "applications.commands scope?",
+                exc,
+            )
+            return []
+        where = f"guild {guild.id}" if guild else "all servers (global)"
+        log.info("synced %d slash commands to %s", len(synced), where)
+        return synced
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """Deliberately empty: CareerCog answers messages; there are no prefix commands."""
+
+    async def _on_app_command_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        original = getattr(error, "original", error)
+        log.error("slash command %s failed", interaction.command, exc_info=original)
+        text = render_error(original)
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(text, ephemeral=True)
+            else:
+                await interaction.response.send_message(text, ephemeral=True)
+        except discord.HTTPException as exc:
+            log.warning("could not report the error to the user: %s", exc)
+
+
+async def run_discord(bot: CareerDiscordBot, token: str) -> None:
+    """Log in and serve until the bot is closed; setup mistakes raise DiscordSetupError."""
+    async with bot:
+        try:
+            await bot.start(token)
+        except discord.LoginFailure:
+            raise DiscordSetupError(
+                "Discord rejected the bot token: check CAREERBOT_DISCORD__TOKEN."
+            ) from None
+        except discord.PrivilegedIntentsRequired:
+            raise DiscordSetupError(
+                "Discord refused the Message Content intent: enable it under Bot → Privileged "
+                "Gateway Intents in the Developer Portal (see deploy/discord-setup.md)."
+            ) from None

@@ -1,0 +1,222 @@
+"""Pure functions turning the core's results into Discord message text (<= 2,000 chars each)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from urllib.parse import quote
+
+from bot.adapters.textsplit import split_text
+from bot.models import (
+    Answer,
+    Citation,
+    EmptyQuestion,
+    IndexNotReady,
+    IngestError,
+    IngestReport,
+    NotAuthorized,
+    ReloadInProgress,
+    Status,
+)
+
+MESSAGE_LIMIT = 2000
+"""Discord's hard limit for a message's content."""
+
+ATTACHMENT_ONLY = (
+    "I can only read text, not attachments. Please type your question in the message itself."
+)
+GENERIC_ERROR = (
+    "Sorry, something went wrong on my side while doing that. Please try again in a moment."
+)
+
+# Markdown link, `<url>` (already preview-free), inline code, or a bare URL; one pass so a URL
+# inside a link or inside code is never rewritten twice.
+_TOKEN = re.compile(
+    r"(?P<code>`[^`\n]+`)"
+    r"|\[(?P<label>[^\]\n]*)\]\(\s*<?(?P<target>[^)\s>]+)>?\s*\)"
+    r"|(?P<wrapped><https?://[^>\s]+>)"
+    r"|(?P<bare>https?://[^\s<>]+)"
+)
+_FENCE = re.compile(r"^```", re.MULTILINE)
+_DEEP_HEADING = re.compile(r"^#{4,6}[ \t]+(.+?)[ \t]*#*[ \t]*$", re.MULTILINE)
+_TRAILING_PUNCT = ".,;:!?'\")]"
+_MD_SPECIAL = re.compile(r"([\\*_~`|])")
+
+
+def render_answer(
+    answer: Answer, *, asked: str | None = None, limit: int = MESSAGE_LIMIT
+) -> list[str]:
+    """Render an Answer as Discord messages: quoted question, notices, answer, sources."""
+    blocks: list[str] = [render_quote(asked)] if asked else []
+    blocks += [_render_notice(n) for n in answer.notices if n.strip()]
+    body = to_discord_markdown(answer.text)
+    if body:
+        blocks.append(body)
+    if answer.citations:
+        blocks.append(render_sources(answer.citations))
+    return split_text("\n\n".join(blocks), limit) or [GENERIC_ERROR]
+
+
+def render_quote(question: str, *, limit: int = 300) -> str:
+    """The asked question as a one-line quote (a slash command's text is otherwise hidden)."""
+    text = " ".join(question.split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return f"> {_escape(text)}"
+
+
+def render_sources(citations: Sequence[Citation]) -> str:
+    """A compact numbered list of linked titles with attribution; numbers match [n] markers."""
+    lines = ["**Sources**"]
+    for number, citation in enumerate(citations, start=1):
+        lines.append(f"{number}. {_render_citation(citation)}")
+    return "\n".join(lines)
+
+
+def to_discord_markdown(text: str) -> str:
+    """Convert the core's Markdown to Discord's: no link previews, no unsupported headings."""
+    pieces = _FENCE.split(text.strip())
+    # Even pieces are outside ``` fences; code blocks are left exactly as they are.
+    for i in range(0, len(pieces), 2):
+        pieces[i] = _DEEP_HEADING.sub(r"**\1**", _TOKEN.sub(_rewrite_token, pieces[i]))
+    return "```".join(pieces)
+
+
+def render_help(bot_mention: str | None = None) -> str:
+    """How to talk to the bot, for /help and for an empty mention."""
+    mention = bot_mention or "@careerbot"
+    return "\n".join(
+        [
+            "**Hi! I give career advice for people getting into AI safety**, answering from a "
+            "curated set of guides and citing them.",
+            "",
+            "**How to ask**",
+            "• In a direct message: just write your question; follow-ups keep the context.",
+            f"• In a server: mention me, e.g. `{mention} How do I move from software "
+            "engineering into alignment research?`",
+            "• Reply to one of my answers to ask a follow-up in the same conversation.",
+            "• `/ask` works anywhere I'm installed.",
+            "",
+            "**Commands**",
+            "`/ask` ask a question · `/forget` clear our DM conversation · `/status` what I "
+            "know · `/help` this message · `/reload` re-read the guides (admins)",
+        ]
+    )
+
+
+def render_status(status: Status, *, limit: int = MESSAGE_LIMIT) -> str:
+    """The /status reply: index size, models, last reload and the guides' titles."""
+    if status.answer_mode == "llm":
+        mode = f"written by a language model ({status.llm_model or 'unknown model'}) with citations"
+    else:
+        mode = "quotes from the guides (no language model)"
+    last = (
+        f"<t:{int(status.last_reload.timestamp())}:R>"
+        if status.last_reload is not None
+        else "not since start-up"
+    )
+    head = "\n".join(
+        [
+            "**Status**",
+            f"Knowledge base: {status.documents} documents, {status.passages} passages",
+            f"Last reload: {last}",
+            f"Answers: {mode}",
+            f"Embedding model: `{status.embedding_model}`",
+        ]
+    )
+    if not status.titles:
+        return head
+    lines = [head, "", "**Guides**"]
+    used = sum(len(line) + 1 for line in lines)
+    for shown, title in enumerate(status.titles):
+        line = f"• {_escape(title)}"
+        more = f"…and {len(status.titles) - shown} more"
+        if used + len(line) + 1 + len(more) + 1 > limit:
+            lines.append(more)
+            break
+        lines.append(line)
+        used += len(line) + 1
+    return "\n".join(lines)
+
+
+def render_reload(report: IngestReport, *, limit: int = MESSAGE_LIMIT) -> str:
+    """The /reload success reply."""
+    return _fit(f"✅ {report.summary()}", limit)
+
+
+def render_forget(removed: int) -> str:
+    """The /forget reply."""
+    if removed == 0:
+        return "There was nothing to forget: we have no conversation history here."
+    turns = "message" if removed == 1 else "messages"
+    return f"Done: I forgot our conversation ({removed} {turns}). Your next question starts fresh."
+
+
+def render_error(exc: BaseException) -> str:
+    """The one mapping from core (and adapter) errors to what Discord users are told."""
+    if isinstance(exc, EmptyQuestion):
+        return (
+            "It looks like you didn't ask anything. Write your question after mentioning me, "
+            "or use `/ask`. `/help` shows everything I can do."
+        )
+    if isinstance(exc, IngestError):
+        return _fit(
+            f"⚠️ Reload failed: {exc}\nNothing was changed: I'm still answering from the "
+            "previous knowledge base.",
+            MESSAGE_LIMIT,
+        )
+    if isinstance(exc, ReloadInProgress):
+        return "⏳ A reload is already running; try again in a minute."
+    if isinstance(exc, IndexNotReady):
+        return (
+            "I'm not ready yet: my knowledge base hasn't been built. An admin needs to run "
+            "`careerbot ingest` (or `/reload`)."
+        )
+    if isinstance(exc, NotAuthorized):
+        return (
+            "Sorry, only the bot's admins can do that (configured admins, or people with the "
+            "Manage Server permission). Nothing was changed."
+        )
+    return GENERIC_ERROR
+
+
+def _render_citation(citation: Citation) -> str:
+    # A comment's attribution already names the post ("Ann, comment on “Title”").
+    label = _escape(citation.attribution if citation.is_comment else citation.title)
+    linked = f"[{label}](<{_safe_url(citation.url)}>)" if citation.url else label
+    if citation.is_comment:
+        return linked
+    return f"{linked} — {_escape(citation.attribution)}"
+
+
+def _render_notice(notice: str) -> str:
+    return f"ℹ️ *{_escape(notice.strip())}*"
+
+
+def _rewrite_token(match: re.Match[str]) -> str:
+    if match.group("code") or match.group("wrapped"):
+        return match.group(0)
+    if match.group("target") is not None:
+        label = match.group("label").replace("[", "(").replace("]", ")")
+        return f"[{label}](<{_safe_url(match.group('target'))}>)"
+    url = match.group("bare")
+    stripped = url.rstrip(_TRAILING_PUNCT)
+    # Keep a closing parenthesis that belongs to the URL itself (e.g. Wikipedia titles).
+    while stripped.count("(") > stripped.count(")") and len(stripped) < len(url):
+        stripped = url[: len(stripped) + 1]
+    return f"<{_safe_url(stripped)}>{url[len(stripped) :]}"
+
+
+def _safe_url(url: str) -> str:
+    # Characters that end a Discord `<...>` link or a Markdown link target are percent-encoded.
+    return quote(url, safe=":/?#@!$&'*+,;=%-._~[]")
+
+
+def _escape(text: str) -> str:
+    # Brackets would end a link label early; round ones read the same and split_text keeps them.
+    text = " ".join(text.split()).replace("[", "(").replace("]", ")")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _fit(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
