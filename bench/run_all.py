@@ -1,0 +1,68 @@
+"""Run every benchmark in its own process and print one compact table of the numbers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+
+
+def run(script: str, *args: str) -> dict[str, Any]:
+    """Run one bench script with --json; its last stdout line is the result."""
+    done = subprocess.run(
+        [sys.executable, str(HERE / script), "--json", *args],
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def rows(ingest: dict[str, Any], answer: dict[str, Any]) -> list[tuple[str, str]]:
+    """(metric, value) pairs for the table."""
+    return [
+        ("corpus", f"{ingest['documents']} documents, {ingest['passages']} passages"),
+        ("model load", f"{ingest['model_load_s']:.2f} s"),
+        ("cold ingest", f"{ingest['cold_s']:.2f} s ({ingest['cold_embedded']} embedded)"),
+        ("no-op re-ingest", f"{ingest['noop_s']:.2f} s ({ingest['noop_embedded']} embedded)"),
+        (
+            "one file changed",
+            f"{ingest['one_file_s']:.2f} s ({ingest['one_file_embedded']} embedded)",
+        ),
+        (
+            "retrieval p50 / p95",
+            f"{answer['retrieval']['p50_ms']:.1f} / {answer['retrieval']['p95_ms']:.1f} ms",
+        ),
+        (
+            "extractive answer p50 / p95",
+            f"{answer['answer']['p50_ms']:.1f} / {answer['answer']['p95_ms']:.1f} ms",
+        ),
+        ("latency samples", f"{answer['samples']} ({Path(answer['questions']).name})"),
+        ("RSS after loading", f"{answer['rss_loaded_mb']:.0f} MB (VmRSS)"),
+        ("RSS after answering", f"{answer['rss_after_mb']:.0f} MB (VmRSS)"),
+        ("peak RSS", f"{answer['max_rss_mb']:.0f} MB (ru_maxrss)"),
+    ]
+
+
+def main() -> int:
+    """Run the ingest and answer benchmarks and print the table."""
+    print("running bench_ingest.py ...", file=sys.stderr, flush=True)
+    ingest = run("bench_ingest.py")
+    print("running bench_answer.py ...", file=sys.stderr, flush=True)
+    answer = run("bench_answer.py")
+    table = rows(ingest, answer)
+    width = max(len(name) for name, _ in table)
+    print(f"{'metric':<{width}}  value")
+    print(f"{'-' * width}  {'-' * 30}")
+    for name, value in table:
+        print(f"{name:<{width}}  {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
