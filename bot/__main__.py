@@ -165,6 +165,7 @@ def cmd_doctor(_args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the chat platform adapters."""
+    from bot.adapters.discord_bot import DiscordSetupError
     from bot.wiring import MissingToken, discord_config, serve, slack_config
 
     settings = _settings()
@@ -182,6 +183,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             serve(bot, settings, args.platform, http=args.http, host=args.host, port=args.port)
         )
     except MissingToken as exc:
+        raise UsageError(str(exc)) from None
+    except DiscordSetupError as exc:  # a rejected token, a missing privileged intent
         raise UsageError(str(exc)) from None
     return 0
 
