@@ -7,6 +7,7 @@ import importlib.util
 import logging
 import os
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -187,3 +188,46 @@ def make_embeddings(
         name = model or "nomic-embed-text"
         return OllamaEmbeddings(model=name, base_url=base_url), f"ollama:{name}"
     raise ModelFileError(f"unknown embedding provider {provider!r}")
+
+
+class CachedEmbeddings(Embeddings):
+    """A bounded LRU in front of another model: questions and quoted sentences repeat a lot.
+
+    Answering embeds the query and every candidate sentence of the top passages; the corpus is
+    fixed between reloads, so after warm-up most of those vectors are cache hits.
+    """
+
+    def __init__(self, inner: Embeddings, max_items: int = 50_000) -> None:
+        self.inner = inner
+        self.max_items = max_items
+        self.cache: OrderedDict[str, list[float]] = OrderedDict()
+        self.calls = 0  # how many times the inner model was asked to embed
+        self._lock = threading.Lock()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """langchain Embeddings API, cached per text."""
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
+        if missing:
+            vectors = self.inner.embed_documents(missing)
+            with self._lock:
+                self.calls += 1
+                for text, vector in zip(missing, vectors, strict=True):
+                    self.cache[text] = list(vector)
+        out: list[list[float]] = []
+        with self._lock:
+            for text in texts:
+                hit = self.cache.get(text)
+                if hit is None:  # evicted by a concurrent caller; recompute below
+                    break
+                self.cache.move_to_end(text)
+                out.append(hit)
+            while len(self.cache) > self.max_items:
+                self.cache.popitem(last=False)
+        if len(out) != len(texts):
+            return [list(v) for v in self.inner.embed_documents(texts)]
+        return out
+
+    def embed_query(self, text: str) -> list[float]:
+        """langchain Embeddings API, cached."""
+        return self.embed_documents([text])[0]

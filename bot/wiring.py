@@ -9,7 +9,7 @@ from langchain_core.embeddings import Embeddings
 
 from bot.answering import AnswerConfig, Answerer
 from bot.conversations import ConversationStore
-from bot.embeddings import make_embeddings
+from bot.embeddings import CachedEmbeddings, make_embeddings
 from bot.index import KnowledgeIndex, ProgressFactory
 from bot.llm import make_chat_model
 from bot.prompts import load_prompts
@@ -61,6 +61,8 @@ def build_careerbot(
         batch_size=emb.batch_size,
         model_path=emb.model_path,
     )
+    # Queries and quoted sentences go through a cache; the index embeds passages directly.
+    cached = CachedEmbeddings(embedder)
     client = chroma_client if chroma_client is not None else make_chroma_client(settings)
     index = KnowledgeIndex(
         client, embedder, embedding_name, prefix=settings.chroma.collection_prefix
@@ -68,7 +70,7 @@ def build_careerbot(
     r = settings.retrieval
     retriever = Retriever(
         index,
-        embedder,
+        cached,
         RetrievalConfig(
             k=r.k,
             candidates=r.candidates,
@@ -94,7 +96,7 @@ def build_careerbot(
     answerer = Answerer(
         retriever,
         store,
-        embedder,
+        cached,
         load_prompts(settings.prompts_dir),
         chat_model=chat_model,
         config=AnswerConfig(

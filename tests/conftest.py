@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from langchain_core.embeddings import Embeddings
 
-from bot.embeddings import ONNX_MODEL_NAME, OnnxMiniLMEmbeddings
+from bot.embeddings import ONNX_MODEL_NAME, CachedEmbeddings, OnnxMiniLMEmbeddings
 from bot.service import CareerBot
 from bot.settings import Settings
 from bot.wiring import build_careerbot
@@ -20,24 +20,11 @@ FIXTURE_KNOWLEDGE = FIXTURES / "knowledge"
 REPO_KNOWLEDGE = Path(__file__).resolve().parents[1] / "knowledge"
 
 
-class CachingEmbeddings(Embeddings):
-    """The real offline model, with a per-session cache so many small builds stay fast."""
+class CachingEmbeddings(CachedEmbeddings):
+    """The real offline model behind the production cache, unbounded for the test session."""
 
     def __init__(self, inner: Embeddings) -> None:
-        self.inner = inner
-        self.cache: dict[str, list[float]] = {}
-        self.calls = 0
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
-        if missing:
-            self.calls += 1
-            for text, vector in zip(missing, self.inner.embed_documents(missing), strict=True):
-                self.cache[text] = vector
-        return [self.cache[t] for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.embed_documents([text])[0]
+        super().__init__(inner, max_items=10**9)
 
 
 @pytest.fixture(scope="session")
