@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -50,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
 def _settings() -> Any:
     from bot.settings import Settings
 
+    known = {f"CAREERBOT_{name.upper()}" for name in Settings.model_fields}
+    for name in sorted(os.environ):
+        # Nested groups reject unknown keys themselves; a top-level typo would pass silently.
+        if name.startswith("CAREERBOT_") and name.split("__")[0] not in known:
+            print(f"careerbot: warning: ignoring unknown setting {name}", file=sys.stderr)
     try:
         return Settings()
     except ValidationError as exc:

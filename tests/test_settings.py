@@ -204,6 +204,16 @@ def test_cli_reports_an_unknown_dotenv_key(tmp_path: Path) -> None:
     )
 
 
+def test_cli_warns_about_a_misspelt_top_level_setting(tmp_path: Path) -> None:
+    result = _cli(
+        tmp_path,
+        "ingest",
+        env={"CAREERBOT_KNOWLEGDE_DIR": "x", "CAREERBOT_RETRIEVAL__K": "0"},
+    )
+
+    assert "ignoring unknown setting CAREERBOT_KNOWLEGDE_DIR" in result.stderr
+
+
 def test_every_field_has_a_description() -> None:
     missing = [name for name, info in _leaf_fields(Settings) if not info.description]  # type: ignore[attr-defined]
 
