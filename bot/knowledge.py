@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,19 +13,23 @@ import yaml
 
 from bot.models import IngestError, Passage
 
-# Passage size in words: pack structural blocks up to TARGET, never beyond HARD_MAX unless a
-# single sentence is longer; sections shorter than MIN stay short rather than mixing topics.
+# Passage size in words: aim at TARGET, never beyond HARD_MAX unless a single sentence is
+# longer; a section shorter than MIN stays one short passage rather than mixing topics.
 MIN_WORDS = 60
-TARGET_WORDS = 140
+TARGET_WORDS = 125
 HARD_MAX_WORDS = 250
+# Part of every passage id: bump it when chunking or `embedding_text` changes, so that an
+# existing index re-embeds instead of reusing vectors computed from other text.
+_CHUNKER_VERSION = "2"
 
 _OPTIONAL_KEYS = ("author", "url", "published", "site")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*\S)\s*$")
 _COMMENT_HEADING = re.compile(r"^(Comment|Reply)(?: by (?P<who>.+))?$")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _QUOTE_MARKER = re.compile(r"^\s*>\s?")
-# A sentence ends at . ! ? (optionally followed by closing quotes/brackets) and whitespace.
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+# A sentence ends at . ! ? (and any closing quotes/brackets, group 1) before whitespace and
+# a capital letter or digit (possibly after an opening quote/bracket).
+_SENTENCE_BOUNDARY = re.compile(r"(?<=[.!?])([\"'”’)\]]*)\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 
 
 @dataclass(frozen=True)
@@ -123,7 +128,7 @@ class _Section:
 
 
 def _sections(doc: Document) -> list[_Section]:
-    """Split a body into leaf sections; each unit is one paragraph, list item or quote line."""
+    """Split a body into leaf sections; each unit is one source line (paragraph, item, quote)."""
     sections = [_Section(path=(), units=[])]
     stack: list[tuple[int, str]] = []
     in_comments = False
@@ -159,57 +164,218 @@ def words(text: str) -> int:
     return len(text.split())
 
 
+_ABBREVIATIONS = frozenset({"al", "e.g", "i.e", "vs", "cf", "dr", "mr", "mrs", "ms", "st", "prof"})
+
+
+def sentence_spans(text: str, start: int = 0) -> list[tuple[int, int]]:
+    """(start, end) offsets of the sentences in `text[start:]`; the text between them is spaces."""
+    spans: list[tuple[int, int]] = []
+    begin = start
+    for match in _SENTENCE_BOUNDARY.finditer(text, start):
+        before = text[begin : match.start()].rsplit(None, 1)
+        last_word = before[-1].rstrip(".!?").lstrip("(\"'“‘").casefold() if before else ""
+        # "et al. (2022)", "e.g. The", "J. Smith" do not end a sentence.
+        if last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha()):
+            continue
+        spans.append((begin, match.end(1)))
+        begin = match.end()
+    if text[begin:].strip():
+        spans.append((begin, len(text.rstrip())))
+    return spans
+
+
 def split_sentences(text: str) -> list[str]:
-    """Split prose into sentences without losing characters between them (besides spaces)."""
-    parts = [p.strip() for p in _SENTENCE_SPLIT.split(text)]
-    return [p for p in parts if p]
+    """Split prose into sentences; each sentence is an exact substring of `text`."""
+    return [text[a:b].strip() for a, b in sentence_spans(text) if text[a:b].strip()]
 
 
-def _split_long_unit(unit: str) -> list[str]:
-    """Break one oversized paragraph into sentence groups of at most TARGET_WORDS."""
-    marker = _LIST_MARKER.match(unit)
-    prefix = marker.group(0) if marker else ""
-    sentences = split_sentences(unit[len(prefix) :])
-    groups: list[str] = []
-    current: list[str] = []
-    for sentence in sentences:
-        if current and words(" ".join([*current, sentence])) > TARGET_WORDS:
-            groups.append(" ".join(current))
-            current = []
-        current.append(sentence)
-    if current:
-        groups.append(" ".join(current))
-    if groups:
-        groups[0] = prefix + groups[0]
-    return groups
+# Break costs: how much a passage boundary at this point hurts (0 = a natural break). A
+# lead-in ("... such as:") stays with its list, a list item with its first sub-item, and a
+# paragraph is cut between sentences only when it cannot fit whole.
+_COST_INSIDE_LINE = 3.0
+_COST_AFTER_LEAD_IN = 6.0
+_COST_AFTER_SOFT_LEAD_IN = 2.5
+_COST_BEFORE_FIRST_CHILD = 5.0
+_COST_AFTER_QUOTE = 4.0
+_COST_BETWEEN_QUOTE_LINES = 1.5
+_COST_ITEM_PER_DEPTH = 0.6
+_COST_CONTINUATION_PARAGRAPH = 2.0
+# Size cost: squared relative distance from TARGET_WORDS, weighted, plus a penalty below MIN.
+_SIZE_WEIGHT = 4.0
+_UNDERSIZE_PENALTY = 2.0
+_LABEL_MAX_WORDS = 8
 
 
-def _pack(units: list[str]) -> list[str]:
-    """Greedily pack units into passages of roughly MIN..TARGET words, never cutting sentences."""
-    expanded: list[str] = []
-    for unit in units:
-        expanded.extend(_split_long_unit(unit) if words(unit) > TARGET_WORDS else [unit])
-    passages: list[list[str]] = []
-    current: list[str] = []
-    for unit in expanded:
-        size = words("\n".join(current))
-        if current and (
-            size + words(unit) > HARD_MAX_WORDS
-            or (size >= MIN_WORDS and size + words(unit) > TARGET_WORDS)
-        ):
-            passages.append(current)
-            current = []
-        current.append(unit)
-    if current:
-        # A short tail joins the previous passage when that stays within the hard maximum.
-        if passages and words("\n".join(current)) < MIN_WORDS:
-            merged = passages[-1] + current
-            if words("\n".join(merged)) <= HARD_MAX_WORDS:
-                passages[-1] = merged
-                current = []
-        if current:
-            passages.append(current)
-    return ["\n".join(p) for p in passages]
+@dataclass
+class _Line:
+    """One source line of a section with its list structure."""
+
+    text: str
+    kind: str  # "para", "item" or "quote"
+    # 0 for top-level paragraphs and quotes; n for list items (and their paragraphs) at level n
+    depth: int
+    parent: int | None  # index of the lead-in paragraph or parent item this line belongs under
+
+
+@dataclass
+class _Piece:
+    """A sentence (or whole line) of a section: the smallest thing a passage boundary respects."""
+
+    line: int
+    start: int
+    end: int
+    words: int
+    break_cost: float  # cost of starting a passage at this piece
+
+
+def _structure(units: list[str]) -> list[_Line]:
+    """Classify each line and link it to its lead-in paragraph or parent list item."""
+    lines: list[_Line] = []
+    stack: list[tuple[int, int]] = []  # (indent, line index) of the open list items
+    lead_in: int | None = None  # the paragraph introducing the current top-level list
+    for index, text in enumerate(units):
+        indent = len(text) - len(text.lstrip())
+        if _QUOTE_MARKER.match(text):
+            stack = []
+            lines.append(_Line(text, "quote", 0, None))
+            continue
+        if _LIST_MARKER.match(text):
+            if not stack:
+                previous = lines[-1] if lines else None
+                starts_list = previous is None or previous.depth == 0
+                if starts_list:
+                    is_para = previous is not None and previous.kind == "para"
+                    lead_in = index - 1 if is_para else None
+            while stack and stack[-1][0] >= indent:
+                stack.pop()
+            parent = stack[-1][1] if stack else lead_in
+            stack.append((indent, index))
+            lines.append(_Line(text, "item", len(stack), parent))
+            continue
+        if indent > 0 and stack:
+            # An indented paragraph continues the innermost list item that it is indented under.
+            while stack and stack[-1][0] >= indent:
+                stack.pop()
+            if stack:
+                lines.append(_Line(text, "para", len(stack), stack[-1][1]))
+                continue
+        stack = []
+        lines.append(_Line(text, "para", 0, None))
+    return lines
+
+
+def _break_cost(lines: list[_Line], index: int) -> float:
+    """Cost of a passage boundary right before line `index` (which starts a new line)."""
+    line, previous = lines[index], lines[index - 1]
+    if line.kind == "quote":
+        return _COST_BETWEEN_QUOTE_LINES if previous.kind == "quote" else 0.0
+    if previous.kind == "quote":
+        return _COST_AFTER_QUOTE
+    if line.parent is not None and line.parent == index - 1:
+        if line.kind == "item" and previous.kind == "para" and previous.depth == 0:
+            # "...such as:" or "...people who" cannot stand alone; a full sentence could.
+            unfinished = not plain_text(previous.text).rstrip().endswith((".", "!", "?", ")"))
+            return _COST_AFTER_LEAD_IN if unfinished else _COST_AFTER_SOFT_LEAD_IN
+        return _COST_BEFORE_FIRST_CHILD
+    if line.kind == "para" and line.depth > 0:
+        return _COST_CONTINUATION_PARAGRAPH
+    if line.kind == "item":
+        return _COST_ITEM_PER_DEPTH * line.depth
+    return 0.0
+
+
+def _pieces(lines: list[_Line]) -> list[_Piece]:
+    """Cut lines into sentence pieces (list markers stay with the first sentence)."""
+    pieces: list[_Piece] = []
+    for index, line in enumerate(lines):
+        marker = _QUOTE_MARKER.match(line.text) or _LIST_MARKER.match(line.text)
+        body_start = marker.end() if marker else len(line.text) - len(line.text.lstrip())
+        spans = sentence_spans(line.text, body_start) or [(body_start, len(line.text))]
+        spans[0] = (0, spans[0][1])
+        for n, (start, end) in enumerate(spans):
+            first_cost = _break_cost(lines, index) if index else 0.0
+            cost = _COST_INSIDE_LINE if n else first_cost
+            pieces.append(_Piece(index, start, end, words(line.text[start:end]), cost))
+    return pieces
+
+
+def _size_cost(size: int) -> float:
+    cost = _SIZE_WEIGHT * ((size - TARGET_WORDS) / TARGET_WORDS) ** 2
+    if size < MIN_WORDS:
+        cost += _UNDERSIZE_PENALTY * (MIN_WORDS - size) / MIN_WORDS
+    return cost
+
+
+def _segment(pieces: list[_Piece]) -> list[tuple[int, int]]:
+    """Split pieces into passages [i, j) minimising size and break costs (dynamic programming)."""
+    n = len(pieces)
+    best = [0.0] + [math.inf] * n
+    choice = [0] * (n + 1)
+    for j in range(1, n + 1):
+        size = 0
+        for i in range(j - 1, -1, -1):
+            size += pieces[i].words
+            if size > HARD_MAX_WORDS and i < j - 1:
+                break
+            cost = best[i] + _size_cost(size) + (pieces[i].break_cost if i else 0.0)
+            if cost < best[j]:
+                best[j], choice[j] = cost, i
+    bounds: list[tuple[int, int]] = []
+    j = n
+    while j > 0:
+        bounds.append((choice[j], j))
+        j = choice[j]
+    return bounds[::-1]
+
+
+def _passage_text(lines: list[_Line], pieces: list[_Piece]) -> str:
+    """The verbatim text of consecutive pieces: each line's span, lines joined by newlines."""
+    spans: dict[int, tuple[int, int]] = {}
+    for piece in pieces:
+        start, _ = spans.get(piece.line, (piece.start, piece.end))
+        spans[piece.line] = (start, piece.end)
+    return "\n".join(lines[i].text[a:b] for i, (a, b) in spans.items())
+
+
+def _label(text: str) -> str | None:
+    """A short name for a lead-in or parent item ("Scalable oversight: finding ..." -> its head)."""
+    body = plain_text(text).strip()
+    head = body.rstrip(":").strip()
+    if words(head) <= _LABEL_MAX_WORDS:
+        return head
+    colon = body.find(":")
+    if colon > 0 and words(body[:colon]) <= _LABEL_MAX_WORDS - 2:
+        return body[:colon].strip()
+    return None
+
+
+def _context(lines: list[_Line], first_line: int, starts_mid_line: bool) -> tuple[str, ...]:
+    """Labels of the lead-ins/parent items above a passage that the passage itself lacks."""
+    labels: list[str] = []
+    parent = lines[first_line].parent
+    if starts_mid_line and lines[first_line].kind == "item":
+        parent = first_line  # the passage lacks the head of its own list item
+    while parent is not None:
+        label = _label(lines[parent].text)
+        if label:
+            labels.append(label)
+        parent = lines[parent].parent
+    return tuple(reversed(labels))
+
+
+def chunk_section(units: list[str]) -> list[tuple[str, tuple[str, ...]]]:
+    """Chunk one section's lines into (passage text, context labels) by structure and size."""
+    lines = _structure(units)
+    pieces = _pieces(lines)
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for start, end in _segment(pieces):
+        chosen = pieces[start:end]
+        text = _passage_text(lines, chosen)
+        if not plain_text(text).strip():
+            continue
+        first = chosen[0]
+        out.append((text, _context(lines, first.line, first.start > 0)))
+    return out
 
 
 def embedding_text(title: str, section: str, text: str) -> str:
@@ -232,13 +398,14 @@ def chunk_document(doc: Document) -> list[Passage]:
     """Chunk one document by structure into passages with stable content-hash ids."""
     passages: list[Passage] = []
     for section in _sections(doc):
-        section_name = " > ".join(section.path)
-        for text in _pack(section.units):
+        for text, context in chunk_section(section.units):
+            section_name = " > ".join((*section.path, *context))
             identity = json.dumps(
-                [doc.doc_id, doc.title, doc.author, doc.url, section_name, text],
+                [_CHUNKER_VERSION, doc.doc_id, doc.title, doc.author, doc.url, section_name, text],
                 ensure_ascii=False,
             )
             passage_id = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:24]
+            # Comments carry only the commenter named in their own heading (or nobody).
             author = section.comment_author if section.is_comment else doc.author
             passages.append(
                 Passage(

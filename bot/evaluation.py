@@ -1,0 +1,201 @@
+"""Retrieval evaluation: load gold-phrase questions, run a search function, report hit@k/MRR."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.models import Passage
+
+SearchFn = Callable[[str, int], Sequence[Passage]]
+
+_CHAR_MAP = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+    }
+)
+_SPACES = re.compile(r"\s+")
+
+
+class EvalFileError(ValueError):
+    """The questions file is malformed; str() names the file and line."""
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    """One evaluation question and the phrases that make a passage a hit."""
+
+    q: str
+    gold: tuple[str, ...]
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    """Where (1-based rank) the first hit for one question was, if anywhere in the top k_max."""
+
+    question: EvalQuestion
+    rank: int | None
+    ms: float
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    """Aggregate retrieval metrics over a question set."""
+
+    hit_at_1: float
+    hit_at_3: float
+    hit_at_5: float
+    mrr_at_10: float
+    mean_passage_chars: float
+    p50_ms: float
+    p95_ms: float
+    n: int
+    results: tuple[QuestionResult, ...] = field(default=(), compare=False)
+
+    def to_json(self) -> dict[str, float | int]:
+        """The `careerbot eval --json` object."""
+        return {
+            "hit_at_1": round(self.hit_at_1, 4),
+            "hit_at_3": round(self.hit_at_3, 4),
+            "hit_at_5": round(self.hit_at_5, 4),
+            "mrr_at_10": round(self.mrr_at_10, 4),
+            "mean_passage_chars": round(self.mean_passage_chars, 1),
+            "p50_ms": round(self.p50_ms, 2),
+            "p95_ms": round(self.p95_ms, 2),
+            "n": self.n,
+        }
+
+    def format_text(self, show_misses: bool = True) -> str:
+        """A short human-readable summary (and the questions with no hit in the top 10)."""
+        lines = [
+            f"questions      {self.n}",
+            f"hit@1          {self.hit_at_1:.3f}",
+            f"hit@3          {self.hit_at_3:.3f}",
+            f"hit@5          {self.hit_at_5:.3f}",
+            f"MRR@10         {self.mrr_at_10:.3f}",
+            f"mean passage   {self.mean_passage_chars:.0f} chars",
+            f"latency        p50 {self.p50_ms:.1f} ms, p95 {self.p95_ms:.1f} ms",
+        ]
+        if show_misses:
+            late = [r for r in self.results if r.rank is None or r.rank > 5]
+            for r in late:
+                where = "not in top 10" if r.rank is None else f"rank {r.rank}"
+                lines.append(f"  {where}: {r.question.q}")
+        return "\n".join(lines)
+
+
+def normalise(text: str) -> str:
+    """Case-fold, map curly quotes and dashes to ASCII, collapse whitespace."""
+    return _SPACES.sub(" ", text.translate(_CHAR_MAP).casefold()).strip()
+
+
+def load_questions(path: Path | str) -> list[EvalQuestion]:
+    """Read JSONL lines `{"q": str, "gold": [str, ...]}`; blank lines are skipped."""
+    path = Path(path)
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalFileError(f"{path}: cannot read questions: {exc}") from None
+    questions: list[EvalQuestion] = []
+    for number, line in enumerate(raw.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise EvalFileError(f"{where}: invalid JSON ({exc.msg})") from None
+        if not isinstance(item, dict):
+            raise EvalFileError(f"{where}: expected an object with 'q' and 'gold'")
+        q = item.get("q")
+        gold = item.get("gold")
+        if not isinstance(q, str) or not q.strip():
+            raise EvalFileError(f"{where}: 'q' must be a non-empty string")
+        if (
+            not isinstance(gold, list)
+            or not gold
+            or not all(isinstance(g, str) and normalise(g) for g in gold)
+        ):
+            raise EvalFileError(f"{where}: 'gold' must be a non-empty list of non-empty strings")
+        questions.append(EvalQuestion(q=q.strip(), gold=tuple(gold), line=number))
+    if not questions:
+        raise EvalFileError(f"{path}: no questions found")
+    return questions
+
+
+def first_hit(passages: Iterable[Passage], gold: Sequence[str]) -> int | None:
+    """1-based rank of the first passage containing any gold phrase (normalised), else None."""
+    phrases = [normalise(g) for g in gold]
+    for rank, passage in enumerate(passages, start=1):
+        text = normalise(passage.text)
+        if any(p in text for p in phrases):
+            return rank
+    return None
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile (0 for an empty sequence)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    index = max(0, math.ceil(pct / 100 * len(ordered)) - 1)
+    return ordered[min(index, len(ordered) - 1)]
+
+
+def summarise(results: Sequence[QuestionResult], passage_chars: Sequence[int]) -> EvalReport:
+    """Aggregate per-question results into an EvalReport."""
+    n = len(results)
+
+    def hit_rate(k: int) -> float:
+        return sum(1 for r in results if r.rank is not None and r.rank <= k) / n if n else 0.0
+
+    mrr = sum(1.0 / r.rank for r in results if r.rank is not None and r.rank <= 10)
+    latencies = [r.ms for r in results]
+    return EvalReport(
+        hit_at_1=hit_rate(1),
+        hit_at_3=hit_rate(3),
+        hit_at_5=hit_rate(5),
+        mrr_at_10=mrr / n if n else 0.0,
+        mean_passage_chars=sum(passage_chars) / len(passage_chars) if passage_chars else 0.0,
+        p50_ms=percentile(latencies, 50),
+        p95_ms=percentile(latencies, 95),
+        n=n,
+        results=tuple(results),
+    )
+
+
+def evaluate(
+    retriever_search: SearchFn, questions: Sequence[EvalQuestion], k_max: int = 10
+) -> EvalReport:
+    """Run every question through `retriever_search(q, k_max)` and score the rankings."""
+    results: list[QuestionResult] = []
+    chars: list[int] = []
+    for question in questions:
+        started = time.perf_counter()
+        passages = list(retriever_search(question.q, k_max))[:k_max]
+        ms = (time.perf_counter() - started) * 1000
+        chars.extend(len(p.text) for p in passages)
+        results.append(QuestionResult(question, first_hit(passages, question.gold), ms))
+    return summarise(results, chars)
