@@ -35,8 +35,8 @@ chat: setup
 
 ## test: lint (ruff), types (mypy) and the whole pytest suite
 test: $(DEV_STAMP)
-	$(BIN)/ruff check bot tests bench
-	$(BIN)/ruff format --check bot tests bench
+	$(BIN)/ruff check bot tests bench tools
+	$(BIN)/ruff format --check bot tests bench tools
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 

@@ -62,16 +62,39 @@ class ChromaSettings(_Group):
 class RetrievalSettings(_Group):
     k: int = Field(5, ge=1, le=20, description="Passages handed to the answer step.")
     candidates: int = Field(30, ge=5, le=200, description="Candidates per ranker before fusion.")
-    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    fusion: Literal["relative", "rrf"] = Field(
+        "relative",
+        description="How dense and keyword rankings combine: 'relative' (scores scaled 0..1 "
+        "and weighted; measured best) or 'rrf' (reciprocal rank fusion).",
+    )
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant (fusion=rrf).")
+    dense_weight: float = Field(1.0, ge=0.0, description="Weight of the dense (vector) ranking.")
+    keyword_weight: float = Field(1.5, ge=0.0, description="Weight of the BM25 keyword ranking.")
     max_per_document: int = Field(
-        3, ge=1, description="At most this many of the top-k passages from one document."
+        2, ge=1, description="Passages of one post beyond this many are ranked down."
+    )
+    diversity_penalty: float = Field(
+        0.9,
+        ge=0.0,
+        le=1.0,
+        description="Score factor per extra passage from the same post (0 = hard cap).",
     )
     min_similarity: float = Field(
-        0.25,
+        0.32,
         ge=-1.0,
         le=1.0,
-        description="Relevance gate: below this best cosine similarity (and without a keyword "
-        "match) the bot says the corpus does not cover the question.",
+        description="Relevance gate: a best cosine similarity at or above this means the "
+        "corpus covers the question; below it the bot says so instead of stretching.",
+    )
+    keyword_min_similarity: float = Field(
+        0.20,
+        ge=-1.0,
+        le=1.0,
+        description="Gate, keyword route: a question at or above this cosine is still "
+        "covered when its best BM25 score reaches KEYWORD_EVIDENCE.",
+    )
+    keyword_evidence: float = Field(
+        4.0, ge=0.0, description="Gate, keyword route: BM25 score that counts as evidence."
     )
 
 

@@ -74,9 +74,15 @@ def build_careerbot(
         RetrievalConfig(
             k=r.k,
             candidates=r.candidates,
+            fusion=r.fusion,
             rrf_k=r.rrf_k,
+            dense_weight=r.dense_weight,
+            keyword_weight=r.keyword_weight,
             max_per_document=r.max_per_document,
+            diversity_penalty=r.diversity_penalty,
             min_similarity=r.min_similarity,
+            keyword_min_similarity=r.keyword_min_similarity,
+            keyword_evidence=r.keyword_evidence,
         ),
     )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
