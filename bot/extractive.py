@@ -15,6 +15,7 @@ _LIST_MARKER = re.compile(r"^\s*(?:>\s?)*(?:[-*+]|\d+[.)])?\s*")
 # Sentence boundaries inside one line: end punctuation, optional closing quote, then a space.
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 _WORD = re.compile(r"[a-z0-9]+")
+_LEAD_IN = re.compile(r"(?::|\b(?:such as|like|including|e\.g\.|for example))\s*$", re.IGNORECASE)
 MAX_QUOTE_CHARS = 320
 MIN_SENTENCE_CHARS = 40
 # Quotes scoring this far below the best one are left out rather than padding the answer.
@@ -110,6 +111,8 @@ def pick_quotes(
         score = float(sim) + 0.25 * _overlap(query, span.text) - 0.04 * rank_of[span.passage.id]
         if span.text.rstrip("”’\"')").endswith("?"):
             score -= 0.15  # a question in the post is rarely the advice itself
+        if _LEAD_IN.search(span.text):
+            score -= 0.3  # "…topics such as" promises a list the quote would not show
         if span.passage.is_comment:
             score -= 0.05  # the posts are the curated advice; comments add colour
         scored.append((score, span))
