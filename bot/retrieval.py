@@ -127,16 +127,21 @@ class RetrievalConfig:
     max_per_document: int = 2
     diversity_penalty: float = 0.9
     # The relevance gate, measured on the real corpus (all-MiniLM-L6-v2 int8, bm25s lucene):
-    # best dense cosine of the 52 dev+extra questions >= 0.324, of short in-domain questions
-    # with little keyword overlap ("tips?", "and policy?", "Should I upskill before
-    # applying?") 0.349..0.404; of 39 off-topic questions <= 0.294 except "How do I write a
-    # novel?" (0.382, "write" is a big topic here). Off-topic top BM25 scores are <= 2.85;
-    # in-domain questions below 0.32 cosine ("How do I write a good cold email?", 0.245) have
-    # BM25 >= 6.6. So: covered when cosine >= min_similarity, or when cosine >=
-    # keyword_min_similarity and the best BM25 score >= keyword_evidence.
-    min_similarity: float = 0.32
-    keyword_min_similarity: float = 0.20
-    keyword_evidence: float = 4.0
+    # best dense cosine of the 52 dev+extra questions >= 0.324; of 39 off-topic questions
+    # <= 0.294 except "How do I write a novel?" (0.382, "write" is a big topic here).
+    # A second check with 32 plain newcomer questions written apart from the eval sets found
+    # real questions below 0.32 with modest keyword evidence: "How do I find my personal
+    # fit?" 0.264 / BM25 3.48, "What does a typical day at MATS look like?" 0.295 / 3.28, "How
+    # much math do I need?" 0.299 / 2.23; the nearest off-topic ones were "How do I get better
+    # sleep?" 0.294 / 2.21, "How do I train my puppy?" 0.277 / 1.42, "How do I invest in index
+    # funds?" 0.250 / 1.80. Refusing a real question costs a newcomer more than quoting the
+    # posts at a stray one, so: covered when cosine >= min_similarity (0.30), or when cosine
+    # >= keyword_min_similarity (0.24) and the best BM25 score >= keyword_evidence (2.0).
+    # That admits 31/32 of the new in-domain and 3/28 of its off-topic questions (novel, web
+    # design, sleep); the old 0.32 / 0.20 & 4.0 gate admitted 28/32 and 2/28.
+    min_similarity: float = 0.30
+    keyword_min_similarity: float = 0.24
+    keyword_evidence: float = 2.0
 
 
 @dataclass(frozen=True)

@@ -80,21 +80,21 @@ class RetrievalSettings(_Group):
         description="Score factor per extra passage from the same post (0 = hard cap).",
     )
     min_similarity: float = Field(
-        0.32,
+        0.30,
         ge=-1.0,
         le=1.0,
         description="Relevance gate: a best cosine similarity at or above this means the "
         "corpus covers the question; below it the bot says so instead of stretching.",
     )
     keyword_min_similarity: float = Field(
-        0.20,
+        0.24,
         ge=-1.0,
         le=1.0,
         description="Gate, keyword route: a question at or above this cosine is still "
         "covered when its best BM25 score reaches KEYWORD_EVIDENCE.",
     )
     keyword_evidence: float = Field(
-        4.0, ge=0.0, description="Gate, keyword route: BM25 score that counts as evidence."
+        2.0, ge=0.0, description="Gate, keyword route: BM25 score that counts as evidence."
     )
 
 

@@ -23,11 +23,18 @@ OFF_TOPIC = [
     "How do I bake sourdough bread?",
     "Recommend a good laptop",
     "What's the weather tomorrow?",
+    "How do I train my puppy?",
+    "How do I invest in index funds?",
+    "How do I cook rice?",
 ]
 IN_DOMAIN = [
     "How do I deal with burnout?",
     "Should I do a PhD?",
     "How do I get into MATS?",
+    # Plain newcomer questions with little keyword overlap (see the gate comment).
+    "How do I find my personal fit?",
+    "What does a typical day at MATS look like?",
+    "How much math do I need?",
 ]
 
 
