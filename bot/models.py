@@ -10,6 +10,14 @@ AnswerMode = Literal["extractive", "llm"]
 Platform = Literal["terminal", "slack", "discord", "cli", "eval"]
 
 
+def attribution(author: str | None, title: str, is_comment: bool) -> str:
+    """Display name for a source; a comment names its commenter (if known), never the author."""
+    if is_comment:
+        who = f"{author}, " if author else ""
+        return f"{who}comment on “{title}”"
+    return author or "author unknown"
+
+
 @dataclass(frozen=True)
 class Question:
     """One user turn: who asked, where, in which conversation, and what."""
@@ -38,10 +46,7 @@ class Passage:
     @property
     def attribution(self) -> str:
         """Who said this, as shown to users: comments are never given to the post author."""
-        if self.is_comment:
-            who = f"{self.author}, " if self.author else ""
-            return f"{who}comment on “{self.title}”"
-        return self.author or "author unknown"
+        return attribution(self.author, self.title, self.is_comment)
 
 
 @dataclass(frozen=True)
@@ -58,11 +63,8 @@ class Citation:
 
     @property
     def attribution(self) -> str:
-        """Display name for the source of the quote."""
-        if self.is_comment:
-            who = f"{self.author}, " if self.author else ""
-            return f"{who}comment on “{self.title}”"
-        return self.author or "author unknown"
+        """Who said this, as shown to users: comments are never given to the post author."""
+        return attribution(self.author, self.title, self.is_comment)
 
 
 @dataclass(frozen=True)
