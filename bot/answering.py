@@ -16,7 +16,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from bot.conversations import ConversationStore
 from bot.extractive import compose, pick_quotes
 from bot.llm import cite, format_history, format_passages
-from bot.models import Answer, EmptyQuestion, IndexNotReady, Passage, Question, Turn
+from bot.models import Answer, EmptyQuestion, IndexNotReady, Question, Turn
 from bot.prompts import NOT_COVERED, Prompts
 from bot.retrieval import RetrievalResult, Retriever, keyword_tokens
 
@@ -226,10 +226,6 @@ class Answerer:
         system = self.prompts.render_system()
         probes = [line.strip() for line in system.split("\n") if len(line.strip()) > 60]
         return any(probe[:60] in reply for probe in probes)
-
-    def passages_for(self, query: str) -> Sequence[Passage]:
-        """Retrieval exactly as the answer path does it (used by `careerbot eval`)."""
-        return self.retriever.search(query).passages
 
 
 def _text_of(content: object) -> str:

@@ -9,11 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from bot.knowledge import sentence_spans as line_sentences
 from bot.models import Citation, Passage
 
 _LIST_MARKER = re.compile(r"^\s*(?:>\s?)*(?:[-*+]|\d+[.)])?\s*")
-# Sentence boundaries inside one line: end punctuation, optional closing quote, then a space.
-_BOUNDARY = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 _WORD = re.compile(r"[a-z0-9]+")
 _LEAD_IN = re.compile(r"(?::|\b(?:such as|like|including|e\.g\.|for example))\s*$", re.IGNORECASE)
 MAX_QUOTE_CHARS = 320
@@ -54,20 +53,14 @@ def sentence_spans(passage: Passage) -> list[Span]:
         line = raw.rstrip()
         marker = _LIST_MARKER.match(line)
         offset = marker.end() if marker else 0
-        bounds: list[tuple[int, int]] = []
-        start = offset
-        for boundary in _BOUNDARY.finditer(line, offset):
-            bounds.append((start, boundary.start()))
-            start = boundary.end()
-        if line[start:].strip():
-            bounds.append((start, len(line)))
+        bounds = line_sentences(line, offset)
         for i, (b_start, b_end) in enumerate(bounds):
             following = bounds[i + 1][1] if i + 1 < len(bounds) else None
             spans.append(Span(passage, line, b_start, b_end, following))
     return [s for s in spans if len(s.text) >= MIN_SENTENCE_CHARS]
 
 
-def _trim(text: str) -> str:
+def trim_quote(text: str) -> str:
     """Cut an over-long sentence at a word boundary; the verbatim prefix is what is quoted."""
     if len(text) <= MAX_QUOTE_CHARS:
         return text
@@ -75,7 +68,8 @@ def _trim(text: str) -> str:
     return text[: cut if cut > 0 else MAX_QUOTE_CHARS].rstrip(" ,;:—–-")
 
 
-def _overlap(query: str, text: str) -> float:
+def word_overlap(query: str, text: str) -> float:
+    """Share of the query's words that also occur in `text`."""
     q = set(_WORD.findall(query.lower()))
     t = set(_WORD.findall(text.lower()))
     return len(q & t) / (len(q) or 1)
@@ -108,7 +102,7 @@ def pick_quotes(
     scored: list[tuple[float, Span]] = []
     for span, sim in zip(candidates, sims, strict=True):
         # Passage rank carries the retriever's judgement; sentence similarity picks within it.
-        score = float(sim) + 0.25 * _overlap(query, span.text) - 0.04 * rank_of[span.passage.id]
+        score = float(sim) + 0.25 * word_overlap(query, span.text) - 0.04 * rank_of[span.passage.id]
         if span.text.rstrip("”’\"')").endswith("?"):
             score -= 0.15  # a question in the post is rarely the advice itself
         if _LEAD_IN.search(span.text):
@@ -143,7 +137,7 @@ def compose(query: str, spans: Sequence[Span]) -> tuple[str, tuple[Citation, ...
     lines: list[str] = []
     for number, span in enumerate(spans, start=1):
         full = span.extended()
-        quote = _trim(full)
+        quote = trim_quote(full)
         ellipsis = "…" if len(quote) < len(full) else ""
         passage = span.passage
         citations.append(

@@ -8,11 +8,10 @@ from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
-from bot.extractive import sentence_spans
+from bot.extractive import sentence_spans, trim_quote, word_overlap
 from bot.models import Citation, Passage, Turn
 
 _MARKER = re.compile(r"\[(\d{1,2})\]")
-_WORD = re.compile(r"[a-z0-9]+")
 
 
 class LLMConfigError(ValueError):
@@ -85,10 +84,9 @@ def _best_quote(passage: Passage, context: str) -> str:
     """The passage sentence sharing most words with the model's sentence that cited it."""
     spans = sentence_spans(passage)
     if not spans:
-        return passage.text.split("\n")[0][:300]
-    words = set(_WORD.findall(context.lower()))
-    best = max(spans, key=lambda s: len(words & set(_WORD.findall(s.text.lower()))))
-    return best.text if len(best.text) <= 320 else best.text[: best.text.rfind(" ", 0, 320)]
+        return trim_quote(passage.text.split("\n")[0])
+    best = max(spans, key=lambda s: word_overlap(context, s.text))
+    return trim_quote(best.text)
 
 
 def cite(text: str, passages: Sequence[Passage]) -> tuple[str, tuple[Citation, ...]]:
