@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 import uuid
@@ -11,20 +12,18 @@ from dataclasses import dataclass
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import HumanMessage, SystemMessage
 
 from bot.conversations import ConversationStore
 from bot.extractive import compose, pick_quotes
-from bot.llm import cite, format_history, format_passages
-from bot.models import Answer, EmptyQuestion, IndexNotReady, Question, Turn
+from bot.llm import FALLBACK_NOTICES, LLMFailed, LLMResponder, Partial
+from bot.models import Answer, EmptyQuestion, IndexNotReady, Passage, Question, Turn
 from bot.prompts import NOT_COVERED, Prompts
+from bot.resilience import Failure
 from bot.retrieval import RetrievalResult, Retriever, keyword_tokens
 
 log = logging.getLogger(__name__)
 
-LLM_FALLBACK_NOTICE = (
-    "The language model isn't reachable right now, so here are the most relevant quotes instead."
-)
+LLM_FALLBACK_NOTICE = FALLBACK_NOTICES[Failure.UNREACHABLE]
 _FOLLOW_UP_CUES = re.compile(
     r"^(and|but|also|so|what about|how about|what if|why|how come|then|ok|okay|is that|"
     r"does that|do they|can i|should i|could you|tell me more|more on|any)\b",
@@ -60,6 +59,7 @@ class Answerer:
         chat_model: BaseChatModel | None = None,
         config: AnswerConfig | None = None,
         topics: Sequence[str] = (),
+        llm: LLMResponder | None = None,
     ) -> None:
         self.retriever = retriever
         self.store = store
@@ -68,9 +68,16 @@ class Answerer:
         self.chat_model = chat_model
         self.config = config or AnswerConfig()
         self.topics = tuple(topics)
+        if llm is None and chat_model is not None:
+            llm = LLMResponder([("chat model", chat_model)], prompts, embedder)
+        self.llm = llm
 
-    async def answer(self, question: Question) -> Answer:
-        """Answer one turn and store it in the conversation's history."""
+    async def answer(self, question: Question, on_partial: Partial | None = None) -> Answer:
+        """Answer one turn and store it in the conversation's history.
+
+        In LLM mode `on_partial` receives the checked text so far while the model writes;
+        the returned Answer is the final word and replaces whatever was shown.
+        """
         text = " ".join(question.text.split())
         if not text:
             raise EmptyQuestion("Ask me a question about AI safety careers.")
@@ -84,7 +91,7 @@ class Answerer:
         history = await asyncio.to_thread(
             self.store.history, question.conversation_key, self.config.history_turns
         )
-        answer = await self._answer(text, history, notices)
+        answer = await self._answer(text, history, notices, on_partial)
         await asyncio.to_thread(
             self.store.append_exchange,
             question.conversation_key,
@@ -98,19 +105,30 @@ class Answerer:
         )
         return answer
 
-    async def _answer(self, text: str, history: list[Turn], notices: list[str]) -> Answer:
-        if self.chat_model is not None:
+    async def _answer(
+        self,
+        text: str,
+        history: list[Turn],
+        notices: list[str],
+        on_partial: Partial | None = None,
+    ) -> Answer:
+        spent = None
+        if self.llm is not None:
             try:
-                return await self._llm_answer(text, history, notices)
-            except Exception as exc:  # provider outage, timeout, bad response: degrade
-                log.warning(
-                    "LLM answer failed (%s); falling back to extractive", type(exc).__name__
-                )
-                notices = [*notices, LLM_FALLBACK_NOTICE]
+                return await self._llm_answer(text, history, notices, on_partial)
+            except LLMFailed as exc:  # outage, timeout, open circuit, ungrounded reply
+                log.warning("LLM answer failed (%s); falling back to quotes", exc.reason.value)
+                notices = [*notices, FALLBACK_NOTICES[exc.reason]]
+                spent = exc.usage
+            except Exception as exc:  # anything unforeseen still degrades to quotes
+                log.warning("LLM answer failed (%s); falling back to quotes", type(exc).__name__)
+                notices = [*notices, FALLBACK_NOTICES[Failure.ERROR]]
         query = self.heuristic_query(text, history)
         result = await asyncio.to_thread(self.retriever.search, query)
         previous = next((t.text for t in reversed(history) if t.role == "assistant"), "")
-        return await self._extractive(query, result, notices, previous)
+        answer = await self._extractive(query, result, notices, previous)
+        # Tokens spent on a reply we could not use still count.
+        return dataclasses.replace(answer, usage=spent) if spent else answer
 
     @staticmethod
     def heuristic_query(text: str, history: Sequence[Turn]) -> str:
@@ -171,73 +189,32 @@ class Answerer:
             answer_id=answer_id,
         )
 
-    async def _llm_answer(self, text: str, history: list[Turn], notices: list[str]) -> Answer:
-        assert self.chat_model is not None
-        timeout = self.config.llm_timeout
-        history_text = format_history(history)
-        query = text
-        if history:
-            prompt = self.prompts.condense.format(history=history_text, question=text)
-            reply = await asyncio.wait_for(
-                self.chat_model.ainvoke([HumanMessage(content=prompt)]), timeout
-            )
-            rewritten = _text_of(reply.content).strip().strip('"').strip()
-            if rewritten and len(rewritten) < 400:
-                query = rewritten
-        result = await asyncio.to_thread(self.retriever.search, query)
+    async def _llm_answer(
+        self,
+        text: str,
+        history: list[Turn],
+        notices: list[str],
+        on_partial: Partial | None = None,
+    ) -> Answer:
+        assert self.llm is not None
+
+        async def search(query: str) -> tuple[bool, Sequence[Passage]]:
+            result = await asyncio.to_thread(self.retriever.search, query)
+            return result.covered, result.passages
+
+        reply = await self.llm.respond(text, history, search, on_partial)
         answer_id = uuid.uuid4().hex
-        if not result.covered or not result.passages:
-            return self._not_covered(query, "llm", notices, answer_id)
-        messages = [
-            SystemMessage(content=self.prompts.render_system()),
-            HumanMessage(
-                content=self.prompts.answer.format(
-                    history=history_text,
-                    passages=format_passages(result.passages),
-                    question=text,
-                )
-            ),
-        ]
-        reply = await asyncio.wait_for(self.chat_model.ainvoke(messages), timeout)
-        raw = _text_of(reply.content).strip()
-        if not raw:
-            raise ValueError("empty model reply")
-        if NOT_COVERED.casefold()[:30] in raw.casefold():
-            return self._not_covered(query, "llm", notices, answer_id)
-        if self._leaks_prompt(raw):
-            log.warning("model reply echoed the system prompt; replaced")
-            raw = "I can only help with career questions about AI safety."
-            return Answer(raw, False, "llm", (), tuple(notices), query, answer_id)
-        cleaned, citations = cite(raw, result.passages)
-        if not citations:
-            # An answer with no valid citation is not grounded: show quotes instead.
-            raise ValueError("model reply cited no passage")
+        all_notices = (*notices, *reply.notices)
+        if not reply.covered:
+            declined = self._not_covered(reply.query, "llm", all_notices, answer_id)
+            return dataclasses.replace(declined, usage=reply.usage)
         return Answer(
-            text=cleaned,
+            text=reply.text,
             covered=True,
             mode="llm",
-            citations=citations,
-            notices=tuple(notices),
-            standalone_query=query,
+            citations=reply.citations,
+            notices=all_notices,
+            standalone_query=reply.query,
             answer_id=answer_id,
+            usage=reply.usage,
         )
-
-    def _leaks_prompt(self, reply: str) -> bool:
-        system = self.prompts.render_system()
-        probes = [line.strip() for line in system.split("\n") if len(line.strip()) > 60]
-        return any(probe[:60] in reply for probe in probes)
-
-
-def _text_of(content: object) -> str:
-    """A chat message's text, whether the provider returned a string or content blocks."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        parts = []
-        for block in content:
-            if isinstance(block, str):
-                parts.append(block)
-            elif isinstance(block, dict) and block.get("type") == "text":
-                parts.append(str(block.get("text", "")))
-        return "".join(parts)
-    return str(content)

@@ -1,17 +1,57 @@
-"""Chat-model factory (langchain init_chat_model) and helpers for grounded, cited LLM answers."""
+"""LLM answer mode: the chat-model factory and a responder whose replies are checked."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import BaseMessage, BaseMessageChunk, HumanMessage, SystemMessage
 
-from bot.extractive import sentence_spans, trim_quote, word_overlap
-from bot.models import Citation, Passage, Turn
+from bot.grounding import GroundedReply, Grounder, LeakCheck, cut_at_last_sentence
+from bot.knowledge import sentence_spans
+from bot.models import Citation, Passage, TokenUsage, Turn
+from bot.prompts import NOT_COVERED, REFUSAL, Prompts
+from bot.resilience import (
+    OUTAGES,
+    CircuitBreaker,
+    Clock,
+    Deadline,
+    Failure,
+    ModelFailed,
+    call_within,
+    describe,
+)
 
-_MARKER = re.compile(r"\[(\d{1,2})\]")
+log = logging.getLogger(__name__)
+
+# What the user is told when the answer falls back to quotes: what actually happened.
+FALLBACK_NOTICES: dict[Failure, str] = {
+    Failure.UNREACHABLE: "The language model isn't reachable right now, so here are the most "
+    "relevant quotes instead.",
+    Failure.TIMED_OUT: "The language model took too long to answer, so here are the most "
+    "relevant quotes instead.",
+    Failure.RATE_LIMITED: "The language model is rate-limited right now, so here are the most "
+    "relevant quotes instead.",
+    Failure.ERROR: "The language model returned an error, so here are the most relevant quotes "
+    "instead.",
+    Failure.CIRCUIT_OPEN: "The language model has been failing, so I'm not asking it for a few "
+    "minutes; here are the most relevant quotes instead.",
+    Failure.UNGROUNDED: "The language model's reply didn't stick to what the posts say, so here "
+    "are the most relevant quotes instead.",
+}
+TRUNCATED_NOTICE = (
+    "The model's answer hit its length limit, so it is shortened to its last full sentence."
+)
+BACKUP_NOTICE = "The main language model was unavailable, so a backup model answered."
+# With a fallback model configured, the main model may use this share of what is left of the
+# deadline, so the backup still has time to answer.
+PRIMARY_SHARE = 0.6
 
 
 class LLMConfigError(ValueError):
@@ -48,6 +88,9 @@ def make_chat_model(
             kwargs["base_url"] = base_url
         if api_key:
             kwargs["api_key"] = api_key
+    if provider in ("openai", ""):
+        # Token usage in streamed replies (off by default for non-OpenAI base URLs).
+        kwargs["stream_usage"] = True
     try:
         return init_chat_model(name, model_provider=provider or None, **kwargs)
     except ImportError as exc:
@@ -80,46 +123,298 @@ def format_passages(passages: Sequence[Passage]) -> str:
     return "\n\n".join(blocks)
 
 
-def _best_quote(passage: Passage, context: str) -> str:
-    """The passage sentence sharing most words with the model's sentence that cited it."""
-    spans = sentence_spans(passage)
-    if not spans:
-        return trim_quote(passage.text.split("\n")[0])
-    best = max(spans, key=lambda s: word_overlap(context, s.text))
-    return trim_quote(best.text)
+@dataclass(frozen=True)
+class LLMConfig:
+    """Plain LLM-mode parameters (see LLMSettings)."""
+
+    timeout: float = 30.0
+    max_retries: int = 2
+    breaker_failures: int = 3
+    breaker_cooldown: float = 60.0
 
 
-def cite(text: str, passages: Sequence[Passage]) -> tuple[str, tuple[Citation, ...]]:
-    """Map the model's [n] markers to real passages, renumber them 1..m, drop invalid ones."""
-    order: list[int] = []
-    contexts: dict[int, str] = {}
-    for match in _MARKER.finditer(text):
-        n = int(match.group(1))
-        if 1 <= n <= len(passages):
-            if n not in order:
-                order.append(n)
-            start = max(text.rfind(".", 0, match.start()), text.rfind("\n", 0, match.start()))
-            contexts[n] = contexts.get(n, "") + " " + text[start + 1 : match.start()]
-    renumber = {old: new for new, old in enumerate(order, start=1)}
+@dataclass
+class ModelSlot:
+    """One chat model with its own circuit breaker."""
 
-    def replace(match: re.Match[str]) -> str:
-        n = int(match.group(1))
-        return f"[{renumber[n]}]" if n in renumber else ""
+    name: str
+    model: BaseChatModel
+    breaker: CircuitBreaker
 
-    cleaned = _MARKER.sub(replace, text)
-    cleaned = re.sub(r"[ \t]+([.,;:])", r"\1", cleaned).strip()
-    citations = []
-    for old in order:
-        p = passages[old - 1]
-        citations.append(
-            Citation(
-                title=p.title,
-                author=p.author,
-                url=p.url,
-                quote=_best_quote(p, contexts.get(old, "")),
-                passage_id=p.id,
-                section=p.section,
-                is_comment=p.is_comment,
-            )
+
+@dataclass(frozen=True)
+class LLMReply:
+    """A checked model answer (or the model's own "not covered")."""
+
+    text: str
+    covered: bool
+    citations: tuple[Citation, ...]
+    query: str
+    notices: tuple[str, ...] = ()
+    usage: TokenUsage | None = None
+
+
+class LLMFailed(ModelFailed):
+    """No model produced a usable answer; carries the tokens spent trying."""
+
+    def __init__(self, reason: Failure, detail: str, usage: TokenUsage | None) -> None:
+        super().__init__(reason, detail)
+        self.usage = usage
+
+
+Search = Callable[[str], Awaitable[tuple[bool, Sequence[Passage]]]]
+Partial = Callable[[str], Awaitable[None]]
+
+
+@dataclass
+class _Tally:
+    usage: TokenUsage | None = None
+
+    def add(self, message: BaseMessage) -> None:
+        meta = getattr(message, "usage_metadata", None)
+        if not meta:
+            return
+        spent = TokenUsage(
+            prompt_tokens=int(meta.get("input_tokens", 0) or 0),
+            completion_tokens=int(meta.get("output_tokens", 0) or 0),
         )
-    return cleaned, tuple(citations)
+        self.usage = spent if self.usage is None else self.usage + spent
+
+
+@dataclass
+class _StreamGate:
+    """Turns the growing raw reply into text that is safe to show before the final check.
+
+    Only complete sentences pass, each checked like the final answer, so what streams is a
+    prefix of what the checks keep; a reply that starts repeating the prompt stops streaming.
+    """
+
+    grounder: Grounder
+    leak: LeakCheck
+    on_partial: Partial
+    shown: str = ""
+    stopped: bool = False
+    _complete: str = field(default="")
+
+    async def feed(self, raw: str) -> None:
+        if self.stopped:
+            return
+        if self.leak.leaks(raw) or NOT_COVERED.casefold()[:30] in raw.casefold():
+            self.stopped = True
+            return
+        spans = sentence_spans(raw)
+        if len(spans) < 2:
+            return
+        complete = raw[: spans[-2][1]]
+        if complete == self._complete:
+            return
+        self._complete = complete
+        grounded: GroundedReply = await asyncio.to_thread(self.grounder.ground, complete)
+        if grounded.text and grounded.text != self.shown:
+            self.shown = grounded.text
+            await self.on_partial(grounded.text)
+
+
+class LLMResponder:
+    """Answers from retrieved passages with a chat model, and checks what the model says.
+
+    One deadline covers the whole answer (condensing a follow-up and answering); a model
+    that keeps failing is skipped for a while; an optional backup model is tried next.
+    Raises LLMFailed when no model gives a usable, grounded answer.
+    """
+
+    def __init__(
+        self,
+        models: Sequence[tuple[str, BaseChatModel]],
+        prompts: Prompts,
+        embedder: Embeddings,
+        config: LLMConfig | None = None,
+        *,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self.config = config or LLMConfig()
+        self.prompts = prompts
+        self.embedder = embedder
+        self.clock = clock
+        self.slots = [
+            ModelSlot(
+                name,
+                model,
+                CircuitBreaker(self.config.breaker_failures, self.config.breaker_cooldown, clock),
+            )
+            for name, model in models
+        ]
+        system = prompts.render_system()
+        self.leak = LeakCheck(system, allowed=(NOT_COVERED, REFUSAL))
+
+    async def respond(
+        self,
+        text: str,
+        history: Sequence[Turn],
+        search: Search,
+        on_partial: Partial | None = None,
+    ) -> LLMReply:
+        """Condense, retrieve, answer and check; within one deadline."""
+        deadline = Deadline(self.config.timeout, self.clock)
+        tally = _Tally()
+        history_text = format_history(history)
+        query = text
+        if history:
+            query = await self._condense(text, history_text, deadline, tally)
+        covered, passages = await search(query)
+        if not covered or not passages:
+            return LLMReply(NOT_COVERED, False, (), query, usage=tally.usage)
+        messages: list[BaseMessage] = [
+            SystemMessage(content=self.prompts.render_system()),
+            HumanMessage(
+                content=self.prompts.answer.format(
+                    history=history_text, passages=format_passages(passages), question=text
+                )
+            ),
+        ]
+        grounder = Grounder(passages, self.embedder, question=text)
+        failures: list[ModelFailed] = []
+        for i, slot in enumerate(self.slots):
+            if not slot.breaker.allow():
+                failures.append(ModelFailed(Failure.CIRCUIT_OPEN, slot.name))
+                continue
+            budget = deadline
+            if any(not later.breaker.is_open for later in self.slots[i + 1 :]):
+                budget = Deadline(deadline.remaining() * PRIMARY_SHARE, self.clock)
+            try:
+                reply = await self._answer_with(
+                    slot, messages, grounder, budget, tally, query, on_partial
+                )
+            except ModelFailed as exc:
+                failures.append(exc)
+                if exc.reason in OUTAGES:
+                    slot.breaker.record_failure()
+                else:
+                    slot.breaker.record_success()
+                continue
+            slot.breaker.record_success()
+            if i > 0:
+                reply = LLMReply(**{**reply.__dict__, "notices": (BACKUP_NOTICE, *reply.notices)})
+            return reply
+        first = failures[0]
+        raise LLMFailed(first.reason, first.detail, tally.usage)
+
+    async def _condense(
+        self, text: str, history_text: str, deadline: Deadline, tally: _Tally
+    ) -> str:
+        prompt = self.prompts.condense.format(history=history_text, question=text)
+        failures: list[ModelFailed] = []
+        for slot in self.slots:
+            if not slot.breaker.allow():
+                failures.append(ModelFailed(Failure.CIRCUIT_OPEN, slot.name))
+                continue
+            model = slot.model
+
+            async def call(model: BaseChatModel = model) -> BaseMessage:
+                return await model.ainvoke([HumanMessage(content=prompt)])
+
+            try:
+                reply = await call_within(call, deadline, max_retries=self.config.max_retries)
+            except ModelFailed as exc:
+                failures.append(exc)
+                if exc.reason in OUTAGES:
+                    slot.breaker.record_failure()
+                continue
+            slot.breaker.record_success()
+            tally.add(reply)
+            rewritten = text_of(reply.content).strip().strip('"').strip()
+            return rewritten if rewritten and len(rewritten) < 400 else text
+        # Without a rewrite a follow-up cannot be searched well, and the model is down anyway.
+        first = failures[0]
+        raise LLMFailed(first.reason, first.detail, tally.usage)
+
+    async def _answer_with(
+        self,
+        slot: ModelSlot,
+        messages: list[BaseMessage],
+        grounder: Grounder,
+        deadline: Deadline,
+        tally: _Tally,
+        query: str,
+        on_partial: Partial | None,
+    ) -> LLMReply:
+        async def call() -> BaseMessageChunk:
+            gate = _StreamGate(grounder, self.leak, on_partial) if on_partial else None
+            total: BaseMessageChunk | None = None
+            async for chunk in slot.model.astream(messages):
+                total = chunk if total is None else total + chunk
+                if gate is not None:
+                    await gate.feed(text_of(total.content))
+            if total is None:
+                raise ModelFailed(Failure.ERROR, "empty reply")
+            return total
+
+        message = await call_within(call, deadline, max_retries=self.config.max_retries)
+        tally.add(message)
+        raw = text_of(message.content).strip()
+        if not raw:
+            raise ModelFailed(Failure.ERROR, "empty reply")
+        if self.leak.leaks(raw):
+            log.warning("%s reply repeated the system prompt; not shown", slot.name)
+            raise ModelFailed(Failure.UNGROUNDED, "reply repeated the system prompt")
+        if NOT_COVERED.casefold()[:30] in raw.casefold():
+            return LLMReply(NOT_COVERED, False, (), query, usage=tally.usage)
+        notices: list[str] = []
+        finish = str(
+            message.response_metadata.get("finish_reason")
+            or message.response_metadata.get("stop_reason")
+            or ""
+        )
+        if "length" in finish or "max_tokens" in finish:
+            raw = cut_at_last_sentence(raw)
+            notices.append(TRUNCATED_NOTICE)
+        grounded = await asyncio.to_thread(grounder.ground, raw)
+        if grounded.dropped:
+            log.info(
+                "%s reply: %d unsupported or uncited sentence(s) dropped",
+                slot.name,
+                len(grounded.dropped),
+            )
+        if not grounded.usable:
+            raise ModelFailed(
+                Failure.UNGROUNDED, f"{grounded.kept_share:.0%} of the reply was supported"
+            )
+        return LLMReply(grounded.text, True, grounded.citations, query, tuple(notices), tally.usage)
+
+
+async def check_model(model: BaseChatModel, name: str, timeout: float) -> tuple[bool, str]:
+    """Doctor: one cheap call to the configured model; one line, never the key."""
+    started = time.monotonic()
+    try:
+        async with asyncio.timeout(timeout):
+            reply = await model.ainvoke([HumanMessage(content="Reply with the word OK.")])
+    except Exception as exc:
+        from bot.resilience import classify
+
+        reason = classify(exc)
+        what = {
+            Failure.UNREACHABLE: "unreachable",
+            Failure.TIMED_OUT: f"no reply within {timeout:g}s",
+            Failure.RATE_LIMITED: "rate-limited",
+        }.get(reason, "error")
+        hint = " — check CAREERBOT_LLM__API_KEY" if "401" in describe(exc) else ""
+        return False, f"llm: {name} {what} ({describe(exc)}){hint}"
+    seconds = time.monotonic() - started
+    if not text_of(reply.content).strip():
+        return False, f"llm: {name} answered with an empty reply"
+    return True, f"llm: {name} answered in {seconds:.1f}s"
+
+
+def text_of(content: object) -> str:
+    """A chat message's text, whether the provider returned a string or content blocks."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = []
+        for block in content:
+            if isinstance(block, str):
+                parts.append(block)
+            elif isinstance(block, dict) and block.get("type") == "text":
+                parts.append(str(block.get("text", "")))
+        return "".join(parts)
+    return str(content)

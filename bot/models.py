@@ -68,6 +68,24 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class TokenUsage:
+    """Tokens a chat model spent on one answer (all its calls added up)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def __add__(self, other: TokenUsage) -> TokenUsage:
+        return TokenUsage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.completion_tokens + other.completion_tokens,
+        )
+
+    def to_json(self) -> dict[str, int]:
+        """{"prompt_tokens": …, "completion_tokens": …}."""
+        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens}
+
+
+@dataclass(frozen=True)
 class Answer:
     """What the core returns: the reply text plus structured citations.
 
@@ -82,6 +100,7 @@ class Answer:
     notices: tuple[str, ...] = ()
     standalone_query: str = ""
     answer_id: str = ""
+    usage: TokenUsage | None = None  # LLM mode only
 
     def to_json(self) -> dict[str, object]:
         """The `careerbot ask --json` shape."""
@@ -93,6 +112,8 @@ class Answer:
                 {"title": c.title, "author": c.author, "url": c.url, "quote": c.quote}
                 for c in self.citations
             ],
+            "notices": list(self.notices),
+            "usage": self.usage.to_json() if self.usage else None,
         }
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 # The one sentence used when the corpus does not cover a question: the prompt tells the model to
 # reply with it, the extractive mode opens with it, and tests look for it.
 NOT_COVERED = "The advice posts I draw on don't cover that, so I'd rather not guess."
+# What the system prompt tells the model to say when asked about its instructions.
+REFUSAL = "I can only help with career questions about AI safety."
 
 # Each template and the variables it must use (no more, no fewer).
 EXPECTED: dict[str, frozenset[str]] = {

@@ -11,6 +11,7 @@ from bot.answering import Answerer
 from bot.conversations import ConversationStore
 from bot.index import KnowledgeIndex, ProgressFactory
 from bot.knowledge import chunk_documents, load_knowledge
+from bot.llm import Partial
 from bot.models import (
     Answer,
     Feedback,
@@ -55,9 +56,12 @@ class CareerBot:
         self._progress = progress
         self._reload_lock = asyncio.Lock()
 
-    async def answer(self, question: Question) -> Answer:
-        """Answer one user turn (raises EmptyQuestion for a blank message)."""
-        return await self.answerer.answer(question)
+    async def answer(self, question: Question, on_partial: Partial | None = None) -> Answer:
+        """Answer one user turn (raises EmptyQuestion for a blank message).
+
+        `on_partial`, if given, receives checked partial text while an LLM writes.
+        """
+        return await self.answerer.answer(question, on_partial)
 
     async def forget(self, conversation_key: str) -> int:
         """Delete a conversation's stored history; returns how many turns were removed."""

@@ -110,9 +110,34 @@ class LLMSettings(_Group):
     )
     api_key: SecretStr | None = Field(None, description="API key for the chat model provider.")
     temperature: float = Field(0.2, ge=0.0, le=2.0, description="Sampling temperature.")
-    timeout: float = Field(30.0, gt=0, description="Seconds before a model call is abandoned.")
-    max_retries: int = Field(2, ge=0, le=10, description="Retries on provider errors.")
+    timeout: float = Field(
+        30.0,
+        gt=0,
+        description="Seconds one answer may spend on the model (rewriting a follow-up, "
+        "answering, retries and the fallback model together); then quotes are shown.",
+    )
+    max_retries: int = Field(
+        2,
+        ge=0,
+        le=10,
+        description="Retries on connection errors, 5xx and 429 (Retry-After is honoured only "
+        "if it fits in the answer's time budget).",
+    )
     max_tokens: int = Field(600, ge=50, le=8000, description="Cap on answer length in tokens.")
+    fallback_model: str | None = Field(
+        None,
+        description="Backup chat model ('provider:model', same BASE_URL and API_KEY) tried "
+        "before falling back to quotes.",
+    )
+    breaker_failures: int = Field(
+        3,
+        ge=1,
+        description="Consecutive failed calls after which a model is skipped for "
+        "BREAKER_COOLDOWN seconds.",
+    )
+    breaker_cooldown: float = Field(
+        60.0, gt=0, description="Seconds a failing model is skipped before it is tried again."
+    )
 
 
 class AnswerSettings(_Group):

@@ -11,7 +11,7 @@ from bot.answering import AnswerConfig, Answerer
 from bot.conversations import ConversationStore
 from bot.embeddings import CachedEmbeddings, make_embeddings
 from bot.index import KnowledgeIndex, ProgressFactory
-from bot.llm import make_chat_model
+from bot.llm import LLMConfig, LLMResponder, make_chat_model
 from bot.prompts import load_prompts
 from bot.retrieval import RetrievalConfig, Retriever
 from bot.service import CareerBot
@@ -89,14 +89,22 @@ def build_careerbot(
     store = ConversationStore(settings.resolved_database_url)
     llm = settings.llm
     if chat_model is None and llm.model:
-        chat_model = make_chat_model(
-            llm.model,
-            base_url=llm.base_url,
-            api_key=secret(llm.api_key),
-            temperature=llm.temperature,
-            timeout=llm.timeout,
-            max_retries=llm.max_retries,
-            max_tokens=llm.max_tokens,
+        chat_model = _chat_model(settings, llm.model)
+    responder = None
+    if chat_model is not None:
+        models = [(llm.model or "chat model", chat_model)]
+        if llm.fallback_model:
+            models.append((llm.fallback_model, _chat_model(settings, llm.fallback_model)))
+        responder = LLMResponder(
+            models,
+            load_prompts(settings.prompts_dir),
+            cached,
+            LLMConfig(
+                timeout=llm.timeout,
+                max_retries=llm.max_retries,
+                breaker_failures=llm.breaker_failures,
+                breaker_cooldown=llm.breaker_cooldown,
+            ),
         )
     a = settings.answer
     answerer = Answerer(
@@ -112,6 +120,7 @@ def build_careerbot(
             llm_timeout=llm.timeout,
         ),
         topics=a.topics,
+        llm=responder,
     )
     bot = CareerBot(
         answerer=answerer,
@@ -125,6 +134,20 @@ def build_careerbot(
     )
     retriever.refresh()
     return bot
+
+
+def _chat_model(settings: Settings, model: str) -> Any:
+    """A chat model from settings; retries are ours (bounded by the answer's deadline)."""
+    llm = settings.llm
+    return make_chat_model(
+        model,
+        base_url=llm.base_url,
+        api_key=secret(llm.api_key),
+        temperature=llm.temperature,
+        timeout=llm.timeout,
+        max_retries=0,
+        max_tokens=llm.max_tokens,
+    )
 
 
 def run_checks(settings: Settings) -> list[tuple[bool, str]]:
@@ -180,17 +203,9 @@ def run_checks(settings: Settings) -> list[tuple[bool, str]]:
             results.append((True, f"index: {active.count()} passages in {active.name}"))
     except Exception as exc:
         results.append((False, f"index: cannot open Chroma ({type(exc).__name__}: {exc})"))
-    if settings.llm.model:
-        try:
-            make_chat_model(
-                settings.llm.model,
-                base_url=settings.llm.base_url,
-                api_key=secret(settings.llm.api_key),
-            )
-            results.append((True, f"llm: {settings.llm.model} configured (not called)"))
-        except Exception as exc:
-            results.append((False, f"llm: {exc}"))
-    else:
+    for name in filter(None, (settings.llm.model, settings.llm.fallback_model)):
+        results.append(check_llm(settings, name))
+    if not settings.llm.model:
         results.append((True, "llm: none configured — extractive answers"))
     slack, discord = settings.slack, settings.discord
     if slack.bot_token or slack.app_token:
@@ -214,6 +229,21 @@ def run_checks(settings: Settings) -> list[tuple[bool, str]]:
         results.append((True, "slack: not configured"))
     results.append((True, "discord: token set" if discord.token else "discord: not configured"))
     return results
+
+
+def check_llm(settings: Settings, name: str, timeout: float = 10.0) -> tuple[bool, str]:
+    """Doctor: build the model and make one cheap call; the key never appears in the line."""
+    import asyncio
+
+    from bot.llm import LLMConfigError, check_model
+
+    try:
+        model = _chat_model(settings, name)
+    except LLMConfigError as exc:
+        return False, f"llm: {exc}"
+    ok, line = asyncio.run(check_model(model, name, min(timeout, settings.llm.timeout)))
+    key = secret(settings.llm.api_key)
+    return ok, line.replace(key, "***") if key else line
 
 
 class _NoEmbeddings(Embeddings):

@@ -100,7 +100,8 @@ def test_ask_json_prints_one_object_with_the_documented_keys(
 
     assert result.returncode == 0, result.stderr
     data = _last_json(result.stdout)
-    assert set(data) == {"answer", "covered", "mode", "citations"}
+    assert set(data) == {"answer", "covered", "mode", "citations", "notices", "usage"}
+    assert data["notices"] == [] and data["usage"] is None  # usage is for LLM answers
     assert data["covered"] is True and data["mode"] == "extractive"
     assert isinstance(data["answer"], str) and data["answer"]
     citations = data["citations"]

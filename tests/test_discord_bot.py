@@ -322,9 +322,10 @@ async def test_same_message_twice_is_answered_once(start_bot: StartBot) -> None:
 async def test_long_answer_is_split_under_2000_characters(
     start_bot: StartBot, make_careerbot: Callable[..., CareerBot]
 ) -> None:
+    # A sentence the retrieved passages support (LLM replies are checked against them).
     paragraph = (
-        "Build research skills by replicating a paper end to end, then write up what you "
-        "learned and share it for feedback from people already in the field [1]. "
+        "Being stuck is a very common steady state to be in when replicating a paper, so be "
+        "ok with being stuck [1][2][3][4][5]. "
     )
     long_reply = "\n\n".join(paragraph * 2 for _ in range(20))
     core = make_careerbot(chat_model=FakeListChatModel(responses=[long_reply]))

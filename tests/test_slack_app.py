@@ -301,11 +301,13 @@ async def test_huge_message_is_capped_and_says_so(make_slack: MakeSlack) -> None
 async def test_over_long_answer_is_split_under_limits(
     make_slack: MakeSlack, make_careerbot: Callable[..., CareerBot]
 ) -> None:
+    # Sentences the retrieved passages support (LLM replies are checked against them).
     paragraph = (
-        "**Personal fit matters most** [1]. Find work with fast feedback loops, such as "
-        "concrete projects, and see how quickly you make progress. "
+        "**Think of burnout as a mental overuse injury** whose recovery looks like a "
+        "physical one [1][2][3][4][5]. Ease into active recovery rather than taking a few "
+        "days off and then firing on all cylinders again [1][2][3][4][5]. "
     ) * 12
-    long_reply = "\n\n".join(f"- Point {i}: {paragraph}" for i in range(40))
+    long_reply = "\n\n".join(f"- {paragraph}" for _ in range(40))
     bot = make_careerbot(chat_model=FakeListChatModel(responses=[long_reply]))
     slack = make_slack(bot=bot, max_message_chars=12_000)
     await slack.event(load_fixture("app_mention"))
@@ -321,7 +323,7 @@ async def test_over_long_answer_is_split_under_limits(
         assert sum(map(len, sections)) <= 12_000
     assert all(m.params["thread_ts"] == MENTION_TS for m in rest)
     shown = "\n".join(s for m in messages for s in m.section_texts())
-    assert shown.count("*Personal fit matters most*") == 40 * 12
+    assert shown.count("*Think of burnout as a mental overuse injury*") == 40 * 12
     assert [b["type"] for b in messages[-1].blocks][-1] == "actions"
 
 
