@@ -17,6 +17,7 @@ from bot.models import Citation, Passage
 MARKER = re.compile(r"\[(\d{1,3})\]")
 # "…again. [1]" or "…again.[1][2]": markers after the full stop belong to that sentence.
 _MARKERS_AFTER_STOP = re.compile(r"([.!?…]+)([\"'”’)]*)((?:[ \t]*\[\d{1,3}\])+)")
+_ENDS_SENTENCE = re.compile(r"[.!?…][\"'”’)]*$")
 _LIST_PREFIX = re.compile(r"^\s*(?:>\s?)*(?:[-*+•]|\d+[.)])?\s*")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 # Things a model invents that are easy to check exactly: amounts, numbers, addresses, links.
@@ -90,7 +91,11 @@ def _join(markers: str) -> str:
 
 
 def passage_sentences(passage: Passage) -> list[str]:
-    """Every sentence of a passage, verbatim (list markers and quote marks left out)."""
+    """The passage's whole sentences, verbatim (list markers and quote marks left out).
+
+    Text that does not end a sentence (a heading, a lead-in cut by the chunker) is left out
+    unless the passage has nothing else.
+    """
     found: list[str] = []
     for raw in passage.text.split("\n"):
         line = raw.rstrip()
@@ -99,7 +104,8 @@ def passage_sentences(passage: Passage) -> list[str]:
             sentence = line[start:end].strip()
             if len(sentence) >= MIN_QUOTE_CHARS:
                 found.append(sentence)
-    return found
+    whole = [s for s in found if _ENDS_SENTENCE.search(s)]
+    return whole or found
 
 
 def _stem(word: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +53,8 @@ BACKUP_NOTICE = "The main language model was unavailable, so a backup model answ
 # With a fallback model configured, the main model may use this share of what is left of the
 # deadline, so the backup still has time to answer.
 PRIMARY_SHARE = 0.6
+STREAM_CHECK_GAP = 0.3
+_SENTENCE_END = re.compile(r"[.!?…]")
 
 
 class LLMConfigError(ValueError):
@@ -192,23 +195,42 @@ class _StreamGate:
     grounder: Grounder
     leak: LeakCheck
     on_partial: Partial
+    clock: Clock = time.monotonic
     shown: str = ""
     stopped: bool = False
     _complete: str = field(default="")
+    _last_check: float = float("-inf")
+    _boundary: bool = False
+
+    def due(self, piece: str) -> bool:
+        """Whether the text so far is worth checking after this piece arrived.
+
+        Only after a sentence may have ended, and, since a check re-reads the whole text so
+        far, a few times a second at most (the adapters show at most one edit a second
+        anyway); the final answer is checked whole regardless.
+        """
+        if _SENTENCE_END.search(piece):
+            self._boundary = True
+        return (
+            self._boundary
+            and not self.stopped
+            and self.clock() - self._last_check >= STREAM_CHECK_GAP
+        )
 
     async def feed(self, raw: str) -> None:
-        if self.stopped:
-            return
-        if self.leak.leaks(raw) or NOT_COVERED.casefold()[:30] in raw.casefold():
-            self.stopped = True
-            return
+        """Check the text so far and pass on its checked complete sentences, if they grew."""
         spans = sentence_spans(raw)
         if len(spans) < 2:
-            return
+            return  # the next sentence has not started: the last one may not be over
+        self._boundary = False
         complete = raw[: spans[-2][1]]
         if complete == self._complete:
             return
         self._complete = complete
+        self._last_check = self.clock()
+        if self.leak.leaks(raw) or NOT_COVERED.casefold()[:30] in raw.casefold():
+            self.stopped = True
+            return
         grounded: GroundedReply = await asyncio.to_thread(self.grounder.ground, complete)
         if grounded.text and grounded.text != self.shown:
             self.shown = grounded.text
@@ -339,15 +361,19 @@ class LLMResponder:
         on_partial: Partial | None,
     ) -> LLMReply:
         async def call() -> BaseMessageChunk:
-            gate = _StreamGate(grounder, self.leak, on_partial) if on_partial else None
-            total: BaseMessageChunk | None = None
+            gate = _StreamGate(grounder, self.leak, on_partial, self.clock) if on_partial else None
+            chunks: list[BaseMessageChunk] = []
+            texts: list[str] = []
             async for chunk in slot.model.astream(messages):
-                total = chunk if total is None else total + chunk
+                chunks.append(chunk)
                 if gate is not None:
-                    await gate.feed(text_of(total.content))
-            if total is None:
+                    texts.append(text_of(chunk.content))
+                    if gate.due(texts[-1]):
+                        await gate.feed("".join(texts))
+            if not chunks:
                 raise ModelFailed(Failure.ERROR, "empty reply")
-            return total
+            # Added up once at the end: adding chunk by chunk copies the text each time.
+            return chunks[0] + chunks[1:] if len(chunks) > 1 else chunks[0]
 
         message = await call_within(call, deadline, max_retries=self.config.max_retries)
         tally.add(message)

@@ -255,6 +255,17 @@ class FakeDiscord:
         path = f"/channels/{channel_id}/messages"
         return [c for c in self.calls if c.method == "POST" and c.path == path]
 
+    def shown(self, channel_id: int) -> list[str]:
+        """What the bot's messages in a channel show now (after any edits), in order."""
+        return [
+            str(m["content"]) for m in self.created.values() if int(m["channel_id"]) == channel_id
+        ]
+
+    def edits(self, channel_id: int) -> list[Call]:
+        """Edits the bot made to its own messages in a channel, in order."""
+        prefix = f"/channels/{channel_id}/messages/"
+        return [c for c in self.calls if c.method == "PATCH" and c.path.startswith(prefix)]
+
     def typing(self, channel_id: int) -> list[Call]:
         """Typing indicators the bot triggered in a channel."""
         path = f"/channels/{channel_id}/typing"
@@ -346,6 +357,13 @@ class FakeDiscord:
                 if int(channel) in self.forbidden_channels:
                     return _forbidden()
                 return _json(await self._create_message(int(channel), call.body))
+            case ("PATCH", "channels", channel, "messages", message):
+                edited = self.created.get(int(message))
+                if edited is None:
+                    return _json({"message": "Unknown Message", "code": 10008}, status=404)
+                edited.update(content=(call.body or {}).get("content", edited["content"]))
+                edited["edited_timestamp"] = _now()
+                return _json(edited)
             case ("POST", "channels", channel, "messages", message, "threads"):
                 if int(channel) in self.forbidden_channels:
                     return _forbidden()

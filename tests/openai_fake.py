@@ -25,6 +25,10 @@ class Reply:
     error: str = "overloaded"
     prompt_tokens: int = 120
     completion_tokens: int = 30
+    # Streaming: stop after this many pieces until `resume` is set (the test waits on what
+    # the bot showed meanwhile).
+    pause_after: int | None = None
+    resume: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass
@@ -94,7 +98,9 @@ class FakeOpenAI:
             await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
 
         await send([{"index": 0, "delta": {"role": "assistant", "content": ""}}])
-        for piece in re.findall(r"\S+\s*", reply.content):
+        for i, piece in enumerate(re.findall(r"\S+\s*", reply.content)):
+            if i == reply.pause_after:
+                await reply.resume.wait()
             await send([{"index": 0, "delta": {"content": piece}}])
         await send([{"index": 0, "delta": {}, "finish_reason": reply.finish_reason}])
         if (body.get("stream_options") or {}).get("include_usage"):

@@ -57,6 +57,7 @@ from tests.discord_fake import (
     reply_message,
     user,
 )
+from tests.openai_fake import Reply, serve_fake
 
 COVERED = "What research skills do I need for technical AI safety?"
 LINKED = "What is a big lever for impact in AGI safety?"  # answered from a post with a URL
@@ -331,11 +332,11 @@ async def test_long_answer_is_split_under_2000_characters(
     core = make_careerbot(chat_model=FakeListChatModel(responses=[long_reply]))
     h = await start_bot(core)
     assert await h.send(dm_message(COVERED)) == "answered"
-    messages = h.fake.channel_messages(DM_CHANNEL_ID)
-    assert len(messages) >= 3
-    assert all(len(m.content) <= MESSAGE_LIMIT for m in messages)
-    assert sum(m.content.count("replicating a paper") for m in messages) == 40
-    assert messages[-1].content.rstrip().splitlines()[-1].startswith("1. ")
+    shown = h.fake.shown(DM_CHANNEL_ID)  # the first message streamed, then was edited
+    assert len(shown) >= 3
+    assert all(len(m) <= MESSAGE_LIMIT for m in shown)
+    assert sum(m.count("replicating a paper") for m in shown) == 40
+    assert shown[-1].rstrip().splitlines()[-1].startswith("1. ")
 
 
 async def test_long_question_is_answered_with_a_notice(start_bot: StartBot) -> None:
@@ -619,3 +620,33 @@ async def test_end_to_end_dm_over_the_gateway(
     finally:
         await bot.close()
         await runner
+
+
+async def test_llm_answer_streams_into_one_reply_then_the_checked_answer_replaces_it(
+    start_bot: StartBot, make_careerbot: Callable[..., CareerBot]
+) -> None:
+    async with serve_fake() as model:
+        good = "George Wang suggests treating burnout like an overuse injury [1][2][3][4][5]."
+        invented = "After MATS you walk into a $500k job at a top lab [1]."
+        reply = Reply(f"{good} {invented} {good}", pause_after=23)
+        model.queue(reply)
+        core = make_careerbot(
+            llm={"model": "openai:m", "base_url": model.url, "api_key": "k", "max_retries": 0}
+        )
+        h = await start_bot(core, stream_interval=0.0)
+        answering = asyncio.create_task(h.send(dm_message("How do I deal with burnout?")))
+        path = f"/channels/{DM_CHANNEL_ID}/messages"
+        # The model pauses after the made-up sentence: the checked first one is shown.
+        await h.fake.wait_for(lambda c: c.method == "POST" and c.path == path)
+        reply.resume.set()
+        assert await answering == "answered"
+
+    [streamed] = h.fake.channel_messages(DM_CHANNEL_ID)
+    assert "overuse injury" in streamed.content and streamed.content.endswith("…")
+    edits = h.fake.edits(DM_CHANNEL_ID)
+    assert edits, "the final answer replaces the streamed text"
+    final = edits[-1].content
+    assert not final.endswith("…")
+    assert final.rstrip().splitlines()[-1].startswith("1. ")  # sources
+    shown = [streamed.content, *(e.content for e in edits)]
+    assert all("$500k" not in text for text in shown)

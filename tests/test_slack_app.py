@@ -37,6 +37,7 @@ from bot.adapters.slack_app import (
 )
 from bot.service import CareerBot
 from tests.conftest import FIXTURE_KNOWLEDGE
+from tests.openai_fake import Reply, serve_fake
 from tests.slack_fake import (
     APP_TOKEN,
     BOT_ID,
@@ -312,7 +313,7 @@ async def test_over_long_answer_is_split_under_limits(
     slack = make_slack(bot=bot, max_message_chars=12_000)
     await slack.event(load_fixture("app_mention"))
 
-    [first] = slack.answers()
+    first = slack.answers()[-1]  # earlier updates streamed the checked text so far
     rest = slack.posted()[1:]  # [0] is the placeholder
     assert rest, "a 40k-character answer must span several messages"
     messages = [first, *rest]
@@ -582,3 +583,35 @@ async def test_http_without_signing_secret_rejects_everything(make_slack: MakeSl
         assert slack.fake.messages() == []
     finally:
         await runner.cleanup()
+
+
+async def test_llm_answer_streams_into_the_placeholder_then_the_checked_answer_replaces_it(
+    make_slack: MakeSlack, make_careerbot: Callable[..., CareerBot]
+) -> None:
+    async with serve_fake() as model:
+        good = "George Wang suggests treating burnout like an overuse injury [1][2][3][4][5]."
+        invented = "After MATS you walk into a $500k job at a top lab [1]."
+        reply = Reply(f"{good} {invented} {good}", pause_after=23)
+        model.queue(reply)
+        bot = make_careerbot(
+            llm={"model": "openai:m", "base_url": model.url, "api_key": "k", "max_retries": 0}
+        )
+        slack = make_slack(bot=bot, stream_interval=0.0)
+        mention = event_payload("app_mention", text=f"<@{BOT_USER_ID}> How do I deal with burnout?")
+        answering = asyncio.create_task(slack.event(mention))
+        # The model is paused after the first sentence and the made-up one: wait until the
+        # placeholder shows the first, then let the model finish.
+        await slack.fake.wait_for(lambda f: len(f.calls_to("chat.update")) >= 1)
+        reply.resume.set()
+        await answering
+
+    *partials, final = slack.answers()
+    assert partials, "the checked first sentence should have been shown while streaming"
+    first_shown = partials[0].section_texts()[0]
+    assert "overuse injury" in first_shown and first_shown.endswith("…")
+    assert all("$500k" not in s for call in slack.answers() for s in call.section_texts())
+    assert final.params["ts"] == partials[0].params["ts"]
+    texts = final.section_texts()
+    assert not texts[0].endswith("…")
+    assert any(b["type"] == "actions" for b in final.blocks)  # the final, complete render
+    assert len(model.requests) == 1 and model.requests[0]["body"]["stream"] is True

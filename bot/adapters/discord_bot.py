@@ -34,10 +34,12 @@ from bot.adapters.render_discord import (
     render_error,
     render_forget,
     render_help,
+    render_partial,
     render_reload,
     render_status,
 )
 from bot.models import CareerbotError, NotAuthorized, Question
+from bot.streaming import ThrottledEdits
 
 if TYPE_CHECKING:
     from bot.service import CareerBot
@@ -65,6 +67,8 @@ class DiscordConfig:
     gateway_url: str | None = None
     """Gateway websocket URL, e.g. ``ws://127.0.0.1:8080/gateway``; tests only."""
     remember_messages: int = 10_000
+    stream_interval: float = 1.0
+    """Streamed LLM text edits the reply at most this often (seconds)."""
 
 
 class DiscordSetupError(RuntimeError):
@@ -139,6 +143,48 @@ class _Recent:
 
     def __contains__(self, key: object) -> bool:
         return key in self._items
+
+
+class _StreamedReply:
+    """The reply an LLM answer streams into; the final rendered answer replaces it."""
+
+    def __init__(
+        self,
+        bot: CareerCog,
+        channel: discord.abc.Messageable,
+        reference: discord.Message | None,
+        key: str,
+    ) -> None:
+        self.bot = bot
+        self.channel = channel
+        self.reference = reference
+        self.key = key
+        self.message: discord.Message | None = None
+        self.edits = ThrottledEdits(self._show, bot.config.stream_interval, at_once=True)
+
+    async def _show(self, text: str) -> None:
+        content = render_partial(text)
+        if self.message is not None:
+            await self.message.edit(content=content)
+            return
+        sent = await self.bot._send(self.channel, [content], reference=self.reference, key=self.key)
+        self.message = sent[0] if sent else None
+
+    async def finish(self, chunks: Sequence[str]) -> list[discord.Message]:
+        """Show the final chunks: the first replaces the streamed text, the rest follow."""
+        if self.message is None or not chunks:
+            return await self.bot._send(
+                self.channel, chunks, reference=self.reference, key=self.key
+            )
+        try:
+            await self.message.edit(content=chunks[0])
+        except discord.HTTPException as exc:  # deleted meanwhile: post the answer instead
+            log.warning("could not edit the streamed reply (%s); sending it", exc)
+            return await self.bot._send(
+                self.channel, chunks, reference=self.reference, key=self.key
+            )
+        rest = await self.bot._send(self.channel, chunks[1:], reference=None, key=self.key)
+        return [self.message, *rest]
 
 
 @contextlib.asynccontextmanager
@@ -222,9 +268,11 @@ class CareerCog(commands.Cog, name="Career advice"):
             platform="discord",
             channel=str(getattr(channel, "id", message.channel.id)),
         )
+        stream = _StreamedReply(self, channel, reference, key)
         async with _typing(channel):
-            chunks, outcome = await self._answer(question)
-        sent = await self._send(channel, chunks, reference=reference, key=key)
+            chunks, outcome = await self._answer(question, on_partial=stream.edits)
+        await stream.edits.close()  # the final edit below must be the last one
+        sent = await stream.finish(chunks)
         if not sent:
             return "send-failed"
         log.info("message %s: %s in %d message(s) (%s)", message.id, outcome, len(sent), key)
@@ -274,10 +322,16 @@ class CareerCog(commands.Cog, name="Career advice"):
             )
             return None
 
-    async def _answer(self, question: Question, *, echo: bool = False) -> tuple[list[str], str]:
+    async def _answer(
+        self,
+        question: Question,
+        *,
+        echo: bool = False,
+        on_partial: ThrottledEdits | None = None,
+    ) -> tuple[list[str], str]:
         """Ask the core; returns the rendered messages (or the friendly error) and an outcome."""
         try:
-            answer = await self.core.answer(question)
+            answer = await self.core.answer(question, on_partial=on_partial)
         except Exception as exc:
             return [self._friendly(exc, "answering")], "error"
         chunks = render_answer(answer, asked=question.text if echo else None)

@@ -57,6 +57,14 @@ def render_answer(
     return split_text("\n\n".join(blocks), limit) or [GENERIC_ERROR]
 
 
+def render_partial(text: str, *, limit: int = MESSAGE_LIMIT) -> str:
+    """Streamed text while the model writes: checked sentences so far, marked unfinished."""
+    body = to_discord_markdown(text)
+    if len(body) > limit - 2:
+        body = body[: limit - 2].rsplit(" ", 1)[0]
+    return f"{body} …"
+
+
 def render_quote(question: str, *, limit: int = 300) -> str:
     """The asked question as a one-line quote (a slash command's text is otherwise hidden)."""
     text = " ".join(question.split())

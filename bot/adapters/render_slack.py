@@ -279,6 +279,14 @@ def render_text(mrkdwn: str) -> SlackMessage:
     return SlackMessage(text=mrkdwn[:FALLBACK_TEXT_LIMIT], blocks=(_section(mrkdwn),))
 
 
+def render_partial(markdown: str) -> SlackMessage:
+    """Streamed text while the model writes: checked sentences so far, marked unfinished."""
+    mrkdwn = markdown_to_mrkdwn(markdown)
+    if len(mrkdwn) > SECTION_TEXT_LIMIT - 2:
+        mrkdwn = mrkdwn[: SECTION_TEXT_LIMIT - 2].rsplit(" ", 1)[0]
+    return render_text(f"{mrkdwn} …")
+
+
 # --- commands -------------------------------------------------------------------------------
 
 HELP_TEXT: Final = "\n".join(

@@ -36,6 +36,7 @@ from bot.adapters.render_slack import (
     render_answer,
     render_error,
     render_help,
+    render_partial,
     render_reload,
     render_reload_started,
     render_status,
@@ -43,6 +44,7 @@ from bot.adapters.render_slack import (
 )
 from bot.models import Answer, CareerbotError, Feedback, NotAuthorized, Question
 from bot.service import CareerBot
+from bot.streaming import ThrottledEdits
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,8 @@ class SlackConfig:
     dedupe_ttl_seconds: float = 1800.0
     dedupe_max_entries: int = 20000
     answer_cache_size: int = 2000
+    # Streamed LLM text replaces the placeholder at most this often (chat.update ~1/s).
+    stream_interval: float = 1.0
 
 
 class SeenCache:
@@ -288,12 +292,17 @@ class SlackHandlers:
                 placeholder_ts = str(placeholder["ts"])
             except SlackApiError as exc:  # still answer; the answer is then a new message
                 log.warning("could not post the placeholder: %s", exc.response.get("error"))
+            stream = self._stream(client, channel, placeholder_ts)
             try:
-                answer = await self.bot.answer(question)
+                answer = await self.bot.answer(question, on_partial=stream)
             except Exception as exc:  # every failure becomes a friendly reply, never silence
                 _log_failure("answer", exc)
+                if stream is not None:
+                    await stream.close()
                 await self._replace(client, channel, placeholder_ts, thread_ts, render_error(exc))
                 return
+            if stream is not None:
+                await stream.close()  # the final edit below must be the last one
             self.answers.put(question.text, answer)
             messages = render_answer(answer, max_message_chars=self.config.max_message_chars)
             await self._replace(client, channel, placeholder_ts, thread_ts, messages[0])
@@ -305,6 +314,20 @@ class SlackHandlers:
                     unfurl_media=False,
                     **_message_kwargs(message),
                 )
+
+    def _stream(
+        self, client: AsyncWebClient, channel: str, ts: str | None
+    ) -> ThrottledEdits | None:
+        """Edits of the placeholder that show an LLM answer as it is written (and checked)."""
+        if ts is None:
+            return None
+
+        async def edit(text: str) -> None:
+            await client.chat_update(
+                channel=channel, ts=ts, **_message_kwargs(render_partial(text))
+            )
+
+        return ThrottledEdits(edit, self.config.stream_interval)
 
     async def _replace(
         self,
