@@ -18,7 +18,8 @@ from bot.extractive import compose, pick_quotes
 from bot.llm import cite, format_history, format_passages
 from bot.models import Answer, EmptyQuestion, IndexNotReady, Question, Turn
 from bot.prompts import NOT_COVERED, Prompts
-from bot.retrieval import RetrievalResult, Retriever, keyword_tokens
+from bot.retrieval import RetrievalResult, Retriever
+from bot.text import keyword_tokens
 
 log = logging.getLogger(__name__)
 

@@ -4,38 +4,15 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.models import Passage
+from bot.text import normalise
 
 SearchFn = Callable[[str, int], Sequence[Passage]]
-
-_CHAR_MAP = str.maketrans(
-    {
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201a": "'",
-        "\u201b": "'",
-        "\u2032": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u201e": '"',
-        "\u201f": '"',
-        "\u2033": '"',
-        "\u2010": "-",
-        "\u2011": "-",
-        "\u2012": "-",
-        "\u2013": "-",
-        "\u2014": "-",
-        "\u2015": "-",
-        "\u2212": "-",
-    }
-)
-_SPACES = re.compile(r"\s+")
 
 
 class EvalFileError(ValueError):
@@ -104,11 +81,6 @@ class EvalReport:
                 where = "not in top 10" if r.rank is None else f"rank {r.rank}"
                 lines.append(f"  {where}: {r.question.q}")
         return "\n".join(lines)
-
-
-def normalise(text: str) -> str:
-    """Case-fold, map curly quotes and dashes to ASCII, collapse whitespace."""
-    return _SPACES.sub(" ", text.translate(_CHAR_MAP).casefold()).strip()
 
 
 def load_questions(path: Path | str) -> list[EvalQuestion]:
