@@ -152,3 +152,46 @@ _SPACES = re.compile(r"\s+")
 def normalise(text: str) -> str:
     """Case-fold, map curly quotes and dashes to ASCII, collapse whitespace."""
     return _SPACES.sub(" ", text.translate(_CHAR_MAP).casefold()).strip()
+
+
+# A quote that opens on one of these leans on the sentence before it ("This is much easier…",
+# "But that…", "They…"): it cannot stand alone.
+_DANGLING_OPENERS = frozenset(
+    """this these that those it its they them their so but and or also however which
+    such then thus hence therefore he she his her him here there instead still yet
+    otherwise likewise similarly additionally furthermore moreover besides""".split()
+)
+_FIRST_WORD = re.compile(r"[\"'“‘(\[*_]*([A-Za-z]+)")
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]*_]*$")
+
+
+def first_word(text: str) -> str:
+    """The first word of `text`, lower-cased ('' when it has none)."""
+    match = _FIRST_WORD.match(text.lstrip())
+    return match.group(1).casefold() if match else ""
+
+
+def opens_dangling(text: str) -> bool:
+    """Whether a sentence opens on a reference to what came before it."""
+    word = first_word(text)
+    if word in {"this", "that", "these", "those"}:
+        # "This post…"/"That said" still point back; "These days" does not.
+        rest = text.lstrip().split(None, 2)
+        second = rest[1].casefold().strip(",.") if len(rest) > 1 else ""
+        return second not in {"days", "year", "week", "month"}
+    return word in _DANGLING_OPENERS
+
+
+def ends_sentence(text: str) -> bool:
+    """Whether `text` ends where a sentence ends (. ! ? …, maybe inside closing quotes)."""
+    return bool(_SENTENCE_END.search(text.rstrip()))
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def word_overlap(query: str, text: str) -> float:
+    """Share of the query's words that also occur in `text`."""
+    q = set(_WORD.findall(query.lower()))
+    t = set(_WORD.findall(text.lower()))
+    return len(q & t) / (len(q) or 1)
