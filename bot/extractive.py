@@ -371,7 +371,7 @@ def _choose(spans: list[Span], max_quotes: int, limit: int, contrast: bool) -> l
             (
                 s
                 for s in spans
-                if s.passage.doc_id != chosen[0].passage.doc_id and s.score >= best - 0.35
+                if s.passage.doc_id != chosen[0].passage.doc_id and s.score >= best - 0.5
             ),
             None,
         )

@@ -35,7 +35,8 @@ _VAGUE = frozenset(
         "nice ok okay thanks cool great sure"
     )
 )
-_QUOTE = re.compile(r"“([^”]{20,})”")
+# A quote bullet of an extractive reply: `- “…” — author…` (items of a list quote are indented).
+_QUOTE = re.compile(r"^\s*- “(.+?)”(?= —|\n|$)", re.MULTILINE)
 # A follow-up with this many topic words or fewer is read in the light of the turn before.
 _SHORT = 4
 
@@ -77,13 +78,14 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
     carried = [users[-1]]
     if len(users) > 1 and len(keyword_tokens(users[-1], query=True)) <= _SHORT:
         carried.insert(0, users[-2])
-    previous = next((t.text for t in reversed(history) if t.role == "assistant"), "")
-    docs = docs_in(previous, titles)
+    replies = [t.text for t in history if t.role == "assistant"]
+    docs = docs_in(replies[-1], titles) if replies else ()
     prefer = docs[:1] if _PERSON.search(text) else docs
+    shown = tuple(q for reply in replies for q in quotes_in(reply))
     return TurnContext(
         query=" ".join([*carried, text]),
         is_follow_up=True,
         vague=not topic,
         prefer_docs=prefer,
-        previous_quotes=quotes_in(previous),
+        previous_quotes=shown,
     )
