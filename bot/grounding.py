@@ -9,26 +9,17 @@ from dataclasses import dataclass, field
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from bot.knowledge import sentence_spans
 from bot.models import Citation, Passage
-
-# TODO(after merging main): sentence splitting comes from bot.text, the shared leaf module.
+from bot.text import ends_sentence, keyword_tokens, sentence_spans
 
 MARKER = re.compile(r"\[(\d{1,3})\]")
 # "…again. [1]" or "…again.[1][2]": markers after the full stop belong to that sentence.
 _MARKERS_AFTER_STOP = re.compile(r"([.!?…]+)([\"'”’)]*)((?:[ \t]*\[\d{1,3}\])+)")
-_ENDS_SENTENCE = re.compile(r"[.!?…][\"'”’)]*$")
 _LIST_PREFIX = re.compile(r"^\s*(?:>\s?)*(?:[-*+•]|\d+[.)])?\s*")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 # Things a model invents that are easy to check exactly: amounts, numbers, addresses, links.
 _EXACT_FACT = re.compile(
     r"[\w.+-]+@[\w-]+\.[\w.]+|https?://\S+|www\.\S+|[$€£]\s?\d[\d,.]*\s?[kKmM]?\b|\b\d[\d,.]*\b"
-)
-_STOPWORDS = frozenset(
-    "a an and are as at be been but by can could do does for from has have he her his how i "
-    "if in into is it its just me more most my no not of on or our she should so some such "
-    "than that the their them then there these they this those to too up us very was we were "
-    "what when where which who why will with would you your also about".split()
 )
 
 LEAK_NGRAM = 6
@@ -104,16 +95,12 @@ def passage_sentences(passage: Passage) -> list[str]:
             sentence = line[start:end].strip()
             if len(sentence) >= MIN_QUOTE_CHARS:
                 found.append(sentence)
-    whole = [s for s in found if _ENDS_SENTENCE.search(s)]
+    whole = [s for s in found if ends_sentence(s)]
     return whole or found
 
 
-def _stem(word: str) -> str:
-    return word[:5]
-
-
 def _content(text: str) -> set[str]:
-    return {_stem(w) for w in words(text) if w not in _STOPWORDS and len(w) > 2}
+    return set(keyword_tokens(text))
 
 
 def _exact_facts(text: str) -> set[str]:

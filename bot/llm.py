@@ -15,7 +15,6 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import BaseMessage, BaseMessageChunk, HumanMessage, SystemMessage
 
 from bot.grounding import GroundedReply, Grounder, LeakCheck, cut_at_last_sentence
-from bot.knowledge import sentence_spans
 from bot.models import Citation, Passage, TokenUsage, Turn
 from bot.prompts import NOT_COVERED, REFUSAL, Prompts
 from bot.resilience import (
@@ -28,6 +27,7 @@ from bot.resilience import (
     call_within,
     describe,
 )
+from bot.text import sentence_spans
 
 log = logging.getLogger(__name__)
 
