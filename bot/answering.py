@@ -261,6 +261,18 @@ class Answerer:
         on_partial: Partial | None = None,
     ) -> Answer:
         assert self.llm is not None
+        # The same scope decisions as quotes, before any model call: the model is told to
+        # decline too, but is not trusted to.
+        if asks_live_facts(text):
+            return self._not_covered(text, "llm", notices, uuid.uuid4().hex, live=True)
+        if not history:
+            concept = await asyncio.to_thread(
+                missing_concept, text, self._vocabulary(), self.embedder.embed_query
+            )
+            if concept is not None:
+                log.info("declined: the posts never mention %r", concept)
+                nearest = await asyncio.to_thread(self.retriever.search, text)
+                return self._not_covered(text, "llm", notices, uuid.uuid4().hex, nearest)
 
         async def search(query: str) -> tuple[bool, Sequence[Passage]]:
             result = await asyncio.to_thread(self.retriever.search, query)

@@ -24,6 +24,7 @@ from bot.llm import (
     make_chat_model,
 )
 from bot.models import Question
+from bot.prompts import NOT_COVERED
 from bot.resilience import Failure
 from bot.settings import Settings
 from bot.wiring import run_checks
@@ -94,6 +95,17 @@ async def test_answer_streams_cites_and_reports_usage(
     assert KEY not in json.dumps(sent["body"])
     status = await bot.status()
     assert status.answer_mode == "llm" and status.llm_model == "openai:test-model"
+
+
+async def test_questions_the_posts_cannot_answer_are_declined_before_any_model_call(
+    make_careerbot: MakeCareerBot, server: FakeOpenAI
+) -> None:
+    bot = make_careerbot(llm=llm(server))
+    salary = await bot.answer(ask("what salary can I expect at an AI safety org?"))
+    live = await bot.answer(ask("is Anthropic hiring juniors this quarter?", key="c2"))
+    assert not salary.covered and salary.text.startswith(NOT_COVERED)
+    assert not live.covered and salary.mode == live.mode == "llm"
+    assert server.requests == []
 
 
 # -- 1. prompt leaks -----------------------------------------------------------------------
