@@ -154,10 +154,35 @@ class Grounder:
         self._sources: dict[int, _Source] = {}
         self._verdicts: dict[tuple[str, int], Verdict] = {}
 
+    def _prefetch(self, text: str) -> None:
+        """Embed every claim and cited passage sentence of a reply in one batch.
+
+        One model run for the whole reply instead of one per claim and per passage; the
+        cached embedder then answers the per-claim lookups.
+        """
+        texts: list[str] = []
+        for line in text.split("\n"):
+            prefix = _LIST_PREFIX.match(line)
+            body = line[prefix.end() if prefix else 0 :]
+            for start, end in sentence_spans(body):
+                sentence = body[start:end]
+                numbers = {int(n) for n in MARKER.findall(sentence)}
+                if not numbers or any(not 1 <= n <= len(self.passages) for n in numbers):
+                    continue
+                texts.append(_claim(sentence))
+                for n in numbers - self._sources.keys():
+                    texts.extend(self._sentences(n))
+        if len(texts) > 1:
+            self.embedder.embed_documents(list(dict.fromkeys(texts)))
+
+    def _sentences(self, number: int) -> list[str]:
+        p = self.passages[number - 1]
+        return passage_sentences(p) or [p.text.strip()]
+
     def _source(self, number: int) -> _Source:
         if number not in self._sources:
             p = self.passages[number - 1]
-            sentences = passage_sentences(p) or [p.text.strip()]
+            sentences = self._sentences(number)
             vectors = _unit(np.asarray(self.embedder.embed_documents(sentences), dtype=float))
             about = f"{p.title} {p.author or ''} {p.section}"
             self._sources[number] = _Source(
@@ -198,7 +223,7 @@ class Grounder:
         looking cited by its neighbours.
         """
         numbers = [int(n) for n in MARKER.findall(sentence)]
-        claim = re.sub(r"\s+([.,;:!?])", r"\1", " ".join(MARKER.sub(" ", sentence).split()))
+        claim = _claim(sentence)
         if not numbers or not words(claim):
             return None
         if any(not 1 <= n <= len(self.passages) for n in numbers):
@@ -209,6 +234,7 @@ class Grounder:
     def ground(self, reply: str) -> GroundedReply:
         """Keep the supported sentences, renumber markers 1..m, quote the supporting sentences."""
         text = normalise_markers(reply)
+        self._prefetch(text)
         kept_lines: list[str] = []
         order: list[int] = []
         best: dict[int, Verdict] = {}
@@ -269,6 +295,11 @@ class Grounder:
             return verdict.sentence
         fitting = [s for s in source.sentences if len(s) <= MAX_QUOTE_CHARS]
         return fitting[0] if fitting else verdict.sentence
+
+
+def _claim(sentence: str) -> str:
+    """A sentence's claim: its text without citation markers."""
+    return re.sub(r"\s+([.,;:!?])", r"\1", " ".join(MARKER.sub(" ", sentence).split()))
 
 
 def _with_markers(sentence: str, numbers: Sequence[int]) -> str:
