@@ -269,11 +269,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     from bot.evaluation import EvalFileError
+    from bot.llm import LLMConfigError
     from bot.models import IngestError
 
     try:
         return COMMANDS[args.command](args)
-    except (UsageError, EvalFileError) as exc:
+    except (UsageError, EvalFileError, LLMConfigError) as exc:
         print(f"careerbot: {exc}", file=sys.stderr)
         return 2
     except IngestError as exc:

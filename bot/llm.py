@@ -97,12 +97,17 @@ def make_chat_model(
     try:
         return init_chat_model(name, model_provider=provider or None, **kwargs)
     except ImportError as exc:
+        missing = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise LLMConfigError(
             f"chat model {model!r} needs its langchain integration: "
-            f"pip install -e '.[{provider or 'openai'}]' ({exc})"
+            f"pip install -e '.[{provider or 'openai'}]' ({missing})"
         ) from exc
     except ValueError as exc:
-        raise LLMConfigError(f"cannot use chat model {model!r}: {exc}") from exc
+        reason = (str(exc).strip().splitlines() or ["invalid"])[0].rstrip(".")
+        raise LLMConfigError(
+            f"cannot use chat model {model!r}: {reason} (set CAREERBOT_LLM__MODEL to "
+            "'provider:model', e.g. 'openai:gpt-4o-mini')"
+        ) from exc
 
 
 def format_history(history: Sequence[Turn], max_chars: int = 600) -> str:

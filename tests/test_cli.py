@@ -181,3 +181,16 @@ def test_serve_slack_without_tokens_exits_2_naming_the_variable(tmp_path: Path) 
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "CAREERBOT_SLACK__BOT_TOKEN" in lines[0]
     assert not ws.data.exists()  # failed before building anything
+
+
+def test_unusable_chat_model_is_one_line(
+    indexed: tuple[Workspace, subprocess.CompletedProcess[str]],
+) -> None:
+    ws, _ = indexed
+    result = ws.run(
+        "ask", ON_TOPIC, CAREERBOT_LLM__MODEL="nosuchprovider:m", CAREERBOT_LLM__API_KEY="sk-x1"
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "sk-x1" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert "nosuchprovider" in line
