@@ -650,3 +650,31 @@ async def test_llm_answer_streams_into_one_reply_then_the_checked_answer_replace
     assert final.rstrip().splitlines()[-1].startswith("1. ")  # sources
     shown = [streamed.content, *(e.content for e in edits)]
     assert all("$500k" not in text for text in shown)
+
+
+async def test_ask_streams_into_the_thinking_response_then_the_answer_replaces_it(
+    start_bot: StartBot, make_careerbot: Callable[..., CareerBot]
+) -> None:
+    async with serve_fake() as model:
+        good = "George Wang suggests treating burnout like an overuse injury [1][2][3][4][5]."
+        invented = "After MATS you walk into a $500k job at a top lab [1]."
+        reply = Reply(f"{good} {invented} {good}", pause_after=23)
+        model.queue(reply)
+        core = make_careerbot(
+            llm={"model": "openai:m", "base_url": model.url, "api_key": "k", "max_retries": 0}
+        )
+        h = await start_bot(core, stream_interval=0.0)
+        payload = interaction("ask", {"question": "How do I deal with burnout?"})
+        answering = asyncio.create_task(h.command(payload))
+        await h.fake.wait_for(lambda c: c.method == "PATCH" and "@original" in c.path)
+        reply.resume.set()
+        await answering
+
+    edits = [c for c in h.fake.calls if c.method == "PATCH" and "@original" in c.path]
+    assert edits[0].content.endswith("…") and "overuse injury" in edits[0].content
+    final = edits[-1].content
+    assert final.startswith("> How do I deal with burnout?") and not final.endswith("…")
+    followups = h.fake.followups(payload["token"])
+    shown = [*(e.content for e in edits), *(f.content for f in followups)]
+    assert "**Sources**" in "".join(shown[len(edits) - 1 :])
+    assert all("$500k" not in text for text in shown)

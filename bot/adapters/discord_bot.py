@@ -387,6 +387,11 @@ class CareerCog(commands.Cog, name="Career advice"):
         """Ask a career question about AI safety; I answer from curated guides and cite them."""
         await interaction.response.defer(thinking=True)
         key = _interaction_key(interaction)
+
+        async def show(text: str) -> None:  # the "thinking…" response shows the stream
+            await interaction.edit_original_response(content=render_partial(text))
+
+        stream = ThrottledEdits(show, self.config.stream_interval, at_once=True)
         chunks, outcome = await self._answer(
             Question(
                 text=question,
@@ -396,7 +401,18 @@ class CareerCog(commands.Cog, name="Career advice"):
                 channel=str(interaction.channel_id) if interaction.channel_id else None,
             ),
             echo=True,
+            on_partial=stream,
         )
+        await stream.close()
+        if stream.edits and chunks:
+            # The response already shows streamed text: the answer replaces it there.
+            try:
+                message = await interaction.edit_original_response(content=chunks[0])
+            except discord.HTTPException as exc:
+                log.warning("could not edit the /ask response %s: %s", interaction.id, exc)
+            else:
+                self._bot_messages.add(message.id, key)
+                chunks = chunks[1:]
         await self._followup(interaction, chunks, key=key)
         log.info("/ask %s: %s (%s)", interaction.id, outcome, key)
 
