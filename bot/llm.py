@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 import time
@@ -321,7 +322,7 @@ class LLMResponder:
                 continue
             slot.breaker.record_success()
             if i > 0:
-                reply = LLMReply(**{**reply.__dict__, "notices": (BACKUP_NOTICE, *reply.notices)})
+                reply = dataclasses.replace(reply, notices=(BACKUP_NOTICE, *reply.notices))
             return reply
         first = failures[0]
         raise LLMFailed(first.reason, first.detail, tally.usage)
