@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -84,6 +85,7 @@ _BACK_REFERENCE = re.compile(
     r"the previous (?:one|step|point)|the same way|as i said)\b",
     re.IGNORECASE,
 )
+_SECOND_PERSON = re.compile(r"\byou(?:r|'re|'ll)?\b", re.IGNORECASE)
 _LINK_WORDS = re.compile(r"\b(here|this one|link|linked|arxiv|github|\.com|https?://)\b", re.I)
 _LOW_SECTIONS = re.compile(r"\b(footnotes?|references|acknowledg\w*|about me|appendix)\b", re.I)
 _HIGH_SECTIONS = re.compile(
@@ -161,20 +163,31 @@ def asks_for_story(question: str) -> bool:
     return bool(_STORY_QUESTION.search(question))
 
 
+@lru_cache(maxsize=16384)
+def sentence_tokens(text: str) -> frozenset[str]:
+    """A sentence's keyword tokens (cached: the same sentences come back answer after answer)."""
+    return frozenset(keyword_tokens(text))
+
+
 def role_score(sentence: Sentence, section: str, story_ok: bool = False) -> float:
+    """How much a sentence reads as advice (+) or as story, preamble, aside or link (-)."""
+    return _role(sentence.text, section, sentence.passage.is_comment, story_ok)
+
+
+@lru_cache(maxsize=16384)
+def _role(text: str, section: str, is_comment: bool, story_ok: bool) -> float:
     """How much a sentence reads as advice (+) or as story, preamble, aside or link (-).
 
     With `story_ok` (the question asks what happened: "how long did it take?", "how did he
     turn it around?") the author's own story is not ranked down.
     """
-    text = sentence.text
     score = 0.0
     if _ADVICE.search(text):
         score += 0.12
     word = first_word(text)
     if word in _IMPERATIVE:
         score += 0.1
-    if re.search(r"\byou(?:r|'re|'ll)?\b", text, re.IGNORECASE):
+    if _SECOND_PERSON.search(text):
         score += 0.03
     if _META.search(text):
         score -= 0.3
@@ -192,7 +205,7 @@ def role_score(sentence: Sentence, section: str, story_ok: bool = False) -> floa
         score -= 0.25
     elif _HIGH_SECTIONS.search(section):
         score += 0.05
-    if sentence.passage.is_comment:
+    if is_comment:
         score -= 0.04  # the posts are the curated advice; comments add colour
     return score
 
@@ -230,11 +243,10 @@ def _verbatim(window: tuple[Sentence, ...]) -> str:
     return "\n".join(parts)
 
 
-def _keyword_overlap(query_terms: dict[str, float], text: str) -> float:
-    """IDF-weighted share of the question's terms that occur in `text`."""
+def _keyword_overlap(query_terms: dict[str, float], present: frozenset[str]) -> float:
+    """IDF-weighted share of the question's terms among a sentence's tokens."""
     if not query_terms:
         return 0.0
-    present = set(keyword_tokens(text))
     total = sum(query_terms.values())
     return sum(w for t, w in query_terms.items() if t in present) / total
 
@@ -270,17 +282,17 @@ def pick_quotes(
     sims = vectors @ qvec
     if message and message != query:
         sims = 0.5 * sims + 0.5 * (vectors @ np.asarray(embedder.embed_query(message)))
-    terms = keyword_tokens(query, query=True)
+    terms = set(keyword_tokens(query, query=True))
     story_ok = asks_for_story(message or query)
-    df = {t: sum(1 for s in sentences if t in keyword_tokens(s.text)) for t in set(terms)}
+    tokens = [sentence_tokens(s.text) for s in sentences]
     n = len(sentences)
-    weights = {t: float(np.log(1 + n / (1 + df[t]))) for t in set(terms)}
+    weights = {t: float(np.log(1 + n / (1 + sum(t in ts for ts in tokens)))) for t in terms}
     relevance: dict[tuple[str, int, int], float] = {}
     role: dict[tuple[str, int, int], float] = {}
-    for s, sim in zip(sentences, sims, strict=True):
+    for s, sim, present in zip(sentences, sims, tokens, strict=True):
         key = (s.passage.id, s.line_no, s.start)
-        relevance[key] = float(sim) + 0.35 * _keyword_overlap(weights, s.text)
-        role[key] = role_score(s, s.passage.section, story_ok)
+        relevance[key] = float(sim) + 0.35 * _keyword_overlap(weights, present)
+        role[key] = _role(s.text, s.passage.section, s.passage.is_comment, story_ok)
     rank_of = {p.id: i for i, p in enumerate(passages)}
     shown = [" ".join(q.split()) for q in already_shown]
     follow_keys = _following_keys(per_passage, continue_after)
