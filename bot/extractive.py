@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -28,7 +29,7 @@ MAX_ANSWER_CHARS = 1200
 MIN_SENTENCE_CHARS = 25
 WINDOW = 3
 # Quotes scoring this far below the best one are left out rather than padding the answer.
-RELATIVE_CUTOFF = 0.22
+RELATIVE_CUTOFF = 0.2
 
 # Role cues. Each is a property of how advice is written, not of any topic.
 _ADVICE = re.compile(
@@ -68,6 +69,23 @@ _BIOGRAPHY = re.compile(
     r"worked as|was born)|years? (?:of experience|as an?))\b",
     re.IGNORECASE,
 )
+_FIRST_PERSON = frozenset({"i", "i'm", "i’m", "i've", "i’ve", "i'd", "i’d", "my", "we", "our"})
+_STORY = re.compile(
+    r"\b(?:i|we) (?:was|were|had|did|quit|joined|started|spent|worked|decided|applied|got|went|"
+    r"ended|wanted|felt|thought|tried|learned|found|took|met|moved|left|became|received)\b",
+    re.IGNORECASE,
+)
+_STORY_QUESTION = re.compile(
+    r"\b(did (?:it|he|she|they|you|the author)|how long|how did|what happened|was it|were they|"
+    r"he|she|him|his|her|the author'?s?|their (?:experience|story)|in the end|end up)\b",
+    re.IGNORECASE,
+)
+_BACK_REFERENCE = re.compile(
+    r"\b(at this point|this step|these steps|that step|the above|as above|mentioned above|"
+    r"the previous (?:one|step|point)|the same way|as i said)\b",
+    re.IGNORECASE,
+)
+_SECOND_PERSON = re.compile(r"\byou(?:r|'re|'ll)?\b", re.IGNORECASE)
 _LINK_WORDS = re.compile(r"\b(here|this one|link|linked|arxiv|github|\.com|https?://)\b", re.I)
 _LOW_SECTIONS = re.compile(r"\b(footnotes?|references|acknowledg\w*|about me|appendix)\b", re.I)
 _HIGH_SECTIONS = re.compile(
@@ -140,24 +158,46 @@ def _is_lead_in(sentence: Sentence) -> bool:
     return sentence.text.rstrip().endswith(":")
 
 
-def role_score(sentence: Sentence, section: str) -> float:
+def asks_for_story(question: str) -> bool:
+    """Whether the question asks what happened to someone, so narrative is the answer."""
+    return bool(_STORY_QUESTION.search(question))
+
+
+@lru_cache(maxsize=16384)
+def sentence_tokens(text: str) -> frozenset[str]:
+    """A sentence's keyword tokens (cached: the same sentences come back answer after answer)."""
+    return frozenset(keyword_tokens(text))
+
+
+def role_score(sentence: Sentence, section: str, story_ok: bool = False) -> float:
     """How much a sentence reads as advice (+) or as story, preamble, aside or link (-)."""
-    text = sentence.text
+    return _role(sentence.text, section, sentence.passage.is_comment, story_ok)
+
+
+@lru_cache(maxsize=16384)
+def _role(text: str, section: str, is_comment: bool, story_ok: bool) -> float:
+    """How much a sentence reads as advice (+) or as story, preamble, aside or link (-).
+
+    With `story_ok` (the question asks what happened: "how long did it take?", "how did he
+    turn it around?") the author's own story is not ranked down.
+    """
     score = 0.0
     if _ADVICE.search(text):
         score += 0.12
     word = first_word(text)
     if word in _IMPERATIVE:
         score += 0.1
-    if re.search(r"\byou(?:r|'re|'ll)?\b", text, re.IGNORECASE):
+    if _SECOND_PERSON.search(text):
         score += 0.03
     if _META.search(text):
         score -= 0.3
-    if _BIOGRAPHY.search(text):
+    if story_ok:
+        pass
+    elif _BIOGRAPHY.search(text):
         score -= 0.2
-    elif word in {"i", "i'm", "i've", "i'd", "my", "we"} and not _ADVICE.search(text):
-        score -= 0.06  # the author's own story, with no lesson drawn in this sentence
-    if len(_LINK_WORDS.findall(text)) >= 2 or len(text.split()) < 6:
+    elif (word in _FIRST_PERSON or _STORY.search(text)) and not _ADVICE.search(text):
+        score -= 0.1  # the author's own story, with no lesson drawn in this sentence
+    if len(_LINK_WORDS.findall(text)) >= 2:
         score -= 0.15
     if text.rstrip("”’\"')").endswith("?"):
         score -= 0.2  # a question in the post is rarely the advice itself
@@ -165,7 +205,7 @@ def role_score(sentence: Sentence, section: str) -> float:
         score -= 0.25
     elif _HIGH_SECTIONS.search(section):
         score += 0.05
-    if sentence.passage.is_comment:
+    if is_comment:
         score -= 0.04  # the posts are the curated advice; comments add colour
     return score
 
@@ -203,11 +243,10 @@ def _verbatim(window: tuple[Sentence, ...]) -> str:
     return "\n".join(parts)
 
 
-def _keyword_overlap(query_terms: dict[str, float], text: str) -> float:
-    """IDF-weighted share of the question's terms that occur in `text`."""
+def _keyword_overlap(query_terms: dict[str, float], present: frozenset[str]) -> float:
+    """IDF-weighted share of the question's terms among a sentence's tokens."""
     if not query_terms:
         return 0.0
-    present = set(keyword_tokens(text))
     total = sum(query_terms.values())
     return sum(w for t, w in query_terms.items() if t in present) / total
 
@@ -223,6 +262,7 @@ def pick_quotes(
     prefer_docs: Sequence[str] = (),
     continue_after: Sequence[str] = (),
     contrast: bool | None = None,
+    rank_only: bool = False,
 ) -> list[Span]:
     """Choose up to `max_quotes` stand-alone spans, best first.
 
@@ -230,6 +270,7 @@ def pick_quotes(
     more") favour the sentences that follow them; `prefer_docs` favours the posts a follow-up
     is about; `contrast` (default: the question says views differ) asks for a second post.
     A follow-up's own `message` counts as much as the merged `query` it is searched with.
+    `rank_only` returns every candidate span, best first (for diagnostics and tests).
     """
     per_passage = [passage_sentences(p) for p in passages]
     sentences = [s for lines in per_passage for line in lines for s in line]
@@ -241,16 +282,17 @@ def pick_quotes(
     sims = vectors @ qvec
     if message and message != query:
         sims = 0.5 * sims + 0.5 * (vectors @ np.asarray(embedder.embed_query(message)))
-    terms = keyword_tokens(query, query=True)
-    df = {t: sum(1 for s in sentences if t in keyword_tokens(s.text)) for t in set(terms)}
+    terms = set(keyword_tokens(query, query=True))
+    story_ok = asks_for_story(message or query)
+    tokens = [sentence_tokens(s.text) for s in sentences]
     n = len(sentences)
-    weights = {t: float(np.log(1 + n / (1 + df[t]))) for t in set(terms)}
+    weights = {t: float(np.log(1 + n / (1 + sum(t in ts for ts in tokens)))) for t in terms}
     relevance: dict[tuple[str, int, int], float] = {}
     role: dict[tuple[str, int, int], float] = {}
-    for s, sim in zip(sentences, sims, strict=True):
+    for s, sim, present in zip(sentences, sims, tokens, strict=True):
         key = (s.passage.id, s.line_no, s.start)
-        relevance[key] = float(sim) + 0.35 * _keyword_overlap(weights, s.text)
-        role[key] = role_score(s, s.passage.section)
+        relevance[key] = float(sim) + 0.35 * _keyword_overlap(weights, present)
+        role[key] = _role(s.text, s.passage.section, s.passage.is_comment, story_ok)
     rank_of = {p.id: i for i, p in enumerate(passages)}
     shown = [" ".join(q.split()) for q in already_shown]
     follow_keys = _following_keys(per_passage, continue_after)
@@ -265,6 +307,8 @@ def pick_quotes(
                 continue
             spans.append(span)
     spans.sort(key=lambda s: s.score, reverse=True)
+    if rank_only:
+        return spans
     if contrast is None:
         contrast = bool(_DICHOTOMY.search(query))
     limit = MAX_ANSWER_CHARS * (2 if _LIST_QUESTION.search(query) else 1)
@@ -304,6 +348,8 @@ def _score_window(
         return None  # never cut mid-sentence: drop rather than cut
     if opens_dangling(first.text) or _is_lead_in(last):
         return None
+    if len(text.split()) < 8:
+        return None  # a fragment, a heading-like line or a link line, not advice
     if first.is_item and first.item_words < 12 and first.start == _body_start(first):
         return None  # a short list item means little without its lead-in
     keys = [(s.passage.id, s.line_no, s.start) for s in window]
@@ -314,6 +360,8 @@ def _score_window(
     score = rel + max(roles) + 0.5 * min(0.0, min(roles))
     score -= 0.03 * rank_of.get(first.passage.id, 0)
     score -= 0.00012 * max(0, len(text) - 220)  # shorter is better, all else equal
+    if _BACK_REFERENCE.search(first.text):
+        score -= 0.15  # "at this point", "this step": leans on what came before
     following = _next_sentence(lines, last)
     if following is not None and (
         _VERDICT_OPENERS.match(following.text) or opens_dangling(following.text)
@@ -357,7 +405,7 @@ def _choose(spans: list[Span], max_quotes: int, limit: int, contrast: bool) -> l
             break
         if any(_overlaps(span, c) for c in chosen):
             continue
-        if sum(1 for c in chosen if c.passage.id == span.passage.id) >= 1:
+        if sum(1 for c in chosen if c.passage.id == span.passage.id) >= 2:
             continue
         if chosen and total + len(span.text) > limit:
             continue
@@ -377,7 +425,12 @@ def _choose(spans: list[Span], max_quotes: int, limit: int, contrast: bool) -> l
         )
         if other is not None:
             chosen = [*chosen[: max_quotes - 1], other]
-    return chosen
+    # Quotes from one passage read in the post's order, after the passage's best quote.
+    lead = {c.passage.id: i for i, c in reversed(list(enumerate(chosen)))}
+    return sorted(
+        chosen,
+        key=lambda c: (lead[c.passage.id], c.sentences[0].line_no, c.sentences[0].start),
+    )
 
 
 def _link(passage: Passage) -> str:
@@ -449,10 +502,17 @@ def compose(
     docs = {s.passage.doc_id for s in spans}
     citations = tuple(citation_for(s) for s in spans)
     lines = [opening(spans, contrast and len(docs) > 1), ""]
+    one_source = len({(s.passage.doc_id, s.passage.is_comment) for s in spans}) == 1
     for number, span in enumerate(spans, start=1):
         passage = span.passage
         where = _where(passage)
-        section = f" ({where})" if where else ""
         quote = _quote_markdown(span.text)
-        lines.append(f"- {quote} — {passage.attribution}, {_link(passage)}{section} [{number}]")
+        if one_source:
+            # The opening line already names the post and its author: say where, not who.
+            section = f" — in “{where}”" if where else ""
+            lines.append(f"- {quote}{section} [{number}]")
+        else:
+            section = f" ({where})" if where else ""
+            source = f"{passage.attribution}, {_link(passage)}"
+            lines.append(f"- {quote} — {source}{section} [{number}]")
     return "\n".join(lines), citations
