@@ -283,6 +283,42 @@ async def test_fallback_model_answers_before_quotes(
     assert server.models() == ["test-model", "backup-model"]
 
 
+async def test_open_circuit_goes_straight_to_the_backup(
+    make_careerbot: MakeCareerBot, server: FakeOpenAI
+) -> None:
+    server.script["test-model"] = [Reply(status=503)] * 5
+    server.queue(GOOD, GOOD, model="backup-model")
+    bot = make_careerbot(llm=llm(server, fallback_model="openai:backup-model", breaker_failures=1))
+    first = await bot.answer(ask(key="a"))
+    second = await bot.answer(ask(key="b"))
+    assert first.mode == second.mode == "llm"
+    assert BACKUP_NOTICE in second.notices
+    assert server.models() == ["test-model", "backup-model", "backup-model"]
+
+
+async def test_a_hanging_main_model_leaves_the_backup_time_to_answer(
+    make_careerbot: MakeCareerBot, server: FakeOpenAI
+) -> None:
+    server.queue(Reply(hang=True), model="test-model")
+    server.queue(GOOD, model="backup-model")
+    bot = make_careerbot(llm=llm(server, timeout=2, fallback_model="openai:backup-model"))
+    answer = await bot.answer(ask())
+    assert answer.mode == "llm" and answer.text == GOOD
+    assert BACKUP_NOTICE in answer.notices
+
+
+async def test_when_every_model_fails_the_notice_names_the_main_models_failure(
+    make_careerbot: MakeCareerBot, server: FakeOpenAI
+) -> None:
+    server.queue(Reply(status=429, headers={"Retry-After": "60"}), model="test-model")
+    server.queue(Reply(status=500), model="backup-model")
+    bot = make_careerbot(llm=llm(server, fallback_model="openai:backup-model"))
+    answer = await bot.answer(ask())
+    assert answer.mode == "extractive" and answer.citations
+    assert notice(Failure.RATE_LIMITED) in answer.notices
+    assert server.models() == ["test-model", "backup-model"]
+
+
 async def test_unreachable_model_says_so(make_careerbot: MakeCareerBot, tmp_path: Path) -> None:
     async with serve_fake() as gone:
         url = gone.url
