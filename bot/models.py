@@ -193,3 +193,34 @@ class IndexNotReady(CareerbotError):
 
 class NotAuthorized(CareerbotError):
     """A non-admin asked for an admin action."""
+
+
+class DatabaseUnavailable(CareerbotError):
+    """The conversation database kept failing after bounded retries (one line, no URL)."""
+
+
+class ConversationBusy(CareerbotError):
+    """An earlier message of the same conversation is still being answered."""
+
+
+@dataclass(frozen=True)
+class LeaseInfo:
+    """A named lease row: who holds it, since when and until when (UTC)."""
+
+    name: str
+    holder: str
+    acquired_at: datetime
+    expires_at: datetime
+    acquired: bool = False
+    """True when this call took (or renewed) the lease for the caller."""
+
+
+class LeaseTaken(CareerbotError):
+    """A lease is held by someone else; `current` says by whom and since when."""
+
+    def __init__(self, current: LeaseInfo) -> None:
+        self.current = current
+        super().__init__(
+            f"{current.name} is held by {current.holder} since "
+            f"{current.acquired_at:%Y-%m-%d %H:%M:%S} UTC"
+        )
