@@ -3,15 +3,36 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import Table, delete, func, insert, or_, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql.elements import ColumnElement
 
-from bot.db import make_engine, retry_transient, upgrade_to_head, upsert
-from bot.models import Feedback, LeaseInfo, LeaseTaken, Turn
-from bot.schema import answers, feedback, leases, meta_kv, turns
+from bot.db import insert_ignore, make_engine, retry_transient, upgrade_to_head, upsert
+from bot.models import (
+    Answer,
+    Citation,
+    Feedback,
+    LeaseInfo,
+    LeaseTaken,
+    PruneReport,
+    StoredData,
+    Turn,
+)
+from bot.schema import (
+    answers,
+    feedback,
+    leases,
+    message_links,
+    meta_kv,
+    seen_events,
+    shared_answers,
+    turns,
+)
 
 
 class ConversationStore:
@@ -251,9 +272,182 @@ class ConversationStore:
         finally:
             self.release_lease(name, holder)
 
+    # --- state shared by replicas ----------------------------------------------------------
+
+    @retry_transient
+    def claim_event(self, platform: str, event_id: str) -> bool:
+        """Record an incoming event id; True only for the first caller (handle it), on any
+        replica. A redelivery, a retry or a second replica gets False (drop it)."""
+        with self.engine.begin() as conn:
+            return insert_ignore(
+                conn,
+                seen_events,
+                {"platform": platform, "event_id": event_id[:255], "at": datetime.now(UTC)},
+            )
+
+    @retry_transient
+    def link_message(self, platform: str, message_id: str, conversation_key: str) -> None:
+        """Remember which conversation a bot message belongs to (the first link wins)."""
+        with self.engine.begin() as conn:
+            insert_ignore(
+                conn,
+                message_links,
+                {
+                    "platform": platform,
+                    "message_id": message_id,
+                    "conversation_key": conversation_key,
+                    "at": datetime.now(UTC),
+                },
+            )
+
+    @retry_transient
+    def conversation_for_message(self, platform: str, message_id: str) -> str | None:
+        """The conversation a bot message belongs to, if it is still remembered."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(message_links.c.conversation_key).where(
+                    message_links.c.platform == platform,
+                    message_links.c.message_id == message_id,
+                )
+            ).scalar_one_or_none()
+
+    @retry_transient
+    def keep_answer(self, question: str, answer: Answer, *, asker: str, platform: str) -> None:
+        """Keep an answer so any replica can share it later (by its answer_id)."""
+        if not answer.answer_id:
+            return
+        payload = json.dumps(asdict(answer), ensure_ascii=False)
+        with self.engine.begin() as conn:
+            insert_ignore(
+                conn,
+                shared_answers,
+                {
+                    "answer_id": answer.answer_id,
+                    "platform": platform,
+                    "asker": asker,
+                    "question": question,
+                    "payload": payload,
+                    "at": datetime.now(UTC),
+                },
+            )
+
+    @retry_transient
+    def kept_answer(self, answer_id: str) -> tuple[str, Answer] | None:
+        """The (question, answer) kept under an id, or None (never kept, forgotten, pruned)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(shared_answers.c.question, shared_answers.c.payload).where(
+                    shared_answers.c.answer_id == answer_id
+                )
+            ).first()
+        if row is None:
+            return None
+        data = json.loads(row.payload)
+        data["citations"] = tuple(Citation(**c) for c in data.get("citations", ()))
+        data["notices"] = tuple(data.get("notices", ()))
+        return row.question, Answer(**data)
+
+    # --- privacy --------------------------------------------------------------------------
+
+    @retry_transient
+    def prune(self, older_than: datetime, events_older_than: datetime) -> PruneReport:
+        """Delete what is older than the retention cut-offs; returns what went."""
+        with self.engine.begin() as conn:
+
+            def gone(table: Table, cutoff: datetime) -> int:
+                return int(conn.execute(delete(table).where(table.c.at < cutoff)).rowcount or 0)
+
+            return PruneReport(
+                messages=gone(turns, older_than),
+                answers=gone(answers, older_than),
+                feedback=gone(feedback, older_than),
+                shared_answers=gone(shared_answers, older_than),
+                message_links=gone(message_links, older_than),
+                events=gone(seen_events, events_older_than),
+            )
+
+    @retry_transient
+    def user_data(self, platform: str, user: str, keys: Iterable[str] = ()) -> StoredData:
+        """What is kept about `user` on `platform` (plus whole conversations under `keys`)."""
+        with self.engine.connect() as conn:
+            return self._user_data(conn, platform, user, list(keys))
+
+    @retry_transient
+    def forget_user(self, platform: str, user: str, keys: Iterable[str] = ()) -> StoredData:
+        """Delete everything kept about `user`; returns what was deleted.
+
+        That is their messages and the answers to them (in any conversation), every turn of
+        the conversations under `keys` (their DMs), their answer records, feedback clicks and
+        shareable answers, and the reply links into conversations that are now empty.
+        """
+        keys = list(keys)
+        with self.engine.begin() as conn:
+            found = self._user_data(conn, platform, user, keys)
+            turn_rows = _user_turns(platform, user, keys)
+            emptied = {
+                key
+                for (key,) in conn.execute(
+                    select(turns.c.conversation_key).where(turn_rows).distinct()
+                )
+            }
+            conn.execute(delete(turns).where(turn_rows))
+            conn.execute(delete(answers).where(_user_answers(platform, user)))
+            conn.execute(
+                delete(feedback).where(feedback.c.platform == platform, feedback.c.user == user)
+            )
+            conn.execute(delete(shared_answers).where(_user_shared(platform, user)))
+            still_used = {
+                key
+                for (key,) in conn.execute(
+                    select(turns.c.conversation_key)
+                    .where(turns.c.conversation_key.in_(emptied))
+                    .distinct()
+                )
+            }
+            if emptied - still_used:
+                conn.execute(
+                    delete(message_links).where(
+                        message_links.c.conversation_key.in_(emptied - still_used)
+                    )
+                )
+        return found
+
+    def _user_data(self, conn: Connection, platform: str, user: str, keys: list[str]) -> StoredData:
+        dates: list[datetime] = []
+
+        def count(table: Table, where: ColumnElement[bool]) -> int:
+            row = conn.execute(
+                select(func.count(), func.min(table.c.at), func.max(table.c.at)).where(where)
+            ).one()
+            dates.extend(_utc(d) for d in row[1:] if d is not None)
+            return int(row[0])
+
+        return StoredData(
+            messages=count(turns, _user_turns(platform, user, keys)),
+            answers=count(answers, _user_answers(platform, user)),
+            feedback=count(feedback, (feedback.c.platform == platform) & (feedback.c.user == user)),
+            shared_answers=count(shared_answers, _user_shared(platform, user)),
+            oldest=min(dates) if dates else None,
+            newest=max(dates) if dates else None,
+        )
+
     def close(self) -> None:
         """Dispose of pooled connections."""
         self.engine.dispose()
+
+
+def _user_turns(platform: str, user: str, keys: list[str]) -> ColumnElement[bool]:
+    mine = (turns.c.platform == platform) & (turns.c.asker == user)
+    return or_(mine, turns.c.conversation_key.in_(keys)) if keys else mine
+
+
+def _user_answers(platform: str, user: str) -> ColumnElement[bool]:
+    # Answer rows carry the platform only as their conversation key's prefix.
+    return (answers.c.asker == user) & answers.c.conversation_key.startswith(f"{platform}:")
+
+
+def _user_shared(platform: str, user: str) -> ColumnElement[bool]:
+    return (shared_answers.c.platform == platform) & (shared_answers.c.asker == user)
 
 
 def _utc(at: datetime) -> datetime:

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -76,4 +77,42 @@ leases = Table(
     Column("holder", String(255), nullable=False),
     Column("acquired_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+# First writer wins: a replica handles an event only if its INSERT here did not conflict.
+seen_events = Table(
+    "seen_events",
+    metadata,
+    Column("platform", String(32), nullable=False),
+    Column("event_id", String(255), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("platform", "event_id", name="pk_seen_events"),
+    Index("ix_seen_events_at", "at"),
+)
+
+# A bot message id -> the conversation it belongs to (Discord reply chains).
+message_links = Table(
+    "message_links",
+    metadata,
+    Column("platform", String(32), nullable=False),
+    Column("message_id", String(64), nullable=False),
+    Column("conversation_key", String(255), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("platform", "message_id", name="pk_message_links"),
+    Index("ix_message_links_at", "at"),
+    Index("ix_message_links_conversation_key", "conversation_key"),
+)
+
+# Answers a user may still share in a channel (Slack "Share in channel"), from any replica.
+shared_answers = Table(
+    "shared_answers",
+    metadata,
+    Column("answer_id", String(64), primary_key=True),
+    Column("platform", String(32), nullable=False),
+    Column("asker", String(255), nullable=False),
+    Column("question", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_shared_answers_at", "at"),
+    Index("ix_shared_answers_asker", "platform", "asker"),
 )

@@ -122,6 +122,10 @@ def build_careerbot(
         embedding_model=embedding_name,
         llm_model=(llm.model or type(chat_model).__name__) if chat_model is not None else None,
         progress=progress,
+        retention_days=settings.store.retention_days,
+        event_ttl_hours=settings.store.event_ttl_hours,
+        turn_lock_seconds=settings.store.turn_lock_seconds,
+        turn_wait_seconds=settings.store.turn_wait_seconds,
     )
     retriever.refresh()
     return bot
