@@ -154,7 +154,8 @@ def insert_ignore(conn: Connection, table: Table, values: Mapping[str, Any]) -> 
     dialect = conn.dialect.name
     if dialect in ("postgresql", "sqlite"):
         stmt = _dialect_insert(dialect, table).values(**values).on_conflict_do_nothing()
-        return bool(conn.execute(stmt).rowcount)
+        # RETURNING, not rowcount: psycopg reports -1 for these statements.
+        return conn.execute(stmt.returning(*table.primary_key.columns)).first() is not None
     try:  # other dialects: the unique constraint still decides, inside a savepoint
         with conn.begin_nested():
             conn.execute(table.insert().values(**values))
@@ -177,7 +178,7 @@ def upsert(
     if dialect in ("postgresql", "sqlite"):
         stmt = _dialect_insert(dialect, table).values(**values)
         stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=changes, where=where)
-        return bool(conn.execute(stmt).rowcount)
+        return conn.execute(stmt.returning(*table.primary_key.columns)).first() is not None
     match = [table.c[k] == values[k] for k in keys] + ([where] if where is not None else [])
     updated = conn.execute(update(table).where(*match).values(**changes)).rowcount
     return bool(updated) or insert_ignore(conn, table, values)

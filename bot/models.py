@@ -242,6 +242,23 @@ class StoredData:
         """All rows counted."""
         return self.messages + self.answers + self.feedback + self.shared_answers
 
+    def describe(self) -> str:
+        """Plain words, e.g. "4 messages, 2 answer records, … (from 2026-11-01 to 2026-11-26)"."""
+
+        def n(count: int, one: str, many: str) -> str:
+            return f"{count} {one if count == 1 else many}"
+
+        parts = [
+            n(self.messages, "message", "messages"),
+            n(self.answers, "answer record", "answer records"),
+            n(self.feedback, "feedback click", "feedback clicks"),
+            n(self.shared_answers, "shareable answer", "shareable answers"),
+        ]
+        text = ", ".join(parts[:-1]) + " and " + parts[-1]
+        if self.oldest and self.newest:
+            text += f" (from {self.oldest:%Y-%m-%d} to {self.newest:%Y-%m-%d})"
+        return text
+
 
 @dataclass(frozen=True)
 class PruneReport:
