@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from bot.conversations import ConversationStore
 from bot.models import Answer, Feedback, PruneReport
 from bot.schema import answers, feedback, message_links, seen_events, shared_answers, turns
+from tests.conftest import MakeCareerBot
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -117,3 +118,26 @@ def test_an_unreachable_database_is_one_line_without_the_password(tmp_path: Path
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert "database is unreachable" in done.stderr
     assert "s3cret-pw" not in done.stderr + done.stdout
+
+
+async def test_serve_runs_the_retention_job(make_careerbot: MakeCareerBot) -> None:
+    import asyncio
+
+    from bot.wiring import prune_periodically
+
+    bot = make_careerbot(build=False, store={"retention_days": 1})
+    _fill(bot.store, "old", 1)
+    with bot.store.engine.begin() as conn:
+        long_ago = datetime.now(UTC) - timedelta(days=2)
+        conn.execute(sa.update(turns).values(at=long_ago))
+
+    job = asyncio.create_task(prune_periodically(bot))
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while bot.store.history("old", 10):  # the job's first run happens at start
+            assert loop.time() < deadline, "the retention job did not run"
+            await asyncio.sleep(0.01)
+    finally:
+        job.cancel()
+    assert bot.store.count("answers") == 1  # a day old at most: kept
