@@ -293,11 +293,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     from bot.evaluation import EvalFileError
-    from bot.models import DatabaseUnavailable, IngestError
+    from bot.models import DatabaseError, IngestError
 
     try:
         return COMMANDS[args.command](args)
-    except DatabaseUnavailable as exc:
+    except DatabaseError as exc:
         print(f"careerbot: {exc}", file=sys.stderr)
         return 1
     except (UsageError, EvalFileError) as exc:

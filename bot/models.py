@@ -201,8 +201,16 @@ class NotAuthorized(CareerbotError):
     """A non-admin asked for an admin action."""
 
 
-class DatabaseUnavailable(CareerbotError):
-    """The conversation database kept failing after bounded retries (one line, no URL)."""
+class DatabaseError(CareerbotError):
+    """The conversation database cannot be used; str() is one line and never shows the URL."""
+
+
+class DatabaseUnavailable(DatabaseError):
+    """The conversation database kept failing after bounded retries."""
+
+
+class DatabaseMisconfigured(DatabaseError):
+    """CAREERBOT_DATABASE_URL is malformed, names an unknown dialect, or its driver is missing."""
 
 
 class ConversationBusy(CareerbotError):

@@ -141,3 +141,16 @@ async def test_serve_runs_the_retention_job(make_careerbot: MakeCareerBot) -> No
     finally:
         job.cancel()
     assert bot.store.count("answers") == 1  # a day old at most: kept
+
+
+def test_a_bad_database_url_is_one_line(tmp_path: Path) -> None:
+    for url, expected in (
+        ("not a url", "not a valid SQLAlchemy URL"),
+        ("nosuchdb://x/y", "unknown database dialect 'nosuchdb'"),
+        ("mysql+nosuchdriver://u:pw@h/db", "unknown database dialect"),
+        ("postgresql+psycopg2://u:s3cret-pw@h/db", "needs the psycopg2 driver"),
+    ):
+        done = _careerbot("prune", CAREERBOT_DATABASE_URL=url)
+        assert done.returncode == 1, url
+        assert done.stderr.count("\n") == 1 and expected in done.stderr, done.stderr
+        assert "s3cret-pw" not in done.stderr
