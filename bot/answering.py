@@ -40,7 +40,7 @@ class AnswerConfig:
     max_quotes: int = 3
     llm_timeout: float = 30.0
     decline_hint: str = ""
-    quote_passages: int = 8
+    quote_passages: int = 10
     support_message: str = ""
 
 
@@ -178,10 +178,11 @@ class Answerer:
                 body = " ".join(p.text.split())
                 if p.id not in have and any(q[:80] in body for q in flat):
                     extra.append(p)
-        if context.prefer_docs and not any(p.doc_id in context.prefer_docs for p in passages):
-            wider = self.retriever.search(context.query, k=15).passages
+        if context.prefer_docs:
+            # A follow-up is usually about the post just quoted: read more of it.
+            wider = self.retriever.search(context.query, k=20).passages
             same_post = [p for p in wider if p.doc_id in context.prefer_docs and p.id not in have]
-            extra.extend(same_post[:2])
+            extra.extend(same_post[:3])
         return [*passages, *extra]
 
     def _not_covered(

@@ -28,7 +28,7 @@ MAX_ANSWER_CHARS = 1200
 MIN_SENTENCE_CHARS = 25
 WINDOW = 3
 # Quotes scoring this far below the best one are left out rather than padding the answer.
-RELATIVE_CUTOFF = 0.22
+RELATIVE_CUTOFF = 0.2
 
 # Role cues. Each is a property of how advice is written, not of any topic.
 _ADVICE = re.compile(
@@ -66,6 +66,17 @@ _BIOGRAPHY = re.compile(
     r"\b(i(?:'ve| have) been (?:a|an|working)|i(?:'m| am) (?:a|an) [a-z ]{0,30}"
     r"(?:engineer|student|researcher|developer|scientist|manager)|i (?:studied|graduated|"
     r"worked as|was born)|years? (?:of experience|as an?))\b",
+    re.IGNORECASE,
+)
+_FIRST_PERSON = frozenset({"i", "i'm", "i’m", "i've", "i’ve", "i'd", "i’d", "my", "we", "our"})
+_STORY = re.compile(
+    r"\b(?:i|we) (?:was|were|had|did|quit|joined|started|spent|worked|decided|applied|got|went|"
+    r"ended|wanted|felt|thought|tried|learned|found|took|met|moved|left|became|received)\b",
+    re.IGNORECASE,
+)
+_STORY_QUESTION = re.compile(
+    r"\b(did (?:it|he|she|they|you|the author)|how long|how did|what happened|was it|were they|"
+    r"he|she|him|his|her|the author'?s?|their (?:experience|story)|in the end|end up)\b",
     re.IGNORECASE,
 )
 _LINK_WORDS = re.compile(r"\b(here|this one|link|linked|arxiv|github|\.com|https?://)\b", re.I)
@@ -140,8 +151,17 @@ def _is_lead_in(sentence: Sentence) -> bool:
     return sentence.text.rstrip().endswith(":")
 
 
-def role_score(sentence: Sentence, section: str) -> float:
-    """How much a sentence reads as advice (+) or as story, preamble, aside or link (-)."""
+def asks_for_story(question: str) -> bool:
+    """Whether the question asks what happened to someone, so narrative is the answer."""
+    return bool(_STORY_QUESTION.search(question))
+
+
+def role_score(sentence: Sentence, section: str, story_ok: bool = False) -> float:
+    """How much a sentence reads as advice (+) or as story, preamble, aside or link (-).
+
+    With `story_ok` (the question asks what happened: "how long did it take?", "how did he
+    turn it around?") the author's own story is not ranked down.
+    """
     text = sentence.text
     score = 0.0
     if _ADVICE.search(text):
@@ -153,11 +173,13 @@ def role_score(sentence: Sentence, section: str) -> float:
         score += 0.03
     if _META.search(text):
         score -= 0.3
-    if _BIOGRAPHY.search(text):
+    if story_ok:
+        pass
+    elif _BIOGRAPHY.search(text):
         score -= 0.2
-    elif word in {"i", "i'm", "i've", "i'd", "my", "we"} and not _ADVICE.search(text):
-        score -= 0.06  # the author's own story, with no lesson drawn in this sentence
-    if len(_LINK_WORDS.findall(text)) >= 2 or len(text.split()) < 6:
+    elif (word in _FIRST_PERSON or _STORY.search(text)) and not _ADVICE.search(text):
+        score -= 0.1  # the author's own story, with no lesson drawn in this sentence
+    if len(_LINK_WORDS.findall(text)) >= 2:
         score -= 0.15
     if text.rstrip("”’\"')").endswith("?"):
         score -= 0.2  # a question in the post is rarely the advice itself
@@ -223,6 +245,7 @@ def pick_quotes(
     prefer_docs: Sequence[str] = (),
     continue_after: Sequence[str] = (),
     contrast: bool | None = None,
+    rank_only: bool = False,
 ) -> list[Span]:
     """Choose up to `max_quotes` stand-alone spans, best first.
 
@@ -230,6 +253,7 @@ def pick_quotes(
     more") favour the sentences that follow them; `prefer_docs` favours the posts a follow-up
     is about; `contrast` (default: the question says views differ) asks for a second post.
     A follow-up's own `message` counts as much as the merged `query` it is searched with.
+    `rank_only` returns every candidate span, best first (for diagnostics and tests).
     """
     per_passage = [passage_sentences(p) for p in passages]
     sentences = [s for lines in per_passage for line in lines for s in line]
@@ -242,6 +266,7 @@ def pick_quotes(
     if message and message != query:
         sims = 0.5 * sims + 0.5 * (vectors @ np.asarray(embedder.embed_query(message)))
     terms = keyword_tokens(query, query=True)
+    story_ok = asks_for_story(message or query)
     df = {t: sum(1 for s in sentences if t in keyword_tokens(s.text)) for t in set(terms)}
     n = len(sentences)
     weights = {t: float(np.log(1 + n / (1 + df[t]))) for t in set(terms)}
@@ -250,7 +275,7 @@ def pick_quotes(
     for s, sim in zip(sentences, sims, strict=True):
         key = (s.passage.id, s.line_no, s.start)
         relevance[key] = float(sim) + 0.35 * _keyword_overlap(weights, s.text)
-        role[key] = role_score(s, s.passage.section)
+        role[key] = role_score(s, s.passage.section, story_ok)
     rank_of = {p.id: i for i, p in enumerate(passages)}
     shown = [" ".join(q.split()) for q in already_shown]
     follow_keys = _following_keys(per_passage, continue_after)
@@ -265,6 +290,8 @@ def pick_quotes(
                 continue
             spans.append(span)
     spans.sort(key=lambda s: s.score, reverse=True)
+    if rank_only:
+        return spans
     if contrast is None:
         contrast = bool(_DICHOTOMY.search(query))
     limit = MAX_ANSWER_CHARS * (2 if _LIST_QUESTION.search(query) else 1)
@@ -304,6 +331,8 @@ def _score_window(
         return None  # never cut mid-sentence: drop rather than cut
     if opens_dangling(first.text) or _is_lead_in(last):
         return None
+    if len(text.split()) < 8:
+        return None  # a fragment, a heading-like line or a link line, not advice
     if first.is_item and first.item_words < 12 and first.start == _body_start(first):
         return None  # a short list item means little without its lead-in
     keys = [(s.passage.id, s.line_no, s.start) for s in window]
@@ -357,7 +386,7 @@ def _choose(spans: list[Span], max_quotes: int, limit: int, contrast: bool) -> l
             break
         if any(_overlaps(span, c) for c in chosen):
             continue
-        if sum(1 for c in chosen if c.passage.id == span.passage.id) >= 1:
+        if sum(1 for c in chosen if c.passage.id == span.passage.id) >= 2:
             continue
         if chosen and total + len(span.text) > limit:
             continue

@@ -171,8 +171,24 @@ def first_word(text: str) -> str:
     return match.group(1).casefold() if match else ""
 
 
+# "There are…" and "It's worth…" open on a dummy subject, not on a reference back.
+_EXISTENTIAL = re.compile(
+    r"^[\"'“‘(]*(?:there(?:'s|’s| is| are| was| were| will| may| might| seems?| could)\b|"
+    r"it(?:'s|’s| is| was| can be| may be| might be| seems| takes| helps| pays)\s+"
+    r"(?:(?:also|often|usually|generally|really|probably|clearly|definitely|still|very|"
+    r"quite|entirely|not|much|far|almost|always|sometimes)\s+)*"
+    r"(?:worth|important|hard|harder|easy|easier|a good idea|a bad idea|possible|impossible|"
+    r"fine|ok|okay|likely|unlikely|unclear|clear|true|helpful|useful|valuable|crucial|common|"
+    r"normal|better|best|rare|difficult|reasonable|natural|tempting|vital|essential|"
+    r"surprisingly|good|bad|great|totally|completely|perfectly|a lot|time|tough))",
+    re.IGNORECASE,
+)
+
+
 def opens_dangling(text: str) -> bool:
     """Whether a sentence opens on a reference to what came before it."""
+    if _EXISTENTIAL.match(text.lstrip()):
+        return False
     word = first_word(text)
     if word in {"this", "that", "these", "those"}:
         # "This post…"/"That said" still point back; "These days" does not.
