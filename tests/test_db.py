@@ -393,3 +393,16 @@ def test_errors_that_are_not_transient_are_not_retried(db_url: str) -> None:
         assert len(store.history("k", 10)) == 2  # the failed exchange left nothing behind
     finally:
         store.close()
+
+
+def test_a_postgres_that_cannot_start_skips_locally_and_fails_in_ci(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.pg_server import _unavailable
+
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="cannot run in CI: no binary"):
+        _unavailable("no binary")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="PostgreSQL tests skipped: no binary"):
+        _unavailable("no binary")
