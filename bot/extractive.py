@@ -79,6 +79,11 @@ _STORY_QUESTION = re.compile(
     r"he|she|him|his|her|the author'?s?|their (?:experience|story)|in the end|end up)\b",
     re.IGNORECASE,
 )
+_BACK_REFERENCE = re.compile(
+    r"\b(at this point|this step|these steps|that step|the above|as above|mentioned above|"
+    r"the previous (?:one|step|point)|the same way|as i said)\b",
+    re.IGNORECASE,
+)
 _LINK_WORDS = re.compile(r"\b(here|this one|link|linked|arxiv|github|\.com|https?://)\b", re.I)
 _LOW_SECTIONS = re.compile(r"\b(footnotes?|references|acknowledg\w*|about me|appendix)\b", re.I)
 _HIGH_SECTIONS = re.compile(
@@ -343,6 +348,8 @@ def _score_window(
     score = rel + max(roles) + 0.5 * min(0.0, min(roles))
     score -= 0.03 * rank_of.get(first.passage.id, 0)
     score -= 0.00012 * max(0, len(text) - 220)  # shorter is better, all else equal
+    if _BACK_REFERENCE.search(first.text):
+        score -= 0.15  # "at this point", "this step": leans on what came before
     following = _next_sentence(lines, last)
     if following is not None and (
         _VERDICT_OPENERS.match(following.text) or opens_dangling(following.text)
@@ -406,7 +413,12 @@ def _choose(spans: list[Span], max_quotes: int, limit: int, contrast: bool) -> l
         )
         if other is not None:
             chosen = [*chosen[: max_quotes - 1], other]
-    return chosen
+    # Quotes from one passage read in the post's order, after the passage's best quote.
+    lead = {c.passage.id: i for i, c in reversed(list(enumerate(chosen)))}
+    return sorted(
+        chosen,
+        key=lambda c: (lead[c.passage.id], c.sentences[0].line_no, c.sentences[0].start),
+    )
 
 
 def _link(passage: Passage) -> str:
@@ -478,10 +490,17 @@ def compose(
     docs = {s.passage.doc_id for s in spans}
     citations = tuple(citation_for(s) for s in spans)
     lines = [opening(spans, contrast and len(docs) > 1), ""]
+    one_source = len({(s.passage.doc_id, s.passage.is_comment) for s in spans}) == 1
     for number, span in enumerate(spans, start=1):
         passage = span.passage
         where = _where(passage)
-        section = f" ({where})" if where else ""
         quote = _quote_markdown(span.text)
-        lines.append(f"- {quote} — {passage.attribution}, {_link(passage)}{section} [{number}]")
+        if one_source:
+            # The opening line already names the post and its author: say where, not who.
+            section = f" — in “{where}”" if where else ""
+            lines.append(f"- {quote}{section} [{number}]")
+        else:
+            section = f" ({where})" if where else ""
+            source = f"{passage.attribution}, {_link(passage)}"
+            lines.append(f"- {quote} — {source}{section} [{number}]")
     return "\n".join(lines), citations
