@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from langchain_core.embeddings import Embeddings
@@ -68,7 +68,7 @@ class Answerer:
         if llm is None and chat_model is not None:
             llm = LLMResponder([("chat model", chat_model)], prompts, embedder)
         self.llm = llm
-        self._vocab: tuple[str | None, frozenset[str]] = (None, frozenset())
+        self._vocab: tuple[str | None, Mapping[str, int]] = (None, {})
 
     async def answer(self, question: Question, on_partial: Partial | None = None) -> Answer:
         """Answer one turn and store it in the conversation's history.
@@ -105,6 +105,7 @@ class Answerer:
             answer_id=answer.answer_id,
             covered=answer.covered,
             mode=answer.mode,
+            usage=answer.usage.to_json() if answer.usage else None,
         )
         return answer
 
@@ -133,7 +134,7 @@ class Answerer:
     def _titles(self) -> dict[str, str]:
         return {p.title: p.doc_id for p in self.retriever.snapshot.passages}
 
-    def _vocabulary(self) -> frozenset[str]:
+    def _vocabulary(self) -> Mapping[str, int]:
         snap = self.retriever.snapshot
         if self._vocab[0] != snap.collection:
             texts = (embedding_text(p.title, p.section, p.text) for p in snap.passages)

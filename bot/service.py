@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
-from datetime import UTC, datetime
+import os
+import socket
+import uuid
+import weakref
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.answering import Answerer
@@ -14,17 +19,28 @@ from bot.knowledge import chunk_documents, load_knowledge
 from bot.llm import Partial
 from bot.models import (
     Answer,
+    ConversationBusy,
     Feedback,
     IngestReport,
+    PruneReport,
     Question,
     ReloadInProgress,
     Status,
+    StoredData,
 )
 from bot.retrieval import Retriever
 
 log = logging.getLogger(__name__)
 
 _LAST_RELOAD = "last_reload"
+_BUSY = "I'm still answering your previous message; send this one again in a moment."
+
+
+def _turn_lease_name(conversation_key: str) -> str:
+    name = f"turn:{conversation_key}"
+    if len(name) <= 255:
+        return name
+    return "turn:sha256:" + hashlib.sha256(conversation_key.encode()).hexdigest()
 
 
 class CareerBot:
@@ -45,6 +61,10 @@ class CareerBot:
         embedding_model: str,
         llm_model: str | None = None,
         progress: ProgressFactory | None = None,
+        retention_days: int = 90,
+        event_ttl_hours: int = 24,
+        turn_lock_seconds: float = 180.0,
+        turn_wait_seconds: float = 60.0,
     ) -> None:
         self.answerer = answerer
         self.index = index
@@ -55,13 +75,110 @@ class CareerBot:
         self.llm_model = llm_model
         self._progress = progress
         self._reload_lock = asyncio.Lock()
+        self.retention = timedelta(days=retention_days)
+        self.event_ttl = timedelta(hours=event_ttl_hours)
+        self.turn_lock_seconds = turn_lock_seconds
+        self.turn_wait_seconds = turn_wait_seconds
+        self.instance = f"{socket.gethostname()}:{os.getpid()}"
+        self._turns: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def answer(self, question: Question, on_partial: Partial | None = None) -> Answer:
         """Answer one user turn (raises EmptyQuestion for a blank message).
 
         `on_partial`, if given, receives checked partial text while an LLM writes.
+
+        Turns of one conversation run one at a time, across every replica: a lease row per
+        conversation in the database (expiring after `turn_lock_seconds`, so a crashed
+        replica cannot block it). A turn that waits longer than `turn_wait_seconds` raises
+        ConversationBusy.
         """
-        return await self.answerer.answer(question, on_partial)
+        lock = self._turns.get(question.conversation_key)
+        if lock is None:  # same-process turns queue here and do not poll the database
+            lock = self._turns[question.conversation_key] = asyncio.Lock()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.turn_wait_seconds
+        try:
+            await asyncio.wait_for(lock.acquire(), self.turn_wait_seconds)
+        except TimeoutError:
+            raise ConversationBusy(_BUSY) from None
+        try:
+            name = _turn_lease_name(question.conversation_key)
+            holder = f"{self.instance}:{uuid.uuid4().hex}"
+            await self._take_turn(name, holder, deadline)
+            try:
+                return await self.answerer.answer(question, on_partial)
+            finally:
+                if not await asyncio.to_thread(self.store.release_lease, name, holder):
+                    log.warning("turn lock of %s expired before the answer was stored", name)
+        finally:
+            lock.release()
+
+    async def _take_turn(self, name: str, holder: str, deadline: float) -> None:
+        loop = asyncio.get_running_loop()
+        delay = 0.05
+        while True:
+            info = await asyncio.to_thread(
+                self.store.try_lease, name, holder, self.turn_lock_seconds
+            )
+            if info.acquired:
+                return
+            left = deadline - loop.time()
+            if left <= 0:
+                log.info("gave up waiting for %s (held by %s)", name, info.holder)
+                raise ConversationBusy(_BUSY)
+            log.debug("waiting for %s, held by %s", name, info.holder)
+            # Polling the database, bounded by the deadline; the holder is another replica.
+            await asyncio.sleep(min(delay, left))
+            delay = min(delay * 2, 0.5)
+
+    # --- shared state (dedupe, reply chains, shareable answers) ---------------------------
+
+    async def claim_event(self, platform: str, event_id: str) -> bool:
+        """True for the first replica to see this event id (handle it), False for repeats."""
+        return await asyncio.to_thread(self.store.claim_event, platform, event_id)
+
+    async def remember_message(self, platform: str, message_id: str, conversation_key: str) -> None:
+        """Record that a bot message belongs to a conversation (replies continue it)."""
+        await asyncio.to_thread(self.store.link_message, platform, message_id, conversation_key)
+
+    async def conversation_for_message(self, platform: str, message_id: str) -> str | None:
+        """The conversation a bot message belongs to, on any replica, after any restart."""
+        return await asyncio.to_thread(self.store.conversation_for_message, platform, message_id)
+
+    async def keep_answer(self, question: Question, answer: Answer) -> None:
+        """Keep an answer so it can be shared from any replica (Slack "Share in channel")."""
+        await asyncio.to_thread(
+            self.store.keep_answer,
+            question.text,
+            answer,
+            asker=question.asker,
+            platform=question.platform,
+        )
+
+    async def kept_answer(self, answer_id: str) -> tuple[str, Answer] | None:
+        """The (question, answer) kept under this id, or None once pruned or forgotten."""
+        return await asyncio.to_thread(self.store.kept_answer, answer_id)
+
+    # --- privacy --------------------------------------------------------------------------
+
+    async def my_data(self, platform: str, user: str, keys: tuple[str, ...] = ()) -> StoredData:
+        """What is kept about a user (their messages, answers, feedback, shared answers)."""
+        return await asyncio.to_thread(self.store.user_data, platform, user, keys)
+
+    async def forget_user(self, platform: str, user: str, keys: tuple[str, ...] = ()) -> StoredData:
+        """Delete what is kept about a user (and the conversations under `keys`); returns it."""
+        return await asyncio.to_thread(self.store.forget_user, platform, user, keys)
+
+    def prune_sync(self) -> PruneReport:
+        """Delete rows older than the retention period (event ids after `event_ttl`)."""
+        now = datetime.now(UTC)
+        report = self.store.prune(now - self.retention, now - self.event_ttl)
+        log.info("retention: %s", report.summary())
+        return report
+
+    async def prune(self) -> PruneReport:
+        """Async :meth:`prune_sync`."""
+        return await asyncio.to_thread(self.prune_sync)
 
     async def forget(self, conversation_key: str) -> int:
         """Delete a conversation's stored history; returns how many turns were removed."""

@@ -87,6 +87,8 @@ async def test_answer_streams_cites_and_reports_usage(
     shown = answer.to_json()
     assert shown["usage"] == {"prompt_tokens": 321, "completion_tokens": 45}
     assert shown["notices"] == []
+    stored = stored_usage(bot, answer.answer_id)
+    assert stored == (321, 45)  # kept with the answer record
     [sent] = server.requests
     assert sent["body"]["stream"] is True
     assert sent["auth"] == f"Bearer {KEY}"
@@ -106,6 +108,21 @@ async def test_questions_the_posts_cannot_answer_are_declined_before_any_model_c
     assert not salary.covered and salary.text.startswith(NOT_COVERED)
     assert not live.covered and salary.mode == live.mode == "llm"
     assert server.requests == []
+
+
+def stored_usage(bot: Any, answer_id: str) -> tuple[int, int]:
+    """The token counts stored with an answer, read back from the database."""
+    from sqlalchemy import select
+
+    from bot.schema import answers
+
+    with bot.store.engine.connect() as conn:
+        row = conn.execute(
+            select(answers.c.prompt_tokens, answers.c.completion_tokens).where(
+                answers.c.answer_id == answer_id
+            )
+        ).one()
+    return (row.prompt_tokens, row.completion_tokens)
 
 
 # -- 1. prompt leaks -----------------------------------------------------------------------
