@@ -151,7 +151,10 @@ class Answerer:
             already_shown=context.previous_quotes if context.is_follow_up else (),
             message="" if context.vague else text,
             prefer_docs=context.prefer_docs,
-            continue_after=context.previous_quotes if context.vague else (),
+            # "tell me more" continues from the best quote shown last, not from its padding.
+            continue_after=context.previous_quotes[-context.last_reply_quotes :][:1]
+            if context.vague and context.last_reply_quotes
+            else (),
             contrast=None if not context.is_follow_up else False,
         )
         if not spans:
