@@ -72,23 +72,24 @@ def _progress(total: int) -> Any:
     return tqdm(total=total, desc="embedding", unit="passage", file=sys.stderr, leave=False)
 
 
-def _build(settings: Any, *, ingest: bool = True, quiet: bool = False) -> Any:
-    """Build the core; with `ingest`, bring the index up to date first (a no-op when fresh)."""
-    from bot.models import IngestError
+def _build(settings: Any, *, quiet: bool = False, build_if_empty: bool = True) -> Any:
+    """Build the core over the index that is there; only `ingest`/`reload` write it.
+
+    A fresh clone with the embedded store has no index yet: it is built once so the
+    README's first command works. A Chroma server is shared, so it is never written here.
+    """
+    from bot.models import IndexNotReady
     from bot.wiring import build_careerbot
 
     bot = build_careerbot(settings, progress=_progress)
-    if ingest:
-        try:
-            report = bot.reload_sync()
-        except IngestError as exc:
-            if not bot.retriever.ready:
-                raise
-            # A bad edit to knowledge/ must not take the bot down: keep the previous index.
-            print(f"careerbot: {exc} (answering from the previous index)", file=sys.stderr)
-        else:
-            if report.changed and not quiet:
-                print(report.summary(), file=sys.stderr)
+    if bot.retriever.ready or not build_if_empty:
+        return bot
+    if settings.chroma.mode == "http":
+        bot.close()
+        raise IndexNotReady("the index is empty; run `careerbot ingest`")
+    if not quiet:
+        print("careerbot: no index yet; building it from knowledge/ once", file=sys.stderr)
+    bot.reload_sync()
     return bot
 
 
@@ -117,7 +118,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_ingest(_args: argparse.Namespace) -> int:
     """Index knowledge/ and print what changed."""
-    bot = _build(_settings(), ingest=False)
+    bot = _build(_settings(), build_if_empty=False)
     report = bot.reload_sync()
     print(report.summary())
     return 0
@@ -184,6 +185,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except MissingToken as exc:
         raise UsageError(str(exc)) from None
     bot = _build(settings)
+    generation = bot.index_generation()
+    line = f"serving index {generation.describe()}" if generation else "serving no index"
+    print(f"careerbot: {line}", file=sys.stderr)
     try:
         asyncio.run(
             serve(bot, settings, args.platform, http=args.http, host=args.host, port=args.port)
@@ -225,7 +229,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "slack_bolt.RequestVerification",
     ):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
-    from bot.models import IngestError
+    from bot.models import (
+        IndexNotReady,
+        IndexUnavailable,
+        IngestError,
+        ReloadInProgress,
+    )
 
     try:
         return COMMANDS[args.command](args)
@@ -234,6 +243,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except IngestError as exc:
         print(f"careerbot: ingest failed, nothing was changed: {exc}", file=sys.stderr)
+        return 1
+    except (IndexNotReady, IndexUnavailable, ReloadInProgress) as exc:
+        # Foreseeable index states (empty, server down, a reload elsewhere): one line.
+        print(f"careerbot: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

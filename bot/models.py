@@ -191,5 +191,9 @@ class IndexNotReady(CareerbotError):
     """No index has been built yet; run `careerbot ingest`."""
 
 
+class IndexUnavailable(CareerbotError):
+    """The index store (a Chroma server) stayed unreachable through bounded retries."""
+
+
 class NotAuthorized(CareerbotError):
     """A non-admin asked for an admin action."""

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import socket
+import subprocess
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.answering import Answerer
 from bot.conversations import ConversationStore
-from bot.index import KnowledgeIndex, ProgressFactory
+from bot.index import Generation, KnowledgeIndex, ProgressFactory, SourceInfo
 from bot.knowledge import chunk_documents, load_knowledge
 from bot.models import (
     Answer,
@@ -24,6 +30,37 @@ from bot.retrieval import Retriever
 log = logging.getLogger(__name__)
 
 _LAST_RELOAD = "last_reload"
+RELOAD_LEASE = "index-reload"
+
+# (lease name, holder, seconds) -> a context manager holding that lease in the shared
+# database; raises ReloadInProgress when another process holds it.
+LeaseFactory = Callable[[str, str, float], AbstractContextManager[object]]
+
+
+def _holder() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def git_commit(folder: Path) -> str | None:
+    """The git commit `folder` is checked out at ("+changes" if it has edits), or None."""
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(folder), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(folder), "status", "--porcelain", "--", "."],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{head}+changes" if dirty else head or None
 
 
 class CareerBot:
@@ -44,6 +81,8 @@ class CareerBot:
         embedding_model: str,
         llm_model: str | None = None,
         progress: ProgressFactory | None = None,
+        reload_lease: LeaseFactory | None = None,
+        lease_seconds: float = 1800.0,
     ) -> None:
         self.answerer = answerer
         self.index = index
@@ -54,6 +93,8 @@ class CareerBot:
         self.llm_model = llm_model
         self._progress = progress
         self._reload_lock = asyncio.Lock()
+        self._reload_lease = reload_lease
+        self._lease_seconds = lease_seconds
 
     async def answer(self, question: Question) -> Answer:
         """Answer one user turn (raises EmptyQuestion for a blank message)."""
@@ -82,14 +123,32 @@ class CareerBot:
             return await asyncio.to_thread(self.reload_sync)
 
     def reload_sync(self, progress: ProgressFactory | None = None) -> IngestReport:
-        """The blocking reload used by the CLI and by `reload`."""
-        documents = load_knowledge(self.knowledge_dir)
-        passages = chunk_documents(documents)
-        report = self.index.sync(passages, progress=progress or self._progress)
-        self.retriever.refresh()
-        self.store.set_meta(_LAST_RELOAD, datetime.now(UTC).isoformat())
+        """The blocking reload used by the CLI and by `reload`.
+
+        Only one process reloads at a time: the reload holds a lease in the shared database,
+        and a second one fails fast with ReloadInProgress naming the holder.
+        """
+        with self._lease():
+            documents = load_knowledge(self.knowledge_dir)
+            passages = chunk_documents(documents)
+            source = SourceInfo(files=len(documents), commit=git_commit(self.knowledge_dir))
+            report = self.index.sync(passages, progress=progress or self._progress, source=source)
+            self.retriever.refresh()
+            self.store.set_meta(_LAST_RELOAD, datetime.now(UTC).isoformat())
         log.info("reload: %s", report.summary())
         return report
+
+    def _lease(self) -> AbstractContextManager[object]:
+        if self._reload_lease is None:
+            return contextlib.nullcontext()
+        return self._reload_lease(RELOAD_LEASE, _holder(), self._lease_seconds)
+
+    def index_generation(self) -> Generation | None:
+        """The generation this process serves (for `serve`'s start-up line), or None."""
+        snap = self.retriever.snapshot
+        if snap.handle is None:
+            return None
+        return self.index.generation(snap.handle, snap.version)
 
     async def status(self) -> Status:
         """Index size, documents, models and last reload, for `status` commands."""

@@ -12,6 +12,7 @@ from bot.models import (
     Citation,
     EmptyQuestion,
     IndexNotReady,
+    IndexUnavailable,
     IngestError,
     IngestReport,
     NotAuthorized,
@@ -167,6 +168,8 @@ def render_error(exc: BaseException) -> str:
         )
     if isinstance(exc, ReloadInProgress):
         return "⏳ A reload is already running; try again in a minute."
+    if isinstance(exc, IndexUnavailable):
+        return "⚠️ I can't reach my knowledge base right now; please try again in a minute."
     if isinstance(exc, IndexNotReady):
         return (
             "I'm not ready yet: my knowledge base hasn't been built. An admin needs to run "

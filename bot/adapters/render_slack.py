@@ -14,6 +14,7 @@ from bot.models import (
     Citation,
     EmptyQuestion,
     IndexNotReady,
+    IndexUnavailable,
     IngestError,
     IngestReport,
     NotAuthorized,
@@ -358,6 +359,8 @@ def error_text(error: BaseException) -> str:
             "Sorry, only careerbot admins can reload the knowledge base. "
             "Ask an admin if something looks out of date."
         )
+    if isinstance(error, IndexUnavailable):
+        return ":warning: I can't reach my knowledge base right now; please try again in a minute."
     if isinstance(error, IndexNotReady):
         return (
             "My knowledge base hasn't been built yet. An admin can run `careerbot ingest` "

@@ -1,0 +1,205 @@
+"""Which index generation serves: a versioned pointer row in the shared SQL database.
+
+Why SQL and not a Chroma record: Chroma has no transactions and no conditional update, so
+two writers cannot compare-and-set a pointer there, and `get_or_create_collection` on a
+pointer collection races on first use. The database already is the one place every replica
+and CLI shares (leases, conversations); a row with a version gives an atomic
+compare-and-set on SQLite and PostgreSQL alike, and readers check it with one primary-key
+SELECT per question.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+log = logging.getLogger(__name__)
+
+_meta = MetaData()
+
+index_pointer = Table(
+    "index_pointer",
+    _meta,
+    Column("prefix", String(64), primary_key=True),
+    Column("active", String(255), nullable=False),
+    Column("previous", String(255), nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("moved_at", DateTime(timezone=True), nullable=False),
+)
+
+# Generations that are neither active nor previous, and since when: dropped after a grace.
+index_retired = Table(
+    "index_retired",
+    _meta,
+    Column("name", String(255), primary_key=True),
+    Column("prefix", String(64), nullable=False),
+    Column("retired_at", DateTime(timezone=True), nullable=False),
+)
+
+
+class PointerMoved(Exception):
+    """The pointer changed since it was read: another reload finished first."""
+
+
+@dataclass(frozen=True)
+class PointerState:
+    """The pointer as read: version 0 means no index was ever built."""
+
+    active: str | None = None
+    previous: str | None = None
+    version: int = 0
+    moved_at: datetime | None = None
+
+
+class IndexPointer:
+    """Read and compare-and-set the serving generation of one collection prefix."""
+
+    def __init__(self, engine: Engine, prefix: str) -> None:
+        self.engine = engine
+        self.prefix = prefix
+        _create_tables(engine)
+
+    @classmethod
+    def private(cls, prefix: str) -> IndexPointer:
+        """A pointer in an in-memory database, visible to this process only."""
+        from sqlalchemy import create_engine
+        from sqlalchemy.pool import StaticPool
+
+        engine = create_engine(
+            "sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool
+        )
+        return cls(engine, prefix)
+
+    def read(self) -> PointerState:
+        """The current pointer (one primary-key lookup)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(
+                    index_pointer.c.active,
+                    index_pointer.c.previous,
+                    index_pointer.c.version,
+                    index_pointer.c.moved_at,
+                ).where(index_pointer.c.prefix == self.prefix)
+            ).first()
+        if row is None:
+            return PointerState()
+        return PointerState(row.active, row.previous, int(row.version), _utc(row.moved_at))
+
+    def move(self, expected: PointerState, new_active: str, now: datetime) -> PointerState:
+        """Point at `new_active` if the pointer is still `expected`; else raise PointerMoved.
+
+        The generation that stops being "previous" is recorded as retired in the same
+        transaction, so the grace period before dropping it starts exactly at the move.
+        """
+        moved = PointerState(new_active, expected.active, expected.version + 1, now)
+        with self.engine.begin() as conn:
+            if expected.version == 0:
+                first = {
+                    "prefix": self.prefix,
+                    "active": new_active,
+                    "previous": None,
+                    "version": 1,
+                    "moved_at": now,
+                }
+                if not _insert_ignore(conn, index_pointer, first):
+                    raise PointerMoved(self.prefix)
+            else:
+                changed = conn.execute(
+                    update(index_pointer)
+                    .where(
+                        index_pointer.c.prefix == self.prefix,
+                        index_pointer.c.version == expected.version,
+                    )
+                    .values(
+                        active=new_active,
+                        previous=expected.active,
+                        version=expected.version + 1,
+                        moved_at=now,
+                    )
+                ).rowcount
+                if changed != 1:
+                    raise PointerMoved(self.prefix)
+            if expected.previous and expected.previous not in (new_active, expected.active):
+                self._retire(conn, [expected.previous], now)
+            conn.execute(delete(index_retired).where(index_retired.c.name == new_active))
+        return moved
+
+    def retired(self) -> dict[str, datetime]:
+        """Retired generations of this prefix and when they were retired."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(index_retired.c.name, index_retired.c.retired_at).where(
+                    index_retired.c.prefix == self.prefix
+                )
+            ).all()
+        return {r.name: _utc(r.retired_at) for r in rows}
+
+    def retire(self, names: Iterable[str], now: datetime) -> None:
+        """Record generations found unreferenced (e.g. left by a crashed build) as retired now."""
+        with self.engine.begin() as conn:
+            self._retire(conn, list(names), now)
+
+    def forget(self, name: str) -> None:
+        """Forget a retired generation once it has been dropped."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(index_retired).where(index_retired.c.name == name))
+
+    def _retire(self, conn: Connection, names: list[str], now: datetime) -> None:
+        for name in names:  # another process may have recorded it first: keep its time
+            _insert_ignore(
+                conn, index_retired, {"name": name, "prefix": self.prefix, "retired_at": now}
+            )
+
+
+def _insert_ignore(conn: Connection, table: Table, values: dict[str, Any]) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING; True when this call inserted the row."""
+    dialect = conn.dialect.name
+    stmt: Any
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = pg_insert(table).values(**values).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing()
+    else:  # other dialects: the primary key still decides, inside a savepoint
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(table).values(**values))
+        except IntegrityError:
+            return False
+        return True
+    return bool(conn.execute(stmt).rowcount)
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite returns naive datetimes even for timezone=True columns.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _create_tables(engine: Engine) -> None:
+    """Create the pointer tables; two processes starting at once may race on CREATE."""
+    try:
+        _meta.create_all(engine)
+    except Exception:  # the other process created them between check and create
+        log.debug("index pointer tables: concurrent create, checking again", exc_info=True)
+        _meta.create_all(engine)
