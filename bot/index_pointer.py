@@ -10,49 +10,15 @@ SELECT per question.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import (
-    Column,
-    DateTime,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    delete,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
 
-log = logging.getLogger(__name__)
-
-_meta = MetaData()
-
-index_pointer = Table(
-    "index_pointer",
-    _meta,
-    Column("prefix", String(64), primary_key=True),
-    Column("active", String(255), nullable=False),
-    Column("previous", String(255), nullable=True),
-    Column("version", Integer, nullable=False),
-    Column("moved_at", DateTime(timezone=True), nullable=False),
-)
-
-# Generations that are neither active nor previous, and since when: dropped after a grace.
-index_retired = Table(
-    "index_retired",
-    _meta,
-    Column("name", String(255), primary_key=True),
-    Column("prefix", String(64), nullable=False),
-    Column("retired_at", DateTime(timezone=True), nullable=False),
-)
+from bot.db import insert_ignore, retry_transient
+from bot.schema import index_pointer, index_retired
 
 
 class PointerMoved(Exception):
@@ -75,7 +41,6 @@ class IndexPointer:
     def __init__(self, engine: Engine, prefix: str) -> None:
         self.engine = engine
         self.prefix = prefix
-        _create_tables(engine)
 
     @classmethod
     def private(cls, prefix: str) -> IndexPointer:
@@ -86,8 +51,10 @@ class IndexPointer:
         engine = create_engine(
             "sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool
         )
+        index_pointer.metadata.create_all(engine, tables=[index_pointer, index_retired])
         return cls(engine, prefix)
 
+    @retry_transient
     def read(self) -> PointerState:
         """The current pointer (one primary-key lookup)."""
         with self.engine.connect() as conn:
@@ -119,7 +86,7 @@ class IndexPointer:
                     "version": 1,
                     "moved_at": now,
                 }
-                if not _insert_ignore(conn, index_pointer, first):
+                if not insert_ignore(conn, index_pointer, first):
                     raise PointerMoved(self.prefix)
             else:
                 changed = conn.execute(
@@ -164,42 +131,11 @@ class IndexPointer:
 
     def _retire(self, conn: Connection, names: list[str], now: datetime) -> None:
         for name in names:  # another process may have recorded it first: keep its time
-            _insert_ignore(
+            insert_ignore(
                 conn, index_retired, {"name": name, "prefix": self.prefix, "retired_at": now}
             )
-
-
-def _insert_ignore(conn: Connection, table: Table, values: dict[str, Any]) -> bool:
-    """INSERT … ON CONFLICT DO NOTHING; True when this call inserted the row."""
-    dialect = conn.dialect.name
-    stmt: Any
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt = pg_insert(table).values(**values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing()
-    else:  # other dialects: the primary key still decides, inside a savepoint
-        try:
-            with conn.begin_nested():
-                conn.execute(insert(table).values(**values))
-        except IntegrityError:
-            return False
-        return True
-    return bool(conn.execute(stmt).rowcount)
 
 
 def _utc(value: datetime) -> datetime:
     # SQLite returns naive datetimes even for timezone=True columns.
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _create_tables(engine: Engine) -> None:
-    """Create the pointer tables; two processes starting at once may race on CREATE."""
-    try:
-        _meta.create_all(engine)
-    except Exception:  # the other process created them between check and create
-        log.debug("index pointer tables: concurrent create, checking again", exc_info=True)
-        _meta.create_all(engine)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import hashlib
 import logging
 import os
 import socket
 import subprocess
-from collections.abc import Callable
-from contextlib import AbstractContextManager
-from datetime import UTC, datetime
+import uuid
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.answering import Answerer
@@ -19,11 +21,15 @@ from bot.index import Generation, KnowledgeIndex, ProgressFactory, SourceInfo
 from bot.knowledge import chunk_documents, load_knowledge
 from bot.models import (
     Answer,
+    ConversationBusy,
     Feedback,
     IngestReport,
+    LeaseTaken,
+    PruneReport,
     Question,
     ReloadInProgress,
     Status,
+    StoredData,
 )
 from bot.retrieval import Retriever
 
@@ -31,14 +37,6 @@ log = logging.getLogger(__name__)
 
 _LAST_RELOAD = "last_reload"
 RELOAD_LEASE = "index-reload"
-
-# (lease name, holder, seconds) -> a context manager holding that lease in the shared
-# database; raises ReloadInProgress when another process holds it.
-LeaseFactory = Callable[[str, str, float], AbstractContextManager[object]]
-
-
-def _holder() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def git_commit(folder: Path) -> str | None:
@@ -63,6 +61,16 @@ def git_commit(folder: Path) -> str | None:
     return f"{head}+changes" if dirty else head or None
 
 
+_BUSY = "I'm still answering your previous message; send this one again in a moment."
+
+
+def _turn_lease_name(conversation_key: str) -> str:
+    name = f"turn:{conversation_key}"
+    if len(name) <= 255:
+        return name
+    return "turn:sha256:" + hashlib.sha256(conversation_key.encode()).hexdigest()
+
+
 class CareerBot:
     """Facade over the answering core and the knowledge index, shared by every adapter.
 
@@ -81,8 +89,11 @@ class CareerBot:
         embedding_model: str,
         llm_model: str | None = None,
         progress: ProgressFactory | None = None,
-        reload_lease: LeaseFactory | None = None,
-        lease_seconds: float = 1800.0,
+        reload_lease_seconds: float = 1800.0,
+        retention_days: int = 90,
+        event_ttl_hours: int = 24,
+        turn_lock_seconds: float = 180.0,
+        turn_wait_seconds: float = 60.0,
     ) -> None:
         self.answerer = answerer
         self.index = index
@@ -93,12 +104,109 @@ class CareerBot:
         self.llm_model = llm_model
         self._progress = progress
         self._reload_lock = asyncio.Lock()
-        self._reload_lease = reload_lease
-        self._lease_seconds = lease_seconds
+        self.reload_lease_seconds = reload_lease_seconds
+        self.retention = timedelta(days=retention_days)
+        self.event_ttl = timedelta(hours=event_ttl_hours)
+        self.turn_lock_seconds = turn_lock_seconds
+        self.turn_wait_seconds = turn_wait_seconds
+        self.instance = f"{socket.gethostname()}:{os.getpid()}"
+        self._turns: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def answer(self, question: Question) -> Answer:
-        """Answer one user turn (raises EmptyQuestion for a blank message)."""
-        return await self.answerer.answer(question)
+        """Answer one user turn (raises EmptyQuestion for a blank message).
+
+        Turns of one conversation run one at a time, across every replica: a lease row per
+        conversation in the database (expiring after `turn_lock_seconds`, so a crashed
+        replica cannot block it). A turn that waits longer than `turn_wait_seconds` raises
+        ConversationBusy.
+        """
+        lock = self._turns.get(question.conversation_key)
+        if lock is None:  # same-process turns queue here and do not poll the database
+            lock = self._turns[question.conversation_key] = asyncio.Lock()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.turn_wait_seconds
+        try:
+            await asyncio.wait_for(lock.acquire(), self.turn_wait_seconds)
+        except TimeoutError:
+            raise ConversationBusy(_BUSY) from None
+        try:
+            name = _turn_lease_name(question.conversation_key)
+            holder = f"{self.instance}:{uuid.uuid4().hex}"
+            await self._take_turn(name, holder, deadline)
+            try:
+                return await self.answerer.answer(question)
+            finally:
+                if not await asyncio.to_thread(self.store.release_lease, name, holder):
+                    log.warning("turn lock of %s expired before the answer was stored", name)
+        finally:
+            lock.release()
+
+    async def _take_turn(self, name: str, holder: str, deadline: float) -> None:
+        loop = asyncio.get_running_loop()
+        delay = 0.05
+        while True:
+            info = await asyncio.to_thread(
+                self.store.try_lease, name, holder, self.turn_lock_seconds
+            )
+            if info.acquired:
+                return
+            left = deadline - loop.time()
+            if left <= 0:
+                log.info("gave up waiting for %s (held by %s)", name, info.holder)
+                raise ConversationBusy(_BUSY)
+            log.debug("waiting for %s, held by %s", name, info.holder)
+            # Polling the database, bounded by the deadline; the holder is another replica.
+            await asyncio.sleep(min(delay, left))
+            delay = min(delay * 2, 0.5)
+
+    # --- shared state (dedupe, reply chains, shareable answers) ---------------------------
+
+    async def claim_event(self, platform: str, event_id: str) -> bool:
+        """True for the first replica to see this event id (handle it), False for repeats."""
+        return await asyncio.to_thread(self.store.claim_event, platform, event_id)
+
+    async def remember_message(self, platform: str, message_id: str, conversation_key: str) -> None:
+        """Record that a bot message belongs to a conversation (replies continue it)."""
+        await asyncio.to_thread(self.store.link_message, platform, message_id, conversation_key)
+
+    async def conversation_for_message(self, platform: str, message_id: str) -> str | None:
+        """The conversation a bot message belongs to, on any replica, after any restart."""
+        return await asyncio.to_thread(self.store.conversation_for_message, platform, message_id)
+
+    async def keep_answer(self, question: Question, answer: Answer) -> None:
+        """Keep an answer so it can be shared from any replica (Slack "Share in channel")."""
+        await asyncio.to_thread(
+            self.store.keep_answer,
+            question.text,
+            answer,
+            asker=question.asker,
+            platform=question.platform,
+        )
+
+    async def kept_answer(self, answer_id: str) -> tuple[str, Answer] | None:
+        """The (question, answer) kept under this id, or None once pruned or forgotten."""
+        return await asyncio.to_thread(self.store.kept_answer, answer_id)
+
+    # --- privacy --------------------------------------------------------------------------
+
+    async def my_data(self, platform: str, user: str, keys: tuple[str, ...] = ()) -> StoredData:
+        """What is kept about a user (their messages, answers, feedback, shared answers)."""
+        return await asyncio.to_thread(self.store.user_data, platform, user, keys)
+
+    async def forget_user(self, platform: str, user: str, keys: tuple[str, ...] = ()) -> StoredData:
+        """Delete what is kept about a user (and the conversations under `keys`); returns it."""
+        return await asyncio.to_thread(self.store.forget_user, platform, user, keys)
+
+    def prune_sync(self) -> PruneReport:
+        """Delete rows older than the retention period (event ids after `event_ttl`)."""
+        now = datetime.now(UTC)
+        report = self.store.prune(now - self.retention, now - self.event_ttl)
+        log.info("retention: %s", report.summary())
+        return report
+
+    async def prune(self) -> PruneReport:
+        """Async :meth:`prune_sync`."""
+        return await asyncio.to_thread(self.prune_sync)
 
     async def forget(self, conversation_key: str) -> int:
         """Delete a conversation's stored history; returns how many turns were removed."""
@@ -128,7 +236,7 @@ class CareerBot:
         Only one process reloads at a time: the reload holds a lease in the shared database,
         and a second one fails fast with ReloadInProgress naming the holder.
         """
-        with self._lease():
+        with self._reload_lease():
             documents = load_knowledge(self.knowledge_dir)
             passages = chunk_documents(documents)
             source = SourceInfo(files=len(documents), commit=git_commit(self.knowledge_dir))
@@ -138,10 +246,19 @@ class CareerBot:
         log.info("reload: %s", report.summary())
         return report
 
-    def _lease(self) -> AbstractContextManager[object]:
-        if self._reload_lease is None:
-            return contextlib.nullcontext()
-        return self._reload_lease(RELOAD_LEASE, _holder(), self._lease_seconds)
+    @contextmanager
+    def _reload_lease(self) -> Iterator[None]:
+        """Hold the shared reload lease; ReloadInProgress (naming the holder) when taken."""
+        holder = f"{self.instance}:{uuid.uuid4().hex[:8]}"
+        try:
+            with self.store.lease(RELOAD_LEASE, holder, self.reload_lease_seconds):
+                yield
+        except LeaseTaken as exc:
+            current = exc.current
+            raise ReloadInProgress(
+                f"A reload is already running, started by {current.holder} at "
+                f"{current.acquired_at:%Y-%m-%d %H:%M:%S} UTC; try again when it has finished."
+            ) from None
 
     def index_generation(self) -> Generation | None:
         """The generation this process serves (for `serve`'s start-up line), or None."""

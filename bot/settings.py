@@ -202,6 +202,32 @@ class DiscordSettings(_Group):
     _split = field_validator("admin_user_ids", "admin_role_ids", mode="before")(_split_ids)
 
 
+class StoreSettings(_Group):
+    retention_days: int = Field(
+        90,
+        ge=1,
+        description="Conversations, feedback, reply chains and shared answers older than this "
+        "many days are deleted (hourly while serving, or `careerbot prune`).",
+    )
+    event_ttl_hours: int = Field(
+        24,
+        ge=1,
+        description="How long Slack/Discord event ids are kept to drop redeliveries.",
+    )
+    turn_lock_seconds: float = Field(
+        180.0,
+        gt=0,
+        description="A conversation's turn lock expires after this long, so a crashed "
+        "replica cannot block the conversation.",
+    )
+    turn_wait_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="How long a message waits for the previous answer of its conversation "
+        "before the user is asked to resend.",
+    )
+
+
 class Settings(BaseSettings):
     """Everything the bot can be configured with; see `.env.example`."""
 
@@ -236,6 +262,7 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
 
     @property
     def resolved_database_url(self) -> str:

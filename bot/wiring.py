@@ -151,6 +151,11 @@ def build_careerbot(
         embedding_model=embedding_name,
         llm_model=(llm.model or type(chat_model).__name__) if chat_model is not None else None,
         progress=progress,
+        reload_lease_seconds=settings.chroma.reload_lease_seconds,
+        retention_days=settings.store.retention_days,
+        event_ttl_hours=settings.store.event_ttl_hours,
+        turn_lock_seconds=settings.store.turn_lock_seconds,
+        turn_wait_seconds=settings.store.turn_wait_seconds,
     )
     retriever.refresh()
     return bot
@@ -214,17 +219,20 @@ def run_checks(settings: Settings) -> list[tuple[bool, str]]:
     except IngestError as exc:
         results.append((False, f"knowledge: {exc}"))
     try:
-        from sqlalchemy import create_engine
+        from sqlalchemy import create_engine, inspect
 
         client = make_chroma_client(settings)
         engine = create_engine(settings.resolved_database_url)
         index = make_index(settings, client, _NoEmbeddings(), "all-MiniLM-L6-v2-onnx-int8", engine)
-        state = index.state()
-        active = index.open(state.active)
+        # Doctor only reads: a database without the pointer table has never been ingested.
+        built = inspect(engine).has_table("index_pointer")
+        state = index.state() if built else None
+        active = index.open(state.active) if state else None
         engine.dispose()
         if active is None:
             results.append((False, "index: not built yet — run `careerbot ingest`"))
         else:
+            assert state is not None
             results.append((True, "index: " + index.generation(active, state.version).describe()))
     except Exception as exc:
         results.append((False, f"index: cannot open Chroma ({type(exc).__name__}: {exc})"))

@@ -17,6 +17,7 @@ from bot.service import CareerBot
 from bot.settings import Settings
 from bot.wiring import build_careerbot
 from tests.chroma_server import ChromaServer, ChromaServerUnavailable, start_chroma_server
+from tests.pg_server import db_url, postgres_server  # noqa: F401  (shared fixtures)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_KNOWLEDGE = FIXTURES / "knowledge"

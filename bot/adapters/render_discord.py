@@ -10,6 +10,8 @@ from bot.adapters.textsplit import split_text
 from bot.models import (
     Answer,
     Citation,
+    ConversationBusy,
+    DatabaseUnavailable,
     EmptyQuestion,
     IndexNotReady,
     IndexUnavailable,
@@ -180,6 +182,10 @@ def render_error(exc: BaseException) -> str:
             "Sorry, only the bot's admins can do that (configured admins, or people with the "
             "Manage Server permission). Nothing was changed."
         )
+    if isinstance(exc, ConversationBusy):
+        return f"⏳ {exc}"
+    if isinstance(exc, DatabaseUnavailable):
+        return "⚠️ I can't reach my database right now; please try again in a minute."
     return GENERIC_ERROR
 
 

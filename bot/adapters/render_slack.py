@@ -12,6 +12,8 @@ from bot.adapters.textsplit import split_text
 from bot.models import (
     Answer,
     Citation,
+    ConversationBusy,
+    DatabaseUnavailable,
     EmptyQuestion,
     IndexNotReady,
     IndexUnavailable,
@@ -366,6 +368,10 @@ def error_text(error: BaseException) -> str:
             "My knowledge base hasn't been built yet. An admin can run `careerbot ingest` "
             "or `/careerbot reload`."
         )
+    if isinstance(error, ConversationBusy):
+        return f":hourglass: {error}"
+    if isinstance(error, DatabaseUnavailable):
+        return ":warning: I can't reach my database right now; please try again in a minute."
     return GENERIC_ERROR_TEXT
 
 

@@ -6,7 +6,6 @@ import asyncio
 import logging
 import re
 import time
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -196,7 +195,6 @@ class SlackHandlers:
         self.seen_events = SeenCache(config.dedupe_ttl_seconds, config.dedupe_max_entries)
         self.seen_messages = SeenCache(config.dedupe_ttl_seconds, config.dedupe_max_entries)
         self.answers = AnswerCache(config.answer_cache_size)
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     # --- middleware ---------------------------------------------------------------------
 
@@ -275,36 +273,32 @@ class SlackHandlers:
         log.info(
             "slack question from %s in %s (%d chars)", question.asker, channel, len(question.text)
         )
-        # One answer at a time per conversation, so a quick follow-up sees the previous turn.
-        lock = self._locks.get(question.conversation_key)
-        if lock is None:
-            lock = self._locks[question.conversation_key] = asyncio.Lock()
-        async with lock:
-            placeholder_ts: str | None = None
-            try:
-                placeholder = await client.chat_postMessage(
-                    channel=channel, thread_ts=thread_ts, text=THINKING_TEXT
-                )
-                placeholder_ts = str(placeholder["ts"])
-            except SlackApiError as exc:  # still answer; the answer is then a new message
-                log.warning("could not post the placeholder: %s", exc.response.get("error"))
-            try:
-                answer = await self.bot.answer(question)
-            except Exception as exc:  # every failure becomes a friendly reply, never silence
-                _log_failure("answer", exc)
-                await self._replace(client, channel, placeholder_ts, thread_ts, render_error(exc))
-                return
-            self.answers.put(question.text, answer)
-            messages = render_answer(answer, max_message_chars=self.config.max_message_chars)
-            await self._replace(client, channel, placeholder_ts, thread_ts, messages[0])
-            for message in messages[1:]:
-                await client.chat_postMessage(
-                    channel=channel,
-                    thread_ts=thread_ts,
-                    unfurl_links=False,
-                    unfurl_media=False,
-                    **_message_kwargs(message),
-                )
+        # The core runs one turn per conversation at a time, across replicas.
+        placeholder_ts: str | None = None
+        try:
+            placeholder = await client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, text=THINKING_TEXT
+            )
+            placeholder_ts = str(placeholder["ts"])
+        except SlackApiError as exc:  # still answer; the answer is then a new message
+            log.warning("could not post the placeholder: %s", exc.response.get("error"))
+        try:
+            answer = await self.bot.answer(question)
+        except Exception as exc:  # every failure becomes a friendly reply, never silence
+            _log_failure("answer", exc)
+            await self._replace(client, channel, placeholder_ts, thread_ts, render_error(exc))
+            return
+        self.answers.put(question.text, answer)
+        messages = render_answer(answer, max_message_chars=self.config.max_message_chars)
+        await self._replace(client, channel, placeholder_ts, thread_ts, messages[0])
+        for message in messages[1:]:
+            await client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread_ts,
+                unfurl_links=False,
+                unfurl_media=False,
+                **_message_kwargs(message),
+            )
 
     async def _replace(
         self,
