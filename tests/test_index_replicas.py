@@ -20,12 +20,13 @@ import httpx
 import pytest
 from chromadb.api.models.Collection import Collection
 from chromadb.errors import NotFoundError
+from langchain_core.embeddings import Embeddings
 
 from bot.embeddings import ONNX_MODEL_NAME
 from bot.index import StaleGeneration
 from bot.knowledge import chunk_documents, load_knowledge
-from bot.models import IndexNotReady, IndexUnavailable, Question
-from bot.service import CareerBot
+from bot.models import IndexNotReady, IndexUnavailable, Question, ReloadInProgress
+from bot.service import RELOAD_LEASE, CareerBot
 from bot.settings import Settings
 from bot.wiring import build_careerbot
 from tests.chroma_server import start_chroma_server
@@ -130,6 +131,68 @@ async def test_a_replica_follows_a_rebuild_and_recovers_from_a_deleted_collectio
 
     assert answer.covered and answer.citations
     assert replica.retriever.snapshot.collection == writer.index.active_name() != second
+
+
+# -- one reload at a time -------------------------------------------------------------------
+
+
+def test_a_reload_while_another_process_holds_the_lease_is_refused_in_one_line(
+    replicas: Callable[..., CareerBot],
+) -> None:
+    writer = replicas()
+    writer.reload_sync()
+    before = writer.index.state()
+    other = replicas()
+
+    with (
+        other.store.lease(RELOAD_LEASE, "ops-box:4242", 600),
+        pytest.raises(ReloadInProgress) as caught,
+    ):
+        writer.reload_sync()
+
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith("A reload is already running, started by ops-box:4242 at ")
+    assert writer.index.state() == before
+    assert not writer.reload_sync().changed  # released: the next reload runs
+
+
+class ReloadingElsewhere(Embeddings):
+    """The session model; the first time it embeds, another replica completes a reload.
+
+    That is what happens when a slow reload's lease expired and someone else reloaded in
+    the meantime: the slow one must not move the pointer over the newer index.
+    """
+
+    def __init__(self, inner: Embeddings, other: Callable[[], object]) -> None:
+        self.inner = inner
+        self.other: Callable[[], object] | None = other
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if self.other is not None:
+            other, self.other = self.other, None
+            other()
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+
+def test_a_build_overtaken_by_another_reload_discards_itself_not_the_index(
+    replicas: Callable[..., CareerBot], tmp_path: Path, embedder: CachingEmbeddings
+) -> None:
+    fast = replicas(_knowledge(tmp_path, extra=True))
+    slow = replicas(_knowledge(tmp_path / "slow", extra=False))
+    slow.index.embedder = ReloadingElsewhere(embedder, fast.reload_sync)
+
+    with pytest.raises(ReloadInProgress) as caught:
+        slow.index.sync(chunk_documents(load_knowledge(slow.knowledge_dir)))
+
+    assert "changed nothing" in str(caught.value)
+    state = fast.index.state()
+    assert state.version == 1 and state.active == fast.index.active_name()
+    assert fast.index.generation_names() == [state.active]  # the slow build was dropped
+    assert {p.doc_id for p in fast.retriever.snapshot.passages} >= {"field-building"}
 
 
 # -- grace period --------------------------------------------------------------------------
