@@ -59,19 +59,23 @@ def read_loop() -> None:
     async def run() -> None:
         nonlocal answered
         _emit({"ready": True})
-        while not stop.is_set():
+        while True:
+            # The question asked after "stop" starts after the test's last reload finished.
+            last = stop.is_set()
             question = Question(text=QUESTION, asker="reader", conversation_key="reader")
             try:
                 answer = await bot.answer(question)
             except CareerbotError as exc:
                 failures.append(f"{type(exc).__name__}: {exc}")
-                continue
-            if not (answer.covered and answer.citations):
-                failures.append(f"uncovered answer: {answer.text[:80]}")
-                continue
-            answered += 1
-            collections.add(bot.retriever.snapshot.collection)
+            else:
+                if answer.covered and answer.citations:
+                    answered += 1
+                    collections.add(bot.retriever.snapshot.collection)
+                else:
+                    failures.append(f"uncovered answer: {answer.text[:80]}")
             bot.store.forget("reader")  # keep each question a first question
+            if last:
+                break
 
     asyncio.run(run())
     _emit({"answered": answered, "failures": failures, "collections": sorted(collections)})

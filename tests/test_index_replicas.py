@@ -297,6 +297,10 @@ async def test_chroma_server_stopped_mid_serve_is_one_clear_error_chroma_server(
         assert f"http://{server.host}:{server.port}" in str(caught.value)
         with pytest.raises(IndexUnavailable):  # at start-up, too
             build_careerbot(settings, embeddings=(embedder, ONNX_MODEL_NAME))
+
+        # Back on the same port and data: the running bot answers again, no restart.
+        server = start_chroma_server(tmp_path / "own-server", port=server.port)
+        assert (await bot.answer(_ask())).covered
     finally:
         server.stop()
         bot.close()
@@ -402,7 +406,7 @@ def test_two_processes_reloading_at_once_never_lose_the_index(
     print(f"{ROUNDS} rounds: {sorted(outcomes)}; reader: {summary['answered']} answers")
     assert summary["failures"] == []
     assert summary["answered"] > 0
-    assert len(summary["collections"]) >= 2  # it did follow the reloads while answering
     kept = checker.index.generation_names()
     state = checker.index.state()
+    assert state.active in summary["collections"]  # it followed the reloads while answering
     assert state.active in kept and state.previous in kept
