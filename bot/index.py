@@ -124,7 +124,8 @@ class KnowledgeIndex:
         self.prefix = prefix
         # Without a shared database (a benchmark, a one-off script) the pointer is private
         # to this process; wiring always passes the shared one.
-        self.pointer = pointer or IndexPointer.private(prefix)
+        self.pointer = pointer or IndexPointer.private()
+        self._store_key: str | None = None
         self.grace_seconds = grace_seconds
         self.retry = retry or ChromaRetry()
         self.location = location
@@ -164,9 +165,39 @@ class KnowledgeIndex:
         raise AssertionError("unreachable")  # Retrying either returns or raises
 
     # -- pointer ------------------------------------------------------------------------
+    def store_key(self, create: bool = False) -> str | None:
+        """This Chroma store's pointer key: the prefix plus an id kept in the store itself.
+
+        Replicas may share a database while each keeps its own embedded Chroma; keying the
+        pointer by the store keeps them from following each other. Only a build creates the
+        id (`create`); a reader of a store without one sees "not built".
+        """
+        if self._store_key:
+            return self._store_key
+        marker = f"{self.prefix}-store"
+        try:
+            found = self._call(self.client.get_collection, marker, embedding_function=None)
+        except StaleGeneration:
+            if not create:
+                return None
+            try:
+                found = self._call(
+                    self.client.create_collection,
+                    marker,
+                    embedding_function=None,
+                    metadata={"store_id": uuid.uuid4().hex[:16]},
+                )
+            except (IndexUnavailable, StaleGeneration):
+                raise
+            except Exception:  # created by another process just now: use theirs
+                found = self._call(self.client.get_collection, marker, embedding_function=None)
+        self._store_key = f"{self.prefix}:{(found.metadata or {})['store_id']}"
+        return self._store_key
+
     def state(self) -> PointerState:
         """The pointer: which generation serves, and its version (a cheap SQL read)."""
-        return self.pointer.read()
+        key = self.store_key()
+        return self.pointer.read(key) if key else PointerState()
 
     def active_name(self) -> str | None:
         """Name of the collection currently serving, or None before the first ingest."""
@@ -180,6 +211,7 @@ class KnowledgeIndex:
             return self._call(self.client.get_collection, name, embedding_function=None)
         except StaleGeneration:
             log.warning("index pointer names a missing collection %s", name)
+            self._store_key = None  # the store may have been wiped: look its id up again
             return None
 
     def active(self) -> Any | None:
@@ -214,7 +246,9 @@ class KnowledgeIndex:
         expired mid-build), this build is discarded and ReloadInProgress raised.
         """
         started = time.perf_counter()
-        state = self.state()
+        key = self.store_key(create=True)
+        assert key is not None
+        state = self.pointer.read(key)
         current = self.open(state.active)
         same_model = (
             current is not None
@@ -273,7 +307,7 @@ class KnowledgeIndex:
                     documents=[p.text for p in batch],
                     metadatas=[_metadata(p, start + n) for n, p in enumerate(batch)],
                 )
-            moved = self.pointer.move(state, name, self.clock())
+            moved = self.pointer.move(key, state, name, self.clock())
         except PointerMoved:
             self._drop(name)
             raise ReloadInProgress(
@@ -355,13 +389,15 @@ class KnowledgeIndex:
         (older generations, leftovers of crashed builds) is first recorded as retired and
         only dropped by a later call, once `grace_seconds` have passed since then.
         """
+        key = self.store_key(create=True)
+        assert key is not None
         now = self.clock()
         keep = {state.active, state.previous}
         present = set(self.generation_names())
-        retired = self.pointer.retired()
+        retired = self.pointer.retired(key)
         unknown = sorted(present - keep - set(retired))
         if unknown:
-            self.pointer.retire(unknown, now)
+            self.pointer.retire(key, unknown, now)
         dropped = []
         for name, since in sorted(retired.items()):
             if name in keep or name not in present:

@@ -36,14 +36,18 @@ class PointerState:
 
 
 class IndexPointer:
-    """Read and compare-and-set the serving generation of one collection prefix."""
+    """Read and compare-and-set the serving generation of an index store.
 
-    def __init__(self, engine: Engine, prefix: str) -> None:
+    `key` names one Chroma store and collection prefix (see KnowledgeIndex.store_key), so
+    replicas that share a database but each keep their own embedded Chroma never follow
+    each other's pointer.
+    """
+
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.prefix = prefix
 
     @classmethod
-    def private(cls, prefix: str) -> IndexPointer:
+    def private(cls) -> IndexPointer:
         """A pointer in an in-memory database, visible to this process only."""
         from sqlalchemy import create_engine
         from sqlalchemy.pool import StaticPool
@@ -52,10 +56,10 @@ class IndexPointer:
             "sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool
         )
         index_pointer.metadata.create_all(engine, tables=[index_pointer, index_retired])
-        return cls(engine, prefix)
+        return cls(engine)
 
     @retry_transient
-    def read(self) -> PointerState:
+    def read(self, key: str) -> PointerState:
         """The current pointer (one primary-key lookup)."""
         with self.engine.connect() as conn:
             row = conn.execute(
@@ -64,13 +68,15 @@ class IndexPointer:
                     index_pointer.c.previous,
                     index_pointer.c.version,
                     index_pointer.c.moved_at,
-                ).where(index_pointer.c.prefix == self.prefix)
+                ).where(index_pointer.c.store_key == key)
             ).first()
         if row is None:
             return PointerState()
         return PointerState(row.active, row.previous, int(row.version), _utc(row.moved_at))
 
-    def move(self, expected: PointerState, new_active: str, now: datetime) -> PointerState:
+    def move(
+        self, key: str, expected: PointerState, new_active: str, now: datetime
+    ) -> PointerState:
         """Point at `new_active` if the pointer is still `expected`; else raise PointerMoved.
 
         The generation that stops being "previous" is recorded as retired in the same
@@ -80,19 +86,19 @@ class IndexPointer:
         with self.engine.begin() as conn:
             if expected.version == 0:
                 first = {
-                    "prefix": self.prefix,
+                    "store_key": key,
                     "active": new_active,
                     "previous": None,
                     "version": 1,
                     "moved_at": now,
                 }
                 if not insert_ignore(conn, index_pointer, first):
-                    raise PointerMoved(self.prefix)
+                    raise PointerMoved(key)
             else:
                 changed = conn.execute(
                     update(index_pointer)
                     .where(
-                        index_pointer.c.prefix == self.prefix,
+                        index_pointer.c.store_key == key,
                         index_pointer.c.version == expected.version,
                     )
                     .values(
@@ -103,37 +109,35 @@ class IndexPointer:
                     )
                 ).rowcount
                 if changed != 1:
-                    raise PointerMoved(self.prefix)
+                    raise PointerMoved(key)
             if expected.previous and expected.previous not in (new_active, expected.active):
-                self._retire(conn, [expected.previous], now)
+                self._retire(conn, key, [expected.previous], now)
             conn.execute(delete(index_retired).where(index_retired.c.name == new_active))
         return moved
 
-    def retired(self) -> dict[str, datetime]:
-        """Retired generations of this prefix and when they were retired."""
+    def retired(self, key: str) -> dict[str, datetime]:
+        """Retired generations of this store and when they were retired."""
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(index_retired.c.name, index_retired.c.retired_at).where(
-                    index_retired.c.prefix == self.prefix
+                    index_retired.c.store_key == key
                 )
             ).all()
         return {r.name: _utc(r.retired_at) for r in rows}
 
-    def retire(self, names: Iterable[str], now: datetime) -> None:
+    def retire(self, key: str, names: Iterable[str], now: datetime) -> None:
         """Record generations found unreferenced (e.g. left by a crashed build) as retired now."""
         with self.engine.begin() as conn:
-            self._retire(conn, list(names), now)
+            self._retire(conn, key, list(names), now)
 
     def forget(self, name: str) -> None:
         """Forget a retired generation once it has been dropped."""
         with self.engine.begin() as conn:
             conn.execute(delete(index_retired).where(index_retired.c.name == name))
 
-    def _retire(self, conn: Connection, names: list[str], now: datetime) -> None:
+    def _retire(self, conn: Connection, key: str, names: list[str], now: datetime) -> None:
         for name in names:  # another process may have recorded it first: keep its time
-            insert_ignore(
-                conn, index_retired, {"name": name, "prefix": self.prefix, "retired_at": now}
-            )
+            insert_ignore(conn, index_retired, {"name": name, "store_key": key, "retired_at": now})
 
 
 def _utc(value: datetime) -> datetime:

@@ -171,7 +171,7 @@ def make_index(
         embedder,
         embedding_name,
         prefix=c.collection_prefix,
-        pointer=IndexPointer(engine, c.collection_prefix),
+        pointer=IndexPointer(engine),
         grace_seconds=c.generation_grace_seconds,
         retry=ChromaRetry(attempts=c.retry_attempts, max_wait=c.retry_max_wait),
         location=chroma_location(settings),

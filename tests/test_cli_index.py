@@ -11,9 +11,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, select
 
 from bot.index_pointer import IndexPointer, PointerState
+from bot.schema import index_pointer
 from tests.chroma_server import free_port
 from tests.conftest import FIXTURE_KNOWLEDGE
 
@@ -41,9 +42,22 @@ def _run(root: Path, knowledge: Path, chroma: dict[str, Any], *args: str) -> Any
 
 
 def _pointer(root: Path, chroma: dict[str, Any]) -> PointerState:
+    """The pointer of the (only) store this workspace's database knows for the prefix."""
     engine = create_engine(f"sqlite:///{root / 'data' / 'careerbot.db'}")
+    prefix = chroma.get("collection_prefix", "careerbot")
     try:
-        return IndexPointer(engine, chroma.get("collection_prefix", "careerbot")).read()
+        with engine.connect() as conn:
+            keys = (
+                conn.execute(
+                    select(index_pointer.c.store_key).where(
+                        index_pointer.c.store_key.startswith(f"{prefix}:")
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        assert len(keys) <= 1, keys
+        return IndexPointer(engine).read(keys[0]) if keys else PointerState()
     finally:
         engine.dispose()
 

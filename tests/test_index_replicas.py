@@ -133,6 +133,21 @@ async def test_a_replica_follows_a_rebuild_and_recovers_from_a_deleted_collectio
     assert replica.retriever.snapshot.collection == writer.index.active_name() != second
 
 
+async def test_replicas_with_their_own_embedded_stores_keep_their_own_pointers(
+    make_careerbot: Callable[..., CareerBot], tmp_path: Path
+) -> None:
+    shared_db = f"sqlite:///{tmp_path / 'shared' / 'careerbot.db'}"
+    first = make_careerbot(database_url=shared_db)  # each has its own DATA_DIR/chroma
+    second = make_careerbot(database_url=shared_db)
+
+    assert first.index.store_key() != second.index.store_key()
+    assert first.index.active_name() != second.index.active_name()
+    for bot in (first, second, first):
+        answer = await bot.answer(_ask())
+        assert answer.covered and answer.citations
+        assert bot.retriever.snapshot.collection == bot.index.active_name()
+
+
 # -- one reload at a time -------------------------------------------------------------------
 
 

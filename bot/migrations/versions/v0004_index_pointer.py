@@ -18,17 +18,17 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "index_pointer",
-        sa.Column("prefix", sa.String(64), nullable=False),
+        sa.Column("store_key", sa.String(255), nullable=False),
         sa.Column("active", sa.String(255), nullable=False),
         sa.Column("previous", sa.String(255), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("moved_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("prefix", name="pk_index_pointer"),
+        sa.PrimaryKeyConstraint("store_key", name="pk_index_pointer"),
     )
     op.create_table(
         "index_retired",
         sa.Column("name", sa.String(255), nullable=False),
-        sa.Column("prefix", sa.String(64), nullable=False),
+        sa.Column("store_key", sa.String(255), nullable=False),
         sa.Column("retired_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name", name="pk_index_retired"),
     )
