@@ -90,7 +90,13 @@ class Answer:
             "covered": self.covered,
             "mode": self.mode,
             "citations": [
-                {"title": c.title, "author": c.author, "url": c.url, "quote": c.quote}
+                {
+                    "title": c.title,
+                    "author": c.author,
+                    "url": c.url,
+                    "section": c.section,
+                    "quote": c.quote,
+                }
                 for c in self.citations
             ],
         }

@@ -153,6 +153,22 @@ class AnswerSettings(_Group):
         ],
         description="Examples offered when a question is not covered (comma-separated).",
     )
+    decline_hint: str = Field(
+        "",
+        description=(
+            "A next step added when the posts don't cover a question, e.g. 'Ask in #careers "
+            "and a person will pick it up.'; empty = none."
+        ),
+    )
+    support_message: str = Field(
+        "If things feel heavy right now, please talk to someone you trust, and if you are in "
+        "danger or thinking of harming yourself, contact your local emergency number or a "
+        "crisis line (findahelpline.com lists them by country).",
+        description=(
+            "What a message that reads as acute distress gets instead of quotes: point to "
+            "support resources your community trusts."
+        ),
+    )
 
     _split = field_validator("topics", mode="before")(_split_ids)
 

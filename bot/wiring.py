@@ -139,6 +139,8 @@ def build_careerbot(
             history_turns=a.history_turns,
             max_quotes=a.max_quotes,
             llm_timeout=llm.timeout,
+            decline_hint=a.decline_hint,
+            support_message=a.support_message,
         ),
         topics=a.topics,
     )
