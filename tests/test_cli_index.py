@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +138,50 @@ def test_a_chroma_server_that_is_down_is_one_line_at_start_up_chroma_server(
             f"careerbot: cannot reach the Chroma server at http://127.0.0.1:{port}"
         )
         assert "CAREERBOT_CHROMA__HOST" in line
+
+
+def test_serve_says_which_generation_it_serves(tmp_path: Path) -> None:
+    embedded = {"mode": "embedded"}
+    assert _run(tmp_path, FIXTURE_KNOWLEDGE, embedded, "ingest").returncode == 0
+    base = {k: v for k, v in os.environ.items() if not k.startswith("CAREERBOT_")}
+    env = {
+        **base,
+        "PYTHONPATH": str(REPO),
+        "CAREERBOT_KNOWLEDGE_DIR": str(FIXTURE_KNOWLEDGE),
+        "CAREERBOT_DATA_DIR": str(tmp_path / "data"),
+        "CAREERBOT_SLACK__BOT_TOKEN": "xoxb-test",
+        "CAREERBOT_SLACK__SIGNING_SECRET": "test-secret",
+        # A closed local port: the bot must never reach the real Slack from a test.
+        "CAREERBOT_SLACK__API_URL": f"http://127.0.0.1:{free_port()}/api/",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "slack", "--http", "--port", str(free_port())],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def pump() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    seen: list[str] = []
+    try:
+        while True:
+            line = lines.get(timeout=120)  # bounded: model load and start-up
+            if line is None or line.startswith("careerbot: serving"):
+                break
+            seen.append(line)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+    assert line is not None, "".join(seen)
+    assert line.startswith("careerbot: serving index generation 1 (careerbot-g"), line
+    assert "passages, built " in line and "from 3 files" in line
