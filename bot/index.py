@@ -226,7 +226,8 @@ class KnowledgeIndex:
         return Generation(
             name=handle.name,
             version=version,
-            passages=int(meta.get("passages", -1)),
+            # Generations built before this metadata existed: count them.
+            passages=int(meta["passages"]) if "passages" in meta else self._call(handle.count),
             embedding_model=str(meta.get("embedding_model", "")),
             built_at=datetime.fromisoformat(str(built)) if built else None,
             source_files=int(files) if isinstance(files, int) and files >= 0 else None,
