@@ -257,7 +257,9 @@ class CareerBot:
             current = exc.current
             raise ReloadInProgress(
                 f"A reload is already running, started by {current.holder} at "
-                f"{current.acquired_at:%Y-%m-%d %H:%M:%S} UTC; try again when it has finished."
+                f"{current.acquired_at:%Y-%m-%d %H:%M:%S} UTC; try again when it has finished.",
+                holder=current.holder,
+                since=current.acquired_at,
             ) from None
 
     def index_generation(self) -> Generation | None:

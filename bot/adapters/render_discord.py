@@ -169,7 +169,7 @@ def render_error(exc: BaseException) -> str:
             MESSAGE_LIMIT,
         )
     if isinstance(exc, ReloadInProgress):
-        return "⏳ A reload is already running; try again in a minute."
+        return f"⏳ A reload is already running{_escape(exc.who)}; try again in a minute."
     if isinstance(exc, IndexUnavailable):
         return "⚠️ I can't reach my knowledge base right now; please try again in a minute."
     if isinstance(exc, IndexNotReady):

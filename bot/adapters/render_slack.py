@@ -355,7 +355,10 @@ def error_text(error: BaseException) -> str:
             "Nothing was changed; the previous knowledge base is still answering."
         )
     if isinstance(error, ReloadInProgress):
-        return ":hourglass: A reload is already running; try again in a minute."
+        return (
+            f":hourglass: A reload is already running{escape_mrkdwn(error.who)}; "
+            "try again in a minute."
+        )
     if isinstance(error, NotAuthorized):
         return (
             "Sorry, only careerbot admins can reload the knowledge base. "
