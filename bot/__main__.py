@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--k", type=int, default=5, help="passages the answer step uses (default 5)")
     ev.add_argument("--json", action="store_true", help="print one JSON object on the last line")
     sub.add_parser("doctor", help="check settings, model files and the index")
+    sub.add_parser(
+        "prune", help="delete conversations and feedback older than STORE__RETENTION_DAYS"
+    )
     serve = sub.add_parser("serve", help="run the Slack and/or Discord bot")
     serve.add_argument("platform", choices=["slack", "discord", "all"])
     serve.add_argument("--http", action="store_true", help="Slack: HTTP mode instead of Socket")
@@ -213,6 +216,26 @@ def cmd_doctor(_args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_prune(_args: argparse.Namespace) -> int:
+    """The retention job, once (serve also runs it hourly); needs only the database."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.conversations import ConversationStore
+
+    settings = _settings()
+    store = ConversationStore(settings.resolved_database_url)
+    try:
+        now = datetime.now(UTC)
+        report = store.prune(
+            now - timedelta(days=settings.store.retention_days),
+            now - timedelta(hours=settings.store.event_ttl_hours),
+        )
+    finally:
+        store.close()
+    print(report.summary())
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the chat platform adapters."""
     from bot.adapters.discord_bot import DiscordSetupError
@@ -249,6 +272,7 @@ COMMANDS = {
     "reload": cmd_ingest,
     "eval": cmd_eval,
     "doctor": cmd_doctor,
+    "prune": cmd_prune,
     "serve": cmd_serve,
 }
 
@@ -274,6 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     from bot.evaluation import EvalFileError
     from bot.models import (
+        DatabaseError,
         IndexNotReady,
         IndexUnavailable,
         IngestError,
@@ -282,6 +307,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return COMMANDS[args.command](args)
+    except DatabaseError as exc:
+        print(f"careerbot: {exc}", file=sys.stderr)
+        return 1
     except (UsageError, EvalFileError) as exc:
         print(f"careerbot: {exc}", file=sys.stderr)
         return 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from langchain_core.embeddings import Embeddings
@@ -65,7 +65,7 @@ class Answerer:
         self.chat_model = chat_model
         self.config = config or AnswerConfig()
         self.topics = tuple(topics)
-        self._vocab: tuple[str | None, frozenset[str]] = (None, frozenset())
+        self._vocab: tuple[str | None, Mapping[str, int]] = (None, {})
 
     async def answer(self, question: Question) -> Answer:
         """Answer one turn and store it in the conversation's history."""
@@ -117,7 +117,7 @@ class Answerer:
     def _titles(self) -> dict[str, str]:
         return {p.title: p.doc_id for p in self.retriever.snapshot.passages}
 
-    def _vocabulary(self) -> frozenset[str]:
+    def _vocabulary(self) -> Mapping[str, int]:
         snap = self.retriever.snapshot
         if self._vocab[0] != snap.collection:
             texts = (embedding_text(p.title, p.section, p.text) for p in snap.passages)

@@ -10,7 +10,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Table, create_engine, event, inspect, text, update
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.pool import StaticPool
 from tenacity import (
     Retrying,
@@ -20,7 +20,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from bot.models import DatabaseUnavailable
+from bot.models import DatabaseMisconfigured, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,17 @@ R = TypeVar("R")
 
 
 def make_engine(url: str) -> Engine:
-    """An engine with pre-ping (survives a database restart) and SQLite's WAL + busy timeout."""
-    parsed = make_url(url)
+    """An engine with pre-ping (survives a database restart) and SQLite's WAL + busy timeout.
+
+    A malformed URL, an unknown dialect or a missing driver raises DatabaseMisconfigured.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseMisconfigured(
+            "CAREERBOT_DATABASE_URL is not a valid SQLAlchemy URL "
+            "(e.g. postgresql+psycopg://user:password@host:5432/careerbot)"
+        ) from None
     sqlite = parsed.drivername.startswith("sqlite")
     if sqlite and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -51,7 +60,22 @@ def make_engine(url: str) -> Engine:
         kwargs["connect_args"] = {"check_same_thread": False}
         if parsed.database in (None, "", ":memory:"):
             kwargs["poolclass"] = StaticPool  # one shared connection, or each thread sees none
-    engine = create_engine(url, **kwargs)
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except ImportError as exc:
+        hint = (
+            " (pip install 'careerbot[postgres]')"
+            if parsed.get_backend_name() == "postgresql"
+            else ""
+        )
+        raise DatabaseMisconfigured(
+            f"CAREERBOT_DATABASE_URL needs the {exc.name or 'database'} driver, which is not "
+            f"installed{hint}"
+        ) from None
+    except ArgumentError:
+        raise DatabaseMisconfigured(
+            f"CAREERBOT_DATABASE_URL names an unknown database dialect '{parsed.drivername}'"
+        ) from None
     if sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -154,7 +178,8 @@ def insert_ignore(conn: Connection, table: Table, values: Mapping[str, Any]) -> 
     dialect = conn.dialect.name
     if dialect in ("postgresql", "sqlite"):
         stmt = _dialect_insert(dialect, table).values(**values).on_conflict_do_nothing()
-        return bool(conn.execute(stmt).rowcount)
+        # RETURNING, not rowcount: psycopg reports -1 for these statements.
+        return conn.execute(stmt.returning(*table.primary_key.columns)).first() is not None
     try:  # other dialects: the unique constraint still decides, inside a savepoint
         with conn.begin_nested():
             conn.execute(table.insert().values(**values))
@@ -177,7 +202,7 @@ def upsert(
     if dialect in ("postgresql", "sqlite"):
         stmt = _dialect_insert(dialect, table).values(**values)
         stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=changes, where=where)
-        return bool(conn.execute(stmt).rowcount)
+        return conn.execute(stmt.returning(*table.primary_key.columns)).first() is not None
     match = [table.c[k] == values[k] for k in keys] + ([where] if where is not None else [])
     updated = conn.execute(update(table).where(*match).values(**changes)).rowcount
     return bool(updated) or insert_ignore(conn, table, values)

@@ -224,8 +224,16 @@ class NotAuthorized(CareerbotError):
     """A non-admin asked for an admin action."""
 
 
-class DatabaseUnavailable(CareerbotError):
-    """The conversation database kept failing after bounded retries (one line, no URL)."""
+class DatabaseError(CareerbotError):
+    """The conversation database cannot be used; str() is one line and never shows the URL."""
+
+
+class DatabaseUnavailable(DatabaseError):
+    """The conversation database kept failing after bounded retries."""
+
+
+class DatabaseMisconfigured(DatabaseError):
+    """CAREERBOT_DATABASE_URL is malformed, names an unknown dialect, or its driver is missing."""
 
 
 class ConversationBusy(CareerbotError):
@@ -270,6 +278,23 @@ class StoredData:
     def total(self) -> int:
         """All rows counted."""
         return self.messages + self.answers + self.feedback + self.shared_answers
+
+    def describe(self) -> str:
+        """Plain words, e.g. "4 messages, 2 answer records, … (from 2026-11-01 to 2026-11-26)"."""
+
+        def n(count: int, one: str, many: str) -> str:
+            return f"{count} {one if count == 1 else many}"
+
+        parts = [
+            n(self.messages, "message", "messages"),
+            n(self.answers, "answer record", "answer records"),
+            n(self.feedback, "feedback click", "feedback clicks"),
+            n(self.shared_answers, "shareable answer", "shareable answers"),
+        ]
+        text = ", ".join(parts[:-1]) + " and " + parts[-1]
+        if self.oldest and self.newest:
+            text += f" (from {self.oldest:%Y-%m-%d} to {self.newest:%Y-%m-%d})"
+        return text
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -214,8 +214,25 @@ class DiscordSettings(_Group):
     api_base: str | None = Field(
         None, description="Override Discord's REST base URL (tests point it at a local fake)."
     )
+    shard_id: int | None = Field(
+        None,
+        ge=0,
+        description="This process's shard, 0..SHARD_COUNT-1, when several processes share "
+        "the bot (each serves its shard's servers; DMs go to shard 0).",
+    )
+    shard_count: int | None = Field(
+        None, ge=1, description="Total shards across all processes (set with SHARD_ID)."
+    )
 
     _split = field_validator("admin_user_ids", "admin_role_ids", mode="before")(_split_ids)
+
+    @model_validator(mode="after")
+    def _shards(self) -> DiscordSettings:
+        if (self.shard_id is None) != (self.shard_count is None):
+            raise ValueError("set SHARD_ID and SHARD_COUNT together")
+        if self.shard_id is not None and self.shard_count and self.shard_id >= self.shard_count:
+            raise ValueError("SHARD_ID must be below SHARD_COUNT")
+        return self
 
 
 class StoreSettings(_Group):

@@ -325,6 +325,8 @@ def discord_config(settings: Settings) -> tuple[Any, str]:
         test_guild_id=d.test_guild_id,
         thread_mode=d.thread_mode,
         api_base=d.api_base,
+        shard_id=d.shard_id,
+        shard_count=d.shard_count,
     )
     return config, d.token.get_secret_value()
 
@@ -368,4 +370,20 @@ async def serve(
             "neither Slack nor Discord is configured: set CAREERBOT_SLACK__BOT_TOKEN and "
             "CAREERBOT_SLACK__APP_TOKEN, or CAREERBOT_DISCORD__TOKEN"
         )
-    await asyncio.gather(*tasks)
+    retention = asyncio.create_task(prune_periodically(bot))
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        retention.cancel()
+
+
+async def prune_periodically(bot: CareerBot, every_seconds: float = 3600.0) -> None:
+    """The retention job while serving: prune now, then hourly; a failure waits for the next."""
+    import asyncio
+
+    while True:
+        try:
+            await bot.prune()
+        except Exception as exc:  # the database may be briefly away; try again next time
+            log.warning("retention: pruning failed (%s: %s)", type(exc).__name__, exc)
+        await asyncio.sleep(every_seconds)

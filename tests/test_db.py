@@ -334,3 +334,75 @@ def test_a_postgres_that_stays_down_is_one_clear_error(postgres_server: Postgres
         assert store.get_meta("k") is None  # and it recovers once the server is back
     finally:
         store.close()
+
+
+# --- bounded retries ------------------------------------------------------------------------
+
+
+def _serialization_failure() -> sa.exc.OperationalError:
+    import psycopg
+
+    return sa.exc.OperationalError(
+        "UPDATE meta ...", {}, psycopg.errors.SerializationFailure("could not serialize")
+    )
+
+
+def test_transient_errors_are_retried_then_succeed() -> None:
+    from bot.db import retry_transient
+
+    calls: list[int] = []
+
+    @retry_transient
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise _serialization_failure()
+        return "done"
+
+    assert flaky() == "done"
+    assert len(calls) == 3
+
+
+def test_retries_are_bounded_and_end_in_one_typed_error() -> None:
+    from bot.db import RETRY_ATTEMPTS, retry_transient
+
+    calls: list[int] = []
+
+    @retry_transient
+    def always_failing() -> None:
+        calls.append(1)
+        raise _serialization_failure()
+
+    with pytest.raises(DatabaseUnavailable, match=r"unreachable \(SerializationFailure after 4"):
+        always_failing()
+    assert len(calls) == RETRY_ATTEMPTS
+
+
+def test_errors_that_are_not_transient_are_not_retried(db_url: str) -> None:
+    store = ConversationStore(db_url)
+    try:
+        store.append_exchange(
+            "k", asker="a", platform="slack", question="q", answer_text="a",
+            answer_id="same", covered=True, mode="extractive",
+        )  # fmt: skip
+        with pytest.raises(sa.exc.IntegrityError):
+            store.append_exchange(
+                "k", asker="a", platform="slack", question="q", answer_text="a",
+                answer_id="same", covered=True, mode="extractive",
+            )  # fmt: skip
+        assert len(store.history("k", 10)) == 2  # the failed exchange left nothing behind
+    finally:
+        store.close()
+
+
+def test_a_postgres_that_cannot_start_skips_locally_and_fails_in_ci(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.pg_server import _unavailable
+
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="cannot run in CI: no binary"):
+        _unavailable("no binary")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="PostgreSQL tests skipped: no binary"):
+        _unavailable("no binary")

@@ -83,6 +83,9 @@ async def test_uncovered_concepts_are_declined_with_a_next_step(
     for text in (
         "what salary can I expect at an AI safety org?",
         "does Anthropic have open interpretability roles right now?",
+        # A long message whose question clause asks only about a word the posts never use.
+        "signed a 12-month non-compete at my current ML job. would that stop me from joining "
+        "an AI safety org? are those even enforceable?",
     ):
         answer = await bot.answer(Question(text, "u", f"d:{text}", "cli"))
         assert not answer.covered and not answer.citations, text

@@ -106,3 +106,14 @@ async def test_a_crashed_replicas_expired_turn_lock_does_not_block(
     answer = await bot.answer(_question("What is MATS?"))
 
     assert [t.text for t in bot.store.history(KEY, 10)][-1] == answer.text
+
+
+async def test_a_very_long_conversation_key_still_gets_a_turn_lock(
+    make_careerbot: MakeCareerBot, db_url: str
+) -> None:
+    bot = make_careerbot(database_url=db_url)
+    key = "slack:T1:" + "x" * 244  # fits the key column; "turn:" + it would not fit a lease name
+
+    answer = await bot.answer(_question("What is MATS?", key=key))
+
+    assert [t.text for t in bot.store.history(key, 10)][-1] == answer.text

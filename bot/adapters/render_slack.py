@@ -22,6 +22,7 @@ from bot.models import (
     NotAuthorized,
     ReloadInProgress,
     Status,
+    StoredData,
 )
 
 Block = dict[str, Any]
@@ -294,9 +295,27 @@ HELP_TEXT: Final = "\n".join(
         "• `/careerbot ask <question>`: an answer only you see, with a button to share it.",
         "• `/careerbot status`: what the knowledge base holds.",
         "• `/careerbot reload`: re-read the knowledge base (admins only).",
+        "• `/careerbot my-data`: what I keep about you; `/careerbot forget` deletes it.",
         "• `/careerbot help`: this message.",
     ]
 )
+
+
+def render_my_data(data: StoredData) -> SlackMessage:
+    """`/careerbot my-data`: what is kept about the caller, and for how long."""
+    if data.total == 0:
+        return render_text("I keep nothing about you right now.")
+    return render_text(
+        f"I keep {data.describe()} about you. Old conversations are deleted automatically; "
+        "`/careerbot forget` deletes them now."
+    )
+
+
+def render_forgotten(data: StoredData) -> SlackMessage:
+    """`/careerbot forget`: what was deleted."""
+    if data.total == 0:
+        return render_text("There was nothing to forget: I kept nothing about you.")
+    return render_text(f"Done: I deleted {data.describe()}. Your next question starts fresh.")
 
 
 def render_help() -> SlackMessage:
