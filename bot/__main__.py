@@ -250,9 +250,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
             discord_config(settings)
     except MissingToken as exc:
         raise UsageError(str(exc)) from None
-    bot = _build(settings)
+    # A replica on an empty Chroma server still starts: it answers "not built yet" until
+    # someone runs `careerbot ingest`, then picks the index up on the next question.
+    bot = _build(settings, build_if_empty=settings.chroma.mode != "http")
     generation = bot.index_generation()
-    line = f"serving index {generation.describe()}" if generation else "serving no index"
+    if generation:
+        line = f"serving index {generation.describe()}"
+    else:
+        line = "the index is empty; run `careerbot ingest` (answers start once it is built)"
     print(f"careerbot: {line}", file=sys.stderr)
     try:
         asyncio.run(

@@ -140,23 +140,23 @@ def test_a_chroma_server_that_is_down_is_one_line_at_start_up_chroma_server(
         assert "CAREERBOT_CHROMA__HOST" in line
 
 
-def test_serve_says_which_generation_it_serves(tmp_path: Path) -> None:
-    embedded = {"mode": "embedded"}
-    assert _run(tmp_path, FIXTURE_KNOWLEDGE, embedded, "ingest").returncode == 0
+def _serve_first_line(root: Path, chroma: dict[str, Any]) -> tuple[str, bool]:
+    """Start `serve slack --http`; its first `careerbot:` line, and whether it was running."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("CAREERBOT_")}
     env = {
         **base,
         "PYTHONPATH": str(REPO),
         "CAREERBOT_KNOWLEDGE_DIR": str(FIXTURE_KNOWLEDGE),
-        "CAREERBOT_DATA_DIR": str(tmp_path / "data"),
+        "CAREERBOT_DATA_DIR": str(root / "data"),
         "CAREERBOT_SLACK__BOT_TOKEN": "xoxb-test",
         "CAREERBOT_SLACK__SIGNING_SECRET": "test-secret",
         # A closed local port: the bot must never reach the real Slack from a test.
         "CAREERBOT_SLACK__API_URL": f"http://127.0.0.1:{free_port()}/api/",
+        **{f"CAREERBOT_CHROMA__{k.upper()}": str(v) for k, v in chroma.items()},
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "serve", "slack", "--http", "--port", str(free_port())],
-        cwd=tmp_path,
+        cwd=root,
         env=env,
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
@@ -175,13 +175,39 @@ def test_serve_says_which_generation_it_serves(tmp_path: Path) -> None:
     try:
         while True:
             line = lines.get(timeout=120)  # bounded: model load and start-up
-            if line is None or line.startswith("careerbot: serving"):
-                break
+            assert line is not None, "serve exited before saying what it serves:\n" + "".join(seen)
+            if line.startswith("careerbot: "):
+                return line.strip(), process.poll() is None
             seen.append(line)
     finally:
         process.terminate()
         process.wait(timeout=30)
 
-    assert line is not None, "".join(seen)
+
+def test_serve_says_which_generation_it_serves(tmp_path: Path) -> None:
+    embedded = {"mode": "embedded"}
+    assert _run(tmp_path, FIXTURE_KNOWLEDGE, embedded, "ingest").returncode == 0
+
+    line, _ = _serve_first_line(tmp_path, embedded)
+
     assert line.startswith("careerbot: serving index generation 1 (careerbot-g"), line
     assert "passages, built " in line and "from 3 files" in line
+
+
+def test_serve_on_an_empty_chroma_server_starts_and_says_so_chroma_server(
+    tmp_path: Path, chroma_server: Any
+) -> None:
+    chroma = {
+        "mode": "http",
+        "host": chroma_server.host,
+        "port": chroma_server.port,
+        "collection_prefix": "emptyserve",
+    }
+
+    line, running = _serve_first_line(tmp_path, chroma)
+
+    assert line == (
+        "careerbot: the index is empty; run `careerbot ingest` (answers start once it is built)"
+    )
+    assert running
+    assert _pointer(tmp_path, chroma).version == 0  # serve did not build it
