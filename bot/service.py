@@ -274,7 +274,11 @@ class CareerBot:
         return await asyncio.to_thread(self.status_sync)
 
     def status_sync(self) -> Status:
-        """Blocking variant of :meth:`status`."""
+        """Blocking variant of :meth:`status`.
+
+        A reload done on another replica is picked up first, so status shows what serves now.
+        """
+        self.retriever.ensure_current()
         snapshot = self.retriever.snapshot
         last = self.store.get_meta(_LAST_RELOAD)
         titles = tuple(sorted({p.title for p in snapshot.passages}))

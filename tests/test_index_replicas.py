@@ -114,7 +114,10 @@ async def test_a_replica_follows_a_rebuild_and_recovers_from_a_deleted_collectio
     second = writer.index.active_name()
     assert second != first
 
-    await replica.answer(_ask())  # the next question notices the moved pointer
+    status = await replica.status()  # an admin's /status on the replica is current too
+    assert status.collection == second and status.documents == 4
+
+    await replica.answer(_ask())  # as is the next question
 
     assert replica.retriever.snapshot.collection == second
     assert {p.doc_id for p in replica.retriever.snapshot.passages} >= {"field-building"}
