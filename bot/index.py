@@ -214,6 +214,21 @@ class KnowledgeIndex:
             self._store_key = None  # the store may have been wiped: look its id up again
             return None
 
+    def _legacy_active(self) -> str | None:
+        """The generation named by the pointer collection of versions before the SQL pointer.
+
+        Only a build asks, so the first ingest after an upgrade reuses those vectors instead
+        of embedding everything again; that generation is then retired like any other.
+        """
+        try:
+            legacy = self._call(
+                self.client.get_collection, f"{self.prefix}-pointer", embedding_function=None
+            )
+        except StaleGeneration:
+            return None
+        name = (legacy.metadata or {}).get("active")
+        return str(name) if name else None
+
     def active(self) -> Any | None:
         """The serving collection, or None."""
         return self.open(self.active_name())
@@ -250,7 +265,7 @@ class KnowledgeIndex:
         key = self.store_key(create=True)
         assert key is not None
         state = self.pointer.read(key)
-        current = self.open(state.active)
+        current = self.open(state.active or self._legacy_active())
         same_model = (
             current is not None
             and (current.metadata or {}).get("embedding_model") == self.embedding_model
@@ -268,6 +283,13 @@ class KnowledgeIndex:
             | {old_titles[i] for i in old_ids - new_set if i in old_titles}
         )
         if current is not None and same_model and old_ids == new_set:
+            if state.active is None:  # an index from before the SQL pointer: adopt it as is
+                try:
+                    state = self.pointer.move(key, state, current.name, self.clock())
+                except PointerMoved:
+                    raise ReloadInProgress(
+                        "Another reload replaced the index meanwhile; this one changed nothing."
+                    ) from None
             self.collect_garbage(state)
             return IngestReport(
                 documents=len({p.doc_id for p in passages}),

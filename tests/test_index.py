@@ -371,3 +371,31 @@ def test_a_different_embedding_model_reembeds_everything(
     active = other.active()
     assert active is not None and active.metadata["embedding_model"] == "another-model"
     assert _generations(bot) == sorted([old, other.active_name()])
+
+
+def test_the_first_ingest_after_upgrading_reuses_the_old_pointers_vectors(
+    make_counted: Callable[[], Built],
+) -> None:
+    bot, counter = make_counted()
+    passages = _expected(bot.knowledge_dir)
+    # What an older version left: a generation and a `<prefix>-pointer` collection naming it.
+    old = KnowledgeIndex(bot.index.client, counter, ONNX_MODEL_NAME, prefix=bot.index.prefix)
+    old.sync(passages)
+    legacy = old.active_name()
+    assert legacy is not None and bot.index.state().version == 0
+    bot.index.client.create_collection(
+        f"{bot.index.prefix}-pointer", embedding_function=None, metadata={"active": legacy}
+    )
+    counter.texts.clear()
+
+    report = bot.reload_sync()  # same knowledge: the old generation is adopted as it is
+
+    assert counter.texts == [] and not report.changed
+    assert bot.index.state().version == 1 and bot.index.active_name() == legacy
+    (bot.knowledge_dir / "field-building.md").write_text(NEW_DOC, encoding="utf-8")
+
+    report = bot.reload_sync()  # a change: only the new post is embedded
+
+    assert report.embedded == report.added == len(counter.texts) > 0
+    assert report.unchanged == len(passages)
+    assert bot.index.state().previous == legacy
