@@ -84,23 +84,24 @@ def _progress(total: int) -> Any:
     return tqdm(total=total, desc="embedding", unit="passage", file=sys.stderr, leave=False)
 
 
-def _build(settings: Any, *, ingest: bool = True, quiet: bool = False) -> Any:
-    """Build the core; with `ingest`, bring the index up to date first (a no-op when fresh)."""
-    from bot.models import IngestError
+def _build(settings: Any, *, quiet: bool = False, build_if_empty: bool = True) -> Any:
+    """Build the core over the index that is there; only `ingest`/`reload` write it.
+
+    A fresh clone with the embedded store has no index yet: it is built once so the
+    README's first command works. A Chroma server is shared, so it is never written here.
+    """
+    from bot.models import IndexNotReady
     from bot.wiring import build_careerbot
 
     bot = build_careerbot(settings, progress=_progress)
-    if ingest:
-        try:
-            report = bot.reload_sync()
-        except IngestError as exc:
-            if not bot.retriever.ready:
-                raise
-            # A bad edit to knowledge/ must not take the bot down: keep the previous index.
-            print(f"careerbot: {exc} (answering from the previous index)", file=sys.stderr)
-        else:
-            if report.changed and not quiet:
-                print(report.summary(), file=sys.stderr)
+    if bot.retriever.ready or not build_if_empty:
+        return bot
+    if settings.chroma.mode == "http":
+        bot.close()
+        raise IndexNotReady("the index is empty; run `careerbot ingest`")
+    if not quiet:
+        print("careerbot: no index yet; building it from knowledge/ once", file=sys.stderr)
+    bot.reload_sync()
     return bot
 
 
@@ -131,7 +132,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_ingest(_args: argparse.Namespace) -> int:
     """Index knowledge/ and print what changed."""
-    bot = _build(_settings(), ingest=False)
+    bot = _build(_settings(), build_if_empty=False)
     report = bot.reload_sync()
     print(report.summary())
     return 0
@@ -249,7 +250,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
             discord_config(settings)
     except MissingToken as exc:
         raise UsageError(str(exc)) from None
-    bot = _build(settings)
+    # A replica on an empty Chroma server still starts: it answers "not built yet" until
+    # someone runs `careerbot ingest`, then picks the index up on the next question.
+    bot = _build(settings, build_if_empty=settings.chroma.mode != "http")
+    generation = bot.index_generation()
+    if generation:
+        line = f"serving index {generation.describe()}"
+    else:
+        line = "the index is empty; run `careerbot ingest` (answers start once it is built)"
+    print(f"careerbot: {line}", file=sys.stderr)
     try:
         asyncio.run(
             serve(bot, settings, args.platform, http=args.http, host=args.host, port=args.port)
@@ -294,7 +303,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     from bot.evaluation import EvalFileError
     from bot.llm import LLMConfigError
-    from bot.models import DatabaseError, IngestError
+    from bot.models import (
+        DatabaseError,
+        IndexNotReady,
+        IndexUnavailable,
+        IngestError,
+        ReloadInProgress,
+    )
 
     try:
         return COMMANDS[args.command](args)
@@ -306,6 +321,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except IngestError as exc:
         print(f"careerbot: ingest failed, nothing was changed: {exc}", file=sys.stderr)
+        return 1
+    except (IndexNotReady, IndexUnavailable, ReloadInProgress) as exc:
+        # Foreseeable index states (empty, server down, a reload elsewhere): one line.
+        print(f"careerbot: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -85,7 +85,9 @@ class Answerer:
         if len(text) > limit:
             text = text[:limit].rsplit(" ", 1)[0]
             notices.append(f"Your message was long, so I only read its first {limit:,} characters.")
-        if not self.retriever.ready:
+        # Every question checks the shared pointer: a replica picks up a reload done
+        # elsewhere, and one that found no index earlier recovers once there is one.
+        if not await asyncio.to_thread(self.retriever.ensure_current):
             raise IndexNotReady("The knowledge base isn't indexed yet; run `careerbot ingest`.")
         if distressed(text):
             answer = self._support(notices)

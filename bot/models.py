@@ -211,11 +211,34 @@ class IngestError(CareerbotError):
 
 
 class ReloadInProgress(CareerbotError):
-    """Another reload is already running."""
+    """Another reload is already running; `holder`/`since` say whose, when known."""
+
+    def __init__(
+        self,
+        message: str = "A reload is already running; try again in a minute.",
+        *,
+        holder: str | None = None,
+        since: datetime | None = None,
+    ) -> None:
+        self.holder = holder
+        self.since = since
+        super().__init__(message)
+
+    @property
+    def who(self) -> str:
+        """', started by HOLDER at YYYY-MM-DD HH:MM UTC' when known, else ''."""
+        if not self.holder:
+            return ""
+        when = f" at {self.since:%Y-%m-%d %H:%M} UTC" if self.since else ""
+        return f", started by {self.holder}{when}"
 
 
 class IndexNotReady(CareerbotError):
     """No index has been built yet; run `careerbot ingest`."""
+
+
+class IndexUnavailable(CareerbotError):
+    """The index store (a Chroma server) stayed unreachable through bounded retries."""
 
 
 class NotAuthorized(CareerbotError):

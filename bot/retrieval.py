@@ -11,9 +11,10 @@ import bm25s
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from bot.index import KnowledgeIndex
+from bot.index import KnowledgeIndex, StaleGeneration
+from bot.index_pointer import PointerState
 from bot.knowledge import embedding_text
-from bot.models import Passage
+from bot.models import IndexNotReady, Passage
 from bot.text import keyword_tokens
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ class Snapshot:
     """Everything one index generation needs for searching; swapped whole on reload."""
 
     collection: str | None
+    version: int = -1
     handle: Any = None
     passages: list[Passage] = field(default_factory=list)
     by_id: dict[str, int] = field(default_factory=dict)
@@ -90,12 +92,19 @@ class Retriever:
         self.config = config
         self.snapshot = Snapshot(collection=None)
         self._lock = threading.Lock()
+        # One reload per process at a time when many questions notice a new pointer at once.
+        self._refreshing = threading.Lock()
 
-    def refresh(self) -> None:
-        """Load the active collection's passages and rebuild the keyword index."""
-        handle = self.index.active()
+    def refresh(self, state: PointerState | None = None) -> None:
+        """Load the pointed-to generation's passages and rebuild the keyword index.
+
+        A pointer to nothing (never built) or to a dropped collection leaves an empty
+        snapshot; the next `ensure_current` tries again, so no state is permanent.
+        """
+        state = state or self.index.state()
+        handle = self.index.open(state.active)
         if handle is None:
-            snapshot = Snapshot(collection=None)
+            snapshot = Snapshot(collection=None, version=state.version)
         else:
             passages = self.index.load_passages(handle)
             bm25 = None
@@ -108,6 +117,7 @@ class Retriever:
                 bm25.index(corpus, show_progress=False)
             snapshot = Snapshot(
                 collection=handle.name,
+                version=state.version,
                 handle=handle,
                 passages=passages,
                 by_id={p.id: i for i, p in enumerate(passages)},
@@ -115,15 +125,44 @@ class Retriever:
             )
         with self._lock:
             self.snapshot = snapshot
-        log.info("retriever serving %s (%d passages)", snapshot.collection, len(snapshot.passages))
+        log.info(
+            "retriever serving %s (pointer version %d, %d passages)",
+            snapshot.collection,
+            snapshot.version,
+            len(snapshot.passages),
+        )
 
     @property
     def ready(self) -> bool:
-        """Whether an index is loaded."""
+        """Whether an index is loaded (without checking for a newer one)."""
         return bool(self.snapshot.passages)
 
+    def ensure_current(self) -> bool:
+        """Per question: reload only if the pointer moved (or nothing is loaded); True if ready.
+
+        The check is one primary-key read; when it fails but an index is loaded, the loaded
+        one keeps answering rather than failing the question.
+        """
+        try:
+            state = self.index.state()
+        except Exception as exc:
+            if self.ready:
+                log.warning("index pointer check failed (%s); serving the loaded index", exc)
+                return True
+            raise
+        if state.version != self.snapshot.version or not self.ready:
+            with self._refreshing:
+                if state.version != self.snapshot.version or not self.ready:
+                    self.refresh(state)
+        return self.ready
+
     def search(self, query: str, k: int | None = None) -> RetrievalResult:
-        """Top-k passages for `query` with fused scores, diversified across documents."""
+        """Top-k passages for `query` with fused scores, diversified across documents.
+
+        A generation dropped under us is retried exactly once on the current pointer;
+        transient store errors are retried (bounded) inside the index and then raised as
+        IndexUnavailable.
+        """
         k = k or self.config.k
         snap = self.snapshot
         if not snap.passages or not query.strip():
@@ -131,11 +170,15 @@ class Retriever:
         vector = self.embedder.embed_query(query)
         try:
             dense = self.index.dense_search(snap.handle, vector, self.config.candidates)
-        except Exception:
-            # The generation we hold was swapped out and dropped mid-query: use the new one.
-            log.info("index changed during search; retrying on the current generation")
+        except StaleGeneration:
+            log.info("generation %s is gone; retrying once on the current pointer", snap.collection)
             self.refresh()
-            return self.search(query, k)
+            snap = self.snapshot
+            if not snap.passages:
+                raise IndexNotReady(
+                    "The knowledge index was removed; an admin needs to run `careerbot ingest`."
+                ) from None
+            dense = self.index.dense_search(snap.handle, vector, self.config.candidates)
         best = max((score for _, score in dense), default=0.0)
         keyword = self._keyword(snap, query)
         fused = self._fuse(dense, keyword)

@@ -116,3 +116,26 @@ shared_answers = Table(
     Index("ix_shared_answers_at", "at"),
     Index("ix_shared_answers_asker", "platform", "asker"),
 )
+
+# The serving index generation per Chroma store and collection prefix
+# (bot/index_pointer.py), moved by a compare-and-set on `version`.
+index_pointer = Table(
+    "index_pointer",
+    metadata,
+    Column("store_key", String(255), nullable=False),
+    Column("active", String(255), nullable=False),
+    Column("previous", String(255), nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("moved_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("store_key", name="pk_index_pointer"),
+)
+
+# Generations neither active nor previous, and since when: dropped after a grace period.
+index_retired = Table(
+    "index_retired",
+    metadata,
+    Column("name", String(255), nullable=False),
+    Column("store_key", String(255), nullable=False),
+    Column("retired_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("name", name="pk_index_retired"),
+)

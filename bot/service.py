@@ -7,14 +7,17 @@ import hashlib
 import logging
 import os
 import socket
+import subprocess
 import uuid
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.answering import Answerer
 from bot.conversations import ConversationStore
-from bot.index import KnowledgeIndex, ProgressFactory
+from bot.index import Generation, KnowledgeIndex, ProgressFactory, SourceInfo
 from bot.knowledge import chunk_documents, load_knowledge
 from bot.llm import Partial
 from bot.models import (
@@ -22,6 +25,7 @@ from bot.models import (
     ConversationBusy,
     Feedback,
     IngestReport,
+    LeaseTaken,
     PruneReport,
     Question,
     ReloadInProgress,
@@ -33,6 +37,31 @@ from bot.retrieval import Retriever
 log = logging.getLogger(__name__)
 
 _LAST_RELOAD = "last_reload"
+RELOAD_LEASE = "index-reload"
+
+
+def git_commit(folder: Path) -> str | None:
+    """The git commit `folder` is checked out at ("+changes" if it has edits), or None."""
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(folder), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(folder), "status", "--porcelain", "--", "."],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{head}+changes" if dirty else head or None
+
+
 _BUSY = "I'm still answering your previous message; send this one again in a moment."
 
 
@@ -61,6 +90,7 @@ class CareerBot:
         embedding_model: str,
         llm_model: str | None = None,
         progress: ProgressFactory | None = None,
+        reload_lease_seconds: float = 1800.0,
         retention_days: int = 90,
         event_ttl_hours: int = 24,
         turn_lock_seconds: float = 180.0,
@@ -75,6 +105,7 @@ class CareerBot:
         self.llm_model = llm_model
         self._progress = progress
         self._reload_lock = asyncio.Lock()
+        self.reload_lease_seconds = reload_lease_seconds
         self.retention = timedelta(days=retention_days)
         self.event_ttl = timedelta(hours=event_ttl_hours)
         self.turn_lock_seconds = turn_lock_seconds
@@ -203,21 +234,54 @@ class CareerBot:
             return await asyncio.to_thread(self.reload_sync)
 
     def reload_sync(self, progress: ProgressFactory | None = None) -> IngestReport:
-        """The blocking reload used by the CLI and by `reload`."""
-        documents = load_knowledge(self.knowledge_dir)
-        passages = chunk_documents(documents)
-        report = self.index.sync(passages, progress=progress or self._progress)
-        self.retriever.refresh()
-        self.store.set_meta(_LAST_RELOAD, datetime.now(UTC).isoformat())
+        """The blocking reload used by the CLI and by `reload`.
+
+        Only one process reloads at a time: the reload holds a lease in the shared database,
+        and a second one fails fast with ReloadInProgress naming the holder.
+        """
+        with self._reload_lease():
+            documents = load_knowledge(self.knowledge_dir)
+            passages = chunk_documents(documents)
+            source = SourceInfo(files=len(documents), commit=git_commit(self.knowledge_dir))
+            report = self.index.sync(passages, progress=progress or self._progress, source=source)
+            self.retriever.refresh()
+            self.store.set_meta(_LAST_RELOAD, datetime.now(UTC).isoformat())
         log.info("reload: %s", report.summary())
         return report
+
+    @contextmanager
+    def _reload_lease(self) -> Iterator[None]:
+        """Hold the shared reload lease; ReloadInProgress (naming the holder) when taken."""
+        holder = f"{self.instance}:{uuid.uuid4().hex[:8]}"
+        try:
+            with self.store.lease(RELOAD_LEASE, holder, self.reload_lease_seconds):
+                yield
+        except LeaseTaken as exc:
+            current = exc.current
+            raise ReloadInProgress(
+                f"A reload is already running, started by {current.holder} at "
+                f"{current.acquired_at:%Y-%m-%d %H:%M:%S} UTC; try again when it has finished.",
+                holder=current.holder,
+                since=current.acquired_at,
+            ) from None
+
+    def index_generation(self) -> Generation | None:
+        """The generation this process serves (for `serve`'s start-up line), or None."""
+        snap = self.retriever.snapshot
+        if snap.handle is None:
+            return None
+        return self.index.generation(snap.handle, snap.version)
 
     async def status(self) -> Status:
         """Index size, documents, models and last reload, for `status` commands."""
         return await asyncio.to_thread(self.status_sync)
 
     def status_sync(self) -> Status:
-        """Blocking variant of :meth:`status`."""
+        """Blocking variant of :meth:`status`.
+
+        A reload done on another replica is picked up first, so status shows what serves now.
+        """
+        self.retriever.ensure_current()
         snapshot = self.retriever.snapshot
         last = self.store.get_meta(_LAST_RELOAD)
         titles = tuple(sorted({p.title for p in snapshot.passages}))

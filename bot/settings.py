@@ -57,6 +57,24 @@ class ChromaSettings(_Group):
     collection_prefix: str = Field(
         "careerbot", description="Prefix of the Chroma collections this bot owns."
     )
+    generation_grace_seconds: float = Field(
+        600.0,
+        ge=0.0,
+        description="An index generation older than the previous one is dropped by a later "
+        "ingest only after it has been out of use this long (replicas may still be reading it).",
+    )
+    reload_lease_seconds: float = Field(
+        1800.0,
+        gt=0.0,
+        description="How long a reload may hold the shared reload lease before another "
+        "process may take over (a crashed reload's lease expires after this).",
+    )
+    retry_attempts: int = Field(
+        3, ge=1, le=20, description="Tries per Chroma call when the server is unreachable."
+    )
+    retry_max_wait: float = Field(
+        2.0, ge=0.0, description="Longest backoff in seconds between Chroma retries."
+    )
 
 
 class RetrievalSettings(_Group):

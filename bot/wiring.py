@@ -10,8 +10,10 @@ from langchain_core.embeddings import Embeddings
 from bot.answering import AnswerConfig, Answerer
 from bot.conversations import ConversationStore
 from bot.embeddings import CachedEmbeddings, make_embeddings
-from bot.index import KnowledgeIndex, ProgressFactory
+from bot.index import ChromaRetry, KnowledgeIndex, ProgressFactory
+from bot.index_pointer import IndexPointer
 from bot.llm import LLMConfig, LLMResponder, make_chat_model
+from bot.models import IndexUnavailable
 from bot.prompts import load_prompts
 from bot.retrieval import RetrievalConfig, Retriever
 from bot.service import CareerBot
@@ -21,21 +23,50 @@ log = logging.getLogger(__name__)
 
 
 def make_chroma_client(settings: Settings) -> Any:
-    """PersistentClient under DATA_DIR by default; HttpClient for a Chroma server."""
+    """PersistentClient under DATA_DIR by default; HttpClient for a Chroma server.
+
+    A server that stays unreachable through bounded retries is IndexUnavailable (one line).
+    """
     import chromadb
     from chromadb.config import Settings as ChromaClientSettings
 
     client_settings = ChromaClientSettings(anonymized_telemetry=False)
-    if settings.chroma.mode == "http":
-        return chromadb.HttpClient(
-            host=settings.chroma.host,
-            port=settings.chroma.port,
-            ssl=settings.chroma.ssl,
-            settings=client_settings,
-        )
+    c = settings.chroma
+    if c.mode == "http":
+        from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
+        from tenacity import wait_exponential as backoff
+
+        try:
+            # HttpClient checks the server when created; it says "Could not connect" as a
+            # ValueError, and a bad host or port is no better on a second try than the first.
+            for attempt in Retrying(
+                stop=stop_after_attempt(c.retry_attempts),
+                wait=backoff(multiplier=0.2, max=c.retry_max_wait),
+                retry=retry_if_exception_type(ValueError),
+                reraise=True,
+            ):
+                with attempt:
+                    return chromadb.HttpClient(
+                        host=c.host, port=c.port, ssl=c.ssl, settings=client_settings
+                    )
+        except ValueError as exc:
+            log.debug("Chroma server unreachable", exc_info=exc)
+            raise IndexUnavailable(
+                f"cannot reach the Chroma server at {chroma_location(settings)} after "
+                f"{c.retry_attempts} tries; start it, or check CAREERBOT_CHROMA__HOST and "
+                "CAREERBOT_CHROMA__PORT"
+            ) from None
     path = settings.data_dir / "chroma"
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=client_settings)
+
+
+def chroma_location(settings: Settings) -> str:
+    """Where the index lives, for messages: the server URL or the embedded folder."""
+    c = settings.chroma
+    if c.mode == "http":
+        return f"{'https' if c.ssl else 'http'}://{c.host}:{c.port}"
+    return f"embedded Chroma in {settings.data_dir / 'chroma'}"
 
 
 def secret(value: Any) -> str | None:
@@ -64,9 +95,9 @@ def build_careerbot(
     # Queries and quoted sentences go through a cache; the index embeds passages directly.
     cached = CachedEmbeddings(embedder)
     client = chroma_client if chroma_client is not None else make_chroma_client(settings)
-    index = KnowledgeIndex(
-        client, embedder, embedding_name, prefix=settings.chroma.collection_prefix
-    )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = ConversationStore(settings.resolved_database_url)
+    index = make_index(settings, client, embedder, embedding_name, store.engine)
     r = settings.retrieval
     retriever = Retriever(
         index,
@@ -85,8 +116,6 @@ def build_careerbot(
             keyword_evidence=r.keyword_evidence,
         ),
     )
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = ConversationStore(settings.resolved_database_url)
     llm = settings.llm
     if chat_model is None and llm.model:
         chat_model = _chat_model(settings, llm.model)
@@ -133,6 +162,7 @@ def build_careerbot(
         embedding_model=embedding_name,
         llm_model=(llm.model or type(chat_model).__name__) if chat_model is not None else None,
         progress=progress,
+        reload_lease_seconds=settings.chroma.reload_lease_seconds,
         retention_days=settings.store.retention_days,
         event_ttl_hours=settings.store.event_ttl_hours,
         turn_lock_seconds=settings.store.turn_lock_seconds,
@@ -153,6 +183,23 @@ def _chat_model(settings: Settings, model: str) -> Any:
         timeout=llm.timeout,
         max_retries=0,
         max_tokens=llm.max_tokens,
+    )
+
+
+def make_index(
+    settings: Settings, client: Any, embedder: Embeddings, embedding_name: str, engine: Any
+) -> KnowledgeIndex:
+    """The index over `client`, with its pointer in the shared database behind `engine`."""
+    c = settings.chroma
+    return KnowledgeIndex(
+        client,
+        embedder,
+        embedding_name,
+        prefix=c.collection_prefix,
+        pointer=IndexPointer(engine),
+        grace_seconds=c.generation_grace_seconds,
+        retry=ChromaRetry(attempts=c.retry_attempts, max_wait=c.retry_max_wait),
+        location=chroma_location(settings),
     )
 
 
@@ -197,16 +244,21 @@ def run_checks(settings: Settings) -> list[tuple[bool, str]]:
     except IngestError as exc:
         results.append((False, f"knowledge: {exc}"))
     try:
+        from sqlalchemy import create_engine, inspect
+
         client = make_chroma_client(settings)
-        embedding_name = "all-MiniLM-L6-v2-onnx-int8"
-        index = KnowledgeIndex(
-            client, _NoEmbeddings(), embedding_name, prefix=settings.chroma.collection_prefix
-        )
-        active = index.active()
+        engine = create_engine(settings.resolved_database_url)
+        index = make_index(settings, client, _NoEmbeddings(), "all-MiniLM-L6-v2-onnx-int8", engine)
+        # Doctor only reads: a database without the pointer table has never been ingested.
+        built = inspect(engine).has_table("index_pointer")
+        state = index.state() if built else None
+        active = index.open(state.active) if state else None
+        engine.dispose()
         if active is None:
             results.append((False, "index: not built yet — run `careerbot ingest`"))
         else:
-            results.append((True, f"index: {active.count()} passages in {active.name}"))
+            assert state is not None
+            results.append((True, "index: " + index.generation(active, state.version).describe()))
     except Exception as exc:
         results.append((False, f"index: cannot open Chroma ({type(exc).__name__}: {exc})"))
     for name in filter(None, (settings.llm.model, settings.llm.fallback_model)):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ from bot.embeddings import ONNX_MODEL_NAME, CachedEmbeddings, OnnxMiniLMEmbeddin
 from bot.service import CareerBot
 from bot.settings import Settings
 from bot.wiring import build_careerbot
+from tests.chroma_server import ChromaServer, ChromaServerUnavailable, start_chroma_server
 from tests.pg_server import db_url, postgres_server  # noqa: F401  (shared fixtures)
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -46,7 +49,7 @@ def make_careerbot(
     `make_careerbot(knowledge_dir=..., chat_model=..., build=False, **settings)`; settings
     keys are Settings fields (nested groups as dicts).
     """
-    for name in list(__import__("os").environ):
+    for name in list(os.environ):
         if name.startswith("CAREERBOT_"):
             monkeypatch.delenv(name)
     made: list[CareerBot] = []
@@ -77,3 +80,36 @@ def make_careerbot(
     yield make
     for bot in made:
         bot.close()
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
+    """A real `chroma run` on a free loopback port for the whole session.
+
+    Skipped with the reason printed when it cannot start here; under CI=true that fails.
+    """
+    try:
+        server = start_chroma_server(tmp_path_factory.mktemp("chroma-server") / "data")
+    except ChromaServerUnavailable as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"Chroma server needed in CI: {exc}")
+        pytest.skip(f"Chroma server unavailable: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["embedded", "chroma_server"])
+def chroma_backend(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """`chroma` settings for the embedded store and for the real server (`-k chroma_server`).
+
+    Server runs get their own collection prefix, so tests sharing the server never meet.
+    """
+    if request.param == "embedded":
+        return {"mode": "embedded"}
+    server: ChromaServer = request.getfixturevalue("chroma_server")
+    return {
+        "mode": "http",
+        "host": server.host,
+        "port": server.port,
+        "collection_prefix": f"t{uuid.uuid4().hex[:12]}",
+    }

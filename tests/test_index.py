@@ -6,6 +6,7 @@ import asyncio
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -70,8 +71,24 @@ Built = tuple[CareerBot, CountingEmbeddings]
 
 
 @pytest.fixture
+def make_careerbot(
+    make_careerbot: Callable[..., CareerBot], chroma_backend: dict[str, Any]
+) -> Callable[..., CareerBot]:
+    """The shared factory, on the embedded store and on a real Chroma server."""
+
+    def make(**overrides: Any) -> CareerBot:
+        overrides.setdefault("chroma", chroma_backend)
+        return make_careerbot(**overrides)
+
+    return make
+
+
+@pytest.fixture
 def make_counted(
-    tmp_path: Path, embedder: CachingEmbeddings, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    embedder: CachingEmbeddings,
+    monkeypatch: pytest.MonkeyPatch,
+    chroma_backend: dict[str, Any],
 ) -> Iterator[Callable[[], Built]]:
     """A real CareerBot (index not built) whose index embeds through a CountingEmbeddings."""
     for name in list(os.environ):
@@ -86,6 +103,7 @@ def make_counted(
             _env_file=None,  # type: ignore[call-arg]
             knowledge_dir=folder,
             data_dir=tmp_path / "data",
+            chroma=chroma_backend,
         )
         counter = CountingEmbeddings(embedder)
         bot = build_careerbot(settings, embeddings=(counter, ONNX_MODEL_NAME))
@@ -106,8 +124,7 @@ def _texts(passages: list[Passage]) -> list[str]:
 
 
 def _generations(bot: CareerBot) -> list[str]:
-    names = [c if isinstance(c, str) else c.name for c in bot.index.client.list_collections()]
-    return sorted(n for n in names if n.startswith("careerbot-g"))
+    return bot.index.generation_names()
 
 
 def _active_ids(bot: CareerBot) -> set[str]:
@@ -179,7 +196,8 @@ def test_editing_one_paragraph_reembeds_only_the_changed_passage(
     assert report.unchanged == len(after) - 1
     assert report.changed_documents == (new[0].title,)
     assert bot.index.active_name() != old_collection
-    assert _generations(bot) == [bot.index.active_name()]
+    # The previous generation stays: a replica may still be searching it.
+    assert _generations(bot) == sorted([old_collection, bot.index.active_name()])
     assert _active_ids(bot) == {p.id for p in after}
     served = {p.id: p.text for p in bot.retriever.snapshot.passages}
     assert served[new[0].id] == new[0].text
@@ -269,7 +287,7 @@ def test_crash_mid_build_leaves_the_old_index_and_no_orphan(
     # The next ingest, with the model back, completes the change.
     report = bot.reload_sync()
     assert (report.added, report.removed) == (1, 1)
-    assert _generations(bot) == [bot.index.active_name()]
+    assert _generations(bot) == sorted([collection, bot.index.active_name()])
 
 
 async def test_crash_during_async_reload_keeps_answering(
@@ -292,17 +310,27 @@ async def test_crash_during_async_reload_keeps_answering(
     assert answer.covered and answer.citations
 
 
-def test_a_leftover_generation_from_a_killed_build_is_dropped_on_the_next_build(
+def test_a_leftover_generation_from_a_killed_build_is_dropped_after_the_grace_period(
     make_counted: Callable[[], Built],
 ) -> None:
     bot, _ = make_counted()
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    bot.index.clock = lambda: now
     bot.reload_sync()
-    bot.index.client.create_collection("careerbot-g19990101000000-dead00", embedding_function=None)
+    first = bot.index.active_name()
+    leftover = f"{bot.index.prefix}-g19990101000000-dead00"
+    bot.index.client.create_collection(leftover, embedding_function=None)
     (bot.knowledge_dir / "field-building.md").write_text(NEW_DOC, encoding="utf-8")
 
     bot.reload_sync()
+    second = bot.index.active_name()
+    # Found unreferenced now: recorded as retired, not dropped (it might be someone's build).
+    assert _generations(bot) == sorted([leftover, first, second])
 
-    assert _generations(bot) == [bot.index.active_name()]
+    now += timedelta(seconds=bot.index.grace_seconds)
+    bot.reload_sync()  # unchanged knowledge: no new generation, but old ones are collected
+
+    assert _generations(bot) == sorted([first, second])
 
 
 async def test_concurrent_reloads_one_raises_reload_in_progress(
@@ -327,7 +355,14 @@ def test_a_different_embedding_model_reembeds_everything(
     bot.reload_sync()
     passages = _expected(bot.knowledge_dir)
     counter = CountingEmbeddings(embedder)
-    other = KnowledgeIndex(bot.index.client, counter, "another-model")
+    old = bot.index.active_name()
+    other = KnowledgeIndex(
+        bot.index.client,
+        counter,
+        "another-model",
+        prefix=bot.index.prefix,
+        pointer=bot.index.pointer,
+    )
 
     report = other.sync(passages)
 
@@ -335,4 +370,32 @@ def test_a_different_embedding_model_reembeds_everything(
     assert len(counter.texts) == len(passages)
     active = other.active()
     assert active is not None and active.metadata["embedding_model"] == "another-model"
-    assert _generations(bot) == [other.active_name()]
+    assert _generations(bot) == sorted([old, other.active_name()])
+
+
+def test_the_first_ingest_after_upgrading_reuses_the_old_pointers_vectors(
+    make_counted: Callable[[], Built],
+) -> None:
+    bot, counter = make_counted()
+    passages = _expected(bot.knowledge_dir)
+    # What an older version left: a generation and a `<prefix>-pointer` collection naming it.
+    old = KnowledgeIndex(bot.index.client, counter, ONNX_MODEL_NAME, prefix=bot.index.prefix)
+    old.sync(passages)
+    legacy = old.active_name()
+    assert legacy is not None and bot.index.state().version == 0
+    bot.index.client.create_collection(
+        f"{bot.index.prefix}-pointer", embedding_function=None, metadata={"active": legacy}
+    )
+    counter.texts.clear()
+
+    report = bot.reload_sync()  # same knowledge: the old generation is adopted as it is
+
+    assert counter.texts == [] and not report.changed
+    assert bot.index.state().version == 1 and bot.index.active_name() == legacy
+    (bot.knowledge_dir / "field-building.md").write_text(NEW_DOC, encoding="utf-8")
+
+    report = bot.reload_sync()  # a change: only the new post is embedded
+
+    assert report.embedded == report.added == len(counter.texts) > 0
+    assert report.unchanged == len(passages)
+    assert bot.index.state().previous == legacy

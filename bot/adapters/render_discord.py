@@ -14,6 +14,7 @@ from bot.models import (
     DatabaseUnavailable,
     EmptyQuestion,
     IndexNotReady,
+    IndexUnavailable,
     IngestError,
     IngestReport,
     NotAuthorized,
@@ -187,7 +188,9 @@ def render_error(exc: BaseException) -> str:
             MESSAGE_LIMIT,
         )
     if isinstance(exc, ReloadInProgress):
-        return "⏳ A reload is already running; try again in a minute."
+        return f"⏳ A reload is already running{_escape(exc.who)}; try again in a minute."
+    if isinstance(exc, IndexUnavailable):
+        return "⚠️ I can't reach my knowledge base right now; please try again in a minute."
     if isinstance(exc, IndexNotReady):
         return (
             "I'm not ready yet: my knowledge base hasn't been built. An admin needs to run "

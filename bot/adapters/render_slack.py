@@ -16,6 +16,7 @@ from bot.models import (
     DatabaseUnavailable,
     EmptyQuestion,
     IndexNotReady,
+    IndexUnavailable,
     IngestError,
     IngestReport,
     NotAuthorized,
@@ -381,12 +382,17 @@ def error_text(error: BaseException) -> str:
             "Nothing was changed; the previous knowledge base is still answering."
         )
     if isinstance(error, ReloadInProgress):
-        return ":hourglass: A reload is already running; try again in a minute."
+        return (
+            f":hourglass: A reload is already running{escape_mrkdwn(error.who)}; "
+            "try again in a minute."
+        )
     if isinstance(error, NotAuthorized):
         return (
             "Sorry, only careerbot admins can reload the knowledge base. "
             "Ask an admin if something looks out of date."
         )
+    if isinstance(error, IndexUnavailable):
+        return ":warning: I can't reach my knowledge base right now; please try again in a minute."
     if isinstance(error, IndexNotReady):
         return (
             "My knowledge base hasn't been built yet. An admin can run `careerbot ingest` "
