@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.answering import Answerer
 from bot.conversations import ConversationStore
 from bot.index import KnowledgeIndex, ProgressFactory
-from bot.knowledge import chunk_documents, load_knowledge
+from bot.knowledge import DEFAULT_MAX_FILE_BYTES, chunk_documents, load_knowledge
+from bot.logcontext import new_request_id, request_id
+from bot.metrics import (
+    ANSWER_SECONDS,
+    ANSWERS,
+    DECLINES,
+    ERRORS,
+    FEEDBACK,
+    INDEX_PASSAGES,
+    RELOADS,
+)
 from bot.models import (
     Answer,
+    EmptyQuestion,
     Feedback,
     IngestReport,
     Question,
@@ -44,6 +56,7 @@ class CareerBot:
         embedding_model: str,
         llm_model: str | None = None,
         progress: ProgressFactory | None = None,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     ) -> None:
         self.answerer = answerer
         self.index = index
@@ -53,11 +66,44 @@ class CareerBot:
         self.embedding_model = embedding_model
         self.llm_model = llm_model
         self._progress = progress
+        self.max_file_bytes = max_file_bytes
         self._reload_lock = asyncio.Lock()
 
     async def answer(self, question: Question) -> Answer:
-        """Answer one user turn (raises EmptyQuestion for a blank message)."""
-        return await self.answerer.answer(question)
+        """Answer one user turn (raises EmptyQuestion for a blank message).
+
+        Each answer gets a request id that every log record made while answering carries;
+        the outcome and latency are counted in the Prometheus metrics.
+        """
+        token = request_id.set(new_request_id())
+        started = time.perf_counter()
+        platform = question.platform
+        try:
+            answer = await self.answerer.answer(question)
+        except EmptyQuestion:
+            DECLINES.labels(platform, "empty").inc()
+            raise
+        except Exception as exc:
+            ERRORS.labels("answer", type(exc).__name__).inc()
+            log.warning("answer failed on %s: %s", platform, type(exc).__name__)
+            raise
+        else:
+            seconds = time.perf_counter() - started
+            ANSWER_SECONDS.labels(platform).observe(seconds)
+            ANSWERS.labels(platform, answer.mode, str(answer.covered).lower()).inc()
+            if not answer.covered:
+                DECLINES.labels(platform, "not_covered").inc()
+            log.info(
+                "answered on %s: mode=%s covered=%s citations=%d in %.0f ms",
+                platform,
+                answer.mode,
+                answer.covered,
+                len(answer.citations),
+                seconds * 1000,
+            )
+            return answer
+        finally:
+            request_id.reset(token)
 
     async def forget(self, conversation_key: str) -> int:
         """Delete a conversation's stored history; returns how many turns were removed."""
@@ -70,6 +116,7 @@ class CareerBot:
     async def record_feedback(self, feedback: Feedback) -> None:
         """Store a 👍/👎 click together with the question and answer it was about."""
         await asyncio.to_thread(self.store.record_feedback, feedback)
+        FEEDBACK.labels(feedback.platform, str(feedback.helpful).lower()).inc()
 
     async def reload(self) -> IngestReport:
         """Re-index knowledge/; on any error the previous index keeps serving.
@@ -77,16 +124,24 @@ class CareerBot:
         Raises IngestError (a bad knowledge file, named in the message) or ReloadInProgress.
         """
         if self._reload_lock.locked():
+            RELOADS.labels("busy").inc()
             raise ReloadInProgress("A reload is already running; try again in a minute.")
         async with self._reload_lock:
             return await asyncio.to_thread(self.reload_sync)
 
     def reload_sync(self, progress: ProgressFactory | None = None) -> IngestReport:
         """The blocking reload used by the CLI and by `reload`."""
-        documents = load_knowledge(self.knowledge_dir)
-        passages = chunk_documents(documents)
-        report = self.index.sync(passages, progress=progress or self._progress)
-        self.retriever.refresh()
+        try:
+            documents = load_knowledge(self.knowledge_dir, max_file_bytes=self.max_file_bytes)
+            passages = chunk_documents(documents)
+            report = self.index.sync(passages, progress=progress or self._progress)
+            self.retriever.refresh()
+        except Exception as exc:
+            RELOADS.labels("failed").inc()
+            ERRORS.labels("reload", type(exc).__name__).inc()
+            raise
+        RELOADS.labels("changed" if report.changed else "unchanged").inc()
+        INDEX_PASSAGES.set(len(self.retriever.snapshot.passages))
         self.store.set_meta(_LAST_RELOAD, datetime.now(UTC).isoformat())
         log.info("reload: %s", report.summary())
         return report
@@ -110,6 +165,25 @@ class CareerBot:
             collection=snapshot.collection,
             titles=titles,
         )
+
+    async def readiness(self) -> tuple[bool, str]:
+        """Whether this process can answer: an index is loaded and the database answers."""
+        if not self.retriever.ready:
+            return False, "no index loaded (run `careerbot ingest`)"
+        try:
+            await asyncio.to_thread(self._ping_database)
+        except Exception as exc:
+            log.debug("readiness: database ping failed", exc_info=True)
+            return False, f"database unreachable ({type(exc).__name__})"
+        passages = len(self.retriever.snapshot.passages)
+        INDEX_PASSAGES.set(passages)
+        return True, f"ready: {passages} passages in {self.retriever.snapshot.collection}"
+
+    def _ping_database(self) -> None:
+        from sqlalchemy import text
+
+        with self.store.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
 
     def close(self) -> None:
         """Release database connections."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
@@ -20,6 +21,15 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 
+class StartupError(RuntimeError):
+    """A service or driver the bot needs is missing or unreachable (one line for a person)."""
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def make_chroma_client(settings: Settings) -> Any:
     """PersistentClient under DATA_DIR by default; HttpClient for a Chroma server."""
     import chromadb
@@ -27,15 +37,39 @@ def make_chroma_client(settings: Settings) -> Any:
 
     client_settings = ChromaClientSettings(anonymized_telemetry=False)
     if settings.chroma.mode == "http":
-        return chromadb.HttpClient(
-            host=settings.chroma.host,
-            port=settings.chroma.port,
-            ssl=settings.chroma.ssl,
-            settings=client_settings,
-        )
+        c = settings.chroma
+        try:  # the client checks the server when it is created
+            return chromadb.HttpClient(
+                host=c.host, port=c.port, ssl=c.ssl, settings=client_settings
+            )
+        except Exception as exc:
+            log.debug("Chroma server unreachable", exc_info=True)
+            where = f"{'https' if c.ssl else 'http'}://{c.host}:{c.port}"
+            raise StartupError(
+                f"cannot reach the Chroma server at {where} ({_reason(exc)}): start it or fix "
+                "CAREERBOT_CHROMA__HOST/PORT"
+            ) from None
     path = settings.data_dir / "chroma"
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=client_settings)
+
+
+def open_store(url: str) -> ConversationStore:
+    """The conversation store; a missing driver or an unreachable server is a StartupError."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    shown = make_url(url).render_as_string(hide_password=True)
+    try:
+        return ConversationStore(url)
+    except ImportError as exc:
+        extra = " — pip install 'careerbot[postgres]'" if url.startswith("postgres") else ""
+        raise StartupError(
+            f"the database driver for {shown} is not installed ({exc.name or exc}){extra}"
+        ) from None
+    except SQLAlchemyError as exc:
+        log.debug("database unreachable", exc_info=True)
+        raise StartupError(f"cannot reach the database at {shown} ({_reason(exc)})") from None
 
 
 def secret(value: Any) -> str | None:
@@ -86,7 +120,7 @@ def build_careerbot(
         ),
     )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = ConversationStore(settings.resolved_database_url)
+    store = open_store(settings.resolved_database_url)
     llm = settings.llm
     if chat_model is None and llm.model:
         chat_model = make_chat_model(
@@ -122,108 +156,10 @@ def build_careerbot(
         embedding_model=embedding_name,
         llm_model=(llm.model or type(chat_model).__name__) if chat_model is not None else None,
         progress=progress,
+        max_file_bytes=settings.knowledge_max_file_kb * 1024,
     )
     retriever.refresh()
     return bot
-
-
-def run_checks(settings: Settings) -> list[tuple[bool, str]]:
-    """Doctor: each check as (ok, one line) — settings, model files, prompts, index, tokens."""
-    from bot.embeddings import (
-        MODEL_SHA256,
-        TOKENIZER_SHA256,
-        ModelFileError,
-        packaged_model_path,
-        packaged_tokenizer_path,
-        verify_file,
-    )
-    from bot.knowledge import load_knowledge
-    from bot.models import IngestError
-    from bot.prompts import PromptError
-
-    results: list[tuple[bool, str]] = [(True, "settings parsed")]
-    if settings.embedding.provider == "onnx":
-        for label, path_fn, digest in (
-            ("embedding model", packaged_model_path, MODEL_SHA256),
-            ("tokenizer", packaged_tokenizer_path, TOKENIZER_SHA256),
-        ):
-            try:
-                path = settings.embedding.model_path if label == "embedding model" else None
-                verify_file(path or path_fn(), digest)
-                results.append((True, f"{label}: checksum verified"))
-            except ModelFileError as exc:
-                results.append((False, f"{label}: {exc}"))
-    else:
-        results.append((True, f"embedding provider: {settings.embedding.provider} (not checked)"))
-    try:
-        load_prompts(settings.prompts_dir)
-        results.append((True, "prompts: all templates valid"))
-    except PromptError as exc:
-        results.append((False, f"prompts: {exc}"))
-    try:
-        docs = load_knowledge(settings.knowledge_dir)
-        results.append(
-            (True, f"knowledge: {len(docs)} valid documents in {settings.knowledge_dir}")
-        )
-    except IngestError as exc:
-        results.append((False, f"knowledge: {exc}"))
-    try:
-        client = make_chroma_client(settings)
-        embedding_name = "all-MiniLM-L6-v2-onnx-int8"
-        index = KnowledgeIndex(
-            client, _NoEmbeddings(), embedding_name, prefix=settings.chroma.collection_prefix
-        )
-        active = index.active()
-        if active is None:
-            results.append((False, "index: not built yet — run `careerbot ingest`"))
-        else:
-            results.append((True, f"index: {active.count()} passages in {active.name}"))
-    except Exception as exc:
-        results.append((False, f"index: cannot open Chroma ({type(exc).__name__}: {exc})"))
-    if settings.llm.model:
-        try:
-            make_chat_model(
-                settings.llm.model,
-                base_url=settings.llm.base_url,
-                api_key=secret(settings.llm.api_key),
-            )
-            results.append((True, f"llm: {settings.llm.model} configured (not called)"))
-        except Exception as exc:
-            results.append((False, f"llm: {exc}"))
-    else:
-        results.append((True, "llm: none configured — extractive answers"))
-    slack, discord = settings.slack, settings.discord
-    if slack.bot_token or slack.app_token:
-        missing = [
-            n
-            for n, v in (("BOT_TOKEN", slack.bot_token), ("APP_TOKEN", slack.app_token))
-            if v is None
-        ]
-        results.append(
-            (
-                not missing,
-                "slack: "
-                + (
-                    f"missing CAREERBOT_SLACK__{', CAREERBOT_SLACK__'.join(missing)}"
-                    if missing
-                    else "tokens set (Socket Mode)"
-                ),
-            )
-        )
-    else:
-        results.append((True, "slack: not configured"))
-    results.append((True, "discord: token set" if discord.token else "discord: not configured"))
-    return results
-
-
-class _NoEmbeddings(Embeddings):
-    """Placeholder for read-only index checks, which never embed."""
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        raise RuntimeError("doctor does not embed")
-
-    def embed_query(self, text: str) -> list[float]:
-        raise RuntimeError("doctor does not embed")
 
 
 class MissingToken(ValueError):
@@ -271,6 +207,40 @@ def discord_config(settings: Settings) -> tuple[Any, str]:
     return config, d.token.get_secret_value()
 
 
+class PlatformError(RuntimeError):
+    """Slack or Discord could not be reached, or refused us, at start-up (one line)."""
+
+
+async def _reaching(platform: str, where: str, run: Awaitable[Any]) -> None:
+    """Await a platform runner; a network failure becomes one line naming the platform."""
+    import aiohttp
+
+    try:
+        await run
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        log.debug("%s unreachable", platform, exc_info=True)
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise PlatformError(
+            f"cannot reach {platform} at {where} ({reason}); check the network or proxy"
+        ) from None
+
+
+async def _slack_preflight(app: Any, api_url: str) -> None:
+    """Call auth.test once, so an unreachable Slack or a rejected token is one line.
+
+    Socket Mode would otherwise retry forever, logging a traceback every few seconds.
+    """
+    from slack_sdk.errors import SlackApiError
+
+    try:
+        await _reaching("Slack", api_url, app.client.auth_test())
+    except SlackApiError as exc:
+        error = exc.response.get("error", "error") if exc.response is not None else "error"
+        raise PlatformError(
+            f"Slack rejected the bot token ({error}): check CAREERBOT_SLACK__BOT_TOKEN"
+        ) from None
+
+
 async def serve(
     bot: CareerBot, settings: Settings, platform: str, *, http: bool, host: str, port: int
 ) -> None:
@@ -289,11 +259,14 @@ async def serve(
             log.warning("serve all: Slack not configured, skipping")
         else:
             app = create_app(bot, config)
+            await _slack_preflight(app, settings.slack.api_url)
             if http:
-                tasks.append(run_http(app, host, port))
+                tasks.append(_reaching("Slack", settings.slack.api_url, run_http(app, host, port)))
             else:
                 assert app_token is not None
-                tasks.append(run_socket_mode(app, app_token))
+                tasks.append(
+                    _reaching("Slack", settings.slack.api_url, run_socket_mode(app, app_token))
+                )
     if platform in ("discord", "all"):
         from bot.adapters.discord_bot import CareerDiscordBot, run_discord
 
@@ -304,10 +277,18 @@ async def serve(
                 raise
             log.warning("serve all: Discord not configured, skipping")
         else:
-            tasks.append(run_discord(CareerDiscordBot(bot, dconfig), token))
+            where = settings.discord.api_base or "discord.com"
+            tasks.append(
+                _reaching("Discord", where, run_discord(CareerDiscordBot(bot, dconfig), token))
+            )
     if not tasks:
         raise MissingToken(
             "neither Slack nor Discord is configured: set CAREERBOT_SLACK__BOT_TOKEN and "
             "CAREERBOT_SLACK__APP_TOKEN, or CAREERBOT_DISCORD__TOKEN"
         )
+    if settings.http.port:
+        from bot.metrics import REGISTRY
+        from bot.ops_http import run_ops_http
+
+        tasks.append(run_ops_http(bot.readiness, REGISTRY, settings.http.host, settings.http.port))
     await asyncio.gather(*tasks)
