@@ -208,7 +208,6 @@ def cmd_doctor(_args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the chat platform adapters."""
-    from bot.adapters.discord_bot import DiscordSetupError
     from bot.wiring import MissingToken, discord_config, serve, slack_config
 
     settings = _settings()
@@ -220,6 +219,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             discord_config(settings)
     except MissingToken as exc:
         raise UsageError(str(exc)) from None
+    from bot.adapters.discord_bot import DiscordSetupError
+
     bot = _build(settings)
     try:
         asyncio.run(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.answering import Answerer
 from bot.conversations import ConversationStore
 from bot.index import KnowledgeIndex, ProgressFactory
 from bot.knowledge import DEFAULT_MAX_FILE_BYTES, chunk_documents, load_knowledge
@@ -33,6 +35,9 @@ from bot.models import (
 )
 from bot.retrieval import Retriever
 
+if TYPE_CHECKING:  # the answering core (and its chat-model stack) loads on first answer
+    from bot.answering import Answerer
+
 log = logging.getLogger(__name__)
 
 _LAST_RELOAD = "last_reload"
@@ -48,7 +53,7 @@ class CareerBot:
     def __init__(
         self,
         *,
-        answerer: Answerer,
+        answerer: Answerer | Callable[[], Answerer],
         index: KnowledgeIndex,
         retriever: Retriever,
         store: ConversationStore,
@@ -58,7 +63,15 @@ class CareerBot:
         progress: ProgressFactory | None = None,
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     ) -> None:
-        self.answerer = answerer
+        # A factory defers importing the answering core (langchain's chat-model stack,
+        # ~1.5 s) until something answers: `ingest` and `doctor` never need it.
+        self._answerer: Answerer | None = None
+        self._answerer_factory: Callable[[], Answerer] | None = None
+        if callable(answerer) and not hasattr(answerer, "answer"):
+            self._answerer_factory = answerer
+        else:
+            self._answerer = answerer  # type: ignore[assignment]
+        self._answerer_lock = threading.Lock()
         self.index = index
         self.retriever = retriever
         self.store = store
@@ -68,6 +81,16 @@ class CareerBot:
         self._progress = progress
         self.max_file_bytes = max_file_bytes
         self._reload_lock = asyncio.Lock()
+
+    @property
+    def answerer(self) -> Answerer:
+        """The answering core, built on first use (raises LLMConfigError for a bad model)."""
+        if self._answerer is None:
+            with self._answerer_lock:
+                if self._answerer is None:
+                    assert self._answerer_factory is not None
+                    self._answerer = self._answerer_factory()
+        return self._answerer
 
     async def answer(self, question: Question) -> Answer:
         """Answer one user turn (raises EmptyQuestion for a blank message).

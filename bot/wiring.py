@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from langchain_core.embeddings import Embeddings
-
-from bot.answering import AnswerConfig, Answerer
-from bot.conversations import ConversationStore
-from bot.embeddings import CachedEmbeddings, make_embeddings
-from bot.index import KnowledgeIndex, ProgressFactory
-from bot.llm import make_chat_model
-from bot.prompts import load_prompts
-from bot.retrieval import RetrievalConfig, Retriever
-from bot.service import CareerBot
 from bot.settings import Settings
+
+# Heavy modules (chromadb, langchain, the answering core) are imported where they are used,
+# so `careerbot --help`, `doctor` and a no-op `ingest` start without them.
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+    from bot.answering import Answerer
+    from bot.conversations import ConversationStore
+    from bot.index import ProgressFactory
+    from bot.service import CareerBot
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,8 @@ def open_store(url: str) -> ConversationStore:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
+    from bot.conversations import ConversationStore
+
     shown = make_url(url).render_as_string(hide_password=True)
     try:
         return ConversationStore(url)
@@ -86,6 +88,12 @@ def build_careerbot(
     progress: ProgressFactory | None = None,
 ) -> CareerBot:
     """Wire the core from settings; collaborators may be passed in (tests, benchmarks)."""
+    from bot.embeddings import CachedEmbeddings, make_embeddings
+    from bot.index import KnowledgeIndex
+    from bot.prompts import load_prompts
+    from bot.retrieval import RetrievalConfig, Retriever
+    from bot.service import CareerBot
+
     emb = settings.embedding
     embedder, embedding_name = embeddings or make_embeddings(
         emb.provider,
@@ -123,6 +131,8 @@ def build_careerbot(
     store = open_store(settings.resolved_database_url)
     llm = settings.llm
     if chat_model is None and llm.model:
+        from bot.llm import make_chat_model
+
         chat_model = make_chat_model(
             llm.model,
             base_url=llm.base_url,
@@ -133,22 +143,28 @@ def build_careerbot(
             max_tokens=llm.max_tokens,
         )
     a = settings.answer
-    answerer = Answerer(
-        retriever,
-        store,
-        cached,
-        load_prompts(settings.prompts_dir),
-        chat_model=chat_model,
-        config=AnswerConfig(
-            max_question_chars=a.max_question_chars,
-            history_turns=a.history_turns,
-            max_quotes=a.max_quotes,
-            llm_timeout=llm.timeout,
-        ),
-        topics=a.topics,
-    )
+    prompts = load_prompts(settings.prompts_dir)  # a bad template fails at start-up
+
+    def make_answerer() -> Answerer:
+        from bot.answering import AnswerConfig, Answerer
+
+        return Answerer(
+            retriever,
+            store,
+            cached,
+            prompts,
+            chat_model=chat_model,
+            config=AnswerConfig(
+                max_question_chars=a.max_question_chars,
+                history_turns=a.history_turns,
+                max_quotes=a.max_quotes,
+                llm_timeout=llm.timeout,
+            ),
+            topics=a.topics,
+        )
+
     bot = CareerBot(
-        answerer=answerer,
+        answerer=make_answerer,
         index=index,
         retriever=retriever,
         store=store,
@@ -168,8 +184,6 @@ class MissingToken(ValueError):
 
 def slack_config(settings: Settings, *, http: bool) -> tuple[Any, str | None]:
     """SlackConfig from settings, plus the app token for Socket Mode; MissingToken if absent."""
-    from bot.adapters.slack_app import SlackConfig
-
     s = settings.slack
     if s.bot_token is None:
         raise MissingToken("CAREERBOT_SLACK__BOT_TOKEN is not set (needed for serve slack)")
@@ -180,6 +194,8 @@ def slack_config(settings: Settings, *, http: bool) -> tuple[Any, str | None]:
             "CAREERBOT_SLACK__APP_TOKEN is not set (Socket Mode needs an xapp- token; "
             "or use --http with a signing secret)"
         )
+    from bot.adapters.slack_app import SlackConfig
+
     config = SlackConfig(
         bot_token=s.bot_token.get_secret_value(),
         signing_secret=secret(s.signing_secret) or "",
@@ -192,11 +208,11 @@ def slack_config(settings: Settings, *, http: bool) -> tuple[Any, str | None]:
 
 def discord_config(settings: Settings) -> tuple[Any, str]:
     """DiscordConfig from settings plus the token; MissingToken if absent."""
-    from bot.adapters.discord_bot import DiscordConfig
-
     d = settings.discord
     if d.token is None:
         raise MissingToken("CAREERBOT_DISCORD__TOKEN is not set (needed for serve discord)")
+    from bot.adapters.discord_bot import DiscordConfig
+
     config = DiscordConfig(
         admin_user_ids=frozenset(d.admin_user_ids),
         admin_role_ids=frozenset(d.admin_role_ids),
@@ -247,6 +263,7 @@ async def serve(
     """Run Slack, Discord or both on one event loop until interrupted."""
     import asyncio
 
+    bot.answerer  # noqa: B018  -- build the answering core now, not on the first question
     tasks = []
     if platform in ("slack", "all"):
         from bot.adapters.slack_app import create_app, run_http, run_socket_mode
