@@ -49,13 +49,52 @@ def rows(ingest: dict[str, Any], answer: dict[str, Any]) -> list[tuple[str, str]
     ]
 
 
+def quality_rows(quality: dict[str, Any]) -> list[tuple[str, str]]:
+    """The answer and retrieval eval numbers on the dev sets."""
+    warm = quality["answers_warm"]
+    out = [
+        (
+            "answers: gold in quotes",
+            f"{warm['gold_in_quotes']:.3f} (follow-ups {warm['followup_gold_in_quotes']:.3f})",
+        ),
+        (
+            "answers: declined / covered",
+            f"{warm['out_of_scope_declined']:.3f} out of scope / "
+            f"{warm['covered_rate']:.3f} in scope",
+        ),
+        (
+            "answers: odd quotes, quotes, chars",
+            f"{warm['odd_quote_rate']:.3f}, "
+            f"{warm['mean_quotes']:.2f}, {warm['mean_answer_chars']:.0f}",
+        ),
+        (
+            "answers p50 / p95 (cold, warm)",
+            f"{quality['answers_cold']['p50_ms']:.0f} / "
+            f"{quality['answers_cold']['p95_ms']:.0f} ms, {warm['p50_ms']:.1f} / "
+            f"{warm['p95_ms']:.1f} ms",
+        ),
+    ]
+    for name, numbers in quality.items():
+        if name.startswith("retrieval_"):
+            out.append(
+                (
+                    f"{name[10:]}: hit@1/5, MRR@10",
+                    f"{numbers['hit_at_1']:.3f} / "
+                    f"{numbers['hit_at_5']:.3f}, {numbers['mrr_at_10']:.3f}",
+                )
+            )
+    return out
+
+
 def main() -> int:
     """Run the ingest and answer benchmarks and print the table."""
     print("running bench_ingest.py ...", file=sys.stderr, flush=True)
     ingest = run("bench_ingest.py")
     print("running bench_answer.py ...", file=sys.stderr, flush=True)
     answer = run("bench_answer.py")
-    table = rows(ingest, answer)
+    print("running bench_quality.py ...", file=sys.stderr, flush=True)
+    quality = run("bench_quality.py")
+    table = rows(ingest, answer) + quality_rows(quality)
     width = max(len(name) for name, _ in table)
     print(f"{'metric':<{width}}  value")
     print(f"{'-' * width}  {'-' * 30}")

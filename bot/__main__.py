@@ -65,13 +65,25 @@ def _parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="answer one question and exit")
     ask.add_argument("question", nargs="+", help="the question")
     ask.add_argument("--json", action="store_true", help="print one JSON object on the last line")
+    ask.add_argument(
+        "--conversation",
+        metavar="KEY",
+        help="continue (or start) the stored conversation KEY, so follow-ups work from scripts",
+    )
     for name in ("ingest", "reload"):
         sub.add_parser(name, help="index knowledge/ (only changed passages are embedded)")
-    ev = sub.add_parser("eval", help="measure retrieval quality on a JSONL question set")
-    ev.add_argument("--questions", type=Path, required=True, help='JSONL: {"q":..., "gold":[...]}')
+    ev = sub.add_parser("eval", help="measure retrieval or answer quality on a JSONL set")
+    which = ev.add_mutually_exclusive_group(required=True)
+    which.add_argument("--questions", type=Path, help='retrieval: JSONL {"q":..., "gold":[...]}')
+    which.add_argument(
+        "--answers", type=Path, help="answers: JSONL rows with id, q, gold, followup_of, kind"
+    )
     ev.add_argument("--k", type=int, default=5, help="passages the answer step uses (default 5)")
     ev.add_argument("--json", action="store_true", help="print one JSON object on the last line")
     sub.add_parser("doctor", help="check settings, model files and the index")
+    sub.add_parser(
+        "prune", help="delete conversations and feedback older than STORE__RETENTION_DAYS"
+    )
     serve = sub.add_parser("serve", help="run the Slack and/or Discord bot")
     serve.add_argument("platform", choices=["slack", "discord", "all"])
     serve.add_argument("--http", action="store_true", help="Slack: HTTP mode instead of Socket")
@@ -135,16 +147,18 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from bot.models import CareerbotError, Question
 
     bot = _build(_settings(), quiet=args.json)
+    key = f"cli:{args.conversation}" if args.conversation else "cli:ask"
     question = Question(
-        text=" ".join(args.question), asker="cli", conversation_key="cli:ask", platform="cli"
+        text=" ".join(args.question), asker="cli", conversation_key=key, platform="cli"
     )
     try:
         answer = asyncio.run(bot.answer(question))
     except CareerbotError as exc:
         print(friendly_error(exc), file=sys.stderr)
         return 1
-    # One-off questions are not a conversation: don't let earlier runs shape the next one.
-    bot.store.forget("cli:ask")
+    if not args.conversation:
+        # One-off questions are not a conversation: don't let earlier runs shape the next one.
+        bot.store.forget(key)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False))
     else:
@@ -171,7 +185,9 @@ def cmd_chat(_args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    """Retrieval metrics exactly as the answer path retrieves."""
+    """Retrieval metrics exactly as the answer path retrieves, or whole-answer metrics."""
+    if args.answers is not None:
+        return _eval_answers(args)
     from bot.evaluation import evaluate, load_questions
 
     questions = load_questions(args.questions)
@@ -182,6 +198,36 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return retriever.search(query, k).passages
 
     report = evaluate(search, questions, k_max=10)
+    if args.json:
+        print(report.format_text(), file=sys.stderr)
+        print(json.dumps(report.to_json()))
+    else:
+        print(report.format_text())
+    return 0
+
+
+def _eval_answers(args: argparse.Namespace) -> int:
+    """Ask every row as a user would (follow-ups in one conversation) and score the quotes."""
+    from bot.evaluation import evaluate_answers, load_answer_rows
+    from bot.models import Answer, Question
+
+    rows = load_answer_rows(args.answers)
+    bot = _build(_settings(), quiet=True)
+    keys: set[str] = set()
+
+    async def ask(key: str, text: str) -> Answer:
+        keys.add(key)
+        question = Question(text=text, asker="eval", conversation_key=key, platform="eval")
+        return await bot.answer(question)
+
+    async def run() -> Any:
+        try:
+            return await evaluate_answers(ask, rows)
+        finally:
+            for key in keys:  # eval conversations are scratch: leave no history behind
+                await bot.forget(key)
+
+    report = asyncio.run(run())
     if args.json:
         print(report.format_text(), file=sys.stderr)
         print(json.dumps(report.to_json()))
@@ -204,6 +250,26 @@ def cmd_doctor(_args: argparse.Namespace) -> int:
         print(("ok   " if ok else "FAIL ") + line)
         problems += not ok
     return 1 if problems else 0
+
+
+def cmd_prune(_args: argparse.Namespace) -> int:
+    """The retention job, once (serve also runs it hourly); needs only the database."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.conversations import ConversationStore
+
+    settings = _settings()
+    store = ConversationStore(settings.resolved_database_url)
+    try:
+        now = datetime.now(UTC)
+        report = store.prune(
+            now - timedelta(days=settings.store.retention_days),
+            now - timedelta(hours=settings.store.event_ttl_hours),
+        )
+    finally:
+        store.close()
+    print(report.summary())
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -240,6 +306,7 @@ COMMANDS = {
     "reload": cmd_ingest,
     "eval": cmd_eval,
     "doctor": cmd_doctor,
+    "prune": cmd_prune,
     "serve": cmd_serve,
 }
 
@@ -262,11 +329,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "slack_bolt.RequestVerification",
     ):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
-    from bot.models import IngestError
+    from bot.evaluation import EvalFileError
+    from bot.models import DatabaseError, IngestError
 
     try:
         return COMMANDS[args.command](args)
-    except UsageError as exc:
+    except DatabaseError as exc:
+        print(f"careerbot: {exc}", file=sys.stderr)
+        return 1
+    except (UsageError, EvalFileError) as exc:
         print(f"careerbot: {exc}", file=sys.stderr)
         return 2
     except IngestError as exc:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from langchain_core.embeddings import Embeddings
@@ -15,26 +14,21 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from bot.conversations import ConversationStore
 from bot.extractive import compose, pick_quotes
+from bot.followups import TurnContext, resolve
+from bot.knowledge import embedding_text
 from bot.llm import cite, format_history, format_passages
-from bot.models import Answer, EmptyQuestion, IndexNotReady, Question, Turn
+from bot.models import Answer, EmptyQuestion, IndexNotReady, Passage, Question, Turn
 from bot.prompts import NOT_COVERED, Prompts
-from bot.retrieval import RetrievalResult, Retriever, keyword_tokens
+from bot.retrieval import RetrievalResult, Retriever
+from bot.scope import asks_live_facts, corpus_vocabulary, distressed, missing_concept
 
 log = logging.getLogger(__name__)
 
 LLM_FALLBACK_NOTICE = (
     "The language model isn't reachable right now, so here are the most relevant quotes instead."
 )
-_FOLLOW_UP_CUES = re.compile(
-    r"^(and|but|also|so|what about|how about|what if|why|how come|then|ok|okay|is that|"
-    r"does that|do they|can i|should i|could you|tell me more|more on|any)\b",
-    re.IGNORECASE,
-)
-_VAGUE_WORDS = (
-    "more else detail details example examples mean explain elaborate thing things one "
-    "ones tell say said again instead really"
-)
-_PRONOUNS = re.compile(r"\b(it|that|this|they|them|those|these|there|he|she|one)\b", re.IGNORECASE)
+# What is stored instead of a message that read as acute distress.
+WITHHELD = "[message withheld: wellbeing]"
 
 
 @dataclass(frozen=True)
@@ -45,6 +39,9 @@ class AnswerConfig:
     history_turns: int = 6
     max_quotes: int = 3
     llm_timeout: float = 30.0
+    decline_hint: str = ""
+    quote_passages: int = 10
+    support_message: str = ""
 
 
 class Answerer:
@@ -68,6 +65,7 @@ class Answerer:
         self.chat_model = chat_model
         self.config = config or AnswerConfig()
         self.topics = tuple(topics)
+        self._vocab: tuple[str | None, Mapping[str, int]] = (None, {})
 
     async def answer(self, question: Question) -> Answer:
         """Answer one turn and store it in the conversation's history."""
@@ -81,16 +79,21 @@ class Answerer:
             notices.append(f"Your message was long, so I only read its first {limit:,} characters.")
         if not self.retriever.ready:
             raise IndexNotReady("The knowledge base isn't indexed yet; run `careerbot ingest`.")
-        history = await asyncio.to_thread(
-            self.store.history, question.conversation_key, self.config.history_turns
-        )
-        answer = await self._answer(text, history, notices)
+        if distressed(text):
+            answer = self._support(notices)
+            stored_question = WITHHELD  # never kept as text, nor used for analytics
+        else:
+            history = await asyncio.to_thread(
+                self.store.history, question.conversation_key, self.config.history_turns
+            )
+            answer = await self._answer(text, history, notices)
+            stored_question = text
         await asyncio.to_thread(
             self.store.append_exchange,
             question.conversation_key,
             asker=question.asker,
             platform=question.platform,
-            question=text,
+            question=stored_question,
             answer_text=answer.text,
             answer_id=answer.answer_id,
             covered=answer.covered,
@@ -107,49 +110,55 @@ class Answerer:
                     "LLM answer failed (%s); falling back to extractive", type(exc).__name__
                 )
                 notices = [*notices, LLM_FALLBACK_NOTICE]
-        query = self.heuristic_query(text, history)
-        result = await asyncio.to_thread(self.retriever.search, query)
-        previous = next((t.text for t in reversed(history) if t.role == "assistant"), "")
-        return await self._extractive(query, result, notices, previous)
+        return await asyncio.to_thread(self._extractive_turn, text, history, notices)
 
-    @staticmethod
-    def heuristic_query(text: str, history: Sequence[Turn]) -> str:
-        """Without an LLM, make a follow-up searchable on its own.
+    def _titles(self) -> dict[str, str]:
+        return {p.title: p.doc_id for p in self.retriever.snapshot.passages}
 
-        "and what about a PhD?" names its own topic, so it is searched as is; "why is that?"
-        or "tell me more" does not, so the previous question is searched along with it.
-        """
-        previous = next((t.text for t in reversed(history) if t.role == "user"), None)
-        if previous is None:
-            return text
-        stripped = _FOLLOW_UP_CUES.sub("", text.strip()).strip()
-        vague = set(keyword_tokens(_VAGUE_WORDS))
-        topic = [w for w in keyword_tokens(stripped) if w not in vague]
-        if not topic or (_PRONOUNS.search(text) and len(topic) <= 2):
-            return f"{previous} {text}"
-        return text
+    def _vocabulary(self) -> Mapping[str, int]:
+        snap = self.retriever.snapshot
+        if self._vocab[0] != snap.collection:
+            texts = (embedding_text(p.title, p.section, p.text) for p in snap.passages)
+            self._vocab = (snap.collection, corpus_vocabulary(texts))
+        return self._vocab[1]
 
-    async def _extractive(
-        self,
-        query: str,
-        result: RetrievalResult,
-        notices: Sequence[str],
-        previous_reply: str = "",
-    ) -> Answer:
+    def _extractive_turn(self, text: str, history: list[Turn], notices: Sequence[str]) -> Answer:
+        """Resolve a follow-up, decide scope on the merged question, then quote."""
         answer_id = uuid.uuid4().hex
+        context = resolve(text, history, self._titles())
+        query = context.query
+        if asks_live_facts(text):
+            return self._not_covered(query, "extractive", notices, answer_id, live=True)
+        if not context.is_follow_up:
+            concept = missing_concept(text, self._vocabulary(), self.embedder.embed_query)
+            if concept is not None:
+                log.info("declined: the posts never mention %r", concept)
+                nearest = self.retriever.search(query)
+                return self._not_covered(query, "extractive", notices, answer_id, nearest)
+        # Sentences are ranked on their own, so the composer reads more passages than the
+        # LLM is shown: advice often sits in the 6th-8th passage of a chatty question.
+        result = self.retriever.search(query, k=self.config.quote_passages)
         if not result.covered or not result.passages:
-            return self._not_covered(query, "extractive", notices, answer_id)
-        spans = await asyncio.to_thread(
-            pick_quotes,
+            return self._not_covered(query, "extractive", notices, answer_id, result)
+        passages = list(result.passages)
+        if context.is_follow_up:
+            passages = self._with_context(passages, context)
+        spans = pick_quotes(
             query,
-            result.passages,
+            passages,
             self.embedder,
             self.config.max_quotes,
-            previous_reply,
+            already_shown=context.previous_quotes if context.is_follow_up else (),
+            message="" if context.vague else text,
+            prefer_docs=context.prefer_docs,
+            continue_after=context.previous_quotes if context.vague else (),
+            contrast=None if not context.is_follow_up else False,
         )
-        text, citations = compose(query, spans)
+        if not spans:
+            return self._not_covered(query, "extractive", notices, answer_id, result)
+        reply, citations = compose(text, spans, None if not context.is_follow_up else False)
         return Answer(
-            text=text,
+            text=reply,
             covered=True,
             mode="extractive",
             citations=citations,
@@ -158,17 +167,73 @@ class Answerer:
             answer_id=answer_id,
         )
 
-    def _not_covered(self, query: str, mode: str, notices: Sequence[str], answer_id: str) -> Answer:
-        topics = ", ".join(self.topics) if self.topics else "AI safety careers"
-        text = f"{NOT_COVERED} I can help with questions the posts discuss, for example: {topics}."
+    def _with_context(self, passages: list[Passage], context: TurnContext) -> list[Passage]:
+        """Add the passages the previous reply quoted ("why?") or the post it named ("he")."""
+        snap = self.retriever.snapshot
+        have = {p.id for p in passages}
+        extra: list[Passage] = []
+        if context.vague:
+            flat = [" ".join(q.split()) for q in context.previous_quotes]
+            for p in snap.passages:
+                body = " ".join(p.text.split())
+                if p.id not in have and any(q[:80] in body for q in flat):
+                    extra.append(p)
+        if context.prefer_docs:
+            # A follow-up is usually about the post just quoted: read more of it.
+            wider = self.retriever.search(context.query, k=20).passages
+            same_post = [p for p in wider if p.doc_id in context.prefer_docs and p.id not in have]
+            extra.extend(same_post[:3])
+        return [*passages, *extra]
+
+    def _not_covered(
+        self,
+        query: str,
+        mode: str,
+        notices: Sequence[str],
+        answer_id: str,
+        result: RetrievalResult | None = None,
+        *,
+        live: bool = False,
+    ) -> Answer:
+        if live:
+            lines = [
+                "The advice posts I draw on are dated, so they can't tell you what is open or "
+                "true right now; check the organisation's own site or ask people in the community."
+            ]
+        else:
+            lines = [NOT_COVERED]
+            near = result.passages[0] if result is not None and result.passages else None
+            if near is not None and result is not None and result.best_similarity >= 0.25:
+                where = near.section.split(" > ")[-1] if near.section else ""
+                section = f", in “{where}”" if where and not near.is_comment else ""
+                lines.append(f"The nearest they come is “{near.title}”{section}.")
+            else:
+                topics = ", ".join(self.topics) if self.topics else "AI safety careers"
+                lines.append(f"They do discuss, for example: {topics}.")
+        if self.config.decline_hint:
+            lines.append(self.config.decline_hint)
         return Answer(
-            text=text,
+            text=" ".join(lines),
             covered=False,
             mode="llm" if mode == "llm" else "extractive",
             citations=(),
             notices=tuple(notices),
             standalone_query=query,
             answer_id=answer_id,
+        )
+
+    def _support(self, notices: Sequence[str]) -> Answer:
+        """A kind, short reply to acute distress: no quotes, a pointer to real support."""
+        text = (
+            "I'm sorry you're going through this; what you describe sounds really hard, and "
+            "you don't have to work through it alone. " + self.config.support_message
+        )
+        return Answer(
+            text=text,
+            covered=False,
+            mode="extractive",
+            notices=tuple(notices),
+            answer_id=uuid.uuid4().hex,
         )
 
     async def _llm_answer(self, text: str, history: list[Turn], notices: list[str]) -> Answer:

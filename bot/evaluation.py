@@ -1,41 +1,18 @@
-"""Retrieval evaluation: load gold-phrase questions, run a search function, report hit@k/MRR."""
+"""Quality evals: retrieval (hit@k, MRR) and whole answers (gold advice quoted, declines)."""
 
 from __future__ import annotations
 
 import json
 import math
-import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.models import Passage
+from bot.models import Answer, Passage
+from bot.text import ends_sentence, normalise, opens_dangling
 
 SearchFn = Callable[[str, int], Sequence[Passage]]
-
-_CHAR_MAP = str.maketrans(
-    {
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201a": "'",
-        "\u201b": "'",
-        "\u2032": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u201e": '"',
-        "\u201f": '"',
-        "\u2033": '"',
-        "\u2010": "-",
-        "\u2011": "-",
-        "\u2012": "-",
-        "\u2013": "-",
-        "\u2014": "-",
-        "\u2015": "-",
-        "\u2212": "-",
-    }
-)
-_SPACES = re.compile(r"\s+")
 
 
 class EvalFileError(ValueError):
@@ -104,11 +81,6 @@ class EvalReport:
                 where = "not in top 10" if r.rank is None else f"rank {r.rank}"
                 lines.append(f"  {where}: {r.question.q}")
         return "\n".join(lines)
-
-
-def normalise(text: str) -> str:
-    """Case-fold, map curly quotes and dashes to ASCII, collapse whitespace."""
-    return _SPACES.sub(" ", text.translate(_CHAR_MAP).casefold()).strip()
 
 
 def load_questions(path: Path | str) -> list[EvalQuestion]:
@@ -199,3 +171,177 @@ def evaluate(
         chars.extend(len(p.text) for p in passages)
         results.append(QuestionResult(question, first_hit(passages, question.gold), ms))
     return summarise(results, chars)
+
+
+# ---- Answer quality: do the quotes of a full answer carry the key advice? -------------------
+
+AnswerKind = str
+AskFn = Callable[[str, str], Awaitable[Answer]]  # (conversation key, message) -> Answer
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    """One row of an answers file (see shared eval README-answers.md for the format)."""
+
+    id: str
+    q: str
+    gold: tuple[str, ...]
+    followup_of: str | None
+    kind: AnswerKind
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    """How the bot answered one row."""
+
+    row: AnswerRow
+    covered: bool
+    hit: bool
+    quotes: tuple[str, ...]
+    odd_quotes: int
+    chars: int
+    ms: float
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class AnswerReport:
+    """Aggregate answer metrics (the `careerbot eval --answers` numbers)."""
+
+    gold_in_quotes: float
+    followup_gold_in_quotes: float
+    out_of_scope_declined: float
+    covered_rate: float
+    odd_quote_rate: float
+    mean_quotes: float
+    mean_answer_chars: float
+    p50_ms: float
+    p95_ms: float
+    n: int
+    results: tuple[AnswerResult, ...] = field(default=(), compare=False)
+
+    def to_json(self) -> dict[str, float | int]:
+        """The `careerbot eval --answers --json` object."""
+        return {
+            "gold_in_quotes": round(self.gold_in_quotes, 4),
+            "followup_gold_in_quotes": round(self.followup_gold_in_quotes, 4),
+            "out_of_scope_declined": round(self.out_of_scope_declined, 4),
+            "covered_rate": round(self.covered_rate, 4),
+            "odd_quote_rate": round(self.odd_quote_rate, 4),
+            "mean_quotes": round(self.mean_quotes, 2),
+            "mean_answer_chars": round(self.mean_answer_chars, 1),
+            "p50_ms": round(self.p50_ms, 2),
+            "p95_ms": round(self.p95_ms, 2),
+            "n": self.n,
+        }
+
+    def format_text(self, show_misses: bool = True) -> str:
+        """A short human-readable summary, with the rows that missed."""
+        lines = [f"{name:<24}{value}" for name, value in self.to_json().items()]
+        if show_misses:
+            for r in self.results:
+                wanted_decline = not r.row.gold
+                if wanted_decline == (not r.covered) and (wanted_decline or r.hit):
+                    continue
+                what = "answered, should decline" if wanted_decline else "missed"
+                if r.row.gold and not r.covered:
+                    what = "declined"
+                lines.append(f"  {r.row.id} {what}: {r.row.q[:90]}")
+        return "\n".join(lines)
+
+
+def load_answer_rows(path: Path | str) -> list[AnswerRow]:
+    """Read an answers JSONL file; follow-ups must name an earlier row."""
+    path = Path(path)
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalFileError(f"{path}: cannot read answer rows: {exc}") from None
+    rows: list[AnswerRow] = []
+    ids: set[str] = set()
+    for number, line in enumerate(raw.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise EvalFileError(f"{where}: invalid JSON ({exc.msg})") from None
+        if not isinstance(item, dict):
+            raise EvalFileError(f"{where}: expected an object with 'id', 'q' and 'gold'")
+        rid, q, gold = item.get("id"), item.get("q"), item.get("gold", [])
+        follow = item.get("followup_of")
+        if not isinstance(rid, str) or not rid or rid in ids:
+            raise EvalFileError(f"{where}: 'id' must be a unique non-empty string")
+        if not isinstance(q, str) or not q.strip():
+            raise EvalFileError(f"{where}: 'q' must be a non-empty string")
+        if not isinstance(gold, list) or not all(isinstance(g, str) and g.strip() for g in gold):
+            raise EvalFileError(f"{where}: 'gold' must be a list of non-empty strings")
+        if follow is not None and follow not in ids:
+            raise EvalFileError(f"{where}: 'followup_of' names no earlier row: {follow!r}")
+        ids.add(rid)
+        kind = str(item.get("kind") or ("follow-up" if follow else "one-off"))
+        rows.append(AnswerRow(rid, q.strip(), tuple(gold), follow, kind, number))
+    if not rows:
+        raise EvalFileError(f"{path}: no rows found")
+    return rows
+
+
+def quote_is_odd(quote: str) -> bool:
+    """A quote that cannot stand alone: it opens on a reference back or stops mid-sentence."""
+    return opens_dangling(quote) or not ends_sentence(quote)
+
+
+def _score(row: AnswerRow, answer: Answer, ms: float) -> AnswerResult:
+    quotes = tuple(c.quote for c in answer.citations)
+    phrases = [normalise(g) for g in row.gold]
+    hit = any(p in normalise(q) for q in quotes for p in phrases)
+    odd = sum(1 for q in quotes if quote_is_odd(q))
+    return AnswerResult(row, answer.covered, hit, quotes, odd, len(answer.text), ms, answer.text)
+
+
+async def evaluate_answers(ask: AskFn, rows: Sequence[AnswerRow]) -> AnswerReport:
+    """Ask every row as a user would: each follow-up right after its first turn, same key."""
+    followups: dict[str, list[AnswerRow]] = {}
+    for row in rows:
+        if row.followup_of:
+            followups.setdefault(row.followup_of, []).append(row)
+    results: list[AnswerResult] = []
+    for row in rows:
+        if row.followup_of:
+            continue
+        key = f"eval:{row.id}"
+        for turn in (row, *followups.get(row.id, ())):
+            started = time.perf_counter()
+            answer = await ask(key, turn.q)
+            results.append(_score(turn, answer, (time.perf_counter() - started) * 1000))
+    return summarise_answers(results)
+
+
+def summarise_answers(results: Sequence[AnswerResult]) -> AnswerReport:
+    """Aggregate per-row answer results."""
+
+    def rate(items: Sequence[AnswerResult], ok: Callable[[AnswerResult], bool]) -> float:
+        return sum(1 for r in items if ok(r)) / len(items) if items else 0.0
+
+    in_scope = [r for r in results if r.row.gold]
+    first = [r for r in in_scope if not r.row.followup_of]
+    follow = [r for r in in_scope if r.row.followup_of]
+    declines = [r for r in results if not r.row.gold]
+    covered = [r for r in results if r.covered]
+    quotes = sum(len(r.quotes) for r in covered)
+    latencies = [r.ms for r in results]
+    return AnswerReport(
+        gold_in_quotes=rate(first, lambda r: r.hit),
+        followup_gold_in_quotes=rate(follow, lambda r: r.hit),
+        out_of_scope_declined=rate(declines, lambda r: not r.covered),
+        covered_rate=rate(in_scope, lambda r: r.covered),
+        odd_quote_rate=sum(r.odd_quotes for r in covered) / quotes if quotes else 0.0,
+        mean_quotes=quotes / len(covered) if covered else 0.0,
+        mean_answer_chars=sum(r.chars for r in covered) / len(covered) if covered else 0.0,
+        p50_ms=percentile(latencies, 50),
+        p95_ms=percentile(latencies, 95),
+        n=len(results),
+        results=tuple(results),
+    )

@@ -1,78 +1,254 @@
-"""The no-LLM answer mode: the most relevant sentences, quoted verbatim and attributed."""
+"""The no-LLM answer mode: stand-alone, verbatim spans of the posts that carry the advice.
+
+Every sentence of the retrieved passages is a candidate. A quote is a window of one to three
+consecutive sentences of one passage line (or a list lead-in with its items), scored for
+relevance to the question and for its role: advice and verdicts rank up; biography, preambles,
+scope notes, footnotes, link lines and rhetorical questions rank down. A window that opens on a
+reference to what came before, or stops right before the verdict its next sentence gives,
+loses to the window that includes it, so quotes stand alone and carry the conclusion.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from bot.knowledge import sentence_spans as line_sentences
 from bot.models import Citation, Passage
+from bot.text import ends_sentence, first_word, keyword_tokens, opens_dangling, sentence_spans
 
-_LIST_MARKER = re.compile(r"^\s*(?:>\s?)*(?:[-*+]|\d+[.)])?\s*")
-_WORD = re.compile(r"[a-z0-9]+")
-_LEAD_IN = re.compile(r"(?::|\b(?:such as|like|including|e\.g\.|for example))\s*$", re.IGNORECASE)
-MAX_QUOTE_CHARS = 320
-MIN_SENTENCE_CHARS = 40
+_LIST_MARKER = re.compile(r"^\s*(?:>\s?)*(?:[-*+]|\d+[.)])\s+")
+_QUOTE_MARKER = re.compile(r"^\s*>\s?")
+MAX_QUOTE_CHARS = 480
+MAX_LIST_QUOTE_CHARS = 700
+MAX_ANSWER_CHARS = 1200
+MIN_SENTENCE_CHARS = 25
+WINDOW = 3
 # Quotes scoring this far below the best one are left out rather than padding the answer.
-RELATIVE_CUTOFF = 0.3
-SHORT_QUOTE_CHARS = 110
+RELATIVE_CUTOFF = 0.2
+
+# Role cues. Each is a property of how advice is written, not of any topic.
+_ADVICE = re.compile(
+    r"\b(you should|you'?ll want|you might want|you (?:can|could|need|may want)|"
+    r"i(?:'d| would)? (?:strongly )?(?:recommend|suggest|encourage|advise|urge)|"
+    r"my (?:advice|recommendation|suggestion)|i think (?:you|it'?s|people|the)|"
+    r"it'?s (?:often |usually |generally |probably |really |also )?(?:a good idea|worth|important|"
+    r"helpful|useful|better|fine|ok|okay|easier|hard|valuable|crucial)|"
+    r"make sure|try to|don'?t be afraid|do not|don'?t|avoid|consider|focus on|the key|"
+    r"should|ought to|need to|worth|recommend|best way|good way|north star|the goal|"
+    r"in general|most (?:people|research|of)|rather than|instead of|is often|are often|"
+    r"it gets better|common experience|the main|mistake)\b",
+    re.IGNORECASE,
+)
+_IMPERATIVE = frozenset(
+    """apply ask avoid be build consider continue do don't find focus get give go join keep
+    learn look make pair pick read reach remember spend start stick take talk think try use
+    work write aim prioritise prioritize expect treat notice""".split()
+)
+_VERDICT_OPENERS = re.compile(
+    r"^(but|however|instead|in retrospect|in hindsight|looking back|that said|unfortunately|"
+    r"i don'?t (?:actually )?think|i no longer|i should|i would|i'd|so |therefore|the lesson|"
+    r"my (?:advice|takeaway|conclusion)|this (?:was|is|turned|meant|made)|that (?:was|is))",
+    re.IGNORECASE,
+)
+_META = re.compile(
+    r"\b(this (?:post|article|essay|piece|sequel|blog)|the (?:first |previous |original )?"
+    r"(?:post|article)\b|in this post|i wrote|i'?ll (?:try|start|cover|go)|see also|translated|"
+    r"thanks to|credit to|link people|reading the first|epistemic status|tl;?dr|cross-?posted|"
+    r"aiming to cover|footnote|edit:|this advice is|as mentioned|mentioned above|below|"
+    r"i'?m happy to|one on ones?)\b",
+    re.IGNORECASE,
+)
+_BIOGRAPHY = re.compile(
+    r"\b(i(?:'ve| have) been (?:a|an|working)|i(?:'m| am) (?:a|an) [a-z ]{0,30}"
+    r"(?:engineer|student|researcher|developer|scientist|manager)|i (?:studied|graduated|"
+    r"worked as|was born)|years? (?:of experience|as an?))\b",
+    re.IGNORECASE,
+)
+_FIRST_PERSON = frozenset({"i", "i'm", "i’m", "i've", "i’ve", "i'd", "i’d", "my", "we", "our"})
+_STORY = re.compile(
+    r"\b(?:i|we) (?:was|were|had|did|quit|joined|started|spent|worked|decided|applied|got|went|"
+    r"ended|wanted|felt|thought|tried|learned|found|took|met|moved|left|became|received)\b",
+    re.IGNORECASE,
+)
+_STORY_QUESTION = re.compile(
+    r"\b(did (?:it|he|she|they|you|the author)|how long|how did|what happened|was it|were they|"
+    r"he|she|him|his|her|the author'?s?|their (?:experience|story)|in the end|end up)\b",
+    re.IGNORECASE,
+)
+_BACK_REFERENCE = re.compile(
+    r"\b(at this point|this step|these steps|that step|the above|as above|mentioned above|"
+    r"the previous (?:one|step|point)|the same way|as i said)\b",
+    re.IGNORECASE,
+)
+_SECOND_PERSON = re.compile(r"\byou(?:r|'re|'ll)?\b", re.IGNORECASE)
+_LINK_WORDS = re.compile(r"\b(here|this one|link|linked|arxiv|github|\.com|https?://)\b", re.I)
+_LOW_SECTIONS = re.compile(r"\b(footnotes?|references|acknowledg\w*|about me|appendix)\b", re.I)
+_HIGH_SECTIONS = re.compile(
+    r"\b(lessons?|advice|takeaways?|tips|recommendations?|encouragement|how to|steps)\b", re.I
+)
+_LIST_QUESTION = re.compile(
+    r"\b(list|examples|what are (?:some|the)|which|resources|steps|ways)\b", re.IGNORECASE
+)
+# The question says views differ ("overrated", "opposite advice", "which one is it?").
+_DICHOTOMY = re.compile(
+    r"\b(versus|vs\.?|overrated|underrated|opposite|conflicting|contradict\w*|disagree\w*|"
+    r"which (?:one )?is it|mixed (?:advice|messages)|i keep hearing|people (?:keep )?say\w*|"
+    r"is it better to .{3,80} or)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
-class Span:
-    """A verbatim sentence inside one passage line: `line[start:end]`."""
+class Sentence:
+    """One sentence of a passage line: `line[start:end]`, with where it sits."""
 
     passage: Passage
+    line_no: int
     line: str
     start: int
     end: int
-    next_end: int | None = None  # end of the following sentence on the same line, if any
+    is_item: bool
+    item_words: int  # words in the whole list item (0 for paragraphs)
 
     @property
     def text(self) -> str:
         """The sentence, verbatim."""
         return self.line[self.start : self.end]
 
-    def extended(self) -> str:
-        """The sentence plus the next one (verbatim) when the sentence alone is short."""
-        if self.next_end is not None and self.end - self.start < SHORT_QUOTE_CHARS:
-            longer = self.line[self.start : self.next_end]
-            if len(longer) <= MAX_QUOTE_CHARS:
-                return longer
-        return self.text
+
+@dataclass(frozen=True)
+class Span:
+    """A quote: consecutive sentences of one passage, verbatim, with its score."""
+
+    passage: Passage
+    sentences: tuple[Sentence, ...]
+    text: str
+    score: float
+    relevance: float
+
+    @property
+    def key(self) -> tuple[str, int, int]:
+        """Where the span starts, for de-duplication."""
+        first = self.sentences[0]
+        return (self.passage.id, first.line_no, first.start)
 
 
-def sentence_spans(passage: Passage) -> list[Span]:
-    """Every sentence of a passage, verbatim, in order (list markers and quote marks removed)."""
-    spans: list[Span] = []
-    for raw in passage.text.split("\n"):
+def passage_sentences(passage: Passage) -> list[list[Sentence]]:
+    """The passage's lines, each as its sentences (markers and quote marks left out)."""
+    lines: list[list[Sentence]] = []
+    for line_no, raw in enumerate(passage.text.split("\n")):
         line = raw.rstrip()
-        marker = _LIST_MARKER.match(line)
-        offset = marker.end() if marker else 0
-        bounds = line_sentences(line, offset)
-        for i, (b_start, b_end) in enumerate(bounds):
-            following = bounds[i + 1][1] if i + 1 < len(bounds) else None
-            spans.append(Span(passage, line, b_start, b_end, following))
-    return [s for s in spans if len(s.text) >= MIN_SENTENCE_CHARS]
+        marker = _LIST_MARKER.match(line) or _QUOTE_MARKER.match(line)
+        is_item = bool(_LIST_MARKER.match(line))
+        offset = marker.end() if marker else len(line) - len(line.lstrip())
+        bounds = sentence_spans(line, offset)
+        item_words = len(line[offset:].split()) if is_item else 0
+        lines.append(
+            [Sentence(passage, line_no, line, a, b, is_item, item_words) for a, b in bounds]
+        )
+    return lines
 
 
-def trim_quote(text: str) -> str:
-    """Cut an over-long sentence at a word boundary; the verbatim prefix is what is quoted."""
-    if len(text) <= MAX_QUOTE_CHARS:
-        return text
-    cut = text.rfind(" ", 0, MAX_QUOTE_CHARS)
-    return text[: cut if cut > 0 else MAX_QUOTE_CHARS].rstrip(" ,;:—–-")
+def _is_lead_in(sentence: Sentence) -> bool:
+    return sentence.text.rstrip().endswith(":")
 
 
-def word_overlap(query: str, text: str) -> float:
-    """Share of the query's words that also occur in `text`."""
-    q = set(_WORD.findall(query.lower()))
-    t = set(_WORD.findall(text.lower()))
-    return len(q & t) / (len(q) or 1)
+def asks_for_story(question: str) -> bool:
+    """Whether the question asks what happened to someone, so narrative is the answer."""
+    return bool(_STORY_QUESTION.search(question))
+
+
+@lru_cache(maxsize=16384)
+def sentence_tokens(text: str) -> frozenset[str]:
+    """A sentence's keyword tokens (cached: the same sentences come back answer after answer)."""
+    return frozenset(keyword_tokens(text))
+
+
+def role_score(sentence: Sentence, section: str, story_ok: bool = False) -> float:
+    """How much a sentence reads as advice (+) or as story, preamble, aside or link (-)."""
+    return _role(sentence.text, section, sentence.passage.is_comment, story_ok)
+
+
+@lru_cache(maxsize=16384)
+def _role(text: str, section: str, is_comment: bool, story_ok: bool) -> float:
+    """How much a sentence reads as advice (+) or as story, preamble, aside or link (-).
+
+    With `story_ok` (the question asks what happened: "how long did it take?", "how did he
+    turn it around?") the author's own story is not ranked down.
+    """
+    score = 0.0
+    if _ADVICE.search(text):
+        score += 0.12
+    word = first_word(text)
+    if word in _IMPERATIVE:
+        score += 0.1
+    if _SECOND_PERSON.search(text):
+        score += 0.03
+    if _META.search(text):
+        score -= 0.3
+    if story_ok:
+        pass
+    elif _BIOGRAPHY.search(text):
+        score -= 0.2
+    elif (word in _FIRST_PERSON or _STORY.search(text)) and not _ADVICE.search(text):
+        score -= 0.1  # the author's own story, with no lesson drawn in this sentence
+    if len(_LINK_WORDS.findall(text)) >= 2:
+        score -= 0.15
+    if text.rstrip("”’\"')").endswith("?"):
+        score -= 0.2  # a question in the post is rarely the advice itself
+    if _LOW_SECTIONS.search(section):
+        score -= 0.25
+    elif _HIGH_SECTIONS.search(section):
+        score += 0.05
+    if is_comment:
+        score -= 0.04  # the posts are the curated advice; comments add colour
+    return score
+
+
+def _windows(lines: list[list[Sentence]]) -> list[tuple[Sentence, ...]]:
+    """Candidate quotes: 1..WINDOW consecutive sentences of a line; lead-ins with their items."""
+    out: list[tuple[Sentence, ...]] = []
+    for index, line in enumerate(lines):
+        for i in range(len(line)):
+            for size in range(1, WINDOW + 1):
+                if i + size <= len(line):
+                    out.append(tuple(line[i : i + size]))
+        if line and _is_lead_in(line[-1]):
+            # "…such as:" is quoted with the items it promises, or not at all.
+            items: list[Sentence] = []
+            for following in lines[index + 1 :]:
+                if not following or not following[0].is_item:
+                    break
+                items.extend(following)
+            if items:
+                start = max(0, len(line) - 2)
+                out.append((*line[start:], *items))
+    return out
+
+
+def _verbatim(window: tuple[Sentence, ...]) -> str:
+    """The window's text exactly as in the passage (lines joined by newlines)."""
+    first, last = window[0], window[-1]
+    if first.line_no == last.line_no:
+        return first.line[first.start : last.end]
+    text_lines = first.passage.text.split("\n")
+    parts = [first.line[first.start :]]
+    parts.extend(text_lines[n].rstrip() for n in range(first.line_no + 1, last.line_no))
+    parts.append(last.line[: last.end])
+    return "\n".join(parts)
+
+
+def _keyword_overlap(query_terms: dict[str, float], present: frozenset[str]) -> float:
+    """IDF-weighted share of the question's terms among a sentence's tokens."""
+    if not query_terms:
+        return 0.0
+    total = sum(query_terms.values())
+    return sum(w for t, w in query_terms.items() if t in present) / total
 
 
 def pick_quotes(
@@ -80,82 +256,263 @@ def pick_quotes(
     passages: Sequence[Passage],
     embedder: Embeddings,
     max_quotes: int,
-    already_shown: str = "",
+    already_shown: Sequence[str] = (),
+    *,
+    message: str = "",
+    prefer_docs: Sequence[str] = (),
+    continue_after: Sequence[str] = (),
+    contrast: bool | None = None,
+    rank_only: bool = False,
 ) -> list[Span]:
-    """Choose the best sentence from each of the top passages, best passage first.
+    """Choose up to `max_quotes` stand-alone spans, best first.
 
-    Sentences contained in `already_shown` (the previous reply) are skipped when others are
-    available, so "tell me more" brings new material instead of repeating itself.
+    `already_shown` quotes are not repeated; `continue_after` quotes (a "why?" or "tell me
+    more") favour the sentences that follow them; `prefer_docs` favours the posts a follow-up
+    is about; `contrast` (default: the question says views differ) asks for a second post.
+    A follow-up's own `message` counts as much as the merged `query` it is searched with.
+    `rank_only` returns every candidate span, best first (for diagnostics and tests).
     """
-    candidates: list[Span] = []
-    for passage in passages:
-        candidates.extend(sentence_spans(passage))
-    fresh = [c for c in candidates if c.text not in already_shown]
-    if fresh:
-        candidates = fresh
-    if not candidates:
+    per_passage = [passage_sentences(p) for p in passages]
+    sentences = [s for lines in per_passage for line in lines for s in line]
+    sentences = [s for s in sentences if len(s.text) >= MIN_SENTENCE_CHARS or s.is_item]
+    if not sentences:
         return []
-    vectors = np.asarray(embedder.embed_documents([c.text for c in candidates]))
+    vectors = np.asarray(embedder.embed_documents([s.text for s in sentences]))
     qvec = np.asarray(embedder.embed_query(query))
     sims = vectors @ qvec
+    if message and message != query:
+        sims = 0.5 * sims + 0.5 * (vectors @ np.asarray(embedder.embed_query(message)))
+    terms = set(keyword_tokens(query, query=True))
+    story_ok = asks_for_story(message or query)
+    tokens = [sentence_tokens(s.text) for s in sentences]
+    n = len(sentences)
+    weights = {t: float(np.log(1 + n / (1 + sum(t in ts for ts in tokens)))) for t in terms}
+    relevance: dict[tuple[str, int, int], float] = {}
+    role: dict[tuple[str, int, int], float] = {}
+    for s, sim, present in zip(sentences, sims, tokens, strict=True):
+        key = (s.passage.id, s.line_no, s.start)
+        relevance[key] = float(sim) + 0.35 * _keyword_overlap(weights, present)
+        role[key] = _role(s.text, s.passage.section, s.passage.is_comment, story_ok)
     rank_of = {p.id: i for i, p in enumerate(passages)}
-    scored: list[tuple[float, Span]] = []
-    for span, sim in zip(candidates, sims, strict=True):
-        # Passage rank carries the retriever's judgement; sentence similarity picks within it.
-        score = float(sim) + 0.25 * word_overlap(query, span.text) - 0.04 * rank_of[span.passage.id]
-        if span.text.rstrip("”’\"')").endswith("?"):
-            score -= 0.15  # a question in the post is rarely the advice itself
-        if _LEAD_IN.search(span.text):
-            score -= 0.3  # "…topics such as" promises a list the quote would not show
-        if span.passage.is_comment:
-            score -= 0.05  # the posts are the curated advice; comments add colour
-        scored.append((score, span))
-    scored.sort(key=lambda item: item[0], reverse=True)
+    shown = [" ".join(q.split()) for q in already_shown]
+    follow_keys = _following_keys(per_passage, continue_after)
+    spans: list[Span] = []
+    for lines in per_passage:
+        for window in _windows(lines):
+            span = _score_window(window, lines, relevance, role, rank_of, prefer_docs, follow_keys)
+            if span is None:
+                continue
+            flat = " ".join(span.text.split())
+            if any(flat in q or q in flat for q in shown):
+                continue
+            spans.append(span)
+    spans.sort(key=lambda s: s.score, reverse=True)
+    if rank_only:
+        return spans
+    if contrast is None:
+        contrast = bool(_DICHOTOMY.search(query))
+    limit = MAX_ANSWER_CHARS * (2 if _LIST_QUESTION.search(query) else 1)
+    return _choose(spans, max_quotes, limit, contrast)
+
+
+def _following_keys(
+    per_passage: list[list[list[Sentence]]], previous: Sequence[str]
+) -> set[tuple[str, int, int]]:
+    """Sentences right after a previously quoted span, for "why?" / "tell me more"."""
+    keys: set[tuple[str, int, int]] = set()
+    flat_prev = [" ".join(q.split()) for q in previous]
+    for lines in per_passage:
+        ordered = [s for line in lines for s in line]
+        for i, s in enumerate(ordered):
+            if any(" ".join(s.text.split()) in q for q in flat_prev):
+                for nxt in ordered[i + 1 : i + 4]:
+                    if not any(" ".join(nxt.text.split()) in q for q in flat_prev):
+                        keys.add((nxt.passage.id, nxt.line_no, nxt.start))
+    return keys
+
+
+def _score_window(
+    window: tuple[Sentence, ...],
+    lines: list[list[Sentence]],
+    relevance: dict[tuple[str, int, int], float],
+    role: dict[tuple[str, int, int], float],
+    rank_of: dict[str, int],
+    prefer_docs: Sequence[str],
+    follow_keys: set[tuple[str, int, int]],
+) -> Span | None:
+    first, last = window[0], window[-1]
+    text = _verbatim(window)
+    has_items = any(s.is_item for s in window) and not first.is_item
+    cap = MAX_LIST_QUOTE_CHARS if has_items else MAX_QUOTE_CHARS
+    if len(text) > cap or not ends_sentence(text):
+        return None  # never cut mid-sentence: drop rather than cut
+    if opens_dangling(first.text) or _is_lead_in(last):
+        return None
+    if len(text.split()) < 8:
+        return None  # a fragment, a heading-like line or a link line, not advice
+    if first.is_item and first.item_words < 12 and first.start == _body_start(first):
+        return None  # a short list item means little without its lead-in
+    keys = [(s.passage.id, s.line_no, s.start) for s in window]
+    rels = [relevance.get(k, 0.0) for k in keys]
+    best = max(rels)
+    rel = 0.75 * best + 0.25 * (sum(rels) / len(rels))
+    roles = [role.get(k, 0.0) for k in keys]
+    score = rel + max(roles) + 0.5 * min(0.0, min(roles))
+    score -= 0.03 * rank_of.get(first.passage.id, 0)
+    score -= 0.00012 * max(0, len(text) - 220)  # shorter is better, all else equal
+    if _BACK_REFERENCE.search(first.text):
+        score -= 0.15  # "at this point", "this step": leans on what came before
+    following = _next_sentence(lines, last)
+    if following is not None and (
+        _VERDICT_OPENERS.match(following.text) or opens_dangling(following.text)
+    ):
+        score -= 0.12  # stops right before the verdict the next sentence gives
+    if prefer_docs and first.passage.doc_id in prefer_docs:
+        score += 0.15
+    if follow_keys and any(k in follow_keys for k in keys):
+        score += 0.15
+    return Span(first.passage, window, text, score, best)
+
+
+def _body_start(sentence: Sentence) -> int:
+    marker = _LIST_MARKER.match(sentence.line)
+    return marker.end() if marker else 0
+
+
+def _next_sentence(lines: list[list[Sentence]], sentence: Sentence) -> Sentence | None:
+    line = lines[sentence.line_no]
+    for i, s in enumerate(line):
+        if s.start == sentence.start and i + 1 < len(line):
+            return line[i + 1]
+    return None
+
+
+def _overlaps(a: Span, b: Span) -> bool:
+    if a.passage.id != b.passage.id:
+        return False
+    keys_a = {(s.line_no, s.start) for s in a.sentences}
+    return any((s.line_no, s.start) in keys_a for s in b.sentences)
+
+
+def _choose(spans: list[Span], max_quotes: int, limit: int, contrast: bool) -> list[Span]:
+    if not spans:
+        return []
     chosen: list[Span] = []
-    used_passages: set[str] = set()
-    best = scored[0][0]
-    for score, span in scored:
-        if span.passage.id in used_passages:
-            continue
-        if chosen and score < best - RELATIVE_CUTOFF:
+    best = spans[0].score
+    total = 0
+    for span in spans:
+        if chosen and span.score < best - RELATIVE_CUTOFF:
             break
+        if any(_overlaps(span, c) for c in chosen):
+            continue
+        if sum(1 for c in chosen if c.passage.id == span.passage.id) >= 2:
+            continue
+        if chosen and total + len(span.text) > limit:
+            continue
         chosen.append(span)
-        used_passages.add(span.passage.id)
+        total += len(span.text)
         if len(chosen) == max_quotes:
             break
-    return chosen
+    if contrast and len({c.passage.doc_id for c in chosen}) == 1:
+        # The question poses alternatives: show the best view from a second post too.
+        other = next(
+            (
+                s
+                for s in spans
+                if s.passage.doc_id != chosen[0].passage.doc_id and s.score >= best - 0.5
+            ),
+            None,
+        )
+        if other is not None:
+            chosen = [*chosen[: max_quotes - 1], other]
+    # Quotes from one passage read in the post's order, after the passage's best quote.
+    lead = {c.passage.id: i for i, c in reversed(list(enumerate(chosen)))}
+    return sorted(
+        chosen,
+        key=lambda c: (lead[c.passage.id], c.sentences[0].line_no, c.sentences[0].start),
+    )
 
 
 def _link(passage: Passage) -> str:
-    title = f"*{passage.title}*"
-    return f"[{passage.title}]({passage.url})" if passage.url else title
+    return f"[{passage.title}]({passage.url})" if passage.url else f"*{passage.title}*"
 
 
-def compose(query: str, spans: Sequence[Span]) -> tuple[str, tuple[Citation, ...]]:
-    """A short chat reply: one attributed quote per bullet, each with its citation number."""
-    citations: list[Citation] = []
-    lines: list[str] = []
+def _where(passage: Passage) -> str:
+    """The section a quote comes from, as readers would name it (not for comments)."""
+    if passage.is_comment or not passage.section:
+        return ""
+    return passage.section.split(" > ")[-1]
+
+
+def citation_for(span: Span) -> Citation:
+    """The Citation shown for a quoted span."""
+    p = span.passage
+    return Citation(
+        title=p.title,
+        author=p.author,
+        url=p.url,
+        quote=span.text,
+        passage_id=p.id,
+        section=p.section,
+        is_comment=p.is_comment,
+    )
+
+
+def _who(passage: Passage) -> str:
+    if passage.is_comment:
+        return f"a comment on “{passage.title}”"
+    if passage.author:
+        return f"{passage.author}’s “{passage.title}”"
+    return f"“{passage.title}”"
+
+
+def opening(spans: Sequence[Span], contrast: bool) -> str:
+    """One line saying which posts speak to the question and whether they differ."""
+    docs: list[Passage] = []
+    for span in spans:
+        if all(
+            d.doc_id != span.passage.doc_id or d.is_comment != span.passage.is_comment for d in docs
+        ):
+            docs.append(span.passage)
+    names = [_who(p) for p in docs]
+    if len(names) == 1:
+        return f"{names[0][0].upper()}{names[0][1:]} speaks to this:"
+    joined = ", ".join(names[:-1]) + f" and {names[-1]}"
+    if contrast:
+        return f"The posts weigh this differently — {joined} lean different ways:"
+    return f"{joined[0].upper()}{joined[1:]} speak to this:"
+
+
+def _quote_markdown(text: str) -> str:
+    """A quote for a bullet: list items inside it become indented sub-bullets."""
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return f"“{text}”"
+    head = lines[0]
+    items = [_LIST_MARKER.sub("", line).strip() for line in lines[1:]]
+    return "“" + head + "”\n" + "\n".join(f"    - “{item}”" for item in items if item)
+
+
+def compose(
+    query: str, spans: Sequence[Span], contrast: bool | None = None
+) -> tuple[str, tuple[Citation, ...]]:
+    """A short chat reply: an opening line, then one attributed quote per bullet, best first."""
+    if contrast is None:
+        contrast = bool(_DICHOTOMY.search(query))
+    docs = {s.passage.doc_id for s in spans}
+    citations = tuple(citation_for(s) for s in spans)
+    lines = [opening(spans, contrast and len(docs) > 1), ""]
+    one_source = len({(s.passage.doc_id, s.passage.is_comment) for s in spans}) == 1
     for number, span in enumerate(spans, start=1):
-        full = span.extended()
-        quote = trim_quote(full)
-        ellipsis = "…" if len(quote) < len(full) else ""
         passage = span.passage
-        citations.append(
-            Citation(
-                title=passage.title,
-                author=passage.author,
-                url=passage.url,
-                quote=quote,
-                passage_id=passage.id,
-                section=passage.section,
-                is_comment=passage.is_comment,
-            )
-        )
-        lines.append(f"- “{quote}{ellipsis}” — {passage.attribution}, {_link(passage)} [{number}]")
-    authors = {(s.passage.author, s.passage.is_comment) for s in spans}
-    if len(authors) > 1:
-        intro = "Here's what people in the field have written about this, in their own words:"
-    else:
-        intro = "Here's what one of the advice posts says about this, in the author's words:"
-    outro = "_Ask a follow-up to go deeper, or open a source to read the whole post._"
-    return "\n".join([intro, "", *lines, "", outro]), tuple(citations)
+        where = _where(passage)
+        quote = _quote_markdown(span.text)
+        if one_source:
+            # The opening line already names the post and its author: say where, not who.
+            section = f" — in “{where}”" if where else ""
+            lines.append(f"- {quote}{section} [{number}]")
+        else:
+            section = f" ({where})" if where else ""
+            source = f"{passage.attribution}, {_link(passage)}"
+            lines.append(f"- {quote} — {source}{section} [{number}]")
+    return "\n".join(lines), citations

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from bot.models import IngestError, Passage
+from bot.text import sentence_spans
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +37,6 @@ _HEADING = re.compile(r"^(#{1,6})\s+(.*\S)\s*$")
 _COMMENT_HEADING = re.compile(r"^(Comment|Reply)(?: by (?P<who>.+))?$")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _QUOTE_MARKER = re.compile(r"^\s*>\s?")
-# A sentence ends at . ! ? (and any closing quotes/brackets, group 1) before whitespace and
-# a capital letter or digit (possibly after an opening quote/bracket).
-_SENTENCE_BOUNDARY = re.compile(r"(?<=[.!?])([\"'”’)\]]*)\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 
 
 @dataclass(frozen=True)
@@ -199,31 +197,6 @@ def _sections(doc: Document) -> list[_Section]:
 def words(text: str) -> int:
     """Word count used for passage sizing."""
     return len(text.split())
-
-
-_ABBREVIATIONS = frozenset({"al", "e.g", "i.e", "vs", "cf", "dr", "mr", "mrs", "ms", "st", "prof"})
-
-
-def sentence_spans(text: str, start: int = 0) -> list[tuple[int, int]]:
-    """(start, end) offsets of the sentences in `text[start:]`; the text between them is spaces."""
-    spans: list[tuple[int, int]] = []
-    begin = start
-    for match in _SENTENCE_BOUNDARY.finditer(text, start):
-        before = text[begin : match.start()].rsplit(None, 1)
-        last_word = before[-1].rstrip(".!?").lstrip("(\"'“‘").casefold() if before else ""
-        # "et al. (2022)", "e.g. The", "J. Smith" do not end a sentence.
-        if last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha()):
-            continue
-        spans.append((begin, match.end(1)))
-        begin = match.end()
-    if text[begin:].strip():
-        spans.append((begin, len(text.rstrip())))
-    return spans
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split prose into sentences; each sentence is an exact substring of `text`."""
-    return [text[a:b].strip() for a, b in sentence_spans(text) if text[a:b].strip()]
 
 
 # Break costs: how much a passage boundary at this point hurts (0 = a natural break). A

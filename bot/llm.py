@@ -8,8 +8,9 @@ from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
-from bot.extractive import sentence_spans, trim_quote, word_overlap
+from bot.extractive import passage_sentences
 from bot.models import Citation, Passage, Turn
+from bot.text import word_overlap
 
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 
@@ -82,11 +83,10 @@ def format_passages(passages: Sequence[Passage]) -> str:
 
 def _best_quote(passage: Passage, context: str) -> str:
     """The passage sentence sharing most words with the model's sentence that cited it."""
-    spans = sentence_spans(passage)
-    if not spans:
-        return trim_quote(passage.text.split("\n")[0])
-    best = max(spans, key=lambda s: word_overlap(context, s.text))
-    return trim_quote(best.text)
+    sentences = [s for line in passage_sentences(passage) for s in line]
+    if not sentences:
+        return passage.text.split("\n")[0].strip()
+    return max(sentences, key=lambda s: word_overlap(context, s.text)).text
 
 
 def cite(text: str, passages: Sequence[Passage]) -> tuple[str, tuple[Citation, ...]]:

@@ -90,7 +90,13 @@ class Answer:
             "covered": self.covered,
             "mode": self.mode,
             "citations": [
-                {"title": c.title, "author": c.author, "url": c.url, "quote": c.quote}
+                {
+                    "title": c.title,
+                    "author": c.author,
+                    "url": c.url,
+                    "section": c.section,
+                    "quote": c.quote,
+                }
                 for c in self.citations
             ],
         }
@@ -193,3 +199,96 @@ class IndexNotReady(CareerbotError):
 
 class NotAuthorized(CareerbotError):
     """A non-admin asked for an admin action."""
+
+
+class DatabaseError(CareerbotError):
+    """The conversation database cannot be used; str() is one line and never shows the URL."""
+
+
+class DatabaseUnavailable(DatabaseError):
+    """The conversation database kept failing after bounded retries."""
+
+
+class DatabaseMisconfigured(DatabaseError):
+    """CAREERBOT_DATABASE_URL is malformed, names an unknown dialect, or its driver is missing."""
+
+
+class ConversationBusy(CareerbotError):
+    """An earlier message of the same conversation is still being answered."""
+
+
+@dataclass(frozen=True)
+class LeaseInfo:
+    """A named lease row: who holds it, since when and until when (UTC)."""
+
+    name: str
+    holder: str
+    acquired_at: datetime
+    expires_at: datetime
+    acquired: bool = False
+    """True when this call took (or renewed) the lease for the caller."""
+
+
+class LeaseTaken(CareerbotError):
+    """A lease is held by someone else; `current` says by whom and since when."""
+
+    def __init__(self, current: LeaseInfo) -> None:
+        self.current = current
+        super().__init__(
+            f"{current.name} is held by {current.holder} since "
+            f"{current.acquired_at:%Y-%m-%d %H:%M:%S} UTC"
+        )
+
+
+@dataclass(frozen=True)
+class StoredData:
+    """What the database keeps (or just deleted) for one person, for my-data and forget."""
+
+    messages: int = 0
+    answers: int = 0
+    feedback: int = 0
+    shared_answers: int = 0
+    oldest: datetime | None = None
+    newest: datetime | None = None
+
+    @property
+    def total(self) -> int:
+        """All rows counted."""
+        return self.messages + self.answers + self.feedback + self.shared_answers
+
+    def describe(self) -> str:
+        """Plain words, e.g. "4 messages, 2 answer records, … (from 2026-11-01 to 2026-11-26)"."""
+
+        def n(count: int, one: str, many: str) -> str:
+            return f"{count} {one if count == 1 else many}"
+
+        parts = [
+            n(self.messages, "message", "messages"),
+            n(self.answers, "answer record", "answer records"),
+            n(self.feedback, "feedback click", "feedback clicks"),
+            n(self.shared_answers, "shareable answer", "shareable answers"),
+        ]
+        text = ", ".join(parts[:-1]) + " and " + parts[-1]
+        if self.oldest and self.newest:
+            text += f" (from {self.oldest:%Y-%m-%d} to {self.newest:%Y-%m-%d})"
+        return text
+
+
+@dataclass(frozen=True)
+class PruneReport:
+    """Rows the retention job deleted, per kind."""
+
+    messages: int = 0
+    answers: int = 0
+    feedback: int = 0
+    events: int = 0
+    message_links: int = 0
+    shared_answers: int = 0
+
+    def summary(self) -> str:
+        """One line for the CLI and the log."""
+        return (
+            f"Pruned {self.messages} messages, {self.answers} answers, {self.feedback} "
+            f"feedback clicks, {self.shared_answers} shared answers, {self.message_links} "
+            f"reply links and {self.events} event ids."
+        )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -15,94 +14,9 @@ from langchain_core.embeddings import Embeddings
 from bot.index import KnowledgeIndex
 from bot.knowledge import embedding_text
 from bot.models import Passage
+from bot.text import keyword_tokens
 
 log = logging.getLogger(__name__)
-
-# bm25s ships only a 33-word English list; questions need the usual function words dropped too.
-_STOPWORDS = frozenset(
-    """a about after all also am an and any are as at be been before being but by can could
-    did do does doing for from get got had has have having he her here him his how i if in
-    into is it its just me might more most my no not of on or our out own she should so some
-    such than that the their them then there these they this those to too very was we were
-    what when where which while who whom why will with would you your yours""".split()
-)
-# Words that questions use to talk *about* a post ("what did the author say in the post...")
-# rather than about its subject; matching them in passages is noise.
-_QUERY_STOPWORDS = frozenset(
-    """according article author authors blog describe described describes essay explain
-    explains mention mentioned mentions piece post say said says writer writes wrote""".split()
-)
-_TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
-_POSSESSIVE = re.compile(r"'s?$")
-_SUFFIXES = (
-    "ational",
-    "ations",
-    "ation",
-    "ments",
-    "ment",
-    "ness",
-    "ings",
-    "ing",
-    "ies",
-    "ied",
-    "ers",
-    "er",
-    "ed",
-    "es",
-    "ly",
-    "s",
-)
-_MIN_STEM = 4
-# Suffixes that are often part of the word itself ("career", "comment"): strip them
-# only from long stems (Porter's measure >= 2), so "career" stays while "engineer" -> "engine".
-_WEAK_SUFFIXES = frozenset({"ers", "er", "ments", "ment"})
-_VC = re.compile(r"[aeiou]+[^aeiou]+")
-
-
-# Field shorthand, so "evals" finds "evaluations" and "mech interp" finds the long form.
-_ALIASES = {
-    "eval": "evaluation",
-    "evals": "evaluations",
-    "interp": "interpretability",
-    "mech": "mechanistic",
-}
-
-_BRITISH = (("isations", "izations"), ("isation", "ization"), ("ising", "izing"), ("ised", "ized"))
-
-
-def _stem(token: str) -> str:
-    """A light, idempotent suffix stripper: 'engineers'/'engineering' -> 'engine' alike."""
-    for british, american in _BRITISH:
-        if token.endswith(british):
-            token = token[: -len(british)] + american
-    changed = True
-    while changed:
-        changed = False
-        for suffix in _SUFFIXES:
-            if token.endswith(suffix) and len(token) - len(suffix) >= _MIN_STEM:
-                if suffix == "s" and token.endswith(("ss", "us", "is")):
-                    continue
-                if suffix in _WEAK_SUFFIXES and len(_VC.findall(token[: -len(suffix)])) < 2:
-                    continue
-                token = token[: -len(suffix)] + ("y" if suffix in ("ies", "ied") else "")
-                changed = True
-                break
-    return token
-
-
-def keyword_tokens(text: str, query: bool = False) -> list[str]:
-    """Lower-cased, stop-word-free, lightly stemmed tokens for BM25 (queries drop meta words)."""
-    text = text.lower().replace("’", "'").replace("‘", "'")
-    drop = _STOPWORDS | _QUERY_STOPWORDS if query else _STOPWORDS
-    out: list[str] = []
-    for token in _TOKEN.findall(text):
-        token = _POSSESSIVE.sub("", token)
-        # "security-related" also counts as "security" and "related".
-        parts = [token, *token.split("-")] if "-" in token else [token]
-        for part in parts:
-            if part and part not in drop:
-                out.append(_stem(_ALIASES.get(part, part)))
-    return out
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import os
+import socket
 import threading
 import time
+import uuid
+import weakref
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,12 +31,15 @@ from bot.metrics import (
 )
 from bot.models import (
     Answer,
+    ConversationBusy,
     EmptyQuestion,
     Feedback,
     IngestReport,
+    PruneReport,
     Question,
     ReloadInProgress,
     Status,
+    StoredData,
 )
 from bot.retrieval import Retriever
 
@@ -41,6 +49,14 @@ if TYPE_CHECKING:  # the answering core (and its chat-model stack) loads on firs
 log = logging.getLogger(__name__)
 
 _LAST_RELOAD = "last_reload"
+_BUSY = "I'm still answering your previous message; send this one again in a moment."
+
+
+def _turn_lease_name(conversation_key: str) -> str:
+    name = f"turn:{conversation_key}"
+    if len(name) <= 255:
+        return name
+    return "turn:sha256:" + hashlib.sha256(conversation_key.encode()).hexdigest()
 
 
 class CareerBot:
@@ -62,6 +78,10 @@ class CareerBot:
         llm_model: str | None = None,
         progress: ProgressFactory | None = None,
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+        retention_days: int = 90,
+        event_ttl_hours: int = 24,
+        turn_lock_seconds: float = 180.0,
+        turn_wait_seconds: float = 60.0,
     ) -> None:
         # A factory defers importing the answering core (langchain's chat-model stack,
         # ~1.5 s) until something answers: `ingest` and `doctor` never need it.
@@ -81,6 +101,12 @@ class CareerBot:
         self._progress = progress
         self.max_file_bytes = max_file_bytes
         self._reload_lock = asyncio.Lock()
+        self.retention = timedelta(days=retention_days)
+        self.event_ttl = timedelta(hours=event_ttl_hours)
+        self.turn_lock_seconds = turn_lock_seconds
+        self.turn_wait_seconds = turn_wait_seconds
+        self.instance = f"{socket.gethostname()}:{os.getpid()}"
+        self._turns: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     @property
     def answerer(self) -> Answerer:
@@ -102,7 +128,7 @@ class CareerBot:
         started = time.perf_counter()
         platform = question.platform
         try:
-            answer = await self.answerer.answer(question)
+            answer = await self._answer_in_turn(question)
         except EmptyQuestion:
             DECLINES.labels(platform, "empty").inc()
             raise
@@ -127,6 +153,102 @@ class CareerBot:
             return answer
         finally:
             request_id.reset(token)
+
+    async def _answer_in_turn(self, question: Question) -> Answer:
+        """Answer once this conversation's turn is ours.
+
+        Turns of one conversation run one at a time, across every replica: a lease row per
+        conversation in the database (expiring after `turn_lock_seconds`, so a crashed
+        replica cannot block it). A turn that waits longer than `turn_wait_seconds` raises
+        ConversationBusy.
+        """
+        lock = self._turns.get(question.conversation_key)
+        if lock is None:  # same-process turns queue here and do not poll the database
+            lock = self._turns[question.conversation_key] = asyncio.Lock()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.turn_wait_seconds
+        try:
+            await asyncio.wait_for(lock.acquire(), self.turn_wait_seconds)
+        except TimeoutError:
+            raise ConversationBusy(_BUSY) from None
+        try:
+            name = _turn_lease_name(question.conversation_key)
+            holder = f"{self.instance}:{uuid.uuid4().hex}"
+            await self._take_turn(name, holder, deadline)
+            try:
+                return await self.answerer.answer(question)
+            finally:
+                if not await asyncio.to_thread(self.store.release_lease, name, holder):
+                    log.warning("turn lock of %s expired before the answer was stored", name)
+        finally:
+            lock.release()
+
+    async def _take_turn(self, name: str, holder: str, deadline: float) -> None:
+        loop = asyncio.get_running_loop()
+        delay = 0.05
+        while True:
+            info = await asyncio.to_thread(
+                self.store.try_lease, name, holder, self.turn_lock_seconds
+            )
+            if info.acquired:
+                return
+            left = deadline - loop.time()
+            if left <= 0:
+                log.info("gave up waiting for %s (held by %s)", name, info.holder)
+                raise ConversationBusy(_BUSY)
+            log.debug("waiting for %s, held by %s", name, info.holder)
+            # Polling the database, bounded by the deadline; the holder is another replica.
+            await asyncio.sleep(min(delay, left))
+            delay = min(delay * 2, 0.5)
+
+    # --- shared state (dedupe, reply chains, shareable answers) ---------------------------
+
+    async def claim_event(self, platform: str, event_id: str) -> bool:
+        """True for the first replica to see this event id (handle it), False for repeats."""
+        return await asyncio.to_thread(self.store.claim_event, platform, event_id)
+
+    async def remember_message(self, platform: str, message_id: str, conversation_key: str) -> None:
+        """Record that a bot message belongs to a conversation (replies continue it)."""
+        await asyncio.to_thread(self.store.link_message, platform, message_id, conversation_key)
+
+    async def conversation_for_message(self, platform: str, message_id: str) -> str | None:
+        """The conversation a bot message belongs to, on any replica, after any restart."""
+        return await asyncio.to_thread(self.store.conversation_for_message, platform, message_id)
+
+    async def keep_answer(self, question: Question, answer: Answer) -> None:
+        """Keep an answer so it can be shared from any replica (Slack "Share in channel")."""
+        await asyncio.to_thread(
+            self.store.keep_answer,
+            question.text,
+            answer,
+            asker=question.asker,
+            platform=question.platform,
+        )
+
+    async def kept_answer(self, answer_id: str) -> tuple[str, Answer] | None:
+        """The (question, answer) kept under this id, or None once pruned or forgotten."""
+        return await asyncio.to_thread(self.store.kept_answer, answer_id)
+
+    # --- privacy --------------------------------------------------------------------------
+
+    async def my_data(self, platform: str, user: str, keys: tuple[str, ...] = ()) -> StoredData:
+        """What is kept about a user (their messages, answers, feedback, shared answers)."""
+        return await asyncio.to_thread(self.store.user_data, platform, user, keys)
+
+    async def forget_user(self, platform: str, user: str, keys: tuple[str, ...] = ()) -> StoredData:
+        """Delete what is kept about a user (and the conversations under `keys`); returns it."""
+        return await asyncio.to_thread(self.store.forget_user, platform, user, keys)
+
+    def prune_sync(self) -> PruneReport:
+        """Delete rows older than the retention period (event ids after `event_ttl`)."""
+        now = datetime.now(UTC)
+        report = self.store.prune(now - self.retention, now - self.event_ttl)
+        log.info("retention: %s", report.summary())
+        return report
+
+    async def prune(self) -> PruneReport:
+        """Async :meth:`prune_sync`."""
+        return await asyncio.to_thread(self.prune_sync)
 
     async def forget(self, conversation_key: str) -> int:
         """Delete a conversation's stored history; returns how many turns were removed."""

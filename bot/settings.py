@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -135,6 +135,22 @@ class AnswerSettings(_Group):
         ],
         description="Examples offered when a question is not covered (comma-separated).",
     )
+    decline_hint: str = Field(
+        "",
+        description=(
+            "A next step added when the posts don't cover a question, e.g. 'Ask in #careers "
+            "and a person will pick it up.'; empty = none."
+        ),
+    )
+    support_message: str = Field(
+        "If things feel heavy right now, please talk to someone you trust, and if you are in "
+        "danger or thinking of harming yourself, contact your local emergency number or a "
+        "crisis line (findahelpline.com lists them by country).",
+        description=(
+            "What a message that reads as acute distress gets instead of quotes: point to "
+            "support resources your community trusts."
+        ),
+    )
 
     _split = field_validator("topics", mode="before")(_split_ids)
 
@@ -180,8 +196,51 @@ class DiscordSettings(_Group):
     api_base: str | None = Field(
         None, description="Override Discord's REST base URL (tests point it at a local fake)."
     )
+    shard_id: int | None = Field(
+        None,
+        ge=0,
+        description="This process's shard, 0..SHARD_COUNT-1, when several processes share "
+        "the bot (each serves its shard's servers; DMs go to shard 0).",
+    )
+    shard_count: int | None = Field(
+        None, ge=1, description="Total shards across all processes (set with SHARD_ID)."
+    )
 
     _split = field_validator("admin_user_ids", "admin_role_ids", mode="before")(_split_ids)
+
+    @model_validator(mode="after")
+    def _shards(self) -> DiscordSettings:
+        if (self.shard_id is None) != (self.shard_count is None):
+            raise ValueError("set SHARD_ID and SHARD_COUNT together")
+        if self.shard_id is not None and self.shard_count and self.shard_id >= self.shard_count:
+            raise ValueError("SHARD_ID must be below SHARD_COUNT")
+        return self
+
+
+class StoreSettings(_Group):
+    retention_days: int = Field(
+        90,
+        ge=1,
+        description="Conversations, feedback, reply chains and shared answers older than this "
+        "many days are deleted (hourly while serving, or `careerbot prune`).",
+    )
+    event_ttl_hours: int = Field(
+        24,
+        ge=1,
+        description="How long Slack/Discord event ids are kept to drop redeliveries.",
+    )
+    turn_lock_seconds: float = Field(
+        180.0,
+        gt=0,
+        description="A conversation's turn lock expires after this long, so a crashed "
+        "replica cannot block the conversation.",
+    )
+    turn_wait_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="How long a message waits for the previous answer of its conversation "
+        "before the user is asked to resend.",
+    )
 
 
 class HttpSettings(_Group):
@@ -240,6 +299,7 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
 
     @property

@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
     from bot.answering import Answerer
-    from bot.conversations import ConversationStore
     from bot.index import ProgressFactory
     from bot.service import CareerBot
 
@@ -54,26 +53,6 @@ def make_chroma_client(settings: Settings) -> Any:
     return chromadb.PersistentClient(path=str(path), settings=client_settings)
 
 
-def open_store(url: str) -> ConversationStore:
-    """The conversation store; a missing driver or an unreachable server is a StartupError."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from bot.conversations import ConversationStore
-
-    shown = make_url(url).render_as_string(hide_password=True)
-    try:
-        return ConversationStore(url)
-    except ImportError as exc:
-        extra = " — pip install 'careerbot[postgres]'" if url.startswith("postgres") else ""
-        raise StartupError(
-            f"the database driver for {shown} is not installed ({exc.name or exc}){extra}"
-        ) from None
-    except SQLAlchemyError as exc:
-        log.debug("database unreachable", exc_info=True)
-        raise StartupError(f"cannot reach the database at {shown} ({_reason(exc)})") from None
-
-
 def secret(value: Any) -> str | None:
     """The plain value of an optional SecretStr."""
     return value.get_secret_value() if value is not None else None
@@ -88,6 +67,7 @@ def build_careerbot(
     progress: ProgressFactory | None = None,
 ) -> CareerBot:
     """Wire the core from settings; collaborators may be passed in (tests, benchmarks)."""
+    from bot.conversations import ConversationStore
     from bot.embeddings import CachedEmbeddings, make_embeddings
     from bot.index import KnowledgeIndex
     from bot.prompts import load_prompts
@@ -128,7 +108,7 @@ def build_careerbot(
         ),
     )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = open_store(settings.resolved_database_url)
+    store = ConversationStore(settings.resolved_database_url)
     llm = settings.llm
     if chat_model is None and llm.model:
         from bot.llm import make_chat_model
@@ -159,6 +139,8 @@ def build_careerbot(
                 history_turns=a.history_turns,
                 max_quotes=a.max_quotes,
                 llm_timeout=llm.timeout,
+                decline_hint=a.decline_hint,
+                support_message=a.support_message,
             ),
             topics=a.topics,
         )
@@ -173,6 +155,10 @@ def build_careerbot(
         llm_model=(llm.model or type(chat_model).__name__) if chat_model is not None else None,
         progress=progress,
         max_file_bytes=settings.knowledge_max_file_kb * 1024,
+        retention_days=settings.store.retention_days,
+        event_ttl_hours=settings.store.event_ttl_hours,
+        turn_lock_seconds=settings.store.turn_lock_seconds,
+        turn_wait_seconds=settings.store.turn_wait_seconds,
     )
     retriever.refresh()
     return bot
@@ -219,6 +205,8 @@ def discord_config(settings: Settings) -> tuple[Any, str]:
         test_guild_id=d.test_guild_id,
         thread_mode=d.thread_mode,
         api_base=d.api_base,
+        shard_id=d.shard_id,
+        shard_count=d.shard_count,
     )
     return config, d.token.get_secret_value()
 
@@ -308,4 +296,20 @@ async def serve(
         from bot.ops_http import run_ops_http
 
         tasks.append(run_ops_http(bot.readiness, REGISTRY, settings.http.host, settings.http.port))
-    await asyncio.gather(*tasks)
+    retention = asyncio.create_task(prune_periodically(bot))
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        retention.cancel()
+
+
+async def prune_periodically(bot: CareerBot, every_seconds: float = 3600.0) -> None:
+    """The retention job while serving: prune now, then hourly; a failure waits for the next."""
+    import asyncio
+
+    while True:
+        try:
+            await bot.prune()
+        except Exception as exc:  # the database may be briefly away; try again next time
+            log.warning("retention: pruning failed (%s: %s)", type(exc).__name__, exc)
+        await asyncio.sleep(every_seconds)

@@ -14,6 +14,7 @@ from bot.embeddings import ONNX_MODEL_NAME, CachedEmbeddings, OnnxMiniLMEmbeddin
 from bot.service import CareerBot
 from bot.settings import Settings
 from bot.wiring import build_careerbot
+from tests.pg_server import db_url, postgres_server  # noqa: F401  (shared fixtures)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_KNOWLEDGE = FIXTURES / "knowledge"

@@ -107,13 +107,15 @@ async def test_follow_up_without_a_topic_uses_the_conversation(
     assert [t.role for t in history] == ["user", "assistant", "user", "assistant"]
 
 
-async def test_follow_up_naming_its_own_topic_is_searched_as_is(
+async def test_follow_up_naming_its_own_topic_carries_the_conversation_and_quotes_its_own(
     make_careerbot: MakeCareerBot,
 ) -> None:
     bot = make_careerbot()
     await bot.answer(ask("How do I deal with burnout?", key="t"))
     answer = await bot.answer(ask("and what about a PhD?", key="t"))
-    assert answer.standalone_query == "and what about a PhD?"
+    # The scope decision and search use the merged question; the quotes answer the new part.
+    assert answer.standalone_query == "How do I deal with burnout? and what about a PhD?"
+    assert answer.covered
     assert any("PhD" in c.quote for c in answer.citations)
 
 

@@ -16,10 +16,10 @@ from bot.knowledge import (
     chunk_documents,
     chunk_section,
     load_knowledge,
-    split_sentences,
     words,
 )
 from bot.models import Passage
+from bot.text import split_sentences
 
 KNOWLEDGE = Path(__file__).resolve().parents[1] / "knowledge"
 _HEADING = re.compile(r"^(#{1,6})\s+(.*\S)\s*$")

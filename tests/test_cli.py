@@ -106,7 +106,7 @@ def test_ask_json_prints_one_object_with_the_documented_keys(
     citations = data["citations"]
     assert isinstance(citations, list) and citations
     for citation in citations:
-        assert set(citation) == {"title", "author", "url", "quote"}
+        assert set(citation) == {"title", "author", "url", "section", "quote"}
         assert isinstance(citation["title"], str) and isinstance(citation["quote"], str)
         assert citation["author"] is None or isinstance(citation["author"], str)
         assert citation["url"] is None or citation["url"].startswith("http")

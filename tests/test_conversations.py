@@ -13,9 +13,9 @@ from bot.service import CareerBot
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[ConversationStore]:
-    """A store in a SQLite file under tmp_path (in a folder that does not exist yet)."""
-    made = ConversationStore(f"sqlite:///{tmp_path / 'nested' / 'careerbot.db'}")
+def store(db_url: str) -> Iterator[ConversationStore]:
+    """A fresh store on SQLite (a file in a folder that does not exist yet) and on Postgres."""
+    made = ConversationStore(db_url)
     yield made
     made.close()
 

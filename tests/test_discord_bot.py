@@ -173,7 +173,7 @@ async def test_login_syncs_commands_to_the_test_guild(start_bot: StartBot) -> No
     (sync,) = [c for c in h.fake.calls if c.method == "PUT"]
     assert sync.path == f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands"
     commands = {c["name"]: c for c in sync.body}
-    assert set(commands) == {"ask", "reload", "status", "forget", "help"}
+    assert set(commands) == {"ask", "reload", "status", "forget", "my-data", "help"}
     for command in commands.values():
         assert 20 < len(command["description"]) <= 100
         assert set(command["contexts"]) == {0, 1}  # servers and DMs with the bot
@@ -526,7 +526,7 @@ async def test_forget_clears_dm_history(start_bot: StartBot) -> None:
     await h.command(payload)
     (followup,) = h.fake.followups(payload["token"])
     assert followup.flags & EPHEMERAL
-    assert "(2 messages)" in followup.content
+    assert "deleted 2 messages, 1 answer record, 0 feedback clicks" in followup.content
     assert not await h.core.has_conversation(dm_key(USER_ID))
 
     again = interaction("forget", dm=True)
@@ -540,7 +540,7 @@ async def test_forget_in_a_guild_also_clears_the_users_dm(start_bot: StartBot) -
     await h.command(interaction("ask", {"question": COVERED}))
     payload = interaction("forget")
     await h.command(payload)
-    assert "(4 messages)" in h.fake.followups(payload["token"])[0].content
+    assert "deleted 4 messages, 2 answer records" in h.fake.followups(payload["token"])[0].content
     assert not await h.core.has_conversation(dm_key(USER_ID))
 
 
@@ -551,7 +551,7 @@ async def test_forget_in_a_thread_clears_the_thread(start_bot: StartBot) -> None
     assert await h.core.has_conversation(thread_key(int(thread["id"])))
     payload = interaction("forget", channel=thread)
     await h.command(payload)
-    assert "(2 messages)" in h.fake.followups(payload["token"])[0].content
+    assert "deleted 2 messages" in h.fake.followups(payload["token"])[0].content
     assert not await h.core.has_conversation(thread_key(int(thread["id"])))
 
 

@@ -15,6 +15,7 @@ from bot.adapters.render_discord import (
     render_error,
     render_forget,
     render_help,
+    render_my_data,
     render_reload,
     render_sources,
     render_status,
@@ -30,6 +31,7 @@ from bot.models import (
     NotAuthorized,
     ReloadInProgress,
     Status,
+    StoredData,
 )
 
 NGO = Citation(
@@ -176,9 +178,16 @@ def test_status_lists_guides_within_limit() -> None:
 def test_reload_and_forget_texts() -> None:
     report = IngestReport(3, 40, 2, 1, 37, 2, 1.25, ("career-mindset.md",))
     assert render_reload(report) == f"✅ {report.summary()}"
-    assert render_forget(0).startswith("There was nothing to forget")
-    assert "(4 messages)" in render_forget(4)
-    assert "(1 message)" in render_forget(1)
+    assert render_forget(StoredData()).startswith("There was nothing to forget")
+    one = StoredData(messages=1, answers=1, feedback=2)
+    assert "deleted 1 message, 1 answer record, 2 feedback clicks and 0 shareable" in (
+        render_forget(one)
+    )
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    kept = StoredData(messages=4, oldest=at, newest=at.replace(day=26))
+    assert "4 messages" in render_my_data(kept)
+    assert "(from 2026-11-01 to 2026-11-26)" in render_my_data(kept)
+    assert render_my_data(StoredData()) == "I keep nothing about you right now."
 
 
 @pytest.mark.parametrize(

@@ -13,10 +13,10 @@ from bot.evaluation import (
     evaluate,
     first_hit,
     load_questions,
-    normalise,
     percentile,
 )
 from bot.models import Passage
+from bot.text import normalise
 
 
 def passage(text: str, pid: str = "p") -> Passage:

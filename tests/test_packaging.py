@@ -57,10 +57,11 @@ def test_the_wheel_ships_every_module_and_the_prompts(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     source = {
         p.relative_to(REPO).as_posix()
-        for p in (REPO / "bot").rglob("*.py")
-        if "__pycache__" not in p.parts
+        for p in (REPO / "bot").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
     }
-    assert source - names == set(), "modules missing from the wheel (add their package)"
+    # A module or data file (e.g. a migration template) missing here is missing at run time.
+    assert source - names == set(), "files missing from the wheel (add package/package-data)"
     prompts = {f"bot/_prompts/{p.name}" for p in (REPO / "prompts").glob("*.md")}
     assert prompts and prompts <= names
 

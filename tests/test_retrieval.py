@@ -13,7 +13,8 @@ from bot.embeddings import ONNX_MODEL_NAME
 from bot.evaluation import evaluate, load_questions
 from bot.index import KnowledgeIndex
 from bot.knowledge import chunk_documents, load_knowledge
-from bot.retrieval import RetrievalConfig, Retriever, keyword_tokens
+from bot.retrieval import RetrievalConfig, Retriever
+from bot.text import keyword_tokens
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -21,7 +21,6 @@ from bot.adapters.render_slack import (
     split_mrkdwn,
 )
 from bot.adapters.slack_app import (
-    SeenCache,
     clean_text,
     dm_key,
     mentions_user,
@@ -224,18 +223,6 @@ def test_clean_text_and_keys() -> None:
     reply = {"channel": "C1", "user": "U1", "text": "x", "ts": "5", "thread_ts": "3"}
     q = question_from_event(reply, team_id="T", bot_user_id="U0BOT")
     assert q.conversation_key == thread_key("T", "C1", "3") and q.platform == "slack"
-
-
-def test_seen_cache_is_bounded_and_expires() -> None:
-    now = [0.0]
-    cache = SeenCache(ttl=60, max_entries=3, clock=lambda: now[0])
-    assert cache.first_time("a") and not cache.first_time("a")
-    for key in "bcd":
-        assert cache.first_time(key)
-    assert len(cache) <= 3
-    assert cache.first_time("a")  # evicted by size
-    now[0] = 61
-    assert cache.first_time("d")  # expired
 
 
 def test_blocks_pass_slack_sdk_validation() -> None:

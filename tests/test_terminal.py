@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Awaitable, Callable, Sequence
 
 from sqlalchemy import select
@@ -56,7 +57,7 @@ async def test_a_question_gets_an_answer_with_sources(
     sources = reply.split("\n\nSources:\n", 1)
     assert len(sources) == 2, reply
     first = sources[1].splitlines()[0]
-    assert first.startswith("  [1] ") and " — " in first
+    assert re.match(r"  \[1\](\[\d\])* ", first) and " — " in first
     assert "**" not in reply  # Markdown bold is not shown raw in a terminal
 
 

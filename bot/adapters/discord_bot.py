@@ -6,8 +6,8 @@ Conversation keys (what the core remembers history by):
 - Any message in a thread: ``discord:thread:<thread_id>``; the thread is the conversation.
 - A mention in a channel starts a reply chain ``discord:chain:<channel_id>:<message_id>``;
   replying to any of the bot's answers continues that chain's conversation. The map from the
-  bot's message ids to chains lives in memory: after a restart, a reply to an older answer
-  starts a fresh chain keyed by that answer.
+  bot's message ids to chains lives in the database (through CareerBot), so a reply after a
+  restart, or handled by another shard or replica, continues its conversation.
 - ``/ask`` in a server channel: ``discord:slash:<channel_id>:<user_id>``; in DMs and threads
   it shares the DM/thread conversation.
 """
@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -34,6 +33,7 @@ from bot.adapters.render_discord import (
     render_error,
     render_forget,
     render_help,
+    render_my_data,
     render_reload,
     render_status,
 )
@@ -64,7 +64,9 @@ class DiscordConfig:
     """Discord REST base including the version, e.g. ``http://127.0.0.1:8080/api/v10``."""
     gateway_url: str | None = None
     """Gateway websocket URL, e.g. ``ws://127.0.0.1:8080/gateway``; tests only."""
-    remember_messages: int = 10_000
+    shard_id: int | None = None
+    """This process's shard (with shard_count); None lets discord.py run one session."""
+    shard_count: int | None = None
 
 
 class DiscordSetupError(RuntimeError):
@@ -117,30 +119,6 @@ class _Route:
     only_if_known: bool = False
 
 
-class _Recent:
-    """A bounded insertion-ordered map; the oldest entries fall out first."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._items: OrderedDict[int, str] = OrderedDict()
-
-    def add(self, key: int, value: str = "") -> bool:
-        """Store key; False when it was already there."""
-        if key in self._items:
-            return False
-        self._items[key] = value
-        if len(self._items) > self._size:
-            self._items.popitem(last=False)
-        return True
-
-    def get(self, key: int) -> str | None:
-        """The stored value, if the key is still remembered."""
-        return self._items.get(key)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._items
-
-
 @contextlib.asynccontextmanager
 async def _typing(channel: discord.abc.Messageable) -> AsyncIterator[None]:
     """Show "typing…" while the body runs; a channel that forbids it only loses the indicator."""
@@ -164,8 +142,6 @@ class CareerCog(commands.Cog, name="Career advice"):
         self.bot = bot
         self.core = bot.careerbot
         self.config = bot.config
-        self._seen = _Recent(self.config.remember_messages)
-        self._bot_messages = _Recent(self.config.remember_messages)
 
     # Messages ---------------------------------------------------------------------------
 
@@ -191,11 +167,12 @@ class CareerCog(commands.Cog, name="Career advice"):
             return "ignored:bot"
         if message.type not in _ANSWERED_TYPES:
             return "ignored:system"
-        route = self._route(message, me.id)
+        route = await self._route(message, me.id)
         if route is None:
             return "ignored:not-addressed"
-        # Marked before any await, so a replayed event racing this one is dropped.
-        if not self._seen.add(message.id):
+        # Claimed in the database: a replayed event, or the same message delivered to another
+        # unsharded session or replica, is answered once.
+        if not await self.core.claim_event("discord", str(message.id)):
             return "ignored:duplicate"
         if route.only_if_known and not await self.core.has_conversation(route.key):
             return "ignored:not-addressed"
@@ -230,14 +207,14 @@ class CareerCog(commands.Cog, name="Career advice"):
         log.info("message %s: %s in %d message(s) (%s)", message.id, outcome, len(sent), key)
         return outcome
 
-    def _route(self, message: discord.Message, me_id: int) -> _Route | None:
+    async def _route(self, message: discord.Message, me_id: int) -> _Route | None:
         if message.guild is None:
             return _Route(dm_key(message.author.id), reply=False)
         self_role = message.guild.self_role
         mentioned = me_id in message.raw_mentions or (
             self_role is not None and self_role.id in message.raw_role_mentions
         )
-        replied_to = self._replied_bot_message(message, me_id)
+        replied_to = await self._replied_bot_message(message, me_id)
         channel = message.channel
         if isinstance(channel, discord.Thread):
             if mentioned or replied_to is not None:
@@ -246,22 +223,32 @@ class CareerCog(commands.Cog, name="Career advice"):
                 return _Route(thread_key(channel.id), reply=False, only_if_known=True)
             return None
         if replied_to is not None:
-            key = self._bot_messages.get(replied_to) or chain_key(channel.id, replied_to)
-            return _Route(key)
+            message_id, known = replied_to
+            return _Route(known or chain_key(channel.id, message_id))
         if mentioned:
             return _Route(chain_key(channel.id, message.id), open_thread=self.config.thread_mode)
         return None
 
-    def _replied_bot_message(self, message: discord.Message, me_id: int) -> int | None:
+    async def _replied_bot_message(
+        self, message: discord.Message, me_id: int
+    ) -> tuple[int, str | None] | None:
+        """(id, its conversation if remembered) of the bot message this one replies to."""
         ref = message.reference
         if ref is None or ref.message_id is None:
             return None
+        known = await self.core.conversation_for_message("discord", str(ref.message_id))
         resolved = ref.resolved
-        if isinstance(resolved, discord.Message) and resolved.author.id == me_id:
-            return ref.message_id
-        if ref.message_id in self._bot_messages:
-            return ref.message_id
+        if known is not None or (
+            isinstance(resolved, discord.Message) and resolved.author.id == me_id
+        ):
+            return ref.message_id, known
         return None
+
+    async def _remember(self, message: discord.Message, key: str) -> None:
+        try:
+            await self.core.remember_message("discord", str(message.id), key)
+        except Exception as exc:  # the reply was sent; only a later reply chain may break
+            self._friendly(exc, "remembering a reply chain")
 
     async def _open_thread(self, message: discord.Message, text: str) -> discord.Thread | None:
         try:
@@ -310,7 +297,7 @@ class CareerCog(commands.Cog, name="Career advice"):
             except discord.HTTPException as exc:
                 log.warning("could not send to channel %s: %s", getattr(channel, "id", "?"), exc)
                 break
-            self._bot_messages.add(message.id, key)
+            await self._remember(message, key)
             sent.append(message)
         return sent
 
@@ -375,16 +362,29 @@ class CareerCog(commands.Cog, name="Career advice"):
     @app_commands.command(name="forget")
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
     async def forget(self, interaction: discord.Interaction) -> None:
-        """Clear our DM conversation (and this thread's, if used in one) to start afresh."""
+        """Delete what I keep about you (and this thread's conversation, if used in one)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        keys = {dm_key(interaction.user.id), _interaction_key(interaction)}
+        keys = tuple(sorted({dm_key(interaction.user.id), _interaction_key(interaction)}))
         try:
-            removed = 0
-            for key in sorted(keys):
-                removed += await self.core.forget(key)
-            text = render_forget(removed)
+            text = render_forget(
+                await self.core.forget_user("discord", str(interaction.user.id), keys)
+            )
         except Exception as exc:
             text = self._friendly(exc, "/forget")
+        await self._followup(interaction, [text], ephemeral=True)
+
+    @app_commands.command(name="my-data")
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
+    async def my_data(self, interaction: discord.Interaction) -> None:
+        """See what I keep about you: messages, answers and feedback, and since when."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        keys = (dm_key(interaction.user.id),)
+        try:
+            text = render_my_data(
+                await self.core.my_data("discord", str(interaction.user.id), keys)
+            )
+        except Exception as exc:
+            text = self._friendly(exc, "/my-data")
         await self._followup(interaction, [text], ephemeral=True)
 
     @app_commands.command(name="help")
@@ -423,7 +423,7 @@ class CareerCog(commands.Cog, name="Career advice"):
                 log.warning("could not follow up interaction %s: %s", interaction.id, exc)
                 return
             if key is not None:
-                self._bot_messages.add(message.id, key)
+                await self._remember(message, key)
 
 
 def _interaction_key(interaction: discord.Interaction) -> str:
@@ -446,11 +446,15 @@ class CareerDiscordBot(commands.Bot):
         intents.dm_messages = True
         intents.message_content = True  # privileged: enable it in the Developer Portal
         options.setdefault("allowed_mentions", discord.AllowedMentions.none())
+        config = config or DiscordConfig()
+        if config.shard_count is not None:  # one of several processes, each owning a shard
+            options.setdefault("shard_id", config.shard_id)
+            options.setdefault("shard_count", config.shard_count)
         super().__init__(
             command_prefix=commands.when_mentioned, intents=intents, help_command=None, **options
         )
         self.careerbot = careerbot
-        self.config = config or DiscordConfig()
+        self.config = config
         self.tree.error(self._on_app_command_error)
 
     async def login(self, token: str) -> None:

@@ -10,6 +10,8 @@ from bot.adapters.textsplit import split_text
 from bot.models import (
     Answer,
     Citation,
+    ConversationBusy,
+    DatabaseUnavailable,
     EmptyQuestion,
     IndexNotReady,
     IngestError,
@@ -17,6 +19,7 @@ from bot.models import (
     NotAuthorized,
     ReloadInProgress,
     Status,
+    StoredData,
 )
 
 MESSAGE_LIMIT = 2000
@@ -98,8 +101,9 @@ def render_help(bot_mention: str | None = None) -> str:
             "• `/ask` works anywhere I'm installed.",
             "",
             "**Commands**",
-            "`/ask` ask a question · `/forget` clear our DM conversation · `/status` what I "
-            "know · `/help` this message · `/reload` re-read the guides (admins)",
+            "`/ask` ask a question · `/my-data` what I keep · `/forget` delete it · "
+            "`/status` what I know · `/help` this message · `/reload` re-read the guides "
+            "(admins)",
         ]
     )
 
@@ -144,12 +148,21 @@ def render_reload(report: IngestReport, *, limit: int = MESSAGE_LIMIT) -> str:
     return _fit(f"✅ {report.summary()}", limit)
 
 
-def render_forget(removed: int) -> str:
-    """The /forget reply."""
-    if removed == 0:
-        return "There was nothing to forget: we have no conversation history here."
-    turns = "message" if removed == 1 else "messages"
-    return f"Done: I forgot our conversation ({removed} {turns}). Your next question starts fresh."
+def render_forget(deleted: StoredData) -> str:
+    """The /forget reply: what was deleted."""
+    if deleted.total == 0:
+        return "There was nothing to forget: I kept nothing about you."
+    return f"Done: I deleted {deleted.describe()}. Your next question starts fresh."
+
+
+def render_my_data(kept: StoredData) -> str:
+    """The /my-data reply: what is kept, and that it does not stay forever."""
+    if kept.total == 0:
+        return "I keep nothing about you right now."
+    return (
+        f"I keep {kept.describe()} about you. Old conversations are deleted automatically; "
+        "`/forget` deletes them now."
+    )
 
 
 def render_error(exc: BaseException) -> str:
@@ -177,6 +190,10 @@ def render_error(exc: BaseException) -> str:
             "Sorry, only the bot's admins can do that (configured admins, or people with the "
             "Manage Server permission). Nothing was changed."
         )
+    if isinstance(exc, ConversationBusy):
+        return f"⏳ {exc}"
+    if isinstance(exc, DatabaseUnavailable):
+        return "⚠️ I can't reach my database right now; please try again in a minute."
     return GENERIC_ERROR
 
 

@@ -12,6 +12,8 @@ from bot.adapters.textsplit import split_text
 from bot.models import (
     Answer,
     Citation,
+    ConversationBusy,
+    DatabaseUnavailable,
     EmptyQuestion,
     IndexNotReady,
     IngestError,
@@ -19,6 +21,7 @@ from bot.models import (
     NotAuthorized,
     ReloadInProgress,
     Status,
+    StoredData,
 )
 
 Block = dict[str, Any]
@@ -291,9 +294,27 @@ HELP_TEXT: Final = "\n".join(
         "• `/careerbot ask <question>`: an answer only you see, with a button to share it.",
         "• `/careerbot status`: what the knowledge base holds.",
         "• `/careerbot reload`: re-read the knowledge base (admins only).",
+        "• `/careerbot my-data`: what I keep about you; `/careerbot forget` deletes it.",
         "• `/careerbot help`: this message.",
     ]
 )
+
+
+def render_my_data(data: StoredData) -> SlackMessage:
+    """`/careerbot my-data`: what is kept about the caller, and for how long."""
+    if data.total == 0:
+        return render_text("I keep nothing about you right now.")
+    return render_text(
+        f"I keep {data.describe()} about you. Old conversations are deleted automatically; "
+        "`/careerbot forget` deletes them now."
+    )
+
+
+def render_forgotten(data: StoredData) -> SlackMessage:
+    """`/careerbot forget`: what was deleted."""
+    if data.total == 0:
+        return render_text("There was nothing to forget: I kept nothing about you.")
+    return render_text(f"Done: I deleted {data.describe()}. Your next question starts fresh.")
 
 
 def render_help() -> SlackMessage:
@@ -363,6 +384,10 @@ def error_text(error: BaseException) -> str:
             "My knowledge base hasn't been built yet. An admin can run `careerbot ingest` "
             "or `/careerbot reload`."
         )
+    if isinstance(error, ConversationBusy):
+        return f":hourglass: {error}"
+    if isinstance(error, DatabaseUnavailable):
+        return ":warning: I can't reach my database right now; please try again in a minute."
     return GENERIC_ERROR_TEXT
 
 

@@ -5,9 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
-import weakref
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -35,13 +32,15 @@ from bot.adapters.render_slack import (
     escape_mrkdwn,
     render_answer,
     render_error,
+    render_forgotten,
     render_help,
+    render_my_data,
     render_reload,
     render_reload_started,
     render_status,
     render_text,
 )
-from bot.models import Answer, CareerbotError, Feedback, NotAuthorized, Question
+from bot.models import CareerbotError, Feedback, NotAuthorized, Question
 from bot.service import CareerBot
 
 log = logging.getLogger(__name__)
@@ -63,59 +62,6 @@ class SlackConfig:
     command: str = "/careerbot"
     # Run listeners before answering Slack's HTTP request; only tests and FaaS want this.
     process_before_response: bool = False
-    # Slack retries an unacknowledged event for a few minutes; remember ids a bit longer.
-    dedupe_ttl_seconds: float = 1800.0
-    dedupe_max_entries: int = 20000
-    answer_cache_size: int = 2000
-
-
-class SeenCache:
-    """A bounded set of recently seen keys that forgets them after `ttl` seconds."""
-
-    def __init__(
-        self, ttl: float, max_entries: int, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._ttl = ttl
-        self._max = max_entries
-        self._clock = clock
-        self._seen: OrderedDict[str, float] = OrderedDict()
-
-    def first_time(self, key: str) -> bool:
-        """Record `key`; True if it was not seen within the TTL (i.e. handle it)."""
-        now = self._clock()
-        while self._seen:
-            at = next(iter(self._seen.values()))
-            if now - at < self._ttl and len(self._seen) < self._max:
-                break
-            self._seen.popitem(last=False)
-        if key in self._seen:
-            return False
-        self._seen[key] = now
-        return True
-
-    def __len__(self) -> int:
-        return len(self._seen)
-
-
-class AnswerCache:
-    """Recent answers by answer_id, for feedback context and "Share in channel"."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._items: OrderedDict[str, tuple[str, Answer]] = OrderedDict()
-
-    def put(self, question: str, answer: Answer) -> None:
-        """Remember an answer and the question it was for."""
-        if not answer.answer_id:
-            return
-        self._items[answer.answer_id] = (question, answer)
-        self._items.move_to_end(answer.answer_id)
-        while len(self._items) > self._size:
-            self._items.popitem(last=False)
-
-    def get(self, answer_id: str) -> tuple[str, Answer] | None:
-        """The (question, answer) pair for an id, if still remembered."""
-        return self._items.get(answer_id)
 
 
 # --- pure payload -> Question functions ------------------------------------------------------
@@ -193,10 +139,6 @@ class SlackHandlers:
     def __init__(self, bot: CareerBot, config: SlackConfig) -> None:
         self.bot = bot
         self.config = config
-        self.seen_events = SeenCache(config.dedupe_ttl_seconds, config.dedupe_max_entries)
-        self.seen_messages = SeenCache(config.dedupe_ttl_seconds, config.dedupe_max_entries)
-        self.answers = AnswerCache(config.answer_cache_size)
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     # --- middleware ---------------------------------------------------------------------
 
@@ -206,9 +148,13 @@ class SlackHandlers:
         request: AsyncBoltRequest,
         next: Callable[[], Any],  # bolt injects middleware args by name
     ) -> BoltResponse | None:
-        """Acknowledge but skip events already received (Slack retries, double deliveries)."""
+        """Acknowledge but skip events already received (Slack retries, double deliveries).
+
+        The event id is claimed in the shared database, so of several replicas given the
+        same event (or its retries, `X-Slack-Retry-Num`) exactly one handles it.
+        """
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not self.seen_events.first_time(str(event_id)):
+        if event_id and not await self.bot.claim_event("slack", str(event_id)):
             retry = (request.headers.get("x-slack-retry-num") or ["0"])[0]
             log.info("dropping redelivered event %s (retry %s)", event_id, retry)
             return BoltResponse(status=200, body="")
@@ -224,7 +170,7 @@ class SlackHandlers:
         if event.get("subtype") or event.get("bot_id") or not event.get("user"):
             return
         channel, ts = str(event["channel"]), str(event["ts"])
-        if not self.seen_messages.first_time(f"{channel}:{ts}"):
+        if not await self._first_delivery(context, channel, ts):
             return
         question = question_from_event(
             event, team_id=context.team_id or "", bot_user_id=context.bot_user_id
@@ -250,12 +196,16 @@ class SlackHandlers:
                 return  # follow-ups are off, or the message is addressed to someone else
             if not await self.bot.has_conversation(thread_key(team, channel, thread_ts)):
                 return
-        if not self.seen_messages.first_time(f"{channel}:{ts}"):
+        if not await self._first_delivery(context, channel, ts):
             return
         question = question_from_event(event, team_id=team, bot_user_id=context.bot_user_id)
         if not question.text and event.get("channel_type") != "im":
             return  # nothing to answer in a thread reply (the help line is for mentions/DMs)
         await self._answer(client, question, channel=channel, thread_ts=thread_ts)
+
+    async def _first_delivery(self, context: AsyncBoltContext, channel: str, ts: str) -> bool:
+        # A mention arrives both as app_mention and as message (two event ids): one message.
+        return await self.bot.claim_event("slack-message", f"{context.team_id}:{channel}:{ts}")
 
     async def _answer(
         self,
@@ -275,36 +225,31 @@ class SlackHandlers:
         log.info(
             "slack question from %s in %s (%d chars)", question.asker, channel, len(question.text)
         )
-        # One answer at a time per conversation, so a quick follow-up sees the previous turn.
-        lock = self._locks.get(question.conversation_key)
-        if lock is None:
-            lock = self._locks[question.conversation_key] = asyncio.Lock()
-        async with lock:
-            placeholder_ts: str | None = None
-            try:
-                placeholder = await client.chat_postMessage(
-                    channel=channel, thread_ts=thread_ts, text=THINKING_TEXT
-                )
-                placeholder_ts = str(placeholder["ts"])
-            except SlackApiError as exc:  # still answer; the answer is then a new message
-                log.warning("could not post the placeholder: %s", exc.response.get("error"))
-            try:
-                answer = await self.bot.answer(question)
-            except Exception as exc:  # every failure becomes a friendly reply, never silence
-                _log_failure("answer", exc)
-                await self._replace(client, channel, placeholder_ts, thread_ts, render_error(exc))
-                return
-            self.answers.put(question.text, answer)
-            messages = render_answer(answer, max_message_chars=self.config.max_message_chars)
-            await self._replace(client, channel, placeholder_ts, thread_ts, messages[0])
-            for message in messages[1:]:
-                await client.chat_postMessage(
-                    channel=channel,
-                    thread_ts=thread_ts,
-                    unfurl_links=False,
-                    unfurl_media=False,
-                    **_message_kwargs(message),
-                )
+        # The core runs one turn per conversation at a time, across replicas.
+        placeholder_ts: str | None = None
+        try:
+            placeholder = await client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, text=THINKING_TEXT
+            )
+            placeholder_ts = str(placeholder["ts"])
+        except SlackApiError as exc:  # still answer; the answer is then a new message
+            log.warning("could not post the placeholder: %s", exc.response.get("error"))
+        try:
+            answer = await self.bot.answer(question)
+        except Exception as exc:  # every failure becomes a friendly reply, never silence
+            _log_failure("answer", exc)
+            await self._replace(client, channel, placeholder_ts, thread_ts, render_error(exc))
+            return
+        messages = render_answer(answer, max_message_chars=self.config.max_message_chars)
+        await self._replace(client, channel, placeholder_ts, thread_ts, messages[0])
+        for message in messages[1:]:
+            await client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread_ts,
+                unfurl_links=False,
+                unfurl_media=False,
+                **_message_kwargs(message),
+            )
 
     async def _replace(
         self,
@@ -338,7 +283,7 @@ class SlackHandlers:
         respond: AsyncRespond,
         context: AsyncBoltContext,
     ) -> None:
-        """`/careerbot ask|reload|status|help`."""
+        """`/careerbot ask|reload|status|forget|my-data|help`."""
         sub, _, rest = str(command.get("text") or "").strip().partition(" ")
         sub = sub.lower()
         user = str(command.get("user_id", ""))
@@ -356,6 +301,18 @@ class SlackHandlers:
             await self._reload(ack, respond, user)
         elif sub == "ask":
             await self._ask(ack, respond, command, context, rest)
+        elif sub in ("forget", "my-data"):
+            await ack()
+            keys = (dm_key(context.team_id or "", user),)
+            try:
+                if sub == "forget":
+                    message = render_forgotten(await self.bot.forget_user("slack", user, keys))
+                else:
+                    message = render_my_data(await self.bot.my_data("slack", user, keys))
+            except Exception as exc:
+                _log_failure(sub, exc)
+                message = render_error(exc)
+            await respond(response_type="ephemeral", **_message_kwargs(message))
         else:
             unknown = f"I don't know `{escape_mrkdwn(sub[:40])}`. " + HELP_TEXT
             await ack(**_message_kwargs(render_text(unknown)))
@@ -401,7 +358,10 @@ class SlackHandlers:
             _log_failure("answer", exc)
             await respond(response_type="ephemeral", **_message_kwargs(render_error(exc)))
             return
-        self.answers.put(text, answer)
+        try:  # kept in the database, so "Share in channel" works on any replica
+            await self.bot.keep_answer(question, answer)
+        except Exception as exc:
+            _log_failure("keeping the answer for sharing", exc)
         messages = render_answer(
             answer, max_message_chars=self.config.max_message_chars, share_button=True
         )
@@ -418,19 +378,9 @@ class SlackHandlers:
         answer_id = str(action.get("value") or "")
         helpful = action.get("action_id") == ACTION_FEEDBACK_UP
         user = str((body.get("user") or {}).get("id", ""))
-        # When the answer is no longer cached (restart), the store fills both in by answer_id.
-        cached = self.answers.get(answer_id)
-        question, answer_text = (cached[0], cached[1].text) if cached else ("", "")
-        try:
+        try:  # the store fills in the question and answer from the answer record
             await self.bot.record_feedback(
-                Feedback(
-                    answer_id=answer_id,
-                    user=user,
-                    platform="slack",
-                    helpful=helpful,
-                    question=question,
-                    answer=answer_text,
-                )
+                Feedback(answer_id=answer_id, user=user, platform="slack", helpful=helpful)
             )
         except Exception as exc:
             _log_failure("feedback", exc)
@@ -444,7 +394,12 @@ class SlackHandlers:
     ) -> None:
         """ "Share in channel" under an ephemeral `/careerbot ask` answer."""
         await ack()
-        cached = self.answers.get(str(action.get("value") or ""))
+        try:
+            cached = await self.bot.kept_answer(str(action.get("value") or ""))
+        except Exception as exc:
+            _log_failure("share", exc)
+            await _respond_quietly(respond, render_error(exc))
+            return
         if cached is None:
             await _respond_quietly(respond, render_text(EXPIRED_ANSWER_TEXT))
             return

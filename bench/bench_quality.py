@@ -1,0 +1,79 @@
+"""Answer and retrieval quality on the dev sets (the `careerbot eval` numbers), cold and warm."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from bench_answer import ensure_index  # noqa: E402
+
+ANSWERS = REPO / "tests" / "fixtures" / "eval_answers_dev.jsonl"
+QUESTIONS = (
+    REPO / "tests" / "fixtures" / "eval_dev.jsonl",
+    REPO / "tests" / "fixtures" / "eval_extra.jsonl",
+)
+
+
+def run(knowledge: Path) -> dict[str, Any]:
+    """Build an index in a temp dir, then run the answer eval twice (cold, warm) and retrieval."""
+    from bot.evaluation import evaluate, evaluate_answers, load_answer_rows, load_questions
+    from bot.models import Answer, Question
+    from bot.settings import Settings
+    from bot.wiring import build_careerbot
+
+    with tempfile.TemporaryDirectory(prefix="careerbot-bench-") as tmp:
+        data = Path(tmp) / "data"
+        ensure_index(knowledge, data)
+        settings = Settings(_env_file=None, knowledge_dir=knowledge, data_dir=data)  # type: ignore[call-arg]
+        bot = build_careerbot(settings)
+        bot.retriever.refresh()
+        rows = load_answer_rows(ANSWERS)
+        out: dict[str, Any] = {}
+        try:
+            for label in ("cold", "warm"):
+
+                async def ask(key: str, text: str, label: str = label) -> Answer:
+                    q = Question(text=text, asker="bench", conversation_key=f"{label}:{key}")
+                    return await bot.answer(q)
+
+                out[f"answers_{label}"] = asyncio.run(evaluate_answers(ask, rows)).to_json()
+            for path in QUESTIONS:
+                report = evaluate(
+                    lambda q, k: bot.retriever.search(q, k).passages, load_questions(path)
+                )
+                out[f"retrieval_{path.stem}"] = report.to_json()
+        finally:
+            bot.close()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the numbers; with --json the last line is one JSON object."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--knowledge", type=Path, default=REPO / "knowledge")
+    parser.add_argument("--json", action="store_true", help="print one JSON object last")
+    args = parser.parse_args(argv)
+    for name in list(os.environ):
+        if name.startswith("CAREERBOT_"):
+            del os.environ[name]
+    result = run(args.knowledge.resolve())
+    for name, numbers in result.items():
+        line = ", ".join(f"{k} {v}" for k, v in numbers.items())
+        print(f"{name}: {line}", file=sys.stderr if args.json else sys.stdout)
+    if args.json:
+        print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

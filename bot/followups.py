@@ -1,0 +1,91 @@
+"""Follow-ups without an LLM: carry the conversation's topic into the search, resolve "he/she".
+
+A follow-up ("why?", "what about for someone older?", "how did he turn it around?", "and for
+governance?") leans on the turn before it. It is searched, and judged in or out of scope, as
+the merged question: the previous question plus this one. Who "he"/"the author" is comes from
+the posts the previous reply quoted; "why?" and "tell me more" continue after the quotes already
+shown instead of starting over.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.models import Turn
+from bot.text import keyword_tokens
+
+_CUES = re.compile(
+    r"^\W*(and|but|also|so|what about|how about|what if|why|how come|then|ok|okay|nice|thanks|"
+    r"cool|great|is that|does that|do they|did (?:he|she|they)|how did|tell me more|more on|"
+    r"any|same|even|wait)\b",
+    re.IGNORECASE,
+)
+_ANAPHORA = re.compile(
+    r"\b(he|she|him|her|his|hers|they|them|their|it|that|this|those|these|there|the author|"
+    r"the post|the writer|that one)\b",
+    re.IGNORECASE,
+)
+_PERSON = re.compile(r"\b(he|she|him|her|his|hers|the author|the writer)\b", re.IGNORECASE)
+_VAGUE = frozenset(
+    keyword_tokens(
+        "more else detail details example examples mean explain elaborate thing things one ones "
+        "tell say said again instead really why how come so reason reasons go on continue "
+        "nice ok okay thanks cool great sure"
+    )
+)
+# A quote bullet of an extractive reply: `- “…” — author…` (items of a list quote are indented).
+_QUOTE = re.compile(r"^\s*- “(.+?)”(?= —|\n|$)", re.MULTILINE)
+# A follow-up with this many topic words or fewer is read in the light of the turn before.
+_SHORT = 4
+
+
+@dataclass(frozen=True)
+class TurnContext:
+    """How to search one turn: the merged query and what the previous reply showed."""
+
+    query: str
+    is_follow_up: bool = False
+    vague: bool = False  # no topic words of its own: "why?", "tell me more"
+    prefer_docs: tuple[str, ...] = ()
+    previous_quotes: tuple[str, ...] = ()
+
+
+def quotes_in(reply: str) -> tuple[str, ...]:
+    """The quotes a previous extractive reply showed (text between curly quotes)."""
+    return tuple(m.group(1) for m in _QUOTE.finditer(reply))
+
+
+def docs_in(reply: str, titles: Mapping[str, str]) -> tuple[str, ...]:
+    """Doc ids whose titles the reply names, in order of first mention."""
+    found = [(reply.find(title), doc) for title, doc in titles.items() if title in reply]
+    return tuple(doc for _, doc in sorted(found))
+
+
+def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> TurnContext:
+    """Decide whether `text` follows up on the conversation, and build what to search."""
+    users = [t.text for t in history if t.role == "user"]
+    if not users:
+        return TurnContext(query=text)
+    topic = [w for w in keyword_tokens(text, query=True) if w not in _VAGUE]
+    cue = bool(_CUES.search(text))
+    dependent = cue or not topic or (bool(_ANAPHORA.search(text)) and len(topic) <= _SHORT)
+    if not dependent:
+        return TurnContext(query=text)
+    # The topic of the conversation: the last question, and the one before when the last was
+    # itself a short follow-up.
+    carried = [users[-1]]
+    if len(users) > 1 and len(keyword_tokens(users[-1], query=True)) <= _SHORT:
+        carried.insert(0, users[-2])
+    replies = [t.text for t in history if t.role == "assistant"]
+    docs = docs_in(replies[-1], titles) if replies else ()
+    prefer = docs[:1] if _PERSON.search(text) else docs
+    shown = tuple(q for reply in replies for q in quotes_in(reply))
+    return TurnContext(
+        query=" ".join([*carried, text]),
+        is_follow_up=True,
+        vague=not topic,
+        prefer_docs=prefer,
+        previous_quotes=shown,
+    )

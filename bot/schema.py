@@ -1,0 +1,118 @@
+"""The SQL tables the bot uses; bot/migrations creates and changes them (never create_all)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+turns = Table(
+    "turns",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("conversation_key", String(255), nullable=False, index=True),
+    Column("role", String(16), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("platform", String(32), nullable=False, default=""),
+    Column("at", DateTime(timezone=True), nullable=False),
+    # Who asked (both turns of an exchange); NULL on rows stored before revision 0002.
+    Column("asker", String(255), nullable=True),
+    Index("ix_turns_asker", "platform", "asker"),
+    Index("ix_turns_at", "at"),
+)
+
+answers = Table(
+    "answers",
+    metadata,
+    Column("answer_id", String(64), primary_key=True),
+    Column("conversation_key", String(255), nullable=False),
+    Column("asker", String(255), nullable=False),
+    Column("question", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("covered", Boolean, nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    # Token usage of an LLM answer, when the provider reports it.
+    Column("prompt_tokens", Integer, nullable=True),
+    Column("completion_tokens", Integer, nullable=True),
+    Index("ix_answers_at", "at"),
+)
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("answer_id", String(64), nullable=False, index=True),
+    Column("user", String(255), nullable=False),
+    Column("platform", String(32), nullable=False),
+    Column("helpful", Boolean, nullable=False),
+    Column("question", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_feedback_at", "at"),
+)
+
+meta_kv = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("holder", String(255), nullable=False),
+    Column("acquired_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+# First writer wins: a replica handles an event only if its INSERT here did not conflict.
+seen_events = Table(
+    "seen_events",
+    metadata,
+    Column("platform", String(32), nullable=False),
+    Column("event_id", String(255), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("platform", "event_id", name="pk_seen_events"),
+    Index("ix_seen_events_at", "at"),
+)
+
+# A bot message id -> the conversation it belongs to (Discord reply chains).
+message_links = Table(
+    "message_links",
+    metadata,
+    Column("platform", String(32), nullable=False),
+    Column("message_id", String(64), nullable=False),
+    Column("conversation_key", String(255), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("platform", "message_id", name="pk_message_links"),
+    Index("ix_message_links_at", "at"),
+    Index("ix_message_links_conversation_key", "conversation_key"),
+)
+
+# Answers a user may still share in a channel (Slack "Share in channel"), from any replica.
+shared_answers = Table(
+    "shared_answers",
+    metadata,
+    Column("answer_id", String(64), primary_key=True),
+    Column("platform", String(32), nullable=False),
+    Column("asker", String(255), nullable=False),
+    Column("question", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_shared_answers_at", "at"),
+    Index("ix_shared_answers_asker", "platform", "asker"),
+)

@@ -1,0 +1,213 @@
+"""Text handling shared by the chunker, retrieval, the quote composer, the LLM citer and follow-ups.
+
+A leaf module: sentence splitting, keyword tokenizing/stemming, folding for comparison, and the
+small sentence-shape tests (does it end a sentence, does it open on a reference to what came
+before) that quote selection and the answer eval both rely on.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A sentence ends at . ! ? (and any closing quotes/brackets, group 1) before whitespace and
+# a capital letter or digit (possibly after an opening quote/bracket).
+_SENTENCE_BOUNDARY = re.compile(r"(?<=[.!?])([\"'”’)\]]*)\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+
+_ABBREVIATIONS = frozenset({"al", "e.g", "i.e", "vs", "cf", "dr", "mr", "mrs", "ms", "st", "prof"})
+
+
+def sentence_spans(text: str, start: int = 0) -> list[tuple[int, int]]:
+    """(start, end) offsets of the sentences in `text[start:]`; the text between them is spaces."""
+    spans: list[tuple[int, int]] = []
+    begin = start
+    for match in _SENTENCE_BOUNDARY.finditer(text, start):
+        before = text[begin : match.start()].rsplit(None, 1)
+        last_word = before[-1].rstrip(".!?").lstrip("(\"'“‘").casefold() if before else ""
+        # "et al. (2022)", "e.g. The", "J. Smith" do not end a sentence.
+        if last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha()):
+            continue
+        spans.append((begin, match.end(1)))
+        begin = match.end()
+    if text[begin:].strip():
+        spans.append((begin, len(text.rstrip())))
+    return spans
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split prose into sentences; each sentence is an exact substring of `text`."""
+    return [text[a:b].strip() for a, b in sentence_spans(text) if text[a:b].strip()]
+
+
+# bm25s ships only a 33-word English list; questions need the usual function words dropped too.
+_STOPWORDS = frozenset(
+    """a about after all also am an and any are as at be been before being but by can could
+    did do does doing for from get got had has have having he her here him his how i if in
+    into is it its just me might more most my no not of on or our out own she should so some
+    such than that the their them then there these they this those to too very was we were
+    what when where which while who whom why will with would you your yours""".split()
+)
+# Words that questions use to talk *about* a post ("what did the author say in the post...")
+# rather than about its subject; matching them in passages is noise.
+_QUERY_STOPWORDS = frozenset(
+    """according article author authors blog describe described describes essay explain
+    explains mention mentioned mentions piece post say said says writer writes wrote""".split()
+)
+_TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+_POSSESSIVE = re.compile(r"'s?$")
+_SUFFIXES = (
+    "ational",
+    "ations",
+    "ation",
+    "ments",
+    "ment",
+    "ness",
+    "ings",
+    "ing",
+    "ies",
+    "ied",
+    "ers",
+    "er",
+    "ed",
+    "es",
+    "ly",
+    "s",
+)
+_MIN_STEM = 4
+# Suffixes that are often part of the word itself ("career", "comment"): strip them
+# only from long stems (Porter's measure >= 2), so "career" stays while "engineer" -> "engine".
+_WEAK_SUFFIXES = frozenset({"ers", "er", "ments", "ment"})
+_VC = re.compile(r"[aeiou]+[^aeiou]+")
+
+
+# Field shorthand, so "evals" finds "evaluations" and "mech interp" finds the long form.
+_ALIASES = {
+    "eval": "evaluation",
+    "evals": "evaluations",
+    "interp": "interpretability",
+    "mech": "mechanistic",
+}
+
+_BRITISH = (("isations", "izations"), ("isation", "ization"), ("ising", "izing"), ("ised", "ized"))
+
+
+def _stem(token: str) -> str:
+    """A light, idempotent suffix stripper: 'engineers'/'engineering' -> 'engine' alike."""
+    for british, american in _BRITISH:
+        if token.endswith(british):
+            token = token[: -len(british)] + american
+    changed = True
+    while changed:
+        changed = False
+        for suffix in _SUFFIXES:
+            if token.endswith(suffix) and len(token) - len(suffix) >= _MIN_STEM:
+                if suffix == "s" and token.endswith(("ss", "us", "is")):
+                    continue
+                if suffix in _WEAK_SUFFIXES and len(_VC.findall(token[: -len(suffix)])) < 2:
+                    continue
+                token = token[: -len(suffix)] + ("y" if suffix in ("ies", "ied") else "")
+                changed = True
+                break
+    return token
+
+
+def keyword_tokens(text: str, query: bool = False) -> list[str]:
+    """Lower-cased, stop-word-free, lightly stemmed tokens for BM25 (queries drop meta words)."""
+    text = text.lower().replace("’", "'").replace("‘", "'")
+    drop = _STOPWORDS | _QUERY_STOPWORDS if query else _STOPWORDS
+    out: list[str] = []
+    for token in _TOKEN.findall(text):
+        token = _POSSESSIVE.sub("", token)
+        # "security-related" also counts as "security" and "related".
+        parts = [token, *token.split("-")] if "-" in token else [token]
+        for part in parts:
+            if part and part not in drop:
+                out.append(_stem(_ALIASES.get(part, part)))
+    return out
+
+
+_CHAR_MAP = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+    }
+)
+_SPACES = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    """Case-fold, map curly quotes and dashes to ASCII, collapse whitespace."""
+    return _SPACES.sub(" ", text.translate(_CHAR_MAP).casefold()).strip()
+
+
+# A quote that opens on one of these leans on the sentence before it ("This is much easier…",
+# "But that…", "They…"): it cannot stand alone.
+_DANGLING_OPENERS = frozenset(
+    """this these that those it its they them their so but and or also however which
+    such then thus hence therefore he she his her him here there instead still yet
+    otherwise likewise similarly additionally furthermore moreover besides""".split()
+)
+_FIRST_WORD = re.compile(r"[\"'“‘(\[*_]*([A-Za-z]+)")
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]*_]*$")
+
+
+def first_word(text: str) -> str:
+    """The first word of `text`, lower-cased ('' when it has none)."""
+    match = _FIRST_WORD.match(text.lstrip())
+    return match.group(1).casefold() if match else ""
+
+
+# "There are…" and "It's worth…" open on a dummy subject, not on a reference back.
+_EXISTENTIAL = re.compile(
+    r"^[\"'“‘(]*(?:there(?:'s|’s| is| are| was| were| will| may| might| seems?| could)\b|"
+    r"it(?:'s|’s| is| was| can be| may be| might be| seems| takes| helps| pays)\s+"
+    r"(?:(?:also|often|usually|generally|really|probably|clearly|definitely|still|very|"
+    r"quite|entirely|not|much|far|almost|always|sometimes)\s+)*"
+    r"(?:worth|important|hard|harder|easy|easier|a good idea|a bad idea|possible|impossible|"
+    r"fine|ok|okay|likely|unlikely|unclear|clear|true|helpful|useful|valuable|crucial|common|"
+    r"normal|better|best|rare|difficult|reasonable|natural|tempting|vital|essential|"
+    r"surprisingly|good|bad|great|totally|completely|perfectly|a lot|time|tough))",
+    re.IGNORECASE,
+)
+
+
+def opens_dangling(text: str) -> bool:
+    """Whether a sentence opens on a reference to what came before it."""
+    if _EXISTENTIAL.match(text.lstrip()):
+        return False
+    word = first_word(text)
+    if word in {"this", "that", "these", "those"}:
+        # "This post…"/"That said" still point back; "These days" does not.
+        rest = text.lstrip().split(None, 2)
+        second = rest[1].casefold().strip(",.") if len(rest) > 1 else ""
+        return second not in {"days", "year", "week", "month"}
+    return word in _DANGLING_OPENERS
+
+
+def ends_sentence(text: str) -> bool:
+    """Whether `text` ends where a sentence ends (. ! ? …, maybe inside closing quotes)."""
+    return bool(_SENTENCE_END.search(text.rstrip()))
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def word_overlap(query: str, text: str) -> float:
+    """Share of the query's words that also occur in `text`."""
+    q = set(_WORD.findall(query.lower()))
+    t = set(_WORD.findall(text.lower()))
+    return len(q & t) / (len(q) or 1)

@@ -1,0 +1,110 @@
+"""Follow-ups without an LLM, honest declines from the corpus, and the wellbeing reply."""
+
+from __future__ import annotations
+
+from bot.answering import WITHHELD
+from bot.followups import docs_in, quotes_in, resolve
+from bot.models import Question, Turn
+from bot.prompts import NOT_COVERED
+from bot.scope import asks_live_facts, corpus_vocabulary, distressed, missing_concept
+from tests.conftest import REPO_KNOWLEDGE, CachingEmbeddings, MakeCareerBot
+
+TITLES = {"Reflections on my first year": "reflections", "AGI safety career advice": "agi"}
+
+
+def history(question: str, reply: str) -> list[Turn]:
+    return [Turn("user", question), Turn("assistant", reply)]
+
+
+def test_a_stand_alone_question_is_searched_as_is() -> None:
+    past = history("Should I do a PhD?", "…")
+    ctx = resolve("How do I find a mentor for governance research?", past, TITLES)
+    assert not ctx.is_follow_up and ctx.query.startswith("How do I find")
+
+
+def test_short_follow_ups_carry_the_previous_topic() -> None:
+    past = history("Should I do a PhD?", "Jay’s “Reflections on my first year” speaks to this")
+    for text in ("what about for someone older?", "why?", "and for governance?", "tell me more"):
+        ctx = resolve(text, past, TITLES)
+        assert ctx.is_follow_up, text
+        assert ctx.query == f"Should I do a PhD? {text}"
+    assert resolve("why?", past, TITLES).vague
+    assert not resolve("and for governance?", past, TITLES).vague
+
+
+def test_he_and_the_author_resolve_to_the_post_just_quoted() -> None:
+    reply = (
+        "Jay’s “Reflections on my first year” and Richard’s “AGI safety career advice” speak:\n"
+        "- “You should apply broadly to programs that fit.” — Jay"
+    )
+    ctx = resolve("so how did he turn it around?", history("I failed MATS", reply), TITLES)
+    assert ctx.prefer_docs == ("reflections",)
+    assert docs_in(reply, TITLES) == ("reflections", "agi")
+    assert quotes_in(reply) == ("You should apply broadly to programs that fit.",)
+
+
+def test_distress_live_facts_and_missing_concepts(embedder: CachingEmbeddings) -> None:
+    assert distressed("haven't slept in a week, panic attacks most nights")
+    assert not distressed("I'm stressed about my application")
+    assert asks_live_facts("is Anthropic hiring juniors this quarter?")
+    assert not asks_live_facts("Should I do a PhD right now or later?")
+    texts = [p.read_text() for p in sorted(REPO_KNOWLEDGE.glob("*.md"))]
+    vocab = corpus_vocabulary(texts)
+    assert (
+        missing_concept(
+            "what salary can I expect at an AI safety org?", vocab, embedder.embed_query
+        )
+        == "salary"
+    )
+    assert missing_concept("how do I negotiate a job offer?", vocab, embedder.embed_query)
+    assert missing_concept("Should I do a PhD?", vocab, embedder.embed_query) is None
+    assert (
+        missing_concept("how do I get a job in AI governance?", vocab, embedder.embed_query) is None
+    )
+
+
+async def test_follow_ups_are_answered_about_the_conversation(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(Question("Should I do a PhD?", "u", "c1", "cli"))
+    older = await bot.answer(Question("what about for someone older?", "u", "c1", "cli"))
+    assert first.covered and older.covered  # judged on the merged question
+    why = await bot.answer(Question("why?", "u", "c1", "cli"))
+    assert why.covered and why.citations
+    shown = {c.quote for c in first.citations} | {c.quote for c in older.citations}
+    assert not shown & {c.quote for c in why.citations}
+
+
+async def test_uncovered_concepts_are_declined_with_a_next_step(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE, answer={"decline_hint": "Ask in #careers."})
+    for text in (
+        "what salary can I expect at an AI safety org?",
+        "does Anthropic have open interpretability roles right now?",
+        # A long message whose question clause asks only about a word the posts never use.
+        "signed a 12-month non-compete at my current ML job. would that stop me from joining "
+        "an AI safety org? are those even enforceable?",
+    ):
+        answer = await bot.answer(Question(text, "u", f"d:{text}", "cli"))
+        assert not answer.covered and not answer.citations, text
+        assert answer.text.endswith("Ask in #careers.")
+    salary = await bot.answer(
+        Question("what salary can I expect at an AI safety org?", "u", "d2", "cli")
+    )
+    assert salary.text.startswith(NOT_COVERED)
+    covered = await bot.answer(Question("how do I get a job in AI governance?", "u", "d3", "cli"))
+    assert covered.covered
+
+
+async def test_distress_gets_support_not_quotes_and_is_not_stored(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(answer={"support_message": "Call the helpline on 000."})
+    text = "i can't stop thinking about AI doom, panic attacks most nights, feel hopeless"
+    answer = await bot.answer(Question(text, "u", "w", "discord"))
+    assert not answer.covered and not answer.citations
+    assert "Call the helpline on 000." in answer.text
+    stored = bot.store.history("w", 10)
+    assert stored[0].text == WITHHELD and text not in [t.text for t in stored]

@@ -1,0 +1,82 @@
+"""Golden replies: whole extractive answers on the real posts, read as a newcomer would."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.models import Answer, Question
+from bot.prompts import NOT_COVERED
+from tests.conftest import REPO_KNOWLEDGE, MakeCareerBot
+
+QUOTE_LINE = re.compile(r"^- “.+” (?:— .+ )?\[\d\]$", re.DOTALL)
+
+
+async def ask(bot: object, text: str, key: str) -> Answer:
+    return await bot.answer(Question(text, "newcomer", key, "cli"))  # type: ignore[attr-defined]
+
+
+def read_as_newcomer(answer: Answer) -> list[str]:
+    """The reply's shape: an opening line naming the posts, then 1-3 quote bullets, no filler."""
+    assert answer.covered
+    lines = [line for line in answer.text.split("\n") if line.strip()]
+    assert lines[0].endswith(":") and "“" in lines[0], lines[0]
+    bullets = [line for line in lines[1:] if line.startswith("- ")]
+    assert 1 <= len(bullets) <= 3 and len(bullets) == len(answer.citations)
+    for bullet in bullets:
+        assert QUOTE_LINE.match(bullet), bullet
+    assert "follow-up" not in answer.text.lower()  # no filler
+    assert len(answer.text) <= 1200
+    return bullets
+
+
+@pytest.fixture
+def posts_bot(make_careerbot: MakeCareerBot) -> object:
+    return make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+
+
+async def test_the_plan_is_quoted_with_the_authors_verdict_on_it(posts_bot: object) -> None:
+    answer = await ask(posts_bot, "should I apply to as many MATS mentors as I can?", "g1")
+    bullets = read_as_newcomer(answer)
+    assert "Jay Bailey’s “Reflections on my first year of AI safety research”" in answer.text
+    assert "would recommend a more focused plan" in bullets[0]
+    assert answer.citations[0].section.startswith("List of Lessons")
+
+
+async def test_a_self_doubt_is_quoted_with_the_conclusion_the_author_drew(
+    posts_bot: object,
+) -> None:
+    answer = await ask(
+        posts_bot, "I'm a software engineer, not a math person. is there a place for me?", "g2"
+    )
+    read_as_newcomer(answer)
+    assert any("I should be focused on my strengths" in c.quote for c in answer.citations)
+
+
+async def test_phd_question_gets_the_current_view_not_the_old_one(posts_bot: object) -> None:
+    answer = await ask(posts_bot, "Should I do a PhD?", "g3")
+    read_as_newcomer(answer)
+    first = answer.citations[0].quote
+    assert "PhD" in first and "currently I think it’s unclear" in first
+
+
+async def test_burnout_advice_is_the_advice_itself(posts_bot: object) -> None:
+    answer = await ask(posts_bot, "How do I deal with burnout?", "g4")
+    read_as_newcomer(answer)
+    assert "mental overuse injury" in answer.citations[0].quote
+
+
+async def test_a_follow_up_continues_the_conversation(posts_bot: object) -> None:
+    first = await ask(posts_bot, "Should I do a PhD?", "g5")
+    older = await ask(posts_bot, "what about for someone older?", "g5")
+    assert first.covered and older.covered
+    read_as_newcomer(older)
+    assert older.standalone_query.startswith("Should I do a PhD?")
+
+
+async def test_an_uncovered_question_is_declined_plainly(posts_bot: object) -> None:
+    answer = await ask(posts_bot, "how do I negotiate a job offer?", "g6")
+    assert not answer.covered and not answer.citations
+    assert answer.text.startswith(NOT_COVERED)
+    assert len(answer.text) < 400

@@ -1,0 +1,140 @@
+"""Quote selection: stand-alone spans, sentence roles, verdicts kept, list lead-ins kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.extractive import compose, passage_sentences, pick_quotes, role_score
+from bot.models import Passage
+from bot.text import ends_sentence, normalise, opens_dangling
+from tests.conftest import REPO_KNOWLEDGE, CachingEmbeddings, MakeCareerBot
+
+
+def passage(text: str, section: str = "Lessons", doc: str = "post", pid: str = "p1") -> Passage:
+    return Passage(pid, doc, "A post", "Ann Author", "https://example.org/a", section, text)
+
+
+def test_dangling_openers_and_sentence_ends() -> None:
+    assert opens_dangling("This is much easier once you have a project.")
+    assert opens_dangling("But that was a mistake.")
+    assert opens_dangling("They found it hard.")
+    assert not opens_dangling("These days most work happens with LLMs.")
+    assert not opens_dangling("Apply to a few programs.")
+    assert ends_sentence("It works.”")
+    assert not ends_sentence("a few high-level takeaways for each:")
+
+
+def test_a_quote_never_opens_on_a_reference_back(embedder: CachingEmbeddings) -> None:
+    text = (
+        "Pick one research agenda and stay with it for a few months. "
+        "This is much easier when a mentor checks in every week."
+    )
+    spans = pick_quotes(
+        "is it easier with a mentor checking in weekly?", [passage(text)], embedder, 3
+    )
+    assert spans
+    for span in spans:
+        assert not opens_dangling(span.text)
+    # The sentence about mentors is only quotable together with what it refers back to.
+    assert spans[0].text.startswith("Pick one research agenda")
+
+
+def test_set_up_is_quoted_with_the_verdict_that_follows(embedder: CachingEmbeddings) -> None:
+    text = (
+        "Because I wanted in at any cost, I applied to as many mentors as I could find, "
+        "whatever their research area. I don't actually think this is the best approach, and "
+        "would recommend a more focused plan to most people."
+    )
+    (span, *_) = pick_quotes(
+        "should I apply to as many mentors as I can?", [passage(text)], embedder, 1
+    )
+    assert "recommend a more focused plan" in span.text
+
+
+def test_list_items_come_with_their_lead_in_or_not_at_all(embedder: CachingEmbeddings) -> None:
+    text = "\n".join(
+        [
+            "The skills that matter most early on are these:",
+            "- Python fluency",
+            "- Reading papers quickly",
+            "Most people overrate credentials when they start out, and underrate projects.",
+        ]
+    )
+    spans = pick_quotes("which skills matter most early on?", [passage(text)], embedder, 3)
+    for span in spans:
+        assert span.text != "Python fluency" and span.text != "Reading papers quickly"
+        if "Python fluency" in span.text:
+            assert span.text.startswith("The skills that matter most")
+
+
+def test_roles_rank_advice_over_biography_preamble_and_links() -> None:
+    lines = passage_sentences(
+        passage(
+            "I have been a software engineer for eight years at a bank. "
+            "This post summarizes the advice I most commonly give. "
+            "You should apply to things that seem out of reach. "
+            "See the exposition here and another critique here."
+        )
+    )
+    bio, meta, advice, link = lines[0]
+    assert role_score(advice, "Lessons") > 0
+    assert role_score(bio, "Lessons") < role_score(advice, "Lessons")
+    assert role_score(meta, "Lessons") < 0
+    assert role_score(link, "Lessons") < 0
+    assert role_score(advice, "Footnotes") < role_score(advice, "Lessons")
+
+
+def test_composed_reply_opens_by_naming_the_posts_and_shows_both_sides(
+    embedder: CachingEmbeddings,
+) -> None:
+    first = passage("You should talk to people doing the work before you commit to a field.")
+    second = Passage(
+        "p2",
+        "other",
+        "Another post",
+        "Bo Writer",
+        None,
+        "Advice",
+        "To choose a field, it is worth reading widely first: most people choose too early.",
+    )
+    question = "how do I choose a field?"
+    spans = pick_quotes(question, [first, second], embedder, 3, contrast=False)
+    text, citations = compose(question, spans, contrast=False)
+    assert text.splitlines()[0].endswith("speaks to this:")
+    assert len(citations) == 1 and "[1]" in text
+    # When the question says views differ, a second post's view is shown and named.
+    both = pick_quotes(question, [first, second], embedder, 3, contrast=True)
+    text, citations = compose(question, both, contrast=True)
+    opening = text.splitlines()[0]
+    assert "differently" in opening
+    assert "Ann Author’s “A post”" in opening and "Bo Writer’s “Another post”" in opening
+    assert len(citations) == 2 and "[2]" in text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Should I do a PhD?",
+        "should I apply to as many MATS mentors as I can?",
+        "I'm a software engineer, not a math person. is there a place for me?",
+        "how do I avoid burnout?",
+        "what should I learn for evals work?",
+        "is it better to play to your strengths or push outside your comfort zone?",
+    ],
+)
+async def test_every_quote_is_verbatim_and_ends_a_sentence(
+    make_careerbot: MakeCareerBot, question: str
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    corpus = normalise(" ".join(p.read_text() for p in sorted(Path(REPO_KNOWLEDGE).glob("*.md"))))
+    from bot.models import Question
+
+    answer = await bot.answer(Question(question, "u", f"k:{question}", "cli"))
+    assert answer.covered and answer.citations
+    for c in answer.citations:
+        for line in c.quote.split("\n"):
+            assert normalise(line) in corpus, line
+        assert ends_sentence(c.quote) and not opens_dangling(c.quote), c.quote
+    assert len(answer.text) <= 1500
