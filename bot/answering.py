@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -115,6 +116,19 @@ class Answerer:
     def _titles(self) -> dict[str, str]:
         return {p.title: p.doc_id for p in self.retriever.snapshot.passages}
 
+    def _named_posts(self, text: str) -> tuple[str, ...]:
+        """Posts whose author the question names (first or last name, as a whole word)."""
+        # "NGO" in capitals is an acronym, not Richard Ngo.
+        words = {w.casefold() for w in re.findall(r"[A-Za-z][A-Za-z'-]+", text) if not w.isupper()}
+        found: list[str] = []
+        for p in self.retriever.snapshot.passages:
+            if p.is_comment or not p.author or p.doc_id in found:
+                continue
+            names = {n.casefold() for n in re.findall(r"[A-Za-z][A-Za-z'-]{2,}", p.author)}
+            if names & words:
+                found.append(p.doc_id)
+        return tuple(found)
+
     def _vocabulary(self) -> Mapping[str, int]:
         snap = self.retriever.snapshot
         if self._vocab[0] != snap.collection:
@@ -126,6 +140,11 @@ class Answerer:
         """Resolve a follow-up, decide scope on the merged question, then quote."""
         answer_id = uuid.uuid4().hex
         context = resolve(text, history, self._titles())
+        named = self._named_posts(text)
+        if named:  # "what did Jay learn from MATS?": read that author's post first
+            context = replace(
+                context, prefer_docs=tuple(dict.fromkeys((*named, *context.prefer_docs)))
+            )
         query = context.query
         if asks_live_facts(text):
             return self._not_covered(query, "extractive", notices, answer_id, live=True)
@@ -141,7 +160,7 @@ class Answerer:
         if not result.covered or not result.passages:
             return self._not_covered(query, "extractive", notices, answer_id, result)
         passages = list(result.passages)
-        if context.is_follow_up:
+        if context.is_follow_up or named:
             passages = self._with_context(passages, context)
         spans = pick_quotes(
             query,
@@ -151,7 +170,10 @@ class Answerer:
             already_shown=context.previous_quotes if context.is_follow_up else (),
             message="" if context.vague else text,
             prefer_docs=context.prefer_docs,
-            continue_after=context.previous_quotes if context.vague else (),
+            # "tell me more" continues from the best quote shown last, not from its padding.
+            continue_after=context.previous_quotes[-context.last_reply_quotes :][:1]
+            if context.vague and context.last_reply_quotes
+            else (),
             contrast=None if not context.is_follow_up else False,
         )
         if not spans:

@@ -27,7 +27,7 @@ MAX_QUOTE_CHARS = 480
 MAX_LIST_QUOTE_CHARS = 700
 MAX_ANSWER_CHARS = 1200
 MIN_SENTENCE_CHARS = 25
-WINDOW = 3
+WINDOW = 5  # sentences; MAX_QUOTE_CHARS bounds a window first
 # Quotes scoring this far below the best one are left out rather than padding the answer.
 RELATIVE_CUTOFF = 0.2
 
@@ -94,11 +94,11 @@ _HIGH_SECTIONS = re.compile(
 _LIST_QUESTION = re.compile(
     r"\b(list|examples|what are (?:some|the)|which|resources|steps|ways)\b", re.IGNORECASE
 )
-# The question says views differ ("overrated", "opposite advice", "which one is it?").
+# The question says views differ ("opposite advice", "people keep saying X, but…").
 _DICHOTOMY = re.compile(
-    r"\b(versus|vs\.?|overrated|underrated|opposite|conflicting|contradict\w*|disagree\w*|"
-    r"which (?:one )?is it|mixed (?:advice|messages)|i keep hearing|people (?:keep )?say\w*|"
-    r"is it better to .{3,80} or)\b",
+    r"\b(opposite (?:advice|views?|things)|conflicting|contradict\w*|disagree\w*|"
+    r"mixed (?:advice|messages)|which (?:one )?is it|"
+    r"(?:i keep hearing|i(?:'ve| have)? heard|people (?:keep )?say\w*|everyone says))\b",
     re.IGNORECASE,
 )
 
@@ -348,7 +348,7 @@ def _score_window(
         return None  # never cut mid-sentence: drop rather than cut
     if opens_dangling(first.text) or _is_lead_in(last):
         return None
-    if len(text.split()) < 8:
+    if len(text.split()) < 8 or len(first.text.split()) < 4:
         return None  # a fragment, a heading-like line or a link line, not advice
     if first.is_item and first.item_words < 12 and first.start == _body_start(first):
         return None  # a short list item means little without its lead-in
@@ -388,10 +388,15 @@ def _next_sentence(lines: list[list[Sentence]], sentence: Sentence) -> Sentence 
 
 
 def _overlaps(a: Span, b: Span) -> bool:
+    """Whether two spans share a sentence or touch (one would read as half of the other)."""
     if a.passage.id != b.passage.id:
         return False
     keys_a = {(s.line_no, s.start) for s in a.sentences}
-    return any((s.line_no, s.start) in keys_a for s in b.sentences)
+    if any((s.line_no, s.start) in keys_a for s in b.sentences):
+        return True
+    first, last = sorted((a, b), key=lambda x: (x.sentences[0].line_no, x.sentences[0].start))
+    end, start = first.sentences[-1], last.sentences[0]
+    return end.line_no == start.line_no and not end.line[end.end : start.start].strip()
 
 
 def _choose(spans: list[Span], max_quotes: int, limit: int, contrast: bool) -> list[Span]:

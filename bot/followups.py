@@ -49,7 +49,8 @@ class TurnContext:
     is_follow_up: bool = False
     vague: bool = False  # no topic words of its own: "why?", "tell me more"
     prefer_docs: tuple[str, ...] = ()
-    previous_quotes: tuple[str, ...] = ()
+    previous_quotes: tuple[str, ...] = ()  # every quote shown in the conversation, oldest first
+    last_reply_quotes: int = 0  # how many of them the last reply showed
 
 
 def quotes_in(reply: str) -> tuple[str, ...]:
@@ -82,10 +83,12 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
     docs = docs_in(replies[-1], titles) if replies else ()
     prefer = docs[:1] if _PERSON.search(text) else docs
     shown = tuple(q for reply in replies for q in quotes_in(reply))
+    last = len(quotes_in(replies[-1])) if replies else 0
     return TurnContext(
         query=" ".join([*carried, text]),
         is_follow_up=True,
         vague=not topic,
         prefer_docs=prefer,
         previous_quotes=shown,
+        last_reply_quotes=last,
     )

@@ -67,6 +67,17 @@ def corpus_vocabulary(texts: Iterable[str]) -> Mapping[str, int]:
     return counts
 
 
+def _known(token: str, vocabulary: Mapping[str, int]) -> bool:
+    """Whether the posts use this word or a close form of it ("burnt" ~ "burnout")."""
+    if token.isdigit() or token in vocabulary:
+        return True
+    need = max(4, len(token) - 2)
+    if len(token) < need:
+        return False
+    head = token[:need]
+    return any(word.startswith(head) for word in vocabulary)
+
+
 def _central(text: str, missing: list[str], embed: Callable[[str], list[float]]) -> str | None:
     """The missing word that carries most of `text`'s meaning, if it carries enough."""
     whole = np.asarray(embed(text))
@@ -93,7 +104,7 @@ def missing_concept(
     if not tokens:
         return None
     if len(tokens) <= _FOCUSED_TOKENS:
-        missing = [t for t in dict.fromkeys(tokens) if t not in vocabulary and not t.isdigit()]
+        missing = [t for t in dict.fromkeys(tokens) if not _known(t, vocabulary)]
         if missing:
             return _central(text, missing, embed)
         return None
@@ -102,7 +113,7 @@ def missing_concept(
         words = list(dict.fromkeys(keyword_tokens(clause, query=True)))
         if not words or len(words) > _CLAUSE_TOKENS:
             continue
-        missing = [t for t in words if t not in vocabulary and not t.isdigit()]
+        missing = [t for t in words if not _known(t, vocabulary)]
         specific = [t for t in words if 0 < vocabulary.get(t, 0) < generic]
         if missing and not specific:
             concept = _central(clause, missing, embed)

@@ -173,7 +173,8 @@ def first_word(text: str) -> str:
 
 # "There are…" and "It's worth…" open on a dummy subject, not on a reference back.
 _EXISTENTIAL = re.compile(
-    r"^[\"'“‘(]*(?:there(?:'s|’s| is| are| was| were| will| may| might| seems?| could)\b|"
+    r"^[\"'“‘(]*(?:(?:these|those) days\b|this (?:year|week|month)\b|"
+    r"there(?:'s|’s| is| are| was| were| will| may| might| seems?| could)\b|"
     r"it(?:'s|’s| is| was| can be| may be| might be| seems| takes| helps| pays)\s+"
     r"(?:(?:also|often|usually|generally|really|probably|clearly|definitely|still|very|"
     r"quite|entirely|not|much|far|almost|always|sometimes)\s+)*"
@@ -185,10 +186,24 @@ _EXISTENTIAL = re.compile(
 )
 
 
+# A pronoun in a sentence's opening clause ("If you have it, …", "To learn about them, …",
+# "As you do so, …") points back as surely as one in first position.
+_CLAUSE_PRONOUN = re.compile(
+    r"\b(it(?! comes\b)|them|this|these|those|him|her|his|they|their|do so)\b", re.IGNORECASE
+)
+
+
+def _opening_clause(text: str) -> str:
+    head = re.split(r"[,;:]|[.!?](?:\s|$)", text, maxsplit=1)[0]
+    return " ".join(head.split()[:6])
+
+
 def opens_dangling(text: str) -> bool:
     """Whether a sentence opens on a reference to what came before it."""
     if _EXISTENTIAL.match(text.lstrip()):
         return False
+    if _CLAUSE_PRONOUN.search(_opening_clause(text)):
+        return True
     word = first_word(text)
     if word in {"this", "that", "these", "those"}:
         # "This post…"/"That said" still point back; "These days" does not.

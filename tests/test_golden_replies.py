@@ -80,3 +80,9 @@ async def test_an_uncovered_question_is_declined_plainly(posts_bot: object) -> N
     assert not answer.covered and not answer.citations
     assert answer.text.startswith(NOT_COVERED)
     assert len(answer.text) < 400
+
+
+async def test_a_named_author_is_read_first(posts_bot: object) -> None:
+    answer = await ask(posts_bot, "what did jay learn from mats?", "g7")
+    read_as_newcomer(answer)
+    assert answer.citations[0].author == "Jay Bailey"

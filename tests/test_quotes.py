@@ -22,6 +22,12 @@ def test_dangling_openers_and_sentence_ends() -> None:
     assert opens_dangling("They found it hard.")
     assert not opens_dangling("These days most work happens with LLMs.")
     assert not opens_dangling("Apply to a few programs.")
+    # A pronoun in the opening clause points back too; dummy subjects do not.
+    assert opens_dangling("If you have it, lab governance work may be a good fit.")
+    assert opens_dangling("Pair programming with him was fun.")
+    assert not opens_dangling("If you want to do research, consider a small project.")
+    assert not opens_dangling("It’s often worth applying anyway.")
+    assert not opens_dangling("There are tons of accessible problems.")
     assert ends_sentence("It works.”")
     assert not ends_sentence("a few high-level takeaways for each:")
 
