@@ -42,6 +42,10 @@ def rows(ingest: dict[str, Any], answer: dict[str, Any]) -> list[tuple[str, str]
             "extractive answer p50 / p95",
             f"{answer['answer']['p50_ms']:.1f} / {answer['answer']['p95_ms']:.1f} ms",
         ),
+        (
+            "extractive answer warm p50 / p95",
+            f"{answer['answer_warm']['p50_ms']:.1f} / {answer['answer_warm']['p95_ms']:.1f} ms",
+        ),
         ("latency samples", f"{answer['samples']} ({Path(answer['questions']).name})"),
         ("RSS after loading", f"{answer['rss_loaded_mb']:.0f} MB (VmRSS)"),
         ("RSS after answering", f"{answer['rss_after_mb']:.0f} MB (VmRSS)"),

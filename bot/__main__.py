@@ -22,6 +22,38 @@ class UsageError(Exception):
     """A setup problem reported as one line and exit code 2."""
 
 
+class _QuietLibraries(logging.Filter):
+    """Drops bm25s' DEBUG/INFO chatter: it sets its own logger to DEBUG when imported."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.name.startswith("bm25s") and record.levelno < logging.WARNING)
+
+
+def _make_handler() -> logging.Handler:
+    from bot.logcontext import log_handler
+
+    handler = log_handler(sys.stderr, "text")
+    handler.addFilter(_QuietLibraries())
+    return handler
+
+
+_HANDLER = _make_handler()
+
+
+def _startup_failure(exc: Exception) -> str | None:
+    """One line for a foreseeable start-up fault (a missing service, driver or extra)."""
+    from bot.llm import LLMConfigError
+    from bot.ops_http import OpsPortError
+    from bot.wiring import PlatformError, StartupError
+
+    if isinstance(exc, LLMConfigError):
+        first = str(exc).strip().splitlines()[0]
+        return f"{first} (check CAREERBOT_LLM__MODEL; `careerbot doctor` checks it)"
+    if isinstance(exc, StartupError | PlatformError | OpsPortError):
+        return str(exc)
+    return None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="careerbot",
@@ -69,13 +101,18 @@ def _settings() -> Any:
         if name.startswith("CAREERBOT_") and name.split("__")[0] not in known:
             print(f"careerbot: warning: ignoring unknown setting {name}", file=sys.stderr)
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
             name = "CAREERBOT_" + "__".join(str(p).upper() for p in err["loc"])
             lines.append(f"invalid setting {name}: {err['msg']}")
         raise UsageError("\n".join(lines)) from None
+    if settings.log_format == "json":
+        from bot.logcontext import JsonFormatter
+
+        _HANDLER.setFormatter(JsonFormatter())
+    return settings
 
 
 def _progress(total: int) -> Any:
@@ -202,7 +239,7 @@ def _eval_answers(args: argparse.Namespace) -> int:
 
 def cmd_doctor(_args: argparse.Namespace) -> int:
     """Check everything a start-up needs, one line per finding."""
-    from bot.wiring import run_checks
+    from bot.doctor import run_checks
 
     problems = 0
     try:
@@ -238,7 +275,6 @@ def cmd_prune(_args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the chat platform adapters."""
-    from bot.adapters.discord_bot import DiscordSetupError
     from bot.wiring import MissingToken, discord_config, serve, slack_config
 
     settings = _settings()
@@ -250,6 +286,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             discord_config(settings)
     except MissingToken as exc:
         raise UsageError(str(exc)) from None
+    from bot.adapters.discord_bot import DiscordSetupError
+
     # A replica on an empty Chroma server still starts: it answers "not built yet" until
     # someone runs `careerbot ingest`, then picks the index up on the next question.
     bot = _build(settings, build_if_empty=settings.chroma.mode != "http")
@@ -288,9 +326,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = logging.DEBUG if args.verbose else logging.WARNING
     if args.command == "serve" and not args.verbose:
         level = logging.INFO
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    import bm25s  # noqa: F401  -- it sets its own logger to DEBUG on import; override below
-
+    _HANDLER.setLevel(level)
+    logging.basicConfig(level=level, handlers=[_HANDLER])
     # slack_bolt.RequestVerification logs rejected request bodies (message text) at INFO.
     for noisy in (
         "chromadb",
@@ -302,12 +339,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     from bot.evaluation import EvalFileError
-    from bot.llm import LLMConfigError
     from bot.models import (
         DatabaseError,
         IndexNotReady,
         IndexUnavailable,
         IngestError,
+        LLMConfigError,
         ReloadInProgress,
     )
 
@@ -328,6 +365,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        line = _startup_failure(exc)
+        if line is None:
+            raise
+        log.debug("start-up failed", exc_info=True)
+        print(f"careerbot: {line}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -200,7 +200,9 @@ class CachedEmbeddings(Embeddings):
     def __init__(self, inner: Embeddings, max_items: int = 50_000) -> None:
         self.inner = inner
         self.max_items = max_items
-        self.cache: OrderedDict[str, list[float]] = OrderedDict()
+        # float32 arrays, not lists: a list of 384 Python floats takes ~12 KB, the array
+        # 1.5 KB, and a serving process caches thousands of sentences (bench_memory.py).
+        self.cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self.calls = 0  # how many times the inner model was asked to embed
         self._lock = threading.Lock()
 
@@ -213,8 +215,8 @@ class CachedEmbeddings(Embeddings):
             with self._lock:
                 self.calls += 1
                 for text, vector in zip(missing, vectors, strict=True):
-                    self.cache[text] = list(vector)
-        out: list[list[float]] = []
+                    self.cache[text] = np.asarray(vector, dtype=np.float32)
+        out: list[np.ndarray] = []
         with self._lock:
             for text in texts:
                 hit = self.cache.get(text)
@@ -226,7 +228,7 @@ class CachedEmbeddings(Embeddings):
                 self.cache.popitem(last=False)
         if len(out) != len(texts):
             return [list(v) for v in self.inner.embed_documents(texts)]
-        return out
+        return [vector.tolist() for vector in out]
 
     def embed_query(self, text: str) -> list[float]:
         """langchain Embeddings API, cached."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import logging
 import math
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +16,12 @@ import yaml
 
 from bot.models import IngestError, Passage
 from bot.text import sentence_spans
+
+log = logging.getLogger(__name__)
+
+# A knowledge file larger than this is refused (a post is ~10-60 KB; a 5 MB dump took minutes
+# to embed and drowned the corpus). Settings pass their own limit.
+DEFAULT_MAX_FILE_BYTES = 512 * 1024
 
 # Passage size in words: aim at TARGET, never beyond HARD_MAX unless a single sentence is
 # longer; a section shorter than MIN stays one short passage rather than mixing topics.
@@ -45,11 +54,39 @@ class Document:
     body_line: int  # 1-based line number where the body starts in the file
 
 
-def load_knowledge(folder: Path) -> list[Document]:
-    """Read and validate every `*.md` in `folder`; raise IngestError naming the first bad file."""
+def load_knowledge(folder: Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> list[Document]:
+    """Read and validate every `*.md` in `folder`; raise IngestError naming the first bad file.
+
+    Only regular files are read: a folder, FIFO, socket, dangling symlink or symlink loop
+    named `*.md` is skipped with one warning line naming it (`stat` before any open, so a FIFO
+    can never block). A file over `max_file_bytes` is refused, which fails the whole load.
+    """
     if not folder.is_dir():
         raise IngestError(str(folder), "knowledge folder does not exist")
-    paths = sorted(p for p in folder.glob("*.md") if not p.name.startswith("."))
+    paths = []
+    for path in sorted(p for p in folder.glob("*.md") if not p.name.startswith(".")):
+        try:
+            info = path.stat()  # follows symlinks: a loop or a dangling link raises here
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            if exc.errno == errno.ELOOP:
+                reason = "a symlink loop"
+            elif path.is_symlink():
+                reason = f"a dangling symlink ({reason})"
+            log.warning("knowledge: skipping %s: %s", path, reason)
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            kind = "a FIFO" if stat.S_ISFIFO(info.st_mode) else kind
+            log.warning("knowledge: skipping %s: %s", path, kind)
+            continue
+        if info.st_size > max_file_bytes:
+            raise IngestError(
+                str(path),
+                f"file is {info.st_size // 1024} KB, over the {max_file_bytes // 1024} KB limit "
+                "per knowledge file (CAREERBOT_KNOWLEDGE_MAX_FILE_KB); split it or raise the limit",
+            )
+        paths.append(path)
     if not paths:
         raise IngestError(str(folder), "no knowledge files (*.md) found")
     documents = [parse_document(path) for path in paths]

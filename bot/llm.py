@@ -16,7 +16,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import BaseMessage, BaseMessageChunk, HumanMessage, SystemMessage
 
 from bot.grounding import GroundedReply, Grounder, LeakCheck, cut_at_last_sentence
-from bot.models import Citation, Passage, TokenUsage, Turn
+from bot.models import Citation, LLMConfigError, Passage, TokenUsage, Turn
 from bot.prompts import NOT_COVERED, REFUSAL, Prompts
 from bot.resilience import (
     OUTAGES,
@@ -56,10 +56,6 @@ BACKUP_NOTICE = "The main language model was unavailable, so a backup model answ
 PRIMARY_SHARE = 0.6
 STREAM_CHECK_GAP = 0.3
 _SENTENCE_END = re.compile(r"[.!?…]")
-
-
-class LLMConfigError(ValueError):
-    """The configured chat model cannot be built (bad name or missing extra)."""
 
 
 def make_chat_model(

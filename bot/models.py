@@ -336,3 +336,7 @@ class PruneReport:
             f"feedback clicks, {self.shared_answers} shared answers, {self.message_links} "
             f"reply links and {self.events} event ids."
         )
+
+
+class LLMConfigError(ValueError):
+    """The configured chat model cannot be built (bad name or missing extra)."""

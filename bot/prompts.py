@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 # The one sentence used when the corpus does not cover a question: the prompt tells the model to
@@ -19,7 +20,15 @@ EXPECTED: dict[str, frozenset[str]] = {
     "condense": frozenset({"history", "question"}),
 }
 
-DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+# A source checkout keeps the templates in the top-level prompts/; the wheel ships the same
+# files as package data in bot/_prompts (pyproject.toml maps one onto the other).
+_CHECKOUT_PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+
+
+def default_prompts_dir() -> Path:
+    """The installed templates (bot/_prompts) if present, else the checkout's prompts/."""
+    installed = Path(str(resources.files("bot") / "_prompts"))
+    return installed if installed.is_dir() else _CHECKOUT_PROMPTS_DIR
 
 
 class PromptError(ValueError):
@@ -46,7 +55,7 @@ def variables(template: str) -> set[str]:
 
 def load_prompts(folder: Path | None = None) -> Prompts:
     """Read and validate every template; raise PromptError naming the file on any problem."""
-    folder = folder or DEFAULT_PROMPTS_DIR
+    folder = folder or default_prompts_dir()
     texts: dict[str, str] = {}
     for name, expected in EXPECTED.items():
         path = folder / f"{name}.md"

@@ -8,21 +8,33 @@ import logging
 import os
 import socket
 import subprocess
+import threading
+import time
 import uuid
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.answering import Answerer
 from bot.conversations import ConversationStore
 from bot.index import Generation, KnowledgeIndex, ProgressFactory, SourceInfo
-from bot.knowledge import chunk_documents, load_knowledge
-from bot.llm import Partial
+from bot.knowledge import DEFAULT_MAX_FILE_BYTES, chunk_documents, load_knowledge
+from bot.logcontext import new_request_id, request_id
+from bot.metrics import (
+    ANSWER_SECONDS,
+    ANSWERS,
+    DECLINES,
+    ERRORS,
+    FEEDBACK,
+    INDEX_PASSAGES,
+    RELOADS,
+)
 from bot.models import (
     Answer,
     ConversationBusy,
+    EmptyQuestion,
     Feedback,
     IngestReport,
     LeaseTaken,
@@ -33,6 +45,10 @@ from bot.models import (
     StoredData,
 )
 from bot.retrieval import Retriever
+
+if TYPE_CHECKING:  # the answering core (and its chat-model stack) loads on first answer
+    from bot.answering import Answerer
+    from bot.llm import Partial
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +98,7 @@ class CareerBot:
     def __init__(
         self,
         *,
-        answerer: Answerer,
+        answerer: Answerer | Callable[[], Answerer],
         index: KnowledgeIndex,
         retriever: Retriever,
         store: ConversationStore,
@@ -91,12 +107,21 @@ class CareerBot:
         llm_model: str | None = None,
         progress: ProgressFactory | None = None,
         reload_lease_seconds: float = 1800.0,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
         retention_days: int = 90,
         event_ttl_hours: int = 24,
         turn_lock_seconds: float = 180.0,
         turn_wait_seconds: float = 60.0,
     ) -> None:
-        self.answerer = answerer
+        # A factory defers importing the answering core (langchain's chat-model stack,
+        # ~1.5 s) until something answers: `ingest` and `doctor` never need it.
+        self._answerer: Answerer | None = None
+        self._answerer_factory: Callable[[], Answerer] | None = None
+        if callable(answerer) and not hasattr(answerer, "answer"):
+            self._answerer_factory = answerer
+        else:
+            self._answerer = answerer  # type: ignore[assignment]
+        self._answerer_lock = threading.Lock()
         self.index = index
         self.retriever = retriever
         self.store = store
@@ -104,6 +129,7 @@ class CareerBot:
         self.embedding_model = embedding_model
         self.llm_model = llm_model
         self._progress = progress
+        self.max_file_bytes = max_file_bytes
         self._reload_lock = asyncio.Lock()
         self.reload_lease_seconds = reload_lease_seconds
         self.retention = timedelta(days=retention_days)
@@ -113,10 +139,58 @@ class CareerBot:
         self.instance = f"{socket.gethostname()}:{os.getpid()}"
         self._turns: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
+    @property
+    def answerer(self) -> Answerer:
+        """The answering core, built on first use (raises LLMConfigError for a bad model)."""
+        if self._answerer is None:
+            with self._answerer_lock:
+                if self._answerer is None:
+                    assert self._answerer_factory is not None
+                    self._answerer = self._answerer_factory()
+        return self._answerer
+
     async def answer(self, question: Question, on_partial: Partial | None = None) -> Answer:
         """Answer one user turn (raises EmptyQuestion for a blank message).
 
         `on_partial`, if given, receives checked partial text while an LLM writes.
+
+        Each answer gets a request id that every log record made while answering carries;
+        the outcome and latency are counted in the Prometheus metrics.
+        """
+        token = request_id.set(new_request_id())
+        started = time.perf_counter()
+        platform = question.platform
+        try:
+            answer = await self._answer_in_turn(question, on_partial)
+        except EmptyQuestion:
+            DECLINES.labels(platform, "empty").inc()
+            raise
+        except Exception as exc:
+            ERRORS.labels("answer", type(exc).__name__).inc()
+            log.warning("answer failed on %s: %s", platform, type(exc).__name__)
+            raise
+        else:
+            seconds = time.perf_counter() - started
+            ANSWER_SECONDS.labels(platform).observe(seconds)
+            ANSWERS.labels(platform, answer.mode, str(answer.covered).lower()).inc()
+            if not answer.covered:
+                DECLINES.labels(platform, "not_covered").inc()
+            log.info(
+                "answered on %s: mode=%s covered=%s citations=%d in %.0f ms",
+                platform,
+                answer.mode,
+                answer.covered,
+                len(answer.citations),
+                seconds * 1000,
+            )
+            return answer
+        finally:
+            request_id.reset(token)
+
+    async def _answer_in_turn(
+        self, question: Question, on_partial: Partial | None = None
+    ) -> Answer:
+        """Answer once this conversation's turn is ours.
 
         Turns of one conversation run one at a time, across every replica: a lease row per
         conversation in the database (expiring after `turn_lock_seconds`, so a crashed
@@ -222,6 +296,7 @@ class CareerBot:
     async def record_feedback(self, feedback: Feedback) -> None:
         """Store a 👍/👎 click together with the question and answer it was about."""
         await asyncio.to_thread(self.store.record_feedback, feedback)
+        FEEDBACK.labels(feedback.platform, str(feedback.helpful).lower()).inc()
 
     async def reload(self) -> IngestReport:
         """Re-index knowledge/; on any error the previous index keeps serving.
@@ -229,6 +304,7 @@ class CareerBot:
         Raises IngestError (a bad knowledge file, named in the message) or ReloadInProgress.
         """
         if self._reload_lock.locked():
+            RELOADS.labels("busy").inc()
             raise ReloadInProgress("A reload is already running; try again in a minute.")
         async with self._reload_lock:
             return await asyncio.to_thread(self.reload_sync)
@@ -239,13 +315,25 @@ class CareerBot:
         Only one process reloads at a time: the reload holds a lease in the shared database,
         and a second one fails fast with ReloadInProgress naming the holder.
         """
-        with self._reload_lease():
-            documents = load_knowledge(self.knowledge_dir)
-            passages = chunk_documents(documents)
-            source = SourceInfo(files=len(documents), commit=git_commit(self.knowledge_dir))
-            report = self.index.sync(passages, progress=progress or self._progress, source=source)
-            self.retriever.refresh()
-            self.store.set_meta(_LAST_RELOAD, datetime.now(UTC).isoformat())
+        try:
+            with self._reload_lease():
+                documents = load_knowledge(self.knowledge_dir, max_file_bytes=self.max_file_bytes)
+                passages = chunk_documents(documents)
+                source = SourceInfo(files=len(documents), commit=git_commit(self.knowledge_dir))
+                report = self.index.sync(
+                    passages, progress=progress or self._progress, source=source
+                )
+                self.retriever.refresh()
+        except ReloadInProgress:
+            RELOADS.labels("busy").inc()
+            raise
+        except Exception as exc:
+            RELOADS.labels("failed").inc()
+            ERRORS.labels("reload", type(exc).__name__).inc()
+            raise
+        RELOADS.labels("changed" if report.changed else "unchanged").inc()
+        INDEX_PASSAGES.set(len(self.retriever.snapshot.passages))
+        self.store.set_meta(_LAST_RELOAD, datetime.now(UTC).isoformat())
         log.info("reload: %s", report.summary())
         return report
 
@@ -295,6 +383,25 @@ class CareerBot:
             collection=snapshot.collection,
             titles=titles,
         )
+
+    async def readiness(self) -> tuple[bool, str]:
+        """Whether this process can answer: an index is loaded and the database answers."""
+        if not self.retriever.ready:
+            return False, "no index loaded (run `careerbot ingest`)"
+        try:
+            await asyncio.to_thread(self._ping_database)
+        except Exception as exc:
+            log.debug("readiness: database ping failed", exc_info=True)
+            return False, f"database unreachable ({type(exc).__name__})"
+        passages = len(self.retriever.snapshot.passages)
+        INDEX_PASSAGES.set(passages)
+        return True, f"ready: {passages} passages in {self.retriever.snapshot.collection}"
+
+    def _ping_database(self) -> None:
+        from sqlalchemy import text
+
+        with self.store.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
 
     def close(self) -> None:
         """Release database connections."""

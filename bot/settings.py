@@ -286,6 +286,17 @@ class StoreSettings(_Group):
     )
 
 
+class HttpSettings(_Group):
+    port: int = Field(
+        8080,
+        ge=0,
+        le=65535,
+        description="Port of the ops HTTP server `serve` runs: /healthz, /readyz, /metrics "
+        "(0 = off). Separate from Slack's --http events port.",
+    )
+    host: str = Field("0.0.0.0", description="Bind address of the ops HTTP server.")
+
+
 class Settings(BaseSettings):
     """Everything the bot can be configured with; see `.env.example`."""
 
@@ -298,6 +309,12 @@ class Settings(BaseSettings):
     )
 
     knowledge_dir: Path = Field(Path("knowledge"), description="Folder of knowledge *.md files.")
+    knowledge_max_file_kb: int = Field(
+        512,
+        ge=1,
+        description="A knowledge file larger than this (KB) is refused by ingest/reload, "
+        "naming the file; the previous index keeps serving.",
+    )
     data_dir: Path = Field(
         Path(".careerbot"),
         description="Where the embedded Chroma index and the conversation database live.",
@@ -313,6 +330,11 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Logging level."
     )
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="'text' for people, 'json' for log collectors: one object per line with "
+        "the request id of the answer it belongs to.",
+    )
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     chroma: ChromaSettings = Field(default_factory=ChromaSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
@@ -321,6 +343,7 @@ class Settings(BaseSettings):
     slack: SlackSettings = Field(default_factory=SlackSettings)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
 
     @property
     def resolved_database_url(self) -> str:

@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any
 
-from langchain_core.embeddings import Embeddings
-
-from bot.answering import AnswerConfig, Answerer
-from bot.conversations import ConversationStore
-from bot.embeddings import CachedEmbeddings, make_embeddings
-from bot.index import ChromaRetry, KnowledgeIndex, ProgressFactory
-from bot.index_pointer import IndexPointer
-from bot.llm import LLMConfig, LLMResponder, make_chat_model
-from bot.models import IndexUnavailable
-from bot.prompts import load_prompts
-from bot.retrieval import RetrievalConfig, Retriever
-from bot.service import CareerBot
 from bot.settings import Settings
 
+# Heavy modules (chromadb, langchain, the answering core) are imported where they are used,
+# so `careerbot --help`, `doctor` and a no-op `ingest` start without them.
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+    from bot.answering import Answerer
+    from bot.index import KnowledgeIndex, ProgressFactory
+    from bot.service import CareerBot
+
 log = logging.getLogger(__name__)
+
+
+class StartupError(RuntimeError):
+    """A service or driver the bot needs is missing or unreachable (one line for a person)."""
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def make_chroma_client(settings: Settings) -> Any:
@@ -50,6 +57,8 @@ def make_chroma_client(settings: Settings) -> Any:
                         host=c.host, port=c.port, ssl=c.ssl, settings=client_settings
                     )
         except ValueError as exc:
+            from bot.models import IndexUnavailable
+
             log.debug("Chroma server unreachable", exc_info=exc)
             raise IndexUnavailable(
                 f"cannot reach the Chroma server at {chroma_location(settings)} after "
@@ -83,6 +92,12 @@ def build_careerbot(
     progress: ProgressFactory | None = None,
 ) -> CareerBot:
     """Wire the core from settings; collaborators may be passed in (tests, benchmarks)."""
+    from bot.conversations import ConversationStore
+    from bot.embeddings import CachedEmbeddings, make_embeddings
+    from bot.prompts import load_prompts
+    from bot.retrieval import RetrievalConfig, Retriever
+    from bot.service import CareerBot
+
     emb = settings.embedding
     embedder, embedding_name = embeddings or make_embeddings(
         emb.provider,
@@ -119,42 +134,50 @@ def build_careerbot(
     llm = settings.llm
     if chat_model is None and llm.model:
         chat_model = _chat_model(settings, llm.model)
-    responder = None
-    if chat_model is not None:
-        models = [(llm.model or "chat model", chat_model)]
-        if llm.fallback_model:
-            models.append((llm.fallback_model, _chat_model(settings, llm.fallback_model)))
-        responder = LLMResponder(
-            models,
-            load_prompts(settings.prompts_dir),
-            cached,
-            LLMConfig(
-                timeout=llm.timeout,
-                max_retries=llm.max_retries,
-                breaker_failures=llm.breaker_failures,
-                breaker_cooldown=llm.breaker_cooldown,
-            ),
-        )
     a = settings.answer
-    answerer = Answerer(
-        retriever,
-        store,
-        cached,
-        load_prompts(settings.prompts_dir),
-        chat_model=chat_model,
-        config=AnswerConfig(
-            max_question_chars=a.max_question_chars,
-            history_turns=a.history_turns,
-            max_quotes=a.max_quotes,
-            llm_timeout=llm.timeout,
-            decline_hint=a.decline_hint,
-            support_message=a.support_message,
-        ),
-        topics=a.topics,
-        llm=responder,
-    )
+    prompts = load_prompts(settings.prompts_dir)  # a bad template fails at start-up
+
+    def make_answerer() -> Answerer:
+        from bot.answering import AnswerConfig, Answerer
+        from bot.llm import LLMConfig, LLMResponder
+
+        responder = None
+        if chat_model is not None:
+            models = [(llm.model or "chat model", chat_model)]
+            if llm.fallback_model:
+                models.append((llm.fallback_model, _chat_model(settings, llm.fallback_model)))
+            responder = LLMResponder(
+                models,
+                prompts,
+                cached,
+                LLMConfig(
+                    timeout=llm.timeout,
+                    max_retries=llm.max_retries,
+                    breaker_failures=llm.breaker_failures,
+                    breaker_cooldown=llm.breaker_cooldown,
+                ),
+            )
+
+        return Answerer(
+            retriever,
+            store,
+            cached,
+            prompts,
+            chat_model=chat_model,
+            config=AnswerConfig(
+                max_question_chars=a.max_question_chars,
+                history_turns=a.history_turns,
+                max_quotes=a.max_quotes,
+                llm_timeout=llm.timeout,
+                decline_hint=a.decline_hint,
+                support_message=a.support_message,
+            ),
+            topics=a.topics,
+            llm=responder,
+        )
+
     bot = CareerBot(
-        answerer=answerer,
+        answerer=make_answerer,
         index=index,
         retriever=retriever,
         store=store,
@@ -163,6 +186,7 @@ def build_careerbot(
         llm_model=(llm.model or type(chat_model).__name__) if chat_model is not None else None,
         progress=progress,
         reload_lease_seconds=settings.chroma.reload_lease_seconds,
+        max_file_bytes=settings.knowledge_max_file_kb * 1024,
         retention_days=settings.store.retention_days,
         event_ttl_hours=settings.store.event_ttl_hours,
         turn_lock_seconds=settings.store.turn_lock_seconds,
@@ -174,6 +198,8 @@ def build_careerbot(
 
 def _chat_model(settings: Settings, model: str) -> Any:
     """A chat model from settings; retries are ours (bounded by the answer's deadline)."""
+    from bot.llm import make_chat_model
+
     llm = settings.llm
     return make_chat_model(
         model,
@@ -186,110 +212,7 @@ def _chat_model(settings: Settings, model: str) -> Any:
     )
 
 
-def make_index(
-    settings: Settings, client: Any, embedder: Embeddings, embedding_name: str, engine: Any
-) -> KnowledgeIndex:
-    """The index over `client`, with its pointer in the shared database behind `engine`."""
-    c = settings.chroma
-    return KnowledgeIndex(
-        client,
-        embedder,
-        embedding_name,
-        prefix=c.collection_prefix,
-        pointer=IndexPointer(engine),
-        grace_seconds=c.generation_grace_seconds,
-        retry=ChromaRetry(attempts=c.retry_attempts, max_wait=c.retry_max_wait),
-        location=chroma_location(settings),
-    )
-
-
-def run_checks(settings: Settings) -> list[tuple[bool, str]]:
-    """Doctor: each check as (ok, one line) — settings, model files, prompts, index, tokens."""
-    from bot.embeddings import (
-        MODEL_SHA256,
-        TOKENIZER_SHA256,
-        ModelFileError,
-        packaged_model_path,
-        packaged_tokenizer_path,
-        verify_file,
-    )
-    from bot.knowledge import load_knowledge
-    from bot.models import IngestError
-    from bot.prompts import PromptError
-
-    results: list[tuple[bool, str]] = [(True, "settings parsed")]
-    if settings.embedding.provider == "onnx":
-        for label, path_fn, digest in (
-            ("embedding model", packaged_model_path, MODEL_SHA256),
-            ("tokenizer", packaged_tokenizer_path, TOKENIZER_SHA256),
-        ):
-            try:
-                path = settings.embedding.model_path if label == "embedding model" else None
-                verify_file(path or path_fn(), digest)
-                results.append((True, f"{label}: checksum verified"))
-            except ModelFileError as exc:
-                results.append((False, f"{label}: {exc}"))
-    else:
-        results.append((True, f"embedding provider: {settings.embedding.provider} (not checked)"))
-    try:
-        load_prompts(settings.prompts_dir)
-        results.append((True, "prompts: all templates valid"))
-    except PromptError as exc:
-        results.append((False, f"prompts: {exc}"))
-    try:
-        docs = load_knowledge(settings.knowledge_dir)
-        results.append(
-            (True, f"knowledge: {len(docs)} valid documents in {settings.knowledge_dir}")
-        )
-    except IngestError as exc:
-        results.append((False, f"knowledge: {exc}"))
-    try:
-        from sqlalchemy import create_engine, inspect
-
-        client = make_chroma_client(settings)
-        engine = create_engine(settings.resolved_database_url)
-        index = make_index(settings, client, _NoEmbeddings(), "all-MiniLM-L6-v2-onnx-int8", engine)
-        # Doctor only reads: a database without the pointer table has never been ingested.
-        built = inspect(engine).has_table("index_pointer")
-        state = index.state() if built else None
-        active = index.open(state.active) if state else None
-        engine.dispose()
-        if active is None:
-            results.append((False, "index: not built yet — run `careerbot ingest`"))
-        else:
-            assert state is not None
-            results.append((True, "index: " + index.generation(active, state.version).describe()))
-    except Exception as exc:
-        results.append((False, f"index: cannot open Chroma ({type(exc).__name__}: {exc})"))
-    for name in filter(None, (settings.llm.model, settings.llm.fallback_model)):
-        results.append(check_llm(settings, name))
-    if not settings.llm.model:
-        results.append((True, "llm: none configured — extractive answers"))
-    slack, discord = settings.slack, settings.discord
-    if slack.bot_token or slack.app_token:
-        missing = [
-            n
-            for n, v in (("BOT_TOKEN", slack.bot_token), ("APP_TOKEN", slack.app_token))
-            if v is None
-        ]
-        results.append(
-            (
-                not missing,
-                "slack: "
-                + (
-                    f"missing CAREERBOT_SLACK__{', CAREERBOT_SLACK__'.join(missing)}"
-                    if missing
-                    else "tokens set (Socket Mode)"
-                ),
-            )
-        )
-    else:
-        results.append((True, "slack: not configured"))
-    results.append((True, "discord: token set" if discord.token else "discord: not configured"))
-    return results
-
-
-def check_llm(settings: Settings, name: str, timeout: float = 10.0) -> tuple[bool, str]:
+def call_llm(settings: Settings, name: str, timeout: float = 10.0) -> tuple[bool, str]:
     """Doctor: build the model and make one cheap call; the key never appears in the line."""
     import asyncio
 
@@ -304,14 +227,24 @@ def check_llm(settings: Settings, name: str, timeout: float = 10.0) -> tuple[boo
     return ok, line.replace(key, "***") if key else line
 
 
-class _NoEmbeddings(Embeddings):
-    """Placeholder for read-only index checks, which never embed."""
+def make_index(
+    settings: Settings, client: Any, embedder: Embeddings, embedding_name: str, engine: Any
+) -> KnowledgeIndex:
+    """The index over `client`, with its pointer in the shared database behind `engine`."""
+    from bot.index import ChromaRetry, KnowledgeIndex
+    from bot.index_pointer import IndexPointer
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        raise RuntimeError("doctor does not embed")
-
-    def embed_query(self, text: str) -> list[float]:
-        raise RuntimeError("doctor does not embed")
+    c = settings.chroma
+    return KnowledgeIndex(
+        client,
+        embedder,
+        embedding_name,
+        prefix=c.collection_prefix,
+        pointer=IndexPointer(engine),
+        grace_seconds=c.generation_grace_seconds,
+        retry=ChromaRetry(attempts=c.retry_attempts, max_wait=c.retry_max_wait),
+        location=chroma_location(settings),
+    )
 
 
 class MissingToken(ValueError):
@@ -320,8 +253,6 @@ class MissingToken(ValueError):
 
 def slack_config(settings: Settings, *, http: bool) -> tuple[Any, str | None]:
     """SlackConfig from settings, plus the app token for Socket Mode; MissingToken if absent."""
-    from bot.adapters.slack_app import SlackConfig
-
     s = settings.slack
     if s.bot_token is None:
         raise MissingToken("CAREERBOT_SLACK__BOT_TOKEN is not set (needed for serve slack)")
@@ -332,6 +263,8 @@ def slack_config(settings: Settings, *, http: bool) -> tuple[Any, str | None]:
             "CAREERBOT_SLACK__APP_TOKEN is not set (Socket Mode needs an xapp- token; "
             "or use --http with a signing secret)"
         )
+    from bot.adapters.slack_app import SlackConfig
+
     config = SlackConfig(
         bot_token=s.bot_token.get_secret_value(),
         signing_secret=secret(s.signing_secret) or "",
@@ -344,11 +277,11 @@ def slack_config(settings: Settings, *, http: bool) -> tuple[Any, str | None]:
 
 def discord_config(settings: Settings) -> tuple[Any, str]:
     """DiscordConfig from settings plus the token; MissingToken if absent."""
-    from bot.adapters.discord_bot import DiscordConfig
-
     d = settings.discord
     if d.token is None:
         raise MissingToken("CAREERBOT_DISCORD__TOKEN is not set (needed for serve discord)")
+    from bot.adapters.discord_bot import DiscordConfig
+
     config = DiscordConfig(
         admin_user_ids=frozenset(d.admin_user_ids),
         admin_role_ids=frozenset(d.admin_role_ids),
@@ -361,12 +294,47 @@ def discord_config(settings: Settings) -> tuple[Any, str]:
     return config, d.token.get_secret_value()
 
 
+class PlatformError(RuntimeError):
+    """Slack or Discord could not be reached, or refused us, at start-up (one line)."""
+
+
+async def _reaching(platform: str, where: str, run: Awaitable[Any]) -> None:
+    """Await a platform runner; a network failure becomes one line naming the platform."""
+    import aiohttp
+
+    try:
+        await run
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        log.debug("%s unreachable", platform, exc_info=True)
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise PlatformError(
+            f"cannot reach {platform} at {where} ({reason}); check the network or proxy"
+        ) from None
+
+
+async def _slack_preflight(app: Any, api_url: str) -> None:
+    """Call auth.test once, so an unreachable Slack or a rejected token is one line.
+
+    Socket Mode would otherwise retry forever, logging a traceback every few seconds.
+    """
+    from slack_sdk.errors import SlackApiError
+
+    try:
+        await _reaching("Slack", api_url, app.client.auth_test())
+    except SlackApiError as exc:
+        error = exc.response.get("error", "error") if exc.response is not None else "error"
+        raise PlatformError(
+            f"Slack rejected the bot token ({error}): check CAREERBOT_SLACK__BOT_TOKEN"
+        ) from None
+
+
 async def serve(
     bot: CareerBot, settings: Settings, platform: str, *, http: bool, host: str, port: int
 ) -> None:
     """Run Slack, Discord or both on one event loop until interrupted."""
     import asyncio
 
+    bot.answerer  # noqa: B018  -- build the answering core now, not on the first question
     tasks = []
     if platform in ("slack", "all"):
         from bot.adapters.slack_app import create_app, run_http, run_socket_mode
@@ -379,11 +347,14 @@ async def serve(
             log.warning("serve all: Slack not configured, skipping")
         else:
             app = create_app(bot, config)
+            await _slack_preflight(app, settings.slack.api_url)
             if http:
-                tasks.append(run_http(app, host, port))
+                tasks.append(_reaching("Slack", settings.slack.api_url, run_http(app, host, port)))
             else:
                 assert app_token is not None
-                tasks.append(run_socket_mode(app, app_token))
+                tasks.append(
+                    _reaching("Slack", settings.slack.api_url, run_socket_mode(app, app_token))
+                )
     if platform in ("discord", "all"):
         from bot.adapters.discord_bot import CareerDiscordBot, run_discord
 
@@ -394,12 +365,20 @@ async def serve(
                 raise
             log.warning("serve all: Discord not configured, skipping")
         else:
-            tasks.append(run_discord(CareerDiscordBot(bot, dconfig), token))
+            where = settings.discord.api_base or "discord.com"
+            tasks.append(
+                _reaching("Discord", where, run_discord(CareerDiscordBot(bot, dconfig), token))
+            )
     if not tasks:
         raise MissingToken(
             "neither Slack nor Discord is configured: set CAREERBOT_SLACK__BOT_TOKEN and "
             "CAREERBOT_SLACK__APP_TOKEN, or CAREERBOT_DISCORD__TOKEN"
         )
+    if settings.http.port:
+        from bot.metrics import REGISTRY
+        from bot.ops_http import run_ops_http
+
+        tasks.append(run_ops_http(bot.readiness, REGISTRY, settings.http.host, settings.http.port))
     retention = asyncio.create_task(prune_periodically(bot))
     try:
         await asyncio.gather(*tasks)

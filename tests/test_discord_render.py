@@ -218,3 +218,24 @@ def test_help_mentions_the_bot_and_commands() -> None:
     assert "<@123> How do I" in text
     for command in ("/ask", "/forget", "/status", "/help", "/reload"):
         assert command in text
+
+
+def test_a_code_block_split_across_messages_is_closed_and_reopened() -> None:
+    code = "\n".join(f"step_{i} = run(step_{i - 1})  # line {i}" for i in range(1, 120))
+    text = f"Try this:\n\n```python\n{code}\n```\n\nThen check the output."
+    answer = Answer(text=text, covered=True, mode="llm")
+
+    messages = render_answer(answer, limit=1000)
+
+    assert len(messages) >= 3
+    for message in messages:
+        assert len(message) <= 1000
+        fences = [line for line in message.splitlines() if line.startswith("```")]
+        assert len(fences) % 2 == 0, message  # every block it opens, it closes
+    for later in messages[1:-1]:
+        assert later.startswith("```python\n")
+    inside = [
+        line for message in messages for line in message.splitlines() if line.startswith("step_")
+    ]
+    assert inside == code.splitlines()  # no code line lost or duplicated
+    assert messages[-1].rstrip().endswith("Then check the output.")

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from bot.doctor import run_checks
 from bot.llm import (
     BACKUP_NOTICE,
     FALLBACK_NOTICES,
@@ -27,7 +28,6 @@ from bot.models import Question
 from bot.prompts import NOT_COVERED
 from bot.resilience import Failure
 from bot.settings import Settings
-from bot.wiring import run_checks
 from tests.conftest import FIXTURE_KNOWLEDGE, MakeCareerBot
 from tests.openai_fake import FakeOpenAI, Reply, serve_fake
 

@@ -7,6 +7,10 @@ import re
 # Markdown links, Slack links and bare URLs must never be cut in half.
 _ATOMIC = re.compile(r"\[[^\]]*\]\([^)]*\)|<[^>\s]+>|https?://\S+")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+# A line that opens or closes a ``` code block (an opening one may name a language).
+_FENCE_LINE = re.compile(r"^[ \t]*```[^\n]*$", re.MULTILINE)
+_CLOSE = "\n```"
+_MAX_OPENER = 24  # a reopened fence keeps at most this much of its line (```python …)
 
 
 def split_text(text: str, limit: int) -> list[str]:
@@ -14,9 +18,26 @@ def split_text(text: str, limit: int) -> list[str]:
 
     Prefers paragraph breaks, then line breaks, then sentence ends, then spaces; never cuts
     inside a link. A single token longer than `limit` (rare: a huge URL) is cut hard.
+    A ``` code block cut across pieces is closed at the end of one piece and reopened (with
+    its language) at the start of the next, so every piece renders on its own.
     """
     if limit < 10:
         raise ValueError("limit must be at least 10 characters")
+    if not _FENCE_LINE.search(text) or limit < 4 * (len(_CLOSE) + _MAX_OPENER):
+        return _split_plain(text, limit)
+    pieces: list[str] = []
+    opener: str | None = None  # the fence line left open by the previous piece
+    for piece in _split_plain(text, limit - len(_CLOSE) - _MAX_OPENER - 1):
+        if opener is not None:
+            piece = f"{opener}\n{piece}"
+        opener = None
+        for match in _FENCE_LINE.finditer(piece):
+            opener = None if opener is not None else match.group(0).strip()[:_MAX_OPENER]
+        pieces.append(piece + _CLOSE if opener is not None else piece)
+    return pieces
+
+
+def _split_plain(text: str, limit: int) -> list[str]:
     text = text.strip()
     pieces: list[str] = []
     while len(text) > limit:
