@@ -23,6 +23,7 @@ from bot.prompts import NOT_COVERED, Prompts
 from bot.resilience import Failure
 from bot.retrieval import RetrievalResult, Retriever
 from bot.scope import asks_live_facts, corpus_vocabulary, distressed, missing_concept
+from bot.text import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,8 @@ class Answerer:
         In LLM mode `on_partial` receives the checked text so far while the model writes;
         the returned Answer is the final word and replaces whatever was shown.
         """
-        text = " ".join(question.text.split())
+        # Undecodable input (a Latin-1 "Café" read as UTF-8) is replaced, never a crash.
+        text = " ".join(clean_text(question.text).split())
         if not text:
             raise EmptyQuestion("Ask me a question about AI safety careers.")
         notices: list[str] = []

@@ -226,3 +226,16 @@ def word_overlap(query: str, text: str) -> float:
     q = set(_WORD.findall(query.lower()))
     t = set(_WORD.findall(text.lower()))
     return len(q & t) / (len(q) or 1)
+
+
+def clean_text(text: str) -> str:
+    """`text` as valid Unicode: undecodable bytes (lone surrogates) become U+FFFD."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        try:
+            raw = text.encode("utf-8", "surrogateescape")  # bytes a reader could not decode
+        except UnicodeEncodeError:
+            return text.encode("utf-8", "replace").decode("utf-8")
+        return raw.decode("utf-8", "replace")

@@ -108,3 +108,13 @@ async def test_distress_gets_support_not_quotes_and_is_not_stored(
     assert "Call the helpline on 000." in answer.text
     stored = bot.store.history("w", 10)
     assert stored[0].text == WITHHELD and text not in [t.text for t in stored]
+
+
+async def test_undecodable_text_is_replaced_not_a_crash(make_careerbot: MakeCareerBot) -> None:
+    bot = make_careerbot()
+    # A Latin-1 "Café résumé PhD?" read as UTF-8 with surrogateescape: lone surrogates.
+    text = b"Caf\xe9 r\xe9sum\xe9: should I do a PhD?".decode("utf-8", "surrogateescape")
+    answer = await bot.answer(Question(text, "u", "bad-bytes", "cli"))
+    assert answer.text
+    stored = bot.store.history("bad-bytes", 2)[0].text
+    assert "\ufffd" in stored and stored.encode("utf-8")
