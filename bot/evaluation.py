@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bot.models import Answer, Passage
 from bot.text import ends_sentence, normalise, opens_dangling
@@ -83,14 +84,12 @@ class EvalReport:
         return "\n".join(lines)
 
 
-def load_questions(path: Path | str) -> list[EvalQuestion]:
-    """Read JSONL lines `{"q": str, "gold": [str, ...]}`; blank lines are skipped."""
-    path = Path(path)
+def _jsonl_objects(path: Path, what: str, keys: str) -> Iterator[tuple[int, str, dict[str, Any]]]:
+    """(line number, "file:line", object) for each non-blank JSONL line; one-line errors."""
     try:
         raw = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise EvalFileError(f"{path}: cannot read questions: {exc}") from None
-    questions: list[EvalQuestion] = []
+        raise EvalFileError(f"{path}: cannot read {what}: {exc}") from None
     for number, line in enumerate(raw.splitlines(), start=1):
         if not line.strip():
             continue
@@ -100,7 +99,15 @@ def load_questions(path: Path | str) -> list[EvalQuestion]:
         except json.JSONDecodeError as exc:
             raise EvalFileError(f"{where}: invalid JSON ({exc.msg})") from None
         if not isinstance(item, dict):
-            raise EvalFileError(f"{where}: expected an object with 'q' and 'gold'")
+            raise EvalFileError(f"{where}: expected an object with {keys}")
+        yield number, where, item
+
+
+def load_questions(path: Path | str) -> list[EvalQuestion]:
+    """Read JSONL lines `{"q": str, "gold": [str, ...]}`; blank lines are skipped."""
+    path = Path(path)
+    questions: list[EvalQuestion] = []
+    for number, where, item in _jsonl_objects(path, "questions", "'q' and 'gold'"):
         q = item.get("q")
         gold = item.get("gold")
         if not isinstance(q, str) or not q.strip():
@@ -254,22 +261,9 @@ class AnswerReport:
 def load_answer_rows(path: Path | str) -> list[AnswerRow]:
     """Read an answers JSONL file; follow-ups must name an earlier row."""
     path = Path(path)
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvalFileError(f"{path}: cannot read answer rows: {exc}") from None
     rows: list[AnswerRow] = []
     ids: set[str] = set()
-    for number, line in enumerate(raw.splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise EvalFileError(f"{where}: invalid JSON ({exc.msg})") from None
-        if not isinstance(item, dict):
-            raise EvalFileError(f"{where}: expected an object with 'id', 'q' and 'gold'")
+    for number, where, item in _jsonl_objects(path, "answer rows", "'id', 'q' and 'gold'"):
         rid, q, gold = item.get("id"), item.get("q"), item.get("gold", [])
         follow = item.get("followup_of")
         if not isinstance(rid, str) or not rid or rid in ids:

@@ -147,3 +147,47 @@ def test_fixture_gold_phrases_occur_in_the_knowledge_base(name: str) -> None:
     corpus = normalise(" ".join(p.read_text() for p in sorted((root / "knowledge").glob("*.md"))))
     for question in load_questions(root / "tests" / "fixtures" / name):
         assert any(normalise(g) in corpus for g in question.gold), question.q
+
+
+def test_answer_rows_are_validated(tmp_path: Path) -> None:
+    from bot.evaluation import load_answer_rows
+
+    bad = tmp_path / "a.jsonl"
+    bad.write_text('{"id": "x", "q": "why?", "gold": [], "followup_of": "nope"}\n')
+    with pytest.raises(EvalFileError, match=r"a\.jsonl:1: 'followup_of' names no earlier row"):
+        load_answer_rows(bad)
+
+
+async def test_answer_eval_asks_follow_ups_in_one_conversation_and_scores_quotes(
+    tmp_path: Path,
+) -> None:
+    from bot.evaluation import evaluate_answers, load_answer_rows
+    from bot.models import Answer, Citation
+
+    rows = tmp_path / "a.jsonl"
+    rows.write_text(
+        "\n".join(
+            [
+                '{"id": "a", "q": "Should I?", "gold": ["Apply broadly."], "kind": "one-off"}',
+                '{"id": "b", "q": "why?", "gold": ["Because it works."], "followup_of": "a"}',
+                '{"id": "c", "q": "salary?", "gold": [], "kind": "out-of-scope"}',
+            ]
+        )
+    )
+    asked: list[tuple[str, str]] = []
+
+    async def ask(key: str, text: str) -> Answer:
+        asked.append((key, text))
+        if text == "salary?":
+            return Answer("not covered", False, "extractive")
+        quote = "Apply broadly." if text == "Should I?" else "This works because of X"
+        cite = Citation("T", "A", None, quote, "p1")
+        return Answer("- “x” [1]", True, "extractive", (cite,))
+
+    report = await evaluate_answers(ask, load_answer_rows(rows))
+    assert asked == [("eval:a", "Should I?"), ("eval:a", "why?"), ("eval:c", "salary?")]
+    assert report.gold_in_quotes == 1.0
+    assert report.followup_gold_in_quotes == 0.0
+    assert report.out_of_scope_declined == 1.0
+    # "This works because of X" opens on a reference back and ends no sentence: odd.
+    assert report.odd_quote_rate == 0.5
