@@ -39,7 +39,6 @@ class AnswerConfig:
     max_question_chars: int = 2000
     history_turns: int = 6
     max_quotes: int = 3
-    llm_timeout: float = 30.0
     decline_hint: str = ""
     quote_passages: int = 10
     support_message: str = ""

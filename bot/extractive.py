@@ -114,11 +114,17 @@ class Sentence:
     end: int
     is_item: bool
     item_words: int  # words in the whole list item (0 for paragraphs)
+    first_in_line: bool
 
     @property
     def text(self) -> str:
         """The sentence, verbatim."""
         return self.line[self.start : self.end]
+
+    @property
+    def key(self) -> tuple[str, int, int]:
+        """Where the sentence is: passage, line and offset."""
+        return (self.passage.id, self.line_no, self.start)
 
 
 @dataclass(frozen=True)
@@ -130,12 +136,6 @@ class Span:
     text: str
     score: float
     relevance: float
-
-    @property
-    def key(self) -> tuple[str, int, int]:
-        """Where the span starts, for de-duplication."""
-        first = self.sentences[0]
-        return (self.passage.id, first.line_no, first.start)
 
 
 def passage_sentences(passage: Passage) -> list[list[Sentence]]:
@@ -149,7 +149,10 @@ def passage_sentences(passage: Passage) -> list[list[Sentence]]:
         bounds = sentence_spans(line, offset)
         item_words = len(line[offset:].split()) if is_item else 0
         lines.append(
-            [Sentence(passage, line_no, line, a, b, is_item, item_words) for a, b in bounds]
+            [
+                Sentence(passage, line_no, line, a, b, is_item, item_words, n == 0)
+                for n, (a, b) in enumerate(bounds)
+            ]
         )
     return lines
 
@@ -290,7 +293,7 @@ def pick_quotes(
     relevance: dict[tuple[str, int, int], float] = {}
     role: dict[tuple[str, int, int], float] = {}
     for s, sim, present in zip(sentences, sims, tokens, strict=True):
-        key = (s.passage.id, s.line_no, s.start)
+        key = s.key
         relevance[key] = float(sim) + 0.35 * _keyword_overlap(weights, present)
         role[key] = _role(s.text, s.passage.section, s.passage.is_comment, story_ok)
     rank_of = {p.id: i for i, p in enumerate(passages)}
@@ -327,7 +330,7 @@ def _following_keys(
             if any(" ".join(s.text.split()) in q for q in flat_prev):
                 for nxt in ordered[i + 1 : i + 4]:
                     if not any(" ".join(nxt.text.split()) in q for q in flat_prev):
-                        keys.add((nxt.passage.id, nxt.line_no, nxt.start))
+                        keys.add(nxt.key)
     return keys
 
 
@@ -350,9 +353,9 @@ def _score_window(
         return None
     if len(text.split()) < 8 or len(first.text.split()) < 4:
         return None  # a fragment, a heading-like line or a link line, not advice
-    if first.is_item and first.item_words < 12 and first.start == _body_start(first):
+    if first.is_item and first.item_words < 12 and first.first_in_line:
         return None  # a short list item means little without its lead-in
-    keys = [(s.passage.id, s.line_no, s.start) for s in window]
+    keys = [s.key for s in window]
     rels = [relevance.get(k, 0.0) for k in keys]
     best = max(rels)
     rel = 0.75 * best + 0.25 * (sum(rels) / len(rels))
@@ -374,11 +377,6 @@ def _score_window(
     return Span(first.passage, window, text, score, best)
 
 
-def _body_start(sentence: Sentence) -> int:
-    marker = _LIST_MARKER.match(sentence.line)
-    return marker.end() if marker else 0
-
-
 def _next_sentence(lines: list[list[Sentence]], sentence: Sentence) -> Sentence | None:
     line = lines[sentence.line_no]
     for i, s in enumerate(line):
@@ -391,8 +389,8 @@ def _overlaps(a: Span, b: Span) -> bool:
     """Whether two spans share a sentence or touch (one would read as half of the other)."""
     if a.passage.id != b.passage.id:
         return False
-    keys_a = {(s.line_no, s.start) for s in a.sentences}
-    if any((s.line_no, s.start) in keys_a for s in b.sentences):
+    keys_a = {s.key for s in a.sentences}
+    if any(s.key in keys_a for s in b.sentences):
         return True
     first, last = sorted((a, b), key=lambda x: (x.sentences[0].line_no, x.sentences[0].start))
     end, start = first.sentences[-1], last.sentences[0]

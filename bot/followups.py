@@ -82,8 +82,9 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
     replies = [t.text for t in history if t.role == "assistant"]
     docs = docs_in(replies[-1], titles) if replies else ()
     prefer = docs[:1] if _PERSON.search(text) else docs
-    shown = tuple(q for reply in replies for q in quotes_in(reply))
-    last = len(quotes_in(replies[-1])) if replies else 0
+    per_reply = [quotes_in(reply) for reply in replies]
+    shown = tuple(q for quotes in per_reply for q in quotes)
+    last = len(per_reply[-1]) if per_reply else 0
     return TurnContext(
         query=" ".join([*carried, text]),
         is_follow_up=True,

@@ -168,7 +168,6 @@ def build_careerbot(
                 max_question_chars=a.max_question_chars,
                 history_turns=a.history_turns,
                 max_quotes=a.max_quotes,
-                llm_timeout=llm.timeout,
                 decline_hint=a.decline_hint,
                 support_message=a.support_message,
             ),
