@@ -22,7 +22,13 @@ from bot.models import Answer, EmptyQuestion, IndexNotReady, Passage, Question, 
 from bot.prompts import NOT_COVERED, Prompts
 from bot.resilience import Failure
 from bot.retrieval import RetrievalResult, Retriever
-from bot.scope import asks_live_facts, corpus_vocabulary, distressed, missing_concept
+from bot.scope import (
+    asks_live_facts,
+    corpus_vocabulary,
+    distressed,
+    missing_concept,
+    unsupported_concept,
+)
 from bot.text import clean_text
 
 log = logging.getLogger(__name__)
@@ -158,6 +164,14 @@ class Answerer:
             self._vocab = (snap.collection, corpus_vocabulary(texts))
         return self._vocab[1]
 
+    def _uncovered_concept(self, text: str) -> str | None:
+        """The question's key word the posts never use, or only brush (see bot.scope)."""
+        vocabulary = self._vocabulary()
+        concept = missing_concept(text, vocabulary, self.embedder.embed_query)
+        if concept is None:
+            concept = unsupported_concept(text, vocabulary, self.retriever.discussed)
+        return concept
+
     def _extractive_turn(self, text: str, history: list[Turn], notices: Sequence[str]) -> Answer:
         """Resolve a follow-up, decide scope on the merged question, then quote."""
         answer_id = uuid.uuid4().hex
@@ -171,9 +185,9 @@ class Answerer:
         if asks_live_facts(text):
             return self._not_covered(query, "extractive", notices, answer_id, live=True)
         if not context.is_follow_up:
-            concept = missing_concept(text, self._vocabulary(), self.embedder.embed_query)
+            concept = self._uncovered_concept(text)
             if concept is not None:
-                log.info("declined: the posts never mention %r", concept)
+                log.info("declined: the posts do not cover %r", concept)
                 nearest = self.retriever.search(query)
                 return self._not_covered(query, "extractive", notices, answer_id, nearest)
         # Sentences are ranked on their own, so the composer reads more passages than the
@@ -293,11 +307,9 @@ class Answerer:
         if asks_live_facts(text):
             return self._not_covered(text, "llm", notices, uuid.uuid4().hex, live=True)
         if not history:
-            concept = await asyncio.to_thread(
-                missing_concept, text, self._vocabulary(), self.embedder.embed_query
-            )
+            concept = await asyncio.to_thread(self._uncovered_concept, text)
             if concept is not None:
-                log.info("declined: the posts never mention %r", concept)
+                log.info("declined: the posts do not cover %r", concept)
                 nearest = await asyncio.to_thread(self.retriever.search, text)
                 return self._not_covered(text, "llm", notices, uuid.uuid4().hex, nearest)
 

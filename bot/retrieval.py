@@ -96,6 +96,7 @@ class Snapshot:
     bm25: Any = None
     # keyword token -> how many passages use it (query expansion and scope decisions)
     vocabulary: Counter[str] = field(default_factory=Counter)
+    passage_tokens: list[frozenset[str]] = field(default_factory=list)
     # passage index -> its sentences (filled lazily for the sentence ranking)
     sentences: dict[int, list[str]] = field(default_factory=dict)
 
@@ -128,6 +129,7 @@ class Retriever:
             passages = self.index.load_passages(handle)
             bm25 = None
             vocabulary: Counter[str] = Counter()
+            passage_tokens: list[frozenset[str]] = []
             if passages:
                 bm25 = bm25s.BM25()
                 corpus = [
@@ -135,8 +137,9 @@ class Retriever:
                     for p in passages
                 ]
                 bm25.index(corpus, show_progress=False)
-                for tokens in corpus:
-                    vocabulary.update(set(tokens))
+                passage_tokens = [frozenset(tokens) for tokens in corpus]
+                for token_set in passage_tokens:
+                    vocabulary.update(token_set)
             snapshot = Snapshot(
                 collection=handle.name,
                 version=state.version,
@@ -145,6 +148,7 @@ class Retriever:
                 by_id={p.id: i for i, p in enumerate(passages)},
                 bm25=bm25,
                 vocabulary=vocabulary,
+                passage_tokens=passage_tokens,
             )
         with self._lock:
             self.snapshot = snapshot
@@ -215,6 +219,38 @@ class Retriever:
         )
         return RetrievalResult(passages, self._covered(best, evidence), best, evidence)
 
+    def discussed(self, word: str, token: str) -> float:
+        """How much the posts say about `word` (its keyword token: `token`), as a cosine.
+
+        Where the posts use the word, the best cosine between the word alone and a sentence
+        that uses it: "ARENA is also commonly recommended." is about ARENA (0.70), a
+        sentence that ends "…where you get paid to keep working on fun problems" is not about
+        pay. Where they never use it, the best cosine with any passage.
+        """
+        snap = self.snapshot
+        if not snap.passages or not word.strip():
+            return 0.0
+        vector = np.asarray(self.embedder.embed_query(word))
+        using = [
+            sentence
+            for i, tokens in enumerate(snap.passage_tokens)
+            if token in tokens
+            for sentence in self._sentences(snap, i)
+            if token in keyword_tokens(sentence)
+        ]
+        if using:
+            return float((np.asarray(self.embedder.embed_documents(using)) @ vector).max())
+        hits = self.index.dense_search(snap.handle, vector.tolist(), 1)
+        return max((score for _, score in hits), default=0.0)
+
+    @staticmethod
+    def _sentences(snap: Snapshot, index: int) -> list[str]:
+        sentences = snap.sentences.get(index)
+        if sentences is None:
+            sentences = passage_sentences(snap.passages[index].text)
+            snap.sentences[index] = sentences
+        return sentences
+
     def _covered(self, similarity: float, keyword: float) -> bool:
         """The relevance gate (thresholds and their measurements: RetrievalConfig)."""
         if similarity >= self.config.min_similarity:
@@ -278,11 +314,7 @@ class Retriever:
         query = np.asarray(vector)
         best: dict[str, float] = {}
         for pid in top:
-            index = snap.by_id[pid]
-            sentences = snap.sentences.get(index)
-            if sentences is None:
-                sentences = passage_sentences(snap.passages[index].text)
-                snap.sentences[index] = sentences
+            sentences = self._sentences(snap, snap.by_id[pid])
             vectors = np.asarray(self.embedder.embed_documents(sentences))
             best[pid] = float((vectors @ query).max())
         low, high = min(best.values()), max(best.values())

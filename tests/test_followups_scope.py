@@ -6,7 +6,14 @@ from bot.answering import WITHHELD
 from bot.followups import docs_in, quotes_in, resolve
 from bot.models import Question, Turn
 from bot.prompts import NOT_COVERED
-from bot.scope import asks_live_facts, corpus_vocabulary, distressed, missing_concept
+from bot.scope import (
+    asks_live_facts,
+    copes,
+    corpus_vocabulary,
+    distressed,
+    missing_concept,
+    unsupported_concept,
+)
 from tests.conftest import REPO_KNOWLEDGE, CachingEmbeddings, MakeCareerBot
 
 TITLES = {"Reflections on my first year": "reflections", "AGI safety career advice": "agi"}
@@ -118,3 +125,57 @@ async def test_undecodable_text_is_replaced_not_a_crash(make_careerbot: MakeCare
     assert answer.text
     stored = bot.store.history("bad-bytes", 2)[0].text
     assert "\ufffd" in stored and stored.encode("utf-8")
+
+
+def test_a_rare_word_no_passage_is_about_is_the_uncovered_concept() -> None:
+    vocabulary = {
+        "paid": 1,
+        "arena": 2,
+        "ai": 80,
+        "safety": 100,
+        "research": 80,
+        "much": 30,
+        "lab": 5,
+        "worth": 8,
+        "burnout": 3,
+    }
+    about = {"paid": 0.12, "ARENA": 0.7}
+
+    def discussed(word: str, token: str) -> float:
+        return about.get(word, 0.0)
+
+    # "paid" is used once, in a sentence that is not about pay; the rest are field words.
+    assert (
+        unsupported_concept("how much are AI safety researchers paid?", vocabulary, discussed)
+        == "paid"
+    )
+    # A rare word a sentence is about is covered; so is a word with a close form ("burnt").
+    assert unsupported_concept("is ARENA worth it for AI safety?", vocabulary, discussed) is None
+    assert unsupported_concept("burnt out from AI safety research", vocabulary, discussed) is None
+    # Another distinctive word the posts discuss ("lab") means the question is not only that.
+    assert unsupported_concept("are AI safety lab researchers paid?", vocabulary, discussed) is None
+    # How the asker feels is what the posts' encouragement answers, in any words.
+    assert copes("I feel like an impostor next to everyone at my lab")
+    assert (
+        unsupported_concept("I feel like an impostor in AI safety", vocabulary, discussed) is None
+    )
+
+
+async def test_near_scope_questions_are_declined_and_rare_covered_words_are_not(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE, answer={"decline_hint": "Ask in #careers."})
+    for text in (
+        "how much do AI safety researchers get paid?",
+        "how do I negotiate my compensation?",
+    ):
+        answer = await bot.answer(Question(text, "u", f"n:{text}", "cli"))
+        assert not answer.covered and not answer.citations, text
+        assert answer.text.startswith(NOT_COVERED) and answer.text.endswith("Ask in #careers.")
+    for text in (
+        "is ARENA a good way to skill up?",  # named twice in the posts, once as a recommendation
+        "any advice on the planning fallacy?",
+        "I feel like an impostor among all these brilliant researchers",
+    ):
+        answer = await bot.answer(Question(text, "u", f"c:{text}", "cli"))
+        assert answer.covered and answer.citations, text
