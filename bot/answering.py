@@ -204,13 +204,14 @@ class Answerer:
             self.embedder,
             self.config.max_quotes,
             already_shown=context.previous_quotes if context.is_follow_up else (),
-            message="" if context.vague else text,
+            message="" if context.vague else context.message or text,
             prefer_docs=context.prefer_docs,
             # "tell me more" continues from the best quote shown last, not from its padding.
             continue_after=context.previous_quotes[-context.last_reply_quotes :][:1]
             if context.vague and context.last_reply_quotes
             else (),
             contrast=None if not context.is_follow_up else False,
+            author_voice=bool(context.message),
         )
         if not spans:
             return self._not_covered(query, "extractive", notices, answer_id, result)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.answering import WITHHELD
-from bot.followups import docs_in, quotes_in, resolve
+from bot.followups import as_author, docs_in, narrator, quotes_in, resolve
 from bot.models import Question, Turn
 from bot.prompts import NOT_COVERED
 from bot.scope import (
@@ -179,3 +179,41 @@ async def test_near_scope_questions_are_declined_and_rare_covered_words_are_not(
     ):
         answer = await bot.answer(Question(text, "u", f"c:{text}", "cli"))
         assert answer.covered and answer.citations, text
+
+
+def test_he_is_the_author_who_told_his_own_story_in_the_last_reply() -> None:
+    reply = (
+        "Richard’s “AGI safety career advice” and Jay’s “Reflections on my first year” speak:\n\n"
+        "- “You should apply broadly to programs that fit.” — Richard, AGI safety career "
+        "advice [1]\n"
+        "- “The problem, I realised, was not with the project.” — Jay, Reflections on my first "
+        "year [2]"
+    )
+    # Richard is named first, but only Jay spoke about himself: "he" is Jay.
+    assert narrator(reply, TITLES) == "reflections"
+    ctx = resolve("how did he fix it?", history("my project failed", reply), TITLES)
+    assert ctx.prefer_docs == ("reflections",)
+    assert ctx.message == "how did I fix it?"  # the post tells its story as "I"
+    assert as_author("what did the author do after his MATS stint?") == (
+        "what did I do after my MATS stint?"
+    )
+    # Without a person to resolve the message is searched as typed.
+    assert resolve("why?", history("my project failed", reply), TITLES).message == ""
+
+
+async def test_how_did_he_fix_it_quotes_the_author_just_quoted(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    key = "he-fix"
+    first = await bot.answer(
+        Question(
+            "my first research project failed and I'm not sure what went wrong", "u", key, "cli"
+        )
+    )
+    storytellers = {c.title for c in first.citations if "I " in f"{c.quote} " or "my " in c.quote}
+    assert first.covered and storytellers
+    he = await bot.answer(Question("how did he fix it?", "u", key, "cli"))
+    assert he.covered and he.citations
+    assert {c.title for c in he.citations} <= storytellers
+    assert not any(c.quote.startswith(("He ", "She ")) for c in he.citations)
