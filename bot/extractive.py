@@ -415,6 +415,8 @@ def _choose(spans: list[Span], max_quotes: int, limit: int, contrast: bool) -> l
             break
         if any(_overlaps(span, c) for c in chosen):
             continue
+        if any(" ".join(span.text.split()) == " ".join(c.text.split()) for c in chosen):
+            continue  # a comment quoting the post: the same words once are enough
         if sum(1 for c in chosen if c.passage.id == span.passage.id) >= 2:
             continue
         if chosen and total + len(span.text) > limit:
