@@ -178,7 +178,9 @@ class Answerer:
         vocabulary = self._vocabulary()
         concept = missing_concept(text, vocabulary, self.embedder.embed_query)
         if concept is None:
-            concept = unsupported_concept(text, vocabulary, self.retriever.discussed)
+            concept = unsupported_concept(
+                text, vocabulary, self.retriever.discussed, self.embedder.embed_query
+            )
         return concept
 
     def _extractive_turn(self, text: str, history: list[Turn], notices: Sequence[str]) -> Answer:
