@@ -52,7 +52,8 @@ _QUESTION_CLAUSE = re.compile(r"(?:^|(?<=\?))\s*([^?]+\?)")
 # A message about how the asker feels or copes ("I feel like an impostor", "how do I deal with
 # …") asks for the posts' encouragement, which they have, even in words they never use.
 _COPING = re.compile(
-    r"\b(i(?:'m| am|'ve been| have been)? (?:feel|feeling|felt)|feel(?:s|ing)? like|"
+    r"\b((?:i|i'm|i am|i've been|i have been|anyone(?: else)?|does anyone) (?:\w+ )?"
+    r"(?:feel|feeling|felt)\b|"
     r"deal(?:ing)? with|cop(?:e|ing)\b|struggl\w+|overwhelm\w*|discourag\w*)",
     re.IGNORECASE,
 )

@@ -156,6 +156,8 @@ def test_a_rare_word_no_passage_is_about_is_the_uncovered_concept() -> None:
     assert unsupported_concept("are AI safety lab researchers paid?", vocabulary, discussed) is None
     # How the asker feels is what the posts' encouragement answers, in any words.
     assert copes("I feel like an impostor next to everyone at my lab")
+    assert copes("anyone else feel totally lost trying to break into this?")
+    assert not copes("what does it feel like to work at a lab?")  # not about the asker
     assert (
         unsupported_concept("I feel like an impostor in AI safety", vocabulary, discussed) is None
     )
