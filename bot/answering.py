@@ -178,8 +178,10 @@ class Answerer:
         vocabulary = self._vocabulary()
         concept = missing_concept(text, vocabulary, self.embedder.embed_query)
         if concept is None:
+            snap = self.retriever.snapshot
+            names = {n for p in snap.passages for n in (p.author or "", p.title)}
             concept = unsupported_concept(
-                text, vocabulary, self.retriever.discussed, self.embedder.embed_query
+                text, vocabulary, self.retriever.discussed, self.embedder.embed_query, names
             )
         return concept
 

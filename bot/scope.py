@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 
 import numpy as np
 
@@ -60,6 +60,9 @@ _COPING = re.compile(
 # A word the posts use at most this many times (in passages) is mentioned, not discussed,
 # unless a passage is about it (RARE_TALK below).
 _RARE_DF = 2
+# The most common word must be in at least this many passages for "rare" to mean anything
+# (the real posts: 116 of 126 passages; a three-post test corpus: about 20).
+_MIN_COMMON_DF = 40
 # How much a passage must be about the word to count as discussing it (Retriever.discussed:
 # the word alone against the sentences that use it, else against whole passages). Measured on
 # the real posts: ARENA 0.70, lonely 0.51, planning fallacy 0.53, procrastination 0.90 in their
@@ -159,6 +162,7 @@ def unsupported_concept(
     vocabulary: Mapping[str, int],
     discussed: Callable[[str, str], float],
     embed: Callable[[str], list[float]] | None = None,
+    names: Collection[str] = (),
 ) -> str | None:
     """The rare word a short question turns on when no passage is about it ("paid", "visa").
 
@@ -168,15 +172,22 @@ def unsupported_concept(
     posts use at most twice (or never); if the question has no other distinctive word and not
     one of them is something a passage or sentence is about (`discussed(word as typed,
     token)`), the posts only brush the subject. A word with a close form in the corpus
-    ("burnt" ~ "burnout") counts as discussed.
+    ("burnt" ~ "burnout") counts as discussed, and so do the words of `names` (authors and
+    titles, which the posts' metadata carries rather than their text).
     """
     tokens = list(dict.fromkeys(keyword_tokens(text, query=True)))
     if not tokens or len(tokens) > _FOCUSED_TOKENS or copes(text):
         return None
+    if max(vocabulary.values(), default=0) < _MIN_COMMON_DF:
+        return None  # in a handful of posts every word is rare: no signal
+    named = {t for name in names for t in keyword_tokens(name)}
     rare = [
         t
         for t in tokens
-        if vocabulary.get(t, 0) <= _RARE_DF and not t.isdigit() and not close_forms(t, vocabulary)
+        if vocabulary.get(t, 0) <= _RARE_DF
+        and not t.isdigit()
+        and t not in named
+        and not close_forms(t, vocabulary)
     ]
     if not rare:
         return None

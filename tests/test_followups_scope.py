@@ -154,6 +154,14 @@ def test_a_rare_word_no_passage_is_about_is_the_uncovered_concept() -> None:
     assert unsupported_concept("burnt out from AI safety research", vocabulary, discussed) is None
     # Another distinctive word the posts discuss ("lab") means the question is not only that.
     assert unsupported_concept("are AI safety lab researchers paid?", vocabulary, discussed) is None
+    # Authors' names live in the posts' metadata, not their text: a name is not a concept.
+    vocabulary = {**vocabulary, "learn": 30}
+    named = "what did James Chua learn about AI safety?"
+    assert unsupported_concept(named, vocabulary, discussed) is not None
+    assert unsupported_concept(named, vocabulary, discussed, names=("James Chua",)) is None
+    # In a handful of posts every word is rare, so the test says nothing there.
+    tiny = {word: min(df, 20) for word, df in vocabulary.items()}
+    assert unsupported_concept("how much are AI safety researchers paid?", tiny, discussed) is None
     # How the asker feels is what the posts' encouragement answers, in any words.
     assert copes("I feel like an impostor next to everyone at my lab")
     assert copes("anyone else feel totally lost trying to break into this?")
