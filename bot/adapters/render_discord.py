@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from urllib.parse import quote
 
 from bot.adapters.textsplit import split_text
+from bot.admin import DryRunReport, RollbackReport
 from bot.models import (
     Answer,
     Citation,
@@ -17,7 +18,9 @@ from bot.models import (
     IndexUnavailable,
     IngestError,
     IngestReport,
+    KnowledgeSyncError,
     NotAuthorized,
+    NothingToRollBack,
     ReloadInProgress,
     Status,
     StoredData,
@@ -112,6 +115,7 @@ def render_help(bot_mention: str | None = None) -> str:
             "**Commands**",
             "`/ask` ask a question · `/my-data` what I keep · `/forget` delete it · "
             "`/status` what I know · `/help` this message · `/reload` re-read the guides "
+            "(admins; `dry_run` shows what would change) · `/rollback` the previous guides "
             "(admins)",
         ]
     )
@@ -157,6 +161,22 @@ def render_reload(report: IngestReport, *, limit: int = MESSAGE_LIMIT) -> str:
     return _fit(f"✅ {report.summary()}", limit)
 
 
+def render_dry_run(report: DryRunReport, *, limit: int = MESSAGE_LIMIT) -> str:
+    """The /reload dry_run:True reply: what a reload would change, one bullet per line."""
+    icon = "⚠️" if report.problems else "🔎"
+    head, *rest = report.lines()
+    text = f"{icon} **{_escape(head)}**\n" + "\n".join(f"• {_escape(line)}" for line in rest)
+    if len(text) > limit:
+        more = "\n… (the full list: `careerbot reload --dry-run`)"
+        text = text[: limit - len(more)].rsplit("\n", 1)[0] + more
+    return text
+
+
+def render_rollback(report: RollbackReport, *, limit: int = MESSAGE_LIMIT) -> str:
+    """The /rollback success reply."""
+    return _fit(f"⏪ {report.summary()}", limit)
+
+
 def render_forget(deleted: StoredData) -> str:
     """The /forget reply: what was deleted."""
     if deleted.total == 0:
@@ -187,6 +207,14 @@ def render_error(exc: BaseException) -> str:
             "previous knowledge base.",
             MESSAGE_LIMIT,
         )
+    if isinstance(exc, KnowledgeSyncError):
+        return _fit(
+            f"⚠️ Reload failed: {exc}\nNothing was changed: I'm still answering from the "
+            "previous knowledge base.",
+            MESSAGE_LIMIT,
+        )
+    if isinstance(exc, NothingToRollBack):
+        return f"ℹ️ {exc}"
     if isinstance(exc, ReloadInProgress):
         return f"⏳ A reload is already running{_escape(exc.who)}; try again in a minute."
     if isinstance(exc, IndexUnavailable):

@@ -9,6 +9,7 @@ from typing import Any, Final
 from urllib.parse import quote
 
 from bot.adapters.textsplit import split_text
+from bot.admin import DryRunReport, RollbackReport
 from bot.models import (
     Answer,
     Citation,
@@ -19,7 +20,9 @@ from bot.models import (
     IndexUnavailable,
     IngestError,
     IngestReport,
+    KnowledgeSyncError,
     NotAuthorized,
+    NothingToRollBack,
     ReloadInProgress,
     Status,
     StoredData,
@@ -302,7 +305,9 @@ HELP_TEXT: Final = "\n".join(
         "• Send me a direct message: every message continues our conversation.",
         "• `/careerbot ask <question>`: an answer only you see, with a button to share it.",
         "• `/careerbot status`: what the knowledge base holds.",
-        "• `/careerbot reload`: re-read the knowledge base (admins only).",
+        "• `/careerbot reload`: re-read the knowledge base (admins only); "
+        "`/careerbot reload dry-run` shows what would change, `/careerbot rollback` returns "
+        "to the previous version.",
         "• `/careerbot my-data`: what I keep about you; `/careerbot forget` deletes it.",
         "• `/careerbot help`: this message.",
     ]
@@ -372,6 +377,22 @@ def render_reload_started() -> SlackMessage:
     return render_text(":arrows_counterclockwise: Reloading the knowledge base…")
 
 
+def render_dry_run(report: DryRunReport) -> SlackMessage:
+    """`/careerbot reload dry-run`: what a reload would change, one bullet per line."""
+    icon = ":warning:" if report.problems else ":mag:"
+    head, *rest = report.lines()
+    text = f"{icon} *{escape_mrkdwn(head)}*\n" + "\n".join(f"• {escape_mrkdwn(x)}" for x in rest)
+    if len(text) > SECTION_TEXT_LIMIT:
+        more = "\n… (the full list: `careerbot reload --dry-run`)"
+        text = text[: SECTION_TEXT_LIMIT - len(more)].rsplit("\n", 1)[0] + more
+    return render_text(text)
+
+
+def render_rollback(report: RollbackReport) -> SlackMessage:
+    """`/careerbot rollback`: which generation serves now."""
+    return render_text(f":rewind: {escape_mrkdwn(report.summary())}")
+
+
 def error_text(error: BaseException) -> str:
     """The one place Slack users' messages for core errors are written."""
     if isinstance(error, EmptyQuestion):
@@ -381,6 +402,13 @@ def error_text(error: BaseException) -> str:
             f":warning: Reload failed: {escape_mrkdwn(str(error))}\n"
             "Nothing was changed; the previous knowledge base is still answering."
         )
+    if isinstance(error, KnowledgeSyncError):
+        return (
+            f":warning: Reload failed: {escape_mrkdwn(str(error))}\n"
+            "Nothing was changed; the previous knowledge base is still answering."
+        )
+    if isinstance(error, NothingToRollBack):
+        return f":information_source: {escape_mrkdwn(str(error))}"
     if isinstance(error, ReloadInProgress):
         return (
             f":hourglass: A reload is already running{escape_mrkdwn(error.who)}; "
@@ -388,7 +416,7 @@ def error_text(error: BaseException) -> str:
         )
     if isinstance(error, NotAuthorized):
         return (
-            "Sorry, only careerbot admins can reload the knowledge base. "
+            "Sorry, only careerbot admins can reload or roll back the knowledge base. "
             "Ask an admin if something looks out of date."
         )
     if isinstance(error, IndexUnavailable):
