@@ -71,6 +71,10 @@ class DiscordConfig:
     shard_count: int | None = None
     stream_interval: float = 1.0
     """Streamed LLM text edits the reply at most this often (seconds)."""
+    mentors_channel_id: int | None = None
+    """"Ask a mentor" posts here, one thread per question; None = no button."""
+    mentor_user_ids: frozenset[int] = frozenset()
+    mentor_role_ids: frozenset[int] = frozenset()
 
 
 class DiscordSetupError(RuntimeError):
