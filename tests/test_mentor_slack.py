@@ -272,3 +272,57 @@ async def test_add_to_knowledge_shortcut_saves_a_valid_file_and_accept_moves_it(
     assert not path.exists() and (knowledge / path.name).is_file()
     report = await slack.bot.reload()
     assert report.changed and doc.title in report.changed_documents
+
+
+async def test_unknown_answer_and_unreachable_mentors_channel_are_one_line(
+    make_slack: MakeSlack, mentor_bot: MakeBot
+) -> None:
+    slack = _mentor_slack(make_slack, mentor_bot())
+    await slack.event(load_fixture("app_mention"))
+    button = _mentor_button(slack.answers()[0])
+    await slack.click("block_actions_feedback", button["value"], action_id=ACTION_ASK_MENTOR)
+    view = _view(slack.fake.calls_to("views.open")[0])
+
+    expired = dict(view, private_metadata=json.dumps({"a": "gone", "c": CHANNEL, "n": CHANNEL}))
+    await _submit(slack, expired, SHARE_NAMED)
+    assert "no longer have that answer" in slack.fake.calls_to("chat.postEphemeral")[-1].text
+
+    slack.fake.fail_next("chat.postMessage", "channel_not_found")
+    await _submit(slack, view, SHARE_NAMED)
+    assert (
+        "couldn't reach the mentors' channel" in slack.fake.calls_to("chat.postEphemeral")[-1].text
+    )
+    assert slack.bot.escalations.store.get(1) is None  # nothing kept: the asker may try again
+
+    await _submit(slack, view, SHARE_NAMED)
+    assert [c.params["channel"] for c in slack.posted()][-1] == MENTORS
+    assert "Sent to the mentors" in slack.fake.calls_to("chat.postEphemeral")[-1].text
+
+
+async def test_private_ask_answer_is_relayed_to_the_askers_dm(
+    make_slack: MakeSlack, mentor_bot: MakeBot
+) -> None:
+    slack = _mentor_slack(make_slack, mentor_bot())
+    await slack.command(f"ask {QUESTION}")
+    [private] = slack.fake.calls_to("response_url")
+    button = _mentor_button(private)
+
+    await slack.click("block_actions_share", button["value"], action_id=ACTION_ASK_MENTOR)
+    view = _view(slack.fake.calls_to("views.open")[0])
+    await _submit(slack, view, SHARE_ANONYMOUS)
+    [post] = [c for c in slack.posted() if c.params["channel"] == MENTORS]
+    await slack.event(_mentor_says("Happy to chat.", post=post, ts="6"))
+
+    [relay] = [c for c in slack.posted() if c.text.startswith("A mentor")]
+    assert relay.params["channel"] == ALICE  # their DM with the bot, not the channel
+    assert relay.params.get("thread_ts") is None
+
+
+async def test_without_a_mentors_channel_there_is_no_button(make_slack: MakeSlack) -> None:
+    slack = make_slack()
+    await slack.event(load_fixture("app_mention"))
+    [answer] = slack.answers()
+    assert all(b.get("block_id") != MENTOR_BLOCK_ID for b in answer.blocks)
+    await slack.click("block_actions_feedback", "any", action_id=ACTION_ASK_MENTOR)
+    assert "Mentors aren't set up here" in slack.fake.calls_to("response_url")[-1].all_text()
+    assert slack.fake.calls_to("views.open") == []
