@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.db import insert_ignore, retry_transient
-from bot.models import Answer, CareerbotError, Citation
+from bot.models import Answer, Citation, EscalationError
 from bot.review import ReviewItem, save_for_review
 from bot.schema import escalation_replies, escalations
 
@@ -34,10 +34,6 @@ KeptAnswer = Callable[[str], "tuple[str, Answer] | None"]
 
 RELAY_LIMIT = 3500
 """Longest mentor reply relayed in full; longer ones are cut (the platforms split at ~2-4k)."""
-
-
-class EscalationError(CareerbotError):
-    """A foreseeable escalation problem; str() is the one line the user sees."""
 
 
 class AnswerExpired(EscalationError):

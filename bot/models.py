@@ -257,6 +257,10 @@ class DatabaseMisconfigured(DatabaseError):
     """CAREERBOT_DATABASE_URL is malformed, names an unknown dialect, or its driver is missing."""
 
 
+class EscalationError(CareerbotError):
+    """A foreseeable "Ask a mentor" problem (bot/escalation.py); str() is the line users see."""
+
+
 class ConversationBusy(CareerbotError):
     """An earlier message of the same conversation is still being answered."""
 

@@ -58,7 +58,6 @@ from bot.adapters.render_slack import (
     render_text,
 )
 from bot.escalation import (
-    EscalationError,
     EscalationRequest,
     MentorReply,
     MentorsNotConfigured,
@@ -558,7 +557,7 @@ class SlackHandlers:
             escalation = await self.bot.escalations.open(request)
         except Exception as exc:
             _log_failure("ask a mentor", exc)
-            await self._tell(client, notify, user, request.relay_thread, _mentor_error(exc))
+            await self._tell(client, notify, user, request.relay_thread, error_text(exc))
             return
         post = render_mentor_post(
             question=escalation.question,
@@ -666,7 +665,7 @@ class SlackHandlers:
             item = await self.bot.escalations.add_to_knowledge("slack", f"{channel}:{ts}", url=url)
         except Exception as exc:
             _log_failure("add to knowledge", exc)
-            await _respond_quietly(respond, render_text(_mentor_error(exc)))
+            await _respond_quietly(respond, render_text(error_text(exc)))
             return
         text = (
             f":inbox_tray: Saved for review as `{escape_mrkdwn(item.name)}`. An admin adds it "
@@ -687,10 +686,6 @@ async def _display_name(client: AsyncWebClient, event: Mapping[str, Any]) -> str
         return ""
     profile = (info.get("user") or {}).get("profile") or {}
     return str(profile.get("display_name") or profile.get("real_name") or "")
-
-
-def _mentor_error(exc: BaseException) -> str:
-    return str(exc) if isinstance(exc, EscalationError) else error_text(exc)
 
 
 async def _respond_quietly(respond: AsyncRespond, message: SlackMessage) -> None:
