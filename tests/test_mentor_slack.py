@@ -326,3 +326,33 @@ async def test_without_a_mentors_channel_there_is_no_button(make_slack: MakeSlac
     await slack.click("block_actions_feedback", "any", action_id=ACTION_ASK_MENTOR)
     assert "Mentors aren't set up here" in slack.fake.calls_to("response_url")[-1].all_text()
     assert slack.fake.calls_to("views.open") == []
+
+
+async def test_a_mentor_mentioning_the_bot_in_the_thread_is_relayed_not_answered(
+    make_slack: MakeSlack, mentor_bot: MakeBot
+) -> None:
+    slack = _mentor_slack(make_slack, mentor_bot())
+    post = await _escalate(slack, SHARE_NAMED)
+    before = len(slack.posted())
+    text = "<@U0CAREERBOT> please tell them: MATS applications open in March."
+    as_message = _mentor_says(text, post=post, ts="7")
+    as_mention = event_payload(
+        "app_mention",
+        event_id="Ev0MENTORMENTION",
+        channel=MENTORS,
+        thread_ts=post.response["ts"],
+        ts="7",
+        event_ts="7",
+        user=MENTOR,
+        text=text,
+    )
+
+    await slack.event(as_mention)
+    await slack.event(as_message)
+
+    [relay] = _relays(slack)
+    assert (
+        relay.text
+        == "A mentor (Dr Mentor) replied: please tell them: MATS applications open in March."
+    )
+    assert len(slack.posted()) == before + 2  # the relay and the ✅ line; no "Thinking…" answer

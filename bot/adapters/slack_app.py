@@ -200,6 +200,9 @@ class SlackHandlers:
         if event.get("subtype") or event.get("bot_id") or not event.get("user"):
             return
         channel, ts = str(event["channel"]), str(event["ts"])
+        thread = event.get("thread_ts")
+        if channel == self.config.mentors_channel and thread and thread != ts:
+            return  # a mentors' thread: a mentor's reply is relayed (on_message), not answered
         if not await self._first_delivery(context, channel, ts):
             return
         question = question_from_event(
