@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.adapters.discord_bot import ADD_TO_KNOWLEDGE, MENTOR_BUTTON_PREFIX
-from bot.adapters.render_discord import MENTOR_RELAYED, MENTOR_SENT
+from bot.adapters.render_discord import MENTOR_RELAYED, MENTOR_SENT, MENTORS_UNREACHABLE
 from bot.knowledge import load_knowledge
 from bot.service import CareerBot
 from tests import test_discord_bot
@@ -74,6 +74,14 @@ async def _followup(h: Harness, payload: dict[str, Any]) -> Call:
 
 async def _escalate(h: Harness, choice: str, note: str = "") -> tuple[Call, dict[str, Any]]:
     """Mention → answer → button → consent modal → submit; returns (mentors' post, answer)."""
+    told, answer = await _consent(h, choice, note)
+    assert told.content == MENTOR_SENT and told.flags & EPHEMERAL
+    [post] = h.fake.channel_messages(MENTORS)
+    return post, answer
+
+
+async def _consent(h: Harness, choice: str, note: str = "") -> tuple[Call, dict[str, Any]]:
+    """Up to the consent modal's submit; returns (what the asker was told, the answer)."""
     assert await h.send(guild_message(COVERED)) == "answered"
     [sent] = [c for c in h.fake.channel_messages(CHANNEL_ID) if c.body.get("components")]
     [row] = sent.body["components"]
@@ -112,10 +120,7 @@ async def _escalate(h: Harness, choice: str, note: str = "") -> tuple[Call, dict
         message=answer,
     )
     h.feed("INTERACTION_CREATE", submit)
-    told = await _followup(h, submit)
-    assert told.content == MENTOR_SENT and told.flags & EPHEMERAL
-    [post] = h.fake.channel_messages(MENTORS)
-    return post, answer
+    return await _followup(h, submit), answer
 
 
 async def _modal_registered(h: Harness, custom_id: str) -> None:
@@ -263,3 +268,15 @@ async def test_no_button_without_a_mentors_channel(
     [reply] = h.fake.channel_messages(CHANNEL_ID)
     assert not reply.body.get("components")
     assert h.core.store.kept_answer("x") is None
+
+
+async def test_an_unreachable_mentors_channel_is_one_line_and_keeps_nothing(
+    start_bot: StartBot, mentor_bot: MakeBot
+) -> None:
+    h = await _start(start_bot, mentor_bot())
+    h.fake.forbidden_channels.add(MENTORS)
+
+    told, _ = await _consent(h, "named")
+
+    assert told.content == MENTORS_UNREACHABLE and told.flags & EPHEMERAL
+    assert h.core.escalations.store.get(1) is None  # the asker may try again later
