@@ -31,6 +31,7 @@ from bot.admin import (
 )
 from bot.audit import AdminAction, AuditLog, Result
 from bot.conversations import ConversationStore
+from bot.escalation import EscalationDesk, EscalationStore
 from bot.index import Generation, KnowledgeIndex, ProgressFactory, SourceInfo
 from bot.knowledge import (
     DEFAULT_MAX_FILE_BYTES,
@@ -138,6 +139,8 @@ class CareerBot:
         turn_wait_seconds: float = 60.0,
         git: GitKnowledge | None = None,
         audit_retention_days: int = 365,
+        review_dir: Path = Path("knowledge-review"),
+        credit_mentors: bool = False,
     ) -> None:
         # A factory defers importing the answering core (langchain's chat-model stack,
         # ~1.5 s) until something answers: `ingest` and `doctor` never need it.
@@ -167,6 +170,13 @@ class CareerBot:
         self.git = git
         self.audit = AuditLog(store.engine)
         self.audit_retention = timedelta(days=audit_retention_days)
+        # "Ask a mentor": escalations in the shared database, replies saved for review.
+        self.escalations = EscalationDesk(
+            EscalationStore(store.engine),
+            store.kept_answer,
+            review_dir=review_dir,
+            credit_mentors=credit_mentors,
+        )
 
     @property
     def answerer(self) -> Answerer:
