@@ -156,6 +156,8 @@ class IngestReport:
     embedded: int
     seconds: float
     changed_documents: tuple[str, ...] = ()
+    git: str | None = None
+    """What the git pull before the build did, e.g. "knowledge at commit abc1234 (…)"."""
 
     @property
     def changed(self) -> bool:
@@ -164,16 +166,17 @@ class IngestReport:
 
     def summary(self) -> str:
         """One human line, used by the CLI and the admin commands."""
+        git = f" Built from {self.git}." if self.git else ""
         if not self.changed:
             return (
                 f"Knowledge base unchanged: {self.documents} documents, {self.passages} passages "
-                f"({self.seconds:.1f}s)."
+                f"({self.seconds:.1f}s).{git}"
             )
         docs = ", ".join(self.changed_documents) if self.changed_documents else "-"
         return (
             f"Reloaded: {self.documents} documents, {self.passages} passages; "
             f"{self.added} passages added, {self.removed} removed, {self.unchanged} unchanged "
-            f"({self.embedded} embedded, {self.seconds:.1f}s). Changed: {docs}."
+            f"({self.embedded} embedded, {self.seconds:.1f}s). Changed: {docs}.{git}"
         )
 
 
@@ -257,6 +260,21 @@ class DatabaseMisconfigured(DatabaseError):
     """CAREERBOT_DATABASE_URL is malformed, names an unknown dialect, or its driver is missing."""
 
 
+class KnowledgeSyncError(CareerbotError):
+    """Pulling the knowledge checkout failed (network, diverged, uncommitted edits); one line.
+
+    Nothing was built or switched: the previous index keeps serving.
+    """
+
+
+class NothingToRollBack(CareerbotError):
+    """There is no previous index generation to return to (none yet, dropped, or unusable)."""
+
+
+class EscalationError(CareerbotError):
+    """A foreseeable "Ask a mentor" problem (bot/escalation.py); str() is the line users see."""
+
+
 class ConversationBusy(CareerbotError):
     """An earlier message of the same conversation is still being answered."""
 
@@ -294,11 +312,13 @@ class StoredData:
     shared_answers: int = 0
     oldest: datetime | None = None
     newest: datetime | None = None
+    escalations: int = 0
+    """Questions sent to mentors ("Ask a mentor"), with the replies relayed for them."""
 
     @property
     def total(self) -> int:
         """All rows counted."""
-        return self.messages + self.answers + self.feedback + self.shared_answers
+        return self.messages + self.answers + self.feedback + self.shared_answers + self.escalations
 
     def describe(self) -> str:
         """Plain words, e.g. "4 messages, 2 answer records, … (from 2026-11-01 to 2026-11-26)"."""
@@ -312,6 +332,10 @@ class StoredData:
             n(self.feedback, "feedback click", "feedback clicks"),
             n(self.shared_answers, "shareable answer", "shareable answers"),
         ]
+        if self.escalations:
+            parts.append(
+                n(self.escalations, "question sent to mentors", "questions sent to mentors")
+            )
         text = ", ".join(parts[:-1]) + " and " + parts[-1]
         if self.oldest and self.newest:
             text += f" (from {self.oldest:%Y-%m-%d} to {self.newest:%Y-%m-%d})"
@@ -328,13 +352,16 @@ class PruneReport:
     events: int = 0
     message_links: int = 0
     shared_answers: int = 0
+    admin_actions: int = 0
+    escalations: int = 0
 
     def summary(self) -> str:
         """One line for the CLI and the log."""
         return (
             f"Pruned {self.messages} messages, {self.answers} answers, {self.feedback} "
             f"feedback clicks, {self.shared_answers} shared answers, {self.message_links} "
-            f"reply links and {self.events} event ids."
+            f"reply links, {self.escalations} mentor escalations and {self.events} event ids; "
+            f"{self.admin_actions} admin actions past the audit retention."
         )
 
 

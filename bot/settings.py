@@ -297,6 +297,74 @@ class HttpSettings(_Group):
     host: str = Field("0.0.0.0", description="Bind address of the ops HTTP server.")
 
 
+class KnowledgeSettings(_Group):
+    git_remote: str | None = Field(
+        None,
+        description="Git URL (or remote name) that `reload` fast-forwards the knowledge folder "
+        "from before building (an empty or missing folder is cloned). Unset: reload pulls only "
+        "when KNOWLEDGE_DIR is the top of its own git checkout with an upstream branch.",
+    )
+    git_branch: str | None = Field(
+        None,
+        description="Branch to pull; default: the checkout's current branch (or its upstream's).",
+    )
+    git_timeout_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="How long one git command (fetch, merge, clone) may take before the reload "
+        "gives up and the previous index keeps serving.",
+    )
+
+
+class AuditSettings(_Group):
+    retention_days: int = Field(
+        365,
+        ge=1,
+        description="Admin actions (reload, dry run, rollback, …) are kept this many days, "
+        "longer than conversations: they hold ids and outcomes, no questions.",
+    )
+
+
+class MentorSettings(_Group):
+    slack_channel: str | None = Field(
+        None,
+        description='Slack channel id (C…) where "Ask a mentor" posts questions; the bot must '
+        'be a member. Unset = no "Ask a mentor" button on Slack.',
+    )
+    discord_channel_id: int | None = Field(
+        None,
+        description='Discord channel id where "Ask a mentor" posts questions (each opens a '
+        'thread). Unset = no "Ask a mentor" button on Discord.',
+    )
+    slack_user_ids: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Slack user ids of mentors (comma-separated): only their replies in a "
+        "mentors thread are relayed to the asker. Slack admins count as mentors too.",
+    )
+    discord_user_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list,
+        description="Discord user ids of mentors (comma-separated); Discord admins count too.",
+    )
+    discord_role_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list,
+        description="Discord role ids whose members are mentors (comma-separated).",
+    )
+    review_dir: Path = Field(
+        Path("knowledge-review"),
+        description='Where mentor replies marked "Add to knowledge" wait for an admin '
+        "(`careerbot review list|accept NAME|reject NAME`).",
+    )
+    credit_mentors: bool = Field(
+        False,
+        description="Name the mentor as author of replies added to knowledge (set it once your "
+        "mentors agreed); otherwise the author is 'careerbot mentor'.",
+    )
+
+    _split = field_validator(
+        "slack_user_ids", "discord_user_ids", "discord_role_ids", mode="before"
+    )(_split_ids)
+
+
 class Settings(BaseSettings):
     """Everything the bot can be configured with; see `.env.example`."""
 
@@ -344,6 +412,9 @@ class Settings(BaseSettings):
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+    mentors: MentorSettings = Field(default_factory=MentorSettings)
 
     @property
     def resolved_database_url(self) -> str:

@@ -14,10 +14,13 @@ from bot.models import (
     ConversationBusy,
     DatabaseUnavailable,
     EmptyQuestion,
+    EscalationError,
     IndexNotReady,
     IndexUnavailable,
     IngestError,
+    KnowledgeSyncError,
     NotAuthorized,
+    NothingToRollBack,
     ReloadInProgress,
 )
 
@@ -57,6 +60,13 @@ def error_message(error: BaseException, surface: Surface) -> str:
             f"⚠️ Reload failed: {surface.escape(str(error))}\n"
             "Nothing was changed: I'm still answering from the previous knowledge base."
         )
+    if isinstance(error, KnowledgeSyncError):
+        return (
+            f"⚠️ Reload failed: {surface.escape(str(error))}\n"
+            "Nothing was changed: I'm still answering from the previous knowledge base."
+        )
+    if isinstance(error, NothingToRollBack):
+        return f"ℹ️ {surface.escape(str(error))}"
     if isinstance(error, ReloadInProgress):
         return f"⏳ A reload is already running{surface.escape(error.who)}; try again in a minute."
     if isinstance(error, NotAuthorized):
@@ -72,6 +82,8 @@ def error_message(error: BaseException, surface: Surface) -> str:
         return f"⏳ {error}"
     if isinstance(error, DatabaseUnavailable):
         return "⚠️ I can't reach my database right now; please try again in a minute."
+    if isinstance(error, EscalationError):  # each carries its own line (bot/escalation.py)
+        return str(error)
     if surface.operator and isinstance(error, CareerbotError):
         return str(error)
     return GENERIC_ERROR

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from bot.answering import Answerer
     from bot.index import KnowledgeIndex, ProgressFactory
+    from bot.knowledge_git import GitKnowledge
     from bot.service import CareerBot
 
 log = logging.getLogger(__name__)
@@ -190,9 +191,26 @@ def build_careerbot(
         event_ttl_hours=settings.store.event_ttl_hours,
         turn_lock_seconds=settings.store.turn_lock_seconds,
         turn_wait_seconds=settings.store.turn_wait_seconds,
+        git=make_git_knowledge(settings),
+        audit_retention_days=settings.audit.retention_days,
+        review_dir=settings.mentors.review_dir,
+        credit_mentors=settings.mentors.credit_mentors,
     )
     retriever.refresh()
     return bot
+
+
+def make_git_knowledge(settings: Settings) -> GitKnowledge:
+    """The knowledge folder as a git checkout `reload` pulls (a no-op when not git-backed)."""
+    from bot.knowledge_git import GitKnowledge
+
+    k = settings.knowledge
+    return GitKnowledge(
+        settings.knowledge_dir,
+        remote=k.git_remote,
+        branch=k.git_branch,
+        timeout=k.git_timeout_seconds,
+    )
 
 
 def _chat_model(settings: Settings, model: str) -> Any:
@@ -270,6 +288,8 @@ def slack_config(settings: Settings, *, http: bool) -> tuple[Any, str | None]:
         api_url=s.api_url,
         admin_user_ids=frozenset(s.admin_user_ids),
         thread_followups=s.thread_followups,
+        mentors_channel=settings.mentors.slack_channel,
+        mentor_user_ids=frozenset(settings.mentors.slack_user_ids),
     )
     return config, secret(s.app_token)
 
@@ -289,6 +309,9 @@ def discord_config(settings: Settings) -> tuple[Any, str]:
         api_base=d.api_base,
         shard_id=d.shard_id,
         shard_count=d.shard_count,
+        mentors_channel_id=settings.mentors.discord_channel_id,
+        mentor_user_ids=frozenset(settings.mentors.discord_user_ids),
+        mentor_role_ids=frozenset(settings.mentors.discord_role_ids),
     )
     return config, d.token.get_secret_value()
 
