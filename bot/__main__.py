@@ -250,8 +250,16 @@ def cmd_chat(_args: argparse.Namespace) -> int:
     from bot.adapters.terminal import run_chat
 
     bot = _build(_settings())
+
+    async def chat() -> None:
+        warm = asyncio.create_task(bot.warm_up())  # while the first question is typed
+        try:
+            await run_chat(bot)
+        finally:
+            warm.cancel()
+
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_chat(bot))
+        asyncio.run(chat())
     return 0
 
 

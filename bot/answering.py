@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import logging
 import re
+import threading
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -15,6 +16,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 
 from bot.conversations import ConversationStore
 from bot.extractive import compose, pick_quotes
+from bot.extractive import passage_sentences as composer_sentences
 from bot.followups import TurnContext, resolve
 from bot.knowledge import embedding_text
 from bot.llm import FALLBACK_NOTICES, LLMFailed, LLMResponder, Partial
@@ -22,6 +24,7 @@ from bot.models import Answer, EmptyQuestion, IndexNotReady, Passage, Question, 
 from bot.prompts import NOT_COVERED, Prompts
 from bot.resilience import Failure
 from bot.retrieval import RetrievalResult, Retriever
+from bot.retrieval import passage_sentences as retrieval_sentences
 from bot.scope import (
     asks_live_facts,
     copes,
@@ -85,6 +88,29 @@ class Answerer:
             llm = LLMResponder([("chat model", chat_model)], prompts, embedder)
         self.llm = llm
         self._vocab: tuple[str | None, Mapping[str, int]] = (None, {})
+
+    def warm_up(self, stop: threading.Event | None = None, batch: int = 32) -> int:
+        """Embed every sentence of the serving index once, so no asker pays for it.
+
+        Retrieval ranks candidates by their best sentence and the composer scores every
+        sentence of the passages it quotes; cold, the first questions embed those on the
+        spot (seconds on a small CPU). The vectors land in the shared embedding cache.
+        Returns how many distinct sentences were embedded or already cached; `stop` ends it
+        between batches (a process shutting down must not wait for it).
+        """
+        if not self.retriever.ensure_current():
+            return 0
+        texts: dict[str, None] = {}
+        for passage in self.retriever.snapshot.passages:
+            texts.update(dict.fromkeys(retrieval_sentences(passage.text)))
+            for line in composer_sentences(passage):
+                texts.update(dict.fromkeys(s.text for s in line))
+        ordered = list(texts)
+        for start in range(0, len(ordered), batch):
+            if stop is not None and stop.is_set():
+                return start
+            self.embedder.embed_documents(ordered[start : start + batch])
+        return len(ordered)
 
     async def answer(self, question: Question, on_partial: Partial | None = None) -> Answer:
         """Answer one turn and store it in the conversation's history.

@@ -313,6 +313,20 @@ class CareerBot:
         """Delete what is kept about a user (and the conversations under `keys`); returns it."""
         return await asyncio.to_thread(self.store.forget_user, platform, user, keys)
 
+    async def warm_up(self) -> None:
+        """Embed the serving index's sentences in a thread; a failure only costs speed."""
+        started = time.perf_counter()
+        stop = threading.Event()
+        try:
+            count = await asyncio.to_thread(self.answerer.warm_up, stop)
+        except asyncio.CancelledError:
+            stop.set()  # the thread ends after its current batch instead of delaying shutdown
+            raise
+        except Exception as exc:  # not ready or unreachable: the first questions embed instead
+            log.warning("warm-up skipped (%s: %s)", type(exc).__name__, exc)
+            return
+        log.info("warm-up: %d sentences embedded in %.1f s", count, time.perf_counter() - started)
+
     def prune_sync(self) -> PruneReport:
         """Delete rows older than the retention period (event ids after `event_ttl`)."""
         now = datetime.now(UTC)

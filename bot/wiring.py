@@ -402,10 +402,12 @@ async def serve(
 
         tasks.append(run_ops_http(bot.readiness, REGISTRY, settings.http.host, settings.http.port))
     retention = asyncio.create_task(prune_periodically(bot))
+    warm = asyncio.create_task(bot.warm_up())
     try:
         await asyncio.gather(*tasks)
     finally:
         retention.cancel()
+        warm.cancel()
 
 
 async def prune_periodically(bot: CareerBot, every_seconds: float = 3600.0) -> None:
