@@ -378,20 +378,46 @@ def cmd_review(args: argparse.Namespace) -> int:
     try:
         if args.review_action == "accept":
             item = accept(review_dir, settings.knowledge_dir, args.name)
-            print(
+            done = (
                 f"Accepted {item.name} into {settings.knowledge_dir}; run `careerbot reload` "
                 "(or /reload in chat) to index it."
             )
         else:
             item = reject(review_dir, args.name)
-            print(f"Rejected and deleted {item.name}.")
+            done = f"Rejected and deleted {item.name}."
     except ReviewError as exc:
-        print(f"careerbot: {exc}", file=sys.stderr)
-        return 1
+        problem = str(exc)
     except IngestError as exc:  # the file was edited into something the loader refuses
-        print(f"careerbot: not accepted, fix the file first: {exc}", file=sys.stderr)
-        return 1
-    return 0
+        problem = f"not accepted, fix the file first: {exc}"
+    else:
+        _audit_cli(settings, f"review-{args.review_action}", "ok", done, args.name)
+        print(done)
+        return 0
+    _audit_cli(settings, f"review-{args.review_action}", "failed", problem, args.name)
+    print(f"careerbot: {problem}", file=sys.stderr)
+    return 1
+
+
+def _audit_cli(settings: Any, action: str, result: Any, outcome: str, detail: str) -> None:
+    """Record a CLI admin action that has no CareerBot (no model or index needed)."""
+    from bot.audit import AdminAction, AuditLog
+    from bot.conversations import ConversationStore
+
+    actor = _cli_actor()
+    store = ConversationStore(settings.resolved_database_url)
+    try:
+        AuditLog(store.engine).record(
+            AdminAction(
+                actor=actor.id,
+                platform=actor.platform,
+                action=action,
+                result=result,
+                outcome=outcome,
+                detail=detail,
+            )
+        )
+    finally:
+        store.close()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -244,6 +245,7 @@ def test_review_command_lists_accepts_and_rejects(tmp_path: Path) -> None:
     env = {
         "CAREERBOT_MENTORS__REVIEW_DIR": str(review),
         "CAREERBOT_KNOWLEDGE_DIR": str(knowledge),
+        "CAREERBOT_DATA_DIR": str(tmp_path / "data"),
     }
 
     listed = _careerbot("review", "list", **env)
@@ -261,3 +263,12 @@ def test_review_command_lists_accepts_and_rejects(tmp_path: Path) -> None:
     assert "Traceback" not in missing.stderr and "no nope.md" in missing.stderr
     empty = _careerbot("review", "list", **env)
     assert "Nothing waiting for review" in empty.stdout
+
+    audit = _careerbot("audit", "--json", **env)
+    assert audit.returncode == 0, audit.stderr
+    logged = [json.loads(line) for line in audit.stdout.splitlines()]
+    assert sorted((a["action"], a["result"], a["detail"]) for a in logged) == [
+        ("review-accept", "failed", "nope"),
+        ("review-accept", "ok", one.name),
+        ("review-reject", "ok", two.name),
+    ]

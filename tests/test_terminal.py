@@ -137,3 +137,8 @@ async def test_reload_reports_and_a_broken_file_keeps_the_old_index(
     assert "broken.md" in broken[0]
     assert "Sources:" in broken[1]
     assert bot.index.active_name() == collection
+    audited = [(a.actor, a.platform, a.action, a.result) for a in bot.audit.since()]
+    assert sorted(audited) == [
+        ("tester", "terminal", "reload", "failed"),
+        ("tester", "terminal", "reload", "ok"),
+    ]

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
+from bot.admin import Actor
 from bot.models import Answer, Question, Status
 from bot.service import CareerBot
 from bot.user_messages import Surface, error_message
@@ -103,7 +104,7 @@ async def run_chat(
             elif command == "/status":
                 reply = render_status(await bot.status())
             elif command == "/reload":
-                reply = (await bot.reload()).summary()
+                reply = (await bot.reload(by=Actor(asker, "terminal"))).summary()
             else:
                 answer = await bot.answer(
                     Question(text=line, asker=asker, conversation_key=key, platform="terminal")
