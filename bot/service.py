@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import logging
 import os
@@ -43,8 +44,10 @@ from bot.models import (
     ReloadInProgress,
     Status,
     StoredData,
+    Suggestion,
 )
 from bot.retrieval import Retriever
+from bot.suggestions import question_for_key, starters, suggest
 
 if TYPE_CHECKING:  # the answering core (and its chat-model stack) loads on first answer
     from bot.answering import Answerer
@@ -112,6 +115,7 @@ class CareerBot:
         event_ttl_hours: int = 24,
         turn_lock_seconds: float = 180.0,
         turn_wait_seconds: float = 60.0,
+        suggestions: int = 3,
     ) -> None:
         # A factory defers importing the answering core (langchain's chat-model stack,
         # ~1.5 s) until something answers: `ingest` and `doctor` never need it.
@@ -136,6 +140,7 @@ class CareerBot:
         self.event_ttl = timedelta(hours=event_ttl_hours)
         self.turn_lock_seconds = turn_lock_seconds
         self.turn_wait_seconds = turn_wait_seconds
+        self.suggestions = suggestions
         self.instance = f"{socket.gethostname()}:{os.getpid()}"
         self._turns: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -162,6 +167,7 @@ class CareerBot:
         platform = question.platform
         try:
             answer = await self._answer_in_turn(question, on_partial)
+            answer = self._with_suggestions(question, answer)
         except EmptyQuestion:
             DECLINES.labels(platform, "empty").inc()
             raise
@@ -186,6 +192,38 @@ class CareerBot:
             return answer
         finally:
             request_id.reset(token)
+
+    # --- suggested next questions ---------------------------------------------------------
+
+    def _with_suggestions(self, question: Question, answer: Answer) -> Answer:
+        """The answer with related questions from the sections next to the cited ones."""
+        if not self.suggestions or not answer.covered or not answer.citations:
+            return answer
+        found = suggest(
+            answer.citations,
+            self.retriever.snapshot.passages,
+            question.text,
+            limit=self.suggestions,
+        )
+        return dataclasses.replace(answer, suggestions=found)
+
+    async def suggestion(self, key: str) -> str | None:
+        """The question a suggestion key names in the served index (None when unknown/stale)."""
+
+        def find() -> str | None:
+            self.retriever.ensure_current()
+            return question_for_key(self.retriever.snapshot.passages, key)
+
+        return await asyncio.to_thread(find)
+
+    async def starter_questions(self) -> tuple[Suggestion, ...]:
+        """Questions to offer when a conversation opens (one section of each post in turn)."""
+
+        def find() -> tuple[Suggestion, ...]:
+            self.retriever.ensure_current()
+            return starters(self.retriever.snapshot.passages)
+
+        return await asyncio.to_thread(find)
 
     async def _answer_in_turn(
         self, question: Question, on_partial: Partial | None = None

@@ -218,6 +218,12 @@ class SlackSettings(_Group):
         description="Answer later messages in a thread the bot has answered in, without a "
         "new mention.",
     )
+    assistant: bool = Field(
+        False,
+        description="Serve Slack's AI-app surface (bolt Assistant): suggested prompts when an "
+        "assistant thread opens, a status while answering. Needs the `assistant:write` scope "
+        "and the Agents & AI Apps feature (see deploy/slack-manifest.yml).",
+    )
 
     _split = field_validator("admin_user_ids", mode="before")(_split_ids)
 
@@ -286,6 +292,16 @@ class StoreSettings(_Group):
     )
 
 
+class SuggestSettings(_Group):
+    count: int = Field(
+        3,
+        ge=0,
+        le=3,
+        description="Suggested next questions offered under an answer, taken from the sections "
+        "next to the cited ones (0 = none).",
+    )
+
+
 class HttpSettings(_Group):
     port: int = Field(
         8080,
@@ -344,6 +360,7 @@ class Settings(BaseSettings):
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
+    suggest: SuggestSettings = Field(default_factory=SuggestSettings)
 
     @property
     def resolved_database_url(self) -> str:

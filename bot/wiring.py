@@ -190,6 +190,7 @@ def build_careerbot(
         event_ttl_hours=settings.store.event_ttl_hours,
         turn_lock_seconds=settings.store.turn_lock_seconds,
         turn_wait_seconds=settings.store.turn_wait_seconds,
+        suggestions=settings.suggest.count,
     )
     retriever.refresh()
     return bot
@@ -270,6 +271,7 @@ def slack_config(settings: Settings, *, http: bool) -> tuple[Any, str | None]:
         api_url=s.api_url,
         admin_user_ids=frozenset(s.admin_user_ids),
         thread_followups=s.thread_followups,
+        assistant=s.assistant,
     )
     return config, secret(s.app_token)
 

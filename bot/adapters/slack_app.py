@@ -66,6 +66,8 @@ class SlackConfig:
     process_before_response: bool = False
     # Streamed LLM text replaces the placeholder at most this often (chat.update ~1/s).
     stream_interval: float = 1.0
+    # Serve the AI-app surface (bolt's Assistant) when the workspace enables it.
+    assistant: bool = False
 
 
 # --- pure payload -> Question functions ------------------------------------------------------
