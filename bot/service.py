@@ -81,6 +81,9 @@ def git_commit(folder: Path) -> str | None:
     return f"{head}+changes" if dirty else head or None
 
 
+# Turns of a conversation read to avoid suggesting a question it already asked.
+_SUGGEST_HISTORY = 20
+
 _BUSY = "I'm still answering your previous message; send this one again in a moment."
 
 
@@ -167,7 +170,7 @@ class CareerBot:
         platform = question.platform
         try:
             answer = await self._answer_in_turn(question, on_partial)
-            answer = self._with_suggestions(question, answer)
+            answer = await self._with_suggestions(question, answer)
         except EmptyQuestion:
             DECLINES.labels(platform, "empty").inc()
             raise
@@ -195,17 +198,21 @@ class CareerBot:
 
     # --- suggested next questions ---------------------------------------------------------
 
-    def _with_suggestions(self, question: Question, answer: Answer) -> Answer:
-        """The answer with related questions from the sections next to the cited ones."""
+    async def _with_suggestions(self, question: Question, answer: Answer) -> Answer:
+        """The answer with related questions from the sections next to the cited ones.
+
+        Questions this conversation already asked are not offered again.
+        """
         if not self.suggestions or not answer.covered or not answer.citations:
             return answer
-        found = suggest(
-            answer.citations,
-            self.retriever.snapshot.passages,
-            question.text,
-            limit=self.suggestions,
-        )
-        return dataclasses.replace(answer, suggestions=found)
+
+        def find() -> tuple[Suggestion, ...]:
+            history = self.store.history(question.conversation_key, _SUGGEST_HISTORY)
+            asked = [question.text, *(t.text for t in history if t.role == "user")]
+            passages = self.retriever.snapshot.passages
+            return suggest(answer.citations, passages, asked, limit=self.suggestions)
+
+        return dataclasses.replace(answer, suggestions=await asyncio.to_thread(find))
 
     async def suggestion(self, key: str) -> str | None:
         """The question a suggestion key names in the served index (None when unknown/stale)."""

@@ -191,7 +191,7 @@ def _same(a: str, b: str) -> bool:
 def suggest(
     citations: Sequence[Citation],
     passages: Sequence[Passage],
-    asked: str = "",
+    asked: Sequence[str] = (),
     *,
     limit: int = MAX_SUGGESTIONS,
 ) -> tuple[Suggestion, ...]:
@@ -200,8 +200,8 @@ def suggest(
     `passages` is the served index in document order. For each cited section (in citation
     order) the nearest sections of the same post are taken, the next one before the
     previous one, taking turns between citations so that two cited posts both contribute.
-    A cited section is never suggested (that is what was just answered), nor is a question
-    that is the one just asked.
+    A cited section is never suggested (that is what was just answered), nor a question the
+    conversation has already asked (`asked`).
     """
     by_id = {p.id: p for p in passages}
     sections = _sections(passages)
@@ -233,7 +233,7 @@ def suggest(
                     s.question is None
                     or (s.doc_id, s.path) in answered
                     or s.key in keys
-                    or (asked and _same(s.question, asked))
+                    or any(_same(s.question, a) for a in asked)
                     or any(_same(s.question, c.text) for c in chosen)
                 ):
                     continue

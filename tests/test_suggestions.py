@@ -136,7 +136,7 @@ CAREER = _post(
 
 def test_neighbouring_sections_are_suggested_nearest_first_and_never_the_answered_one() -> None:
     phd = next(p for p in CAREER if p.section == "Should I do a PhD?")
-    found = suggest([_cite(phd)], CAREER, "Should I do a PhD?")
+    found = suggest([_cite(phd)], CAREER, ["Should I do a PhD?"])
     assert [s.text for s in found] == [
         "What do the posts say about cold emails?",
         "What do the posts say about getting a research job?",
@@ -156,7 +156,7 @@ def test_neighbouring_sections_are_suggested_nearest_first_and_never_the_answere
 
 def test_meta_sections_comments_and_the_untitled_opening_are_never_suggested() -> None:
     job = next(p for p in CAREER if p.section == "Getting a research job")
-    found = suggest([_cite(job)], CAREER, "how do I get a research job?", limit=10)
+    found = suggest([_cite(job)], CAREER, ["how do I get a research job?"], limit=10)
     texts = [s.text for s in found]
     assert texts == [
         "What do the posts say about cold emails?",
@@ -170,7 +170,8 @@ def test_two_cited_posts_take_turns_and_the_asked_question_is_not_offered() -> N
     passages = [*CAREER, *other]
     job = next(p for p in CAREER if p.section == "Getting a research job > Cold emails")
     soft = other[0]
-    found = suggest([_cite(job), _cite(soft)], passages, "What do the posts say about networking")
+    asked = ["What do the posts say about networking"]
+    found = suggest([_cite(job), _cite(soft)], passages, asked, limit=4)
     assert [s.text for s in found] == [
         "Should I do a PhD?",
         "What do the posts say about tangible outcomes?",
