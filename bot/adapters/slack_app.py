@@ -22,6 +22,7 @@ from bot.adapters.render_slack import (
     ACTION_FEEDBACK_DOWN,
     ACTION_FEEDBACK_UP,
     ACTION_SHARE,
+    ACTION_SUGGEST_PATTERN,
     EMPTY_MENTION_TEXT,
     EXPIRED_ANSWER_TEXT,
     FEEDBACK_THANKS_DOWN,
@@ -133,6 +134,45 @@ def question_from_event(
         platform="slack",
         channel=channel,
     )
+
+
+@dataclass(frozen=True)
+class SuggestionClick:
+    """Where a clicked suggestion is asked: the question, its channel and thread."""
+
+    question: Question
+    channel: str
+    thread_ts: str | None
+
+
+def question_from_suggestion(
+    body: Mapping[str, Any], action: Mapping[str, Any], *, team_id: str, assistant: bool = False
+) -> SuggestionClick | None:
+    """The clicked suggestion as a turn of the conversation its answer belongs to.
+
+    A channel answer's conversation is its thread; a DM's is the user's DM conversation
+    (or, with the assistant surface, the assistant thread). None when the payload lacks
+    the channel, the user or the question text.
+    """
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id") or "")
+    user = str((body.get("user") or {}).get("id") or "")
+    text = " ".join(str(action.get("value") or "").split())
+    if not channel or not user or not text:
+        return None
+    thread_ts = container.get("thread_ts") or message.get("thread_ts")
+    if channel.startswith("D") and not (assistant and thread_ts):
+        key, reply_in = dm_key(team_id, user), thread_ts
+    else:
+        thread_ts = thread_ts or container.get("message_ts") or message.get("ts")
+        if not thread_ts:
+            return None
+        key, reply_in = thread_key(team_id, channel, str(thread_ts)), thread_ts
+    question = Question(
+        text=text, asker=user, conversation_key=key, platform="slack", channel=channel
+    )
+    return SuggestionClick(question, channel, str(reply_in) if reply_in else None)
 
 
 def _message_kwargs(message: SlackMessage) -> dict[str, Any]:
@@ -442,6 +482,36 @@ class SlackHandlers:
         await respond(delete_original=True)
 
 
+    async def on_suggestion(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        """A suggested question clicked: ask it in the same conversation, as the clicker."""
+        await ack()
+        click = question_from_suggestion(
+            body, action, team_id=context.team_id or "", assistant=self.config.assistant
+        )
+        if click is None or (body.get("container") or {}).get("is_ephemeral"):
+            await _respond_quietly(respond, render_text(EXPIRED_ANSWER_TEXT))
+            return
+        question = click.question
+        who = f"<@{question.asker}>" if _USER_ID.match(question.asker) else "Someone"
+        try:
+            await client.chat_postMessage(
+                channel=click.channel,
+                thread_ts=click.thread_ts,
+                **_message_kwargs(render_text(f"{who} asked: {escape_mrkdwn(question.text)}")),
+            )
+        except SlackApiError as exc:  # still answer; only the echo of the question is lost
+            log.warning("could not post the clicked question: %s", exc.response.get("error"))
+        await self._answer(client, question, channel=click.channel, thread_ts=click.thread_ts)
+
+
 async def _respond_quietly(respond: AsyncRespond, message: SlackMessage) -> None:
     await respond(response_type="ephemeral", replace_original=False, **_message_kwargs(message))
 
@@ -477,6 +547,7 @@ def create_app(bot: CareerBot, config: SlackConfig) -> AsyncApp:
     app.action(ACTION_FEEDBACK_UP)(handlers.on_feedback)
     app.action(ACTION_FEEDBACK_DOWN)(handlers.on_feedback)
     app.action(ACTION_SHARE)(handlers.on_share)
+    app.action(ACTION_SUGGEST_PATTERN)(handlers.on_suggestion)
     return app
 
 

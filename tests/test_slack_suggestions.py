@@ -1,0 +1,129 @@
+"""Suggested-question buttons on Slack: a click asks it in the same conversation, as the clicker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.adapters.render_slack import (
+    ACTION_SUGGEST_PREFIX,
+    BUTTON_TEXT_LIMIT,
+    SUGGESTIONS_BLOCK_ID,
+    THINKING_TEXT,
+)
+from bot.adapters.slack_app import dm_key, thread_key
+from tests import test_slack_app
+from tests.slack_fake import BOT_USER_ID, TEAM_ID, Call, action_request, event_payload, load_fixture
+from tests.test_slack_app import BOB, CHANNEL, MENTION_TS, MakeSlack, Slack
+
+fake_slack = test_slack_app.fake_slack
+make_slack = test_slack_app.make_slack
+
+PHD = "Should I do a PhD?"
+
+
+def suggestion_buttons(call: Call) -> list[dict[str, Any]]:
+    block = next(b for b in call.blocks if b.get("block_id") == SUGGESTIONS_BLOCK_ID)
+    return list(block["elements"])
+
+
+async def click(
+    slack: Slack,
+    button: dict[str, Any],
+    *,
+    user: str,
+    channel: str,
+    message_ts: str,
+    thread_ts: str | None,
+) -> None:
+    payload = load_fixture("block_actions_suggestion")
+    payload["user"]["id"] = user
+    payload["response_url"] = slack.fake.response_url("action")
+    payload["channel"]["id"] = channel
+    payload["container"].update(channel_id=channel, message_ts=message_ts)
+    payload["message"]["ts"] = message_ts
+    for part in (payload["container"], payload["message"]):
+        part.pop("thread_ts", None)
+        if thread_ts:
+            part["thread_ts"] = thread_ts
+    payload["actions"][0].update(
+        action_id=button["action_id"], value=button["value"], text=button["text"]
+    )
+    response = await slack.deliver(*action_request(payload))
+    assert response.status == 200, response.body
+
+
+async def test_clicking_a_suggestion_asks_it_in_the_same_thread_as_the_clicker(
+    make_slack: MakeSlack,
+) -> None:
+    slack = make_slack()
+    await slack.event(event_payload("app_mention", text=f"<@{BOT_USER_ID}> {PHD}"))
+    [first] = slack.answers()
+    buttons = suggestion_buttons(first)
+    assert [b["action_id"] for b in buttons] == [f"{ACTION_SUGGEST_PREFIX}{i}" for i in range(3)]
+    assert [b["value"] for b in buttons] == [
+        "Should I upskill?",
+        "What level of AI/ML experience do I need?",
+        "What level of general programming skills do I need?",
+    ]
+    assert all(len(b["text"]["text"]) <= BUTTON_TEXT_LIMIT for b in buttons)
+
+    # Bob, not the first asker, clicks the first suggestion under the answer in the thread.
+    await click(
+        slack,
+        buttons[0],
+        user=BOB,
+        channel=CHANNEL,
+        message_ts=first.params["ts"],
+        thread_ts=MENTION_TS,
+    )
+
+    echo, placeholder = slack.posted()[-2:]
+    assert echo.params["thread_ts"] == MENTION_TS and echo.params["channel"] == CHANNEL
+    assert echo.text == f"<@{BOB}> asked: Should I upskill?"
+    assert placeholder.text == THINKING_TEXT and placeholder.params["thread_ts"] == MENTION_TS
+    second = slack.answers()[-1]
+    assert second.params["ts"] == placeholder.response["ts"]
+    assert "Sources" in second.all_text()
+    key = thread_key(TEAM_ID, CHANNEL, MENTION_TS)
+    history = slack.bot.store.history(key, 10)
+    assert [t.text for t in history if t.role == "user"] == [PHD, "Should I upskill?"]
+    # The follow-up read the earlier turn: the question asked before is not offered again.
+    offered = [b["value"] for b in suggestion_buttons(second)]
+    assert offered and PHD not in offered and "Should I upskill?" not in offered
+
+
+async def test_a_suggestion_clicked_in_a_dm_continues_the_dm_conversation(
+    make_slack: MakeSlack,
+) -> None:
+    slack = make_slack()
+    await slack.event(load_fixture("message_im"))
+    [first] = slack.answers()
+    button = suggestion_buttons(first)[0]
+
+    await click(
+        slack,
+        button,
+        user=BOB,
+        channel="D0BOBDM0001",
+        message_ts=first.params["ts"],
+        thread_ts=None,
+    )
+
+    echo = slack.posted()[-2]
+    assert echo.params["channel"] == "D0BOBDM0001" and echo.params.get("thread_ts") is None
+    assert echo.text == f"<@{BOB}> asked: {button['value']}"
+    history = slack.bot.store.history(dm_key(TEAM_ID, BOB), 10)
+    assert [t.role for t in history] == ["user", "assistant", "user", "assistant"]
+    assert history[2].text == button["value"]
+
+
+async def test_a_click_without_question_text_gets_one_line_and_asks_nothing(
+    make_slack: MakeSlack,
+) -> None:
+    slack = make_slack()
+    button = {"action_id": f"{ACTION_SUGGEST_PREFIX}0", "value": "   ", "text": {}}
+    await click(slack, button, user=BOB, channel=CHANNEL, message_ts=MENTION_TS, thread_ts=None)
+    [reply] = slack.fake.calls_to("response_url")
+    assert reply.params["response_type"] == "ephemeral"
+    assert "Please ask again" in reply.text
+    assert slack.posted() == [] and slack.answers() == []
