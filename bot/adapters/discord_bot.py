@@ -30,6 +30,7 @@ from discord.gateway import DiscordWebSocket
 from bot.adapters.render_discord import (
     ATTACHMENT_ONLY,
     render_answer,
+    render_asked,
     render_error,
     render_forget,
     render_help,
@@ -37,8 +38,9 @@ from bot.adapters.render_discord import (
     render_partial,
     render_reload,
     render_status,
+    suggestion_labels,
 )
-from bot.models import CareerbotError, NotAuthorized, Question
+from bot.models import Answer, CareerbotError, NotAuthorized, Question, Suggestion
 from bot.streaming import ThrottledEdits
 
 if TYPE_CHECKING:
@@ -48,6 +50,9 @@ log = logging.getLogger(__name__)
 
 MESSAGE_HANDLED_EVENT = "message_handled"
 """Dispatched as ``(message, outcome)`` after every incoming message; ``bot.wait_for`` it."""
+
+SUGGESTION_HANDLED_EVENT = "suggestion_handled"
+"""Dispatched as ``(interaction, outcome)`` after a suggested-question click; ``wait_for`` it."""
 
 _THREAD_NAME_LIMIT = 90
 _ANSWERED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
@@ -148,20 +153,30 @@ class _StreamedReply:
         sent = await self.bot._send(self.channel, [content], reference=self.reference, key=self.key)
         self.message = sent[0] if sent else None
 
-    async def finish(self, chunks: Sequence[str]) -> list[discord.Message]:
-        """Show the final chunks: the first replaces the streamed text, the rest follow."""
+    async def finish(
+        self, chunks: Sequence[str], view: discord.ui.View | None = None
+    ) -> list[discord.Message]:
+        """Show the final chunks: the first replaces the streamed text, the rest follow.
+
+        `view` (buttons) goes on the last message.
+        """
         if self.message is None or not chunks:
             return await self.bot._send(
-                self.channel, chunks, reference=self.reference, key=self.key
+                self.channel, chunks, reference=self.reference, key=self.key, view=view
             )
         try:
-            await self.message.edit(content=chunks[0])
+            if len(chunks) == 1 and view is not None:
+                await self.message.edit(content=chunks[0], view=view)
+            else:
+                await self.message.edit(content=chunks[0])
         except discord.HTTPException as exc:  # deleted meanwhile: post the answer instead
             log.warning("could not edit the streamed reply (%s); sending it", exc)
             return await self.bot._send(
-                self.channel, chunks, reference=self.reference, key=self.key
+                self.channel, chunks, reference=self.reference, key=self.key, view=view
             )
-        rest = await self.bot._send(self.channel, chunks[1:], reference=None, key=self.key)
+        rest = await self.bot._send(
+            self.channel, chunks[1:], reference=None, key=self.key, view=view
+        )
         return [self.message, *rest]
 
 
@@ -247,9 +262,9 @@ class CareerCog(commands.Cog, name="Career advice"):
         )
         stream = _StreamedReply(self, channel, reference, key)
         async with _typing(channel):
-            chunks, outcome = await self._answer(question, on_partial=stream.edits)
+            chunks, outcome, view = await self._answer(question, on_partial=stream.edits)
         await stream.edits.close()  # the final edit below must be the last one
-        sent = await stream.finish(chunks)
+        sent = await stream.finish(chunks, view)
         if not sent:
             return "send-failed"
         log.info("message %s: %s in %d message(s) (%s)", message.id, outcome, len(sent), key)
@@ -315,14 +330,15 @@ class CareerCog(commands.Cog, name="Career advice"):
         *,
         echo: bool = False,
         on_partial: ThrottledEdits | None = None,
-    ) -> tuple[list[str], str]:
-        """Ask the core; returns the rendered messages (or the friendly error) and an outcome."""
+    ) -> tuple[list[str], str, discord.ui.View | None]:
+        """Ask the core; the rendered messages (or the friendly error), an outcome, and the
+        buttons for the last message."""
         try:
             answer = await self.core.answer(question, on_partial=on_partial)
         except Exception as exc:
-            return [self._friendly(exc, "answering")], "error"
+            return [self._friendly(exc, "answering")], "error", None
         chunks = render_answer(answer, asked=question.text if echo else None)
-        return chunks, "answered" if answer.covered else "not-covered"
+        return chunks, "answered" if answer.covered else "not-covered", answer_view(answer)
 
     async def _send(
         self,
@@ -331,16 +347,22 @@ class CareerCog(commands.Cog, name="Career advice"):
         *,
         reference: discord.Message | None,
         key: str,
+        view: discord.ui.View | None = None,
     ) -> list[discord.Message]:
-        """Send chunks in order; a missing permission or HTTP error is logged, never raised."""
+        """Send chunks in order (`view` on the last); HTTP errors are logged, never raised."""
         sent: list[discord.Message] = []
         for i, chunk in enumerate(chunks):
             ref = reference.to_reference(fail_if_not_exists=False) if reference and i == 0 else None
+            extra: dict[str, Any] = (
+                {"view": view} if view is not None and i == len(chunks) - 1 else {}
+            )
             try:
                 if ref is None:
-                    message = await channel.send(chunk)
+                    message = await channel.send(chunk, **extra)
                 else:
-                    message = await channel.send(chunk, reference=ref, mention_author=False)
+                    message = await channel.send(
+                        chunk, reference=ref, mention_author=False, **extra
+                    )
             except discord.Forbidden as exc:
                 log.warning(
                     "missing permission to reply in channel %s: %s",
@@ -379,7 +401,7 @@ class CareerCog(commands.Cog, name="Career advice"):
             await interaction.edit_original_response(content=render_partial(text))
 
         stream = ThrottledEdits(show, self.config.stream_interval, at_once=True)
-        chunks, outcome = await self._answer(
+        chunks, outcome, view = await self._answer(
             Question(
                 text=question,
                 asker=str(interaction.user.id),
@@ -393,14 +415,18 @@ class CareerCog(commands.Cog, name="Career advice"):
         await stream.close()
         if stream.edits and chunks:
             # The response already shows streamed text: the answer replaces it there.
+            last = len(chunks) == 1 and view is not None
             try:
-                message = await interaction.edit_original_response(content=chunks[0])
+                if last:
+                    message = await interaction.edit_original_response(content=chunks[0], view=view)
+                else:
+                    message = await interaction.edit_original_response(content=chunks[0])
             except discord.HTTPException as exc:
                 log.warning("could not edit the /ask response %s: %s", interaction.id, exc)
             else:
                 await self._remember(message, key)
                 chunks = chunks[1:]
-        await self._followup(interaction, chunks, key=key)
+        await self._followup(interaction, chunks, key=key, view=view)
         log.info("/ask %s: %s (%s)", interaction.id, outcome, key)
 
     @app_commands.command(name="reload")
@@ -485,15 +511,142 @@ class CareerCog(commands.Cog, name="Career advice"):
         *,
         ephemeral: bool = False,
         key: str | None = None,
+        view: discord.ui.View | None = None,
     ) -> None:
-        for chunk in chunks:
+        for i, chunk in enumerate(chunks):
+            extra: dict[str, Any] = (
+                {"view": view} if view is not None and i == len(chunks) - 1 else {}
+            )
             try:
-                message = await interaction.followup.send(chunk, ephemeral=ephemeral, wait=True)
+                message = await interaction.followup.send(
+                    chunk, ephemeral=ephemeral, wait=True, **extra
+                )
             except discord.HTTPException as exc:
                 log.warning("could not follow up interaction %s: %s", interaction.id, exc)
                 return
             if key is not None:
                 await self._remember(message, key)
+
+    # Suggested questions ----------------------------------------------------------------
+
+    async def on_suggestion(self, interaction: discord.Interaction, key: str) -> None:
+        """A suggested question clicked: ask it in the same conversation, as the clicker."""
+        outcome = "crashed"
+        try:
+            outcome = await self._ask_suggestion(interaction, key)
+        except Exception:
+            log.exception("failed to handle suggestion click %s", interaction.id)
+        finally:
+            self.bot.dispatch(SUGGESTION_HANDLED_EVENT, interaction, outcome)
+
+    async def _ask_suggestion(self, interaction: discord.Interaction, key: str) -> str:
+        text = await self.core.suggestion(key)
+        if text is None:  # the post or section is gone since the buttons were made
+            await interaction.response.send_message(STALE_SUGGESTION, ephemeral=True)
+            return "stale"
+        channel = interaction.channel
+        message = interaction.message
+        if channel is None or not isinstance(channel, discord.abc.Messageable):
+            await interaction.response.send_message(STALE_SUGGESTION, ephemeral=True)
+            return "no-channel"
+        await interaction.response.defer()  # acknowledged; the answer is a new message
+        conversation = await self._clicked_conversation(interaction)
+        question = Question(
+            text=text,
+            asker=str(interaction.user.id),
+            conversation_key=conversation,
+            platform="discord",
+            channel=str(interaction.channel_id) if interaction.channel_id else None,
+        )
+        asked = render_asked(interaction.user.mention, text)
+        in_channel = interaction.guild_id is not None and not isinstance(channel, discord.Thread)
+        reference = message if in_channel else None  # a reply keeps the chain visible
+        echoed = await self._send(channel, [asked], reference=reference, key=conversation)
+        stream = _StreamedReply(self, channel, echoed[0] if echoed else reference, conversation)
+        async with _typing(channel):
+            chunks, outcome, view = await self._answer(question, on_partial=stream.edits)
+        await stream.edits.close()
+        sent = await stream.finish(chunks, view)
+        return outcome if sent else "send-failed"
+
+    async def _clicked_conversation(self, interaction: discord.Interaction) -> str:
+        """The conversation the clicked answer belongs to (DM, thread or reply chain)."""
+        if interaction.guild_id is None or interaction.channel_id is None:
+            return dm_key(interaction.user.id)
+        if isinstance(interaction.channel, discord.Thread):
+            return thread_key(interaction.channel_id)
+        message = interaction.message
+        if message is None:
+            return slash_key(interaction.channel_id, interaction.user.id)
+        known = await self.core.conversation_for_message("discord", str(message.id))
+        return known or chain_key(interaction.channel_id, message.id)
+
+
+STALE_SUGGESTION = (
+    "That suggestion is no longer available (the posts have changed); ask it in your own words."
+)
+
+
+class SuggestionButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"careerbot:suggest:(?P<key>[0-9a-f]{16})",
+):
+    """A suggested-question button that works after restarts and on any replica.
+
+    The custom_id carries only the section's key; the question is looked up from the index.
+    """
+
+    ROW = 2  # rows 0-1 are left to the answer's other buttons (feedback, mentor)
+
+    def __init__(self, key: str, label: str = "Ask") -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"careerbot:suggest:{key}",
+            ),
+            row=self.ROW,
+        )
+        self.key = key
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[discord.Client],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> SuggestionButton:
+        """Rebuild the button from a click (after a restart too)."""
+        return cls(match["key"], getattr(item, "label", None) or "Ask")
+
+    async def callback(self, interaction: discord.Interaction[discord.Client]) -> None:
+        """Ask the suggestion through the career cog."""
+        cog = (
+            interaction.client.get_cog(CareerCog.__cog_name__)
+            if isinstance(interaction.client, commands.Bot)
+            else None
+        )
+        if not isinstance(cog, CareerCog):
+            log.error("suggestion clicked but the career cog is not loaded")
+            return
+        await cog.on_suggestion(interaction, self.key)
+
+
+def suggestion_items(suggestions: Sequence[Suggestion]) -> list[SuggestionButton]:
+    """One persistent button per suggested question (all in one row)."""
+    return [SuggestionButton(key, label) for label, key in suggestion_labels(suggestions)]
+
+
+def answer_view(answer: Answer) -> discord.ui.View | None:
+    """The buttons under an answer's last message, or None when there are none."""
+    items = suggestion_items(answer.suggestions)
+    if not items:
+        return None
+    view = discord.ui.View(timeout=None)
+    for item in items:
+        view.add_item(item)
+    return view
 
 
 def _interaction_key(interaction: discord.Interaction) -> str:
@@ -538,6 +691,7 @@ class CareerDiscordBot(commands.Bot):
     async def setup_hook(self) -> None:
         """Add the cog and sync slash commands (to the test guild when one is configured)."""
         await self.add_cog(CareerCog(self))
+        self.add_dynamic_items(SuggestionButton)
         if self.config.sync_commands:
             await self.sync_commands()
 

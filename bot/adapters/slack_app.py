@@ -481,7 +481,6 @@ class SlackHandlers:
             )
         await respond(delete_original=True)
 
-
     async def on_suggestion(
         self,
         ack: AsyncAck,
