@@ -6,6 +6,9 @@ from typing import Any
 
 from bot.adapters.render_slack import (
     ACTION_SUGGEST_PREFIX,
+    ASSISTANT_GREETING,
+    ASSISTANT_PROMPTS_TITLE,
+    ASSISTANT_STATUS,
     BUTTON_TEXT_LIMIT,
     SUGGESTIONS_BLOCK_ID,
     THINKING_TEXT,
@@ -127,3 +130,75 @@ async def test_a_click_without_question_text_gets_one_line_and_asks_nothing(
     assert reply.params["response_type"] == "ephemeral"
     assert "Please ask again" in reply.text
     assert slack.posted() == [] and slack.answers() == []
+
+
+# --- the AI-app surface (bolt's Assistant) -------------------------------------------------------
+
+ASSISTANT_DM = "D0BOBDM0001"
+ASSISTANT_THREAD = "1700000300.000100"
+
+
+async def test_assistant_thread_start_sets_starter_prompts(make_slack: MakeSlack) -> None:
+    slack = make_slack(assistant=True)
+    await slack.event(load_fixture("assistant_thread_started"))
+
+    [greeting] = slack.posted()
+    assert greeting.params["channel"] == ASSISTANT_DM
+    assert greeting.params["thread_ts"] == ASSISTANT_THREAD
+    assert greeting.text == ASSISTANT_GREETING
+    [prompts] = slack.fake.calls_to("assistant.threads.setSuggestedPrompts")
+    assert prompts.params["channel_id"] == ASSISTANT_DM
+    assert prompts.params["thread_ts"] == ASSISTANT_THREAD
+    assert prompts.params["title"] == ASSISTANT_PROMPTS_TITLE
+    offered = prompts.params["prompts"]
+    assert [p["message"] for p in offered] == [
+        "What do the posts say about general mindset?",
+        "What do the posts say about soft skills?",
+        "What kind of general research skills do I need?",
+        "What do the posts say about tangible outcomes?",
+    ]
+    assert all(p["title"] == p["message"] for p in offered)
+
+
+async def test_assistant_message_is_answered_in_its_thread_with_a_status(
+    make_slack: MakeSlack,
+) -> None:
+    slack = make_slack(assistant=True)
+    await slack.event(load_fixture("assistant_thread_started"))
+    await slack.event(load_fixture("message_assistant_thread"))
+
+    [status] = slack.fake.calls_to("assistant.threads.setStatus")
+    assert status.params["status"] == ASSISTANT_STATUS
+    assert status.params["channel_id"] == ASSISTANT_DM
+    assert status.params["thread_ts"] == ASSISTANT_THREAD
+    methods = [c.method for c in slack.fake.calls]
+    # The status shows before the answer is posted.
+    assert methods.index("assistant.threads.setStatus") < methods.index("chat.update")
+    placeholder = slack.posted()[-1]
+    assert placeholder.params["thread_ts"] == ASSISTANT_THREAD
+    [answer] = slack.answers()
+    assert answer.params["ts"] == placeholder.response["ts"]
+    assert "Sources" in answer.all_text()
+    key = thread_key(TEAM_ID, ASSISTANT_DM, ASSISTANT_THREAD)
+    assert slack.bot.store.history(key, 10)[0].text == PHD
+
+    # A suggestion under the answer continues the assistant thread, not the plain DM.
+    button = suggestion_buttons(answer)[0]
+    await click(
+        slack,
+        button,
+        user=BOB,
+        channel=ASSISTANT_DM,
+        message_ts=answer.params["ts"],
+        thread_ts=ASSISTANT_THREAD,
+    )
+    history = slack.bot.store.history(key, 10)
+    assert [t.text for t in history if t.role == "user"] == [PHD, button["value"]]
+    assert slack.bot.store.history(dm_key(TEAM_ID, BOB), 10) == []
+
+
+async def test_without_the_setting_assistant_events_are_left_alone(make_slack: MakeSlack) -> None:
+    slack = make_slack()
+    await slack.event(load_fixture("assistant_thread_started"))  # acknowledged with 200
+    assert slack.fake.calls_to("assistant.threads.setSuggestedPrompts") == []
+    assert slack.posted() == []

@@ -50,6 +50,13 @@ SUGGESTIONS_BLOCK_ID: Final = "careerbot_suggestions"
 BUTTON_TEXT_LIMIT: Final = 75
 
 THINKING_TEXT: Final = "_Thinking…_ :hourglass_flowing_sand:"
+# The AI-app surface: the status under the thread while answering, and the opening lines.
+ASSISTANT_STATUS: Final = "is reading the posts…"
+ASSISTANT_PROMPTS_TITLE: Final = "Questions the posts answer:"
+ASSISTANT_GREETING: Final = (
+    "Hi! I answer questions about careers in AI safety from a curated set of advice posts, "
+    "and show where each answer comes from. Pick a question below or ask your own."
+)
 EMPTY_MENTION_TEXT: Final = (
     "Hi! Ask me a question after the mention, e.g. "
     "`@careerbot how do I get started in AI safety research?` "
@@ -307,6 +314,11 @@ def _context_text(blocks: Sequence[Block]) -> str:
 def render_text(mrkdwn: str) -> SlackMessage:
     """A plain one-section message (help line, refusal, error, acknowledgement)."""
     return SlackMessage(text=mrkdwn[:FALLBACK_TEXT_LIMIT], blocks=(_section(mrkdwn),))
+
+
+def render_assistant_greeting() -> SlackMessage:
+    """The first message in a new assistant thread."""
+    return render_text(ASSISTANT_GREETING)
 
 
 def render_partial(markdown: str) -> SlackMessage:

@@ -11,7 +11,15 @@ from typing import Any, Final
 
 from aiohttp import web
 from slack_bolt.app.async_server import AsyncSlackAppServer
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_bolt.async_app import (
+    AsyncAck,
+    AsyncApp,
+    AsyncAssistant,
+    AsyncBoltContext,
+    AsyncRespond,
+    AsyncSetStatus,
+    AsyncSetSuggestedPrompts,
+)
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
@@ -23,6 +31,8 @@ from bot.adapters.render_slack import (
     ACTION_FEEDBACK_UP,
     ACTION_SHARE,
     ACTION_SUGGEST_PATTERN,
+    ASSISTANT_PROMPTS_TITLE,
+    ASSISTANT_STATUS,
     EMPTY_MENTION_TEXT,
     EXPIRED_ANSWER_TEXT,
     FEEDBACK_THANKS_DOWN,
@@ -32,6 +42,7 @@ from bot.adapters.render_slack import (
     SlackMessage,
     escape_mrkdwn,
     render_answer,
+    render_assistant_greeting,
     render_error,
     render_forgotten,
     render_help,
@@ -42,7 +53,7 @@ from bot.adapters.render_slack import (
     render_status,
     render_text,
 )
-from bot.models import CareerbotError, Feedback, NotAuthorized, Question
+from bot.models import CareerbotError, Feedback, NotAuthorized, Question, Suggestion
 from bot.service import CareerBot
 from bot.streaming import ThrottledEdits
 
@@ -510,6 +521,70 @@ class SlackHandlers:
             log.warning("could not post the clicked question: %s", exc.response.get("error"))
         await self._answer(client, question, channel=click.channel, thread_ts=click.thread_ts)
 
+    # --- AI-app surface (bolt's Assistant) ------------------------------------------------
+
+    async def on_assistant_thread_started(
+        self,
+        event: dict[str, Any],
+        client: AsyncWebClient,
+        set_suggested_prompts: AsyncSetSuggestedPrompts,
+    ) -> None:
+        """An assistant thread opened: a greeting, and starter questions from the posts."""
+        thread = event.get("assistant_thread") or {}
+        channel, thread_ts = str(thread.get("channel_id", "")), thread.get("thread_ts")
+        try:
+            await client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, **_message_kwargs(render_assistant_greeting())
+            )
+            starters = await self.bot.starter_questions()
+            if starters:
+                await set_suggested_prompts(
+                    prompts=assistant_prompts(starters), title=ASSISTANT_PROMPTS_TITLE
+                )
+        except Exception as exc:  # no prompts is not worth an error message to the user
+            _log_failure("opening an assistant thread", exc)
+
+    async def on_assistant_context_changed(self) -> None:
+        """The user switched channels beside the thread (answers do not depend on it), or the
+        assistant surface is off: nothing to do but acknowledge."""
+
+    async def on_assistant_message(
+        self,
+        event: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+        set_status: AsyncSetStatus,
+    ) -> None:
+        """A message in an assistant thread: a status while answering, then the answer."""
+        if event.get("subtype") or event.get("bot_id") or not event.get("user"):
+            return
+        channel, ts = str(event.get("channel", "")), str(event.get("ts", ""))
+        if not await self._first_delivery(context, channel, ts):
+            return
+        team = context.team_id or ""
+        thread_ts = str(event.get("thread_ts") or ts)
+        question = Question(
+            text=clean_text(str(event.get("text") or ""), context.bot_user_id),
+            asker=str(event["user"]),
+            conversation_key=thread_key(team, channel, thread_ts),
+            platform="slack",
+            channel=channel,
+        )
+        if question.text:
+            try:
+                await set_status(ASSISTANT_STATUS)  # Slack clears it when the reply is posted
+            except SlackApiError as exc:
+                log.warning("assistant.threads.setStatus failed: %s", exc.response.get("error"))
+        await self._answer(client, question, channel=channel, thread_ts=thread_ts)
+
+
+def assistant_prompts(starters: Sequence[Suggestion]) -> list[dict[str, str]]:
+    """Slack suggested prompts: a short title on the chip, the whole question as the message."""
+    return [
+        {"title": s.text if len(s.text) <= 75 else s.text[:74].rstrip() + "…", "message": s.text}
+        for s in starters
+    ]
+
 
 async def _respond_quietly(respond: AsyncRespond, message: SlackMessage) -> None:
     await respond(response_type="ephemeral", replace_original=False, **_message_kwargs(message))
@@ -547,7 +622,21 @@ def create_app(bot: CareerBot, config: SlackConfig) -> AsyncApp:
     app.action(ACTION_FEEDBACK_DOWN)(handlers.on_feedback)
     app.action(ACTION_SHARE)(handlers.on_share)
     app.action(ACTION_SUGGEST_PATTERN)(handlers.on_suggestion)
+    if config.assistant:
+        app.assistant(_assistant(handlers))
+    else:  # a manifest with the assistant events, but the surface off: acknowledge, ignore
+        app.event("assistant_thread_started")(handlers.on_assistant_context_changed)
+        app.event("assistant_thread_context_changed")(handlers.on_assistant_context_changed)
     return app
+
+
+def _assistant(handlers: SlackHandlers) -> AsyncAssistant:
+    """Bolt's Assistant middleware routed to the handlers (assistant threads only)."""
+    assistant = AsyncAssistant()
+    assistant.thread_started(handlers.on_assistant_thread_started)
+    assistant.thread_context_changed(handlers.on_assistant_context_changed)
+    assistant.user_message(handlers.on_assistant_message)
+    return assistant
 
 
 async def _socket_mode_only(
