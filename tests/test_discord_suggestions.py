@@ -26,6 +26,7 @@ from tests.discord_fake import (
     component_interaction,
     dm_message,
     guild_message,
+    interaction,
 )
 from tests.test_discord_bot import Harness, StartBot
 
@@ -140,3 +141,15 @@ async def test_an_unknown_key_gets_one_private_line_and_asks_nothing(start_bot: 
     assert callback.body["data"]["flags"] & EPHEMERAL
     assert len(h.fake.channel_messages(DM_CHANNEL_ID)) == before
     assert await h.turns(dm_key(USER_ID)) == 2
+
+
+async def test_ask_command_answers_carry_the_buttons_on_the_last_message(
+    start_bot: StartBot,
+) -> None:
+    h = await start_bot()
+    payload = interaction("ask", {"question": PHD})
+    await h.command(payload)
+    *_, last = h.fake.followups(payload["token"])
+    buttons = [c for row in last.body["components"] for c in row["components"]]
+    assert buttons[0]["label"] == "Should I upskill?"
+    assert all(CUSTOM_ID.match(b["custom_id"]) for b in buttons)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from bot.adapters.render_slack import (
@@ -12,9 +14,13 @@ from bot.adapters.render_slack import (
     BUTTON_TEXT_LIMIT,
     SUGGESTIONS_BLOCK_ID,
     THINKING_TEXT,
+    suggestions_block,
 )
 from bot.adapters.slack_app import dm_key, thread_key
+from bot.models import Suggestion
+from bot.service import CareerBot
 from tests import test_slack_app
+from tests.openai_fake import Reply, serve_fake
 from tests.slack_fake import BOT_USER_ID, TEAM_ID, Call, action_request, event_payload, load_fixture
 from tests.test_slack_app import BOB, CHANNEL, MENTION_TS, MakeSlack, Slack
 
@@ -202,3 +208,42 @@ async def test_without_the_setting_assistant_events_are_left_alone(make_slack: M
     await slack.event(load_fixture("assistant_thread_started"))  # acknowledged with 200
     assert slack.fake.calls_to("assistant.threads.setSuggestedPrompts") == []
     assert slack.posted() == []
+
+
+async def test_assistant_llm_answer_streams_into_the_thread_then_the_answer_replaces_it(
+    make_slack: MakeSlack, make_careerbot: Callable[..., CareerBot]
+) -> None:
+    async with serve_fake() as model:
+        good = "George Wang suggests treating burnout like an overuse injury [1][2][3][4][5]."
+        reply = Reply(f"{good} {good}", pause_after=11)
+        model.queue(reply)
+        bot = make_careerbot(
+            llm={"model": "openai:m", "base_url": model.url, "api_key": "k", "max_retries": 0}
+        )
+        slack = make_slack(bot=bot, assistant=True, stream_interval=0.0)
+        message = load_fixture("message_assistant_thread")
+        message["event"]["text"] = "How do I deal with burnout?"
+        answering = asyncio.create_task(slack.event(message))
+        # The model pauses after its first sentence: the thread shows it before the end.
+        await slack.fake.wait_for(lambda f: len(f.calls_to("chat.update")) >= 1)
+        reply.resume.set()
+        await answering
+
+    assert slack.fake.calls_to("assistant.threads.setStatus")
+    *partials, final = slack.answers()
+    assert partials and partials[0].section_texts()[0].endswith("…")
+    assert all(c.params["ts"] == final.params["ts"] for c in partials)
+    assert final.params["channel"] == ASSISTANT_DM
+    assert not final.section_texts()[0].endswith("…")
+    assert model.requests[0]["body"]["stream"] is True
+
+
+def test_long_suggestions_are_cut_on_the_button_but_asked_whole() -> None:
+    long = "What do the posts say about " + "very " * 20 + "long headings?"
+    block = suggestions_block([Suggestion(long, "0" * 16), Suggestion("Short?", "1" * 16)])
+    assert block is not None and block["block_id"] == SUGGESTIONS_BLOCK_ID
+    first, second = block["elements"]
+    assert len(first["text"]["text"]) == BUTTON_TEXT_LIMIT and first["text"]["text"].endswith("…")
+    assert first["value"] == long
+    assert second["action_id"] == f"{ACTION_SUGGEST_PREFIX}1" and second["value"] == "Short?"
+    assert suggestions_block([]) is None
