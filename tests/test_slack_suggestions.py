@@ -247,3 +247,17 @@ def test_long_suggestions_are_cut_on_the_button_but_asked_whole() -> None:
     assert first["value"] == long
     assert second["action_id"] == f"{ACTION_SUGGEST_PREFIX}1" and second["value"] == "Short?"
     assert suggestions_block([]) is None
+
+
+async def test_a_huge_clicked_value_is_echoed_short_and_answered_with_a_notice(
+    make_slack: MakeSlack,
+) -> None:
+    slack = make_slack()
+    huge = "How do I get started in AI safety research? " * 60  # a forged 2,640-char value
+    button = {"action_id": f"{ACTION_SUGGEST_PREFIX}0", "value": huge, "text": {}}
+    await click(slack, button, user=BOB, channel=CHANNEL, message_ts=MENTION_TS, thread_ts=None)
+    echo = slack.posted()[0]
+    assert echo.params["thread_ts"] == MENTION_TS  # a top-level answer's thread is itself
+    assert echo.text.startswith(f"<@{BOB}> asked: How do I") and len(echo.text) < 340
+    [answer] = slack.answers()
+    assert "first 2,000 characters" in answer.all_text()

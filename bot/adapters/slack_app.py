@@ -511,11 +511,13 @@ class SlackHandlers:
             return
         question = click.question
         who = f"<@{question.asker}>" if _USER_ID.match(question.asker) else "Someone"
+        # The value comes back from Slack as sent, but cap the echo like a shared question.
+        shown = question.text if len(question.text) <= 300 else question.text[:299] + "…"
         try:
             await client.chat_postMessage(
                 channel=click.channel,
                 thread_ts=click.thread_ts,
-                **_message_kwargs(render_text(f"{who} asked: {escape_mrkdwn(question.text)}")),
+                **_message_kwargs(render_text(f"{who} asked: {escape_mrkdwn(shown)}")),
             )
         except SlackApiError as exc:  # still answer; only the echo of the question is lost
             log.warning("could not post the clicked question: %s", exc.response.get("error"))
