@@ -212,7 +212,13 @@ class CareerBot:
             passages = self.retriever.snapshot.passages
             return suggest(answer.citations, passages, asked, limit=self.suggestions)
 
-        return dataclasses.replace(answer, suggestions=await asyncio.to_thread(find))
+        try:
+            found = await asyncio.to_thread(find)
+        except Exception as exc:  # the answer is ready and stored: suggestions are a bonus
+            log.warning("no suggestions for this answer: %s", type(exc).__name__)
+            log.debug("suggestions failed", exc_info=True)
+            return answer
+        return dataclasses.replace(answer, suggestions=found)
 
     async def suggestion(self, key: str) -> str | None:
         """The question a suggestion key names in the served index (None when unknown/stale)."""

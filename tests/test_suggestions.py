@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -262,3 +263,15 @@ async def test_declined_answers_and_count_zero_offer_nothing(
     assert await off.suggestion(
         section_key("research-skills", "Requisite skills > Should I upskill?")
     ) == ("Should I upskill?")
+
+
+async def test_a_failure_while_suggesting_still_delivers_the_answer(
+    make_careerbot: MakeCareerBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = make_careerbot()
+    with mock.patch("bot.service.suggest", side_effect=OSError("disk gone")):
+        answer = await bot.answer(
+            Question(text="Should I do a PhD?", asker="U1", conversation_key="s:6")
+        )
+    assert answer.covered and answer.citations and answer.suggestions == ()
+    assert "no suggestions for this answer: OSError" in caplog.text
