@@ -313,6 +313,46 @@ class HttpSettings(_Group):
     host: str = Field("0.0.0.0", description="Bind address of the ops HTTP server.")
 
 
+class MentorSettings(_Group):
+    slack_channel: str | None = Field(
+        None,
+        description='Slack channel id (C…) where "Ask a mentor" posts questions; the bot must '
+        'be a member. Unset = no "Ask a mentor" button on Slack.',
+    )
+    discord_channel_id: int | None = Field(
+        None,
+        description='Discord channel id where "Ask a mentor" posts questions (each opens a '
+        'thread). Unset = no "Ask a mentor" button on Discord.',
+    )
+    slack_user_ids: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Slack user ids of mentors (comma-separated): only their replies in a "
+        "mentors thread are relayed to the asker. Slack admins count as mentors too.",
+    )
+    discord_user_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list,
+        description="Discord user ids of mentors (comma-separated); Discord admins count too.",
+    )
+    discord_role_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list,
+        description="Discord role ids whose members are mentors (comma-separated).",
+    )
+    review_dir: Path = Field(
+        Path("knowledge-review"),
+        description='Where mentor replies marked "Add to knowledge" wait for an admin '
+        "(`careerbot review list|accept NAME|reject NAME`).",
+    )
+    credit_mentors: bool = Field(
+        False,
+        description="Name the mentor as author of replies added to knowledge (set it once your "
+        "mentors agreed); otherwise the author is 'careerbot mentor'.",
+    )
+
+    _split = field_validator(
+        "slack_user_ids", "discord_user_ids", "discord_role_ids", mode="before"
+    )(_split_ids)
+
+
 class Settings(BaseSettings):
     """Everything the bot can be configured with; see `.env.example`."""
 
@@ -360,6 +400,7 @@ class Settings(BaseSettings):
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
+    mentors: MentorSettings = Field(default_factory=MentorSettings)
     suggest: SuggestSettings = Field(default_factory=SuggestSettings)
 
     @property
