@@ -1,4 +1,8 @@
-"""Answer and retrieval quality on the dev sets (the `careerbot eval` numbers), cold and warm."""
+"""Answer and retrieval quality on the dev sets (the `careerbot eval` numbers), cold and warm.
+
+Also prints how many of the answer set's first turns have their gold advice in the top 5 / 10
+retrieved passages: the cap on what any quote composer can reach.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +30,13 @@ QUESTIONS = (
 
 def run(knowledge: Path) -> dict[str, Any]:
     """Build an index in a temp dir, then run the answer eval twice (cold, warm) and retrieval."""
-    from bot.evaluation import evaluate, evaluate_answers, load_answer_rows, load_questions
+    from bot.evaluation import (
+        evaluate,
+        evaluate_answers,
+        first_hit,
+        load_answer_rows,
+        load_questions,
+    )
     from bot.models import Answer, Question
     from bot.settings import Settings
     from bot.wiring import build_careerbot
@@ -47,6 +57,16 @@ def run(knowledge: Path) -> dict[str, Any]:
                     return await bot.answer(q)
 
                 out[f"answers_{label}"] = asyncio.run(evaluate_answers(ask, rows)).to_json()
+            # What retrieval lets the composer reach: the answer set's first turns whose gold
+            # advice is in the top 5 / top 10 passages (the quote cap).
+            firsts = [r for r in rows if r.gold and not r.followup_of]
+            ranks = [first_hit(bot.retriever.search(r.q, 10).passages, r.gold) for r in firsts]
+            out["retrieval_answer_set"] = {
+                "gold_in_top5": sum(1 for k in ranks if k is not None and k <= 5),
+                "gold_in_top10": sum(1 for k in ranks if k is not None),
+                "mrr_at_10": round(sum(1 / k for k in ranks if k) / len(ranks), 4),
+                "n": len(ranks),
+            }
             for path in QUESTIONS:
                 report = evaluate(
                     lambda q, k: bot.retriever.search(q, k).passages, load_questions(path)

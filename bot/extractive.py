@@ -85,6 +85,8 @@ _BACK_REFERENCE = re.compile(
     r"the previous (?:one|step|point)|the same way|as i said)\b",
     re.IGNORECASE,
 )
+# A sentence about somebody else: it opens on "He …"/"Her …" (the author writes as "I").
+_THIRD_PERSON = re.compile(r"^\W*(he|she|his|her)\b", re.IGNORECASE)
 _SECOND_PERSON = re.compile(r"\byou(?:r|'re|'ll)?\b", re.IGNORECASE)
 _LINK_WORDS = re.compile(r"\b(here|this one|link|linked|arxiv|github|\.com|https?://)\b", re.I)
 _LOW_SECTIONS = re.compile(r"\b(footnotes?|references|acknowledg\w*|about me|appendix)\b", re.I)
@@ -266,6 +268,7 @@ def pick_quotes(
     continue_after: Sequence[str] = (),
     contrast: bool | None = None,
     rank_only: bool = False,
+    author_voice: bool = False,
 ) -> list[Span]:
     """Choose up to `max_quotes` stand-alone spans, best first.
 
@@ -274,6 +277,8 @@ def pick_quotes(
     is about; `contrast` (default: the question says views differ) asks for a second post.
     A follow-up's own `message` counts as much as the merged `query` it is searched with.
     `rank_only` returns every candidate span, best first (for diagnostics and tests).
+    `author_voice` (a follow-up asked about the author: "how did he fix it?") ranks down
+    sentences about a third person: in a post, "He …" is somebody other than the author.
     """
     per_passage = [passage_sentences(p) for p in passages]
     sentences = [s for lines in per_passage for line in lines for s in line]
@@ -296,6 +301,8 @@ def pick_quotes(
         key = s.key
         relevance[key] = float(sim) + 0.35 * _keyword_overlap(weights, present)
         role[key] = _role(s.text, s.passage.section, s.passage.is_comment, story_ok)
+        if author_voice and _THIRD_PERSON.match(s.text):
+            role[key] -= 0.15
     rank_of = {p.id: i for i, p in enumerate(passages)}
     shown = [" ".join(q.split()) for q in already_shown]
     follow_keys = _following_keys(per_passage, continue_after)
@@ -408,6 +415,8 @@ def _choose(spans: list[Span], max_quotes: int, limit: int, contrast: bool) -> l
             break
         if any(_overlaps(span, c) for c in chosen):
             continue
+        if any(" ".join(span.text.split()) == " ".join(c.text.split()) for c in chosen):
+            continue  # a comment quoting the post: the same words once are enough
         if sum(1 for c in chosen if c.passage.id == span.passage.id) >= 2:
             continue
         if chosen and total + len(span.text) > limit:

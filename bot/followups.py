@@ -51,11 +51,57 @@ class TurnContext:
     prefer_docs: tuple[str, ...] = ()
     previous_quotes: tuple[str, ...] = ()  # every quote shown in the conversation, oldest first
     last_reply_quotes: int = 0  # how many of them the last reply showed
+    # The message as the author would put it when "he/she/the author" is the author just
+    # quoted ("how did he fix it?" -> "how did I fix it?"): posts tell their story as "I", and
+    # a "he" inside a post is somebody else. Empty when nothing was resolved.
+    message: str = ""
 
 
 def quotes_in(reply: str) -> tuple[str, ...]:
     """The quotes a previous extractive reply showed (text between curly quotes)."""
     return tuple(m.group(1) for m in _QUOTE.finditer(reply))
+
+
+# Third-person words that point at the author, and how the author says them.
+_AS_AUTHOR = {
+    "he": "I",
+    "she": "I",
+    "him": "me",
+    "his": "my",
+    "her": "my",
+    "hers": "mine",
+    "himself": "myself",
+    "herself": "myself",
+    "the author": "I",
+    "the writer": "I",
+}
+_THIRD_PERSON = re.compile(
+    r"\b(" + "|".join(sorted(_AS_AUTHOR, key=len, reverse=True)) + r")\b", re.IGNORECASE
+)
+_FIRST_PERSON = re.compile(r"\b(i|i'm|i’m|i've|i’ve|i'd|i’d|my|me|myself)\b", re.IGNORECASE)
+
+
+def as_author(text: str) -> str:
+    """`text` with "he/she/his/the author" said the way the author writes: I, my, me."""
+    return _THIRD_PERSON.sub(lambda m: _AS_AUTHOR[m.group(1).casefold()], text)
+
+
+def narrator(reply: str, titles: Mapping[str, str]) -> str | None:
+    """The post whose quote in `reply` tells the author's own story (in the first person).
+
+    "how did he fix it?" after a reply quoting three posts means the one whose author spoke
+    about himself; failing that, the first post named.
+    """
+    docs = docs_in(reply, titles)
+    if not docs:
+        return None
+    for line in reply.split("\n"):
+        quote = _QUOTE.match(line)
+        if quote is None or not _FIRST_PERSON.search(quote.group(1)):
+            continue
+        named = docs_in(line, titles)
+        return named[0] if named else docs[0]
+    return docs[0]
 
 
 def docs_in(reply: str, titles: Mapping[str, str]) -> tuple[str, ...]:
@@ -81,7 +127,11 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
         carried.insert(0, users[-2])
     replies = [t.text for t in history if t.role == "assistant"]
     docs = docs_in(replies[-1], titles) if replies else ()
-    prefer = docs[:1] if _PERSON.search(text) else docs
+    person = bool(_PERSON.search(text))
+    prefer = docs
+    if person and replies:
+        story = narrator(replies[-1], titles)
+        prefer = (story,) if story else ()
     per_reply = [quotes_in(reply) for reply in replies]
     shown = tuple(q for quotes in per_reply for q in quotes)
     last = len(per_reply[-1]) if per_reply else 0
@@ -92,4 +142,5 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
         prefer_docs=prefer,
         previous_quotes=shown,
         last_reply_quotes=last,
+        message=as_author(text) if person and prefer else "",
     )

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 
 import numpy as np
 
-from bot.text import keyword_tokens
+from bot.text import close_forms, keyword_tokens
 
 _DISTRESS = re.compile(
     r"\b(panic attacks?|can'?t (?:stop|sleep|breathe|cope|go on)|haven'?t (?:slept|been sleeping)|"
@@ -47,6 +47,41 @@ _GENERIC_SHARE = 0.1
 # Clauses end at question marks only, so a clause keeps the sentences that set it up and only
 # a short follow-on question ("…? are those even enforceable?") reads as asking one thing.
 _QUESTION_CLAUSE = re.compile(r"(?:^|(?<=\?))\s*([^?]+\?)")
+
+
+# A message about how the asker feels or copes ("I feel like an impostor", "how do I deal with
+# …") asks for the posts' encouragement, which they have, even in words they never use.
+_COPING = re.compile(
+    r"\b((?:i|i'm|i am|i've been|i have been|anyone(?: else)?|does anyone) (?:\w+ )?"
+    r"(?:feel|feeling|felt)\b|"
+    r"deal(?:ing)? with|cop(?:e|ing)\b|struggl\w+|overwhelm\w*|discourag\w*)",
+    re.IGNORECASE,
+)
+# A word the posts use at most this many times (in passages) is mentioned, not discussed,
+# unless a passage is about it (RARE_TALK below).
+_RARE_DF = 2
+# The most common word must be in at least this many passages for "rare" to mean anything
+# (the real posts: 116 of 126 passages; a three-post test corpus: about 20).
+_MIN_COMMON_DF = 40
+# How much a passage must be about the word to count as discussing it (Retriever.discussed:
+# the word alone against the sentences that use it, else against whole passages). Measured on
+# the real posts: ARENA 0.70, lonely 0.51, planning fallacy 0.53, procrastination 0.90 in their
+# sentences; passages never using the word: salary 0.16, visa 0.15, green card 0.19,
+# negotiate 0.23, ChatGPT 0.16, JAX 0.16; "paid" in its one sentence (about academia) < 0.25.
+_RARE_TALK = 0.25
+# Cosine between a question and one of its words alone above which the question is about that
+# word. Measured: visa 0.31, salary 0.53, remotely 0.52, negotiate 0.56 in their questions;
+# "handle" in "how did the author handle procrastination?" 0.07, "Anthropic" 0.29.
+_ASKED_ABOUT = 0.3
+# ... and, for a word the posts never use, how far no passage may be about it: visa 0.15,
+# parental 0.15; kept: "chatbot" 0.22 (the posts say "an AI"), "Anthropic" 0.21. A narrow
+# margin, so the rule only fires with both tests.
+_NEVER_TALK = 0.2
+
+
+def copes(text: str) -> bool:
+    """Whether a message is about how the asker feels or copes (answered from encouragement)."""
+    return bool(_COPING.search(text))
 
 
 def distressed(text: str) -> bool:
@@ -101,7 +136,7 @@ def missing_concept(
     only thing it asks about.
     """
     tokens = keyword_tokens(text, query=True)
-    if not tokens:
+    if not tokens or copes(text):
         return None
     if len(tokens) <= _FOCUSED_TOKENS:
         missing = [t for t in dict.fromkeys(tokens) if not _known(t, vocabulary)]
@@ -120,3 +155,64 @@ def missing_concept(
             if concept is not None:
                 return concept
     return None
+
+
+def unsupported_concept(
+    text: str,
+    vocabulary: Mapping[str, int],
+    discussed: Callable[[str, str], float],
+    embed: Callable[[str], list[float]] | None = None,
+    names: Collection[str] = (),
+) -> str | None:
+    """The rare word a short question turns on when no passage is about it ("paid", "visa").
+
+    `missing_concept` needs the word to carry much of the question's meaning, which a small
+    embedding model misses in "how much are AI safety researchers paid?" (the field words
+    dominate). Here the test is the corpus's: the question's distinctive words are those the
+    posts use at most twice (or never); if the question has no other distinctive word and not
+    one of them is something a passage or sentence is about (`discussed(word as typed,
+    token)`), the posts only brush the subject. A word with a close form in the corpus
+    ("burnt" ~ "burnout") counts as discussed, and so do the words of `names` (authors and
+    titles, which the posts' metadata carries rather than their text).
+    """
+    tokens = list(dict.fromkeys(keyword_tokens(text, query=True)))
+    if not tokens or len(tokens) > _FOCUSED_TOKENS or copes(text):
+        return None
+    if max(vocabulary.values(), default=0) < _MIN_COMMON_DF:
+        return None  # in a handful of posts every word is rare: no signal
+    named = {t for name in names for t in keyword_tokens(name)}
+    rare = [
+        t
+        for t in tokens
+        if vocabulary.get(t, 0) <= _RARE_DF
+        and not t.isdigit()
+        and t not in named
+        and not close_forms(t, vocabulary)
+    ]
+    if not rare:
+        return None
+    words = {t: _as_typed(text, t) for t in rare}
+    talk = {t: discussed(words[t], t) for t in rare}
+    if embed is not None:
+        # A word the posts never use that the question is about ("do I need a visa to work
+        # at a UK lab?": the visa, not the lab) is uncovered whatever else the question says.
+        question = np.asarray(embed(text))
+        for t in rare:
+            if (
+                vocabulary.get(t, 0) == 0
+                and talk[t] < _NEVER_TALK
+                and float(question @ np.asarray(embed(words[t]))) >= _ASKED_ABOUT
+            ):
+                return t
+    generic = max(2, int(_GENERIC_SHARE * max(vocabulary.values(), default=0)))
+    if any(_RARE_DF < vocabulary.get(t, 0) < generic for t in tokens):
+        return None  # another distinctive word of the question is one the posts discuss
+    if any(score >= _RARE_TALK for score in talk.values()):
+        return None
+    return min(rare, key=lambda t: vocabulary.get(t, 0))
+
+
+def _as_typed(text: str, token: str) -> str:
+    """The question's own word(s) behind a keyword token ("paid" for "paid?")."""
+    found = [w.strip("?!.,;:()\"'“”‘’") for w in text.split() if token in keyword_tokens(w)]
+    return " ".join(found) or token

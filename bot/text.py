@@ -8,6 +8,7 @@ before) that quote selection and the answer eval both rely on.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 # A sentence ends at . ! ? (and any closing quotes/brackets, group 1) before whitespace and
 # a capital letter or digit (possibly after an opening quote/bracket).
@@ -123,6 +124,40 @@ def keyword_tokens(text: str, query: bool = False) -> list[str]:
             if part and part not in drop:
                 out.append(_stem(_ALIASES.get(part, part)))
     return out
+
+
+def _within_one_edit(a: str, b: str) -> bool:
+    """Whether `b` is `a` with one letter changed, added or dropped ("independant")."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = next((n for n, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), len(a))
+    return a[i + (len(a) == len(b)) :] == b[i + 1 :]
+
+
+# A keyword token this short is a word of its own ("paid", "plan"); only longer words are
+# read as another form of a corpus word.
+_MIN_VARIANT = 5
+
+
+def close_forms(token: str, vocabulary: Collection[str], limit: int = 3) -> list[str]:
+    """Corpus words that look like another form or a typo of `token` (empty if it is known).
+
+    "burnt" finds "burnout" and "burn" (all but the last two letters shared), "independant"
+    finds "independent" (one edit). What the light stemmer cannot join, the corpus's own
+    vocabulary does: no alias or synonym list.
+    """
+    if token in vocabulary or token.isdigit() or len(token) < _MIN_VARIANT:
+        return []
+    head = token[: max(4, len(token) - 2)]
+    found = [
+        w
+        for w in vocabulary
+        if w.startswith(head) or (w[:2] == token[:2] and _within_one_edit(token, w))
+    ]
+    found.sort(key=lambda w: (abs(len(w) - len(token)), w))
+    return found[:limit]
 
 
 _CHAR_MAP = str.maketrans(

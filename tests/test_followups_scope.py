@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from bot.answering import WITHHELD
-from bot.followups import docs_in, quotes_in, resolve
+from bot.followups import as_author, docs_in, narrator, quotes_in, resolve
 from bot.models import Question, Turn
 from bot.prompts import NOT_COVERED
-from bot.scope import asks_live_facts, corpus_vocabulary, distressed, missing_concept
+from bot.scope import (
+    asks_live_facts,
+    copes,
+    corpus_vocabulary,
+    distressed,
+    missing_concept,
+    unsupported_concept,
+)
 from tests.conftest import REPO_KNOWLEDGE, CachingEmbeddings, MakeCareerBot
 
 TITLES = {"Reflections on my first year": "reflections", "AGI safety career advice": "agi"}
@@ -118,3 +125,105 @@ async def test_undecodable_text_is_replaced_not_a_crash(make_careerbot: MakeCare
     assert answer.text
     stored = bot.store.history("bad-bytes", 2)[0].text
     assert "\ufffd" in stored and stored.encode("utf-8")
+
+
+def test_a_rare_word_no_passage_is_about_is_the_uncovered_concept() -> None:
+    vocabulary = {
+        "paid": 1,
+        "arena": 2,
+        "ai": 80,
+        "safety": 100,
+        "research": 80,
+        "much": 30,
+        "lab": 5,
+        "worth": 8,
+        "burnout": 3,
+    }
+    about = {"paid": 0.12, "ARENA": 0.7}
+
+    def discussed(word: str, token: str) -> float:
+        return about.get(word, 0.0)
+
+    # "paid" is used once, in a sentence that is not about pay; the rest are field words.
+    assert (
+        unsupported_concept("how much are AI safety researchers paid?", vocabulary, discussed)
+        == "paid"
+    )
+    # A rare word a sentence is about is covered; so is a word with a close form ("burnt").
+    assert unsupported_concept("is ARENA worth it for AI safety?", vocabulary, discussed) is None
+    assert unsupported_concept("burnt out from AI safety research", vocabulary, discussed) is None
+    # Another distinctive word the posts discuss ("lab") means the question is not only that.
+    assert unsupported_concept("are AI safety lab researchers paid?", vocabulary, discussed) is None
+    # Authors' names live in the posts' metadata, not their text: a name is not a concept.
+    vocabulary = {**vocabulary, "learn": 30}
+    named = "what did James Chua learn about AI safety?"
+    assert unsupported_concept(named, vocabulary, discussed) is not None
+    assert unsupported_concept(named, vocabulary, discussed, names=("James Chua",)) is None
+    # In a handful of posts every word is rare, so the test says nothing there.
+    tiny = {word: min(df, 20) for word, df in vocabulary.items()}
+    assert unsupported_concept("how much are AI safety researchers paid?", tiny, discussed) is None
+    # How the asker feels is what the posts' encouragement answers, in any words.
+    assert copes("I feel like an impostor next to everyone at my lab")
+    assert copes("anyone else feel totally lost trying to break into this?")
+    assert not copes("what does it feel like to work at a lab?")  # not about the asker
+    assert (
+        unsupported_concept("I feel like an impostor in AI safety", vocabulary, discussed) is None
+    )
+
+
+async def test_near_scope_questions_are_declined_and_rare_covered_words_are_not(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE, answer={"decline_hint": "Ask in #careers."})
+    for text in (
+        "how much do AI safety researchers get paid?",
+        "how do I negotiate my compensation?",
+    ):
+        answer = await bot.answer(Question(text, "u", f"n:{text}", "cli"))
+        assert not answer.covered and not answer.citations, text
+        assert answer.text.startswith(NOT_COVERED) and answer.text.endswith("Ask in #careers.")
+    for text in (
+        "is ARENA a good way to skill up?",  # named twice in the posts, once as a recommendation
+        "any advice on the planning fallacy?",
+        "I feel like an impostor among all these brilliant researchers",
+    ):
+        answer = await bot.answer(Question(text, "u", f"c:{text}", "cli"))
+        assert answer.covered and answer.citations, text
+
+
+def test_he_is_the_author_who_told_his_own_story_in_the_last_reply() -> None:
+    reply = (
+        "Richard’s “AGI safety career advice” and Jay’s “Reflections on my first year” speak:\n\n"
+        "- “You should apply broadly to programs that fit.” — Richard, AGI safety career "
+        "advice [1]\n"
+        "- “The problem, I realised, was not with the project.” — Jay, Reflections on my first "
+        "year [2]"
+    )
+    # Richard is named first, but only Jay spoke about himself: "he" is Jay.
+    assert narrator(reply, TITLES) == "reflections"
+    ctx = resolve("how did he fix it?", history("my project failed", reply), TITLES)
+    assert ctx.prefer_docs == ("reflections",)
+    assert ctx.message == "how did I fix it?"  # the post tells its story as "I"
+    assert as_author("what did the author do after his MATS stint?") == (
+        "what did I do after my MATS stint?"
+    )
+    # Without a person to resolve the message is searched as typed.
+    assert resolve("why?", history("my project failed", reply), TITLES).message == ""
+
+
+async def test_how_did_he_fix_it_quotes_the_author_just_quoted(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    key = "he-fix"
+    first = await bot.answer(
+        Question(
+            "my first research project failed and I'm not sure what went wrong", "u", key, "cli"
+        )
+    )
+    storytellers = {c.title for c in first.citations if "I " in f"{c.quote} " or "my " in c.quote}
+    assert first.covered and storytellers
+    he = await bot.answer(Question("how did he fix it?", "u", key, "cli"))
+    assert he.covered and he.citations
+    assert {c.title for c in he.citations} <= storytellers
+    assert not any(c.quote.startswith(("He ", "She ")) for c in he.citations)

@@ -86,3 +86,20 @@ async def test_a_named_author_is_read_first(posts_bot: object) -> None:
     answer = await ask(posts_bot, "what did jay learn from mats?", "g7")
     read_as_newcomer(answer)
     assert answer.citations[0].author == "Jay Bailey"
+
+
+async def test_feelings_in_words_the_posts_never_use_get_their_encouragement(
+    posts_bot: object,
+) -> None:
+    impostor = await ask(posts_bot, "I feel like an impostor", "g8")
+    bullets = read_as_newcomer(impostor)
+    assert any("Being excellent seldom feels like you’re excellent" in b for b in bullets)
+    # The same words quoted by a comment and by the post are shown once.
+    quotes = [" ".join(c.quote.split()) for c in impostor.citations]
+    assert len(quotes) == len(set(quotes))
+    burnt = await ask(posts_bot, "burnt out. help?", "g9")
+    read_as_newcomer(burnt)
+    assert all("burn" in c.quote.lower() for c in burnt.citations)
+    # A feeling about something the posts are not about is still declined.
+    golf = await ask(posts_bot, "I'm struggling with my golf swing", "g10")
+    assert not golf.covered and golf.text.startswith(NOT_COVERED)

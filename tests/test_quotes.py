@@ -144,3 +144,21 @@ async def test_every_quote_is_verbatim_and_ends_a_sentence(
             assert normalise(line) in corpus, line
         assert ends_sentence(c.quote) and not opens_dangling(c.quote), c.quote
     assert len(answer.text) <= 1500
+
+
+def test_a_comment_quoting_the_post_is_not_shown_twice(embedder: CachingEmbeddings) -> None:
+    advice = "Being good at something rarely feels like being good at it from the inside."
+    post = passage(f"{advice} Keep going anyway.", pid="post")
+    comment = Passage(
+        "c1",
+        "post",
+        "A post",
+        None,
+        "https://example.org/a",
+        "Comments > Comment",
+        f"> {advice}\nI agree with this part a lot.",
+        is_comment=True,
+    )
+    spans = pick_quotes("do good researchers feel good at it?", [post, comment], embedder, 3)
+    texts = [" ".join(s.text.split()) for s in spans]
+    assert sum(advice in t for t in texts) == 1, texts

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import chromadb
@@ -13,8 +14,14 @@ from bot.embeddings import ONNX_MODEL_NAME
 from bot.evaluation import evaluate, load_questions
 from bot.index import KnowledgeIndex
 from bot.knowledge import chunk_documents, load_knowledge
-from bot.retrieval import RetrievalConfig, Retriever
-from bot.text import keyword_tokens
+from bot.retrieval import (
+    RetrievalConfig,
+    Retriever,
+    expand_tokens,
+    passage_sentences,
+    question_clauses,
+)
+from bot.text import close_forms, keyword_tokens
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -141,3 +148,76 @@ def test_rank_fusion_mode_still_works(corpus_retriever: Retriever, embedder: Emb
     result = rrf.search("How do I deal with burnout?", 4)
     assert len(result.passages) == 4 and result.covered
     assert "burnout" in " ".join(p.text.lower() for p in result.passages[:2])
+
+
+def test_close_forms_come_from_the_corpus_vocabulary() -> None:
+    vocabulary = {"burnout", "burn", "independent", "career", "paid"}
+    assert close_forms("burnt", vocabulary) == ["burn", "burnout"]
+    assert close_forms("independant", vocabulary) == ["independent"]  # a typo, one edit away
+    assert close_forms("career", vocabulary) == []  # known words stay as they are
+    assert close_forms("visa", vocabulary) == []  # short words are words of their own
+    assert close_forms("astronomy", vocabulary) == []
+    # Unknown words are replaced by their corpus forms; the rest pass through in order.
+    assert expand_tokens(["burnt", "help"], Counter(vocabulary)) == ["burn", "burnout", "help"]
+    assert expand_tokens(["burnt"], Counter()) == ["burnt"]
+
+
+def test_question_clauses_split_lowercase_chat() -> None:
+    text = "two years in and no paper yet. is that a problem? asking for me"
+    assert question_clauses(text) == [
+        "two years in and no paper yet.",
+        "is that a problem?",
+        "asking for me",
+    ]
+    assert question_clauses("Should I do a PhD?") == ["Should I do a PhD?"]
+
+
+def test_a_word_form_the_stemmer_misses_still_finds_its_passage(
+    corpus_retriever: Retriever,
+) -> None:
+    # "burnt" is not a corpus word; its close forms "burnout"/"burning" are.
+    result = corpus_retriever.search("totally burnt out, what now?", 3)
+    assert result.covered
+    assert "burnout" in result.passages[0].text.lower()
+    typo = corpus_retriever.search("how do I stay motivatd on a long research project?", 5)
+    assert typo.covered and typo.passages
+
+
+def test_expanded_words_are_not_evidence_for_the_gate(corpus_retriever: Retriever) -> None:
+    # "invest" expands to "investigate" for ranking, but the gate counts only the words asked.
+    expanded = corpus_retriever.search("How do I invest in index funds?")
+    assert not expanded.covered
+    plain = corpus_retriever._keyword(corpus_retriever.snapshot, "invest index funds")[1]
+    assert expanded.best_keyword == plain
+
+
+def test_the_asking_clause_of_a_chatty_message_is_searched_on_its_own(
+    corpus_retriever: Retriever, embedder: Embeddings
+) -> None:
+    chatty = (
+        "I moved countries last year and started over in a new job. it has been a lot. "
+        "how much programming skill do I need for safety research?"
+    )
+    asking = "how much programming skill do I need for safety research?"
+    snap, index = corpus_retriever.snapshot, corpus_retriever.index
+    whole = index.dense_search(snap.handle, embedder.embed_query(chatty), 30)
+    blended = corpus_retriever._with_clauses(snap, chatty, whole)
+    target = index.dense_search(snap.handle, embedder.embed_query(asking), 1)[0][0]
+
+    def rank(ranking: list[tuple[str, float]]) -> int:
+        return next((i for i, (pid, _) in enumerate(ranking) if pid == target), len(ranking))
+
+    # The passage that best answers the asking clause moves up when clauses are blended in.
+    assert rank(blended) < rank(whole)
+    # A one-clause question is left alone.
+    single = index.dense_search(snap.handle, embedder.embed_query(asking), 30)
+    assert corpus_retriever._with_clauses(snap, asking, single) == single
+
+
+def test_passage_sentences_drop_markers_and_fragments() -> None:
+    text = "Some intro words that set things up.\n- Manage burnout. Rest is part of the work.\nOk."
+    assert passage_sentences(text) == [
+        "Some intro words that set things up.",
+        "Rest is part of the work.",
+    ]
+    assert passage_sentences("Short.") == ["Short."]  # a passage is never left with nothing

@@ -313,7 +313,10 @@ async def test_over_long_answer_is_split_under_limits(
     long_reply = "\n\n".join(f"- {paragraph}" for _ in range(40))
     bot = make_careerbot(chat_model=FakeListChatModel(responses=[long_reply]))
     slack = make_slack(bot=bot, max_message_chars=12_000)
-    await slack.event(load_fixture("app_mention"))
+    # Asked about burnout, so the retrieved passages are the ones the reply's sentences cite.
+    await slack.event(
+        event_payload("app_mention", text=f"<@{BOT_USER_ID}> How do I deal with burnout?")
+    )
 
     first = slack.answers()[-1]  # earlier updates streamed the checked text so far
     rest = slack.posted()[1:]  # [0] is the placeholder
