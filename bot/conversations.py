@@ -21,6 +21,7 @@ from bot.models import (
     LeaseTaken,
     PruneReport,
     StoredData,
+    Suggestion,
     Turn,
 )
 from bot.schema import (
@@ -347,6 +348,7 @@ class ConversationStore:
         data = json.loads(row.payload)
         data["citations"] = tuple(Citation(**c) for c in data.get("citations", ()))
         data["notices"] = tuple(data.get("notices", ()))
+        data["suggestions"] = tuple(Suggestion(**s) for s in data.get("suggestions", ()))
         return row.question, Answer(**data)
 
     # --- privacy --------------------------------------------------------------------------

@@ -68,6 +68,14 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Suggestion:
+    """A suggested next question; `key` names its section in 16 hex characters (for buttons)."""
+
+    text: str
+    key: str
+
+
+@dataclass(frozen=True)
 class TokenUsage:
     """Tokens a chat model spent on one answer (all its calls added up)."""
 
@@ -101,6 +109,7 @@ class Answer:
     standalone_query: str = ""
     answer_id: str = ""
     usage: TokenUsage | None = None  # LLM mode only
+    suggestions: tuple[Suggestion, ...] = ()  # related questions to offer next
 
     def to_json(self) -> dict[str, object]:
         """The `careerbot ask --json` shape."""
@@ -120,6 +129,7 @@ class Answer:
             ],
             "notices": list(self.notices),
             "usage": self.usage.to_json() if self.usage else None,
+            "suggestions": [s.text for s in self.suggestions],
         }
 
 

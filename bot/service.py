@@ -62,8 +62,10 @@ from bot.models import (
     ReloadInProgress,
     Status,
     StoredData,
+    Suggestion,
 )
 from bot.retrieval import Retriever
+from bot.suggestions import question_for_key, starters, suggest
 
 if TYPE_CHECKING:  # the answering core (and its chat-model stack) loads on first answer
     from bot.answering import Answerer
@@ -97,6 +99,9 @@ def git_commit(folder: Path) -> str | None:
         return None
     return f"{head}+changes" if dirty else head or None
 
+
+# Turns of a conversation read to avoid suggesting a question it already asked.
+_SUGGEST_HISTORY = 20
 
 _BUSY = "I'm still answering your previous message; send this one again in a moment."
 
@@ -141,6 +146,7 @@ class CareerBot:
         audit_retention_days: int = 365,
         review_dir: Path = Path("knowledge-review"),
         credit_mentors: bool = False,
+        suggestions: int = 3,
     ) -> None:
         # A factory defers importing the answering core (langchain's chat-model stack,
         # ~1.5 s) until something answers: `ingest` and `doctor` never need it.
@@ -165,6 +171,7 @@ class CareerBot:
         self.event_ttl = timedelta(hours=event_ttl_hours)
         self.turn_lock_seconds = turn_lock_seconds
         self.turn_wait_seconds = turn_wait_seconds
+        self.suggestions = suggestions
         self.instance = f"{socket.gethostname()}:{os.getpid()}"
         self._turns: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self.git = git
@@ -201,6 +208,7 @@ class CareerBot:
         platform = question.platform
         try:
             answer = await self._answer_in_turn(question, on_partial)
+            answer = await self._with_suggestions(question, answer)
         except EmptyQuestion:
             DECLINES.labels(platform, "empty").inc()
             raise
@@ -225,6 +233,48 @@ class CareerBot:
             return answer
         finally:
             request_id.reset(token)
+
+    # --- suggested next questions ---------------------------------------------------------
+
+    async def _with_suggestions(self, question: Question, answer: Answer) -> Answer:
+        """The answer with related questions from the sections next to the cited ones.
+
+        Questions this conversation already asked are not offered again.
+        """
+        if not self.suggestions or not answer.covered or not answer.citations:
+            return answer
+
+        def find() -> tuple[Suggestion, ...]:
+            history = self.store.history(question.conversation_key, _SUGGEST_HISTORY)
+            asked = [question.text, *(t.text for t in history if t.role == "user")]
+            passages = self.retriever.snapshot.passages
+            return suggest(answer.citations, passages, asked, limit=self.suggestions)
+
+        try:
+            found = await asyncio.to_thread(find)
+        except Exception as exc:  # the answer is ready and stored: suggestions are a bonus
+            log.warning("no suggestions for this answer: %s", type(exc).__name__)
+            log.debug("suggestions failed", exc_info=True)
+            return answer
+        return dataclasses.replace(answer, suggestions=found)
+
+    async def suggestion(self, key: str) -> str | None:
+        """The question a suggestion key names in the served index (None when unknown/stale)."""
+
+        def find() -> str | None:
+            self.retriever.ensure_current()
+            return question_for_key(self.retriever.snapshot.passages, key)
+
+        return await asyncio.to_thread(find)
+
+    async def starter_questions(self) -> tuple[Suggestion, ...]:
+        """Questions to offer when a conversation opens (one section of each post in turn)."""
+
+        def find() -> tuple[Suggestion, ...]:
+            self.retriever.ensure_current()
+            return starters(self.retriever.snapshot.passages)
+
+        return await asyncio.to_thread(find)
 
     async def _answer_in_turn(
         self, question: Question, on_partial: Partial | None = None

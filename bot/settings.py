@@ -218,6 +218,12 @@ class SlackSettings(_Group):
         description="Answer later messages in a thread the bot has answered in, without a "
         "new mention.",
     )
+    assistant: bool = Field(
+        False,
+        description="Serve Slack's AI-app surface (bolt Assistant): suggested prompts when an "
+        "assistant thread opens, a status while answering. Needs the `assistant:write` scope "
+        "and the Agents & AI Apps feature (see deploy/slack-manifest.yml).",
+    )
 
     _split = field_validator("admin_user_ids", mode="before")(_split_ids)
 
@@ -283,6 +289,16 @@ class StoreSettings(_Group):
         gt=0,
         description="How long a message waits for the previous answer of its conversation "
         "before the user is asked to resend.",
+    )
+
+
+class SuggestSettings(_Group):
+    count: int = Field(
+        3,
+        ge=0,
+        le=3,
+        description="Suggested next questions offered under an answer, taken from the sections "
+        "next to the cited ones (0 = none).",
     )
 
 
@@ -415,6 +431,7 @@ class Settings(BaseSettings):
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     mentors: MentorSettings = Field(default_factory=MentorSettings)
+    suggest: SuggestSettings = Field(default_factory=SuggestSettings)
 
     @property
     def resolved_database_url(self) -> str:

@@ -195,6 +195,7 @@ def build_careerbot(
         audit_retention_days=settings.audit.retention_days,
         review_dir=settings.mentors.review_dir,
         credit_mentors=settings.mentors.credit_mentors,
+        suggestions=settings.suggest.count,
     )
     retriever.refresh()
     return bot
@@ -290,6 +291,7 @@ def slack_config(settings: Settings, *, http: bool) -> tuple[Any, str | None]:
         thread_followups=s.thread_followups,
         mentors_channel=settings.mentors.slack_channel,
         mentor_user_ids=frozenset(settings.mentors.slack_user_ids),
+        assistant=s.assistant,
     )
     return config, secret(s.app_token)
 

@@ -151,6 +151,25 @@ def interaction(
     return data
 
 
+def component_interaction(
+    custom_id: str,
+    message: dict[str, Any],
+    *,
+    dm: bool = False,
+    user_id: int = USER_ID,
+    channel: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An INTERACTION_CREATE payload for a button click on `message` (as the fake stored it)."""
+    data = interaction("unused", dm=dm, user_id=user_id, channel=channel)
+    data["type"] = 3
+    data["data"] = {"custom_id": custom_id, "component_type": 2}
+    data["message"] = copy.deepcopy(message)
+    data["channel_id"] = message["channel_id"]
+    if not dm:
+        data["message"]["guild_id"] = str(GUILD_ID)
+    return data
+
+
 @dataclass
 class Call:
     """One request the fake received."""
@@ -362,6 +381,8 @@ class FakeDiscord:
                 if edited is None:
                     return _json({"message": "Unknown Message", "code": 10008}, status=404)
                 edited.update(content=(call.body or {}).get("content", edited["content"]))
+                if "components" in (call.body or {}):
+                    edited["components"] = call.body["components"]
                 edited["edited_timestamp"] = _now()
                 return _json(edited)
             case ("POST", "channels", channel, "messages", message, "threads"):
@@ -423,7 +444,7 @@ def _message(
         "pinned": False,
         "type": 19 if body.get("message_reference") else 0,
         "flags": flags or 0,
-        "components": [],
+        "components": body.get("components") or [],
     }
     if body.get("message_reference"):
         data["message_reference"] = body["message_reference"]

@@ -199,7 +199,7 @@ class FakeSlack:
             return {"ok": True, "message_ts": f"1700000{next(self._ts):03d}.000200"}
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
-        if method.startswith(("reactions.", "views.")):
+        if method.startswith(("reactions.", "views.", "assistant.threads.")):
             return {"ok": True}
         return {"ok": False, "error": "unknown_method"}
 

@@ -100,8 +100,17 @@ def test_ask_json_prints_one_object_with_the_documented_keys(
 
     assert result.returncode == 0, result.stderr
     data = _last_json(result.stdout)
-    assert set(data) == {"answer", "covered", "mode", "citations", "notices", "usage"}
+    assert set(data) == {
+        "answer",
+        "covered",
+        "mode",
+        "citations",
+        "notices",
+        "usage",
+        "suggestions",
+    }
     assert data["notices"] == [] and data["usage"] is None  # usage is for LLM answers
+    assert all(isinstance(s, str) and s.endswith("?") for s in data["suggestions"])
     assert data["covered"] is True and data["mode"] == "extractive"
     assert isinstance(data["answer"], str) and data["answer"]
     citations = data["citations"]

@@ -84,7 +84,7 @@ async def _consent(h: Harness, choice: str, note: str = "") -> tuple[Call, dict[
     """Up to the consent modal's submit; returns (what the asker was told, the answer)."""
     assert await h.send(guild_message(COVERED)) == "answered"
     [sent] = [c for c in h.fake.channel_messages(CHANNEL_ID) if c.body.get("components")]
-    [row] = sent.body["components"]
+    row, *_suggestions = sent.body["components"]  # suggested questions take a row of their own
     [button] = row["components"]
     assert button["label"] == "Ask a mentor" and button["custom_id"].startswith(
         MENTOR_BUTTON_PREFIX
@@ -266,7 +266,9 @@ async def test_no_button_without_a_mentors_channel(
     h = await start_bot(mentor_bot())
     assert await h.send(guild_message(COVERED)) == "answered"
     [reply] = h.fake.channel_messages(CHANNEL_ID)
-    assert not reply.body.get("components")
+    buttons = [c for row in reply.body.get("components", []) for c in row["components"]]
+    # Only the suggested questions: no "Ask a mentor".
+    assert all(b["custom_id"].startswith("careerbot:suggest:") for b in buttons)
     assert h.core.store.kept_answer("x") is None
 
 

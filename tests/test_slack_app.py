@@ -166,11 +166,13 @@ async def test_mention_is_answered_in_its_thread_with_sources(make_slack: MakeSl
     assert answer.params["ts"] == placeholder.response["ts"]
     assert answer.params["channel"] == CHANNEL
     kinds = [b["type"] for b in answer.blocks]
-    assert kinds[0] == "section" and kinds[-2:] == ["context", "actions"]
-    sources = " ".join(e["text"] for e in answer.blocks[-2]["elements"])
+    # answer, sources, 👍/👎, suggested questions
+    assert kinds[0] == "section" and kinds[-3:] == ["context", "actions", "actions"]
+    sources = " ".join(e["text"] for e in answer.blocks[-3]["elements"])
     assert sources.startswith("*Sources*  [1] ")
     assert answer.text  # fallback text for notifications
-    mats_sources = " ".join(e["text"] for e in mats.blocks[-2]["elements"])
+    mats_blocks = [b for b in mats.blocks if b["type"] == "context"]
+    mats_sources = " ".join(e["text"] for e in mats_blocks[-1]["elements"])
     mats_url = "https://www.lesswrong.com/posts/DQDLPyPXyYiD8XSMu/my-mats-summer-2023-experience"
     assert f"<{mats_url}|My MATS Summer 2023 experience>" in mats_sources  # linked title
     assert "James Chua" in mats_sources

@@ -53,3 +53,23 @@ def test_add_to_knowledge_shortcut_matches_the_handler() -> None:
     [shortcut] = _manifest()["features"]["shortcuts"]
     assert shortcut["type"] == "message"
     assert shortcut["callback_id"] == SHORTCUT_ADD_TO_KNOWLEDGE
+
+
+def test_the_assistant_lines_add_exactly_what_the_assistant_surface_uses() -> None:
+    text = MANIFEST.read_text(encoding="utf-8")
+    assert "#A " in text
+    enabled: dict[str, Any] = yaml.safe_load(
+        "\n".join(line.replace("#A ", "", 1) for line in text.splitlines())
+    )
+    plain = _manifest()
+    added_events = set(enabled["settings"]["event_subscriptions"]["bot_events"]) - set(
+        plain["settings"]["event_subscriptions"]["bot_events"]
+    )
+    assert added_events == {"assistant_thread_started", "assistant_thread_context_changed"}
+    added_scopes = set(enabled["oauth_config"]["scopes"]["bot"]) - set(
+        plain["oauth_config"]["scopes"]["bot"]
+    )
+    assert added_scopes == {"assistant:write"}
+    assert enabled["features"]["assistant_view"]["assistant_description"]
+    assert "assistant_view" not in plain["features"]
+    assert SlackConfig(bot_token="x").assistant is False  # off unless the setting turns it on

@@ -142,3 +142,34 @@ async def test_reload_reports_and_a_broken_file_keeps_the_old_index(
         ("tester", "terminal", "reload", "failed"),
         ("tester", "terminal", "reload", "ok"),
     ]
+
+
+async def test_typing_a_number_asks_that_suggestion_in_the_same_conversation(
+    make_careerbot: Callable[..., CareerBot],
+) -> None:
+    bot = make_careerbot()
+
+    replies, _ = await chat(bot, ["Should I do a PhD?", "2", "7"])
+
+    first, second, third = replies
+    offer, echo = first.rsplit("\n\n", 1)[1].split("\n")
+    assert offer == (
+        "You could also ask: 1) Should I upskill? 2) What level of AI/ML experience do I need? "
+        "3) What level of general programming skills do I need?"
+    )
+    # "2" asked suggestion 2, in the same conversation, and says so.
+    assert echo == "(asking: What level of AI/ML experience do I need?)"
+    assert "Should I do a PhD?" not in second.rsplit("\n\n", 1)[1]
+    with bot.store.engine.connect() as conn:
+        rows = conn.execute(
+            select(turns.c.conversation_key, turns.c.text)
+            .where(turns.c.role == "user")
+            .order_by(turns.c.id)
+        ).all()
+    assert [r.text for r in rows] == [
+        "Should I do a PhD?",
+        "What level of AI/ML experience do I need?",
+        "7",  # no seventh suggestion: asked as typed
+    ]
+    assert len({r.conversation_key for r in rows}) == 1
+    assert third

@@ -34,6 +34,7 @@ from bot.adapters.render_discord import (
     MENTOR_SENT,
     MENTORS_UNREACHABLE,
     render_answer,
+    render_asked,
     render_dry_run,
     render_error,
     render_forget,
@@ -45,6 +46,7 @@ from bot.adapters.render_discord import (
     render_reload,
     render_rollback,
     render_status,
+    suggestion_labels,
 )
 from bot.admin import ACTION_DRY_RUN, ACTION_RELOAD, ACTION_ROLLBACK, Actor
 from bot.escalation import (
@@ -54,7 +56,7 @@ from bot.escalation import (
     NotAMentor,
     relay_text,
 )
-from bot.models import Answer, CareerbotError, NotAuthorized, Question
+from bot.models import Answer, CareerbotError, NotAuthorized, Question, Suggestion
 from bot.streaming import ThrottledEdits
 
 if TYPE_CHECKING:
@@ -64,6 +66,9 @@ log = logging.getLogger(__name__)
 
 MESSAGE_HANDLED_EVENT = "message_handled"
 """Dispatched as ``(message, outcome)`` after every incoming message; ``bot.wait_for`` it."""
+
+SUGGESTION_HANDLED_EVENT = "suggestion_handled"
+"""Dispatched as ``(interaction, outcome)`` after a suggested-question click; ``wait_for`` it."""
 
 _THREAD_NAME_LIMIT = 90
 _ANSWERED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
@@ -152,12 +157,17 @@ def question_from_message(
     )
 
 
-def question_from_interaction(interaction: discord.Interaction, text: str) -> Question:
-    """Build the Question for `/ask`: one conversation per user per channel (or DM)."""
+def question_from_interaction(
+    interaction: discord.Interaction, text: str, conversation_key: str | None = None
+) -> Question:
+    """Build the Question for `/ask`: one conversation per user per channel (or DM).
+
+    A button click passes the conversation of the message it was clicked on.
+    """
     return Question(
         text=text,
         asker=str(interaction.user.id),
-        conversation_key=_interaction_key(interaction),
+        conversation_key=conversation_key or _interaction_key(interaction),
         platform="discord",
         channel=str(interaction.channel_id) if interaction.channel_id else None,
     )
@@ -380,6 +390,7 @@ class CareerCog(commands.Cog, name="Career advice"):
             return [self._friendly(exc, "answering")], "error", None
         chunks = render_answer(answer, asked=question.text if echo else None)
         view = await self.mentors.answer_view(question, answer)
+        view = with_suggestions(view, answer.suggestions)
         return chunks, "answered" if answer.covered else "not-covered", view
 
     async def _send(
@@ -591,6 +602,123 @@ class CareerCog(commands.Cog, name="Career advice"):
                 return
             if key is not None:
                 await self._remember(message, key)
+
+    # Suggested questions ----------------------------------------------------------------
+
+    async def on_suggestion(self, interaction: discord.Interaction, key: str) -> None:
+        """A suggested question clicked: ask it in the same conversation, as the clicker."""
+        outcome = "crashed"
+        try:
+            outcome = await self._ask_suggestion(interaction, key)
+        except Exception:
+            log.exception("failed to handle suggestion click %s", interaction.id)
+        finally:
+            self.bot.dispatch(SUGGESTION_HANDLED_EVENT, interaction, outcome)
+
+    async def _ask_suggestion(self, interaction: discord.Interaction, key: str) -> str:
+        text = await self.core.suggestion(key)
+        if text is None:  # the post or section is gone since the buttons were made
+            await interaction.response.send_message(STALE_SUGGESTION, ephemeral=True)
+            return "stale"
+        channel = interaction.channel
+        message = interaction.message
+        if channel is None or not isinstance(channel, discord.abc.Messageable):
+            await interaction.response.send_message(STALE_SUGGESTION, ephemeral=True)
+            return "no-channel"
+        await interaction.response.defer()  # acknowledged; the answer is a new message
+        conversation = await self._clicked_conversation(interaction)
+        question = question_from_interaction(interaction, text, conversation)
+        asked = render_asked(interaction.user.mention, text)
+        in_channel = interaction.guild_id is not None and not isinstance(channel, discord.Thread)
+        reference = message if in_channel else None  # a reply keeps the chain visible
+        echoed = await self._send(channel, [asked], reference=reference, key=conversation)
+        stream = _StreamedReply(self, channel, echoed[0] if echoed else reference, conversation)
+        async with _typing(channel):
+            chunks, outcome, view = await self._answer(question, on_partial=stream.edits)
+        await stream.edits.close()
+        sent = await stream.finish(chunks, view)
+        return outcome if sent else "send-failed"
+
+    async def _clicked_conversation(self, interaction: discord.Interaction) -> str:
+        """The conversation the clicked answer belongs to (DM, thread or reply chain)."""
+        if interaction.guild_id is None or interaction.channel_id is None:
+            return dm_key(interaction.user.id)
+        if isinstance(interaction.channel, discord.Thread):
+            return thread_key(interaction.channel_id)
+        message = interaction.message
+        if message is None:
+            return slash_key(interaction.channel_id, interaction.user.id)
+        known = await self.core.conversation_for_message("discord", str(message.id))
+        return known or chain_key(interaction.channel_id, message.id)
+
+
+STALE_SUGGESTION = (
+    "That suggestion is no longer available (the posts have changed); ask it in your own words."
+)
+
+
+class SuggestionButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"careerbot:suggest:(?P<key>[0-9a-f]{16})",
+):
+    """A suggested-question button that works after restarts and on any replica.
+
+    The custom_id carries only the section's key; the question is looked up from the index.
+    """
+
+    ROW = 2  # rows 0-1 are left to the answer's other buttons (feedback, mentor)
+
+    def __init__(self, key: str, label: str = "Ask") -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"careerbot:suggest:{key}",
+            ),
+            row=self.ROW,
+        )
+        self.key = key
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[discord.Client],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> SuggestionButton:
+        """Rebuild the button from a click (after a restart too)."""
+        return cls(match["key"], getattr(item, "label", None) or "Ask")
+
+    async def callback(self, interaction: discord.Interaction[discord.Client]) -> None:
+        """Ask the suggestion through the career cog."""
+        cog = (
+            interaction.client.get_cog(CareerCog.__cog_name__)
+            if isinstance(interaction.client, commands.Bot)
+            else None
+        )
+        if not isinstance(cog, CareerCog):
+            log.error("suggestion clicked but the career cog is not loaded")
+            return
+        await cog.on_suggestion(interaction, self.key)
+
+
+def suggestion_items(suggestions: Sequence[Suggestion]) -> list[SuggestionButton]:
+    """One persistent button per suggested question (all in one row)."""
+    return [SuggestionButton(key, label) for label, key in suggestion_labels(suggestions)]
+
+
+def with_suggestions(
+    view: discord.ui.View | None, suggestions: Sequence[Suggestion]
+) -> discord.ui.View | None:
+    """The answer's buttons plus one per suggested question (in a row of their own)."""
+    items = suggestion_items(suggestions)
+    if not items:
+        return view
+    view = view or discord.ui.View(timeout=None)
+    for item in items:
+        view.add_item(item)
+    return view
 
 
 def _actor(interaction: discord.Interaction) -> Actor:
@@ -936,6 +1064,7 @@ class CareerDiscordBot(commands.Bot):
         cog = CareerCog(self)
         await self.add_cog(cog)
         cog.mentors.install()
+        self.add_dynamic_items(SuggestionButton)
         if self.config.sync_commands:
             await self.sync_commands()
 

@@ -14,6 +14,7 @@ from bot.models import (
     IngestReport,
     Status,
     StoredData,
+    Suggestion,
 )
 from bot.user_messages import GENERIC_ERROR, Surface, error_message
 
@@ -50,6 +51,26 @@ def render_answer(
     if answer.citations:
         blocks.append(render_sources(answer.citations))
     return split_text("\n\n".join(blocks), limit) or [GENERIC_ERROR]
+
+
+BUTTON_LABEL_LIMIT = 80
+"""Discord's limit for a button label."""
+
+
+def suggestion_labels(suggestions: Sequence[Suggestion]) -> list[tuple[str, str]]:
+    """(button label, section key) per suggested question, labels within Discord's limit."""
+    out: list[tuple[str, str]] = []
+    for s in suggestions:
+        label = s.text
+        if len(label) > BUTTON_LABEL_LIMIT:
+            label = label[: BUTTON_LABEL_LIMIT - 1].rstrip() + "…"
+        out.append((label, s.key))
+    return out
+
+
+def render_asked(who: str, question: str) -> str:
+    """'<who> asked: …' posted before the answer to a clicked suggestion."""
+    return f"{who} asked: {_escape(' '.join(question.split()))}"
 
 
 def render_partial(text: str, *, limit: int = MESSAGE_LIMIT) -> str:

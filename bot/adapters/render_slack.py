@@ -16,6 +16,7 @@ from bot.models import (
     IngestReport,
     Status,
     StoredData,
+    Suggestion,
 )
 from bot.user_messages import Surface, error_message
 
@@ -35,8 +36,21 @@ ACTION_FEEDBACK_UP: Final = "careerbot_feedback_up"
 ACTION_FEEDBACK_DOWN: Final = "careerbot_feedback_down"
 ACTION_SHARE: Final = "careerbot_share"
 FEEDBACK_BLOCK_ID: Final = "careerbot_feedback"
+# One action_id per suggestion (careerbot_suggest_0..2); the app matches them by pattern.
+ACTION_SUGGEST_PREFIX: Final = "careerbot_suggest_"
+ACTION_SUGGEST_PATTERN: Final = re.compile(r"^careerbot_suggest_\d+$")
+SUGGESTIONS_BLOCK_ID: Final = "careerbot_suggestions"
+# Slack cuts a button's text at 75 characters; the value carries the whole question.
+BUTTON_TEXT_LIMIT: Final = 75
 
 THINKING_TEXT: Final = "_Thinking…_ :hourglass_flowing_sand:"
+# The AI-app surface: the status under the thread while answering, and the opening lines.
+ASSISTANT_STATUS: Final = "is reading the posts…"
+ASSISTANT_PROMPTS_TITLE: Final = "Questions the posts answer:"
+ASSISTANT_GREETING: Final = (
+    "Hi! I answer questions about careers in AI safety from a curated set of advice posts, "
+    "and show where each answer comes from. Pick a question below or ask your own."
+)
 EMPTY_MENTION_TEXT: Final = (
     "Hi! Ask me a question after the mention, e.g. "
     "`@careerbot how do I get started in AI safety research?` "
@@ -208,6 +222,19 @@ def feedback_block(answer_id: str, *, share: bool = False) -> Block | None:
     return {"type": "actions", "block_id": FEEDBACK_BLOCK_ID, "elements": elements}
 
 
+def suggestions_block(suggestions: Sequence[Suggestion]) -> Block | None:
+    """Up to three buttons, one per suggested question; clicking one asks it in the thread."""
+    if not suggestions:
+        return None
+    elements = []
+    for i, suggestion in enumerate(suggestions):
+        label = suggestion.text
+        if len(label) > BUTTON_TEXT_LIMIT:
+            label = label[: BUTTON_TEXT_LIMIT - 1].rstrip() + "…"
+        elements.append(_button(label, f"{ACTION_SUGGEST_PREFIX}{i}", suggestion.text))
+    return {"type": "actions", "block_id": SUGGESTIONS_BLOCK_ID, "elements": elements}
+
+
 def render_answer(
     answer: Answer,
     *,
@@ -216,11 +243,14 @@ def render_answer(
     feedback: bool = True,
     header: str | None = None,
     mentor_button: bool = False,
+    suggestions: bool = True,
 ) -> list[SlackMessage]:
     """Render an Answer as one or more Slack messages within Slack's limits.
 
-    Notices go on top of the first message; sources and the feedback buttons go at the end
-    of the last one. `header` (mrkdwn) is an optional context line on top, e.g. who shared.
+    Notices go on top of the first message; sources, the feedback buttons, "Ask a mentor"
+    and the suggested questions go at the end of the last one. `header` (mrkdwn) is an
+    optional context line on top, e.g. who shared. An ephemeral answer (`share_button`)
+    offers no suggestions: it belongs to no conversation a click could continue.
     """
     max_message_chars = max(max_message_chars, SECTION_TEXT_LIMIT)
     top: list[Block] = []
@@ -234,6 +264,9 @@ def render_answer(
     mentor = mentor_block(answer.answer_id) if mentor_button else None
     if mentor:
         tail.append(mentor)
+    offered = suggestions_block(answer.suggestions) if suggestions and not share_button else None
+    if offered:
+        tail.append(offered)
     sections = split_mrkdwn(answer.text) or ["_(empty answer)_"]
     return _pack(top, sections, tail, max_message_chars)
 
@@ -276,6 +309,11 @@ def _context_text(blocks: Sequence[Block]) -> str:
 def render_text(mrkdwn: str) -> SlackMessage:
     """A plain one-section message (help line, refusal, error, acknowledgement)."""
     return SlackMessage(text=mrkdwn[:FALLBACK_TEXT_LIMIT], blocks=(_section(mrkdwn),))
+
+
+def render_assistant_greeting() -> SlackMessage:
+    """The first message in a new assistant thread."""
+    return render_text(ASSISTANT_GREETING)
 
 
 def render_partial(markdown: str) -> SlackMessage:

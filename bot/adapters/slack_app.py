@@ -13,7 +13,15 @@ from typing import Any, Final
 
 from aiohttp import web
 from slack_bolt.app.async_server import AsyncSlackAppServer
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_bolt.async_app import (
+    AsyncAck,
+    AsyncApp,
+    AsyncAssistant,
+    AsyncBoltContext,
+    AsyncRespond,
+    AsyncSetStatus,
+    AsyncSetSuggestedPrompts,
+)
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
@@ -25,6 +33,9 @@ from bot.adapters.render_slack import (
     ACTION_FEEDBACK_DOWN,
     ACTION_FEEDBACK_UP,
     ACTION_SHARE,
+    ACTION_SUGGEST_PATTERN,
+    ASSISTANT_PROMPTS_TITLE,
+    ASSISTANT_STATUS,
     CONSENT_ACTION,
     CONSENT_BLOCK,
     EMPTY_MENTION_TEXT,
@@ -45,6 +56,7 @@ from bot.adapters.render_slack import (
     escape_mrkdwn,
     mentor_consent_view,
     render_answer,
+    render_assistant_greeting,
     render_dry_run,
     render_error,
     render_forgotten,
@@ -67,7 +79,7 @@ from bot.escalation import (
     NotAMentor,
     relay_text,
 )
-from bot.models import Answer, CareerbotError, Feedback, NotAuthorized, Question
+from bot.models import Answer, CareerbotError, Feedback, NotAuthorized, Question, Suggestion
 from bot.service import CareerBot
 from bot.streaming import ThrottledEdits
 
@@ -95,6 +107,8 @@ class SlackConfig:
     # "Ask a mentor": the mentors channel (None = no button) and who counts as a mentor.
     mentors_channel: str | None = None
     mentor_user_ids: frozenset[str] = frozenset()
+    # Serve the AI-app surface (bolt's Assistant) when the workspace enables it.
+    assistant: bool = False
 
 
 # --- pure payload -> Question functions ------------------------------------------------------
@@ -160,6 +174,45 @@ def question_from_event(
         platform="slack",
         channel=channel,
     )
+
+
+@dataclass(frozen=True)
+class SuggestionClick:
+    """Where a clicked suggestion is asked: the question, its channel and thread."""
+
+    question: Question
+    channel: str
+    thread_ts: str | None
+
+
+def question_from_suggestion(
+    body: Mapping[str, Any], action: Mapping[str, Any], *, team_id: str, assistant: bool = False
+) -> SuggestionClick | None:
+    """The clicked suggestion as a turn of the conversation its answer belongs to.
+
+    A channel answer's conversation is its thread; a DM's is the user's DM conversation
+    (or, with the assistant surface, the assistant thread). None when the payload lacks
+    the channel, the user or the question text.
+    """
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id") or "")
+    user = str((body.get("user") or {}).get("id") or "")
+    text = " ".join(str(action.get("value") or "").split())
+    if not channel or not user or not text:
+        return None
+    thread_ts = container.get("thread_ts") or message.get("thread_ts")
+    if channel.startswith("D") and not (assistant and thread_ts):
+        key, reply_in = dm_key(team_id, user), thread_ts
+    else:
+        thread_ts = thread_ts or container.get("message_ts") or message.get("ts")
+        if not thread_ts:
+            return None
+        key, reply_in = thread_key(team_id, channel, str(thread_ts)), thread_ts
+    question = Question(
+        text=text, asker=user, conversation_key=key, platform="slack", channel=channel
+    )
+    return SuggestionClick(question, channel, str(reply_in) if reply_in else None)
 
 
 def _message_kwargs(message: SlackMessage) -> dict[str, Any]:
@@ -715,6 +768,93 @@ class SlackHandlers:
         )
         await _respond_quietly(respond, render_text(text))
 
+    async def on_suggestion(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        """A suggested question clicked: ask it in the same conversation, as the clicker."""
+        await ack()
+        click = question_from_suggestion(
+            body, action, team_id=context.team_id or "", assistant=self.config.assistant
+        )
+        if click is None or (body.get("container") or {}).get("is_ephemeral"):
+            await _respond_quietly(respond, render_text(EXPIRED_ANSWER_TEXT))
+            return
+        question = click.question
+        who = f"<@{question.asker}>" if _USER_ID.match(question.asker) else "Someone"
+        # The value comes back from Slack as sent, but cap the echo like a shared question.
+        shown = question.text if len(question.text) <= 300 else question.text[:299] + "…"
+        try:
+            await client.chat_postMessage(
+                channel=click.channel,
+                thread_ts=click.thread_ts,
+                **_message_kwargs(render_text(f"{who} asked: {escape_mrkdwn(shown)}")),
+            )
+        except SlackApiError as exc:  # still answer; only the echo of the question is lost
+            log.warning("could not post the clicked question: %s", exc.response.get("error"))
+        await self._answer(client, question, channel=click.channel, thread_ts=click.thread_ts)
+
+    # --- AI-app surface (bolt's Assistant) ------------------------------------------------
+
+    async def on_assistant_thread_started(
+        self,
+        event: dict[str, Any],
+        client: AsyncWebClient,
+        set_suggested_prompts: AsyncSetSuggestedPrompts,
+    ) -> None:
+        """An assistant thread opened: a greeting, and starter questions from the posts."""
+        thread = event.get("assistant_thread") or {}
+        channel, thread_ts = str(thread.get("channel_id", "")), thread.get("thread_ts")
+        try:
+            await client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, **_message_kwargs(render_assistant_greeting())
+            )
+            starters = await self.bot.starter_questions()
+            if starters:
+                await set_suggested_prompts(
+                    prompts=assistant_prompts(starters), title=ASSISTANT_PROMPTS_TITLE
+                )
+        except Exception as exc:  # no prompts is not worth an error message to the user
+            _log_failure("opening an assistant thread", exc)
+
+    async def on_assistant_context_changed(self) -> None:
+        """The user switched channels beside the thread (answers do not depend on it), or the
+        assistant surface is off: nothing to do but acknowledge."""
+
+    async def on_assistant_message(
+        self,
+        event: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+        set_status: AsyncSetStatus,
+    ) -> None:
+        """A message in an assistant thread: a status while answering, then the answer."""
+        if event.get("subtype") or event.get("bot_id") or not event.get("user"):
+            return
+        channel, ts = str(event.get("channel", "")), str(event.get("ts", ""))
+        if not await self._first_delivery(context, channel, ts):
+            return
+        team = context.team_id or ""
+        thread_ts = str(event.get("thread_ts") or ts)
+        question = Question(
+            text=clean_text(str(event.get("text") or ""), context.bot_user_id),
+            asker=str(event["user"]),
+            conversation_key=thread_key(team, channel, thread_ts),
+            platform="slack",
+            channel=channel,
+        )
+        if question.text:
+            try:
+                await set_status(ASSISTANT_STATUS)  # Slack clears it when the reply is posted
+            except SlackApiError as exc:
+                log.warning("assistant.threads.setStatus failed: %s", exc.response.get("error"))
+        await self._answer(client, question, channel=channel, thread_ts=thread_ts)
+
 
 async def _display_name(client: AsyncWebClient, event: Mapping[str, Any]) -> str:
     """The author's display name from the event's profile, else users.info, else ''."""
@@ -737,6 +877,14 @@ def _actor(command: dict[str, Any]) -> Actor:
         platform="slack",
         request_id=str(command.get("trigger_id") or ""),
     )
+
+
+def assistant_prompts(starters: Sequence[Suggestion]) -> list[dict[str, str]]:
+    """Slack suggested prompts: a short title on the chip, the whole question as the message."""
+    return [
+        {"title": s.text if len(s.text) <= 75 else s.text[:74].rstrip() + "…", "message": s.text}
+        for s in starters
+    ]
 
 
 async def _respond_quietly(respond: AsyncRespond, message: SlackMessage) -> None:
@@ -777,7 +925,22 @@ def create_app(bot: CareerBot, config: SlackConfig) -> AsyncApp:
     app.action(ACTION_ASK_MENTOR)(handlers.on_ask_mentor)
     app.view(VIEW_MENTOR_CONSENT)(handlers.on_mentor_consent)
     app.shortcut(SHORTCUT_ADD_TO_KNOWLEDGE)(handlers.on_add_to_knowledge)
+    app.action(ACTION_SUGGEST_PATTERN)(handlers.on_suggestion)
+    if config.assistant:
+        app.assistant(_assistant(handlers))
+    else:  # a manifest with the assistant events, but the surface off: acknowledge, ignore
+        app.event("assistant_thread_started")(handlers.on_assistant_context_changed)
+        app.event("assistant_thread_context_changed")(handlers.on_assistant_context_changed)
     return app
+
+
+def _assistant(handlers: SlackHandlers) -> AsyncAssistant:
+    """Bolt's Assistant middleware routed to the handlers (assistant threads only)."""
+    assistant = AsyncAssistant()
+    assistant.thread_started(handlers.on_assistant_thread_started)
+    assistant.thread_context_changed(handlers.on_assistant_context_changed)
+    assistant.user_message(handlers.on_assistant_message)
+    return assistant
 
 
 async def _socket_mode_only(

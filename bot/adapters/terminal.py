@@ -6,16 +6,16 @@ import asyncio
 import getpass
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TextIO
 
 from bot.admin import Actor
-from bot.models import Answer, Question, Status
+from bot.models import Answer, Question, Status, Suggestion
 from bot.service import CareerBot
 from bot.user_messages import Surface, error_message
 
 HELP = """Ask anything about starting a career in AI safety, e.g. "Should I do a PhD?".
-Follow-up questions use the conversation so far.
+Follow-up questions use the conversation so far; type 1, 2 or 3 to ask a suggested question.
 Commands: /new (start a new conversation), /status, /reload, /help, /quit"""
 
 _LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)]+)\)")
@@ -38,7 +38,22 @@ def render_answer(answer: Answer) -> str:
             where = f" <{url}>" if url else ""
             lines.append(f"  {marks} {title} — {who}{where}")
         parts.append("\n".join(lines))
+    if answer.suggestions:
+        parts.append(render_suggestions(answer.suggestions))
     return "\n\n".join(parts)
+
+
+def render_suggestions(suggestions: Sequence[Suggestion]) -> str:
+    """'You could also ask: 1) … 2) …' (the user types the number to ask one)."""
+    numbered = " ".join(f"{n}) {s.text}" for n, s in enumerate(suggestions, start=1))
+    return f"You could also ask: {numbered}"
+
+
+def picked_suggestion(line: str, suggestions: Sequence[Suggestion]) -> str | None:
+    """The suggestion a bare number ("2") picks from the last answer, else None."""
+    if line.isdigit() and 1 <= int(line) <= len(suggestions):
+        return suggestions[int(line) - 1].text
+    return None
 
 
 def render_status(status: Status) -> str:
@@ -81,6 +96,7 @@ async def run_chat(
     reader = read or default_read
     asker = user or getpass.getuser()
     key = f"terminal:{asker}:{uuid.uuid4().hex[:8]}"
+    offered: tuple[Suggestion, ...] = ()  # the last answer's suggestions, picked by number
     print(
         "careerbot — career advice for people entering AI safety. /help for commands.", file=stream
     )
@@ -92,6 +108,10 @@ async def run_chat(
             return
         if not line:
             continue
+        picked = picked_suggestion(line, offered)
+        if picked is not None:
+            print(f"(asking: {picked})", file=stream)
+            line = picked
         command = line.lower()
         if command in ("/quit", "/exit", "quit", "exit"):
             return
@@ -100,6 +120,7 @@ async def run_chat(
                 reply = HELP
             elif command == "/new":
                 key = f"terminal:{asker}:{uuid.uuid4().hex[:8]}"
+                offered = ()
                 reply = "Started a new conversation."
             elif command == "/status":
                 reply = render_status(await bot.status())
@@ -110,6 +131,7 @@ async def run_chat(
                     Question(text=line, asker=asker, conversation_key=key, platform="terminal")
                 )
                 reply = render_answer(answer)
+                offered = answer.suggestions
         except Exception as exc:
             reply = friendly_error(exc)
         print(f"\ncareerbot> {reply}", file=stream, flush=True)
