@@ -71,6 +71,8 @@ class DiscordConfig:
     shard_count: int | None = None
     stream_interval: float = 1.0
     """Streamed LLM text edits the reply at most this often (seconds)."""
+    auto_answer_channel_ids: frozenset[int] = frozenset()
+    """Text channels (a thread per question) and forums (each new post) answered unasked."""
 
 
 class DiscordSetupError(RuntimeError):

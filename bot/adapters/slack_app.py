@@ -66,6 +66,8 @@ class SlackConfig:
     process_before_response: bool = False
     # Streamed LLM text replaces the placeholder at most this often (chat.update ~1/s).
     stream_interval: float = 1.0
+    # Channels where top-level questions are answered in a thread without a mention.
+    auto_answer_channels: frozenset[str] = frozenset()
 
 
 # --- pure payload -> Question functions ------------------------------------------------------
