@@ -156,3 +156,38 @@ class ChannelSwitches:
         """Whether an admin switched auto-answer off in this channel."""
         switch = self.get(platform, channel)
         return switch is not None and not switch.enabled
+
+
+ADMINS_ONLY = "Sorry, only careerbot admins can switch auto-answer on or off. Nothing was changed."
+
+
+def switch_text(
+    *,
+    configured: bool,
+    switch: AutoAnswerSwitch | None,
+    command: str,
+    changed: bool = False,
+) -> str:
+    """What an admin is told about a channel's auto-answer state (plain Markdown-ish text).
+
+    `command` is the platform's way to say it, e.g. "/careerbot autoanswer" or "/autoanswer".
+    """
+    on = switch is None or switch.enabled
+    if not configured:
+        noted = f" I've noted it as {'on' if on else 'off'} for when it is." if changed else ""
+        return (
+            "This channel is not an auto-answer channel (an operator lists those in the "
+            f"bot's settings), so here I only answer when mentioned.{noted}"
+        )
+    who = ""
+    if switch is not None and not changed:
+        who = f" ({'on' if on else 'off'} since {switch.changed_at:%Y-%m-%d %H:%M} UTC)"
+    if on:
+        return (
+            f"Auto-answer is on here{who}: I answer every top-level question in a thread, no "
+            f"mention needed. `{command} off` stops that."
+        )
+    return (
+        f"Auto-answer is off here{who}, on every instance of the bot, until an admin runs "
+        f"`{command} on`. Mentions still work."
+    )

@@ -6,7 +6,13 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.channels import ChannelMessage, ChannelSwitches, decide, looks_like_question
+from bot.channels import (
+    ChannelMessage,
+    ChannelSwitches,
+    decide,
+    looks_like_question,
+    switch_text,
+)
 from bot.conversations import ConversationStore
 from bot.service import CareerBot
 
@@ -111,3 +117,30 @@ async def test_the_core_asks_the_database_only_for_would_be_answers(
     assert await bot.auto_answer_decision("slack", question, AUTO) == "answer"
     switch = await bot.auto_answer_switch("slack", "C-AUTO")
     assert switch is not None and switch.enabled
+
+
+def test_switch_texts_say_what_happens_and_how_to_undo_it() -> None:
+    from datetime import UTC, datetime
+
+    from bot.models import AutoAnswerSwitch
+
+    when = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)
+    off = AutoAnswerSwitch("slack", "C1", False, "U-ADMIN", when)
+    on = AutoAnswerSwitch("slack", "C1", True, "U-ADMIN", when)
+    command = "/careerbot autoanswer"
+    assert switch_text(configured=True, switch=None, command=command) == (
+        "Auto-answer is on here: I answer every top-level question in a thread, no mention "
+        "needed. `/careerbot autoanswer off` stops that."
+    )
+    assert switch_text(configured=True, switch=off, command=command, changed=True) == (
+        "Auto-answer is off here, on every instance of the bot, until an admin runs "
+        "`/careerbot autoanswer on`. Mentions still work."
+    )
+    status = switch_text(configured=True, switch=off, command=command)
+    assert "off here (off since 2026-11-26 04:00 UTC)" in status
+    assert "(on since 2026-11-26 04:00 UTC)" in switch_text(
+        configured=True, switch=on, command="/autoanswer"
+    )
+    not_listed = switch_text(configured=False, switch=on, command=command, changed=True)
+    assert not_listed.startswith("This channel is not an auto-answer channel")
+    assert not_listed.endswith("I've noted it as on for when it is.")
