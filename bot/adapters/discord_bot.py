@@ -19,7 +19,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import discord
 import yarl
@@ -38,7 +38,8 @@ from bot.adapters.render_discord import (
     render_reload,
     render_status,
 )
-from bot.models import CareerbotError, NotAuthorized, Question
+from bot.channels import ADMINS_ONLY, ChannelMessage, switch_text
+from bot.models import CareerbotError, NotAuthorized, Question, RateLimited
 from bot.streaming import ThrottledEdits
 
 if TYPE_CHECKING:
@@ -123,6 +124,10 @@ class _Route:
     reply: bool = True
     open_thread: bool = False
     only_if_known: bool = False
+    auto: bool = False
+    """Not addressed to the bot: an auto-answer channel's question or a new forum post."""
+    title: str = ""
+    """A forum post's title, read as part of its question."""
 
 
 class _StreamedReply:
@@ -227,11 +232,20 @@ class CareerCog(commands.Cog, name="Career advice"):
 
         role_ids = [role.id] if message.guild and (role := message.guild.self_role) else []
         text = strip_bot_mentions(message.content, me.id, role_ids)
+        if route.auto:
+            text = f"{route.title}\n\n{text}".strip() if route.title else text
+            decision = await self._auto_answer_decision(message, text)
+            if decision != "answer":
+                return f"ignored:{decision}"
         reference = message if route.reply else None
         if not text:
             reply = ATTACHMENT_ONLY if message.attachments else render_help(me.mention)
             await self._send(message.channel, [reply], reference=reference, key=route.key)
             return "attachment-only" if message.attachments else "help"
+
+        admitted = await self._admit(message, text, route.key, reference)
+        if admitted is not None:
+            return admitted
 
         channel: discord.abc.Messageable = message.channel
         key = route.key
@@ -271,12 +285,59 @@ class CareerCog(commands.Cog, name="Career advice"):
                 return _Route(thread_key(channel.id))
             if self.config.thread_mode and channel.owner_id == me_id:
                 return _Route(thread_key(channel.id), reply=False, only_if_known=True)
-            return None
+            return self._forum_post(channel, message)
         if replied_to is not None:
             message_id, known = replied_to
             return _Route(known or chain_key(channel.id, message_id))
         if mentioned:
             return _Route(chain_key(channel.id, message.id), open_thread=self.config.thread_mode)
+        if channel.id in self.config.auto_answer_channel_ids and message.reference is None:
+            return _Route(chain_key(channel.id, message.id), open_thread=True, auto=True)
+        return None
+
+    def _forum_post(self, channel: discord.Thread, message: discord.Message) -> _Route | None:
+        """A new post in an auto-answer forum: its starter message shares the post's id."""
+        if message.id != channel.id or channel.parent_id not in self.config.auto_answer_channel_ids:
+            return None
+        return _Route(thread_key(channel.id), reply=False, auto=True, title=channel.name)
+
+    async def _auto_answer_decision(self, message: discord.Message, text: str) -> str:
+        """Whether an unaddressed message in a listed channel or forum is answered (core rule)."""
+        channel = message.channel
+        where = channel.parent_id if isinstance(channel, discord.Thread) else channel.id
+        configured = {str(i) for i in self.config.auto_answer_channel_ids}
+        try:
+            return await self.core.auto_answer_decision(
+                "discord", ChannelMessage(text=text, channel=str(where)), configured
+            )
+        except Exception as exc:  # nobody asked us: a failure here is logged, not posted
+            self._friendly(exc, "deciding whether to auto-answer")
+            return "error"
+
+    async def _admit(
+        self, message: discord.Message, text: str, key: str, reference: discord.Message | None
+    ) -> str | None:
+        """Fair use before typing or a thread: None to go on, else the outcome of a refusal
+        (the asker is told once per window)."""
+        question = Question(
+            text=text,
+            asker=str(message.author.id),
+            conversation_key=key,
+            platform="discord",
+            channel=_limit_channel(message.channel),
+        )
+        try:
+            await self.core.admit(question, exempt=self.is_admin_author(message.author))
+        except RateLimited as exc:
+            if not exc.notify:
+                return "rate-limited:quiet"
+            await self._send(message.channel, [render_error(exc)], reference=reference, key=key)
+            return "rate-limited"
+        except Exception as exc:
+            await self._send(
+                message.channel, [self._friendly(exc, "fair use")], reference=reference, key=key
+            )
+            return "error"
         return None
 
     async def _replied_bot_message(
@@ -320,7 +381,7 @@ class CareerCog(commands.Cog, name="Career advice"):
     ) -> tuple[list[str], str]:
         """Ask the core; returns the rendered messages (or the friendly error) and an outcome."""
         try:
-            answer = await self.core.answer(question, on_partial=on_partial)
+            answer = await self.core.answer(question, on_partial=on_partial, check_limits=False)
         except Exception as exc:
             return [self._friendly(exc, "answering")], "error"
         chunks = render_answer(answer, asked=question.text if echo else None)
@@ -374,8 +435,20 @@ class CareerCog(commands.Cog, name="Career advice"):
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
     async def ask(self, interaction: discord.Interaction, question: str) -> None:
         """Ask a career question about AI safety; I answer from curated guides and cite them."""
-        await interaction.response.defer(thinking=True)
         key = _interaction_key(interaction)
+        asked = Question(
+            text=question,
+            asker=str(interaction.user.id),
+            conversation_key=key,
+            platform="discord",
+            channel=_limit_channel(interaction.channel),
+        )
+        try:  # fair use first: a refusal is private, and "thinking…" is never shown
+            await self.core.admit(asked, exempt=self.is_admin(interaction))
+        except Exception as exc:
+            await interaction.response.send_message(self._friendly(exc, "/ask"), ephemeral=True)
+            return
+        await interaction.response.defer(thinking=True)
 
         async def show(text: str) -> None:  # the "thinking…" response shows the stream
             await interaction.edit_original_response(content=render_partial(text))
@@ -419,6 +492,44 @@ class CareerCog(commands.Cog, name="Career advice"):
         except Exception as exc:
             text = self._friendly(exc, "/reload")
         await self._followup(interaction, [text], ephemeral=True)
+
+    @app_commands.command(name="autoanswer")
+    @app_commands.describe(
+        mode="on: answer every question here without a mention; off: only mentions; status"
+    )
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
+    async def autoanswer(
+        self, interaction: discord.Interaction, mode: Literal["on", "off", "status"] = "status"
+    ) -> None:
+        """Admins: switch answering every question in this channel or forum without a mention."""
+        channel = interaction.channel
+        if interaction.guild_id is None or channel is None:
+            await interaction.response.send_message(
+                "Use `/autoanswer` in a server channel or forum.", ephemeral=True
+            )
+            return
+        if mode != "status" and not self.is_admin(interaction):
+            log.info("/autoanswer %s refused for user %s", mode, interaction.user.id)
+            await interaction.response.send_message(ADMINS_ONLY, ephemeral=True)
+            return
+        # In a thread or forum post, the switch belongs to its channel or forum.
+        where = channel.parent_id if isinstance(channel, discord.Thread) else channel.id
+        try:
+            if mode == "status":
+                switch = await self.core.auto_answer_switch("discord", str(where))
+            else:
+                switch = await self.core.set_auto_answer(
+                    "discord", str(where), enabled=mode == "on", by=str(interaction.user.id)
+                )
+            text = switch_text(
+                configured=where in self.config.auto_answer_channel_ids,
+                switch=switch,
+                command="/autoanswer",
+                changed=mode != "status",
+            )
+        except Exception as exc:
+            text = self._friendly(exc, "/autoanswer")
+        await interaction.response.send_message(text, ephemeral=True)
 
     @app_commands.command(name="status")
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
@@ -480,6 +591,17 @@ class CareerCog(commands.Cog, name="Career advice"):
         permissions = interaction.permissions
         return permissions.manage_guild or permissions.administrator
 
+    def is_admin_author(self, author: discord.User | discord.Member) -> bool:
+        """is_admin for a message's author: configured user or role, or Manage Server."""
+        if author.id in self.config.admin_user_ids:
+            return True
+        if not isinstance(author, discord.Member):
+            return False
+        if self.config.admin_role_ids & {role.id for role in author.roles}:
+            return True
+        permissions = author.guild_permissions
+        return permissions.manage_guild or permissions.administrator
+
     async def _followup(
         self,
         interaction: discord.Interaction,
@@ -496,6 +618,15 @@ class CareerCog(commands.Cog, name="Career advice"):
                 return
             if key is not None:
                 await self._remember(message, key)
+
+
+def _limit_channel(channel: object) -> str | None:
+    """The channel a question counts against for fair use: a thread's parent; None in DMs."""
+    if channel is None or isinstance(channel, discord.DMChannel | discord.GroupChannel):
+        return None
+    if isinstance(channel, discord.Thread):
+        return str(channel.parent_id)
+    return str(getattr(channel, "id", "")) or None
 
 
 def _interaction_key(interaction: discord.Interaction) -> str:

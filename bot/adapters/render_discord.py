@@ -18,6 +18,7 @@ from bot.models import (
     IngestError,
     IngestReport,
     NotAuthorized,
+    RateLimited,
     ReloadInProgress,
     Status,
     StoredData,
@@ -112,6 +113,7 @@ def render_help(bot_mention: str | None = None) -> str:
             "**Commands**",
             "`/ask` ask a question · `/my-data` what I keep · `/forget` delete it · "
             "`/status` what I know · `/help` this message · `/reload` re-read the guides "
+            "(admins) · `/autoanswer` answer every question in a channel without a mention "
             "(admins)",
         ]
     )
@@ -201,7 +203,7 @@ def render_error(exc: BaseException) -> str:
             "Sorry, only the bot's admins can do that (configured admins, or people with the "
             "Manage Server permission). Nothing was changed."
         )
-    if isinstance(exc, ConversationBusy):
+    if isinstance(exc, ConversationBusy | RateLimited):
         return f"⏳ {exc}"
     if isinstance(exc, DatabaseUnavailable):
         return "⚠️ I can't reach my database right now; please try again in a minute."

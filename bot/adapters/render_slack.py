@@ -20,6 +20,7 @@ from bot.models import (
     IngestError,
     IngestReport,
     NotAuthorized,
+    RateLimited,
     ReloadInProgress,
     Status,
     StoredData,
@@ -303,6 +304,8 @@ HELP_TEXT: Final = "\n".join(
         "• `/careerbot ask <question>`: an answer only you see, with a button to share it.",
         "• `/careerbot status`: what the knowledge base holds.",
         "• `/careerbot reload`: re-read the knowledge base (admins only).",
+        "• `/careerbot autoanswer on|off|status`: answer every question in this channel without"
+        " a mention, or stop (admins; for channels the bot is set up to auto-answer).",
         "• `/careerbot my-data`: what I keep about you; `/careerbot forget` deletes it.",
         "• `/careerbot help`: this message.",
     ]
@@ -399,6 +402,8 @@ def error_text(error: BaseException) -> str:
             "or `/careerbot reload`."
         )
     if isinstance(error, ConversationBusy):
+        return f":hourglass: {error}"
+    if isinstance(error, RateLimited):
         return f":hourglass: {error}"
     if isinstance(error, DatabaseUnavailable):
         return ":warning: I can't reach my database right now; please try again in a minute."
