@@ -28,6 +28,7 @@ Decision = Literal[
     "not-top-level",
     "bot",
     "command",
+    "for-someone-else",
     "not-a-question",
 ]
 
@@ -55,6 +56,8 @@ class ChannelMessage:
     """Written by a bot, a webhook or an app (including this bot)."""
     mentions_bot: bool = False
     """The mention handlers answer it already."""
+    mentions_others: bool = False
+    """Addressed to other people (@someone, @here): a conversation between people."""
 
 
 def words(text: str) -> list[str]:
@@ -94,8 +97,8 @@ def decide(
     """Whether to auto-answer `message`, or why not (one word, for logs and tests).
 
     Only top-level, human messages in a configured channel that has not been switched off,
-    which are not commands, not mentions of the bot (those are answered anyway) and look like
-    a question.
+    which are not commands, not mentions of the bot (those are answered anyway) nor of other
+    people, and look like a question.
     """
     if message.channel not in configured:
         return "not-configured"
@@ -107,6 +110,8 @@ def decide(
         return "opted-out"
     if is_command(message.text):
         return "command"
+    if message.mentions_others:
+        return "for-someone-else"
     if not looks_like_question(message.text, min_words):
         return "not-a-question"
     return "answer"

@@ -74,6 +74,11 @@ def test_the_word_count_for_statements_is_configurable() -> None:
         (ChannelMessage("!rank how am I doing?", "C-AUTO"), False, "command"),
         (ChannelMessage("/giphy is this thing on?", "C-AUTO"), False, "command"),
         (ChannelMessage("... is anyone here?", "C-AUTO"), False, "answer"),
+        (
+            ChannelMessage("what do you think about MATS?", "C-AUTO", mentions_others=True),
+            False,
+            "for-someone-else",
+        ),
     ],
 )
 def test_only_top_level_human_questions_in_switched_on_configured_channels(

@@ -750,6 +750,9 @@ async def test_auto_answer_leaves_chatter_bots_and_other_channels_alone(
     assert await h.send(guild_message("!rank how am I doing?", mention_bot=False)) == (
         "ignored:command"
     )
+    to_someone = guild_message(f"<@{OTHER_USER_ID}> {COVERED}", mention_bot=False)
+    to_someone["mentions"] = [user(OTHER_USER_ID, "bob")]
+    assert await h.send(to_someone) == "ignored:for-someone-else"
     other_bot = guild_message(COVERED, mention_bot=False, author=user(OTHER_BOT_ID, "x", bot=True))
     assert await h.send(other_bot) == "ignored:bot"
     elsewhere = guild_message(COVERED, mention_bot=False, channel_id=OTHER_CHANNEL_ID)

@@ -664,6 +664,7 @@ async def test_auto_answer_skips_chatter_bots_and_unconfigured_channels(
     await slack.event(channel_message("thanks!", "1700001100.000100"))
     await slack.event(channel_message("lol :joy:", "1700001101.000100"))
     await slack.event(channel_message("!standup is this working?", "1700001102.000100"))
+    await slack.event(channel_message(f"<@{BOB}> is the PhD worth it?", "1700001106.000100"))
     await slack.event(
         channel_message(QUESTION, "1700001103.000100", user="U0OTHERBOT1", bot_id="B0OTHER")
     )

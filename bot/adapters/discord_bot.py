@@ -306,9 +306,12 @@ class CareerCog(commands.Cog, name="Career advice"):
         channel = message.channel
         where = channel.parent_id if isinstance(channel, discord.Thread) else channel.id
         configured = {str(i) for i in self.config.auto_answer_channel_ids}
+        others = bool(message.raw_mentions or message.raw_role_mentions or message.mention_everyone)
         try:
             return await self.core.auto_answer_decision(
-                "discord", ChannelMessage(text=text, channel=str(where)), configured
+                "discord",
+                ChannelMessage(text=text, channel=str(where), mentions_others=others),
+                configured,
             )
         except Exception as exc:  # nobody asked us: a failure here is logged, not posted
             self._friendly(exc, "deciding whether to auto-answer")

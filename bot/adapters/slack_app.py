@@ -218,6 +218,7 @@ class SlackHandlers:
     ) -> None:
         """A top-level message in an auto-answer channel: answered in its thread, unasked."""
         channel, ts = str(event.get("channel", "")), str(event.get("ts", ""))
+        raw = str(event.get("text") or "")
         configured = self.config.auto_answer_channels
         if channel not in configured:
             return  # top-level chatter in any other channel the bot is in
@@ -226,7 +227,13 @@ class SlackHandlers:
         )
         try:
             decision = await self.bot.auto_answer_decision(
-                "slack", ChannelMessage(text=question.text, channel=channel), configured
+                "slack",
+                ChannelMessage(
+                    text=question.text,
+                    channel=channel,
+                    mentions_others=bool(_USER_MENTION.search(raw) or _SPECIAL.search(raw)),
+                ),
+                configured,
             )
         except Exception as exc:  # nobody asked us: a failure here is logged, not posted
             _log_failure("auto-answer decision", exc)
