@@ -238,6 +238,4 @@ async def test_the_terminal_says_when_to_try_again(
 
     out = io.StringIO()
     await run_chat(bot, read=read, out=out, user="ada")
-    assert "careerbot> You've asked a lot in a short time — try again in about a minute." in (
-        out.getvalue()
-    )
+    assert "You've asked a lot in a short time — try again in about a minute." in out.getvalue()

@@ -18,7 +18,7 @@ import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import discord
@@ -114,6 +114,36 @@ def thread_name(question: str) -> str:
     if not first:
         return "Career question"
     return first if len(first) <= _THREAD_NAME_LIMIT else first[: _THREAD_NAME_LIMIT - 1] + "…"
+
+
+def question_from_message(
+    message: discord.Message, *, bot_id: int, conversation_key: str
+) -> Question:
+    """Build the Question for a message addressed to the bot, from the message alone.
+
+    The bot's own mention (and its managed role's) is stripped; where the reply goes is the
+    caller's routing decision, passed in as the conversation key.
+    """
+    guild = message.guild
+    role_ids = [role.id] if guild is not None and (role := guild.self_role) else []
+    return Question(
+        text=strip_bot_mentions(message.content, bot_id, role_ids),
+        asker=str(message.author.id),
+        conversation_key=conversation_key,
+        platform="discord",
+        channel=str(message.channel.id),
+    )
+
+
+def question_from_interaction(interaction: discord.Interaction, text: str) -> Question:
+    """Build the Question for `/ask`: one conversation per user per channel (or DM)."""
+    return Question(
+        text=text,
+        asker=str(interaction.user.id),
+        conversation_key=_interaction_key(interaction),
+        platform="discord",
+        channel=str(interaction.channel_id) if interaction.channel_id else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -230,37 +260,31 @@ class CareerCog(commands.Cog, name="Career advice"):
         if route.only_if_known and not await self.core.has_conversation(route.key):
             return "ignored:not-addressed"
 
-        role_ids = [role.id] if message.guild and (role := message.guild.self_role) else []
-        text = strip_bot_mentions(message.content, me.id, role_ids)
+        question = question_from_message(message, bot_id=me.id, conversation_key=route.key)
         if route.auto:
-            text = f"{route.title}\n\n{text}".strip() if route.title else text
-            decision = await self._auto_answer_decision(message, text)
+            if route.title:  # a forum post: its title is part of the question
+                question = replace(question, text=f"{route.title}\n\n{question.text}".strip())
+            decision = await self._auto_answer_decision(message, question.text)
             if decision != "answer":
                 return f"ignored:{decision}"
         reference = message if route.reply else None
-        if not text:
+        if not question.text:
             reply = ATTACHMENT_ONLY if message.attachments else render_help(me.mention)
             await self._send(message.channel, [reply], reference=reference, key=route.key)
             return "attachment-only" if message.attachments else "help"
 
-        admitted = await self._admit(message, text, route.key, reference)
+        admitted = await self._admit(message, question, reference)
         if admitted is not None:
             return admitted
 
         channel: discord.abc.Messageable = message.channel
         key = route.key
         if route.open_thread:
-            thread = await self._open_thread(message, text)
+            thread = await self._open_thread(message, question.text)
             if thread is not None:
                 channel, key, reference = thread, thread_key(thread.id), None
+                question = replace(question, conversation_key=key, channel=str(thread.id))
 
-        question = Question(
-            text=text,
-            asker=str(message.author.id),
-            conversation_key=key,
-            platform="discord",
-            channel=str(getattr(channel, "id", message.channel.id)),
-        )
         stream = _StreamedReply(self, channel, reference, key)
         async with _typing(channel):
             chunks, outcome = await self._answer(question, on_partial=stream.edits)
@@ -318,19 +342,15 @@ class CareerCog(commands.Cog, name="Career advice"):
             return "error"
 
     async def _admit(
-        self, message: discord.Message, text: str, key: str, reference: discord.Message | None
+        self, message: discord.Message, question: Question, reference: discord.Message | None
     ) -> str | None:
         """Fair use before typing or a thread: None to go on, else the outcome of a refusal
         (the asker is told once per window)."""
-        question = Question(
-            text=text,
-            asker=str(message.author.id),
-            conversation_key=key,
-            platform="discord",
-            channel=_limit_channel(message.channel),
-        )
+        key = question.conversation_key
+        # Threads count against their channel's limit; DMs have none.
+        counted = replace(question, channel=_limit_channel(message.channel))
         try:
-            await self.core.admit(question, exempt=self.is_admin_author(message.author))
+            await self.core.admit(counted, exempt=self.is_admin_author(message.author))
         except RateLimited as exc:
             if not exc.notify:
                 return "rate-limited:quiet"
@@ -438,16 +458,11 @@ class CareerCog(commands.Cog, name="Career advice"):
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
     async def ask(self, interaction: discord.Interaction, question: str) -> None:
         """Ask a career question about AI safety; I answer from curated guides and cite them."""
-        key = _interaction_key(interaction)
-        asked = Question(
-            text=question,
-            asker=str(interaction.user.id),
-            conversation_key=key,
-            platform="discord",
-            channel=_limit_channel(interaction.channel),
-        )
+        asked = question_from_interaction(interaction, question)
+        key = asked.conversation_key
         try:  # fair use first: a refusal is private, and "thinking…" is never shown
-            await self.core.admit(asked, exempt=self.is_admin(interaction))
+            counted = replace(asked, channel=_limit_channel(interaction.channel))
+            await self.core.admit(counted, exempt=self.is_admin(interaction))
         except Exception as exc:
             await interaction.response.send_message(self._friendly(exc, "/ask"), ephemeral=True)
             return
@@ -457,17 +472,7 @@ class CareerCog(commands.Cog, name="Career advice"):
             await interaction.edit_original_response(content=render_partial(text))
 
         stream = ThrottledEdits(show, self.config.stream_interval, at_once=True)
-        chunks, outcome = await self._answer(
-            Question(
-                text=question,
-                asker=str(interaction.user.id),
-                conversation_key=key,
-                platform="discord",
-                channel=str(interaction.channel_id) if interaction.channel_id else None,
-            ),
-            echo=True,
-            on_partial=stream,
-        )
+        chunks, outcome = await self._answer(asked, echo=True, on_partial=stream)
         await stream.close()
         if stream.edits and chunks:
             # The response already shows streamed text: the answer replaces it there.
