@@ -348,7 +348,8 @@ class CareerCog(commands.Cog, name="Career advice"):
         (the asker is told once per window)."""
         key = question.conversation_key
         # Threads count against their channel's limit; DMs have none.
-        counted = replace(question, channel=_limit_channel(message.channel))
+        where = _limit_channel(message.channel) if message.guild is not None else None
+        counted = replace(question, channel=where)
         try:
             await self.core.admit(counted, exempt=self.is_admin_author(message.author))
         except RateLimited as exc:
@@ -461,7 +462,8 @@ class CareerCog(commands.Cog, name="Career advice"):
         asked = question_from_interaction(interaction, question)
         key = asked.conversation_key
         try:  # fair use first: a refusal is private, and "thinking…" is never shown
-            counted = replace(asked, channel=_limit_channel(interaction.channel))
+            where = _limit_channel(interaction.channel) if interaction.guild_id else None
+            counted = replace(asked, channel=where)
             await self.core.admit(counted, exempt=self.is_admin(interaction))
         except Exception as exc:
             await interaction.response.send_message(self._friendly(exc, "/ask"), ephemeral=True)
@@ -629,8 +631,8 @@ class CareerCog(commands.Cog, name="Career advice"):
 
 
 def _limit_channel(channel: object) -> str | None:
-    """The channel a question counts against for fair use: a thread's parent; None in DMs."""
-    if channel is None or isinstance(channel, discord.DMChannel | discord.GroupChannel):
+    """The server channel a question counts against for fair use: a thread's parent."""
+    if channel is None:
         return None
     if isinstance(channel, discord.Thread):
         return str(channel.parent_id)

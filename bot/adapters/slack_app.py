@@ -6,7 +6,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from aiohttp import web
@@ -304,8 +304,10 @@ class SlackHandlers:
     ) -> bool:
         """Fair use, before any placeholder: False when over a limit (the asker is told once
         per window, in a message only they see)."""
+        dm = channel.startswith("D")  # DMs have no channel limit, only the person's
+        counted = replace(question, channel=None) if dm else question
         try:
-            await self.bot.admit(question, exempt=question.asker in self.config.admin_user_ids)
+            await self.bot.admit(counted, exempt=question.asker in self.config.admin_user_ids)
         except RateLimited as exc:
             if exc.notify:
                 await self._tell_privately(client, question.asker, channel, thread_ts, exc)
