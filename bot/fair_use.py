@@ -138,8 +138,9 @@ class LimitsConfig:
     per_user_per_minute: int = 6
     per_user_per_hour: int = 60
     per_channel_per_minute: int = 30
-    platforms: frozenset[str] = frozenset({"slack", "discord", "terminal"})
-    """Where limits apply; the CLI's `ask` and `eval` (run by operators) are never limited."""
+    platforms: frozenset[str] = frozenset({"slack", "discord"})
+    """Where limits apply: the chat platforms. The terminal chat, `ask` and `eval` are run by
+    the operator on the bot's own machine, so they are not limited by default."""
 
 
 @dataclass(frozen=True)

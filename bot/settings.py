@@ -324,8 +324,8 @@ class AutoAnswerSettings(_Group):
 class LimitsSettings(_Group):
     enabled: bool = Field(
         True,
-        description="Fair-use rate limits on Slack, Discord and the terminal chat (admins "
-        "are exempt); counted in the shared database, so replicas enforce one limit.",
+        description="Fair-use rate limits on Slack and Discord (admins are exempt); counted "
+        "in the shared database, so replicas enforce one limit.",
     )
     per_user_per_minute: int = Field(
         6, ge=0, description="Questions one person may ask per minute (0 = no limit)."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -106,7 +107,9 @@ def test_a_channel_limit_counts_everyone_and_a_refusal_uses_up_nothing(
     assert refused(lambda: limits.admit("slack", "U1", None)).scope == "user"
 
 
-def test_limits_can_be_off_and_never_apply_to_the_cli_or_eval(store: ConversationStore) -> None:
+def test_limits_can_be_off_and_never_apply_to_the_operators_tools(
+    store: ConversationStore,
+) -> None:
     clock = Clock()
     off = fair_use(store, clock, per_user_per_minute=1, enabled=False)  # type: ignore[arg-type]
     for _ in range(3):
@@ -115,8 +118,9 @@ def test_limits_can_be_off_and_never_apply_to_the_cli_or_eval(store: Conversatio
     for _ in range(3):
         on.admit("eval", "U1", None)
         on.admit("cli", "U1", None)
-    on.admit("terminal", "U1", None)
-    assert refused(lambda: on.admit("terminal", "U1", None)).scope == "user"
+        on.admit("terminal", "U1", None)
+    on.admit("discord", "U1", None)
+    assert refused(lambda: on.admit("discord", "U1", None)).scope == "user"
 
 
 def test_two_instances_on_one_database_enforce_one_limit(store: ConversationStore) -> None:
@@ -175,11 +179,8 @@ def test_wait_phrase(seconds: float, phrase: str) -> None:
 # --- the core: every platform goes through CareerBot ------------------------------------------
 
 
-def limited(bot: CareerBot, clock: Clock, **config: int) -> CareerBot:
-    bot.fair_use = FairUse(
-        SQLCounterStorage(bot.store.engine, clock),
-        LimitsConfig(**config),  # type: ignore[arg-type]
-    )
+def limited(bot: CareerBot, clock: Clock, **config: Any) -> CareerBot:
+    bot.fair_use = FairUse(SQLCounterStorage(bot.store.engine, clock), LimitsConfig(**config))
     return bot
 
 
@@ -227,7 +228,8 @@ async def test_the_terminal_says_when_to_try_again(
     import io
 
     clock = Clock()
-    bot = limited(make_careerbot(), clock, per_user_per_minute=1)
+    # The terminal is not limited by default; limited, it shows the same notice.
+    bot = limited(make_careerbot(), clock, per_user_per_minute=1, platforms=frozenset({"terminal"}))
     lines = iter(["What research skills do I need?", "And MATS?"])
 
     async def read(_prompt: str) -> str:
