@@ -873,3 +873,27 @@ async def test_rate_limit_replies_once_per_window_and_admins_are_exempt(
 
     now[0] += 45
     assert await h.send(dm_message("And MATS?")) in {"answered", "not-covered"}
+
+
+async def test_autoanswer_in_a_forum_post_switches_the_whole_forum(start_bot: StartBot) -> None:
+    h = await start_bot(auto_answer_channel_ids=frozenset({FORUM_ID}))
+    h.feed("CHANNEL_CREATE", forum_channel())
+    first = forum_post(h, "PhD?", "Should I do a PhD before working on alignment?")
+    assert await h.send(first) == "answered"
+    post = h.bot.get_channel(int(first["id"]))
+    assert isinstance(post, discord.Thread)
+    in_post = {
+        "id": str(post.id),
+        "type": 11,
+        "guild_id": str(GUILD_ID),
+        "parent_id": str(FORUM_ID),
+        "name": post.name,
+    }
+    payload = interaction("autoanswer", {"mode": "off"}, user_id=ADMIN_USER_ID, channel=in_post)
+    await h.command(payload)
+    (reply,) = h.fake.callbacks(payload["id"])
+    assert "Auto-answer is off here" in reply.content
+    switch = await h.core.auto_answer_switch("discord", str(FORUM_ID))
+    assert switch is not None and not switch.enabled and switch.changed_by == str(ADMIN_USER_ID)
+    second = forum_post(h, "MATS?", "What is MATS like for someone new to research?")
+    assert await h.send(second) == "ignored:opted-out"
