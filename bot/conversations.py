@@ -25,6 +25,8 @@ from bot.models import (
 )
 from bot.schema import (
     answers,
+    escalation_replies,
+    escalations,
     feedback,
     leases,
     message_links,
@@ -357,7 +359,15 @@ class ConversationStore:
             def gone(table: Table, cutoff: datetime) -> int:
                 return int(conn.execute(delete(table).where(table.c.at < cutoff)).rowcount or 0)
 
+            old_escalations = select(escalations.c.id).where(escalations.c.at < older_than)
+            conn.execute(
+                delete(escalation_replies).where(
+                    (escalation_replies.c.at < older_than)
+                    | escalation_replies.c.escalation_id.in_(old_escalations)
+                )
+            )
             return PruneReport(
+                escalations=gone(escalations, older_than),
                 messages=gone(turns, older_than),
                 answers=gone(answers, older_than),
                 feedback=gone(feedback, older_than),
@@ -377,8 +387,10 @@ class ConversationStore:
         """Delete everything kept about `user`; returns what was deleted.
 
         That is their messages and the answers to them (in any conversation), every turn of
-        the conversations under `keys` (their DMs), their answer records, feedback clicks and
-        shareable answers, and the reply links into conversations that are now empty.
+        the conversations under `keys` (their DMs), their answer records, feedback clicks,
+        shareable answers and questions sent to mentors (with the replies relayed for them,
+        and replies they wrote as a mentor), and the reply links into conversations that are
+        now empty.
         """
         keys = list(keys)
         with self.engine.begin() as conn:
@@ -396,6 +408,19 @@ class ConversationStore:
                 delete(feedback).where(feedback.c.platform == platform, feedback.c.user == user)
             )
             conn.execute(delete(shared_answers).where(_user_shared(platform, user)))
+            # Questions they sent to mentors (with the replies relayed for them), and replies
+            # they wrote as a mentor.
+            theirs = select(escalations.c.id).where(_user_escalations(platform, user))
+            conn.execute(
+                delete(escalation_replies).where(
+                    escalation_replies.c.escalation_id.in_(theirs)
+                    | (
+                        (escalation_replies.c.platform == platform)
+                        & (escalation_replies.c.mentor == user)
+                    )
+                )
+            )
+            conn.execute(delete(escalations).where(_user_escalations(platform, user)))
             still_used = {
                 key
                 for (key,) in conn.execute(
@@ -427,6 +452,7 @@ class ConversationStore:
             answers=count(answers, _user_answers(platform, user)),
             feedback=count(feedback, (feedback.c.platform == platform) & (feedback.c.user == user)),
             shared_answers=count(shared_answers, _user_shared(platform, user)),
+            escalations=count(escalations, _user_escalations(platform, user)),
             oldest=min(dates) if dates else None,
             newest=max(dates) if dates else None,
         )
@@ -448,6 +474,10 @@ def _user_answers(platform: str, user: str) -> ColumnElement[bool]:
 
 def _user_shared(platform: str, user: str) -> ColumnElement[bool]:
     return (shared_answers.c.platform == platform) & (shared_answers.c.asker == user)
+
+
+def _user_escalations(platform: str, user: str) -> ColumnElement[bool]:
+    return (escalations.c.platform == platform) & (escalations.c.asker == user)
 
 
 def _utc(at: datetime) -> datetime:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.conversations import ConversationStore
+from bot.escalation import EscalationDesk, EscalationStore
 from bot.index import Generation, KnowledgeIndex, ProgressFactory, SourceInfo
 from bot.knowledge import DEFAULT_MAX_FILE_BYTES, chunk_documents, load_knowledge
 from bot.logcontext import new_request_id, request_id
@@ -119,6 +120,8 @@ class CareerBot:
         fair_use: FairUse | None = None,
         channels: ChannelSwitches | None = None,
         auto_answer_min_words: int = 8,
+        review_dir: Path = Path("knowledge-review"),
+        credit_mentors: bool = False,
     ) -> None:
         # A factory defers importing the answering core (langchain's chat-model stack,
         # ~1.5 s) until something answers: `ingest` and `doctor` never need it.
@@ -148,6 +151,13 @@ class CareerBot:
         self.fair_use = fair_use
         self.channels = channels
         self.auto_answer_min_words = auto_answer_min_words
+        # "Ask a mentor": escalations in the shared database, replies saved for review.
+        self.escalations = EscalationDesk(
+            EscalationStore(store.engine),
+            store.kept_answer,
+            review_dir=review_dir,
+            credit_mentors=credit_mentors,
+        )
 
     @property
     def answerer(self) -> Answerer:

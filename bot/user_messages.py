@@ -14,6 +14,7 @@ from bot.models import (
     ConversationBusy,
     DatabaseUnavailable,
     EmptyQuestion,
+    EscalationError,
     IndexNotReady,
     IndexUnavailable,
     IngestError,
@@ -73,6 +74,8 @@ def error_message(error: BaseException, surface: Surface) -> str:
         return f"⏳ {error}"
     if isinstance(error, DatabaseUnavailable):
         return "⚠️ I can't reach my database right now; please try again in a minute."
+    if isinstance(error, EscalationError):  # each carries its own line (bot/escalation.py)
+        return str(error)
     if surface.operator and isinstance(error, CareerbotError):
         return str(error)
     return GENERIC_ERROR

@@ -194,6 +194,8 @@ def build_careerbot(
         fair_use=make_fair_use(settings, store.engine),
         channels=ChannelSwitches(store.engine),
         auto_answer_min_words=settings.auto_answer.min_words,
+        review_dir=settings.mentors.review_dir,
+        credit_mentors=settings.mentors.credit_mentors,
     )
     retriever.refresh()
     return bot
@@ -293,6 +295,8 @@ def slack_config(settings: Settings, *, http: bool) -> tuple[Any, str | None]:
         admin_user_ids=frozenset(s.admin_user_ids),
         thread_followups=s.thread_followups,
         auto_answer_channels=frozenset(s.auto_answer_channels),
+        mentors_channel=settings.mentors.slack_channel,
+        mentor_user_ids=frozenset(settings.mentors.slack_user_ids),
     )
     return config, secret(s.app_token)
 
@@ -313,6 +317,9 @@ def discord_config(settings: Settings) -> tuple[Any, str]:
         shard_id=d.shard_id,
         shard_count=d.shard_count,
         auto_answer_channel_ids=frozenset(d.auto_answer_channel_ids),
+        mentors_channel_id=settings.mentors.discord_channel_id,
+        mentor_user_ids=frozenset(settings.mentors.discord_user_ids),
+        mentor_role_ids=frozenset(settings.mentors.discord_role_ids),
     )
     return config, d.token.get_secret_value()
 
