@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from bot.answering import Answerer
     from bot.index import KnowledgeIndex, ProgressFactory
+    from bot.knowledge_git import GitKnowledge
     from bot.service import CareerBot
 
 log = logging.getLogger(__name__)
@@ -194,6 +195,8 @@ def build_careerbot(
         fair_use=make_fair_use(settings, store.engine),
         channels=ChannelSwitches(store.engine),
         auto_answer_min_words=settings.auto_answer.min_words,
+        git=make_git_knowledge(settings),
+        audit_retention_days=settings.audit.retention_days,
         review_dir=settings.mentors.review_dir,
         credit_mentors=settings.mentors.credit_mentors,
     )
@@ -216,6 +219,19 @@ def make_fair_use(settings: Settings, engine: Any, clock: Any = None) -> Any:
             per_user_per_hour=lim.per_user_per_hour,
             per_channel_per_minute=lim.per_channel_per_minute,
         ),
+    )
+
+
+def make_git_knowledge(settings: Settings) -> GitKnowledge:
+    """The knowledge folder as a git checkout `reload` pulls (a no-op when not git-backed)."""
+    from bot.knowledge_git import GitKnowledge
+
+    k = settings.knowledge
+    return GitKnowledge(
+        settings.knowledge_dir,
+        remote=k.git_remote,
+        branch=k.git_branch,
+        timeout=k.git_timeout_seconds,
     )
 
 

@@ -16,7 +16,9 @@ from bot.models import (
     IndexNotReady,
     IndexUnavailable,
     IngestError,
+    KnowledgeSyncError,
     NotAuthorized,
+    NothingToRollBack,
     RateLimited,
     ReloadInProgress,
 )
@@ -33,6 +35,8 @@ from bot.user_messages import GENERIC_ERROR
         DatabaseUnavailable("db down"),
         RateLimited(38),
         RateLimited(600, scope="channel", notify=False),
+        KnowledgeSyncError("cannot fetch the knowledge repository origin main: no network"),
+        NothingToRollBack("There is no previous index generation to roll back to."),
     ],
 )
 def test_every_platform_says_the_same_thing(error: Exception) -> None:
