@@ -266,3 +266,8 @@ def retry_transient(fn: Callable[P, R]) -> Callable[P, R]:
         raise AssertionError("unreachable")  # Retrying either returns or raises
 
     return wrapper
+
+
+def dialect_insert(dialect: str, table: Table) -> Any:
+    """INSERT with ON CONFLICT support for `dialect` ("postgresql" or "sqlite")."""
+    return _dialect_insert(dialect, table)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -377,3 +378,43 @@ class PruneReport:
 
 class LLMConfigError(ValueError):
     """The configured chat model cannot be built (bad name or missing extra)."""
+
+
+# --- fair use and auto-answer channels (issue 10 §4-5) --------------------------------------
+
+
+def wait_phrase(seconds: float) -> str:
+    """'about 40 seconds', 'about a minute', 'about 12 minutes' for a retry-after."""
+    if seconds < 55:
+        return f"about {max(5, math.ceil(seconds / 5) * 5)} seconds"
+    minutes = round(seconds / 60)
+    return "about a minute" if minutes <= 1 else f"about {minutes} minutes"
+
+
+class RateLimited(CareerbotError):
+    """A user or channel used up a fair-use limit; `retry_after` seconds until it resets.
+
+    `notify` is True for the first refusal in the window only: adapters send the notice then
+    and stay quiet for later refusals in the same window.
+    """
+
+    def __init__(self, retry_after: float, *, scope: str = "user", notify: bool = True) -> None:
+        self.retry_after = retry_after
+        self.scope = scope
+        self.notify = notify
+        if scope == "channel":
+            text = "This channel has asked me a lot in a short time"
+        else:
+            text = "You've asked a lot in a short time"
+        super().__init__(f"{text} — try again in {wait_phrase(retry_after)}.")
+
+
+@dataclass(frozen=True)
+class AutoAnswerSwitch:
+    """A channel's run-time auto-answer switch, as an admin last set it."""
+
+    platform: str
+    channel: str
+    enabled: bool
+    changed_by: str
+    changed_at: datetime

@@ -6,6 +6,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -139,6 +140,31 @@ index_retired = Table(
     Column("store_key", String(255), nullable=False),
     Column("retired_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("name", name="pk_index_retired"),
+)
+
+# Run-time auto-answer switch per channel (`/careerbot autoanswer off|on`, Discord
+# `/autoanswer`); a configured channel without a row auto-answers.
+channel_switches = Table(
+    "channel_switches",
+    metadata,
+    Column("platform", String(32), nullable=False),
+    Column("channel_id", String(64), nullable=False),
+    Column("auto_answer", Boolean, nullable=False),
+    Column("changed_by", String(255), nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("platform", "channel_id", name="pk_channel_switches"),
+)
+
+# Fixed-window rate-limit counters shared by replicas (bot/fair_use.py): one row per limit
+# and user or channel, incremented by one atomic upsert; `expires_at` is epoch seconds.
+rate_counters = Table(
+    "rate_counters",
+    metadata,
+    Column("key", String(255), nullable=False),
+    Column("hits", Integer, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    PrimaryKeyConstraint("key", name="pk_rate_counters"),
+    Index("ix_rate_counters_expires_at", "expires_at"),
 )
 
 # Every admin action (reload, dry run, rollback, …): who, from where, when, and the result.

@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -52,6 +52,7 @@ from bot.metrics import (
 )
 from bot.models import (
     Answer,
+    AutoAnswerSwitch,
     ConversationBusy,
     EmptyQuestion,
     Feedback,
@@ -59,6 +60,7 @@ from bot.models import (
     LeaseTaken,
     PruneReport,
     Question,
+    RateLimited,
     ReloadInProgress,
     Status,
     StoredData,
@@ -69,6 +71,8 @@ from bot.suggestions import question_for_key, starters, suggest
 
 if TYPE_CHECKING:  # the answering core (and its chat-model stack) loads on first answer
     from bot.answering import Answerer
+    from bot.channels import ChannelMessage, ChannelSwitches, Decision
+    from bot.fair_use import FairUse
     from bot.llm import Partial
 
 log = logging.getLogger(__name__)
@@ -142,6 +146,9 @@ class CareerBot:
         event_ttl_hours: int = 24,
         turn_lock_seconds: float = 180.0,
         turn_wait_seconds: float = 60.0,
+        fair_use: FairUse | None = None,
+        channels: ChannelSwitches | None = None,
+        auto_answer_min_words: int = 8,
         git: GitKnowledge | None = None,
         audit_retention_days: int = 365,
         review_dir: Path = Path("knowledge-review"),
@@ -174,6 +181,9 @@ class CareerBot:
         self.suggestions = suggestions
         self.instance = f"{socket.gethostname()}:{os.getpid()}"
         self._turns: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self.fair_use = fair_use
+        self.channels = channels
+        self.auto_answer_min_words = auto_answer_min_words
         self.git = git
         self.audit = AuditLog(store.engine)
         self.audit_retention = timedelta(days=audit_retention_days)
@@ -195,10 +205,15 @@ class CareerBot:
                     self._answerer = self._answerer_factory()
         return self._answerer
 
-    async def answer(self, question: Question, on_partial: Partial | None = None) -> Answer:
+    async def answer(
+        self, question: Question, on_partial: Partial | None = None, *, check_limits: bool = True
+    ) -> Answer:
         """Answer one user turn (raises EmptyQuestion for a blank message).
 
-        `on_partial`, if given, receives checked partial text while an LLM writes.
+        `on_partial`, if given, receives checked partial text while an LLM writes. The
+        question is first counted against the fair-use limits (RateLimited when one is used
+        up) unless `check_limits` is False: an adapter that called `admit` itself, or an
+        admin's question.
 
         Each answer gets a request id that every log record made while answering carries;
         the outcome and latency are counted in the Prometheus metrics.
@@ -207,8 +222,13 @@ class CareerBot:
         started = time.perf_counter()
         platform = question.platform
         try:
+            if check_limits:
+                await self.admit(question)
             answer = await self._answer_in_turn(question, on_partial)
             answer = await self._with_suggestions(question, answer)
+        except RateLimited:
+            DECLINES.labels(platform, "rate_limited").inc()
+            raise
         except EmptyQuestion:
             DECLINES.labels(platform, "empty").inc()
             raise
@@ -325,6 +345,62 @@ class CareerBot:
             await asyncio.sleep(min(delay, left))
             delay = min(delay * 2, 0.5)
 
+    # --- fair use and auto-answer channels -------------------------------------------------
+
+    async def admit(self, question: Question, *, exempt: bool = False) -> None:
+        """Count a question against the fair-use limits; RateLimited when one is used up.
+
+        Admins are `exempt`. A blank question is not counted (it is not answered either).
+        """
+        if exempt or self.fair_use is None or not question.text.strip():
+            return
+        if not self.fair_use.applies(question.platform):
+            return
+        await asyncio.to_thread(
+            self.fair_use.admit, question.platform, question.asker, question.channel
+        )
+
+    async def auto_answer_decision(
+        self, platform: str, message: ChannelMessage, configured: Collection[str]
+    ) -> Decision:
+        """Whether to answer an unaddressed channel message (see bot.channels.decide).
+
+        The database is asked for the channel's switch only when the message would
+        otherwise be answered.
+        """
+        from bot.channels import decide
+
+        min_words = self.auto_answer_min_words
+        decision = decide(message, configured=configured, opted_out=False, min_words=min_words)
+        if decision != "answer" or self.channels is None:
+            return decision
+        off = await asyncio.to_thread(self.channels.opted_out, platform, message.channel)
+        return decide(message, configured=configured, opted_out=off, min_words=min_words)
+
+    async def set_auto_answer(
+        self, platform: str, channel: str, *, enabled: bool, by: str
+    ) -> AutoAnswerSwitch:
+        """An admin turns auto-answer on or off in a channel, for every replica."""
+        if self.channels is None:
+            raise RuntimeError("auto-answer switches need the database (channels=None)")
+        switch = await asyncio.to_thread(
+            self.channels.set, platform, channel, enabled=enabled, by=by
+        )
+        log.info(
+            "auto-answer %s in %s channel %s by %s",
+            "on" if enabled else "off",
+            platform,
+            channel,
+            by,
+        )
+        return switch
+
+    async def auto_answer_switch(self, platform: str, channel: str) -> AutoAnswerSwitch | None:
+        """The channel's run-time switch, or None when no admin has set it."""
+        if self.channels is None:
+            return None
+        return await asyncio.to_thread(self.channels.get, platform, channel)
+
     # --- shared state (dedupe, reply chains, shareable answers) ---------------------------
 
     async def claim_event(self, platform: str, event_id: str) -> bool:
@@ -381,6 +457,8 @@ class CareerBot:
         """Delete rows older than the retention period (event ids after `event_ttl`)."""
         now = datetime.now(UTC)
         report = self.store.prune(now - self.retention, now - self.event_ttl)
+        if self.fair_use is not None:
+            log.debug("retention: %d ended rate-limit windows", self.fair_use.prune())
         report = dataclasses.replace(
             report, admin_actions=self.audit.prune(now - self.audit_retention)
         )

@@ -224,8 +224,13 @@ class SlackSettings(_Group):
         "assistant thread opens, a status while answering. Needs the `assistant:write` scope "
         "and the Agents & AI Apps feature (see deploy/slack-manifest.yml).",
     )
+    auto_answer_channels: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Channel ids (C…/G…, comma-separated) where every top-level question is "
+        "answered in a thread without a mention; the bot must be invited there.",
+    )
 
-    _split = field_validator("admin_user_ids", mode="before")(_split_ids)
+    _split = field_validator("admin_user_ids", "auto_answer_channels", mode="before")(_split_ids)
 
 
 class DiscordSettings(_Group):
@@ -254,8 +259,16 @@ class DiscordSettings(_Group):
     shard_count: int | None = Field(
         None, ge=1, description="Total shards across all processes (set with SHARD_ID)."
     )
+    auto_answer_channel_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list,
+        description="Text channel ids (each top-level question gets a thread, answered "
+        "there) and forum channel ids (each new post is answered in its thread), "
+        "comma-separated.",
+    )
 
-    _split = field_validator("admin_user_ids", "admin_role_ids", mode="before")(_split_ids)
+    _split = field_validator(
+        "admin_user_ids", "admin_role_ids", "auto_answer_channel_ids", mode="before"
+    )(_split_ids)
 
     @model_validator(mode="after")
     def _shards(self) -> DiscordSettings:
@@ -311,6 +324,37 @@ class HttpSettings(_Group):
         "(0 = off). Separate from Slack's --http events port.",
     )
     host: str = Field("0.0.0.0", description="Bind address of the ops HTTP server.")
+
+
+class AutoAnswerSettings(_Group):
+    min_words: int = Field(
+        8,
+        ge=1,
+        le=100,
+        description="In auto-answer channels, a message without a question mark or a "
+        "leading question word (how, what, should, …) is answered only from this many words; "
+        "one that reads as a question needs 3. 'thanks!', 'lol' and emoji are never answered.",
+    )
+
+
+class LimitsSettings(_Group):
+    enabled: bool = Field(
+        True,
+        description="Fair-use rate limits on Slack and Discord (admins are exempt); counted "
+        "in the shared database, so replicas enforce one limit.",
+    )
+    per_user_per_minute: int = Field(
+        6, ge=0, description="Questions one person may ask per minute (0 = no limit)."
+    )
+    per_user_per_hour: int = Field(
+        60, ge=0, description="Questions one person may ask per hour (0 = no limit)."
+    )
+    per_channel_per_minute: int = Field(
+        30,
+        ge=0,
+        description="Questions answered per minute in one channel, all askers together "
+        "(DMs are not channels; 0 = no limit).",
+    )
 
 
 class KnowledgeSettings(_Group):
@@ -428,6 +472,8 @@ class Settings(BaseSettings):
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
+    auto_answer: AutoAnswerSettings = Field(default_factory=AutoAnswerSettings)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     mentors: MentorSettings = Field(default_factory=MentorSettings)

@@ -21,6 +21,7 @@ from bot.models import (
     KnowledgeSyncError,
     NotAuthorized,
     NothingToRollBack,
+    RateLimited,
     ReloadInProgress,
 )
 
@@ -78,7 +79,7 @@ def error_message(error: BaseException, surface: Surface) -> str:
             "I'm not ready yet: my knowledge base hasn't been built. An admin needs to run "
             f"`careerbot ingest` (or {surface.reload_command})."
         )
-    if isinstance(error, ConversationBusy):
+    if isinstance(error, ConversationBusy | RateLimited):
         return f"⏳ {error}"
     if isinstance(error, DatabaseUnavailable):
         return "⚠️ I can't reach my database right now; please try again in a minute."

@@ -93,6 +93,7 @@ def build_careerbot(
     progress: ProgressFactory | None = None,
 ) -> CareerBot:
     """Wire the core from settings; collaborators may be passed in (tests, benchmarks)."""
+    from bot.channels import ChannelSwitches
     from bot.conversations import ConversationStore
     from bot.embeddings import CachedEmbeddings, make_embeddings
     from bot.prompts import load_prompts
@@ -191,6 +192,9 @@ def build_careerbot(
         event_ttl_hours=settings.store.event_ttl_hours,
         turn_lock_seconds=settings.store.turn_lock_seconds,
         turn_wait_seconds=settings.store.turn_wait_seconds,
+        fair_use=make_fair_use(settings, store.engine),
+        channels=ChannelSwitches(store.engine),
+        auto_answer_min_words=settings.auto_answer.min_words,
         git=make_git_knowledge(settings),
         audit_retention_days=settings.audit.retention_days,
         review_dir=settings.mentors.review_dir,
@@ -199,6 +203,24 @@ def build_careerbot(
     )
     retriever.refresh()
     return bot
+
+
+def make_fair_use(settings: Settings, engine: Any, clock: Any = None) -> Any:
+    """FairUse from settings, its counters in the shared database behind `engine`."""
+    import time
+
+    from bot.fair_use import FairUse, LimitsConfig, SQLCounterStorage
+
+    lim = settings.limits
+    return FairUse(
+        SQLCounterStorage(engine, clock or time.time),
+        LimitsConfig(
+            enabled=lim.enabled,
+            per_user_per_minute=lim.per_user_per_minute,
+            per_user_per_hour=lim.per_user_per_hour,
+            per_channel_per_minute=lim.per_channel_per_minute,
+        ),
+    )
 
 
 def make_git_knowledge(settings: Settings) -> GitKnowledge:
@@ -289,6 +311,7 @@ def slack_config(settings: Settings, *, http: bool) -> tuple[Any, str | None]:
         api_url=s.api_url,
         admin_user_ids=frozenset(s.admin_user_ids),
         thread_followups=s.thread_followups,
+        auto_answer_channels=frozenset(s.auto_answer_channels),
         mentors_channel=settings.mentors.slack_channel,
         mentor_user_ids=frozenset(settings.mentors.slack_user_ids),
         assistant=s.assistant,
@@ -311,6 +334,7 @@ def discord_config(settings: Settings) -> tuple[Any, str]:
         api_base=d.api_base,
         shard_id=d.shard_id,
         shard_count=d.shard_count,
+        auto_answer_channel_ids=frozenset(d.auto_answer_channel_ids),
         mentors_channel_id=settings.mentors.discord_channel_id,
         mentor_user_ids=frozenset(settings.mentors.discord_user_ids),
         mentor_role_ids=frozenset(settings.mentors.discord_role_ids),

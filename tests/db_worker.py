@@ -33,6 +33,9 @@ def main() -> None:
                 assert store is not None
                 info = store.try_lease(command["name"], command["holder"], command["ttl"])
                 result = {"acquired": info.acquired, "holder": info.holder}
+            elif op == "admit":
+                assert store is not None
+                result = _admit(store, command)
             elif op == "release":
                 assert store is not None
                 result = store.release_lease(command["name"], command["holder"])
@@ -41,6 +44,25 @@ def main() -> None:
             print(json.dumps({"ok": result}), flush=True)
         except Exception as exc:
             print(json.dumps({"error": f"{type(exc).__name__}: {exc}"}), flush=True)
+
+
+def _admit(store: ConversationStore, command: dict[str, Any]) -> int:
+    """Ask `times` questions as one user at a fixed clock; how many the limits let through."""
+    from bot.fair_use import FairUse, LimitsConfig, SQLCounterStorage
+    from bot.models import RateLimited
+
+    fair_use = FairUse(
+        SQLCounterStorage(store.engine, clock=lambda: float(command["now"])),
+        LimitsConfig(per_user_per_minute=command["per_minute"], per_channel_per_minute=0),
+    )
+    admitted = 0
+    for _ in range(command["times"]):
+        try:
+            fair_use.admit("slack", command["user"], None)
+        except RateLimited:
+            continue
+        admitted += 1
+    return admitted
 
 
 if __name__ == "__main__":

@@ -57,6 +57,7 @@ from tests.discord_fake import (
     interaction,
     load,
     reply_message,
+    snowflake,
     user,
 )
 from tests.openai_fake import Reply, serve_fake
@@ -176,7 +177,16 @@ async def test_login_syncs_commands_to_the_test_guild(start_bot: StartBot) -> No
     (sync,) = [c for c in h.fake.calls if c.method == "PUT"]
     assert sync.path == f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands"
     commands = {c["name"]: c for c in sync.body}
-    assert set(commands) == {"ask", "reload", "rollback", "status", "forget", "my-data", "help"}
+    assert set(commands) == {
+        "ask",
+        "reload",
+        "rollback",
+        "status",
+        "forget",
+        "my-data",
+        "help",
+        "autoanswer",
+    }
     [dry_run] = commands["reload"]["options"]
     assert (dry_run["name"], dry_run["type"], dry_run["required"]) == ("dry_run", 5, False)
     for command in commands.values():
@@ -701,6 +711,203 @@ async def test_ask_streams_into_the_thinking_response_then_the_answer_replaces_i
     shown = [*(e.content for e in edits), *(f.content for f in followups)]
     assert "**Sources**" in "".join(shown[len(edits) - 1 :])
     assert all("$500k" not in text for text in shown)
+
+
+# Auto-answer channels, forum posts, the per-channel switch and fair use (issue 10 §4-5) ------
+
+FORUM_ID = 1300000000000000130
+
+
+def forum_channel() -> dict[str, Any]:
+    """A CHANNEL_CREATE payload for a forum channel in the fixture guild."""
+    return {
+        "id": str(FORUM_ID),
+        "type": 15,
+        "guild_id": str(GUILD_ID),
+        "name": "ask-careers",
+        "position": 2,
+        "permission_overwrites": [],
+        "nsfw": False,
+        "parent_id": None,
+        "topic": "One post per question",
+        "last_message_id": None,
+        "rate_limit_per_user": 0,
+        "flags": 0,
+        "available_tags": [],
+        "default_reaction_emoji": None,
+        "default_sort_order": None,
+        "default_forum_layout": 0,
+        "default_thread_rate_limit_per_user": 0,
+    }
+
+
+def forum_post(h: Harness, title: str, body: str, *, author_id: int = USER_ID) -> dict[str, Any]:
+    """Create a post in the forum (THREAD_CREATE) and return its starter MESSAGE_CREATE."""
+    post_id = snowflake()
+    thread = {
+        **load("guild_create")["threads"][0],
+        "id": str(post_id),
+        "parent_id": str(FORUM_ID),
+        "owner_id": str(author_id),
+        "name": title,
+        "newly_created": True,
+    }
+    h.feed("THREAD_CREATE", thread)
+    author = user(author_id, "ada" if author_id == USER_ID else f"user{author_id}")
+    return guild_message(
+        body, mention_bot=False, channel_id=post_id, id=str(post_id), author=author
+    )
+
+
+async def test_auto_answer_channel_opens_a_thread_on_each_question(start_bot: StartBot) -> None:
+    h = await start_bot(auto_answer_channel_ids=frozenset({CHANNEL_ID}))
+    question = guild_message(COVERED, mention_bot=False)
+    assert await h.send(question) == "answered"
+    (opened,) = [c for c in h.fake.calls if c.path.endswith("/threads")]
+    assert opened.path == f"/channels/{CHANNEL_ID}/messages/{question['id']}/threads"
+    assert opened.body["name"] == thread_name(COVERED)
+    thread_id = int(question["id"])
+    answer = "".join(c.content for c in h.fake.channel_messages(thread_id))
+    assert "Sources" in answer
+    assert h.fake.channel_messages(CHANNEL_ID) == [], "the answer goes in the thread"
+    assert await h.turns(thread_key(thread_id)) == 2
+
+
+async def test_auto_answer_leaves_chatter_bots_and_other_channels_alone(
+    start_bot: StartBot,
+) -> None:
+    h = await start_bot(auto_answer_channel_ids=frozenset({CHANNEL_ID}))
+    assert await h.send(guild_message("thanks!", mention_bot=False)) == "ignored:not-a-question"
+    assert await h.send(guild_message("lol 😂", mention_bot=False)) == "ignored:not-a-question"
+    assert await h.send(guild_message("!rank how am I doing?", mention_bot=False)) == (
+        "ignored:command"
+    )
+    to_someone = guild_message(f"<@{OTHER_USER_ID}> {COVERED}", mention_bot=False)
+    to_someone["mentions"] = [user(OTHER_USER_ID, "bob")]
+    assert await h.send(to_someone) == "ignored:for-someone-else"
+    other_bot = guild_message(COVERED, mention_bot=False, author=user(OTHER_BOT_ID, "x", bot=True))
+    assert await h.send(other_bot) == "ignored:bot"
+    elsewhere = guild_message(COVERED, mention_bot=False, channel_id=OTHER_CHANNEL_ID)
+    assert await h.send(elsewhere) == "ignored:not-addressed"
+    in_thread = guild_message(
+        COVERED, mention_bot=False, channel_id=int(load("guild_create")["threads"][0]["id"])
+    )
+    assert await h.send(in_thread) == "ignored:not-addressed"
+    assert [c for c in h.fake.calls if c.method == "POST" and "/messages" in c.path] == []
+
+
+async def test_each_new_forum_post_is_answered_in_its_thread(start_bot: StartBot) -> None:
+    h = await start_bot(auto_answer_channel_ids=frozenset({FORUM_ID}))
+    h.feed("CHANNEL_CREATE", forum_channel())
+    assert isinstance(h.bot.get_channel(FORUM_ID), discord.ForumChannel)
+    post = forum_post(h, "Research skills?", "What research skills do I need for technical work?")
+    assert await h.send(post) == "answered"
+    post_id = int(post["id"])
+    assert "Sources" in "".join(c.content for c in h.fake.channel_messages(post_id))
+    assert not [c for c in h.fake.calls if c.path.endswith("/threads")], "the post is the thread"
+    history = await asyncio.to_thread(h.core.store.history, thread_key(post_id), 10)
+    assert history[0].text.startswith("Research skills? What research skills")  # title + body
+    # Replies inside the post are not new posts; the same post delivered twice is answered once.
+    reply = guild_message("thanks, that helps!", mention_bot=False, channel_id=post_id)
+    assert await h.send(reply) == "ignored:not-addressed"
+    h.feed("MESSAGE_CREATE", post)
+    assert await h.outcomes(post_id, 2) == ["answered", "ignored:duplicate"]
+
+
+async def test_a_forum_not_listed_is_left_alone(start_bot: StartBot) -> None:
+    h = await start_bot(auto_answer_channel_ids=frozenset({CHANNEL_ID}))
+    h.feed("CHANNEL_CREATE", forum_channel())
+    post = forum_post(h, "PhD?", "Should I do a PhD before working on alignment?")
+    assert await h.send(post) == "ignored:not-addressed"
+
+
+async def test_autoanswer_switch_is_admin_only_and_shared_by_two_bots(
+    start_bot: StartBot, make_careerbot: Callable[..., CareerBot], tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'shared' / 'careerbot.db'}"
+    auto = frozenset({CHANNEL_ID})
+    first = await start_bot(make_careerbot(database_url=url), auto_answer_channel_ids=auto)
+    second = await start_bot(make_careerbot(database_url=url), auto_answer_channel_ids=auto)
+
+    async def switch(h: Harness, mode: str, user_id: int) -> str:
+        payload = interaction("autoanswer", {"mode": mode}, user_id=user_id)
+        await h.command(payload)
+        (reply,) = h.fake.callbacks(payload["id"])
+        assert reply.flags & EPHEMERAL
+        return reply.content
+
+    refused = await switch(first, "off", USER_ID)
+    assert "only careerbot admins" in refused and "Nothing was changed" in refused
+    assert "Auto-answer is off here" in await switch(first, "off", ADMIN_USER_ID)
+    assert await second.send(guild_message(COVERED, mention_bot=False)) == "ignored:opted-out"
+    assert "off since" in await switch(second, "status", USER_ID)
+    assert "only careerbot admins" in await switch(second, "on", USER_ID)
+    assert await first.send(guild_message(COVERED, mention_bot=False)) == "ignored:opted-out"
+    assert await first.send(guild_message(COVERED)) == "answered", "mentions still work"
+
+    assert "Auto-answer is on here" in await switch(second, "on", ADMIN_USER_ID)
+    assert await first.send(guild_message(COVERED, mention_bot=False)) == "answered"
+
+
+async def test_rate_limit_replies_once_per_window_and_admins_are_exempt(
+    start_bot: StartBot, make_careerbot: Callable[..., CareerBot]
+) -> None:
+    from bot.fair_use import FairUse, LimitsConfig, SQLCounterStorage
+
+    now = [1_800_000_000.0]
+    core = make_careerbot()
+    core.fair_use = FairUse(
+        SQLCounterStorage(core.store.engine, lambda: now[0]),
+        LimitsConfig(per_user_per_minute=1, per_user_per_hour=0),
+    )
+    h = await start_bot(core)
+    assert await h.send(dm_message(COVERED)) == "answered"
+    now[0] += 15
+    assert await h.send(dm_message("And MATS?")) == "rate-limited"
+    notice = h.fake.channel_messages(DM_CHANNEL_ID)[-1].content
+    assert notice == "⏳ You've asked a lot in a short time — try again in about 45 seconds."
+    sent = len(h.fake.channel_messages(DM_CHANNEL_ID))
+    assert await h.send(dm_message("Hello??? anyone?")) == "rate-limited:quiet"
+    assert len(h.fake.channel_messages(DM_CHANNEL_ID)) == sent, "one notice per window"
+
+    # /ask is refused privately, before "thinking…" is shown.
+    ask = interaction("ask", {"question": COVERED})
+    await h.command(ask)
+    (callback,) = h.fake.callbacks(ask["id"])
+    assert callback.flags & EPHEMERAL and "try again in about" in callback.content
+
+    # Admins (here by role) are never limited.
+    for text in (COVERED, "And MATS?", "And burnout?"):
+        by_admin = guild_message(text, author=user(OTHER_USER_ID, "org"))
+        by_admin["member"]["roles"] = [str(ORGANISER_ROLE_ID)]
+        assert await h.send(by_admin) in {"answered", "not-covered"}
+
+    now[0] += 45
+    assert await h.send(dm_message("And MATS?")) in {"answered", "not-covered"}
+
+
+async def test_autoanswer_in_a_forum_post_switches_the_whole_forum(start_bot: StartBot) -> None:
+    h = await start_bot(auto_answer_channel_ids=frozenset({FORUM_ID}))
+    h.feed("CHANNEL_CREATE", forum_channel())
+    first = forum_post(h, "PhD?", "Should I do a PhD before working on alignment?")
+    assert await h.send(first) == "answered"
+    post = h.bot.get_channel(int(first["id"]))
+    assert isinstance(post, discord.Thread)
+    in_post = {
+        "id": str(post.id),
+        "type": 11,
+        "guild_id": str(GUILD_ID),
+        "parent_id": str(FORUM_ID),
+        "name": post.name,
+    }
+    payload = interaction("autoanswer", {"mode": "off"}, user_id=ADMIN_USER_ID, channel=in_post)
+    await h.command(payload)
+    (reply,) = h.fake.callbacks(payload["id"])
+    assert "Auto-answer is off here" in reply.content
+    switch = await h.core.auto_answer_switch("discord", str(FORUM_ID))
+    assert switch is not None and not switch.enabled and switch.changed_by == str(ADMIN_USER_ID)
+    second = forum_post(h, "MATS?", "What is MATS like for someone new to research?")
+    assert await h.send(second) == "ignored:opted-out"
 
 
 # Admins manage knowledge: dry run, rollback, audit ---------------------------------------------

@@ -622,6 +622,162 @@ async def test_llm_answer_streams_into_the_placeholder_then_the_checked_answer_r
     assert len(model.requests) == 1 and model.requests[0]["body"]["stream"] is True
 
 
+# --- auto-answer channels, the per-channel switch and fair use (issue 10 §4-5) ---------------
+
+AUTO_CHANNEL = "C0AUTOANS01"
+
+
+def channel_message(text: str, ts: str, *, channel: str = AUTO_CHANNEL, **event: Any) -> Any:
+    """A top-level message.channels event (no mention) in `channel`."""
+    return event_payload(
+        "message_channel",
+        event_id=f"Ev{ts.replace('.', '')}",
+        text=text,
+        ts=ts,
+        event_ts=ts,
+        channel=channel,
+        **event,
+    )
+
+
+async def test_auto_answer_channel_answers_top_level_questions_in_a_thread(
+    make_slack: MakeSlack,
+) -> None:
+    slack = make_slack(auto_answer_channels=frozenset({AUTO_CHANNEL}))
+    await slack.event(channel_message(QUESTION, "1700001000.000100"))
+
+    [placeholder] = slack.posted()
+    assert placeholder.params["channel"] == AUTO_CHANNEL
+    assert placeholder.params["thread_ts"] == "1700001000.000100"  # in the question's thread
+    [answer] = slack.answers()
+    assert answer.params["ts"] == placeholder.response["ts"]
+    assert "*Sources*" in answer.all_text()
+    key = thread_key(TEAM_ID, AUTO_CHANNEL, "1700001000.000100")
+    assert slack.bot.store.history(key, 10)[0].text == QUESTION
+    # The thread is now a conversation: a follow-up there is answered like any other.
+    await slack.event(
+        channel_message("And what about a PhD?", "1700001001.000100", thread_ts="1700001000.000100")
+    )
+    assert len(slack.answers()) == 2
+    assert len(slack.bot.store.history(key, 10)) == 4
+
+
+async def test_auto_answer_skips_chatter_bots_and_unconfigured_channels(
+    make_slack: MakeSlack,
+) -> None:
+    slack = make_slack(auto_answer_channels=frozenset({AUTO_CHANNEL}))
+    await slack.event(channel_message("thanks!", "1700001100.000100"))
+    await slack.event(channel_message("lol :joy:", "1700001101.000100"))
+    await slack.event(channel_message("!standup is this working?", "1700001102.000100"))
+    await slack.event(channel_message(f"<@{BOB}> is the PhD worth it?", "1700001106.000100"))
+    await slack.event(
+        channel_message(QUESTION, "1700001103.000100", user="U0OTHERBOT1", bot_id="B0OTHER")
+    )
+    await slack.event(channel_message(QUESTION, "1700001104.000100", channel=CHANNEL))
+    assert slack.fake.messages() == []
+    # The same question, redelivered, is answered once.
+    payload = channel_message(QUESTION, "1700001105.000100")
+    await slack.event(payload)
+    await slack.event(payload, **{"x-slack-retry-num": "1", "x-slack-retry-reason": "timeout"})
+    assert len(slack.answers()) == 1
+
+
+async def test_autoanswer_switch_is_admin_only_and_shared_by_two_instances(
+    make_slack: MakeSlack, make_careerbot: Callable[..., CareerBot], tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'shared' / 'careerbot.db'}"
+    auto = frozenset({AUTO_CHANNEL})
+    first = make_slack(bot=make_careerbot(database_url=url), auto_answer_channels=auto)
+    second = make_slack(bot=make_careerbot(database_url=url), auto_answer_channels=auto)
+
+    async def command(slack: Slack, text: str, user: str) -> str:
+        fields = load_fixture("slash_command")
+        fields.update(
+            text=text, user_id=user, channel_id=AUTO_CHANNEL, response_url=slack.fake.response_url()
+        )
+        response = await slack.deliver(*form_request(fields))
+        assert response.status == 200, response.body
+        return ack_text(response)
+
+    refused = await command(first, "autoanswer off", ALICE)
+    assert "only careerbot admins" in refused and "Nothing was changed" in refused
+    assert "Auto-answer is on here" in await command(second, "autoanswer status", ALICE)
+
+    assert "Auto-answer is off here" in await command(first, "autoanswer off", ADMIN)
+    await second.event(channel_message(QUESTION, "1700001200.000100"))  # the other instance
+    assert second.fake.messages() == []
+    status = await command(first, "autoanswer status", BOB)
+    assert "off since" in status
+    assert "only careerbot admins" in await command(second, "autoanswer on", BOB)
+    await first.event(channel_message(QUESTION, "1700001201.000100"))
+    assert first.fake.messages() == [], "a non-admin's `on` changed nothing"
+
+    # Mentions still work in a switched-off channel.
+    await first.event(
+        event_payload(
+            "app_mention", event_id="Ev0AUTOMENT1", channel=AUTO_CHANNEL, ts="1700001202.000100"
+        )
+    )
+    assert len(first.answers()) == 1
+
+    assert "Auto-answer is on here" in await command(second, "autoanswer on", ADMIN)
+    await first.event(channel_message(QUESTION, "1700001203.000100"))
+    assert len(first.answers()) == 2
+    usage = await command(first, "autoanswer sideways", ADMIN)
+    assert "/careerbot autoanswer on|off|status" in usage
+    elsewhere = await command(first, "autoanswer status", ADMIN)
+    assert "Auto-answer is on here" in elsewhere
+    fields = load_fixture("slash_command")  # a channel not in the list
+    fields.update(text="autoanswer on", user_id=ADMIN, response_url=first.fake.response_url())
+    not_listed = ack_text(await first.deliver(*form_request(fields)))
+    assert "not an auto-answer channel" in not_listed
+
+
+async def test_rate_limit_notice_is_ephemeral_once_per_window_and_admins_are_exempt(
+    make_slack: MakeSlack, make_careerbot: Callable[..., CareerBot]
+) -> None:
+    from bot.fair_use import FairUse, LimitsConfig, SQLCounterStorage
+
+    now = [1_800_000_000.0]
+    bot = make_careerbot()
+    bot.fair_use = FairUse(
+        SQLCounterStorage(bot.store.engine, lambda: now[0]),
+        LimitsConfig(per_user_per_minute=1, per_user_per_hour=0),
+    )
+    slack = make_slack(bot=bot)
+
+    def mention(ts: str, user: str = ALICE) -> dict[str, Any]:
+        return event_payload(
+            "app_mention", event_id=f"Ev{ts.replace('.', '')}", ts=ts, event_ts=ts, user=user
+        )
+
+    await slack.event(mention("1700001300.000100"))
+    now[0] += 20
+    await slack.event(mention("1700001301.000100"))
+    [notice] = slack.fake.calls_to("chat.postEphemeral")
+    assert notice.params["user"] == ALICE and notice.params["channel"] == CHANNEL
+    assert notice.params["thread_ts"] == "1700001301.000100"
+    assert "try again in about 40 seconds" in notice.all_text()
+    assert len(slack.posted()) == 1, "no placeholder for a refused question"
+    await slack.event(mention("1700001302.000100"))
+    assert len(slack.fake.calls_to("chat.postEphemeral")) == 1, "one notice per window"
+    for n in range(3):  # admins are exempt
+        await slack.event(mention(f"1700001303.00010{n}", user=ADMIN))
+    assert len(slack.answers()) == 4
+    now[0] += 40
+    await slack.event(mention("1700001304.000100"))
+    assert len(slack.answers()) == 5
+
+    # In a DM the notice is an ordinary message (only the asker sees a DM anyway).
+    await slack.event(load_fixture("message_im"))
+    dm_again = event_payload(
+        "message_im", event_id="Ev0DMLIMIT02", ts="1700001400.000100", event_ts="1700001400.0001"
+    )
+    await slack.event(dm_again)
+    assert "try again in about" in slack.posted()[-1].all_text()
+    assert slack.posted()[-1].params["channel"] == "D0BOBDM0001"
+
+
 # --- admins manage knowledge: dry run, rollback, audit ---------------------------------------
 
 

@@ -19,6 +19,7 @@ from bot.models import (
     KnowledgeSyncError,
     NotAuthorized,
     NothingToRollBack,
+    RateLimited,
     ReloadInProgress,
 )
 from bot.user_messages import GENERIC_ERROR
@@ -32,6 +33,8 @@ from bot.user_messages import GENERIC_ERROR
         IndexUnavailable("chroma down"),
         ConversationBusy("Still answering your last message; one moment."),
         DatabaseUnavailable("db down"),
+        RateLimited(38),
+        RateLimited(600, scope="channel", notify=False),
         KnowledgeSyncError("cannot fetch the knowledge repository origin main: no network"),
         NothingToRollBack("There is no previous index generation to roll back to."),
     ],

@@ -19,7 +19,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import discord
 import yarl
@@ -49,6 +49,7 @@ from bot.adapters.render_discord import (
     suggestion_labels,
 )
 from bot.admin import ACTION_DRY_RUN, ACTION_RELOAD, ACTION_ROLLBACK, Actor
+from bot.channels import ADMINS_ONLY, ChannelMessage, switch_text
 from bot.escalation import (
     EscalationRequest,
     MentorReply,
@@ -56,7 +57,7 @@ from bot.escalation import (
     NotAMentor,
     relay_text,
 )
-from bot.models import Answer, CareerbotError, NotAuthorized, Question, Suggestion
+from bot.models import Answer, CareerbotError, NotAuthorized, Question, RateLimited, Suggestion
 from bot.streaming import ThrottledEdits
 
 if TYPE_CHECKING:
@@ -92,6 +93,8 @@ class DiscordConfig:
     shard_count: int | None = None
     stream_interval: float = 1.0
     """Streamed LLM text edits the reply at most this often (seconds)."""
+    auto_answer_channel_ids: frozenset[int] = frozenset()
+    """Text channels (a thread per question) and forums (each new post) answered unasked."""
     mentors_channel_id: int | None = None
     """"Ask a mentor" posts here, one thread per question; None = no button."""
     mentor_user_ids: frozenset[int] = frozenset()
@@ -181,6 +184,10 @@ class _Route:
     reply: bool = True
     open_thread: bool = False
     only_if_known: bool = False
+    auto: bool = False
+    """Not addressed to the bot: an auto-answer channel's question or a new forum post."""
+    title: str = ""
+    """A forum post's title, read as part of its question."""
 
 
 class _StreamedReply:
@@ -297,11 +304,21 @@ class CareerCog(commands.Cog, name="Career advice"):
             return "ignored:not-addressed"
 
         question = question_from_message(message, bot_id=me.id, conversation_key=route.key)
+        if route.auto:
+            if route.title:  # a forum post: its title is part of the question
+                question = replace(question, text=f"{route.title}\n\n{question.text}".strip())
+            decision = await self._auto_answer_decision(message, question.text)
+            if decision != "answer":
+                return f"ignored:{decision}"
         reference = message if route.reply else None
         if not question.text:
             reply = ATTACHMENT_ONLY if message.attachments else render_help(me.mention)
             await self._send(message.channel, [reply], reference=reference, key=route.key)
             return "attachment-only" if message.attachments else "help"
+
+        admitted = await self._admit(message, question, reference)
+        if admitted is not None:
+            return admitted
 
         channel: discord.abc.Messageable = message.channel
         key = route.key
@@ -335,12 +352,59 @@ class CareerCog(commands.Cog, name="Career advice"):
                 return _Route(thread_key(channel.id))
             if self.config.thread_mode and channel.owner_id == me_id:
                 return _Route(thread_key(channel.id), reply=False, only_if_known=True)
-            return None
+            return self._forum_post(channel, message)
         if replied_to is not None:
             message_id, known = replied_to
             return _Route(known or chain_key(channel.id, message_id))
         if mentioned:
             return _Route(chain_key(channel.id, message.id), open_thread=self.config.thread_mode)
+        if channel.id in self.config.auto_answer_channel_ids and message.reference is None:
+            return _Route(chain_key(channel.id, message.id), open_thread=True, auto=True)
+        return None
+
+    def _forum_post(self, channel: discord.Thread, message: discord.Message) -> _Route | None:
+        """A new post in an auto-answer forum: its starter message shares the post's id."""
+        if message.id != channel.id or channel.parent_id not in self.config.auto_answer_channel_ids:
+            return None
+        return _Route(thread_key(channel.id), reply=False, auto=True, title=channel.name)
+
+    async def _auto_answer_decision(self, message: discord.Message, text: str) -> str:
+        """Whether an unaddressed message in a listed channel or forum is answered (core rule)."""
+        channel = message.channel
+        where = channel.parent_id if isinstance(channel, discord.Thread) else channel.id
+        configured = {str(i) for i in self.config.auto_answer_channel_ids}
+        others = bool(message.raw_mentions or message.raw_role_mentions or message.mention_everyone)
+        try:
+            return await self.core.auto_answer_decision(
+                "discord",
+                ChannelMessage(text=text, channel=str(where), mentions_others=others),
+                configured,
+            )
+        except Exception as exc:  # nobody asked us: a failure here is logged, not posted
+            self._friendly(exc, "deciding whether to auto-answer")
+            return "error"
+
+    async def _admit(
+        self, message: discord.Message, question: Question, reference: discord.Message | None
+    ) -> str | None:
+        """Fair use before typing or a thread: None to go on, else the outcome of a refusal
+        (the asker is told once per window)."""
+        key = question.conversation_key
+        # Threads count against their channel's limit; DMs have none.
+        where = _limit_channel(message.channel) if message.guild is not None else None
+        counted = replace(question, channel=where)
+        try:
+            await self.core.admit(counted, exempt=self.is_admin_author(message.author))
+        except RateLimited as exc:
+            if not exc.notify:
+                return "rate-limited:quiet"
+            await self._send(message.channel, [render_error(exc)], reference=reference, key=key)
+            return "rate-limited"
+        except Exception as exc:
+            await self._send(
+                message.channel, [self._friendly(exc, "fair use")], reference=reference, key=key
+            )
+            return "error"
         return None
 
     async def _replied_bot_message(
@@ -385,7 +449,7 @@ class CareerCog(commands.Cog, name="Career advice"):
         """Ask the core; returns the rendered messages (or the friendly error), an outcome and
         the buttons for the answer's last message (None: no buttons)."""
         try:
-            answer = await self.core.answer(question, on_partial=on_partial)
+            answer = await self.core.answer(question, on_partial=on_partial, check_limits=False)
         except Exception as exc:
             return [self._friendly(exc, "answering")], "error", None
         chunks = render_answer(answer, asked=question.text if echo else None)
@@ -448,9 +512,16 @@ class CareerCog(commands.Cog, name="Career advice"):
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
     async def ask(self, interaction: discord.Interaction, question: str) -> None:
         """Ask a career question about AI safety; I answer from curated guides and cite them."""
-        await interaction.response.defer(thinking=True)
         asked = question_from_interaction(interaction, question)
         key = asked.conversation_key
+        try:  # fair use first: a refusal is private, and "thinking…" is never shown
+            where = _limit_channel(interaction.channel) if interaction.guild_id else None
+            counted = replace(asked, channel=where)
+            await self.core.admit(counted, exempt=self.is_admin(interaction))
+        except Exception as exc:
+            await interaction.response.send_message(self._friendly(exc, "/ask"), ephemeral=True)
+            return
+        await interaction.response.defer(thinking=True)
 
         async def show(text: str) -> None:  # the "thinking…" response shows the stream
             await interaction.edit_original_response(content=render_partial(text))
@@ -493,6 +564,44 @@ class CareerCog(commands.Cog, name="Career advice"):
         except Exception as exc:
             text = self._friendly(exc, "/reload")
         await self._followup(interaction, [text], ephemeral=True)
+
+    @app_commands.command(name="autoanswer")
+    @app_commands.describe(
+        mode="on: answer every question here without a mention; off: only mentions; status"
+    )
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
+    async def autoanswer(
+        self, interaction: discord.Interaction, mode: Literal["on", "off", "status"] = "status"
+    ) -> None:
+        """Admins: switch answering every question in this channel or forum without a mention."""
+        channel = interaction.channel
+        if interaction.guild_id is None or channel is None:
+            await interaction.response.send_message(
+                "Use `/autoanswer` in a server channel or forum.", ephemeral=True
+            )
+            return
+        if mode != "status" and not self.is_admin(interaction):
+            log.info("/autoanswer %s refused for user %s", mode, interaction.user.id)
+            await interaction.response.send_message(ADMINS_ONLY, ephemeral=True)
+            return
+        # In a thread or forum post, the switch belongs to its channel or forum.
+        where = channel.parent_id if isinstance(channel, discord.Thread) else channel.id
+        try:
+            if mode == "status":
+                switch = await self.core.auto_answer_switch("discord", str(where))
+            else:
+                switch = await self.core.set_auto_answer(
+                    "discord", str(where), enabled=mode == "on", by=str(interaction.user.id)
+                )
+            text = switch_text(
+                configured=where in self.config.auto_answer_channel_ids,
+                switch=switch,
+                command="/autoanswer",
+                changed=mode != "status",
+            )
+        except Exception as exc:
+            text = self._friendly(exc, "/autoanswer")
+        await interaction.response.send_message(text, ephemeral=True)
 
     @app_commands.command(name="rollback")
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
@@ -578,6 +687,17 @@ class CareerCog(commands.Cog, name="Career advice"):
         if self.config.admin_role_ids & {role.id for role in user.roles}:
             return True
         permissions = interaction.permissions
+        return permissions.manage_guild or permissions.administrator
+
+    def is_admin_author(self, author: discord.User | discord.Member) -> bool:
+        """is_admin for a message's author: configured user or role, or Manage Server."""
+        if author.id in self.config.admin_user_ids:
+            return True
+        if not isinstance(author, discord.Member):
+            return False
+        if self.config.admin_role_ids & {role.id for role in author.roles}:
+            return True
+        permissions = author.guild_permissions
         return permissions.manage_guild or permissions.administrator
 
     async def _followup(
@@ -719,6 +839,15 @@ def with_suggestions(
     for item in items:
         view.add_item(item)
     return view
+
+
+def _limit_channel(channel: object) -> str | None:
+    """The server channel a question counts against for fair use: a thread's parent."""
+    if channel is None:
+        return None
+    if isinstance(channel, discord.Thread):
+        return str(channel.parent_id)
+    return str(getattr(channel, "id", "")) or None
 
 
 def _actor(interaction: discord.Interaction) -> Actor:

@@ -125,6 +125,7 @@ def render_help(bot_mention: str | None = None) -> str:
             "`/ask` ask a question · `/my-data` what I keep · `/forget` delete it · "
             "`/status` what I know · `/help` this message · `/reload` re-read the guides "
             "(admins; `dry_run` shows what would change) · `/rollback` the previous guides "
+            "(admins) · `/autoanswer` answer every question in a channel without a mention "
             "(admins)",
         ]
     )

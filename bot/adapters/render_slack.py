@@ -338,6 +338,8 @@ HELP_TEXT: Final = "\n".join(
         "• `/careerbot reload`: re-read the knowledge base (admins only); "
         "`/careerbot reload dry-run` shows what would change, `/careerbot rollback` returns "
         "to the previous version.",
+        "• `/careerbot autoanswer on|off|status`: answer every question in this channel without"
+        " a mention, or stop (admins; for channels the bot is set up to auto-answer).",
         "• `/careerbot my-data`: what I keep about you; `/careerbot forget` deletes it.",
         "• `/careerbot help`: this message.",
     ]

@@ -8,7 +8,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from aiohttp import web
@@ -72,6 +72,7 @@ from bot.adapters.render_slack import (
     render_text,
 )
 from bot.admin import ACTION_DRY_RUN, ACTION_RELOAD, ACTION_ROLLBACK, Actor
+from bot.channels import ADMINS_ONLY, ChannelMessage, switch_text
 from bot.escalation import (
     EscalationRequest,
     MentorReply,
@@ -79,7 +80,15 @@ from bot.escalation import (
     NotAMentor,
     relay_text,
 )
-from bot.models import Answer, CareerbotError, Feedback, NotAuthorized, Question, Suggestion
+from bot.models import (
+    Answer,
+    CareerbotError,
+    Feedback,
+    NotAuthorized,
+    Question,
+    RateLimited,
+    Suggestion,
+)
 from bot.service import CareerBot
 from bot.streaming import ThrottledEdits
 
@@ -104,6 +113,8 @@ class SlackConfig:
     process_before_response: bool = False
     # Streamed LLM text replaces the placeholder at most this often (chat.update ~1/s).
     stream_interval: float = 1.0
+    # Channels where top-level questions are answered in a thread without a mention.
+    auto_answer_channels: frozenset[str] = frozenset()
     # "Ask a mentor": the mentors channel (None = no button) and who counts as a mentor.
     mentors_channel: str | None = None
     mentor_user_ids: frozenset[str] = frozenset()
@@ -282,8 +293,11 @@ class SlackHandlers:
         team = context.team_id or ""
         thread_ts: str | None = event.get("thread_ts")
         if event.get("channel_type") != "im":
+            if not thread_ts and not mentions_user(raw, context.bot_user_id):
+                await self._auto_answer(event, context, client)
+                return
             if not thread_ts or thread_ts == ts or mentions_user(raw, context.bot_user_id):
-                return  # top-level chatter, or a mention (the app_mention event handles it)
+                return  # a thread's parent, or a mention (the app_mention event handles it)
             if not self.config.thread_followups or _USER_MENTION.search(raw):
                 return  # follow-ups are off, or the message is addressed to someone else
             if not await self.bot.has_conversation(thread_key(team, channel, thread_ts)):
@@ -294,6 +308,37 @@ class SlackHandlers:
         if not question.text and event.get("channel_type") != "im":
             return  # nothing to answer in a thread reply (the help line is for mentions/DMs)
         await self._answer(client, question, channel=channel, thread_ts=thread_ts)
+
+    async def _auto_answer(
+        self, event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+    ) -> None:
+        """A top-level message in an auto-answer channel: answered in its thread, unasked."""
+        channel, ts = str(event.get("channel", "")), str(event.get("ts", ""))
+        raw = str(event.get("text") or "")
+        configured = self.config.auto_answer_channels
+        if channel not in configured:
+            return  # top-level chatter in any other channel the bot is in
+        question = question_from_event(
+            event, team_id=context.team_id or "", bot_user_id=context.bot_user_id
+        )
+        try:
+            decision = await self.bot.auto_answer_decision(
+                "slack",
+                ChannelMessage(
+                    text=question.text,
+                    channel=channel,
+                    mentions_others=bool(_USER_MENTION.search(raw) or _SPECIAL.search(raw)),
+                ),
+                configured,
+            )
+        except Exception as exc:  # nobody asked us: a failure here is logged, not posted
+            _log_failure("auto-answer decision", exc)
+            return
+        if decision != "answer":
+            log.debug("not auto-answering %s in %s: %s", ts, channel, decision)
+            return
+        if await self._first_delivery(context, channel, ts):
+            await self._answer(client, question, channel=channel, thread_ts=ts)
 
     async def _first_delivery(self, context: AsyncBoltContext, channel: str, ts: str) -> bool:
         # A mention arrives both as app_mention and as message (two event ids): one message.
@@ -317,6 +362,8 @@ class SlackHandlers:
         log.info(
             "slack question from %s in %s (%d chars)", question.asker, channel, len(question.text)
         )
+        if not await self._admitted(client, question, channel=channel, thread_ts=thread_ts):
+            return
         # The core runs one turn per conversation at a time, across replicas.
         placeholder_ts: str | None = None
         try:
@@ -328,7 +375,7 @@ class SlackHandlers:
             log.warning("could not post the placeholder: %s", exc.response.get("error"))
         stream = self._stream(client, channel, placeholder_ts)
         try:
-            answer = await self.bot.answer(question, on_partial=stream)
+            answer = await self.bot.answer(question, on_partial=stream, check_limits=False)
         except Exception as exc:  # every failure becomes a friendly reply, never silence
             _log_failure("answer", exc)
             if stream is not None:
@@ -350,6 +397,44 @@ class SlackHandlers:
                 unfurl_media=False,
                 **_message_kwargs(message),
             )
+
+    async def _admitted(
+        self, client: AsyncWebClient, question: Question, *, channel: str, thread_ts: str | None
+    ) -> bool:
+        """Fair use, before any placeholder: False when over a limit (the asker is told once
+        per window, in a message only they see)."""
+        dm = channel.startswith("D")  # DMs have no channel limit, only the person's
+        counted = replace(question, channel=None) if dm else question
+        try:
+            await self.bot.admit(counted, exempt=question.asker in self.config.admin_user_ids)
+        except RateLimited as exc:
+            if exc.notify:
+                await self._tell_privately(client, question.asker, channel, thread_ts, exc)
+            return False
+        except Exception as exc:
+            _log_failure("fair-use check", exc)
+            await self._tell_privately(client, question.asker, channel, thread_ts, exc)
+            return False
+        return True
+
+    async def _tell_privately(
+        self,
+        client: AsyncWebClient,
+        user: str,
+        channel: str,
+        thread_ts: str | None,
+        error: BaseException,
+    ) -> None:
+        message = _message_kwargs(render_error(error))
+        try:
+            if channel.startswith("D"):  # a DM is private already
+                await client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)
+            else:
+                await client.chat_postEphemeral(
+                    channel=channel, user=user, thread_ts=thread_ts, **message
+                )
+        except SlackApiError as exc:
+            log.warning("could not tell %s in %s: %s", user, channel, exc.response.get("error"))
 
     def _stream(
         self, client: AsyncWebClient, channel: str, ts: str | None
@@ -418,6 +503,8 @@ class SlackHandlers:
             await self._rollback(ack, respond, command)
         elif sub == "ask":
             await self._ask(ack, respond, command, context, rest)
+        elif sub == "autoanswer":
+            await self._autoanswer(ack, command, rest)
         elif sub in ("forget", "my-data"):
             await ack()
             keys = (dm_key(context.team_id or "", user),)
@@ -454,6 +541,38 @@ class SlackHandlers:
             _log_failure("reload", exc)
             message = render_error(exc)
         await respond(response_type="ephemeral", **_message_kwargs(message))
+
+    async def _autoanswer(self, ack: AsyncAck, command: dict[str, Any], arg: str) -> None:
+        """`/careerbot autoanswer on|off|status` switches the channel it is typed in."""
+        mode = arg.strip().lower()
+        user, channel = str(command.get("user_id", "")), str(command.get("channel_id", ""))
+        usage = f"Usage: `{self.config.command} autoanswer on|off|status` in the channel to switch."
+        if mode not in ("on", "off", "status"):
+            await ack(**_message_kwargs(render_text(usage)))
+            return
+        if mode != "status" and user not in self.config.admin_user_ids:
+            log.info("refused autoanswer %s in %s by non-admin %s", mode, channel, user)
+            await ack(**_message_kwargs(render_text(ADMINS_ONLY)))
+            return
+        try:
+            if mode == "status":
+                switch = await self.bot.auto_answer_switch("slack", channel)
+            else:
+                switch = await self.bot.set_auto_answer(
+                    "slack", channel, enabled=mode == "on", by=user
+                )
+            message = render_text(
+                switch_text(
+                    configured=channel in self.config.auto_answer_channels,
+                    switch=switch,
+                    command=f"{self.config.command} autoanswer",
+                    changed=mode != "status",
+                )
+            )
+        except Exception as exc:
+            _log_failure("autoanswer", exc)
+            message = render_error(exc)
+        await ack(**_message_kwargs(message))
 
     async def _rollback(
         self, ack: AsyncAck, respond: AsyncRespond, command: dict[str, Any]
@@ -503,7 +622,8 @@ class SlackHandlers:
             channel=channel,
         )
         try:
-            answer = await self.bot.answer(question)
+            admin = user in self.config.admin_user_ids
+            answer = await self.bot.answer(question, check_limits=not admin)
         except Exception as exc:
             _log_failure("answer", exc)
             await respond(response_type="ephemeral", **_message_kwargs(render_error(exc)))
