@@ -142,6 +142,9 @@ class Feedback:
     helpful: bool
     question: str = ""
     answer: str = ""
+    reason: str | None = None
+    """One of FEEDBACK_REASONS (a 👎's optional reason), or None."""
+    reason_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -340,3 +343,21 @@ class PruneReport:
 
 class LLMConfigError(ValueError):
     """The configured chat model cannot be built (bad name or missing extra)."""
+
+
+# --- feedback reasons and the knowledge-gap report ---------------------------------------------
+
+FEEDBACK_REASONS: dict[str, str] = {
+    "wrong": "Wrong or misleading",
+    "off-topic": "Off-topic",
+    "missing": "Missing something important",
+    "outdated": "Outdated",
+    "other": "Other",
+}
+"""A 👎's reason choices: stored key -> label shown in the Slack and Discord forms."""
+
+MAX_REASON_CHARS = 1000
+"""Free text kept with a 👎 reason; longer text is cut (and the person told)."""
+
+WITHHELD_QUESTION = "[message withheld: wellbeing]"
+"""Stored instead of a question that read as distress; reports never show it."""

@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,6 +32,7 @@ from bot.metrics import (
     RELOADS,
 )
 from bot.models import (
+    FEEDBACK_REASONS,
     Answer,
     ConversationBusy,
     EmptyQuestion,
@@ -44,6 +45,7 @@ from bot.models import (
     Status,
     StoredData,
 )
+from bot.report import Report, build_report
 from bot.retrieval import Retriever
 
 if TYPE_CHECKING:  # the answering core (and its chat-model stack) loads on first answer
@@ -297,6 +299,56 @@ class CareerBot:
         """Store a 👍/👎 click together with the question and answer it was about."""
         await asyncio.to_thread(self.store.record_feedback, feedback)
         FEEDBACK.labels(feedback.platform, str(feedback.helpful).lower()).inc()
+
+    async def record_feedback_reason(
+        self, answer_id: str, platform: str, user: str, reason: str, text: str = ""
+    ) -> None:
+        """Attach a 👎's reason (one of FEEDBACK_REASONS, else "other") and free text.
+
+        The reason lands on that user's vote for the answer, making it a 👎 if it was not.
+        """
+        reason = reason if reason in FEEDBACK_REASONS else "other"
+        item = Feedback(
+            answer_id=answer_id,
+            user=user,
+            platform=platform,  # type: ignore[arg-type]
+            helpful=False,
+            reason=reason,
+            reason_text=" ".join(text.split()),
+        )
+        await asyncio.to_thread(self.store.record_feedback, item)
+        log.info("feedback reason on %s: %s", platform, reason)
+
+    # --- the knowledge-gap report ---------------------------------------------------------
+
+    def report_sync(self, since: datetime, until: datetime | None = None) -> Report:
+        """The knowledge-gap report for [since, until) against the passages served now."""
+        until = until or datetime.now(UTC)
+        answers, votes = self.store.report_rows(since, until)
+        passages = [(p.title, p.section) for p in self.retriever.snapshot.passages]
+        return build_report(answers, votes, passages, since=since, until=until)
+
+    async def report(self, since: datetime, until: datetime | None = None) -> Report:
+        """Async :meth:`report_sync`."""
+        return await asyncio.to_thread(self.report_sync, since, until)
+
+    async def post_weekly_report(
+        self, post: Callable[[Report], Awaitable[None]], now: datetime | None = None
+    ) -> bool:
+        """Post the last 7 days' report once per ISO week, across every replica.
+
+        The week is claimed in the database first (a unique key): the replica whose claim
+        wins posts, the others return False. A failed post is logged, not retried this week.
+        """
+        now = now or datetime.now(UTC)
+        year, week, _ = now.isocalendar()
+        period = f"weekly:{year}-W{week:02d}"
+        if not await asyncio.to_thread(self.store.claim_report, period, self.instance):
+            return False
+        report = await self.report(now - timedelta(days=7), now)
+        await post(report)
+        log.info("posted the weekly knowledge-gap report for %s", period)
+        return True
 
     async def reload(self) -> IngestReport:
         """Re-index knowledge/; on any error the previous index keeps serving.

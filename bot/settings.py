@@ -297,6 +297,24 @@ class HttpSettings(_Group):
     host: str = Field("0.0.0.0", description="Bind address of the ops HTTP server.")
 
 
+class ReportSettings(_Group):
+    channel: str | None = Field(
+        None,
+        description="Post the knowledge-gap report (last 7 days) here once a week while "
+        "`serve` runs: a Slack channel id (C…) or a Discord channel id. Empty = never.",
+    )
+    platform: Literal["slack", "discord"] | None = Field(
+        None,
+        description="Which platform REPORT__CHANNEL is on; needed when `serve all` runs both.",
+    )
+    check_hours: float = Field(
+        6.0,
+        gt=0,
+        description="How often `serve` checks whether this week's report is due (hours); "
+        "one replica posts it, claimed in the database.",
+    )
+
+
 class Settings(BaseSettings):
     """Everything the bot can be configured with; see `.env.example`."""
 
@@ -344,6 +362,7 @@ class Settings(BaseSettings):
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
 
     @property
     def resolved_database_url(self) -> str:
