@@ -292,7 +292,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         since = parse_since(args.since)
     except BadReportWindow as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(f"--since: {exc}") from None
     bot = _build(_settings(), quiet=True, build_if_empty=False)
     try:
         report = bot.report_sync(since)

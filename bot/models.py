@@ -361,3 +361,19 @@ MAX_REASON_CHARS = 1000
 
 WITHHELD_QUESTION = "[message withheld: wellbeing]"
 """Stored instead of a question that read as distress; reports never show it."""
+
+FEEDBACK_NOTED = "Thanks — noted."
+"""The ephemeral acknowledgement of a vote or a 👎 reason, on every platform."""
+
+
+class UnknownAnswer(CareerbotError):
+    """Feedback on an answer the database no longer has (deleted by retention or forget).
+
+    str() is the one line shown to the person who clicked.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "I can't find that answer any more (old answers are deleted after a while), "
+            "so I couldn't record your feedback."
+        )

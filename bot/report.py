@@ -27,6 +27,10 @@ SAME_QUESTION_OVERLAP = 0.5
 _SHOWN_QUESTION_CHARS = 300
 
 
+REPORT_REFUSED = "Sorry, only careerbot admins can see the knowledge-gap report."
+"""What a non-admin asking for the report is told (Slack and Discord)."""
+
+
 class BadReportWindow(CareerbotError, ValueError):
     """`--since` is neither a duration (7d, 24h, 2w) nor an ISO date; str() says so."""
 
@@ -174,18 +178,18 @@ def parse_since(value: str, now: datetime | None = None) -> datetime:
     if match:
         amount, unit = int(match.group(1)), match.group(2).lower()
         if amount <= 0:
-            raise BadReportWindow(f"--since {value!r} must be more than zero")
+            raise BadReportWindow(f"the window {value.strip()!r} must be more than zero")
         return now - timedelta(**{_UNITS[unit]: amount})
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
         raise BadReportWindow(
-            f"--since {value[:40]!r} is not a window like 7d, 24h or 2w, nor an ISO date "
+            f"{value.strip()[:40]!r} is not a window like 7d, 24h or 2w, nor an ISO date "
             "like 2026-11-01"
         ) from None
     parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     if parsed >= now:
-        raise BadReportWindow(f"--since {value[:40]!r} is not in the past")
+        raise BadReportWindow(f"{value.strip()[:40]!r} is not in the past")
     return parsed
 
 

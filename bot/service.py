@@ -44,6 +44,7 @@ from bot.models import (
     ReloadInProgress,
     Status,
     StoredData,
+    UnknownAnswer,
 )
 from bot.report import Report, build_report
 from bot.retrieval import Retriever
@@ -296,7 +297,13 @@ class CareerBot:
         return await asyncio.to_thread(self.store.has_conversation, conversation_key)
 
     async def record_feedback(self, feedback: Feedback) -> None:
-        """Store a 👍/👎 click together with the question and answer it was about."""
+        """Store a 👍/👎 click together with the question, answer and sources it was about.
+
+        One vote per user per answer: a second click replaces the first. Raises
+        UnknownAnswer when the answer is no longer stored (pruned or forgotten).
+        """
+        if await asyncio.to_thread(self.store.answer_record, feedback.answer_id) is None:
+            raise UnknownAnswer()
         await asyncio.to_thread(self.store.record_feedback, feedback)
         FEEDBACK.labels(feedback.platform, str(feedback.helpful).lower()).inc()
 
@@ -316,6 +323,8 @@ class CareerBot:
             reason=reason,
             reason_text=" ".join(text.split()),
         )
+        if await asyncio.to_thread(self.store.answer_record, answer_id) is None:
+            raise UnknownAnswer()
         await asyncio.to_thread(self.store.record_feedback, item)
         log.info("feedback reason on %s: %s", platform, reason)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import ClassVar
@@ -235,3 +237,54 @@ def test_the_compact_rendering_caps_each_list(make_careerbot: MakeCareerBot) -> 
     assert sections["Declined questions"] == ["2× “safety researcher salary?”", "… and 1 more"]
     text = render_text(report)
     assert "Declined questions" in text and "Outdated: <b>" in text
+
+
+async def test_the_weekly_report_is_posted_once_across_two_replicas(
+    make_careerbot: MakeCareerBot, db_url: str
+) -> None:
+    first = make_careerbot(database_url=db_url)
+    second = make_careerbot(database_url=db_url)
+    _seed(first)
+    posted: list[tuple[str, Report]] = []
+
+    def poster(name: str) -> Callable[[Report], Awaitable[None]]:
+        async def post(report: Report) -> None:
+            posted.append((name, report))
+
+        return post
+
+    results = await asyncio.gather(
+        first.post_weekly_report(poster("first"), NOW),
+        second.post_weekly_report(poster("second"), NOW),
+        first.post_weekly_report(poster("first"), NOW + timedelta(hours=6)),
+    )
+    assert sorted(results) == [False, False, True]
+    ((_, report),) = posted
+    assert report.declined == 4 and report.until == NOW
+    assert report.since == NOW - timedelta(days=7)
+
+    next_week = NOW + timedelta(days=7)
+    assert await second.post_weekly_report(poster("second"), next_week)
+    assert not await first.post_weekly_report(poster("first"), next_week)
+    assert [name for name, _ in posted][1:] == ["second"]
+
+
+def test_the_weekly_post_goes_to_the_one_platform_that_can_post_it() -> None:
+    from bot.settings import Settings
+    from bot.wiring import StartupError, report_platform
+
+    def settings(**report: object) -> Settings:
+        return Settings(_env_file=None, report=report)  # type: ignore[call-arg]
+
+    assert report_platform(settings(), ["slack", "discord"]) is None
+    assert report_platform(settings(channel="C1"), ["discord"]) == "discord"
+    assert (
+        report_platform(settings(channel="C1", platform="slack"), ["slack", "discord"]) == "slack"
+    )
+    for report, running in (
+        ({"channel": "C1"}, ["slack", "discord"]),
+        ({"channel": "C1", "platform": "slack"}, ["discord"]),
+    ):
+        with pytest.raises(StartupError) as err:
+            report_platform(settings(**report), running)
+        assert "CAREERBOT_REPORT__PLATFORM" in str(err.value) and "\n" not in str(err.value)

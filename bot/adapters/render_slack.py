@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -10,6 +11,9 @@ from urllib.parse import quote
 
 from bot.adapters.textsplit import split_text
 from bot.models import (
+    FEEDBACK_NOTED,
+    FEEDBACK_REASONS,
+    MAX_REASON_CHARS,
     Answer,
     Citation,
     ConversationBusy,
@@ -24,6 +28,7 @@ from bot.models import (
     Status,
     StoredData,
 )
+from bot.report import Report, report_sections
 
 Block = dict[str, Any]
 
@@ -303,6 +308,7 @@ HELP_TEXT: Final = "\n".join(
         "• `/careerbot ask <question>`: an answer only you see, with a button to share it.",
         "• `/careerbot status`: what the knowledge base holds.",
         "• `/careerbot reload`: re-read the knowledge base (admins only).",
+        "• `/careerbot report [7d]`: what I declined, 👎 reasons, posts never cited (admins only).",
         "• `/careerbot my-data`: what I keep about you; `/careerbot forget` deletes it.",
         "• `/careerbot help`: this message.",
     ]
@@ -408,3 +414,58 @@ def error_text(error: BaseException) -> str:
 def render_error(error: BaseException) -> SlackMessage:
     """A friendly message for any error raised while serving a request."""
     return render_text(error_text(error))
+
+
+# --- feedback reasons and the knowledge-gap report --------------------------------------------
+
+FEEDBACK_FORM_CALLBACK: Final = "careerbot_feedback_reason"
+FEEDBACK_REASON_BLOCK: Final = "careerbot_reason"
+FEEDBACK_TEXT_BLOCK: Final = "careerbot_reason_text"
+
+
+def render_feedback_form(answer_id: str, channel: str) -> Block:
+    """The optional-reason modal a 👎 opens (views.open); metadata says which answer."""
+    options = [
+        {"text": {"type": "plain_text", "text": label}, "value": key}
+        for key, label in FEEDBACK_REASONS.items()
+    ]
+    return {
+        "type": "modal",
+        "callback_id": FEEDBACK_FORM_CALLBACK,
+        "private_metadata": json.dumps({"answer_id": answer_id, "channel": channel}),
+        "title": {"type": "plain_text", "text": FEEDBACK_NOTED.rstrip(".")},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "close": {"type": "plain_text", "text": "Skip"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": FEEDBACK_REASON_BLOCK,
+                "optional": True,
+                "label": {"type": "plain_text", "text": "What was wrong with the answer?"},
+                "element": {"type": "radio_buttons", "action_id": "choice", "options": options},
+            },
+            {
+                "type": "input",
+                "block_id": FEEDBACK_TEXT_BLOCK,
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Anything else? (optional)"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "text",
+                    "multiline": True,
+                    "max_length": MAX_REASON_CHARS,
+                },
+            },
+        ],
+    }
+
+
+def render_report(report: Report) -> SlackMessage:
+    """The compact knowledge-gap report: one section per heading, user text escaped."""
+    blocks: list[Block] = []
+    texts: list[str] = []
+    for heading, lines in report_sections(report):
+        body = "\n".join(f"• {escape_mrkdwn(line)}" for line in lines)
+        blocks.append(_section(f"*{escape_mrkdwn(heading)}*\n{body}"))
+        texts.append(heading)
+    return SlackMessage(text="; ".join(texts)[:FALLBACK_TEXT_LIMIT], blocks=tuple(blocks))
