@@ -174,7 +174,7 @@ async def test_login_syncs_commands_to_the_test_guild(start_bot: StartBot) -> No
     (sync,) = [c for c in h.fake.calls if c.method == "PUT"]
     assert sync.path == f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands"
     commands = {c["name"]: c for c in sync.body}
-    assert set(commands) == {"ask", "reload", "status", "forget", "my-data", "help"}
+    assert set(commands) == {"ask", "reload", "status", "forget", "my-data", "help", "report"}
     for command in commands.values():
         assert 20 < len(command["description"]) <= 100
         assert set(command["contexts"]) == {0, 1}  # servers and DMs with the bot

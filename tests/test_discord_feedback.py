@@ -3,6 +3,7 @@ with real discord.py objects built from gateway payloads against the fake REST A
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from typing import Any
 
@@ -93,6 +94,17 @@ async def _click(h: Harness, payload: dict[str, Any]) -> Call:
     return await h.fake.wait_for(lambda c: c.path.startswith(f"/interactions/{payload['id']}/"))
 
 
+async def _modal_shown(h: Harness, custom_id: str) -> None:
+    """Wait until discord.py has registered the modal it sent (it does so after Discord's
+    reply to the callback, as a person can only submit a modal they have been shown)."""
+    store = h.bot._connection._view_store
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while custom_id not in store._modals:
+        assert loop.time() < deadline, f"modal {custom_id} was never registered"
+        await asyncio.sleep(0.01)
+
+
 async def test_answers_carry_persistent_buttons_and_a_click_is_stored_with_the_question(
     start_bot: StartBot,
 ) -> None:
@@ -147,6 +159,7 @@ async def test_a_thumbs_down_opens_the_reason_modal_and_its_submission_is_stored
     (vote,) = h.core.store.feedback_for(answer_id)
     assert (vote.user, vote.helpful, vote.reason) == (str(OTHER_USER_ID), False, None)
 
+    await _modal_shown(h, modal["custom_id"])
     submitted = await _click(
         h,
         _modal_submit(
@@ -159,14 +172,18 @@ async def test_a_thumbs_down_opens_the_reason_modal_and_its_submission_is_stored
     assert (vote.reason, vote.reason_text) == ("wrong", "Cites the wrong post")
 
 
-async def test_a_click_with_an_unknown_answer_id_is_one_line_and_stores_nothing_wrong(
+async def test_a_click_on_a_forgotten_answer_is_one_line_and_stores_nothing(
     start_bot: StartBot,
 ) -> None:
     h = await start_bot()
-    message, _ = await _answer(h)
-    response = await _click(h, _component_payload(message, "careerbot:fb:up:" + "f" * 32))
+    message, (up, _down) = await _answer(h)
+    answer_id = up.rsplit(":", 1)[1]
+    await h.core.forget_user("discord", str(USER_ID))  # the asker deleted their data
+
+    response = await _click(h, _component_payload(message, up, user_id=OTHER_USER_ID))
     assert response.flags & EPHEMERAL and "\n" not in response.content.strip()
-    assert h.core.store.feedback_for("f" * 32) == []
+    assert "can't find that answer" in response.content
+    assert h.core.store.feedback_for(answer_id) == []
 
 
 async def test_report_is_refused_to_members_and_shown_to_admins(start_bot: StartBot) -> None:

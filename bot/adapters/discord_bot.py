@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -36,9 +36,20 @@ from bot.adapters.render_discord import (
     render_my_data,
     render_partial,
     render_reload,
+    render_report,
     render_status,
 )
-from bot.models import CareerbotError, NotAuthorized, Question
+from bot.models import (
+    FEEDBACK_NOTED,
+    FEEDBACK_REASONS,
+    MAX_REASON_CHARS,
+    CareerbotError,
+    Feedback,
+    NotAuthorized,
+    Question,
+    UnknownAnswer,
+)
+from bot.report import REPORT_REFUSED, BadReportWindow, Report, parse_since
 from bot.streaming import ThrottledEdits
 
 if TYPE_CHECKING:
@@ -148,20 +159,30 @@ class _StreamedReply:
         sent = await self.bot._send(self.channel, [content], reference=self.reference, key=self.key)
         self.message = sent[0] if sent else None
 
-    async def finish(self, chunks: Sequence[str]) -> list[discord.Message]:
-        """Show the final chunks: the first replaces the streamed text, the rest follow."""
+    async def finish(
+        self, chunks: Sequence[str], view: discord.ui.View | None = None
+    ) -> list[discord.Message]:
+        """Show the final chunks: the first replaces the streamed text, the rest follow.
+
+        `view` (the feedback buttons) goes on the last message.
+        """
         if self.message is None or not chunks:
             return await self.bot._send(
-                self.channel, chunks, reference=self.reference, key=self.key
+                self.channel, chunks, reference=self.reference, key=self.key, view=view
             )
         try:
-            await self.message.edit(content=chunks[0])
+            if len(chunks) == 1 and view is not None:
+                await self.message.edit(content=chunks[0], view=view)
+            else:
+                await self.message.edit(content=chunks[0])
         except discord.HTTPException as exc:  # deleted meanwhile: post the answer instead
             log.warning("could not edit the streamed reply (%s); sending it", exc)
             return await self.bot._send(
-                self.channel, chunks, reference=self.reference, key=self.key
+                self.channel, chunks, reference=self.reference, key=self.key, view=view
             )
-        rest = await self.bot._send(self.channel, chunks[1:], reference=None, key=self.key)
+        rest = await self.bot._send(
+            self.channel, chunks[1:], reference=None, key=self.key, view=view
+        )
         return [self.message, *rest]
 
 
@@ -179,6 +200,127 @@ async def _typing(channel: discord.abc.Messageable) -> AsyncIterator[None]:
         yield
     finally:
         await typing.__aexit__(None, None, None)
+
+
+# Feedback -------------------------------------------------------------------------------------
+
+FEEDBACK_ID = re.compile(r"careerbot:fb:(?P<vote>up|down):(?P<answer_id>[0-9A-Za-z_-]{1,64})")
+
+
+class FeedbackButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=FEEDBACK_ID
+):
+    """👍/👎 under an answer; the custom_id carries the answer id, so any bot instance (after
+    a restart, on another replica) handles a click on any answer ever sent."""
+
+    def __init__(self, vote: str, answer_id: str) -> None:
+        up = vote == "up"
+        super().__init__(
+            discord.ui.Button(
+                label="Helpful" if up else "Not helpful",
+                emoji="👍" if up else "👎",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"careerbot:fb:{vote}:{answer_id}",
+            )
+        )
+        self.helpful = up
+        self.answer_id = answer_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> FeedbackButton:
+        """Rebuild the button from a clicked custom_id."""
+        return cls(match["vote"], match["answer_id"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Store the vote; a 👎 answers with the optional-reason modal, a 👍 with thanks."""
+        client = interaction.client
+        if not isinstance(client, CareerDiscordBot):
+            return
+        user = str(interaction.user.id)
+        try:
+            await client.careerbot.record_feedback(
+                Feedback(self.answer_id, user, "discord", helpful=self.helpful)
+            )
+        except Exception as exc:
+            await interaction.response.send_message(_feedback_error(exc), ephemeral=True)
+            return
+        if self.helpful:
+            await interaction.response.send_message(FEEDBACK_NOTED, ephemeral=True)
+        else:
+            await interaction.response.send_modal(
+                FeedbackReasonModal(self.answer_id, interaction.user.id)
+            )
+
+
+class FeedbackReasonModal(discord.ui.Modal):
+    """The optional reason for a 👎: a choice and free text, both optional."""
+
+    def __init__(self, answer_id: str, user_id: int) -> None:
+        super().__init__(
+            title="Thanks — noted. What was wrong?",
+            custom_id=f"careerbot:fbr:{answer_id}:{user_id}",
+            timeout=900,
+        )
+        self.answer_id = answer_id
+        self.reason: discord.ui.Select[discord.ui.Modal] = discord.ui.Select(
+            custom_id="reason",
+            placeholder="Pick a reason (optional)",
+            min_values=0,
+            max_values=1,
+            required=False,
+            options=[discord.SelectOption(label=t, value=k) for k, t in FEEDBACK_REASONS.items()],
+        )
+        self.details: discord.ui.TextInput[discord.ui.Modal] = discord.ui.TextInput(
+            custom_id="details",
+            style=discord.TextStyle.paragraph,
+            required=False,
+            max_length=MAX_REASON_CHARS,
+        )
+        self.add_item(discord.ui.Label(text="Reason", component=self.reason))
+        self.add_item(discord.ui.Label(text="Anything else?", component=self.details))
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        """Attach the reason to the person's vote, then thank them (only they see it)."""
+        client = interaction.client
+        if not isinstance(client, CareerDiscordBot):
+            return
+        reason = self.reason.values[0] if self.reason.values else None
+        text = (self.details.value or "").strip()
+        reply = FEEDBACK_NOTED
+        if reason is not None or text:
+            try:
+                await client.careerbot.record_feedback_reason(
+                    self.answer_id, "discord", str(interaction.user.id), reason or "other", text
+                )
+            except Exception as exc:
+                reply = _feedback_error(exc)
+        await interaction.response.send_message(reply, ephemeral=True)
+
+
+def feedback_view(answer_id: str) -> discord.ui.View | None:
+    """The 👍/👎 buttons for an answer (None when there is no answer to rate)."""
+    if not answer_id or not FEEDBACK_ID.fullmatch(f"careerbot:fb:up:{answer_id}"):
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(FeedbackButton("up", answer_id))
+    view.add_item(FeedbackButton("down", answer_id))
+    return view
+
+
+def _feedback_error(exc: BaseException) -> str:
+    if isinstance(exc, UnknownAnswer):
+        return str(exc)
+    if isinstance(exc, CareerbotError):
+        log.info("feedback: %s: %s", type(exc).__name__, exc)
+    else:
+        log.error("feedback failed", exc_info=exc)
+    return render_error(exc)
 
 
 class CareerCog(commands.Cog, name="Career advice"):
@@ -247,9 +389,9 @@ class CareerCog(commands.Cog, name="Career advice"):
         )
         stream = _StreamedReply(self, channel, reference, key)
         async with _typing(channel):
-            chunks, outcome = await self._answer(question, on_partial=stream.edits)
+            chunks, outcome, answer_id = await self._answer(question, on_partial=stream.edits)
         await stream.edits.close()  # the final edit below must be the last one
-        sent = await stream.finish(chunks)
+        sent = await stream.finish(chunks, feedback_view(answer_id))
         if not sent:
             return "send-failed"
         log.info("message %s: %s in %d message(s) (%s)", message.id, outcome, len(sent), key)
@@ -315,14 +457,15 @@ class CareerCog(commands.Cog, name="Career advice"):
         *,
         echo: bool = False,
         on_partial: ThrottledEdits | None = None,
-    ) -> tuple[list[str], str]:
-        """Ask the core; returns the rendered messages (or the friendly error) and an outcome."""
+    ) -> tuple[list[str], str, str]:
+        """Ask the core; returns the rendered messages (or the friendly error), an outcome
+        and the answer id ("" when there is no answer to rate)."""
         try:
             answer = await self.core.answer(question, on_partial=on_partial)
         except Exception as exc:
-            return [self._friendly(exc, "answering")], "error"
+            return [self._friendly(exc, "answering")], "error", ""
         chunks = render_answer(answer, asked=question.text if echo else None)
-        return chunks, "answered" if answer.covered else "not-covered"
+        return chunks, "answered" if answer.covered else "not-covered", answer.answer_id
 
     async def _send(
         self,
@@ -331,16 +474,25 @@ class CareerCog(commands.Cog, name="Career advice"):
         *,
         reference: discord.Message | None,
         key: str,
+        view: discord.ui.View | None = None,
     ) -> list[discord.Message]:
-        """Send chunks in order; a missing permission or HTTP error is logged, never raised."""
+        """Send chunks in order; a missing permission or HTTP error is logged, never raised.
+
+        `view` (the feedback buttons) goes on the last chunk.
+        """
         sent: list[discord.Message] = []
         for i, chunk in enumerate(chunks):
             ref = reference.to_reference(fail_if_not_exists=False) if reference and i == 0 else None
+            extra: dict[str, Any] = (
+                {"view": view} if view is not None and i == len(chunks) - 1 else {}
+            )
             try:
                 if ref is None:
-                    message = await channel.send(chunk)
+                    message = await channel.send(chunk, **extra)
                 else:
-                    message = await channel.send(chunk, reference=ref, mention_author=False)
+                    message = await channel.send(
+                        chunk, reference=ref, mention_author=False, **extra
+                    )
             except discord.Forbidden as exc:
                 log.warning(
                     "missing permission to reply in channel %s: %s",
@@ -379,7 +531,7 @@ class CareerCog(commands.Cog, name="Career advice"):
             await interaction.edit_original_response(content=render_partial(text))
 
         stream = ThrottledEdits(show, self.config.stream_interval, at_once=True)
-        chunks, outcome = await self._answer(
+        chunks, outcome, answer_id = await self._answer(
             Question(
                 text=question,
                 asker=str(interaction.user.id),
@@ -391,16 +543,20 @@ class CareerCog(commands.Cog, name="Career advice"):
             on_partial=stream,
         )
         await stream.close()
+        view = feedback_view(answer_id)
         if stream.edits and chunks:
             # The response already shows streamed text: the answer replaces it there.
             try:
-                message = await interaction.edit_original_response(content=chunks[0])
+                if len(chunks) == 1 and view is not None:
+                    message = await interaction.edit_original_response(content=chunks[0], view=view)
+                else:
+                    message = await interaction.edit_original_response(content=chunks[0])
             except discord.HTTPException as exc:
                 log.warning("could not edit the /ask response %s: %s", interaction.id, exc)
             else:
                 await self._remember(message, key)
                 chunks = chunks[1:]
-        await self._followup(interaction, chunks, key=key)
+        await self._followup(interaction, chunks, key=key, view=view)
         log.info("/ask %s: %s (%s)", interaction.id, outcome, key)
 
     @app_commands.command(name="reload")
@@ -417,6 +573,24 @@ class CareerCog(commands.Cog, name="Career advice"):
         except Exception as exc:
             text = self._friendly(exc, "/reload")
         await self._followup(interaction, [text], ephemeral=True)
+
+    @app_commands.command(name="report")
+    @app_commands.describe(since="Window: 24h, 7d (default), 30d, 2w or a date like 2026-11-01")
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
+    async def report(self, interaction: discord.Interaction, since: str = "7d") -> None:
+        """Admins: what I declined, which answers got 👎 and why, which guides are never cited."""
+        if not self.is_admin(interaction):
+            log.info("/report refused for user %s", interaction.user.id)
+            await interaction.response.send_message(REPORT_REFUSED, ephemeral=True)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            chunks = render_report(await self.core.report(parse_since(since)))
+        except BadReportWindow as exc:
+            chunks = [str(exc)]
+        except Exception as exc:
+            chunks = [self._friendly(exc, "/report")]
+        await self._followup(interaction, chunks, ephemeral=True)
 
     @app_commands.command(name="status")
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
@@ -485,10 +659,16 @@ class CareerCog(commands.Cog, name="Career advice"):
         *,
         ephemeral: bool = False,
         key: str | None = None,
+        view: discord.ui.View | None = None,
     ) -> None:
-        for chunk in chunks:
+        for i, chunk in enumerate(chunks):
+            extra: dict[str, Any] = (
+                {"view": view} if view is not None and i == len(chunks) - 1 else {}
+            )
             try:
-                message = await interaction.followup.send(chunk, ephemeral=ephemeral, wait=True)
+                message = await interaction.followup.send(
+                    chunk, ephemeral=ephemeral, wait=True, **extra
+                )
             except discord.HTTPException as exc:
                 log.warning("could not follow up interaction %s: %s", interaction.id, exc)
                 return
@@ -536,8 +716,10 @@ class CareerDiscordBot(commands.Bot):
         await super().login(token)
 
     async def setup_hook(self) -> None:
-        """Add the cog and sync slash commands (to the test guild when one is configured)."""
+        """Add the cog, listen for feedback buttons on any answer ever sent (persistent, by
+        custom_id) and sync slash commands (to the test guild when one is configured)."""
         await self.add_cog(CareerCog(self))
+        self.add_dynamic_items(FeedbackButton)
         if self.config.sync_commands:
             await self.sync_commands()
 
@@ -558,6 +740,21 @@ class CareerDiscordBot(commands.Bot):
         where = f"guild {guild.id}" if guild else "all servers (global)"
         log.info("synced %d slash commands to %s", len(synced), where)
         return synced
+
+    def report_poster(self, channel_id: str) -> Callable[[Report], Awaitable[None]]:
+        """Posts the weekly knowledge-gap report to a channel once the bot is connected."""
+
+        async def post(report: Report) -> None:
+            await self.wait_until_ready()
+            channel = self.get_channel(int(channel_id)) or await self.fetch_channel(int(channel_id))
+            if not isinstance(channel, discord.abc.Messageable):
+                raise DiscordSetupError(
+                    f"CAREERBOT_REPORT__CHANNEL {channel_id} is not a text channel"
+                )
+            for chunk in render_report(report):
+                await channel.send(chunk)
+
+        return post
 
     async def on_message(self, message: discord.Message, /) -> None:
         """Deliberately empty: CareerCog answers messages; there are no prefix commands."""

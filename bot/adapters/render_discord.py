@@ -22,6 +22,7 @@ from bot.models import (
     Status,
     StoredData,
 )
+from bot.report import Report, report_sections
 
 MESSAGE_LIMIT = 2000
 """Discord's hard limit for a message's content."""
@@ -112,7 +113,7 @@ def render_help(bot_mention: str | None = None) -> str:
             "**Commands**",
             "`/ask` ask a question · `/my-data` what I keep · `/forget` delete it · "
             "`/status` what I know · `/help` this message · `/reload` re-read the guides "
-            "(admins)",
+            "(admins) · `/report` what I declined and what people disliked (admins)",
         ]
     )
 
@@ -248,3 +249,15 @@ def _escape(text: str) -> str:
 
 def _fit(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# --- the knowledge-gap report -----------------------------------------------------------------
+
+
+def render_report(report: Report, *, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """The compact knowledge-gap report as Discord messages; user text escaped."""
+    blocks = [
+        f"**{_escape(heading)}**\n" + "\n".join(f"• {_escape(line)}" for line in lines)
+        for heading, lines in report_sections(report)
+    ]
+    return split_text("\n\n".join(blocks), limit) or [GENERIC_ERROR]
