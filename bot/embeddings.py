@@ -7,11 +7,11 @@ import importlib.util
 import logging
 import os
 import threading
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from cachetools import LRUCache
 from langchain_core.embeddings import Embeddings
 
 log = logging.getLogger(__name__)
@@ -202,7 +202,7 @@ class CachedEmbeddings(Embeddings):
         self.max_items = max_items
         # float32 arrays, not lists: a list of 384 Python floats takes ~12 KB, the array
         # 1.5 KB, and a serving process caches thousands of sentences (bench_memory.py).
-        self.cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.cache: LRUCache[str, np.ndarray] = LRUCache(maxsize=max_items)
         self.calls = 0  # how many times the inner model was asked to embed
         self._lock = threading.Lock()
 
@@ -219,13 +219,10 @@ class CachedEmbeddings(Embeddings):
         out: list[np.ndarray] = []
         with self._lock:
             for text in texts:
-                hit = self.cache.get(text)
+                hit = self.cache.get(text)  # a hit marks the entry recently used
                 if hit is None:  # evicted by a concurrent caller; recompute below
                     break
-                self.cache.move_to_end(text)
                 out.append(hit)
-            while len(self.cache) > self.max_items:
-                self.cache.popitem(last=False)
         if len(out) != len(texts):
             return [list(v) for v in self.inner.embed_documents(texts)]
         return [vector.tolist() for vector in out]

@@ -27,10 +27,6 @@ SAME_QUESTION_OVERLAP = 0.5
 _SHOWN_QUESTION_CHARS = 300
 
 
-REPORT_REFUSED = "Sorry, only careerbot admins can see the knowledge-gap report."
-"""What a non-admin asking for the report is told (Slack and Discord)."""
-
-
 class BadReportWindow(CareerbotError, ValueError):
     """`--since` is neither a duration (7d, 24h, 2w) nor an ISO date; str() says so."""
 

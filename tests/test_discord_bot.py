@@ -26,12 +26,14 @@ from bot.adapters.discord_bot import (
     DiscordSetupError,
     chain_key,
     dm_key,
+    question_from_message,
     run_discord,
     strip_bot_mentions,
     thread_key,
     thread_name,
 )
 from bot.adapters.render_discord import ATTACHMENT_ONLY, MESSAGE_LIMIT
+from bot.models import Question
 from bot.service import CareerBot
 from tests.discord_fake import (
     APP_ID,
@@ -435,6 +437,25 @@ async def test_mention_in_an_existing_thread_uses_the_thread(start_bot: StartBot
     assert await h.turns(thread_key(thread_id)) == 2
     chatter = guild_message("thanks all", mention_bot=False, channel_id=thread_id)
     assert await h.send(chatter) == "ignored:not-addressed"
+
+
+async def test_a_question_is_built_from_the_message_payload_alone(start_bot: StartBot) -> None:
+    h = await start_bot()
+    channel = h.bot.get_channel(CHANNEL_ID)
+    assert isinstance(channel, discord.TextChannel)
+    payload = guild_message("  What should I read first? ")
+    payload["content"] += " <@&1300000000000000110>"  # the bot's managed role, also stripped
+    message = h.bot._connection.create_message(channel=channel, data=payload)
+
+    question = question_from_message(message, bot_id=BOT_ID, conversation_key="chain")
+
+    assert question == Question(
+        text="What should I read first?",
+        asker=str(USER_ID),
+        conversation_key="chain",
+        platform="discord",
+        channel=str(CHANNEL_ID),
+    )
 
 
 def test_strip_bot_mentions() -> None:

@@ -28,7 +28,5 @@ def test_a_refused_reload_names_the_holder_everywhere() -> None:
 def test_an_in_process_refusal_without_a_holder_still_reads_well() -> None:
     refused = ReloadInProgress()
 
-    assert error_text(refused) == (
-        ":hourglass: A reload is already running; try again in a minute."
-    )
-    assert render_error(refused) == "⏳ A reload is already running; try again in a minute."
+    expected = "⏳ A reload is already running; try again in a minute."
+    assert error_text(refused) == render_error(refused) == friendly_error(refused) == expected

@@ -421,7 +421,7 @@ async def test_reload_by_non_admin_is_refused(make_slack: MakeSlack) -> None:
     )
     before = slack.bot.store.get_meta("last_reload")
     ack = await slack.command("reload", user=ALICE)
-    assert "only careerbot admins" in ack_text(ack)
+    assert "only the bot's admins can do that" in ack_text(ack)
     assert slack.fake.messages() == []  # the refusal is the ack itself
     assert slack.bot.store.get_meta("last_reload") == before
     assert (await slack.bot.status()).documents == 3

@@ -31,6 +31,7 @@ from bot.models import (
     Answer,
     Citation,
     EmptyQuestion,
+    IndexNotReady,
     IngestError,
     IngestReport,
     NotAuthorized,
@@ -192,10 +193,11 @@ def test_status_help_reload_and_errors() -> None:
     assert "knowledge/bad.md: missing title" in error_text(
         IngestError("knowledge/bad.md", "missing title")
     )
-    assert "previous knowledge base is still answering" in error_text(IngestError("x", "y"))
+    assert "still answering from the previous knowledge base" in error_text(IngestError("x", "y"))
     assert "admins" in error_text(NotAuthorized())
     assert "already running" in error_text(ReloadInProgress())
     assert "Ask me a question" in error_text(EmptyQuestion())
+    assert "`/careerbot reload`" in error_text(IndexNotReady())
     assert "something went wrong" in error_text(RuntimeError("boom"))
 
 

@@ -132,7 +132,8 @@ async def test_reload_reports_and_a_broken_file_keeps_the_old_index(
     broken, _ = await chat(bot, ["/reload", "How should I find my personal fit?"])
 
     assert replies[0].startswith("Knowledge base unchanged: 3 documents")
-    assert broken[0].startswith("Reload failed, the previous index keeps answering: ")
+    assert broken[0].startswith("⚠️ Reload failed: ")
+    assert "still answering from the previous knowledge base" in broken[0]
     assert "broken.md" in broken[0]
     assert "Sources:" in broken[1]
     assert bot.index.active_name() == collection

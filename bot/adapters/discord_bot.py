@@ -18,7 +18,7 @@ import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -47,9 +47,8 @@ from bot.models import (
     Feedback,
     NotAuthorized,
     Question,
-    UnknownAnswer,
 )
-from bot.report import REPORT_REFUSED, BadReportWindow, Report, parse_since
+from bot.report import Report, parse_since
 from bot.streaming import ThrottledEdits
 
 if TYPE_CHECKING:
@@ -122,6 +121,36 @@ def thread_name(question: str) -> str:
     if not first:
         return "Career question"
     return first if len(first) <= _THREAD_NAME_LIMIT else first[: _THREAD_NAME_LIMIT - 1] + "…"
+
+
+def question_from_message(
+    message: discord.Message, *, bot_id: int, conversation_key: str
+) -> Question:
+    """Build the Question for a message addressed to the bot, from the message alone.
+
+    The bot's own mention (and its managed role's) is stripped; where the reply goes is the
+    caller's routing decision, passed in as the conversation key.
+    """
+    guild = message.guild
+    role_ids = [role.id] if guild is not None and (role := guild.self_role) else []
+    return Question(
+        text=strip_bot_mentions(message.content, bot_id, role_ids),
+        asker=str(message.author.id),
+        conversation_key=conversation_key,
+        platform="discord",
+        channel=str(message.channel.id),
+    )
+
+
+def question_from_interaction(interaction: discord.Interaction, text: str) -> Question:
+    """Build the Question for `/ask`: one conversation per user per channel (or DM)."""
+    return Question(
+        text=text,
+        asker=str(interaction.user.id),
+        conversation_key=_interaction_key(interaction),
+        platform="discord",
+        channel=str(interaction.channel_id) if interaction.channel_id else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -314,8 +343,6 @@ def feedback_view(answer_id: str) -> discord.ui.View | None:
 
 
 def _feedback_error(exc: BaseException) -> str:
-    if isinstance(exc, UnknownAnswer):
-        return str(exc)
     if isinstance(exc, CareerbotError):
         log.info("feedback: %s: %s", type(exc).__name__, exc)
     else:
@@ -365,10 +392,9 @@ class CareerCog(commands.Cog, name="Career advice"):
         if route.only_if_known and not await self.core.has_conversation(route.key):
             return "ignored:not-addressed"
 
-        role_ids = [role.id] if message.guild and (role := message.guild.self_role) else []
-        text = strip_bot_mentions(message.content, me.id, role_ids)
+        question = question_from_message(message, bot_id=me.id, conversation_key=route.key)
         reference = message if route.reply else None
-        if not text:
+        if not question.text:
             reply = ATTACHMENT_ONLY if message.attachments else render_help(me.mention)
             await self._send(message.channel, [reply], reference=reference, key=route.key)
             return "attachment-only" if message.attachments else "help"
@@ -376,17 +402,11 @@ class CareerCog(commands.Cog, name="Career advice"):
         channel: discord.abc.Messageable = message.channel
         key = route.key
         if route.open_thread:
-            thread = await self._open_thread(message, text)
+            thread = await self._open_thread(message, question.text)
             if thread is not None:
                 channel, key, reference = thread, thread_key(thread.id), None
+                question = replace(question, conversation_key=key, channel=str(thread.id))
 
-        question = Question(
-            text=text,
-            asker=str(message.author.id),
-            conversation_key=key,
-            platform="discord",
-            channel=str(getattr(channel, "id", message.channel.id)),
-        )
         stream = _StreamedReply(self, channel, reference, key)
         async with _typing(channel):
             chunks, outcome, answer_id = await self._answer(question, on_partial=stream.edits)
@@ -525,23 +545,14 @@ class CareerCog(commands.Cog, name="Career advice"):
     async def ask(self, interaction: discord.Interaction, question: str) -> None:
         """Ask a career question about AI safety; I answer from curated guides and cite them."""
         await interaction.response.defer(thinking=True)
-        key = _interaction_key(interaction)
+        asked = question_from_interaction(interaction, question)
+        key = asked.conversation_key
 
         async def show(text: str) -> None:  # the "thinking…" response shows the stream
             await interaction.edit_original_response(content=render_partial(text))
 
         stream = ThrottledEdits(show, self.config.stream_interval, at_once=True)
-        chunks, outcome, answer_id = await self._answer(
-            Question(
-                text=question,
-                asker=str(interaction.user.id),
-                conversation_key=key,
-                platform="discord",
-                channel=str(interaction.channel_id) if interaction.channel_id else None,
-            ),
-            echo=True,
-            on_partial=stream,
-        )
+        chunks, outcome, answer_id = await self._answer(asked, echo=True, on_partial=stream)
         await stream.close()
         view = feedback_view(answer_id)
         if stream.edits and chunks:
@@ -581,14 +592,12 @@ class CareerCog(commands.Cog, name="Career advice"):
         """Admins: what I declined, which answers got 👎 and why, which guides are never cited."""
         if not self.is_admin(interaction):
             log.info("/report refused for user %s", interaction.user.id)
-            await interaction.response.send_message(REPORT_REFUSED, ephemeral=True)
+            await interaction.response.send_message(render_error(NotAuthorized()), ephemeral=True)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             chunks = render_report(await self.core.report(parse_since(since)))
-        except BadReportWindow as exc:
-            chunks = [str(exc)]
-        except Exception as exc:
+        except Exception as exc:  # BadReportWindow is one line naming the accepted forms
             chunks = [self._friendly(exc, "/report")]
         await self._followup(interaction, chunks, ephemeral=True)
 

@@ -10,28 +10,18 @@ from bot.adapters.textsplit import split_text
 from bot.models import (
     Answer,
     Citation,
-    ConversationBusy,
-    DatabaseUnavailable,
-    EmptyQuestion,
-    IndexNotReady,
-    IndexUnavailable,
-    IngestError,
     IngestReport,
-    NotAuthorized,
-    ReloadInProgress,
     Status,
     StoredData,
 )
 from bot.report import Report, report_sections
+from bot.user_messages import GENERIC_ERROR, Surface, error_message
 
 MESSAGE_LIMIT = 2000
 """Discord's hard limit for a message's content."""
 
 ATTACHMENT_ONLY = (
     "I can only read text, not attachments. Please type your question in the message itself."
-)
-GENERIC_ERROR = (
-    "Sorry, something went wrong on my side while doing that. Please try again in a moment."
 )
 
 # Markdown link, `<url>` (already preview-free), inline code, or a bare URL; one pass so a URL
@@ -176,37 +166,8 @@ def render_my_data(kept: StoredData) -> str:
 
 
 def render_error(exc: BaseException) -> str:
-    """The one mapping from core (and adapter) errors to what Discord users are told."""
-    if isinstance(exc, EmptyQuestion):
-        return (
-            "It looks like you didn't ask anything. Write your question after mentioning me, "
-            "or use `/ask`. `/help` shows everything I can do."
-        )
-    if isinstance(exc, IngestError):
-        return _fit(
-            f"⚠️ Reload failed: {exc}\nNothing was changed: I'm still answering from the "
-            "previous knowledge base.",
-            MESSAGE_LIMIT,
-        )
-    if isinstance(exc, ReloadInProgress):
-        return f"⏳ A reload is already running{_escape(exc.who)}; try again in a minute."
-    if isinstance(exc, IndexUnavailable):
-        return "⚠️ I can't reach my knowledge base right now; please try again in a minute."
-    if isinstance(exc, IndexNotReady):
-        return (
-            "I'm not ready yet: my knowledge base hasn't been built. An admin needs to run "
-            "`careerbot ingest` (or `/reload`)."
-        )
-    if isinstance(exc, NotAuthorized):
-        return (
-            "Sorry, only the bot's admins can do that (configured admins, or people with the "
-            "Manage Server permission). Nothing was changed."
-        )
-    if isinstance(exc, ConversationBusy):
-        return f"⏳ {exc}"
-    if isinstance(exc, DatabaseUnavailable):
-        return "⚠️ I can't reach my database right now; please try again in a minute."
-    return GENERIC_ERROR
+    """What Discord users are told for an error (the wording lives in bot.user_messages)."""
+    return _fit(error_message(exc, DISCORD_SURFACE), MESSAGE_LIMIT)
 
 
 def _render_citation(citation: Citation) -> str:
@@ -249,6 +210,14 @@ def _escape(text: str) -> str:
 
 def _fit(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+DISCORD_SURFACE = Surface(
+    how_to_ask="Write your question after mentioning me, or use `/ask`. `/help` shows more.",
+    reload_command="`/reload`",
+    admins=" (configured admins, or people with the Manage Server permission)",
+    escape=_escape,
+)
 
 
 # --- the knowledge-gap report -----------------------------------------------------------------

@@ -16,19 +16,12 @@ from bot.models import (
     MAX_REASON_CHARS,
     Answer,
     Citation,
-    ConversationBusy,
-    DatabaseUnavailable,
-    EmptyQuestion,
-    IndexNotReady,
-    IndexUnavailable,
-    IngestError,
     IngestReport,
-    NotAuthorized,
-    ReloadInProgress,
     Status,
     StoredData,
 )
 from bot.report import Report, report_sections
+from bot.user_messages import Surface, error_message
 
 Block = dict[str, Any]
 
@@ -52,9 +45,6 @@ EMPTY_MENTION_TEXT: Final = (
     "Hi! Ask me a question after the mention, e.g. "
     "`@careerbot how do I get started in AI safety research?` "
     "or try `/careerbot help`."
-)
-GENERIC_ERROR_TEXT: Final = (
-    "Sorry, something went wrong while answering. Please try again in a minute."
 )
 EXPIRED_ANSWER_TEXT: Final = (
     "Sorry, I no longer have that answer (I may have restarted). Please ask again."
@@ -378,37 +368,19 @@ def render_reload_started() -> SlackMessage:
     return render_text(":arrows_counterclockwise: Reloading the knowledge base…")
 
 
+SLACK_SURFACE: Final = Surface(
+    how_to_ask=(
+        "Ask me a question after the mention, e.g. "
+        "`@careerbot how do I get started in AI safety research?`, or try `/careerbot help`."
+    ),
+    reload_command="`/careerbot reload`",
+    escape=escape_mrkdwn,
+)
+
+
 def error_text(error: BaseException) -> str:
-    """The one place Slack users' messages for core errors are written."""
-    if isinstance(error, EmptyQuestion):
-        return EMPTY_MENTION_TEXT
-    if isinstance(error, IngestError):
-        return (
-            f":warning: Reload failed: {escape_mrkdwn(str(error))}\n"
-            "Nothing was changed; the previous knowledge base is still answering."
-        )
-    if isinstance(error, ReloadInProgress):
-        return (
-            f":hourglass: A reload is already running{escape_mrkdwn(error.who)}; "
-            "try again in a minute."
-        )
-    if isinstance(error, NotAuthorized):
-        return (
-            "Sorry, only careerbot admins can reload the knowledge base. "
-            "Ask an admin if something looks out of date."
-        )
-    if isinstance(error, IndexUnavailable):
-        return ":warning: I can't reach my knowledge base right now; please try again in a minute."
-    if isinstance(error, IndexNotReady):
-        return (
-            "My knowledge base hasn't been built yet. An admin can run `careerbot ingest` "
-            "or `/careerbot reload`."
-        )
-    if isinstance(error, ConversationBusy):
-        return f":hourglass: {error}"
-    if isinstance(error, DatabaseUnavailable):
-        return ":warning: I can't reach my database right now; please try again in a minute."
-    return GENERIC_ERROR_TEXT
+    """What Slack users are told for an error (the wording lives in bot.user_messages)."""
+    return error_message(error, SLACK_SURFACE)
 
 
 def render_error(error: BaseException) -> SlackMessage:

@@ -53,9 +53,8 @@ from bot.models import (
     Feedback,
     NotAuthorized,
     Question,
-    UnknownAnswer,
 )
-from bot.report import REPORT_REFUSED, BadReportWindow, Report, parse_since
+from bot.report import BadReportWindow, Report, parse_since
 from bot.service import CareerBot
 from bot.streaming import ThrottledEdits
 
@@ -458,7 +457,7 @@ class SlackHandlers:
             )
         except Exception as exc:
             _log_failure("feedback", exc)
-            await _respond_quietly(respond, _feedback_error(exc))
+            await _respond_quietly(respond, render_error(exc))
             return
         if not helpful and body.get("trigger_id"):
             channel = str((body.get("channel") or {}).get("id", ""))
@@ -491,7 +490,7 @@ class SlackHandlers:
             message = render_text(FEEDBACK_NOTED)
         except Exception as exc:
             _log_failure("feedback reason", exc)
-            message = _feedback_error(exc)
+            message = render_error(exc)
         if not form.channel:
             return
         try:
@@ -504,12 +503,12 @@ class SlackHandlers:
     async def _report(self, ack: AsyncAck, respond: AsyncRespond, user: str, since: str) -> None:
         if user not in self.config.admin_user_ids:
             log.info("refused report for non-admin %s", user)
-            await ack(**_message_kwargs(render_text(REPORT_REFUSED)))
+            await ack(**_message_kwargs(render_error(NotAuthorized())))
             return
         try:
             start = parse_since(since.strip() or "7d")
         except BadReportWindow as exc:
-            await ack(**_message_kwargs(render_text(escape_mrkdwn(str(exc)))))
+            await ack(**_message_kwargs(render_error(exc)))
             return
         await ack()
         try:
@@ -549,12 +548,6 @@ class SlackHandlers:
 
 async def _respond_quietly(respond: AsyncRespond, message: SlackMessage) -> None:
     await respond(response_type="ephemeral", replace_original=False, **_message_kwargs(message))
-
-
-def _feedback_error(exc: BaseException) -> SlackMessage:
-    if isinstance(exc, UnknownAnswer):
-        return render_text(str(exc))
-    return render_error(exc)
 
 
 def report_poster(client: AsyncWebClient, channel: str) -> Callable[[Report], Awaitable[None]]:

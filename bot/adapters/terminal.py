@@ -9,8 +9,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
-from bot.models import Answer, CareerbotError, EmptyQuestion, IngestError, Question, Status
+from bot.models import Answer, Question, Status
 from bot.service import CareerBot
+from bot.user_messages import Surface, error_message
 
 HELP = """Ask anything about starting a career in AI safety, e.g. "Should I do a PhD?".
 Follow-up questions use the conversation so far.
@@ -51,15 +52,14 @@ def render_status(status: Status) -> str:
     )
 
 
+TERMINAL_SURFACE = Surface(
+    how_to_ask="Type a question, or /help.", reload_command="/reload", operator=True
+)
+
+
 def friendly_error(exc: Exception) -> str:
-    """One place mapping core errors to what the terminal user sees."""
-    if isinstance(exc, EmptyQuestion):
-        return "Type a question, or /help."
-    if isinstance(exc, IngestError):
-        return f"Reload failed, the previous index keeps answering: {exc}"
-    if isinstance(exc, CareerbotError):
-        return str(exc)
-    return f"Something went wrong ({type(exc).__name__}); please try again."
+    """What the terminal user is told (the wording lives in bot.user_messages)."""
+    return error_message(exc, TERMINAL_SURFACE).replace("`", "")
 
 
 async def run_chat(
