@@ -338,6 +338,7 @@ async def serve(
     tasks = []
     running = []
     report_post: Callable[[Report], Awaitable[None]] | None = None
+    report_ready: Callable[[], Awaitable[Any]] | None = None
     if platform in ("slack", "all") and settings.slack.bot_token is not None:
         running.append("slack")
     if platform in ("discord", "all") and settings.discord.token is not None:
@@ -381,6 +382,7 @@ async def serve(
             discord_bot = CareerDiscordBot(bot, dconfig)
             if posting == "discord":
                 report_post = discord_bot.report_poster(channel)
+                report_ready = discord_bot.wait_until_ready
             tasks.append(_reaching("Discord", where, run_discord(discord_bot, token)))
     if not tasks:
         raise MissingToken(
@@ -395,7 +397,9 @@ async def serve(
     retention = asyncio.create_task(prune_periodically(bot))
     weekly = (
         asyncio.create_task(
-            report_periodically(bot, report_post, settings.report.check_hours * 3600)
+            report_periodically(
+                bot, report_post, settings.report.check_hours * 3600, ready=report_ready
+            )
         )
         if report_post is not None
         else None
@@ -441,15 +445,22 @@ def report_platform(settings: Settings, running: Sequence[str]) -> str | None:
 
 
 async def report_periodically(
-    bot: CareerBot, post: Callable[[Report], Awaitable[None]], every_seconds: float
+    bot: CareerBot,
+    post: Callable[[Report], Awaitable[None]],
+    every_seconds: float,
+    *,
+    ready: Callable[[], Awaitable[Any]] | None = None,
 ) -> None:
     """The weekly knowledge-gap post while serving: check now, then every `every_seconds`.
 
     One replica posts per ISO week (claimed in the database); a failure waits for the next
-    check, and the week it claimed is not posted again.
+    check, and the week it claimed is not posted again. `ready` (Discord: connected) is
+    awaited before the first claim, so a replica never claims a week it cannot post.
     """
     import asyncio
 
+    if ready is not None:
+        await ready()
     while True:
         try:
             await bot.post_weekly_report(post)

@@ -12,6 +12,7 @@ from tests import test_discord_bot
 from tests.discord_fake import (
     CHANNEL_ID,
     EPHEMERAL,
+    OTHER_CHANNEL_ID,
     OTHER_USER_ID,
     USER_ID,
     Call,
@@ -207,3 +208,19 @@ async def test_report_is_refused_to_members_and_shown_to_admins(start_bot: Start
     await h.command(bad)
     (line,) = h.fake.followups(bad["token"])
     assert "7d" in line.content and "\n" not in line.content.strip()
+
+
+async def test_the_weekly_report_is_posted_to_the_configured_channel(
+    start_bot: StartBot,
+) -> None:
+    h = await start_bot()
+    await _answer(h, OFF_TOPIC)
+    before = len(h.fake.channel_messages(OTHER_CHANNEL_ID))
+    post = h.bot.report_poster(str(OTHER_CHANNEL_ID))
+
+    assert await h.core.post_weekly_report(post)
+    assert not await h.core.post_weekly_report(post)  # same week: claimed already
+
+    posted = h.fake.channel_messages(OTHER_CHANNEL_ID)[before:]
+    assert posted and "Knowledge-gap report" in posted[0].content
+    assert "sourdough" in "".join(p.content for p in posted)

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from bot.adapters.render_slack import ACTION_FEEDBACK_DOWN
+from bot.adapters.slack_app import report_poster
 from tests import test_slack_app
 from tests.slack_fake import action_request, load_fixture
 from tests.test_slack_app import (
@@ -146,3 +147,17 @@ async def test_a_bad_report_window_is_one_line(make_slack: MakeSlack) -> None:
     text = ack_text(ack)
     assert "--since" not in text and "7d" in text
     assert slack.fake.calls_to("response_url") == []
+
+
+async def test_the_weekly_report_is_posted_to_the_configured_channel(
+    make_slack: MakeSlack,
+) -> None:
+    slack = make_slack()
+    await _answered(slack)
+    post = report_poster(slack.app.client, "C0ADMINS001")
+
+    assert await slack.bot.post_weekly_report(post)
+    assert not await slack.bot.post_weekly_report(post)  # same week: claimed already
+
+    (posted,) = [m for m in slack.posted() if m.params["channel"] == "C0ADMINS001"]
+    assert "Knowledge-gap report" in posted.all_text() and "Most-cited posts" in posted.all_text()

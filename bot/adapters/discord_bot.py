@@ -751,10 +751,9 @@ class CareerDiscordBot(commands.Bot):
         return synced
 
     def report_poster(self, channel_id: str) -> Callable[[Report], Awaitable[None]]:
-        """Posts the weekly knowledge-gap report to a channel once the bot is connected."""
+        """Posts the weekly knowledge-gap report to a channel (call once the bot is ready)."""
 
         async def post(report: Report) -> None:
-            await self.wait_until_ready()
             channel = self.get_channel(int(channel_id)) or await self.fetch_channel(int(channel_id))
             if not isinstance(channel, discord.abc.Messageable):
                 raise DiscordSetupError(
