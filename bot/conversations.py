@@ -467,8 +467,9 @@ class ConversationStore:
         """Delete everything kept about `user`; returns what was deleted.
 
         That is their messages and the answers to them (in any conversation), every turn of
-        the conversations under `keys` (their DMs), their answer records, feedback clicks and
-        shareable answers, and the reply links into conversations that are now empty.
+        the conversations under `keys` (their DMs), their answer records, their votes and
+        everyone's votes on their answers (which copy the question), shareable answers, and
+        the reply links into conversations that are now empty.
         """
         keys = list(keys)
         with self.engine.begin() as conn:
@@ -481,6 +482,9 @@ class ConversationStore:
                 )
             }
             conn.execute(delete(turns).where(turn_rows))
+            # Others' votes on their answers carry copies of their question and answer text.
+            theirs = select(answers.c.answer_id).where(_user_answers(platform, user))
+            conn.execute(delete(feedback).where(feedback.c.answer_id.in_(theirs)))
             conn.execute(delete(answers).where(_user_answers(platform, user)))
             conn.execute(
                 delete(feedback).where(feedback.c.platform == platform, feedback.c.user == user)

@@ -205,3 +205,22 @@ def test_upgrading_keeps_each_users_latest_click_as_their_vote(db_url: str) -> N
         assert votes == {"U2": False, "U3": True}
     finally:
         store.close()
+
+
+def test_forgetting_an_asker_deletes_others_votes_that_copy_their_question(
+    store: ConversationStore,
+) -> None:
+    _answer(store, "a1", asker="U1")
+    _answer(store, "a2", asker="U5")
+    store.record_feedback(
+        Feedback("a1", "U2", "slack", helpful=False, reason="wrong", reason_text="meh")
+    )
+    _vote(store, "U2", True, answer_id="a2")
+
+    store.forget_user("slack", "U1")
+
+    assert store.feedback_for("a1") == []
+    assert [v.user for v in store.feedback_for("a2")] == ["U2"]
+    since = datetime.now(UTC) - timedelta(hours=1)
+    _, votes = store.report_rows(since)
+    assert [v.answer_id for v in votes] == ["a2"]
