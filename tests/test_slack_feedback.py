@@ -60,6 +60,8 @@ async def test_a_thumbs_down_opens_the_reason_modal_and_its_submission_attaches_
 
     (opened,) = slack.fake.calls_to("views.open")
     assert opened.params["trigger_id"] == "1700000600.123.abcdef"
+    (noted,) = slack.fake.calls_to("response_url")  # the click's own ephemeral thanks
+    assert noted.params["response_type"] == "ephemeral" and "Thanks — noted" in noted.text
     view = opened.params["view"]
     view = json.loads(view) if isinstance(view, str) else view
     assert view["type"] == "modal" and view["callback_id"] == "careerbot_feedback_reason"

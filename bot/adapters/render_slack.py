@@ -49,8 +49,8 @@ EMPTY_MENTION_TEXT: Final = (
 EXPIRED_ANSWER_TEXT: Final = (
     "Sorry, I no longer have that answer (I may have restarted). Please ask again."
 )
-FEEDBACK_THANKS_UP: Final = "Thanks for the feedback, glad it helped! :+1:"
-FEEDBACK_THANKS_DOWN: Final = "Thanks for the feedback; it helps us improve the answers."
+FEEDBACK_THANKS_UP: Final = FEEDBACK_NOTED  # the same words on every platform
+FEEDBACK_THANKS_DOWN: Final = FEEDBACK_NOTED
 
 
 @dataclass(frozen=True)
