@@ -345,7 +345,8 @@ def report_sections(report: Report, *, limit: int = 5) -> list[tuple[str, list[s
     declined = [f"{g.count}× “{g.example}”" for g in report.declined_groups]
     downvoted = []
     for d in report.downvoted:
-        why = _label(d.reason) + (f": {d.reason_text}" if d.reason_text else "")
+        detail = d.reason_text if len(d.reason_text) <= 200 else d.reason_text[:199] + "…"
+        why = _label(d.reason) + (f": {detail}" if detail else "")
         asked = f"“{d.question}”" if d.question else "(question withheld)"
         downvoted.append(f"{asked} ({why})")
     reasons = ", ".join(f"{_label(r)} {n}" for r, n in report.reasons.items())

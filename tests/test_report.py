@@ -288,3 +288,19 @@ def test_the_weekly_post_goes_to_the_one_platform_that_can_post_it() -> None:
         with pytest.raises(StartupError) as err:
             report_platform(settings(**report), running)
         assert "CAREERBOT_REPORT__PLATFORM" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_long_reason_is_shortened_in_chat_but_kept_whole_in_json(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot()
+    _seed(bot)
+    bot.store.record_feedback(
+        Feedback("slack-1", "u9", "slack", helpful=False, reason="other", reason_text="y" * 900)
+    )
+    now = datetime.now(UTC)  # the vote was just replaced, so it is stored at the real now
+    report = bot.report_sync(now - timedelta(hours=1), now + timedelta(minutes=1))
+    (line,) = dict(report_sections(report))["👎 answers (Other 1)"]
+    assert line.endswith("y…)") and len(line) < 300
+    (down,) = report.downvoted
+    assert down.reason_text == "y" * 900
