@@ -436,6 +436,10 @@ def report_platform(settings: Settings, running: Sequence[str]) -> str | None:
                 f"{r.platform}; unset it or serve {r.platform}"
             )
         return r.platform
+    if not running:
+        raise StartupError(
+            "CAREERBOT_REPORT__CHANNEL is set but neither Slack nor Discord is configured"
+        )
     if len(running) != 1:
         raise StartupError(
             "CAREERBOT_REPORT__CHANNEL is set while serving both platforms: set "

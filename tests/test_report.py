@@ -284,10 +284,11 @@ def test_the_weekly_post_goes_to_the_one_platform_that_can_post_it() -> None:
     for report, running in (
         ({"channel": "C1"}, ["slack", "discord"]),
         ({"channel": "C1", "platform": "slack"}, ["discord"]),
+        ({"channel": "C1"}, []),
     ):
         with pytest.raises(StartupError) as err:
             report_platform(settings(**report), running)
-        assert "CAREERBOT_REPORT__PLATFORM" in str(err.value) and "\n" not in str(err.value)
+        assert "CAREERBOT_REPORT__" in str(err.value) and "\n" not in str(err.value)
 
 
 def test_a_long_reason_is_shortened_in_chat_but_kept_whole_in_json(
@@ -304,3 +305,20 @@ def test_a_long_reason_is_shortened_in_chat_but_kept_whole_in_json(
     assert line.endswith("y…)") and len(line) < 300
     (down,) = report.downvoted
     assert down.reason_text == "y" * 900
+
+
+def test_doctor_says_where_the_weekly_report_goes_or_why_it_cannot() -> None:
+    from bot.doctor import check_report
+    from bot.settings import Settings
+
+    def doctor(**fields: object) -> list[tuple[bool, str]]:
+        return check_report(Settings(_env_file=None, **fields))  # type: ignore[arg-type]
+
+    assert doctor() == [(True, "report: no weekly post (CAREERBOT_REPORT__CHANNEL is not set)")]
+    assert doctor(report={"channel": "123"}, discord={"token": "t"}) == [
+        (True, "report: weekly post to discord channel 123")
+    ]
+    ((ok, line),) = doctor(
+        report={"channel": "C1"}, discord={"token": "t"}, slack={"bot_token": "x"}
+    )
+    assert not ok and "CAREERBOT_REPORT__PLATFORM" in line
