@@ -353,6 +353,7 @@ class CareerBot:
         year, week, _ = now.isocalendar()
         period = f"weekly:{year}-W{week:02d}"
         if not await asyncio.to_thread(self.store.claim_report, period, self.instance):
+            log.info("weekly report for %s: already claimed by a replica", period)
             return False
         report = await self.report(now - timedelta(days=7), now)
         await post(report)

@@ -3,13 +3,23 @@ the real bolt app against the fake Slack Web API."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from bot.adapters.render_slack import ACTION_FEEDBACK_DOWN
 from bot.adapters.slack_app import report_poster
+from bot.service import CareerBot
+from bot.settings import Settings
+from bot.wiring import serve
 from tests import test_slack_app
-from tests.slack_fake import action_request, load_fixture
+from tests.slack_fake import APP_TOKEN, BOT_TOKEN, FakeSlack, action_request, load_fixture
 from tests.test_slack_app import (
     ADMIN,
     ALICE,
@@ -163,3 +173,46 @@ async def test_the_weekly_report_is_posted_to_the_configured_channel(
 
     (posted,) = [m for m in slack.posted() if m.params["channel"] == "C0ADMINS001"]
     assert "Knowledge-gap report" in posted.all_text() and "Most-cited posts" in posted.all_text()
+
+
+async def test_serve_posts_the_weekly_report_once_across_two_replicas(
+    make_careerbot: Callable[..., CareerBot],
+    fake_slack: FakeSlack,
+    db_url: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.service")
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=tmp_path / "unused",
+        slack={"bot_token": BOT_TOKEN, "app_token": APP_TOKEN, "api_url": fake_slack.api_url},
+        http={"port": 0},
+        report={"channel": "C0ADMINS001"},
+    )
+    replicas = [make_careerbot(database_url=db_url) for _ in range(2)]
+    tasks = [
+        asyncio.create_task(serve(bot, settings, "slack", http=False, host="", port=0))
+        for bot in replicas
+    ]
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        while True:  # poll with a deadline until both replicas have had their first check
+            messages = [r.getMessage() for r in caplog.records if r.name == "bot.service"]
+            posted = [m for m in messages if m.startswith("posted the weekly")]
+            refused = [m for m in messages if m.endswith("already claimed by a replica")]
+            if posted and refused:
+                break
+            assert not any(t.done() for t in tasks), [t.exception() for t in tasks if t.done()]
+            assert loop.time() < deadline, messages
+            await asyncio.sleep(0.05)
+        assert (len(posted), len(refused)) == (1, 1)
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    posts = [m for m in fake_slack.messages() if m.params.get("channel") == "C0ADMINS001"]
+    assert len(posts) == 1 and "Knowledge-gap report" in posts[0].all_text()
