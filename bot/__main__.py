@@ -96,6 +96,16 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--html", type=Path, metavar="FILE", help="also write a self-contained HTML page to FILE"
     )
+    review = sub.add_parser(
+        "review", help="mentor replies saved with 'Add to knowledge': list, accept or reject"
+    )
+    review_sub = review.add_subparsers(dest="review_action", required=True, metavar="ACTION")
+    review_sub.add_parser("list", help="files waiting in MENTORS__REVIEW_DIR")
+    for action, text in (
+        ("accept", "move NAME into KNOWLEDGE_DIR (the next reload indexes it)"),
+        ("reject", "delete NAME from the review folder"),
+    ):
+        review_sub.add_parser(action, help=text).add_argument("name", metavar="NAME")
     serve = sub.add_parser("serve", help="run the Slack and/or Discord bot")
     serve.add_argument("platform", choices=["slack", "discord", "all"])
     serve.add_argument("--http", action="store_true", help="Slack: HTTP mode instead of Socket")
@@ -312,6 +322,39 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    """The admin's side of "Add to knowledge": whoever runs the CLI administers the files."""
+    from bot.models import IngestError
+    from bot.review import ReviewError, accept, list_review, reject
+
+    settings = _settings()
+    review_dir = settings.mentors.review_dir
+    if args.review_action == "list":
+        items = list_review(review_dir)
+        if not items:
+            print(f"Nothing waiting for review in {review_dir}.")
+        for item in items:
+            print(f"{item.name}\t{item.title}\t{item.author or '-'}\t{item.published or '-'}")
+        return 0
+    try:
+        if args.review_action == "accept":
+            item = accept(review_dir, settings.knowledge_dir, args.name)
+            print(
+                f"Accepted {item.name} into {settings.knowledge_dir}; run `careerbot reload` "
+                "(or /reload in chat) to index it."
+            )
+        else:
+            item = reject(review_dir, args.name)
+            print(f"Rejected and deleted {item.name}.")
+    except ReviewError as exc:
+        print(f"careerbot: {exc}", file=sys.stderr)
+        return 1
+    except IngestError as exc:  # the file was edited into something the loader refuses
+        print(f"careerbot: not accepted, fix the file first: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the chat platform adapters."""
     from bot.wiring import MissingToken, discord_config, serve, slack_config
@@ -356,6 +399,7 @@ COMMANDS = {
     "doctor": cmd_doctor,
     "prune": cmd_prune,
     "report": cmd_report,
+    "review": cmd_review,
     "serve": cmd_serve,
 }
 

@@ -27,6 +27,8 @@ from bot.models import (
 from bot.report import AnswerRow, FeedbackRow
 from bot.schema import (
     answers,
+    escalation_replies,
+    escalations,
     feedback,
     leases,
     message_links,
@@ -447,7 +449,15 @@ class ConversationStore:
             def gone(table: Table, cutoff: datetime) -> int:
                 return int(conn.execute(delete(table).where(table.c.at < cutoff)).rowcount or 0)
 
+            old_escalations = select(escalations.c.id).where(escalations.c.at < older_than)
+            conn.execute(
+                delete(escalation_replies).where(
+                    (escalation_replies.c.at < older_than)
+                    | escalation_replies.c.escalation_id.in_(old_escalations)
+                )
+            )
             return PruneReport(
+                escalations=gone(escalations, older_than),
                 messages=gone(turns, older_than),
                 answers=gone(answers, older_than),
                 feedback=gone(feedback, older_than),
@@ -468,8 +478,9 @@ class ConversationStore:
 
         That is their messages and the answers to them (in any conversation), every turn of
         the conversations under `keys` (their DMs), their answer records, their votes and
-        everyone's votes on their answers (which copy the question), shareable answers, and
-        the reply links into conversations that are now empty.
+        everyone's votes on their answers (which copy the question), shareable answers,
+        questions sent to mentors (with the replies relayed for them, and replies they wrote
+        as a mentor), and the reply links into conversations that are now empty.
         """
         keys = list(keys)
         with self.engine.begin() as conn:
@@ -483,13 +494,26 @@ class ConversationStore:
             }
             conn.execute(delete(turns).where(turn_rows))
             # Others' votes on their answers carry copies of their question and answer text.
-            theirs = select(answers.c.answer_id).where(_user_answers(platform, user))
-            conn.execute(delete(feedback).where(feedback.c.answer_id.in_(theirs)))
+            answered = select(answers.c.answer_id).where(_user_answers(platform, user))
+            conn.execute(delete(feedback).where(feedback.c.answer_id.in_(answered)))
             conn.execute(delete(answers).where(_user_answers(platform, user)))
             conn.execute(
                 delete(feedback).where(feedback.c.platform == platform, feedback.c.user == user)
             )
             conn.execute(delete(shared_answers).where(_user_shared(platform, user)))
+            # Questions they sent to mentors (with the replies relayed for them), and replies
+            # they wrote as a mentor.
+            theirs = select(escalations.c.id).where(_user_escalations(platform, user))
+            conn.execute(
+                delete(escalation_replies).where(
+                    escalation_replies.c.escalation_id.in_(theirs)
+                    | (
+                        (escalation_replies.c.platform == platform)
+                        & (escalation_replies.c.mentor == user)
+                    )
+                )
+            )
+            conn.execute(delete(escalations).where(_user_escalations(platform, user)))
             still_used = {
                 key
                 for (key,) in conn.execute(
@@ -521,6 +545,7 @@ class ConversationStore:
             answers=count(answers, _user_answers(platform, user)),
             feedback=count(feedback, (feedback.c.platform == platform) & (feedback.c.user == user)),
             shared_answers=count(shared_answers, _user_shared(platform, user)),
+            escalations=count(escalations, _user_escalations(platform, user)),
             oldest=min(dates) if dates else None,
             newest=max(dates) if dates else None,
         )
@@ -572,6 +597,10 @@ def _user_answers(platform: str, user: str) -> ColumnElement[bool]:
 
 def _user_shared(platform: str, user: str) -> ColumnElement[bool]:
     return (shared_answers.c.platform == platform) & (shared_answers.c.asker == user)
+
+
+def _user_escalations(platform: str, user: str) -> ColumnElement[bool]:
+    return (escalations.c.platform == platform) & (escalations.c.asker == user)
 
 
 def _utc(at: datetime) -> datetime:

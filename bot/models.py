@@ -260,6 +260,10 @@ class DatabaseMisconfigured(DatabaseError):
     """CAREERBOT_DATABASE_URL is malformed, names an unknown dialect, or its driver is missing."""
 
 
+class EscalationError(CareerbotError):
+    """A foreseeable "Ask a mentor" problem (bot/escalation.py); str() is the line users see."""
+
+
 class ConversationBusy(CareerbotError):
     """An earlier message of the same conversation is still being answered."""
 
@@ -297,11 +301,13 @@ class StoredData:
     shared_answers: int = 0
     oldest: datetime | None = None
     newest: datetime | None = None
+    escalations: int = 0
+    """Questions sent to mentors ("Ask a mentor"), with the replies relayed for them."""
 
     @property
     def total(self) -> int:
         """All rows counted."""
-        return self.messages + self.answers + self.feedback + self.shared_answers
+        return self.messages + self.answers + self.feedback + self.shared_answers + self.escalations
 
     def describe(self) -> str:
         """Plain words, e.g. "4 messages, 2 answer records, … (from 2026-11-01 to 2026-11-26)"."""
@@ -315,6 +321,10 @@ class StoredData:
             n(self.feedback, "feedback click", "feedback clicks"),
             n(self.shared_answers, "shareable answer", "shareable answers"),
         ]
+        if self.escalations:
+            parts.append(
+                n(self.escalations, "question sent to mentors", "questions sent to mentors")
+            )
         text = ", ".join(parts[:-1]) + " and " + parts[-1]
         if self.oldest and self.newest:
             text += f" (from {self.oldest:%Y-%m-%d} to {self.newest:%Y-%m-%d})"
@@ -331,13 +341,14 @@ class PruneReport:
     events: int = 0
     message_links: int = 0
     shared_answers: int = 0
+    escalations: int = 0
 
     def summary(self) -> str:
         """One line for the CLI and the log."""
         return (
             f"Pruned {self.messages} messages, {self.answers} answers, {self.feedback} "
             f"feedback clicks, {self.shared_answers} shared answers, {self.message_links} "
-            f"reply links and {self.events} event ids."
+            f"reply links, {self.escalations} mentor escalations and {self.events} event ids."
         )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -160,4 +161,46 @@ report_posts = Table(
     Column("holder", String(255), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("period", name="pk_report_posts"),
+)
+
+# "Ask a mentor" hand-offs (bot/escalation.py): one per asker and answer; the mentors' post
+# (Slack "channel:ts", Discord thread id) is unique, so a reply finds its escalation.
+escalations = Table(
+    "escalations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", String(32), nullable=False),
+    Column("asker", String(255), nullable=False),
+    # The name mentors see; NULL when the asker chose to share anonymously.
+    Column("shown_name", String(255), nullable=True),
+    Column("relay_channel", String(64), nullable=False),
+    # Slack: the thread's ts; Discord: the answer message to reply to. NULL: a plain message.
+    Column("relay_thread", String(64), nullable=True),
+    Column("answer_id", String(64), nullable=False),
+    Column("question", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("sources", Text, nullable=False),
+    Column("note", Text, nullable=True),
+    Column("mentors_post", String(128), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("answered_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("platform", "asker", "answer_id", name="uq_escalations_asker_answer"),
+    UniqueConstraint("platform", "mentors_post", name="uq_escalations_mentors_post"),
+    Index("ix_escalations_at", "at"),
+)
+
+# Mentor replies relayed to the asker: the first replica to insert a message id relays it.
+escalation_replies = Table(
+    "escalation_replies",
+    metadata,
+    Column("platform", String(32), nullable=False),
+    Column("message_id", String(64), nullable=False),
+    Column("escalation_id", Integer, nullable=False, index=True),
+    Column("mentor", String(255), nullable=False),
+    Column("mentor_name", String(255), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("platform", "message_id", name="pk_escalation_replies"),
+    Index("ix_escalation_replies_at", "at"),
 )

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.conversations import ConversationStore
+from bot.escalation import EscalationDesk, EscalationStore
 from bot.index import Generation, KnowledgeIndex, ProgressFactory, SourceInfo
 from bot.knowledge import DEFAULT_MAX_FILE_BYTES, chunk_documents, load_knowledge
 from bot.logcontext import new_request_id, request_id
@@ -115,6 +116,8 @@ class CareerBot:
         event_ttl_hours: int = 24,
         turn_lock_seconds: float = 180.0,
         turn_wait_seconds: float = 60.0,
+        review_dir: Path = Path("knowledge-review"),
+        credit_mentors: bool = False,
     ) -> None:
         # A factory defers importing the answering core (langchain's chat-model stack,
         # ~1.5 s) until something answers: `ingest` and `doctor` never need it.
@@ -141,6 +144,13 @@ class CareerBot:
         self.turn_wait_seconds = turn_wait_seconds
         self.instance = f"{socket.gethostname()}:{os.getpid()}"
         self._turns: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # "Ask a mentor": escalations in the shared database, replies saved for review.
+        self.escalations = EscalationDesk(
+            EscalationStore(store.engine),
+            store.kept_answer,
+            review_dir=review_dir,
+            credit_mentors=credit_mentors,
+        )
 
     @property
     def answerer(self) -> Answerer:

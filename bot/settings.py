@@ -315,6 +315,46 @@ class ReportSettings(_Group):
     )
 
 
+class MentorSettings(_Group):
+    slack_channel: str | None = Field(
+        None,
+        description='Slack channel id (C…) where "Ask a mentor" posts questions; the bot must '
+        'be a member. Unset = no "Ask a mentor" button on Slack.',
+    )
+    discord_channel_id: int | None = Field(
+        None,
+        description='Discord channel id where "Ask a mentor" posts questions (each opens a '
+        'thread). Unset = no "Ask a mentor" button on Discord.',
+    )
+    slack_user_ids: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Slack user ids of mentors (comma-separated): only their replies in a "
+        "mentors thread are relayed to the asker. Slack admins count as mentors too.",
+    )
+    discord_user_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list,
+        description="Discord user ids of mentors (comma-separated); Discord admins count too.",
+    )
+    discord_role_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list,
+        description="Discord role ids whose members are mentors (comma-separated).",
+    )
+    review_dir: Path = Field(
+        Path("knowledge-review"),
+        description='Where mentor replies marked "Add to knowledge" wait for an admin '
+        "(`careerbot review list|accept NAME|reject NAME`).",
+    )
+    credit_mentors: bool = Field(
+        False,
+        description="Name the mentor as author of replies added to knowledge (set it once your "
+        "mentors agreed); otherwise the author is 'careerbot mentor'.",
+    )
+
+    _split = field_validator(
+        "slack_user_ids", "discord_user_ids", "discord_role_ids", mode="before"
+    )(_split_ids)
+
+
 class Settings(BaseSettings):
     """Everything the bot can be configured with; see `.env.example`."""
 
@@ -363,6 +403,7 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
+    mentors: MentorSettings = Field(default_factory=MentorSettings)
 
     @property
     def resolved_database_url(self) -> str:

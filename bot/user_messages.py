@@ -14,6 +14,7 @@ from bot.models import (
     ConversationBusy,
     DatabaseUnavailable,
     EmptyQuestion,
+    EscalationError,
     IndexNotReady,
     IndexUnavailable,
     IngestError,
@@ -76,6 +77,8 @@ def error_message(error: BaseException, surface: Surface) -> str:
         return "⚠️ I can't reach my database right now; please try again in a minute."
     if isinstance(error, UnknownAnswer | BadReportWindow):  # their text is written for people
         return surface.escape(str(error))
+    if isinstance(error, EscalationError):  # each carries its own line (bot/escalation.py)
+        return str(error)
     if surface.operator and isinstance(error, CareerbotError):
         return str(error)
     return GENERIC_ERROR

@@ -191,6 +191,8 @@ def build_careerbot(
         event_ttl_hours=settings.store.event_ttl_hours,
         turn_lock_seconds=settings.store.turn_lock_seconds,
         turn_wait_seconds=settings.store.turn_wait_seconds,
+        review_dir=settings.mentors.review_dir,
+        credit_mentors=settings.mentors.credit_mentors,
     )
     retriever.refresh()
     return bot
@@ -271,6 +273,8 @@ def slack_config(settings: Settings, *, http: bool) -> tuple[Any, str | None]:
         api_url=s.api_url,
         admin_user_ids=frozenset(s.admin_user_ids),
         thread_followups=s.thread_followups,
+        mentors_channel=settings.mentors.slack_channel,
+        mentor_user_ids=frozenset(settings.mentors.slack_user_ids),
     )
     return config, secret(s.app_token)
 
@@ -290,6 +294,9 @@ def discord_config(settings: Settings) -> tuple[Any, str]:
         api_base=d.api_base,
         shard_id=d.shard_id,
         shard_count=d.shard_count,
+        mentors_channel_id=settings.mentors.discord_channel_id,
+        mentor_user_ids=frozenset(settings.mentors.discord_user_ids),
+        mentor_role_ids=frozenset(settings.mentors.discord_role_ids),
     )
     return config, d.token.get_secret_value()
 

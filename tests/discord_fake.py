@@ -491,6 +491,7 @@ def _command(command: dict[str, Any], guild_id: str | None) -> dict[str, Any]:
         "application_id": str(APP_ID),
         "version": str(snowflake()),
         "default_member_permissions": None,
+        "description": "",  # Discord returns "" for context-menu commands, which send none
         "nsfw": False,
         "options": [],
         **command,

@@ -30,6 +30,7 @@ def test_events_and_scopes_are_exactly_those_used() -> None:
         "im:history",
         "channels:history",
         "groups:history",
+        "users:read",  # a mentor's display name for relayed replies
     }
     assert "user" not in manifest["oauth_config"]["scopes"]
 
@@ -44,3 +45,11 @@ def test_socket_mode_slash_command_and_interactivity() -> None:
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
     assert manifest["features"]["app_home"]["messages_tab_read_only_enabled"] is False
     assert manifest["display_information"]["name"] == "careerbot"
+
+
+def test_add_to_knowledge_shortcut_matches_the_handler() -> None:
+    from bot.adapters.render_slack import SHORTCUT_ADD_TO_KNOWLEDGE
+
+    [shortcut] = _manifest()["features"]["shortcuts"]
+    assert shortcut["type"] == "message"
+    assert shortcut["callback_id"] == SHORTCUT_ADD_TO_KNOWLEDGE

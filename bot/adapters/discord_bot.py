@@ -29,20 +29,34 @@ from discord.gateway import DiscordWebSocket
 
 from bot.adapters.render_discord import (
     ATTACHMENT_ONLY,
+    MENTOR_RELAY_FAILED,
+    MENTOR_RELAYED,
+    MENTOR_SENT,
+    MENTORS_UNREACHABLE,
     render_answer,
     render_error,
     render_forget,
     render_help,
+    render_mentor_post,
     render_my_data,
     render_partial,
+    render_relay,
     render_reload,
     render_report,
     render_status,
+)
+from bot.escalation import (
+    EscalationRequest,
+    MentorReply,
+    MentorsNotConfigured,
+    NotAMentor,
+    relay_text,
 )
 from bot.models import (
     FEEDBACK_NOTED,
     FEEDBACK_REASONS,
     MAX_REASON_CHARS,
+    Answer,
     CareerbotError,
     Feedback,
     NotAuthorized,
@@ -81,6 +95,10 @@ class DiscordConfig:
     shard_count: int | None = None
     stream_interval: float = 1.0
     """Streamed LLM text edits the reply at most this often (seconds)."""
+    mentors_channel_id: int | None = None
+    """"Ask a mentor" posts here, one thread per question; None = no button."""
+    mentor_user_ids: frozenset[int] = frozenset()
+    mentor_role_ids: frozenset[int] = frozenset()
 
 
 class DiscordSetupError(RuntimeError):
@@ -193,14 +211,14 @@ class _StreamedReply:
     ) -> list[discord.Message]:
         """Show the final chunks: the first replaces the streamed text, the rest follow.
 
-        `view` (the feedback buttons) goes on the last message.
+        `view` (the answer's buttons) goes on the last message.
         """
         if self.message is None or not chunks:
             return await self.bot._send(
                 self.channel, chunks, reference=self.reference, key=self.key, view=view
             )
         try:
-            if len(chunks) == 1 and view is not None:
+            if view is not None and len(chunks) == 1:
                 await self.message.edit(content=chunks[0], view=view)
             else:
                 await self.message.edit(content=chunks[0])
@@ -332,11 +350,12 @@ class FeedbackReasonModal(discord.ui.Modal):
         await interaction.response.send_message(reply, ephemeral=True)
 
 
-def feedback_view(answer_id: str) -> discord.ui.View | None:
-    """The 👍/👎 buttons for an answer (None when there is no answer to rate)."""
+def feedback_view(answer_id: str, view: discord.ui.View | None = None) -> discord.ui.View | None:
+    """`view` (the answer's other buttons, if any) plus 👍/👎; None when there is no answer to
+    rate and no other button."""
     if not answer_id or not FEEDBACK_ID.fullmatch(f"careerbot:fb:up:{answer_id}"):
-        return None
-    view = discord.ui.View(timeout=None)
+        return view
+    view = view if view is not None else discord.ui.View(timeout=None)
     view.add_item(FeedbackButton("up", answer_id))
     view.add_item(FeedbackButton("down", answer_id))
     return view
@@ -357,6 +376,7 @@ class CareerCog(commands.Cog, name="Career advice"):
         self.bot = bot
         self.core = bot.careerbot
         self.config = bot.config
+        self.mentors = MentorDesk(self)
 
     # Messages ---------------------------------------------------------------------------
 
@@ -382,6 +402,8 @@ class CareerCog(commands.Cog, name="Career advice"):
             return "ignored:bot"
         if message.type not in _ANSWERED_TYPES:
             return "ignored:system"
+        if self.mentors.in_mentors_thread(message):
+            return await self.mentors.relay(message)
         route = await self._route(message, me.id)
         if route is None:
             return "ignored:not-addressed"
@@ -409,9 +431,9 @@ class CareerCog(commands.Cog, name="Career advice"):
 
         stream = _StreamedReply(self, channel, reference, key)
         async with _typing(channel):
-            chunks, outcome, answer_id = await self._answer(question, on_partial=stream.edits)
+            chunks, outcome, view = await self._answer(question, on_partial=stream.edits)
         await stream.edits.close()  # the final edit below must be the last one
-        sent = await stream.finish(chunks, feedback_view(answer_id))
+        sent = await stream.finish(chunks, view)
         if not sent:
             return "send-failed"
         log.info("message %s: %s in %d message(s) (%s)", message.id, outcome, len(sent), key)
@@ -477,15 +499,16 @@ class CareerCog(commands.Cog, name="Career advice"):
         *,
         echo: bool = False,
         on_partial: ThrottledEdits | None = None,
-    ) -> tuple[list[str], str, str]:
-        """Ask the core; returns the rendered messages (or the friendly error), an outcome
-        and the answer id ("" when there is no answer to rate)."""
+    ) -> tuple[list[str], str, discord.ui.View | None]:
+        """Ask the core; returns the rendered messages (or the friendly error), an outcome and
+        the buttons for the answer's last message (None: no buttons)."""
         try:
             answer = await self.core.answer(question, on_partial=on_partial)
         except Exception as exc:
-            return [self._friendly(exc, "answering")], "error", ""
+            return [self._friendly(exc, "answering")], "error", None
         chunks = render_answer(answer, asked=question.text if echo else None)
-        return chunks, "answered" if answer.covered else "not-covered", answer.answer_id
+        view = feedback_view(answer.answer_id, await self.mentors.answer_view(question, answer))
+        return chunks, "answered" if answer.covered else "not-covered", view
 
     async def _send(
         self,
@@ -496,10 +519,8 @@ class CareerCog(commands.Cog, name="Career advice"):
         key: str,
         view: discord.ui.View | None = None,
     ) -> list[discord.Message]:
-        """Send chunks in order; a missing permission or HTTP error is logged, never raised.
-
-        `view` (the feedback buttons) goes on the last chunk.
-        """
+        """Send chunks in order (`view` on the last); a missing permission or HTTP error is
+        logged, never raised."""
         sent: list[discord.Message] = []
         for i, chunk in enumerate(chunks):
             ref = reference.to_reference(fail_if_not_exists=False) if reference and i == 0 else None
@@ -552,14 +573,14 @@ class CareerCog(commands.Cog, name="Career advice"):
             await interaction.edit_original_response(content=render_partial(text))
 
         stream = ThrottledEdits(show, self.config.stream_interval, at_once=True)
-        chunks, outcome, answer_id = await self._answer(asked, echo=True, on_partial=stream)
+        chunks, outcome, view = await self._answer(asked, echo=True, on_partial=stream)
         await stream.close()
-        view = feedback_view(answer_id)
         if stream.edits and chunks:
             # The response already shows streamed text: the answer replaces it there.
+            last = view if view is not None and len(chunks) == 1 else None
             try:
-                if len(chunks) == 1 and view is not None:
-                    message = await interaction.edit_original_response(content=chunks[0], view=view)
+                if last is not None:
+                    message = await interaction.edit_original_response(content=chunks[0], view=last)
                 else:
                     message = await interaction.edit_original_response(content=chunks[0])
             except discord.HTTPException as exc:
@@ -685,6 +706,300 @@ class CareerCog(commands.Cog, name="Career advice"):
                 await self._remember(message, key)
 
 
+# "Ask a mentor" -------------------------------------------------------------------------------
+
+MENTOR_BUTTON_PREFIX = "careerbot:mentor:"
+ADD_TO_KNOWLEDGE = "Add to knowledge"
+SHARE_NAMED = "named"
+SHARE_ANONYMOUS = "anonymous"
+
+
+class AskMentorButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"careerbot:mentor:(?P<answer_id>[0-9A-Za-z_-]{1,64})",
+):
+    """The "Ask a mentor" button; its custom_id carries the answer id, so it works after a
+    restart and on any replica (the answer is kept in the database)."""
+
+    def __init__(self, answer_id: str) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Ask a mentor",
+                emoji="🙋",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"{MENTOR_BUTTON_PREFIX}{answer_id}",
+            )
+        )
+        self.answer_id = answer_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> AskMentorButton:
+        """Rebuild the button from a click (discord.py calls this for persistent items)."""
+        return cls(match["answer_id"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Ask for consent first (a modal); nothing is sent until the asker submits it."""
+        cog = interaction.client.get_cog(CareerCog.__cog_name__)
+        if isinstance(cog, CareerCog):
+            await cog.mentors.consent(interaction, self.answer_id)
+
+
+def mentor_items(answer_id: str) -> list[discord.ui.Item[Any]]:
+    """The answer's "Ask a mentor" component (own function, so other buttons can join it)."""
+    return [AskMentorButton(answer_id)]
+
+
+class MentorConsentModal(discord.ui.Modal, title="Ask a mentor"):
+    """Consent: show my name or share anonymously, plus an optional note; Cancel closes it."""
+
+    def __init__(self, desk: MentorDesk, answer_id: str) -> None:
+        super().__init__(timeout=900)
+        self.desk = desk
+        self.answer_id = answer_id
+        self.share: discord.ui.RadioGroup[MentorConsentModal] = discord.ui.RadioGroup(
+            custom_id="share_as",
+            options=[
+                discord.RadioGroupOption(label="Share with my name", value=SHARE_NAMED),
+                discord.RadioGroupOption(label="Share anonymously", value=SHARE_ANONYMOUS),
+            ],
+        )
+        self.note: discord.ui.TextInput[MentorConsentModal] = discord.ui.TextInput(
+            custom_id="note", style=discord.TextStyle.paragraph, required=False, max_length=1000
+        )
+        self.add_item(
+            discord.ui.Label(
+                text="Show the mentors your name?",
+                description="Your question, my answer and its sources go to the mentors.",
+                component=self.share,
+            )
+        )
+        self.add_item(
+            discord.ui.Label(text="A note for the mentors (optional)", component=self.note)
+        )
+
+    async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
+        """Send the escalation with the choice made."""
+        await self.desk.send(
+            interaction,
+            self.answer_id,
+            named=self.share.value == SHARE_NAMED,
+            note=self.note.value or "",
+        )
+
+
+class MentorDesk:
+    """Discord side of "Ask a mentor": consent, the mentors' post and thread, relaying replies,
+    and the "Add to knowledge" message command. The logic lives in bot.escalation."""
+
+    def __init__(self, cog: CareerCog) -> None:
+        self.cog = cog
+        self.bot = cog.bot
+        self.core = cog.core
+        self.config = cog.config
+
+    def install(self) -> None:
+        """Register the persistent button, and the message context menu when mentors are set."""
+        self.bot.add_dynamic_items(AskMentorButton)
+        if not self.enabled:
+            return
+
+        async def add_to_knowledge(
+            interaction: discord.Interaction[Any], message: discord.Message
+        ) -> None:
+            await self.add_to_knowledge(interaction, message)
+
+        self.bot.tree.add_command(
+            app_commands.ContextMenu(name=ADD_TO_KNOWLEDGE, callback=add_to_knowledge)
+        )
+
+    @property
+    def enabled(self) -> bool:
+        """Whether a mentors channel is configured (otherwise no button is shown)."""
+        return self.config.mentors_channel_id is not None
+
+    def is_mentor(self, user: discord.abc.User) -> bool:
+        """A configured mentor (user or role) or admin (user or role)."""
+        users = self.config.mentor_user_ids | self.config.admin_user_ids
+        if user.id in users:
+            return True
+        roles = {role.id for role in getattr(user, "roles", ())}
+        return bool(roles & (self.config.mentor_role_ids | self.config.admin_role_ids))
+
+    def in_mentors_thread(self, message: discord.Message) -> bool:
+        """Whether the message is in a thread of the mentors channel."""
+        channel = message.channel
+        return (
+            self.enabled
+            and isinstance(channel, discord.Thread)
+            and channel.parent_id == self.config.mentors_channel_id
+        )
+
+    async def answer_view(self, question: Question, answer: Answer) -> discord.ui.View | None:
+        """The answer's buttons: "Ask a mentor" once the answer is kept for any replica."""
+        if not self.enabled or not answer.answer_id:
+            return None
+        try:
+            await self.core.keep_answer(question, answer)
+        except Exception as exc:  # the answer still goes out, without the button
+            self.cog._friendly(exc, "keeping the answer for mentors")
+            return None
+        view = discord.ui.View(timeout=None)
+        for item in mentor_items(answer.answer_id):
+            view.add_item(item)
+        return view
+
+    async def consent(self, interaction: discord.Interaction[Any], answer_id: str) -> None:
+        """The button was clicked: open the consent modal."""
+        if not self.enabled:
+            await interaction.response.send_message(str(MentorsNotConfigured()), ephemeral=True)
+            return
+        await interaction.response.send_modal(MentorConsentModal(self, answer_id))
+
+    async def send(
+        self, interaction: discord.Interaction[Any], answer_id: str, *, named: bool, note: str
+    ) -> None:
+        """Consent given: post to the mentors channel, open a thread there, tell the asker."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        user = interaction.user
+        answer_message = interaction.message
+        request = EscalationRequest(
+            platform="discord",
+            asker=str(user.id),
+            answer_id=answer_id,
+            relay_channel=str(interaction.channel_id),
+            relay_thread=str(answer_message.id) if answer_message is not None else None,
+            shown_name=user.display_name if named else None,
+            note=note,
+        )
+        try:
+            escalation = await self.core.escalations.open(request)
+        except Exception as exc:
+            await self._tell(interaction, self.cog._friendly(exc, "ask a mentor"))
+            return
+        chunks = render_mentor_post(
+            question=escalation.question,
+            answer=escalation.answer,
+            citations=escalation.sources,
+            asker_mention=None if escalation.anonymous else user.mention,
+            note=escalation.note,
+        )
+        try:
+            channel = self.bot.get_channel(self.config.mentors_channel_id or 0)
+            if channel is None:
+                channel = await self.bot.fetch_channel(self.config.mentors_channel_id or 0)
+            if not isinstance(channel, discord.TextChannel):
+                raise TypeError(f"mentors channel is a {type(channel).__name__}")
+            post = await channel.send(chunks[0])
+            thread = await post.create_thread(
+                name=thread_name(escalation.question), auto_archive_duration=10080
+            )
+            await self.core.escalations.posted(escalation, str(thread.id))
+        except (discord.HTTPException, TypeError) as exc:
+            log.warning("escalation %d: cannot post to the mentors channel: %s", escalation.id, exc)
+            await self.core.escalations.abandon(escalation)
+            await self._tell(interaction, MENTORS_UNREACHABLE)
+            return
+        for chunk in chunks[1:]:
+            try:
+                await thread.send(chunk)
+            except discord.HTTPException as exc:
+                log.warning("escalation %d: thread post failed: %s", escalation.id, exc)
+                break
+        await self._tell(interaction, MENTOR_SENT)
+
+    async def _tell(self, interaction: discord.Interaction[Any], text: str) -> None:
+        try:
+            await interaction.followup.send(text, ephemeral=True)
+        except discord.HTTPException as exc:
+            log.warning("could not answer interaction %s: %s", interaction.id, exc)
+
+    async def relay(self, message: discord.Message) -> str:
+        """A message in a mentors thread: relay a mentor's reply to the asker, once.
+
+        Replies from people who are not configured mentors or admins are not relayed (anyone
+        may read the mentors channel). The reply is claimed by its message id in the database,
+        so of several sessions or replicas that see it exactly one relays it.
+        """
+        escalation = await self.core.escalations.for_post("discord", str(message.channel.id))
+        if escalation is None:
+            return "ignored:mentors-thread"
+        if not self.is_mentor(message.author):
+            log.info(
+                "escalation %d: reply by non-mentor %s not relayed",
+                escalation.id,
+                message.author.id,
+            )
+            return "ignored:not-a-mentor"
+        text = message.content.strip()
+        if not text:
+            return "ignored:empty"
+        name = message.author.display_name
+        reply = MentorReply(
+            platform="discord",
+            message_id=str(message.id),
+            escalation_id=escalation.id,
+            mentor=str(message.author.id),
+            mentor_name=name,
+            text=text,
+        )
+        if not await self.core.escalations.claim_reply(reply):
+            return "ignored:duplicate"
+        target = self.bot.get_partial_messageable(int(escalation.relay_channel))
+        reference = (
+            discord.MessageReference(
+                message_id=int(escalation.relay_thread),
+                channel_id=target.id,
+                fail_if_not_exists=False,
+            )
+            if escalation.relay_thread
+            else None
+        )
+        outcome, confirmation = "relayed", MENTOR_RELAYED
+        for i, chunk in enumerate(render_relay(relay_text(name, text))):
+            try:
+                if i == 0 and reference is not None:
+                    await target.send(chunk, reference=reference, mention_author=False)
+                else:
+                    await target.send(chunk)
+            except discord.HTTPException as exc:
+                log.warning("escalation %d: relay failed: %s", escalation.id, exc)
+                outcome, confirmation = "relay-failed", MENTOR_RELAY_FAILED
+                break
+        try:
+            await message.channel.send(confirmation)
+        except discord.HTTPException as exc:
+            log.warning("could not confirm the relay in the mentors thread: %s", exc)
+        return outcome
+
+    async def add_to_knowledge(
+        self, interaction: discord.Interaction[Any], message: discord.Message
+    ) -> None:
+        """Message command "Add to knowledge" on a relayed mentor reply: save it for review."""
+        if not self.is_mentor(interaction.user):
+            log.info("add to knowledge refused for non-mentor %s", interaction.user.id)
+            await interaction.response.send_message(str(NotAMentor()), ephemeral=True)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            item = await self.core.escalations.add_to_knowledge(
+                "discord", str(message.id), url=message.jump_url
+            )
+        except Exception as exc:
+            await self._tell(interaction, self.cog._friendly(exc, "add to knowledge"))
+            return
+        await self._tell(
+            interaction,
+            f"📥 Saved for review as `{item.name}`. An admin adds it with "
+            f"`careerbot review accept {item.name}` and a reload.",
+        )
+
+
 def _interaction_key(interaction: discord.Interaction) -> str:
     if interaction.guild_id is None or interaction.channel_id is None:
         return dm_key(interaction.user.id)
@@ -725,9 +1040,12 @@ class CareerDiscordBot(commands.Bot):
         await super().login(token)
 
     async def setup_hook(self) -> None:
-        """Add the cog, listen for feedback buttons on any answer ever sent (persistent, by
-        custom_id) and sync slash commands (to the test guild when one is configured)."""
-        await self.add_cog(CareerCog(self))
+        """Add the cog, listen for feedback and mentor buttons on any answer ever sent
+        (persistent, by custom_id) and sync slash commands (to the test guild when one is
+        configured)."""
+        cog = CareerCog(self)
+        await self.add_cog(cog)
+        cog.mentors.install()
         self.add_dynamic_items(FeedbackButton)
         if self.config.sync_commands:
             await self.sync_commands()

@@ -230,3 +230,42 @@ def render_report(report: Report, *, limit: int = MESSAGE_LIMIT) -> list[str]:
         for heading, lines in report_sections(report)
     ]
     return split_text("\n\n".join(blocks), limit) or [GENERIC_ERROR]
+
+
+# "Ask a mentor" -------------------------------------------------------------------------------
+
+MENTOR_SENT = (
+    "🙋 Sent to the mentors. A mentor's reply will appear where you asked; "
+    "`/forget` also deletes what you sent."
+)
+MENTOR_RELAYED = "✅ Relayed to the asker."
+MENTOR_RELAY_FAILED = "Sorry, I couldn't deliver this reply to the asker."
+MENTORS_UNREACHABLE = "Sorry, I couldn't reach the mentors' channel; please try again later."
+
+
+def render_mentor_post(
+    *,
+    question: str,
+    answer: str,
+    citations: Sequence[Citation],
+    asker_mention: str | None,
+    note: str,
+    limit: int = MESSAGE_LIMIT,
+) -> list[str]:
+    """The mentors' channel post (first chunk) and the rest for its thread: who asked (or
+    anonymous), the question, the note, the bot's answer and its sources."""
+    who = asker_mention or "Someone (anonymous)"
+    head = [f"🙋 **{who} asked for a mentor.** Reply in this thread to answer.", "**Question**"]
+    head.append(render_quote(question, limit=1500))
+    if note.strip():
+        head += ["**Note**", render_quote(note, limit=1000)]
+    tail = ["**careerbot answered**", to_discord_markdown(answer) or "-"]
+    if citations:
+        tail.append(render_sources(citations))
+    return [_fit("\n".join(head), limit), *split_text("\n\n".join(tail), limit)]
+
+
+def render_relay(text: str, *, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """A mentor's reply as the asker sees it, kept as the mentor wrote it (no pings are sent:
+    the bot's allowed mentions are none)."""
+    return split_text(text, limit) or ["-"]

@@ -219,6 +219,7 @@ def render_answer(
     share_button: bool = False,
     feedback: bool = True,
     header: str | None = None,
+    mentor_button: bool = False,
 ) -> list[SlackMessage]:
     """Render an Answer as one or more Slack messages within Slack's limits.
 
@@ -234,6 +235,9 @@ def render_answer(
     buttons = feedback_block(answer.answer_id, share=share_button) if feedback else None
     if buttons:
         tail.append(buttons)
+    mentor = mentor_block(answer.answer_id) if mentor_button else None
+    if mentor:
+        tail.append(mentor)
     sections = split_mrkdwn(answer.text) or ["_(empty answer)_"]
     return _pack(top, sections, tail, max_message_chars)
 
@@ -441,3 +445,118 @@ def render_report(report: Report) -> SlackMessage:
         blocks.append(_section(f"*{escape_mrkdwn(heading)}*\n{body}"))
         texts.append(heading)
     return SlackMessage(text="; ".join(texts)[:FALLBACK_TEXT_LIMIT], blocks=tuple(blocks))
+
+
+# --- "Ask a mentor" ---------------------------------------------------------------------------
+
+ACTION_ASK_MENTOR: Final = "careerbot_ask_mentor"
+MENTOR_BLOCK_ID: Final = "careerbot_mentor"
+VIEW_MENTOR_CONSENT: Final = "careerbot_mentor_consent"
+SHORTCUT_ADD_TO_KNOWLEDGE: Final = "careerbot_add_to_knowledge"
+CONSENT_BLOCK: Final = "consent"
+CONSENT_ACTION: Final = "share_as"
+NOTE_BLOCK: Final = "note"
+NOTE_ACTION: Final = "note_text"
+SHARE_NAMED: Final = "named"
+SHARE_ANONYMOUS: Final = "anonymous"
+MENTOR_SENT_TEXT: Final = (
+    ":raised_hand: Sent to the mentors. A mentor's reply will appear here; "
+    "`/careerbot forget` also deletes what you sent."
+)
+MENTOR_RELAYED_TEXT: Final = ":white_check_mark: Relayed to the asker."
+_PLAIN_LIMIT = 3000
+
+
+def mentor_block(answer_id: str) -> Block | None:
+    """The "Ask a mentor" button, in an actions block of its own, carrying the answer id."""
+    if not answer_id:
+        return None
+    return {
+        "type": "actions",
+        "block_id": MENTOR_BLOCK_ID,
+        "elements": [_button("🙋 Ask a mentor", ACTION_ASK_MENTOR, answer_id)],
+    }
+
+
+def mentor_consent_view(private_metadata: str) -> Block:
+    """The consent modal: show my name / anonymously, an optional note; closing cancels."""
+    option = {
+        SHARE_NAMED: "Share with my name",
+        SHARE_ANONYMOUS: "Share anonymously",
+    }
+    return {
+        "type": "modal",
+        "callback_id": VIEW_MENTOR_CONSENT,
+        "private_metadata": private_metadata,
+        "title": {"type": "plain_text", "text": "Ask a mentor"},
+        "submit": {"type": "plain_text", "text": "Send to mentors"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            _section(
+                "Your question, my answer and its sources go to the mentors' channel; a "
+                "mentor's reply comes back where you asked. Choose whether mentors see your name."
+            ),
+            {
+                "type": "input",
+                "block_id": CONSENT_BLOCK,
+                "label": {"type": "plain_text", "text": "Share as"},
+                "element": {
+                    "type": "radio_buttons",
+                    "action_id": CONSENT_ACTION,
+                    "options": [
+                        {"text": {"type": "plain_text", "text": text}, "value": value}
+                        for value, text in option.items()
+                    ],
+                },
+            },
+            {
+                "type": "input",
+                "block_id": NOTE_BLOCK,
+                "optional": True,
+                "label": {"type": "plain_text", "text": "A note for the mentors (optional)"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": NOTE_ACTION,
+                    "multiline": True,
+                    "max_length": 1000,
+                },
+            },
+        ],
+    }
+
+
+def render_mentor_post(
+    *,
+    question: str,
+    answer: str,
+    citations: Sequence[Citation],
+    asker_id: str | None,
+    note: str,
+) -> SlackMessage:
+    """The mentors' channel post: who asked (or anonymous), the question, the answer, sources."""
+    who = f"<@{asker_id}>" if asker_id else "Someone (anonymous)"
+    blocks: list[Block] = [
+        _section(f":raised_hand: *{who} asked for a mentor.* Reply in this thread to answer."),
+        _section(f"*Question*\n{escape_mrkdwn(_cut(question))}"),
+        _section(f"*careerbot answered*\n{split_mrkdwn(answer)[0] if answer.strip() else '-'}"),
+    ]
+    if note.strip():
+        blocks.append(_section(f"*Note*\n{escape_mrkdwn(_cut(note))}"))
+    blocks.extend(sources_blocks(citations))
+    return SlackMessage(text=f"{who} asked a mentor: {_cut(question, 200)}", blocks=tuple(blocks))
+
+
+def render_relay(text: str) -> SlackMessage:
+    """A mentor's reply as the asker sees it (the text says who replied).
+
+    Mentors write Slack mrkdwn already, so it is kept as written; only `<`, `>` and `&` are
+    escaped, so nothing in it can ping a channel or fake a link.
+    """
+    pieces = split_text(escape_mrkdwn(text), SECTION_TEXT_LIMIT) or ["-"]
+    blocks = tuple(_section(p) for p in pieces[:BLOCKS_PER_MESSAGE])
+    return SlackMessage(text=_cut(text, FALLBACK_TEXT_LIMIT), blocks=blocks)
+
+
+def _cut(text: str, limit: int = _PLAIN_LIMIT - 50) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"

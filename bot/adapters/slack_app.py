@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -20,9 +21,12 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.render_slack import (
+    ACTION_ASK_MENTOR,
     ACTION_FEEDBACK_DOWN,
     ACTION_FEEDBACK_UP,
     ACTION_SHARE,
+    CONSENT_ACTION,
+    CONSENT_BLOCK,
     EMPTY_MENTION_TEXT,
     EXPIRED_ANSWER_TEXT,
     FEEDBACK_FORM_CALLBACK,
@@ -31,24 +35,43 @@ from bot.adapters.render_slack import (
     FEEDBACK_THANKS_DOWN,
     FEEDBACK_THANKS_UP,
     HELP_TEXT,
+    MENTOR_RELAYED_TEXT,
+    MENTOR_SENT_TEXT,
+    NOTE_ACTION,
+    NOTE_BLOCK,
+    SHARE_NAMED,
+    SHORTCUT_ADD_TO_KNOWLEDGE,
     THINKING_TEXT,
+    VIEW_MENTOR_CONSENT,
     SlackMessage,
+    error_text,
     escape_mrkdwn,
+    mentor_consent_view,
     render_answer,
     render_error,
     render_feedback_form,
     render_forgotten,
     render_help,
+    render_mentor_post,
     render_my_data,
     render_partial,
+    render_relay,
     render_reload,
     render_reload_started,
     render_report,
     render_status,
     render_text,
 )
+from bot.escalation import (
+    EscalationRequest,
+    MentorReply,
+    MentorsNotConfigured,
+    NotAMentor,
+    relay_text,
+)
 from bot.models import (
     FEEDBACK_NOTED,
+    Answer,
     CareerbotError,
     Feedback,
     NotAuthorized,
@@ -79,6 +102,9 @@ class SlackConfig:
     process_before_response: bool = False
     # Streamed LLM text replaces the placeholder at most this often (chat.update ~1/s).
     stream_interval: float = 1.0
+    # "Ask a mentor": the mentors channel (None = no button) and who counts as a mentor.
+    mentors_channel: str | None = None
+    mentor_user_ids: frozenset[str] = frozenset()
 
 
 # --- pure payload -> Question functions ------------------------------------------------------
@@ -216,6 +242,9 @@ class SlackHandlers:
         if event.get("subtype") or event.get("bot_id") or not event.get("user"):
             return
         channel, ts = str(event["channel"]), str(event["ts"])
+        thread = event.get("thread_ts")
+        if channel == self.config.mentors_channel and thread and thread != ts:
+            return  # a mentors' thread: a mentor's reply is relayed (on_message), not answered
         if not await self._first_delivery(context, channel, ts):
             return
         question = question_from_event(
@@ -230,6 +259,9 @@ class SlackHandlers:
         """DMs (every message is a turn) and follow-ups in threads the bot has answered in."""
         user = event.get("user")
         if event.get("subtype") or event.get("bot_id") or not user or user == context.bot_user_id:
+            return
+        if self.config.mentors_channel and event.get("channel") == self.config.mentors_channel:
+            await self._mentor_reply(event, context, client)
             return
         channel, ts = str(event.get("channel", "")), str(event.get("ts", ""))
         raw = str(event.get("text") or "")
@@ -291,7 +323,10 @@ class SlackHandlers:
             return
         if stream is not None:
             await stream.close()  # the final edit below must be the last one
-        messages = render_answer(answer, max_message_chars=self.config.max_message_chars)
+        mentor_button = await self._keep_for_mentors(question, answer)
+        messages = render_answer(
+            answer, max_message_chars=self.config.max_message_chars, mentor_button=mentor_button
+        )
         await self._replace(client, channel, placeholder_ts, thread_ts, messages[0])
         for message in messages[1:]:
             await client.chat_postMessage(
@@ -430,7 +465,10 @@ class SlackHandlers:
         except Exception as exc:
             _log_failure("keeping the answer for sharing", exc)
         messages = render_answer(
-            answer, max_message_chars=self.config.max_message_chars, share_button=True
+            answer,
+            max_message_chars=self.config.max_message_chars,
+            share_button=True,
+            mentor_button=bool(self.config.mentors_channel and answer.answer_id),
         )
         for message in messages:
             await respond(response_type="ephemeral", **_message_kwargs(message))
@@ -545,6 +583,219 @@ class SlackHandlers:
             )
         await respond(delete_original=True)
 
+    # --- "Ask a mentor" -----------------------------------------------------------------
+
+    def _is_mentor(self, user: str) -> bool:
+        return user in self.config.mentor_user_ids or user in self.config.admin_user_ids
+
+    async def _keep_for_mentors(self, question: Question, answer: Answer) -> bool:
+        """Keep the answer (any replica can escalate it later); True when the button shows."""
+        if not self.config.mentors_channel or not answer.answer_id:
+            return False
+        try:
+            await self.bot.keep_answer(question, answer)
+        except Exception as exc:  # the answer still goes out, without the button
+            _log_failure("keeping the answer for mentors", exc)
+            return False
+        return True
+
+    async def on_ask_mentor(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        """ "Ask a mentor": open the consent modal (name or anonymous, optional note)."""
+        await ack()
+        if not self.config.mentors_channel:
+            await _respond_quietly(respond, render_text(str(MentorsNotConfigured())))
+            return
+        user = str((body.get("user") or {}).get("id", ""))
+        container = body.get("container") or {}
+        channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id", ""))
+        if container.get("is_ephemeral"):  # a private `/careerbot ask`: reply in their DMs
+            relay_channel, relay_thread = user, None
+        else:
+            relay_channel = channel
+            relay_thread = container.get("thread_ts") or (
+                None if channel.startswith("D") else container.get("message_ts")
+            )
+        metadata = json.dumps(
+            {
+                "a": str(action.get("value") or ""),
+                "c": relay_channel,
+                "t": relay_thread,
+                "n": channel,
+            }
+        )
+        try:
+            await client.views_open(
+                trigger_id=str(body.get("trigger_id", "")), view=mentor_consent_view(metadata)
+            )
+        except SlackApiError as exc:
+            log.warning("could not open the mentor consent modal: %s", exc.response.get("error"))
+            await _respond_quietly(respond, render_error(exc))
+
+    async def on_mentor_consent(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """The consent modal was submitted: post to the mentors channel, tell the asker."""
+        await ack()
+        meta = json.loads(view.get("private_metadata") or "{}")
+        values = (view.get("state") or {}).get("values") or {}
+        choice = ((values.get(CONSENT_BLOCK) or {}).get(CONSENT_ACTION) or {}).get(
+            "selected_option"
+        ) or {}
+        note = ((values.get(NOTE_BLOCK) or {}).get(NOTE_ACTION) or {}).get("value") or ""
+        who = body.get("user") or {}
+        user = str(who.get("id", ""))
+        named = choice.get("value") == SHARE_NAMED
+        request = EscalationRequest(
+            platform="slack",
+            asker=user,
+            answer_id=str(meta.get("a") or ""),
+            relay_channel=str(meta.get("c") or user),
+            relay_thread=meta.get("t"),
+            shown_name=str(who.get("name") or who.get("username") or user) if named else None,
+            note=str(note),
+        )
+        notify = str(meta.get("n") or user)
+        try:
+            escalation = await self.bot.escalations.open(request)
+        except Exception as exc:
+            _log_failure("ask a mentor", exc)
+            await self._tell(client, notify, user, request.relay_thread, error_text(exc))
+            return
+        post = render_mentor_post(
+            question=escalation.question,
+            answer=escalation.answer,
+            citations=escalation.sources,
+            asker_id=None if escalation.anonymous else user,
+            note=escalation.note,
+        )
+        mentors = str(self.config.mentors_channel)
+        try:
+            posted = await client.chat_postMessage(
+                channel=mentors, unfurl_links=False, unfurl_media=False, **_message_kwargs(post)
+            )
+            await self.bot.escalations.posted(escalation, f"{mentors}:{posted['ts']}")
+        except Exception as exc:
+            _log_failure("posting to the mentors channel", exc)
+            await self.bot.escalations.abandon(escalation)
+            text = "Sorry, I couldn't reach the mentors' channel; please try again later."
+            await self._tell(client, notify, user, request.relay_thread, text)
+            return
+        await self._tell(client, notify, user, request.relay_thread, MENTOR_SENT_TEXT)
+
+    async def _tell(
+        self, client: AsyncWebClient, channel: str, user: str, thread_ts: str | None, text: str
+    ) -> None:
+        """An ephemeral line for one user; a failure is logged, never raised."""
+        try:
+            await client.chat_postEphemeral(
+                channel=channel,
+                user=user,
+                thread_ts=thread_ts,
+                **_message_kwargs(render_text(text)),
+            )
+        except SlackApiError as exc:
+            log.warning("could not tell %s: %s", user, exc.response.get("error"))
+
+    async def _mentor_reply(
+        self, event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+    ) -> None:
+        """A message in the mentors channel: relay a mentor's reply in an escalation thread.
+
+        Replies from people who are not configured mentors (or admins) are not relayed:
+        anyone may be a member of the mentors channel. Each reply is relayed once across
+        replicas (claimed by its message id in the database).
+        """
+        channel, ts = str(event.get("channel", "")), str(event.get("ts", ""))
+        thread_ts = event.get("thread_ts")
+        if not thread_ts or thread_ts == ts:
+            return  # top-level chatter in the mentors channel
+        escalation = await self.bot.escalations.for_post("slack", f"{channel}:{thread_ts}")
+        if escalation is None:
+            return
+        user = str(event.get("user", ""))
+        if not self._is_mentor(user):
+            log.info("escalation %d: reply by non-mentor %s not relayed", escalation.id, user)
+            return
+        text = clean_text(str(event.get("text") or ""), context.bot_user_id)
+        if not text:
+            return
+        name = await _display_name(client, event)
+        reply = MentorReply(
+            platform="slack",
+            message_id=f"{channel}:{ts}",
+            escalation_id=escalation.id,
+            mentor=user,
+            mentor_name=name,
+            text=text,
+        )
+        if not await self.bot.escalations.claim_reply(reply):
+            return  # another replica (or a redelivery) relayed it
+        try:
+            await client.chat_postMessage(
+                channel=escalation.relay_channel,
+                thread_ts=escalation.relay_thread,
+                unfurl_links=False,
+                unfurl_media=False,
+                **_message_kwargs(render_relay(relay_text(name, text))),
+            )
+        except SlackApiError as exc:
+            log.warning("escalation %d: relay failed: %s", escalation.id, exc.response.get("error"))
+            confirmation = "Sorry, I couldn't deliver this reply to the asker."
+        else:
+            confirmation = MENTOR_RELAYED_TEXT
+        with contextlib.suppress(SlackApiError):
+            await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=confirmation)
+
+    async def on_add_to_knowledge(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        """Message shortcut "Add to knowledge" on a relayed mentor reply: save it for review."""
+        await ack()
+        user = str((body.get("user") or {}).get("id", ""))
+        if not self._is_mentor(user):
+            log.info("add to knowledge refused for non-mentor %s", user)
+            await _respond_quietly(respond, render_text(str(NotAMentor())))
+            return
+        channel = str((body.get("channel") or {}).get("id", ""))
+        ts = str((body.get("message") or {}).get("ts") or body.get("message_ts") or "")
+        url: str | None = None
+        try:
+            url = str((await client.chat_getPermalink(channel=channel, message_ts=ts))["permalink"])
+        except SlackApiError as exc:  # the file is still useful without a link
+            log.info("no permalink for %s:%s (%s)", channel, ts, exc.response.get("error"))
+        try:
+            item = await self.bot.escalations.add_to_knowledge("slack", f"{channel}:{ts}", url=url)
+        except Exception as exc:
+            _log_failure("add to knowledge", exc)
+            await _respond_quietly(respond, render_text(error_text(exc)))
+            return
+        text = (
+            f":inbox_tray: Saved for review as `{escape_mrkdwn(item.name)}`. An admin adds it "
+            f"with `careerbot review accept {escape_mrkdwn(item.name)}` and a reload."
+        )
+        await _respond_quietly(respond, render_text(text))
+
+
+async def _display_name(client: AsyncWebClient, event: Mapping[str, Any]) -> str:
+    """The author's display name from the event's profile, else users.info, else ''."""
+    profile = event.get("user_profile") or {}
+    name = profile.get("display_name") or profile.get("real_name")
+    if name:
+        return str(name)
+    try:
+        info = await client.users_info(user=str(event.get("user", "")))
+    except SlackApiError:
+        return ""
+    profile = (info.get("user") or {}).get("profile") or {}
+    return str(profile.get("display_name") or profile.get("real_name") or "")
+
 
 async def _respond_quietly(respond: AsyncRespond, message: SlackMessage) -> None:
     await respond(response_type="ephemeral", replace_original=False, **_message_kwargs(message))
@@ -591,6 +842,9 @@ def create_app(bot: CareerBot, config: SlackConfig) -> AsyncApp:
     app.action(ACTION_FEEDBACK_DOWN)(handlers.on_feedback)
     app.action(ACTION_SHARE)(handlers.on_share)
     app.view_submission(FEEDBACK_FORM_CALLBACK)(handlers.on_feedback_reason)
+    app.action(ACTION_ASK_MENTOR)(handlers.on_ask_mentor)
+    app.view(VIEW_MENTOR_CONSENT)(handlers.on_mentor_consent)
+    app.shortcut(SHORTCUT_ADD_TO_KNOWLEDGE)(handlers.on_add_to_knowledge)
     return app
 
 

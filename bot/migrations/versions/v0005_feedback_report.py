@@ -1,7 +1,7 @@
 """Feedback reasons and one vote per user per answer; answer sources; weekly report claims.
 
 Revision ID: 0005
-Revises: 0004
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0004"
+down_revision = "0006"  # main merged 0006 (escalations) on 0004 first
 branch_labels = None
 depends_on = None
 
