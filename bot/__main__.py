@@ -71,7 +71,18 @@ def _parser() -> argparse.ArgumentParser:
         help="continue (or start) the stored conversation KEY, so follow-ups work from scripts",
     )
     for name in ("ingest", "reload"):
-        sub.add_parser(name, help="index knowledge/ (only changed passages are embedded)")
+        index_cmd = sub.add_parser(
+            name, help="index knowledge/ (only changed passages are embedded)"
+        )
+        index_cmd.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="show what would change (files, passages, problems); build and switch nothing",
+        )
+    sub.add_parser("rollback", help="serve the previous index generation again (all replicas)")
+    audit = sub.add_parser("audit", help="list admin actions: who reloaded, rolled back, …")
+    audit.add_argument("--since", default="7d", help="how far back: 30m, 24h, 7d, 2w (default 7d)")
+    audit.add_argument("--json", action="store_true", help="one JSON object per line")
     ev = sub.add_parser("eval", help="measure retrieval or answer quality on a JSONL set")
     which = ev.add_mutually_exclusive_group(required=True)
     which.add_argument("--questions", type=Path, help='retrieval: JSONL {"q":..., "gold":[...]}')
@@ -189,11 +200,60 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_ingest(_args: argparse.Namespace) -> int:
-    """Index knowledge/ and print what changed."""
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """Index knowledge/ and print what changed (or, with --dry-run, what would)."""
     bot = _build(_settings(), build_if_empty=False)
-    report = bot.reload_sync()
+    by = _cli_actor()
+    if args.dry_run:
+        dry = bot.reload_dry_run_sync(by)
+        print(dry.summary())
+        return 1 if dry.problems else 0
+    report = bot.reload_sync(by=by)
     print(report.summary())
+    return 0
+
+
+def _cli_actor() -> Any:
+    """The person at the terminal, for the audit log."""
+    import getpass
+
+    from bot.admin import Actor
+
+    try:
+        who = getpass.getuser()
+    except Exception:  # no login name in some containers
+        who = f"uid{os.getuid()}"
+    return Actor(id=who, platform="cli")
+
+
+def cmd_rollback(_args: argparse.Namespace) -> int:
+    """Move the index pointer back to the previous generation."""
+    bot = _build(_settings(), build_if_empty=False)
+    print(bot.rollback_sync(_cli_actor()).summary())
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """List admin actions since --since; needs only the database."""
+    from datetime import UTC, datetime
+
+    from bot.audit import AuditLog, parse_since
+    from bot.conversations import ConversationStore
+
+    try:
+        since = parse_since(args.since)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    settings = _settings()
+    store = ConversationStore(settings.resolved_database_url)
+    try:
+        actions = AuditLog(store.engine).since(datetime.now(UTC) - since)
+    finally:
+        store.close()
+    for action in actions:
+        print(json.dumps(action.to_json(), ensure_ascii=False) if args.json else action.line())
+    if not actions and not args.json:
+        print(f"No admin actions in the last {args.since}.")
     return 0
 
 
@@ -284,10 +344,20 @@ def cmd_prune(_args: argparse.Namespace) -> int:
     settings = _settings()
     store = ConversationStore(settings.resolved_database_url)
     try:
+        import dataclasses
+
+        from bot.audit import AuditLog
+
         now = datetime.now(UTC)
         report = store.prune(
             now - timedelta(days=settings.store.retention_days),
             now - timedelta(hours=settings.store.event_ttl_hours),
+        )
+        report = dataclasses.replace(
+            report,
+            admin_actions=AuditLog(store.engine).prune(
+                now - timedelta(days=settings.audit.retention_days)
+            ),
         )
     finally:
         store.close()
@@ -395,6 +465,8 @@ COMMANDS = {
     "chat": cmd_chat,
     "ingest": cmd_ingest,
     "reload": cmd_ingest,
+    "rollback": cmd_rollback,
+    "audit": cmd_audit,
     "eval": cmd_eval,
     "doctor": cmd_doctor,
     "prune": cmd_prune,
@@ -428,7 +500,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         IndexNotReady,
         IndexUnavailable,
         IngestError,
+        KnowledgeSyncError,
         LLMConfigError,
+        NothingToRollBack,
         ReloadInProgress,
     )
 
@@ -443,7 +517,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except IngestError as exc:
         print(f"careerbot: ingest failed, nothing was changed: {exc}", file=sys.stderr)
         return 1
-    except (IndexNotReady, IndexUnavailable, ReloadInProgress) as exc:
+    except KnowledgeSyncError as exc:
+        print(f"careerbot: reload failed, nothing was changed: {exc}", file=sys.stderr)
+        return 1
+    except (IndexNotReady, IndexUnavailable, ReloadInProgress, NothingToRollBack) as exc:
         # Foreseeable index states (empty, server down, a reload elsewhere): one line.
         print(f"careerbot: {exc}", file=sys.stderr)
         return 1

@@ -14,7 +14,14 @@ from langchain_core.embeddings import Embeddings
 
 from bot.index_pointer import IndexPointer, PointerMoved, PointerState
 from bot.knowledge import embedding_text
-from bot.models import CareerbotError, IndexUnavailable, IngestReport, Passage, ReloadInProgress
+from bot.models import (
+    CareerbotError,
+    IndexUnavailable,
+    IngestReport,
+    NothingToRollBack,
+    Passage,
+    ReloadInProgress,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,18 +73,20 @@ class Generation:
     source_files: int | None = None
     source_commit: str | None = None
 
-    def describe(self) -> str:
-        """One line: which generation, how big, built when and from what."""
+    def describe(self, *, version: bool = True) -> str:
+        """One line: which generation, how big, built when and from what.
+
+        `version=False` leaves out the pointer version (it counts moves, so after a rollback
+        it is not the generation's age) and names the generation by its collection only.
+        """
         when = f"{self.built_at:%Y-%m-%d %H:%M UTC}" if self.built_at else "unknown time"
         files = f"{self.source_files} files" if self.source_files is not None else "unknown files"
         commit = ""
         if self.source_commit:
             head, _, dirty = self.source_commit.partition("+")
             commit = f" at commit {head[:12]}" + (" with uncommitted changes" if dirty else "")
-        return (
-            f"generation {self.version} ({self.name}): {self.passages} passages, "
-            f"built {when} from {files}{commit}"
-        )
+        which = f"generation {self.version} ({self.name})" if version else self.name
+        return f"{which}: {self.passages} passages, built {when} from {files}{commit}"
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -351,6 +360,56 @@ class KnowledgeIndex:
             embedded=len(to_embed),
             seconds=time.perf_counter() - started,
             changed_documents=tuple(changed_docs),
+        )
+
+    # -- rollback -----------------------------------------------------------------------
+    def roll_back(self) -> tuple[Generation, Generation | None]:
+        """Point back at the previous generation; returns (now serving, the one replaced).
+
+        The caller holds the reload lease, and the move is a compare-and-set, so a rollback
+        cannot interleave with a reload. Active and previous swap: both stay out of the
+        grace-period dropper's reach, and a second rollback returns to where this one
+        started. NothingToRollBack (one line) when there is no usable previous generation.
+        """
+        key = self.store_key()
+        state = self.pointer.read(key) if key else PointerState()
+        if key is None or state.active is None:
+            raise NothingToRollBack(
+                "No index has been built yet, so there is nothing to roll back."
+            )
+        if not state.previous:
+            raise NothingToRollBack(
+                "There is no previous index generation to roll back to: only one has been "
+                "built so far."
+            )
+        target = self.open(state.previous)
+        if target is None:
+            raise NothingToRollBack(
+                f"The previous index generation ({state.previous}) no longer exists, so there "
+                "is nothing to roll back to; fix knowledge/ and reload instead."
+            )
+        model = str((target.metadata or {}).get("embedding_model", ""))
+        if model != self.embedding_model:
+            raise NothingToRollBack(
+                f"The previous index generation was built with the embedding model {model!r}, "
+                f"but this bot embeds questions with {self.embedding_model!r}; reload instead."
+            )
+        replaced = self.open(state.active)
+        try:
+            moved = self.pointer.move(key, state, state.previous, self.clock())
+        except PointerMoved:
+            raise ReloadInProgress(
+                "Another reload or rollback moved the index meanwhile; nothing was rolled back."
+            ) from None
+        log.info(
+            "index pointer rolled back to %s (version %d), replacing %s",
+            state.previous,
+            moved.version,
+            state.active,
+        )
+        return (
+            self.generation(target, moved.version),
+            self.generation(replaced, state.version) if replaced is not None else None,
         )
 
     def _embed(

@@ -61,8 +61,22 @@ def load_knowledge(folder: Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     named `*.md` is skipped with one warning line naming it (`stat` before any open, so a FIFO
     can never block). A file over `max_file_bytes` is refused, which fails the whole load.
     """
+    documents, problems = check_knowledge(folder, max_file_bytes=max_file_bytes)
+    if problems:
+        raise problems[0]
+    return documents
+
+
+def check_knowledge(
+    folder: Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> tuple[list[Document], list[IngestError]]:
+    """Every valid document of `folder` and every problem found (not only the first).
+
+    `load_knowledge` raises the first problem; `reload --dry-run` lists them all.
+    """
     if not folder.is_dir():
-        raise IngestError(str(folder), "knowledge folder does not exist")
+        return [], [IngestError(str(folder), "knowledge folder does not exist")]
+    problems: list[IngestError] = []
     paths = []
     for path in sorted(p for p in folder.glob("*.md") if not p.name.startswith(".")):
         try:
@@ -81,24 +95,38 @@ def load_knowledge(folder: Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
             log.warning("knowledge: skipping %s: %s", path, kind)
             continue
         if info.st_size > max_file_bytes:
-            raise IngestError(
-                str(path),
-                f"file is {info.st_size // 1024} KB, over the {max_file_bytes // 1024} KB limit "
-                "per knowledge file (CAREERBOT_KNOWLEDGE_MAX_FILE_KB); split it or raise the limit",
+            problems.append(
+                IngestError(
+                    str(path),
+                    f"file is {info.st_size // 1024} KB, over the {max_file_bytes // 1024} KB "
+                    "limit per knowledge file (CAREERBOT_KNOWLEDGE_MAX_FILE_KB); split it or "
+                    "raise the limit",
+                )
             )
+            continue
         paths.append(path)
-    if not paths:
-        raise IngestError(str(folder), "no knowledge files (*.md) found")
-    documents = [parse_document(path) for path in paths]
+    if not paths and not problems:
+        return [], [IngestError(str(folder), "no knowledge files (*.md) found")]
+    documents = []
+    for path in paths:
+        try:
+            documents.append(parse_document(path))
+        except IngestError as exc:
+            problems.append(exc)
     seen: dict[str, Path] = {}
+    valid = []
     for doc in documents:
         key = doc.title.casefold()
         if key in seen:
-            raise IngestError(
-                str(doc.path), f"duplicate title {doc.title!r} (also in {seen[key].name})", 2
+            problems.append(
+                IngestError(
+                    str(doc.path), f"duplicate title {doc.title!r} (also in {seen[key].name})", 2
+                )
             )
+            continue
         seen[key] = doc.path
-    return documents
+        valid.append(doc)
+    return valid, problems
 
 
 def parse_document(path: Path) -> Document:

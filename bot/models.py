@@ -159,6 +159,8 @@ class IngestReport:
     embedded: int
     seconds: float
     changed_documents: tuple[str, ...] = ()
+    git: str | None = None
+    """What the git pull before the build did, e.g. "knowledge at commit abc1234 (…)"."""
 
     @property
     def changed(self) -> bool:
@@ -167,16 +169,17 @@ class IngestReport:
 
     def summary(self) -> str:
         """One human line, used by the CLI and the admin commands."""
+        git = f" Built from {self.git}." if self.git else ""
         if not self.changed:
             return (
                 f"Knowledge base unchanged: {self.documents} documents, {self.passages} passages "
-                f"({self.seconds:.1f}s)."
+                f"({self.seconds:.1f}s).{git}"
             )
         docs = ", ".join(self.changed_documents) if self.changed_documents else "-"
         return (
             f"Reloaded: {self.documents} documents, {self.passages} passages; "
             f"{self.added} passages added, {self.removed} removed, {self.unchanged} unchanged "
-            f"({self.embedded} embedded, {self.seconds:.1f}s). Changed: {docs}."
+            f"({self.embedded} embedded, {self.seconds:.1f}s). Changed: {docs}.{git}"
         )
 
 
@@ -260,6 +263,17 @@ class DatabaseMisconfigured(DatabaseError):
     """CAREERBOT_DATABASE_URL is malformed, names an unknown dialect, or its driver is missing."""
 
 
+class KnowledgeSyncError(CareerbotError):
+    """Pulling the knowledge checkout failed (network, diverged, uncommitted edits); one line.
+
+    Nothing was built or switched: the previous index keeps serving.
+    """
+
+
+class NothingToRollBack(CareerbotError):
+    """There is no previous index generation to return to (none yet, dropped, or unusable)."""
+
+
 class EscalationError(CareerbotError):
     """A foreseeable "Ask a mentor" problem (bot/escalation.py); str() is the line users see."""
 
@@ -341,6 +355,7 @@ class PruneReport:
     events: int = 0
     message_links: int = 0
     shared_answers: int = 0
+    admin_actions: int = 0
     escalations: int = 0
 
     def summary(self) -> str:
@@ -348,7 +363,8 @@ class PruneReport:
         return (
             f"Pruned {self.messages} messages, {self.answers} answers, {self.feedback} "
             f"feedback clicks, {self.shared_answers} shared answers, {self.message_links} "
-            f"reply links, {self.escalations} mentor escalations and {self.events} event ids."
+            f"reply links, {self.escalations} mentor escalations and {self.events} event ids; "
+            f"{self.admin_actions} admin actions past the audit retention."
         )
 
 

@@ -163,6 +163,24 @@ report_posts = Table(
     PrimaryKeyConstraint("period", name="pk_report_posts"),
 )
 
+# Every admin action (reload, dry run, rollback, …): who, from where, when, and the result.
+# `action_id` is the platform's id for the request when it has one (a redelivered command is
+# recorded once), else a random id.
+admin_actions = Table(
+    "admin_actions",
+    metadata,
+    Column("action_id", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("platform", String(32), nullable=False),
+    Column("actor", String(255), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("result", String(16), nullable=False),
+    Column("outcome", Text, nullable=False),
+    PrimaryKeyConstraint("action_id", name="pk_admin_actions"),
+    Index("ix_admin_actions_at", "at"),
+)
+
 # "Ask a mentor" hand-offs (bot/escalation.py): one per asker and answer; the mentors' post
 # (Slack "channel:ts", Discord thread id) is unique, so a reply finds its escalation.
 escalations = Table(

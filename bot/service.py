@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import logging
 import os
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -16,12 +18,28 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
+from bot.admin import (
+    ACTION_DRY_RUN,
+    ACTION_RELOAD,
+    ACTION_ROLLBACK,
+    Actor,
+    DryRunReport,
+    RollbackReport,
+    plan_reload,
+)
+from bot.audit import AdminAction, AuditLog, Result
 from bot.conversations import ConversationStore
 from bot.escalation import EscalationDesk, EscalationStore
 from bot.index import Generation, KnowledgeIndex, ProgressFactory, SourceInfo
-from bot.knowledge import DEFAULT_MAX_FILE_BYTES, chunk_documents, load_knowledge
+from bot.knowledge import (
+    DEFAULT_MAX_FILE_BYTES,
+    check_knowledge,
+    chunk_documents,
+    load_knowledge,
+)
+from bot.knowledge_git import GitKnowledge
 from bot.logcontext import new_request_id, request_id
 from bot.metrics import (
     ANSWER_SECONDS,
@@ -55,6 +73,7 @@ if TYPE_CHECKING:  # the answering core (and its chat-model stack) loads on firs
     from bot.llm import Partial
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _LAST_RELOAD = "last_reload"
 RELOAD_LEASE = "index-reload"
@@ -83,6 +102,11 @@ def git_commit(folder: Path) -> str | None:
 
 
 _BUSY = "I'm still answering your previous message; send this one again in a moment."
+
+
+def _line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _turn_lease_name(conversation_key: str) -> str:
@@ -116,6 +140,8 @@ class CareerBot:
         event_ttl_hours: int = 24,
         turn_lock_seconds: float = 180.0,
         turn_wait_seconds: float = 60.0,
+        git: GitKnowledge | None = None,
+        audit_retention_days: int = 365,
         review_dir: Path = Path("knowledge-review"),
         credit_mentors: bool = False,
     ) -> None:
@@ -144,6 +170,9 @@ class CareerBot:
         self.turn_wait_seconds = turn_wait_seconds
         self.instance = f"{socket.gethostname()}:{os.getpid()}"
         self._turns: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self.git = git
+        self.audit = AuditLog(store.engine)
+        self.audit_retention = timedelta(days=audit_retention_days)
         # "Ask a mentor": escalations in the shared database, replies saved for review.
         self.escalations = EscalationDesk(
             EscalationStore(store.engine),
@@ -291,6 +320,9 @@ class CareerBot:
         """Delete rows older than the retention period (event ids after `event_ttl`)."""
         now = datetime.now(UTC)
         report = self.store.prune(now - self.retention, now - self.event_ttl)
+        report = dataclasses.replace(
+            report, admin_actions=self.audit.prune(now - self.audit_retention)
+        )
         log.info("retention: %s", report.summary())
         return report
 
@@ -370,31 +402,49 @@ class CareerBot:
         log.info("posted the weekly knowledge-gap report for %s", period)
         return True
 
-    async def reload(self) -> IngestReport:
+    async def reload(self, by: Actor | None = None) -> IngestReport:
         """Re-index knowledge/; on any error the previous index keeps serving.
 
-        Raises IngestError (a bad knowledge file, named in the message) or ReloadInProgress.
+        Raises IngestError (a bad knowledge file, named in the message), KnowledgeSyncError
+        (the git pull failed) or ReloadInProgress. With `by`, the action is audited.
         """
         if self._reload_lock.locked():
             RELOADS.labels("busy").inc()
-            raise ReloadInProgress("A reload is already running; try again in a minute.")
+            error = ReloadInProgress("A reload is already running; try again in a minute.")
+            if by is not None:
+                await asyncio.to_thread(
+                    self._audit_quietly, by, ACTION_RELOAD, "failed", _line(error)
+                )
+            raise error
         async with self._reload_lock:
-            return await asyncio.to_thread(self.reload_sync)
+            return await asyncio.to_thread(self.reload_sync, None, by)
 
-    def reload_sync(self, progress: ProgressFactory | None = None) -> IngestReport:
+    def reload_sync(
+        self, progress: ProgressFactory | None = None, by: Actor | None = None
+    ) -> IngestReport:
         """The blocking reload used by the CLI and by `reload`.
 
         Only one process reloads at a time: the reload holds a lease in the shared database,
-        and a second one fails fast with ReloadInProgress naming the holder.
+        and a second one fails fast with ReloadInProgress naming the holder. A git-backed
+        knowledge folder is fast-forwarded first (under the lease); a failed pull switches
+        nothing. With `by`, the action and its result are recorded in the audit log.
         """
+        return self._audited(
+            by, ACTION_RELOAD, lambda: self._reload_sync(progress), lambda r: r.summary()
+        )
+
+    def _reload_sync(self, progress: ProgressFactory | None) -> IngestReport:
         try:
             with self._reload_lease():
+                pulled = self.git.pull() if self.git is not None else None
                 documents = load_knowledge(self.knowledge_dir, max_file_bytes=self.max_file_bytes)
                 passages = chunk_documents(documents)
                 source = SourceInfo(files=len(documents), commit=git_commit(self.knowledge_dir))
                 report = self.index.sync(
                     passages, progress=progress or self._progress, source=source
                 )
+                if pulled is not None:
+                    report = dataclasses.replace(report, git=pulled.describe())
                 self.retriever.refresh()
         except ReloadInProgress:
             RELOADS.labels("busy").inc()
@@ -408,6 +458,143 @@ class CareerBot:
         self.store.set_meta(_LAST_RELOAD, datetime.now(UTC).isoformat())
         log.info("reload: %s", report.summary())
         return report
+
+    # --- admin: dry run, rollback, audit log ----------------------------------------------
+
+    async def reload_dry_run(self, by: Actor | None = None) -> DryRunReport:
+        """What `reload` would change now, without building, pulling or switching anything."""
+        return await asyncio.to_thread(self.reload_dry_run_sync, by)
+
+    def reload_dry_run_sync(self, by: Actor | None = None) -> DryRunReport:
+        """Blocking :meth:`reload_dry_run` (the CLI's `reload --dry-run`)."""
+        return self._audited(
+            by, ACTION_DRY_RUN, self._dry_run, lambda r: " ".join(r.lines()[:1] + r.lines()[-1:])
+        )
+
+    def _dry_run(self) -> DryRunReport:
+        # Read-only: the pointer and the serving generation are read, never written; a
+        # git-backed folder is fetched (remote-tracking data only), never merged.
+        self.retriever.ensure_current()
+        snap = self.retriever.snapshot
+        serving = self.index.generation(snap.handle, snap.version) if snap.handle else None
+        extra: list[str] = []
+        git_line = None
+        plan = self.git.plan() if self.git is not None else None
+        with tempfile.TemporaryDirectory(prefix="careerbot-dry-run-") as tmp:
+            folder = self.knowledge_dir
+            if plan is not None:
+                if plan.problem:
+                    extra.append(f"git: {plan.problem}")
+                    git_line = f"{plan.source or 'the knowledge checkout'} cannot be pulled"
+                elif plan.behind and plan.upstream and plan.current and self.git is not None:
+                    self.git.export(plan.upstream, Path(tmp))
+                    folder = Path(tmp)
+                    git_line = (
+                        f"would fast-forward {plan.current[:12]} → {plan.upstream[:12]} "
+                        f"from {plan.source}"
+                    )
+                else:
+                    git_line = f"up to date with {plan.source} at {(plan.current or '')[:12]}"
+            documents, problems = check_knowledge(folder, max_file_bytes=self.max_file_bytes)
+            passages = chunk_documents(documents)
+        return plan_reload(
+            snap.passages,
+            passages,
+            problems=[*extra, *problems],
+            same_model=serving is None or serving.embedding_model == self.index.embedding_model,
+            serving_name=serving.describe() if serving else None,
+            git=git_line,
+        )
+
+    async def rollback(self, by: Actor | None = None) -> RollbackReport:
+        """Serve the previous index generation again (every replica follows the pointer).
+
+        Raises NothingToRollBack or ReloadInProgress (a reload or rollback holds the lease).
+        """
+        if self._reload_lock.locked():
+            error = ReloadInProgress("A reload is running; try the rollback again in a minute.")
+            if by is not None:
+                await asyncio.to_thread(
+                    self._audit_quietly, by, ACTION_ROLLBACK, "failed", _line(error)
+                )
+            raise error
+        async with self._reload_lock:
+            return await asyncio.to_thread(self.rollback_sync, by)
+
+    def rollback_sync(self, by: Actor | None = None) -> RollbackReport:
+        """Blocking :meth:`rollback`, under the same lease as reloads so they cannot race."""
+        return self._audited(by, ACTION_ROLLBACK, self._rollback, lambda r: r.summary())
+
+    def _rollback(self) -> RollbackReport:
+        with self._reload_lease():
+            serving, replaced = self.index.roll_back()
+            self.retriever.refresh()
+        INDEX_PASSAGES.set(len(self.retriever.snapshot.passages))
+        report = RollbackReport(
+            serving=serving.describe(version=False),
+            replaced=(
+                replaced.describe(version=False) if replaced else "a generation that is gone"
+            ),
+        )
+        log.info("rollback: %s", report.summary())
+        return report
+
+    async def record_admin_action(
+        self,
+        by: Actor,
+        action: str,
+        result: Result = "ok",
+        outcome: str = "",
+        detail: str = "",
+    ) -> bool:
+        """Add an admin action to the audit log (for any feature's admin commands).
+
+        `result` is "ok", "refused" (not an admin) or "failed"; `outcome` is the one line
+        the admin was shown. False when `by.request_id` was recorded before.
+        """
+        return await asyncio.to_thread(self._audit, by, action, result, outcome, detail)
+
+    async def admin_actions(self, since: timedelta | None = None) -> list[AdminAction]:
+        """The audit log, oldest first (everything when `since` is None)."""
+        start = datetime.now(UTC) - since if since is not None else None
+        return await asyncio.to_thread(self.audit.since, start)
+
+    def _audit(
+        self, by: Actor, action: str, result: Result, outcome: str = "", detail: str = ""
+    ) -> bool:
+        return self.audit.record(
+            AdminAction(
+                actor=by.id,
+                platform=by.platform,
+                action=action,
+                result=result,
+                outcome=outcome,
+                detail=detail,
+                action_id=f"{by.platform}:{action}:{by.request_id}" if by.request_id else "",
+            )
+        )
+
+    def _audited(
+        self, by: Actor | None, action: str, run: Callable[[], T], describe: Callable[[T], str]
+    ) -> T:
+        """Run an admin action; with `by`, record who ran it and how it ended."""
+        try:
+            result = run()
+        except Exception as exc:
+            if by is not None:
+                self._audit_quietly(by, action, "failed", _line(exc))
+            raise
+        if by is not None:
+            self._audit_quietly(by, action, "ok", describe(result))
+        return result
+
+    def _audit_quietly(self, by: Actor, action: str, result: Result, outcome: str) -> None:
+        # The action already happened: an audit write that fails must not report it failed.
+        try:
+            self._audit(by, action, result, outcome)
+        except Exception as exc:
+            ERRORS.labels("audit", type(exc).__name__).inc()
+            log.warning("could not record admin action %s by %s: %s", action, by.id, exc)
 
     @contextmanager
     def _reload_lease(self) -> Iterator[None]:

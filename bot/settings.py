@@ -315,6 +315,34 @@ class ReportSettings(_Group):
     )
 
 
+class KnowledgeSettings(_Group):
+    git_remote: str | None = Field(
+        None,
+        description="Git URL (or remote name) that `reload` fast-forwards the knowledge folder "
+        "from before building (an empty or missing folder is cloned). Unset: reload pulls only "
+        "when KNOWLEDGE_DIR is the top of its own git checkout with an upstream branch.",
+    )
+    git_branch: str | None = Field(
+        None,
+        description="Branch to pull; default: the checkout's current branch (or its upstream's).",
+    )
+    git_timeout_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="How long one git command (fetch, merge, clone) may take before the reload "
+        "gives up and the previous index keeps serving.",
+    )
+
+
+class AuditSettings(_Group):
+    retention_days: int = Field(
+        365,
+        ge=1,
+        description="Admin actions (reload, dry run, rollback, …) are kept this many days, "
+        "longer than conversations: they hold ids and outcomes, no questions.",
+    )
+
+
 class MentorSettings(_Group):
     slack_channel: str | None = Field(
         None,
@@ -403,6 +431,8 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
     mentors: MentorSettings = Field(default_factory=MentorSettings)
 
     @property

@@ -18,7 +18,9 @@ from bot.models import (
     IndexNotReady,
     IndexUnavailable,
     IngestError,
+    KnowledgeSyncError,
     NotAuthorized,
+    NothingToRollBack,
     ReloadInProgress,
     UnknownAnswer,
 )
@@ -60,6 +62,13 @@ def error_message(error: BaseException, surface: Surface) -> str:
             f"⚠️ Reload failed: {surface.escape(str(error))}\n"
             "Nothing was changed: I'm still answering from the previous knowledge base."
         )
+    if isinstance(error, KnowledgeSyncError):
+        return (
+            f"⚠️ Reload failed: {surface.escape(str(error))}\n"
+            "Nothing was changed: I'm still answering from the previous knowledge base."
+        )
+    if isinstance(error, NothingToRollBack):
+        return f"ℹ️ {surface.escape(str(error))}"
     if isinstance(error, ReloadInProgress):
         return f"⏳ A reload is already running{surface.escape(error.who)}; try again in a minute."
     if isinstance(error, NotAuthorized):

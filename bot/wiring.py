@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from bot.answering import Answerer
     from bot.index import KnowledgeIndex, ProgressFactory
+    from bot.knowledge_git import GitKnowledge
     from bot.report import Report
     from bot.service import CareerBot
 
@@ -191,11 +192,26 @@ def build_careerbot(
         event_ttl_hours=settings.store.event_ttl_hours,
         turn_lock_seconds=settings.store.turn_lock_seconds,
         turn_wait_seconds=settings.store.turn_wait_seconds,
+        git=make_git_knowledge(settings),
+        audit_retention_days=settings.audit.retention_days,
         review_dir=settings.mentors.review_dir,
         credit_mentors=settings.mentors.credit_mentors,
     )
     retriever.refresh()
     return bot
+
+
+def make_git_knowledge(settings: Settings) -> GitKnowledge:
+    """The knowledge folder as a git checkout `reload` pulls (a no-op when not git-backed)."""
+    from bot.knowledge_git import GitKnowledge
+
+    k = settings.knowledge
+    return GitKnowledge(
+        settings.knowledge_dir,
+        remote=k.git_remote,
+        branch=k.git_branch,
+        timeout=k.git_timeout_seconds,
+    )
 
 
 def _chat_model(settings: Settings, model: str) -> Any:

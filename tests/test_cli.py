@@ -195,3 +195,52 @@ def test_unusable_chat_model_is_one_line(
     assert "Traceback" not in result.stderr and "sk-x1" not in result.stderr
     [line] = result.stderr.strip().splitlines()
     assert "nosuchprovider" in line
+
+
+def test_dry_run_rollback_and_audit_from_the_command_line(
+    indexed: tuple[Workspace, subprocess.CompletedProcess[str]],
+    copy_of: Callable[[Workspace], Workspace],
+) -> None:
+    ws = copy_of(indexed[0])
+    mats = (ws.knowledge / "mats-experience.md").read_text(encoding="utf-8")
+    (ws.knowledge / "another-mats.md").write_text(
+        mats.replace("My MATS Summer 2023", "Another MATS"), encoding="utf-8"
+    )
+
+    dry = ws.run("reload", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.startswith("Dry run: reload would switch to a new index generation.")
+    assert "Added: another-mats.md (0 → " in dry.stdout
+
+    nothing = ws.run("rollback")
+    assert nothing.returncode == 1
+    assert nothing.stderr.strip().splitlines() == [
+        "careerbot: There is no previous index generation to roll back to: only one has been "
+        "built so far."
+    ]
+
+    assert ws.run("reload").stdout.startswith("Reloaded: 4 documents")
+    rolled = ws.run("rollback")
+    assert rolled.returncode == 0, rolled.stderr
+    assert rolled.stdout.startswith("Rolled back: now serving careerbot-g")
+    assert "from 3 files; replaced careerbot-g" in rolled.stdout
+    assert ws.run("ask", "--json", ON_TOPIC).returncode == 0
+
+    audit = ws.run("audit", "--since", "1d")
+    assert audit.returncode == 0, audit.stderr
+    # Earlier rows come from the shared workspace's `ingest`/`reload` runs; ours are the last.
+    rows = [line.split("  ", 3) for line in audit.stdout.strip().splitlines()][-4:]
+    assert [(row[2], row[3].split(":")[0]) for row in rows] == [
+        ("reload-dry-run", "ok"),
+        ("rollback", "failed"),
+        ("reload", "ok"),
+        ("rollback", "ok"),
+    ]
+    assert all(row[1].startswith("cli:") for row in rows)
+    assert "no previous index generation" in rows[1][3]
+    as_json = [json.loads(line) for line in ws.run("audit", "--json").stdout.splitlines()]
+    assert {row["platform"] for row in as_json} == {"cli"}
+
+    bad = ws.run("audit", "--since", "7y")
+    assert bad.returncode == 2
+    assert len(bad.stderr.strip().splitlines()) == 1 and "e.g. 7d" in bad.stderr

@@ -176,7 +176,18 @@ async def test_login_syncs_commands_to_the_test_guild(start_bot: StartBot) -> No
     (sync,) = [c for c in h.fake.calls if c.method == "PUT"]
     assert sync.path == f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands"
     commands = {c["name"]: c for c in sync.body}
-    assert set(commands) == {"ask", "reload", "status", "forget", "my-data", "help", "report"}
+    assert set(commands) == {
+        "ask",
+        "reload",
+        "rollback",
+        "status",
+        "forget",
+        "my-data",
+        "help",
+        "report",
+    }
+    [dry_run] = commands["reload"]["options"]
+    assert (dry_run["name"], dry_run["type"], dry_run["required"]) == ("dry_run", 5, False)
     for command in commands.values():
         assert 20 < len(command["description"]) <= 100
         assert set(command["contexts"]) == {0, 1}  # servers and DMs with the bot
@@ -699,3 +710,89 @@ async def test_ask_streams_into_the_thinking_response_then_the_answer_replaces_i
     shown = [*(e.content for e in edits), *(f.content for f in followups)]
     assert "**Sources**" in "".join(shown[len(edits) - 1 :])
     assert all("$500k" not in text for text in shown)
+
+
+# Admins manage knowledge: dry run, rollback, audit ---------------------------------------------
+
+
+def _dry_run(**kwargs: Any) -> dict[str, Any]:
+    payload = interaction("reload", **kwargs)
+    payload["data"]["options"] = [{"name": "dry_run", "type": 5, "value": True}]
+    return payload
+
+
+def _add_another_mats(core: CareerBot) -> None:
+    source = (core.knowledge_dir / "mats-experience.md").read_text(encoding="utf-8")
+    (core.knowledge_dir / "another-mats.md").write_text(
+        source.replace("My MATS Summer 2023", "Another MATS"), encoding="utf-8"
+    )
+
+
+async def test_reload_dry_run_by_admin_shows_changes_and_switches_nothing(
+    start_bot: StartBot,
+) -> None:
+    h = await start_bot()
+    _add_another_mats(h.core)
+    state = h.core.index.state()
+    payload = _dry_run(roles=(ORGANISER_ROLE_ID,))
+
+    await h.command(payload)
+
+    (followup,) = h.fake.followups(payload["token"])
+    assert followup.flags & EPHEMERAL
+    assert "Dry run: reload would switch to a new index generation." in followup.content
+    assert "Added: another-mats.md (0 → " in followup.content
+    assert h.core.index.state() == state
+    assert (await h.core.status()).documents == 3
+    [action] = await h.core.admin_actions()
+    assert (action.platform, action.actor, action.action, action.result) == (
+        "discord",
+        str(USER_ID),
+        "reload-dry-run",
+        "ok",
+    )
+
+
+async def test_rollback_by_admin_returns_to_the_previous_generation(start_bot: StartBot) -> None:
+    h = await start_bot()
+    first = interaction("rollback", user_id=ADMIN_USER_ID)
+    await h.command(first)
+    (nothing,) = h.fake.followups(first["token"])
+    assert "no previous index generation" in nothing.content
+    _add_another_mats(h.core)
+    await h.core.reload()
+    assert (await h.core.status()).documents == 4
+
+    second = interaction("rollback", user_id=ADMIN_USER_ID)
+    await h.command(second)
+
+    (done,) = h.fake.followups(second["token"])
+    assert done.flags & EPHEMERAL and done.content.startswith("⏪ Rolled back: now serving")
+    assert (await h.core.status()).documents == 3
+    assert await h.send(dm_message(LINKED)) == "answered"  # the old generation answers
+    assert [(a.action, a.result) for a in await h.core.admin_actions()] == [
+        ("rollback", "failed"),
+        ("rollback", "ok"),
+    ]
+
+
+@pytest.mark.parametrize("command", ["dry-run", "rollback"])
+async def test_admin_knowledge_commands_refuse_non_admins_politely(
+    start_bot: StartBot, command: str
+) -> None:
+    h = await start_bot()
+    _add_another_mats(h.core)
+    await h.core.reload()
+    state = h.core.index.state()
+    payload = _dry_run() if command == "dry-run" else interaction("rollback")
+
+    await h.command(payload)
+
+    (callback,) = h.fake.callbacks(payload["id"])
+    assert callback.body["type"] == 4 and callback.flags & EPHEMERAL
+    assert "only the bot's admins" in callback.content
+    assert h.fake.followups(payload["token"]) == []
+    assert h.core.index.state() == state
+    [refused] = await h.core.admin_actions()
+    assert (refused.actor, refused.result) == (str(USER_ID), "refused")
+    assert refused.action == ("rollback" if command == "rollback" else "reload-dry-run")

@@ -615,3 +615,82 @@ async def test_llm_answer_streams_into_the_placeholder_then_the_checked_answer_r
     assert not texts[0].endswith("…")
     assert any(b["type"] == "actions" for b in final.blocks)  # the final, complete render
     assert len(model.requests) == 1 and model.requests[0]["body"]["stream"] is True
+
+
+# --- admins manage knowledge: dry run, rollback, audit ---------------------------------------
+
+
+def _add_another_mats(bot: CareerBot) -> None:
+    source = next(FIXTURE_KNOWLEDGE.glob("mats-*.md")).read_text(encoding="utf-8")
+    (bot.knowledge_dir / "another-mats.md").write_text(
+        source.replace("My MATS Summer 2023", "Another MATS"), encoding="utf-8"
+    )
+
+
+async def test_reload_dry_run_by_admin_shows_changes_and_switches_nothing(
+    make_slack: MakeSlack,
+) -> None:
+    slack = make_slack()
+    _add_another_mats(slack.bot)
+    state = slack.bot.index.state()
+
+    ack = await slack.command("reload dry-run", user=ADMIN)
+
+    assert "Checking what a reload would change" in ack_text(ack)
+    [result] = slack.fake.calls_to("response_url")
+    text = result.all_text()
+    assert "Dry run: reload would switch to a new index generation." in text
+    assert "Added: another-mats.md (0 → " in text
+    assert slack.bot.index.state() == state
+    assert (await slack.bot.status()).documents == 3
+    [action] = await slack.bot.admin_actions()
+    assert (action.platform, action.actor, action.action, action.result) == (
+        "slack",
+        ADMIN,
+        "reload-dry-run",
+        "ok",
+    )
+
+
+async def test_rollback_by_admin_returns_to_the_previous_generation(
+    make_slack: MakeSlack,
+) -> None:
+    slack = make_slack()
+    await slack.command("rollback", user=ADMIN)
+    [nothing] = slack.fake.calls_to("response_url")
+    assert "no previous index generation" in nothing.all_text()
+
+    _add_another_mats(slack.bot)
+    await slack.bot.reload()
+    assert (await slack.bot.status()).documents == 4
+
+    ack = await slack.command("rollback", user=ADMIN)
+
+    assert "Rolling back" in ack_text(ack)
+    result = slack.fake.calls_to("response_url")[-1]
+    assert "Rolled back: now serving careerbot-g" in result.all_text()
+    assert "from 3 files" in result.all_text().split("replaced")[0]
+    assert (await slack.bot.status()).documents == 3
+    # One fixture trigger id: the second rollback is the same request, audited once.
+    assert [(a.action, a.result) for a in await slack.bot.admin_actions()] == [
+        ("rollback", "failed")
+    ]
+
+
+@pytest.mark.parametrize("text", ["reload dry-run", "rollback"])
+async def test_admin_knowledge_commands_refuse_non_admins_politely(
+    make_slack: MakeSlack, text: str
+) -> None:
+    slack = make_slack()
+    _add_another_mats(slack.bot)
+    await slack.bot.reload()
+    state = slack.bot.index.state()
+
+    ack = await slack.command(text, user=ALICE)
+
+    assert "only the bot's admins" in ack_text(ack)
+    assert slack.fake.messages() == [] and slack.fake.calls_to("response_url") == []
+    assert slack.bot.index.state() == state
+    [refused] = await slack.bot.admin_actions()
+    assert (refused.actor, refused.result, refused.outcome) == (ALICE, "refused", "not an admin")
+    assert refused.action == ("rollback" if text == "rollback" else "reload-dry-run")

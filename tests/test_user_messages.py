@@ -16,7 +16,9 @@ from bot.models import (
     IndexNotReady,
     IndexUnavailable,
     IngestError,
+    KnowledgeSyncError,
     NotAuthorized,
+    NothingToRollBack,
     ReloadInProgress,
 )
 from bot.user_messages import GENERIC_ERROR
@@ -30,6 +32,8 @@ from bot.user_messages import GENERIC_ERROR
         IndexUnavailable("chroma down"),
         ConversationBusy("Still answering your last message; one moment."),
         DatabaseUnavailable("db down"),
+        KnowledgeSyncError("cannot fetch the knowledge repository origin main: no network"),
+        NothingToRollBack("There is no previous index generation to roll back to."),
     ],
 )
 def test_every_platform_says_the_same_thing(error: Exception) -> None:

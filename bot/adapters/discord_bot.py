@@ -34,6 +34,7 @@ from bot.adapters.render_discord import (
     MENTOR_SENT,
     MENTORS_UNREACHABLE,
     render_answer,
+    render_dry_run,
     render_error,
     render_forget,
     render_help,
@@ -43,8 +44,10 @@ from bot.adapters.render_discord import (
     render_relay,
     render_reload,
     render_report,
+    render_rollback,
     render_status,
 )
+from bot.admin import ACTION_DRY_RUN, ACTION_RELOAD, ACTION_ROLLBACK, Actor
 from bot.escalation import (
     EscalationRequest,
     MentorReply,
@@ -592,16 +595,21 @@ class CareerCog(commands.Cog, name="Career advice"):
         log.info("/ask %s: %s (%s)", interaction.id, outcome, key)
 
     @app_commands.command(name="reload")
+    @app_commands.describe(dry_run="Only show what would change (files, passages, problems)")
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
-    async def reload(self, interaction: discord.Interaction) -> None:
+    async def reload(self, interaction: discord.Interaction, dry_run: bool = False) -> None:
         """Admins: re-read the knowledge base so new or edited guides are used in answers."""
-        if not self.is_admin(interaction):
-            log.info("/reload refused for user %s", interaction.user.id)
-            await interaction.response.send_message(render_error(NotAuthorized()), ephemeral=True)
+        by = _actor(interaction)
+        if not await self._admin_only(
+            interaction, by, ACTION_DRY_RUN if dry_run else ACTION_RELOAD
+        ):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            text = render_reload(await self.core.reload())
+            if dry_run:
+                text = render_dry_run(await self.core.reload_dry_run(by))
+            else:
+                text = render_reload(await self.core.reload(by))
         except Exception as exc:
             text = self._friendly(exc, "/reload")
         await self._followup(interaction, [text], ephemeral=True)
@@ -621,6 +629,32 @@ class CareerCog(commands.Cog, name="Career advice"):
         except Exception as exc:  # BadReportWindow is one line naming the accepted forms
             chunks = [self._friendly(exc, "/report")]
         await self._followup(interaction, chunks, ephemeral=True)
+
+    @app_commands.command(name="rollback")
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
+    async def rollback(self, interaction: discord.Interaction) -> None:
+        """Admins: go back to the previous version of the knowledge base (undo a reload)."""
+        by = _actor(interaction)
+        if not await self._admin_only(interaction, by, ACTION_ROLLBACK):
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            text = render_rollback(await self.core.rollback(by))
+        except Exception as exc:
+            text = self._friendly(exc, "/rollback")
+        await self._followup(interaction, [text], ephemeral=True)
+
+    async def _admin_only(self, interaction: discord.Interaction, by: Actor, action: str) -> bool:
+        """True for an admin; anyone else gets one polite line and the refusal is audited."""
+        if self.is_admin(interaction):
+            return True
+        log.info("/%s refused for user %s", action, by.id)
+        await interaction.response.send_message(render_error(NotAuthorized()), ephemeral=True)
+        try:
+            await self.core.record_admin_action(by, action, "refused", "not an admin")
+        except Exception as exc:
+            self._friendly(exc, "auditing a refusal")
+        return False
 
     @app_commands.command(name="status")
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
@@ -704,6 +738,11 @@ class CareerCog(commands.Cog, name="Career advice"):
                 return
             if key is not None:
                 await self._remember(message, key)
+
+
+def _actor(interaction: discord.Interaction) -> Actor:
+    # The interaction id names this one invocation: a replayed event is audited once.
+    return Actor(id=str(interaction.user.id), platform="discord", request_id=str(interaction.id))
 
 
 # "Ask a mentor" -------------------------------------------------------------------------------

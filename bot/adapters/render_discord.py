@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from urllib.parse import quote
 
 from bot.adapters.textsplit import split_text
+from bot.admin import DryRunReport, RollbackReport
 from bot.models import (
     Answer,
     Citation,
@@ -103,6 +104,7 @@ def render_help(bot_mention: str | None = None) -> str:
             "**Commands**",
             "`/ask` ask a question · `/my-data` what I keep · `/forget` delete it · "
             "`/status` what I know · `/help` this message · `/reload` re-read the guides "
+            "(admins; `dry_run` shows what would change) · `/rollback` the previous guides "
             "(admins) · `/report` what I declined and what people disliked (admins)",
         ]
     )
@@ -146,6 +148,22 @@ def render_status(status: Status, *, limit: int = MESSAGE_LIMIT) -> str:
 def render_reload(report: IngestReport, *, limit: int = MESSAGE_LIMIT) -> str:
     """The /reload success reply."""
     return _fit(f"✅ {report.summary()}", limit)
+
+
+def render_dry_run(report: DryRunReport, *, limit: int = MESSAGE_LIMIT) -> str:
+    """The /reload dry_run:True reply: what a reload would change, one bullet per line."""
+    icon = "⚠️" if report.problems else "🔎"
+    head, *rest = report.lines()
+    text = f"{icon} **{_escape(head)}**\n" + "\n".join(f"• {_escape(line)}" for line in rest)
+    if len(text) > limit:
+        more = "\n… (the full list: `careerbot reload --dry-run`)"
+        text = text[: limit - len(more)].rsplit("\n", 1)[0] + more
+    return text
+
+
+def render_rollback(report: RollbackReport, *, limit: int = MESSAGE_LIMIT) -> str:
+    """The /rollback success reply."""
+    return _fit(f"⏪ {report.summary()}", limit)
 
 
 def render_forget(deleted: StoredData) -> str:

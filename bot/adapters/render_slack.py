@@ -10,6 +10,7 @@ from typing import Any, Final
 from urllib.parse import quote
 
 from bot.adapters.textsplit import split_text
+from bot.admin import DryRunReport, RollbackReport
 from bot.models import (
     FEEDBACK_NOTED,
     FEEDBACK_REASONS,
@@ -301,7 +302,9 @@ HELP_TEXT: Final = "\n".join(
         "• Send me a direct message: every message continues our conversation.",
         "• `/careerbot ask <question>`: an answer only you see, with a button to share it.",
         "• `/careerbot status`: what the knowledge base holds.",
-        "• `/careerbot reload`: re-read the knowledge base (admins only).",
+        "• `/careerbot reload`: re-read the knowledge base (admins only); "
+        "`/careerbot reload dry-run` shows what would change, `/careerbot rollback` returns "
+        "to the previous version.",
         "• `/careerbot report [7d]`: what I declined, 👎 reasons, posts never cited (admins only).",
         "• `/careerbot my-data`: what I keep about you; `/careerbot forget` deletes it.",
         "• `/careerbot help`: this message.",
@@ -370,6 +373,22 @@ def render_reload(report: IngestReport) -> SlackMessage:
 def render_reload_started() -> SlackMessage:
     """Immediate acknowledgement of an admin's reload."""
     return render_text(":arrows_counterclockwise: Reloading the knowledge base…")
+
+
+def render_dry_run(report: DryRunReport) -> SlackMessage:
+    """`/careerbot reload dry-run`: what a reload would change, one bullet per line."""
+    icon = ":warning:" if report.problems else ":mag:"
+    head, *rest = report.lines()
+    text = f"{icon} *{escape_mrkdwn(head)}*\n" + "\n".join(f"• {escape_mrkdwn(x)}" for x in rest)
+    if len(text) > SECTION_TEXT_LIMIT:
+        more = "\n… (the full list: `careerbot reload --dry-run`)"
+        text = text[: SECTION_TEXT_LIMIT - len(more)].rsplit("\n", 1)[0] + more
+    return render_text(text)
+
+
+def render_rollback(report: RollbackReport) -> SlackMessage:
+    """`/careerbot rollback`: which generation serves now."""
+    return render_text(f":rewind: {escape_mrkdwn(report.summary())}")
 
 
 SLACK_SURFACE: Final = Surface(

@@ -48,6 +48,7 @@ from bot.adapters.render_slack import (
     escape_mrkdwn,
     mentor_consent_view,
     render_answer,
+    render_dry_run,
     render_error,
     render_feedback_form,
     render_forgotten,
@@ -59,9 +60,11 @@ from bot.adapters.render_slack import (
     render_reload,
     render_reload_started,
     render_report,
+    render_rollback,
     render_status,
     render_text,
 )
+from bot.admin import ACTION_DRY_RUN, ACTION_RELOAD, ACTION_ROLLBACK, Actor
 from bot.escalation import (
     EscalationRequest,
     MentorReply,
@@ -383,7 +386,7 @@ class SlackHandlers:
         respond: AsyncRespond,
         context: AsyncBoltContext,
     ) -> None:
-        """`/careerbot ask|reload|status|forget|my-data|help`."""
+        """`/careerbot ask|reload [dry-run]|rollback|status|forget|my-data|help`."""
         sub, _, rest = str(command.get("text") or "").strip().partition(" ")
         sub = sub.lower()
         user = str(command.get("user_id", ""))
@@ -398,7 +401,10 @@ class SlackHandlers:
                 message = render_error(exc)
             await respond(response_type="ephemeral", **_message_kwargs(message))
         elif sub == "reload":
-            await self._reload(ack, respond, user)
+            dry_run = rest.strip().lower().lstrip("-") in ("dry-run", "dry_run", "dryrun")
+            await self._reload(ack, respond, command, dry_run=dry_run)
+        elif sub == "rollback":
+            await self._rollback(ack, respond, command)
         elif sub == "report":
             await self._report(ack, respond, user, rest)
         elif sub == "ask":
@@ -419,19 +425,52 @@ class SlackHandlers:
             unknown = f"I don't know `{escape_mrkdwn(sub[:40])}`. " + HELP_TEXT
             await ack(**_message_kwargs(render_text(unknown)))
 
-    async def _reload(self, ack: AsyncAck, respond: AsyncRespond, user: str) -> None:
-        if user not in self.config.admin_user_ids:
-            log.info("refused reload by non-admin %s", user)
-            await ack(**_message_kwargs(render_error(NotAuthorized())))
+    async def _reload(
+        self, ack: AsyncAck, respond: AsyncRespond, command: dict[str, Any], *, dry_run: bool
+    ) -> None:
+        by = _actor(command)
+        if not await self._admin_only(ack, by, ACTION_DRY_RUN if dry_run else ACTION_RELOAD):
             return
-        await ack(**_message_kwargs(render_reload_started()))
-        log.info("reload requested from Slack by %s", user)
+        if dry_run:
+            await ack(**_message_kwargs(render_text(":mag: Checking what a reload would change…")))
+        else:
+            await ack(**_message_kwargs(render_reload_started()))
+        log.info("%s requested from Slack by %s", "dry run" if dry_run else "reload", by.id)
         try:
-            message = render_reload(await self.bot.reload())
+            if dry_run:
+                message = render_dry_run(await self.bot.reload_dry_run(by))
+            else:
+                message = render_reload(await self.bot.reload(by))
         except Exception as exc:  # IngestError etc.: the old index keeps answering
             _log_failure("reload", exc)
             message = render_error(exc)
         await respond(response_type="ephemeral", **_message_kwargs(message))
+
+    async def _rollback(
+        self, ack: AsyncAck, respond: AsyncRespond, command: dict[str, Any]
+    ) -> None:
+        by = _actor(command)
+        if not await self._admin_only(ack, by, ACTION_ROLLBACK):
+            return
+        await ack(**_message_kwargs(render_text(":rewind: Rolling back the knowledge base…")))
+        try:
+            message = render_rollback(await self.bot.rollback(by))
+        except Exception as exc:  # NothingToRollBack, a reload holding the lease
+            _log_failure("rollback", exc)
+            message = render_error(exc)
+        await respond(response_type="ephemeral", **_message_kwargs(message))
+
+    async def _admin_only(self, ack: AsyncAck, by: Actor, action: str) -> bool:
+        """True for an admin; anyone else gets one polite line and the refusal is audited."""
+        if by.id in self.config.admin_user_ids:
+            return True
+        log.info("refused %s by non-admin %s", action, by.id)
+        await ack(**_message_kwargs(render_error(NotAuthorized())))
+        try:
+            await self.bot.record_admin_action(by, action, "refused", "not an admin")
+        except Exception as exc:
+            _log_failure("auditing a refusal", exc)
+        return False
 
     async def _ask(
         self,
@@ -795,6 +834,15 @@ async def _display_name(client: AsyncWebClient, event: Mapping[str, Any]) -> str
         return ""
     profile = (info.get("user") or {}).get("profile") or {}
     return str(profile.get("display_name") or profile.get("real_name") or "")
+
+
+def _actor(command: dict[str, Any]) -> Actor:
+    # The trigger id names this one invocation: a redelivered command is audited once.
+    return Actor(
+        id=str(command.get("user_id", "")),
+        platform="slack",
+        request_id=str(command.get("trigger_id") or ""),
+    )
 
 
 async def _respond_quietly(respond: AsyncRespond, message: SlackMessage) -> None:

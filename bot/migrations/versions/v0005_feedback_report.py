@@ -1,7 +1,7 @@
 """Feedback reasons and one vote per user per answer; answer sources; weekly report claims.
 
 Revision ID: 0005
-Revises: 0006
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0006"  # main merged 0006 (escalations) on 0004 first
+down_revision = "0008"  # main merged 0006 (escalations) and 0008 (admin actions) first
 branch_labels = None
 depends_on = None
 
