@@ -95,6 +95,18 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "prune", help="delete conversations and feedback older than STORE__RETENTION_DAYS"
     )
+    report = sub.add_parser(
+        "report", help="knowledge-gap report: declined questions, 👎 reasons, uncited posts"
+    )
+    report.add_argument(
+        "--since",
+        default="7d",
+        help="window: 24h, 7d, 30d, 2w or an ISO date such as 2026-11-01 (default 7d)",
+    )
+    report.add_argument("--json", action="store_true", help="print one JSON object")
+    report.add_argument(
+        "--html", type=Path, metavar="FILE", help="also write a self-contained HTML page to FILE"
+    )
     review = sub.add_parser(
         "review", help="mentor replies saved with 'Add to knowledge': list, accept or reject"
     )
@@ -361,6 +373,33 @@ def cmd_prune(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """The knowledge-gap report as text, JSON and/or one HTML page."""
+    from bot.report import BadReportWindow, parse_since, render_html, render_text
+
+    try:
+        since = parse_since(args.since)
+    except BadReportWindow as exc:
+        raise UsageError(f"--since: {exc}") from None
+    bot = _build(_settings(), quiet=True, build_if_empty=False)
+    try:
+        report = bot.report_sync(since)
+    finally:
+        bot.close()
+    if args.html is not None:
+        try:
+            args.html.write_text(render_html(report), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.html}: {exc.strerror or exc}") from None
+        if not args.json:
+            print(f"careerbot: wrote {args.html}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False))
+    elif args.html is None:
+        print(render_text(report), end="")
+    return 0
+
+
 def cmd_review(args: argparse.Namespace) -> int:
     """The admin's side of "Add to knowledge": whoever runs the CLI administers the files."""
     from bot.models import IngestError
@@ -465,6 +504,7 @@ COMMANDS = {
     "eval": cmd_eval,
     "doctor": cmd_doctor,
     "prune": cmd_prune,
+    "report": cmd_report,
     "review": cmd_review,
     "serve": cmd_serve,
 }

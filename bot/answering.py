@@ -151,6 +151,7 @@ class Answerer:
             covered=answer.covered,
             mode=answer.mode,
             usage=answer.usage.to_json() if answer.usage else None,
+            citations=answer.citations,
         )
         return answer
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.db import insert_ignore, make_engine, retry_transient, upgrade_to_head, upsert
 from bot.models import (
+    MAX_REASON_CHARS,
     Answer,
     Citation,
     Feedback,
@@ -24,6 +25,7 @@ from bot.models import (
     Suggestion,
     Turn,
 )
+from bot.report import AnswerRow, FeedbackRow
 from bot.schema import (
     answers,
     escalation_replies,
@@ -32,6 +34,7 @@ from bot.schema import (
     leases,
     message_links,
     meta_kv,
+    report_posts,
     seen_events,
     shared_answers,
     turns,
@@ -78,10 +81,12 @@ class ConversationStore:
         covered: bool,
         mode: str,
         usage: Mapping[str, int] | None = None,
+        citations: Sequence[Citation] = (),
     ) -> None:
         """Store a question and its answer as two turns plus an answer record, atomically.
 
-        `usage` may carry the LLM's `prompt_tokens` and `completion_tokens`.
+        `usage` may carry the LLM's `prompt_tokens` and `completion_tokens`; `citations` are
+        kept as the answer's sources (for feedback and the knowledge-gap report).
         """
         now = datetime.now(UTC)
         with self.engine.begin() as conn:
@@ -118,6 +123,8 @@ class ConversationStore:
                     at=now,
                     prompt_tokens=(usage or {}).get("prompt_tokens"),
                     completion_tokens=(usage or {}).get("completion_tokens"),
+                    platform=platform,
+                    sources=sources_json(citations),
                 )
             )
 
@@ -140,37 +147,52 @@ class ConversationStore:
     @retry_transient
     def answer_record(self, answer_id: str) -> tuple[str, str] | None:
         """(question, answer) of a stored answer, or None."""
+        found = self._answer_record(answer_id)
+        return (found[0], found[1]) if found else None
+
+    def _answer_record(self, answer_id: str) -> tuple[str, str, str | None] | None:
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(answers.c.question, answers.c.answer).where(answers.c.answer_id == answer_id)
+                select(answers.c.question, answers.c.answer, answers.c.sources).where(
+                    answers.c.answer_id == answer_id
+                )
             ).first()
-        return (row.question, row.answer) if row else None
+        return (row.question, row.answer, row.sources) if row else None
 
     @retry_transient
     def record_feedback(self, item: Feedback) -> None:
-        """Store a feedback click with the question and answer (looked up when not given)."""
-        question, answer_text = item.question, item.answer
-        if not question or not answer_text:
-            stored = self.answer_record(item.answer_id)
-            if stored:
-                question = question or stored[0]
-                answer_text = answer_text or stored[1]
-        with self.engine.begin() as conn:
-            conn.execute(
-                insert(feedback).values(
-                    answer_id=item.answer_id,
-                    user=item.user,
-                    platform=item.platform,
-                    helpful=item.helpful,
-                    question=question,
-                    answer=answer_text,
-                    at=datetime.now(UTC),
-                )
+        """Store a vote with the question, answer and sources (looked up when not given).
+
+        One vote per user per answer (a unique key): a second click replaces the first. A 👍
+        clears any 👎 reason; a 👎 keeps a reason given earlier unless `item` brings one.
+        """
+        question, answer_text, sources = item.question, item.answer, None
+        stored = self._answer_record(item.answer_id)
+        if stored:
+            question = question or stored[0]
+            answer_text = answer_text or stored[1]
+            sources = stored[2]
+        values: dict[str, object] = {
+            "answer_id": item.answer_id,
+            "user": item.user,
+            "platform": item.platform,
+            "helpful": item.helpful,
+            "question": question,
+            "answer": answer_text,
+            "sources": sources,
+            "at": datetime.now(UTC),
+        }
+        if item.helpful or item.reason:
+            values["reason"] = item.reason if not item.helpful else None
+            values["reason_text"] = (
+                item.reason_text[:MAX_REASON_CHARS] or None if not item.helpful else None
             )
+        with self.engine.begin() as conn:
+            upsert(conn, feedback, values, ["answer_id", "platform", "user"])
 
     @retry_transient
     def feedback_for(self, answer_id: str) -> list[Feedback]:
-        """All feedback recorded for an answer."""
+        """All votes recorded for an answer (one per user)."""
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(feedback).where(feedback.c.answer_id == answer_id).order_by(feedback.c.id)
@@ -183,9 +205,77 @@ class ConversationStore:
                 helpful=r.helpful,
                 question=r.question,
                 answer=r.answer,
+                reason=r.reason,
+                reason_text=r.reason_text or "",
             )
             for r in rows
         ]
+
+    # --- the knowledge-gap report --------------------------------------------------------
+
+    @retry_transient
+    def report_rows(
+        self, since: datetime, until: datetime | None = None
+    ) -> tuple[list[AnswerRow], list[FeedbackRow]]:
+        """Answers and votes stored in [since, until) for bot.report to summarise."""
+        until = until or datetime.now(UTC)
+        with self.engine.connect() as conn:
+            answer_rows = conn.execute(
+                select(
+                    answers.c.question,
+                    answers.c.covered,
+                    answers.c.mode,
+                    answers.c.platform,
+                    answers.c.conversation_key,
+                    answers.c.sources,
+                    answers.c.at,
+                )
+                .where(answers.c.at >= since, answers.c.at < until)
+                .order_by(answers.c.at)
+            ).all()
+            feedback_rows = conn.execute(
+                select(feedback)
+                .where(feedback.c.at >= since, feedback.c.at < until)
+                .order_by(feedback.c.at)
+            ).all()
+        return (
+            [
+                AnswerRow(
+                    question=r.question,
+                    covered=bool(r.covered),
+                    mode=r.mode,
+                    platform=r.platform or r.conversation_key.partition(":")[0],
+                    sources=parse_sources(r.sources),
+                    at=_utc(r.at),
+                )
+                for r in answer_rows
+            ],
+            [
+                FeedbackRow(
+                    answer_id=r.answer_id,
+                    platform=r.platform,
+                    helpful=bool(r.helpful),
+                    question=r.question,
+                    answer=r.answer,
+                    sources=parse_sources(r.sources),
+                    reason=r.reason,
+                    reason_text=r.reason_text or "",
+                    at=_utc(r.at),
+                )
+                for r in feedback_rows
+            ],
+        )
+
+    @retry_transient
+    def claim_report(self, period: str, holder: str) -> bool:
+        """Claim posting the report of `period` (e.g. "2026-W48"); True for the first caller
+        on any replica, False for everyone after (the report was or is being posted)."""
+        with self.engine.begin() as conn:
+            return insert_ignore(
+                conn,
+                report_posts,
+                {"period": period[:64], "holder": holder[:255], "at": datetime.now(UTC)},
+            )
 
     @retry_transient
     def count(self, table: str) -> int:
@@ -389,10 +479,10 @@ class ConversationStore:
         """Delete everything kept about `user`; returns what was deleted.
 
         That is their messages and the answers to them (in any conversation), every turn of
-        the conversations under `keys` (their DMs), their answer records, feedback clicks,
-        shareable answers and questions sent to mentors (with the replies relayed for them,
-        and replies they wrote as a mentor), and the reply links into conversations that are
-        now empty.
+        the conversations under `keys` (their DMs), their answer records, their votes and
+        everyone's votes on their answers (which copy the question), shareable answers,
+        questions sent to mentors (with the replies relayed for them, and replies they wrote
+        as a mentor), and the reply links into conversations that are now empty.
         """
         keys = list(keys)
         with self.engine.begin() as conn:
@@ -405,6 +495,9 @@ class ConversationStore:
                 )
             }
             conn.execute(delete(turns).where(turn_rows))
+            # Others' votes on their answers carry copies of their question and answer text.
+            answered = select(answers.c.answer_id).where(_user_answers(platform, user))
+            conn.execute(delete(feedback).where(feedback.c.answer_id.in_(answered)))
             conn.execute(delete(answers).where(_user_answers(platform, user)))
             conn.execute(
                 delete(feedback).where(feedback.c.platform == platform, feedback.c.user == user)
@@ -462,6 +555,36 @@ class ConversationStore:
     def close(self) -> None:
         """Dispose of pooled connections."""
         self.engine.dispose()
+
+
+def sources_json(citations: Sequence[Citation]) -> str | None:
+    """An answer's citations as stored in answers.sources (None when it cited nothing)."""
+    if not citations:
+        return None
+    return json.dumps(
+        [
+            {"passage_id": c.passage_id, "title": c.title, "section": c.section, "url": c.url}
+            for c in citations
+        ],
+        ensure_ascii=False,
+    )
+
+
+def parse_sources(raw: str | None) -> tuple[tuple[str, str], ...]:
+    """(title, section) of each stored source; malformed or missing JSON reads as none."""
+    if not raw:
+        return ()
+    try:
+        items = json.loads(raw)
+    except ValueError:
+        return ()
+    if not isinstance(items, list):
+        return ()
+    return tuple(
+        (str(i.get("title") or ""), str(i.get("section") or ""))
+        for i in items
+        if isinstance(i, dict) and i.get("title")
+    )
 
 
 def _user_turns(platform: str, user: str, keys: list[str]) -> ColumnElement[bool]:

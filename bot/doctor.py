@@ -34,6 +34,7 @@ def run_checks(settings: Settings) -> list[Check]:
         check_chroma,
         check_llm,
         check_platforms,
+        check_report,
     ):
         try:
             results.extend(check(settings))
@@ -298,3 +299,24 @@ def check_platforms(settings: Settings) -> list[Check]:
         results.append((True, "slack: not configured"))
     results.append((True, "discord: token set" if discord.token else "discord: not configured"))
     return results
+
+
+def check_report(settings: Settings) -> list[Check]:
+    """Where `serve` posts the weekly knowledge-gap report, if anywhere."""
+    from bot.wiring import StartupError, report_platform
+
+    if not settings.report.channel:
+        return [(True, "report: no weekly post (CAREERBOT_REPORT__CHANNEL is not set)")]
+    running = [
+        name
+        for name, token in (
+            ("slack", settings.slack.bot_token),
+            ("discord", settings.discord.token),
+        )
+        if token is not None
+    ]
+    try:
+        platform = report_platform(settings, running)
+    except StartupError as exc:
+        return [(False, f"report: {exc}")]
+    return [(True, f"report: weekly post to {platform} channel {settings.report.channel}")]

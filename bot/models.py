@@ -153,6 +153,9 @@ class Feedback:
     helpful: bool
     question: str = ""
     answer: str = ""
+    reason: str | None = None
+    """One of FEEDBACK_REASONS (a 👎's optional reason), or None."""
+    reason_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -418,3 +421,37 @@ class AutoAnswerSwitch:
     enabled: bool
     changed_by: str
     changed_at: datetime
+
+
+# --- feedback reasons and the knowledge-gap report ---------------------------------------------
+
+FEEDBACK_REASONS: dict[str, str] = {
+    "wrong": "Wrong or misleading",
+    "off-topic": "Off-topic",
+    "missing": "Missing something important",
+    "outdated": "Outdated",
+    "other": "Other",
+}
+"""A 👎's reason choices: stored key -> label shown in the Slack and Discord forms."""
+
+MAX_REASON_CHARS = 1000
+"""Free text kept with a 👎 reason; longer text is cut (and the person told)."""
+
+WITHHELD_QUESTION = "[message withheld: wellbeing]"
+"""Stored instead of a question that read as distress; reports never show it."""
+
+FEEDBACK_NOTED = "Thanks — noted."
+"""The ephemeral acknowledgement of a vote or a 👎 reason, on every platform."""
+
+
+class UnknownAnswer(CareerbotError):
+    """Feedback on an answer the database no longer has (deleted by retention or forget).
+
+    str() is the one line shown to the person who clicked.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "I can't find that answer any more (old answers are deleted after a while), "
+            "so I couldn't record your feedback."
+        )

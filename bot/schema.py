@@ -49,6 +49,10 @@ answers = Table(
     Column("prompt_tokens", Integer, nullable=True),
     Column("completion_tokens", Integer, nullable=True),
     Index("ix_answers_at", "at"),
+    # Where it was asked and what it cited (JSON list of {passage_id, title, section, url});
+    # NULL on rows stored before revision 0005.
+    Column("platform", String(32), nullable=True),
+    Column("sources", Text, nullable=True),
 )
 
 feedback = Table(
@@ -63,6 +67,12 @@ feedback = Table(
     Column("answer", Text, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Index("ix_feedback_at", "at"),
+    # The cited sources (as answers.sources) and the optional 👎 reason (revision 0005).
+    Column("sources", Text, nullable=True),
+    Column("reason", String(32), nullable=True),
+    Column("reason_text", Text, nullable=True),
+    # One vote per user per answer: a second click replaces the first (upsert).
+    Index("uq_feedback_vote", "answer_id", "platform", "user", unique=True),
 )
 
 meta_kv = Table(
@@ -165,6 +175,17 @@ rate_counters = Table(
     Column("expires_at", Float, nullable=False),
     PrimaryKeyConstraint("key", name="pk_rate_counters"),
     Index("ix_rate_counters_expires_at", "expires_at"),
+)
+
+# A period (e.g. the ISO week "2026-W48") whose knowledge-gap report was posted: the replica
+# whose INSERT wins posts it; the others see the conflict and stay quiet.
+report_posts = Table(
+    "report_posts",
+    metadata,
+    Column("period", String(64), nullable=False),
+    Column("holder", String(255), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("period", name="pk_report_posts"),
 )
 
 # Every admin action (reload, dry run, rollback, …): who, from where, when, and the result.

@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Awaitable, Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -51,6 +51,7 @@ from bot.metrics import (
     RELOADS,
 )
 from bot.models import (
+    FEEDBACK_REASONS,
     Answer,
     AutoAnswerSwitch,
     ConversationBusy,
@@ -65,7 +66,9 @@ from bot.models import (
     Status,
     StoredData,
     Suggestion,
+    UnknownAnswer,
 )
+from bot.report import Report, build_report
 from bot.retrieval import Retriever
 from bot.suggestions import question_for_key, starters, suggest
 
@@ -478,9 +481,68 @@ class CareerBot:
         return await asyncio.to_thread(self.store.has_conversation, conversation_key)
 
     async def record_feedback(self, feedback: Feedback) -> None:
-        """Store a 👍/👎 click together with the question and answer it was about."""
+        """Store a 👍/👎 click together with the question, answer and sources it was about.
+
+        One vote per user per answer: a second click replaces the first. Raises
+        UnknownAnswer when the answer is no longer stored (pruned or forgotten).
+        """
+        if await asyncio.to_thread(self.store.answer_record, feedback.answer_id) is None:
+            raise UnknownAnswer()
         await asyncio.to_thread(self.store.record_feedback, feedback)
         FEEDBACK.labels(feedback.platform, str(feedback.helpful).lower()).inc()
+
+    async def record_feedback_reason(
+        self, answer_id: str, platform: str, user: str, reason: str, text: str = ""
+    ) -> None:
+        """Attach a 👎's reason (one of FEEDBACK_REASONS, else "other") and free text.
+
+        The reason lands on that user's vote for the answer, making it a 👎 if it was not.
+        """
+        reason = reason if reason in FEEDBACK_REASONS else "other"
+        item = Feedback(
+            answer_id=answer_id,
+            user=user,
+            platform=platform,  # type: ignore[arg-type]
+            helpful=False,
+            reason=reason,
+            reason_text=" ".join(text.split()),
+        )
+        if await asyncio.to_thread(self.store.answer_record, answer_id) is None:
+            raise UnknownAnswer()
+        await asyncio.to_thread(self.store.record_feedback, item)
+        log.info("feedback reason on %s: %s", platform, reason)
+
+    # --- the knowledge-gap report ---------------------------------------------------------
+
+    def report_sync(self, since: datetime, until: datetime | None = None) -> Report:
+        """The knowledge-gap report for [since, until) against the passages served now."""
+        until = until or datetime.now(UTC)
+        answers, votes = self.store.report_rows(since, until)
+        passages = [(p.title, p.section) for p in self.retriever.snapshot.passages]
+        return build_report(answers, votes, passages, since=since, until=until)
+
+    async def report(self, since: datetime, until: datetime | None = None) -> Report:
+        """Async :meth:`report_sync`."""
+        return await asyncio.to_thread(self.report_sync, since, until)
+
+    async def post_weekly_report(
+        self, post: Callable[[Report], Awaitable[None]], now: datetime | None = None
+    ) -> bool:
+        """Post the last 7 days' report once per ISO week, across every replica.
+
+        The week is claimed in the database first (a unique key): the replica whose claim
+        wins posts, the others return False. A failed post is logged, not retried this week.
+        """
+        now = now or datetime.now(UTC)
+        year, week, _ = now.isocalendar()
+        period = f"weekly:{year}-W{week:02d}"
+        if not await asyncio.to_thread(self.store.claim_report, period, self.instance):
+            log.info("weekly report for %s: already claimed by a replica", period)
+            return False
+        report = await self.report(now - timedelta(days=7), now)
+        await post(report)
+        log.info("posted the weekly knowledge-gap report for %s", period)
+        return True
 
     async def reload(self, by: Actor | None = None) -> IngestReport:
         """Re-index knowledge/; on any error the previous index keeps serving.

@@ -357,6 +357,24 @@ class LimitsSettings(_Group):
     )
 
 
+class ReportSettings(_Group):
+    channel: str | None = Field(
+        None,
+        description="Post the knowledge-gap report (last 7 days) here once a week while "
+        "`serve` runs: a Slack channel id (C…) or a Discord channel id. Empty = never.",
+    )
+    platform: Literal["slack", "discord"] | None = Field(
+        None,
+        description="Which platform REPORT__CHANNEL is on; needed when `serve all` runs both.",
+    )
+    check_hours: float = Field(
+        6.0,
+        gt=0,
+        description="How often `serve` checks whether this week's report is due (hours); "
+        "one replica posts it, claimed in the database.",
+    )
+
+
 class KnowledgeSettings(_Group):
     git_remote: str | None = Field(
         None,
@@ -474,6 +492,7 @@ class Settings(BaseSettings):
     http: HttpSettings = Field(default_factory=HttpSettings)
     auto_answer: AutoAnswerSettings = Field(default_factory=AutoAnswerSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     mentors: MentorSettings = Field(default_factory=MentorSettings)

@@ -23,7 +23,9 @@ from bot.models import (
     NothingToRollBack,
     RateLimited,
     ReloadInProgress,
+    UnknownAnswer,
 )
+from bot.report import BadReportWindow
 
 GENERIC_ERROR = "Sorry, something went wrong on my side. Please try again in a minute."
 
@@ -83,6 +85,8 @@ def error_message(error: BaseException, surface: Surface) -> str:
         return f"⏳ {error}"
     if isinstance(error, DatabaseUnavailable):
         return "⚠️ I can't reach my database right now; please try again in a minute."
+    if isinstance(error, UnknownAnswer | BadReportWindow):  # their text is written for people
+        return surface.escape(str(error))
     if isinstance(error, EscalationError):  # each carries its own line (bot/escalation.py)
         return str(error)
     if surface.operator and isinstance(error, CareerbotError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from bot.settings import Settings
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from bot.answering import Answerer
     from bot.index import KnowledgeIndex, ProgressFactory
     from bot.knowledge_git import GitKnowledge
+    from bot.report import Report
     from bot.service import CareerBot
 
 log = logging.getLogger(__name__)
@@ -384,6 +385,15 @@ async def serve(
 
     bot.answerer  # noqa: B018  -- build the answering core now, not on the first question
     tasks = []
+    running = []
+    report_post: Callable[[Report], Awaitable[None]] | None = None
+    report_ready: Callable[[], Awaitable[Any]] | None = None
+    if platform in ("slack", "all") and settings.slack.bot_token is not None:
+        running.append("slack")
+    if platform in ("discord", "all") and settings.discord.token is not None:
+        running.append("discord")
+    posting = report_platform(settings, running)
+    channel = settings.report.channel or ""
     if platform in ("slack", "all"):
         from bot.adapters.slack_app import create_app, run_http, run_socket_mode
 
@@ -396,6 +406,10 @@ async def serve(
         else:
             app = create_app(bot, config)
             await _slack_preflight(app, settings.slack.api_url)
+            if posting == "slack":
+                from bot.adapters.slack_app import report_poster
+
+                report_post = report_poster(app.client, channel)
             if http:
                 tasks.append(_reaching("Slack", settings.slack.api_url, run_http(app, host, port)))
             else:
@@ -414,9 +428,11 @@ async def serve(
             log.warning("serve all: Discord not configured, skipping")
         else:
             where = settings.discord.api_base or "discord.com"
-            tasks.append(
-                _reaching("Discord", where, run_discord(CareerDiscordBot(bot, dconfig), token))
-            )
+            discord_bot = CareerDiscordBot(bot, dconfig)
+            if posting == "discord":
+                report_post = discord_bot.report_poster(channel)
+                report_ready = discord_bot.wait_until_ready
+            tasks.append(_reaching("Discord", where, run_discord(discord_bot, token)))
     if not tasks:
         raise MissingToken(
             "neither Slack nor Discord is configured: set CAREERBOT_SLACK__BOT_TOKEN and "
@@ -429,11 +445,22 @@ async def serve(
         tasks.append(run_ops_http(bot.readiness, REGISTRY, settings.http.host, settings.http.port))
     retention = asyncio.create_task(prune_periodically(bot))
     warm = asyncio.create_task(bot.warm_up())
+    weekly = (
+        asyncio.create_task(
+            report_periodically(
+                bot, report_post, settings.report.check_hours * 3600, ready=report_ready
+            )
+        )
+        if report_post is not None
+        else None
+    )
     try:
         await asyncio.gather(*tasks)
     finally:
         retention.cancel()
         warm.cancel()
+        if weekly is not None:
+            weekly.cancel()
 
 
 async def prune_periodically(bot: CareerBot, every_seconds: float = 3600.0) -> None:
@@ -445,4 +472,53 @@ async def prune_periodically(bot: CareerBot, every_seconds: float = 3600.0) -> N
             await bot.prune()
         except Exception as exc:  # the database may be briefly away; try again next time
             log.warning("retention: pruning failed (%s: %s)", type(exc).__name__, exc)
+        await asyncio.sleep(every_seconds)
+
+
+def report_platform(settings: Settings, running: Sequence[str]) -> str | None:
+    """Which running platform posts the weekly report (None: no REPORT__CHANNEL)."""
+    r = settings.report
+    if not r.channel:
+        return None
+    if r.platform is not None:
+        if r.platform not in running:
+            raise StartupError(
+                f"CAREERBOT_REPORT__PLATFORM is {r.platform} but serve is not running "
+                f"{r.platform}; unset it or serve {r.platform}"
+            )
+        return r.platform
+    if not running:
+        raise StartupError(
+            "CAREERBOT_REPORT__CHANNEL is set but neither Slack nor Discord is configured"
+        )
+    if len(running) != 1:
+        raise StartupError(
+            "CAREERBOT_REPORT__CHANNEL is set while serving both platforms: set "
+            "CAREERBOT_REPORT__PLATFORM to slack or discord"
+        )
+    return running[0]
+
+
+async def report_periodically(
+    bot: CareerBot,
+    post: Callable[[Report], Awaitable[None]],
+    every_seconds: float,
+    *,
+    ready: Callable[[], Awaitable[Any]] | None = None,
+) -> None:
+    """The weekly knowledge-gap post while serving: check now, then every `every_seconds`.
+
+    One replica posts per ISO week (claimed in the database); a failure waits for the next
+    check, and the week it claimed is not posted again. `ready` (Discord: connected) is
+    awaited before the first claim, so a replica never claims a week it cannot post.
+    """
+    import asyncio
+
+    if ready is not None:
+        await ready()
+    while True:
+        try:
+            await bot.post_weekly_report(post)
+        except Exception as exc:  # the platform or the database may be briefly away
+            log.warning("weekly report: posting failed (%s: %s)", type(exc).__name__, exc)
         await asyncio.sleep(every_seconds)

@@ -186,6 +186,7 @@ async def test_login_syncs_commands_to_the_test_guild(start_bot: StartBot) -> No
         "my-data",
         "help",
         "autoanswer",
+        "report",
     }
     [dry_run] = commands["reload"]["options"]
     assert (dry_run["name"], dry_run["type"], dry_run["required"]) == ("dry_run", 5, False)

@@ -39,7 +39,13 @@ CUSTOM_ID = re.compile(r"^careerbot:suggest:[0-9a-f]{16}$")
 
 
 def buttons_of(message: dict[str, Any]) -> list[dict[str, Any]]:
-    return [c for row in message["components"] for c in row["components"]]
+    """The suggested-question buttons (the answer also carries 👍/👎)."""
+    return [
+        c
+        for row in message["components"]
+        for c in row["components"]
+        if c["custom_id"].startswith("careerbot:suggest:")
+    ]
 
 
 def last_with_buttons(h: Harness) -> dict[str, Any]:
@@ -150,6 +156,6 @@ async def test_ask_command_answers_carry_the_buttons_on_the_last_message(
     payload = interaction("ask", {"question": PHD})
     await h.command(payload)
     *_, last = h.fake.followups(payload["token"])
-    buttons = [c for row in last.body["components"] for c in row["components"]]
+    buttons = buttons_of(last.body)
     assert buttons[0]["label"] == "Should I upskill?"
     assert all(CUSTOM_ID.match(b["custom_id"]) for b in buttons)

@@ -85,7 +85,8 @@ async def _consent(h: Harness, choice: str, note: str = "") -> tuple[Call, dict[
     assert await h.send(guild_message(COVERED)) == "answered"
     [sent] = [c for c in h.fake.channel_messages(CHANNEL_ID) if c.body.get("components")]
     row, *_suggestions = sent.body["components"]  # suggested questions take a row of their own
-    [button] = row["components"]
+    # The answer's row also carries the 👍/👎 feedback buttons.
+    [button] = [b for b in row["components"] if b["custom_id"].startswith(MENTOR_BUTTON_PREFIX)]
     assert button["label"] == "Ask a mentor" and button["custom_id"].startswith(
         MENTOR_BUTTON_PREFIX
     )
@@ -266,9 +267,12 @@ async def test_no_button_without_a_mentors_channel(
     h = await start_bot(mentor_bot())
     assert await h.send(guild_message(COVERED)) == "answered"
     [reply] = h.fake.channel_messages(CHANNEL_ID)
-    buttons = [c for row in reply.body.get("components", []) for c in row["components"]]
-    # Only the suggested questions: no "Ask a mentor".
-    assert all(b["custom_id"].startswith("careerbot:suggest:") for b in buttons)
+    buttons = [
+        b["custom_id"] for row in reply.body.get("components", []) for b in row["components"]
+    ]
+    assert not [b for b in buttons if b.startswith(MENTOR_BUTTON_PREFIX)]
+    # Only 👍/👎 and the suggested questions.
+    assert all(b.startswith(("careerbot:fb:", "careerbot:suggest:")) for b in buttons)
     assert h.core.store.kept_answer("x") is None
 
 

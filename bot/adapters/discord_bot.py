@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -44,6 +44,7 @@ from bot.adapters.render_discord import (
     render_partial,
     render_relay,
     render_reload,
+    render_report,
     render_rollback,
     render_status,
     suggestion_labels,
@@ -57,7 +58,19 @@ from bot.escalation import (
     NotAMentor,
     relay_text,
 )
-from bot.models import Answer, CareerbotError, NotAuthorized, Question, RateLimited, Suggestion
+from bot.models import (
+    FEEDBACK_NOTED,
+    FEEDBACK_REASONS,
+    MAX_REASON_CHARS,
+    Answer,
+    CareerbotError,
+    Feedback,
+    NotAuthorized,
+    Question,
+    RateLimited,
+    Suggestion,
+)
+from bot.report import Report, parse_since
 from bot.streaming import ThrottledEdits
 
 if TYPE_CHECKING:
@@ -258,6 +271,126 @@ async def _typing(channel: discord.abc.Messageable) -> AsyncIterator[None]:
         await typing.__aexit__(None, None, None)
 
 
+# Feedback -------------------------------------------------------------------------------------
+
+FEEDBACK_ID = re.compile(r"careerbot:fb:(?P<vote>up|down):(?P<answer_id>[0-9A-Za-z_-]{1,64})")
+
+
+class FeedbackButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=FEEDBACK_ID
+):
+    """👍/👎 under an answer; the custom_id carries the answer id, so any bot instance (after
+    a restart, on another replica) handles a click on any answer ever sent."""
+
+    def __init__(self, vote: str, answer_id: str) -> None:
+        up = vote == "up"
+        super().__init__(
+            discord.ui.Button(
+                label="Helpful" if up else "Not helpful",
+                emoji="👍" if up else "👎",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"careerbot:fb:{vote}:{answer_id}",
+            )
+        )
+        self.helpful = up
+        self.answer_id = answer_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> FeedbackButton:
+        """Rebuild the button from a clicked custom_id."""
+        return cls(match["vote"], match["answer_id"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Store the vote; a 👎 answers with the optional-reason modal, a 👍 with thanks."""
+        client = interaction.client
+        if not isinstance(client, CareerDiscordBot):
+            return
+        user = str(interaction.user.id)
+        try:
+            await client.careerbot.record_feedback(
+                Feedback(self.answer_id, user, "discord", helpful=self.helpful)
+            )
+        except Exception as exc:
+            await interaction.response.send_message(_feedback_error(exc), ephemeral=True)
+            return
+        if self.helpful:
+            await interaction.response.send_message(FEEDBACK_NOTED, ephemeral=True)
+        else:
+            await interaction.response.send_modal(
+                FeedbackReasonModal(self.answer_id, interaction.user.id)
+            )
+
+
+class FeedbackReasonModal(discord.ui.Modal):
+    """The optional reason for a 👎: a choice and free text, both optional."""
+
+    def __init__(self, answer_id: str, user_id: int) -> None:
+        super().__init__(
+            title="Thanks — noted. What was wrong?",
+            custom_id=f"careerbot:fbr:{answer_id}:{user_id}",
+            timeout=900,
+        )
+        self.answer_id = answer_id
+        self.reason: discord.ui.Select[discord.ui.Modal] = discord.ui.Select(
+            custom_id="reason",
+            placeholder="Pick a reason (optional)",
+            min_values=0,
+            max_values=1,
+            required=False,
+            options=[discord.SelectOption(label=t, value=k) for k, t in FEEDBACK_REASONS.items()],
+        )
+        self.details: discord.ui.TextInput[discord.ui.Modal] = discord.ui.TextInput(
+            custom_id="details",
+            style=discord.TextStyle.paragraph,
+            required=False,
+            max_length=MAX_REASON_CHARS,
+        )
+        self.add_item(discord.ui.Label(text="Reason", component=self.reason))
+        self.add_item(discord.ui.Label(text="Anything else?", component=self.details))
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        """Attach the reason to the person's vote, then thank them (only they see it)."""
+        client = interaction.client
+        if not isinstance(client, CareerDiscordBot):
+            return
+        reason = self.reason.values[0] if self.reason.values else None
+        text = (self.details.value or "").strip()
+        reply = FEEDBACK_NOTED
+        if reason is not None or text:
+            try:
+                await client.careerbot.record_feedback_reason(
+                    self.answer_id, "discord", str(interaction.user.id), reason or "other", text
+                )
+            except Exception as exc:
+                reply = _feedback_error(exc)
+        await interaction.response.send_message(reply, ephemeral=True)
+
+
+def feedback_view(answer_id: str, view: discord.ui.View | None = None) -> discord.ui.View | None:
+    """`view` (the answer's other buttons, if any) plus 👍/👎; None when there is no answer to
+    rate and no other button."""
+    if not answer_id or not FEEDBACK_ID.fullmatch(f"careerbot:fb:up:{answer_id}"):
+        return view
+    view = view if view is not None else discord.ui.View(timeout=None)
+    view.add_item(FeedbackButton("up", answer_id))
+    view.add_item(FeedbackButton("down", answer_id))
+    return view
+
+
+def _feedback_error(exc: BaseException) -> str:
+    if isinstance(exc, CareerbotError):
+        log.info("feedback: %s: %s", type(exc).__name__, exc)
+    else:
+        log.error("feedback failed", exc_info=exc)
+    return render_error(exc)
+
+
 class CareerCog(commands.Cog, name="Career advice"):
     """Answers DMs, mentions and replies, and provides the slash commands."""
 
@@ -453,7 +586,7 @@ class CareerCog(commands.Cog, name="Career advice"):
         except Exception as exc:
             return [self._friendly(exc, "answering")], "error", None
         chunks = render_answer(answer, asked=question.text if echo else None)
-        view = await self.mentors.answer_view(question, answer)
+        view = feedback_view(answer.answer_id, await self.mentors.answer_view(question, answer))
         view = with_suggestions(view, answer.suggestions)
         return chunks, "answered" if answer.covered else "not-covered", view
 
@@ -602,6 +735,22 @@ class CareerCog(commands.Cog, name="Career advice"):
         except Exception as exc:
             text = self._friendly(exc, "/autoanswer")
         await interaction.response.send_message(text, ephemeral=True)
+
+    @app_commands.command(name="report")
+    @app_commands.describe(since="Window: 24h, 7d (default), 30d, 2w or a date like 2026-11-01")
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
+    async def report(self, interaction: discord.Interaction, since: str = "7d") -> None:
+        """Admins: what I declined, which answers got 👎 and why, which guides are never cited."""
+        if not self.is_admin(interaction):
+            log.info("/report refused for user %s", interaction.user.id)
+            await interaction.response.send_message(render_error(NotAuthorized()), ephemeral=True)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            chunks = render_report(await self.core.report(parse_since(since)))
+        except Exception as exc:  # BadReportWindow is one line naming the accepted forms
+            chunks = [self._friendly(exc, "/report")]
+        await self._followup(interaction, chunks, ephemeral=True)
 
     @app_commands.command(name="rollback")
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
@@ -1189,11 +1338,14 @@ class CareerDiscordBot(commands.Bot):
         await super().login(token)
 
     async def setup_hook(self) -> None:
-        """Add the cog and sync slash commands (to the test guild when one is configured)."""
+        """Add the cog, listen for feedback and mentor buttons on any answer ever sent
+        (persistent, by custom_id) and sync slash commands (to the test guild when one is
+        configured)."""
         cog = CareerCog(self)
         await self.add_cog(cog)
         cog.mentors.install()
         self.add_dynamic_items(SuggestionButton)
+        self.add_dynamic_items(FeedbackButton)
         if self.config.sync_commands:
             await self.sync_commands()
 
@@ -1214,6 +1366,20 @@ class CareerDiscordBot(commands.Bot):
         where = f"guild {guild.id}" if guild else "all servers (global)"
         log.info("synced %d slash commands to %s", len(synced), where)
         return synced
+
+    def report_poster(self, channel_id: str) -> Callable[[Report], Awaitable[None]]:
+        """Posts the weekly knowledge-gap report to a channel (call once the bot is ready)."""
+
+        async def post(report: Report) -> None:
+            channel = self.get_channel(int(channel_id)) or await self.fetch_channel(int(channel_id))
+            if not isinstance(channel, discord.abc.Messageable):
+                raise DiscordSetupError(
+                    f"CAREERBOT_REPORT__CHANNEL {channel_id} is not a text channel"
+                )
+            for chunk in render_report(report):
+                await channel.send(chunk)
+
+        return post
 
     async def on_message(self, message: discord.Message, /) -> None:
         """Deliberately empty: CareerCog answers messages; there are no prefix commands."""

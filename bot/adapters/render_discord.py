@@ -16,6 +16,7 @@ from bot.models import (
     StoredData,
     Suggestion,
 )
+from bot.report import Report, report_sections
 from bot.user_messages import GENERIC_ERROR, Surface, error_message
 
 MESSAGE_LIMIT = 2000
@@ -126,7 +127,7 @@ def render_help(bot_mention: str | None = None) -> str:
             "`/status` what I know · `/help` this message · `/reload` re-read the guides "
             "(admins; `dry_run` shows what would change) · `/rollback` the previous guides "
             "(admins) · `/autoanswer` answer every question in a channel without a mention "
-            "(admins)",
+            "(admins) · `/report` what I declined and what people disliked (admins)",
         ]
     )
 
@@ -257,6 +258,18 @@ DISCORD_SURFACE = Surface(
     admins=" (configured admins, or people with the Manage Server permission)",
     escape=_escape,
 )
+
+
+# --- the knowledge-gap report -----------------------------------------------------------------
+
+
+def render_report(report: Report, *, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """The compact knowledge-gap report as Discord messages; user text escaped."""
+    blocks = [
+        f"**{_escape(heading)}**\n" + "\n".join(f"• {_escape(line)}" for line in lines)
+        for heading, lines in report_sections(report)
+    ]
+    return split_text("\n\n".join(blocks), limit) or [GENERIC_ERROR]
 
 
 # "Ask a mentor" -------------------------------------------------------------------------------

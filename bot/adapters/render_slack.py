@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -11,6 +12,9 @@ from urllib.parse import quote
 from bot.adapters.textsplit import split_text
 from bot.admin import DryRunReport, RollbackReport
 from bot.models import (
+    FEEDBACK_NOTED,
+    FEEDBACK_REASONS,
+    MAX_REASON_CHARS,
     Answer,
     Citation,
     IngestReport,
@@ -18,6 +22,7 @@ from bot.models import (
     StoredData,
     Suggestion,
 )
+from bot.report import Report, report_sections
 from bot.user_messages import Surface, error_message
 
 Block = dict[str, Any]
@@ -59,8 +64,8 @@ EMPTY_MENTION_TEXT: Final = (
 EXPIRED_ANSWER_TEXT: Final = (
     "Sorry, I no longer have that answer (I may have restarted). Please ask again."
 )
-FEEDBACK_THANKS_UP: Final = "Thanks for the feedback, glad it helped! :+1:"
-FEEDBACK_THANKS_DOWN: Final = "Thanks for the feedback; it helps us improve the answers."
+FEEDBACK_THANKS_UP: Final = FEEDBACK_NOTED  # the same words on every platform
+FEEDBACK_THANKS_DOWN: Final = FEEDBACK_NOTED
 
 
 @dataclass(frozen=True)
@@ -340,6 +345,7 @@ HELP_TEXT: Final = "\n".join(
         "to the previous version.",
         "• `/careerbot autoanswer on|off|status`: answer every question in this channel without"
         " a mention, or stop (admins; for channels the bot is set up to auto-answer).",
+        "• `/careerbot report [7d]`: what I declined, 👎 reasons, posts never cited (admins only).",
         "• `/careerbot my-data`: what I keep about you; `/careerbot forget` deletes it.",
         "• `/careerbot help`: this message.",
     ]
@@ -443,6 +449,61 @@ def error_text(error: BaseException) -> str:
 def render_error(error: BaseException) -> SlackMessage:
     """A friendly message for any error raised while serving a request."""
     return render_text(error_text(error))
+
+
+# --- feedback reasons and the knowledge-gap report --------------------------------------------
+
+FEEDBACK_FORM_CALLBACK: Final = "careerbot_feedback_reason"
+FEEDBACK_REASON_BLOCK: Final = "careerbot_reason"
+FEEDBACK_TEXT_BLOCK: Final = "careerbot_reason_text"
+
+
+def render_feedback_form(answer_id: str, channel: str) -> Block:
+    """The optional-reason modal a 👎 opens (views.open); metadata says which answer."""
+    options = [
+        {"text": {"type": "plain_text", "text": label}, "value": key}
+        for key, label in FEEDBACK_REASONS.items()
+    ]
+    return {
+        "type": "modal",
+        "callback_id": FEEDBACK_FORM_CALLBACK,
+        "private_metadata": json.dumps({"answer_id": answer_id, "channel": channel}),
+        "title": {"type": "plain_text", "text": FEEDBACK_NOTED.rstrip(".")},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "close": {"type": "plain_text", "text": "Skip"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": FEEDBACK_REASON_BLOCK,
+                "optional": True,
+                "label": {"type": "plain_text", "text": "What was wrong with the answer?"},
+                "element": {"type": "radio_buttons", "action_id": "choice", "options": options},
+            },
+            {
+                "type": "input",
+                "block_id": FEEDBACK_TEXT_BLOCK,
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Anything else? (optional)"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "text",
+                    "multiline": True,
+                    "max_length": MAX_REASON_CHARS,
+                },
+            },
+        ],
+    }
+
+
+def render_report(report: Report) -> SlackMessage:
+    """The compact knowledge-gap report: one section per heading, user text escaped."""
+    blocks: list[Block] = []
+    texts: list[str] = []
+    for heading, lines in report_sections(report):
+        body = "\n".join(f"• {escape_mrkdwn(line)}" for line in lines)
+        blocks.append(_section(f"*{escape_mrkdwn(heading)}*\n{body}"))
+        texts.append(heading)
+    return SlackMessage(text="; ".join(texts)[:FALLBACK_TEXT_LIMIT], blocks=tuple(blocks))
 
 
 # --- "Ask a mentor" ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import contextlib
 import json
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
@@ -40,6 +40,9 @@ from bot.adapters.render_slack import (
     CONSENT_BLOCK,
     EMPTY_MENTION_TEXT,
     EXPIRED_ANSWER_TEXT,
+    FEEDBACK_FORM_CALLBACK,
+    FEEDBACK_REASON_BLOCK,
+    FEEDBACK_TEXT_BLOCK,
     FEEDBACK_THANKS_DOWN,
     FEEDBACK_THANKS_UP,
     HELP_TEXT,
@@ -59,6 +62,7 @@ from bot.adapters.render_slack import (
     render_assistant_greeting,
     render_dry_run,
     render_error,
+    render_feedback_form,
     render_forgotten,
     render_help,
     render_mentor_post,
@@ -67,6 +71,7 @@ from bot.adapters.render_slack import (
     render_relay,
     render_reload,
     render_reload_started,
+    render_report,
     render_rollback,
     render_status,
     render_text,
@@ -81,6 +86,7 @@ from bot.escalation import (
     relay_text,
 )
 from bot.models import (
+    FEEDBACK_NOTED,
     Answer,
     CareerbotError,
     Feedback,
@@ -89,6 +95,7 @@ from bot.models import (
     RateLimited,
     Suggestion,
 )
+from bot.report import BadReportWindow, Report, parse_since
 from bot.service import CareerBot
 from bot.streaming import ThrottledEdits
 
@@ -224,6 +231,35 @@ def question_from_suggestion(
         text=text, asker=user, conversation_key=key, platform="slack", channel=channel
     )
     return SuggestionClick(question, channel, str(reply_in) if reply_in else None)
+
+
+@dataclass(frozen=True)
+class ReasonForm:
+    """A submitted 👎 reason modal: which answer, where it was, and what the person said."""
+
+    answer_id: str
+    channel: str
+    reason: str | None
+    text: str
+
+
+def reason_from_view(view: Mapping[str, Any]) -> ReasonForm | None:
+    """Read a view_submission of the reason modal; None when it is garbled or names no answer."""
+    try:
+        meta = json.loads(str(view.get("private_metadata") or ""))
+    except ValueError:
+        return None
+    if not isinstance(meta, dict) or not meta.get("answer_id"):
+        return None
+    values = (view.get("state") or {}).get("values") or {}
+    picked = ((values.get(FEEDBACK_REASON_BLOCK) or {}).get("choice") or {}).get("selected_option")
+    text = ((values.get(FEEDBACK_TEXT_BLOCK) or {}).get("text") or {}).get("value")
+    return ReasonForm(
+        answer_id=str(meta["answer_id"])[:64],
+        channel=str(meta.get("channel") or ""),
+        reason=str(picked["value"]) if isinstance(picked, dict) and picked.get("value") else None,
+        text=str(text or "").strip(),
+    )
 
 
 def _message_kwargs(message: SlackMessage) -> dict[str, Any]:
@@ -501,6 +537,8 @@ class SlackHandlers:
             await self._reload(ack, respond, command, dry_run=dry_run)
         elif sub == "rollback":
             await self._rollback(ack, respond, command)
+        elif sub == "report":
+            await self._report(ack, respond, user, rest)
         elif sub == "ask":
             await self._ask(ack, respond, command, context, rest)
         elif sub == "autoanswer":
@@ -644,9 +682,15 @@ class SlackHandlers:
     # --- buttons ------------------------------------------------------------------------
 
     async def on_feedback(
-        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
     ) -> None:
-        """👍/👎: store the click with the question, the answer and the user."""
+        """👍/👎: store the vote with the question, answer, sources and user; a 👎 also opens
+        the optional-reason modal."""
         await ack()
         answer_id = str(action.get("value") or "")
         helpful = action.get("action_id") == ACTION_FEEDBACK_UP
@@ -659,8 +703,64 @@ class SlackHandlers:
             _log_failure("feedback", exc)
             await _respond_quietly(respond, render_error(exc))
             return
+        if not helpful and body.get("trigger_id"):
+            channel = str((body.get("channel") or {}).get("id", ""))
+            try:  # the trigger expires after 3 s: open the modal before anything else
+                await client.views_open(
+                    trigger_id=str(body["trigger_id"]),
+                    view=render_feedback_form(answer_id, channel),
+                )
+            except SlackApiError as exc:  # the vote is stored; only the reason form is lost
+                log.warning("views.open failed: %s", exc.response.get("error"))
         thanks = FEEDBACK_THANKS_UP if helpful else FEEDBACK_THANKS_DOWN
         await _respond_quietly(respond, render_text(thanks))
+
+    async def on_feedback_reason(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """The 👎 reason modal was submitted: attach the reason to that user's vote."""
+        await ack()  # closes the modal
+        form = reason_from_view(view)
+        user = str((body.get("user") or {}).get("id", ""))
+        if form is None or not user:
+            log.info("ignored a garbled feedback reason submission")
+            return
+        if form.reason is None and not form.text:
+            return  # nothing chosen, nothing typed: the 👎 stands on its own
+        try:
+            await self.bot.record_feedback_reason(
+                form.answer_id, "slack", user, form.reason or "other", form.text
+            )
+            message = render_text(FEEDBACK_NOTED)
+        except Exception as exc:
+            _log_failure("feedback reason", exc)
+            message = render_error(exc)
+        if not form.channel:
+            return
+        try:
+            await client.chat_postEphemeral(
+                channel=form.channel, user=user, **_message_kwargs(message)
+            )
+        except SlackApiError as exc:  # e.g. the bot left the channel; the reason is stored
+            log.info("could not acknowledge a feedback reason: %s", exc.response.get("error"))
+
+    async def _report(self, ack: AsyncAck, respond: AsyncRespond, user: str, since: str) -> None:
+        if user not in self.config.admin_user_ids:
+            log.info("refused report for non-admin %s", user)
+            await ack(**_message_kwargs(render_error(NotAuthorized())))
+            return
+        try:
+            start = parse_since(since.strip() or "7d")
+        except BadReportWindow as exc:
+            await ack(**_message_kwargs(render_error(exc)))
+            return
+        await ack()
+        try:
+            message = render_report(await self.bot.report(start))
+        except Exception as exc:
+            _log_failure("report", exc)
+            message = render_error(exc)
+        await respond(response_type="ephemeral", **_message_kwargs(message))
 
     async def on_share(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
@@ -1011,6 +1111,15 @@ async def _respond_quietly(respond: AsyncRespond, message: SlackMessage) -> None
     await respond(response_type="ephemeral", replace_original=False, **_message_kwargs(message))
 
 
+def report_poster(client: AsyncWebClient, channel: str) -> Callable[[Report], Awaitable[None]]:
+    """Posts the weekly knowledge-gap report to a Slack channel (chat.postMessage)."""
+
+    async def post(report: Report) -> None:
+        await client.chat_postMessage(channel=channel, **_message_kwargs(render_report(report)))
+
+    return post
+
+
 def _log_failure(what: str, exc: BaseException) -> None:
     if isinstance(exc, CareerbotError):
         log.info("%s failed: %s: %s", what, type(exc).__name__, exc)
@@ -1042,6 +1151,7 @@ def create_app(bot: CareerBot, config: SlackConfig) -> AsyncApp:
     app.action(ACTION_FEEDBACK_UP)(handlers.on_feedback)
     app.action(ACTION_FEEDBACK_DOWN)(handlers.on_feedback)
     app.action(ACTION_SHARE)(handlers.on_share)
+    app.view_submission(FEEDBACK_FORM_CALLBACK)(handlers.on_feedback_reason)
     app.action(ACTION_ASK_MENTOR)(handlers.on_ask_mentor)
     app.view(VIEW_MENTOR_CONSENT)(handlers.on_mentor_consent)
     app.shortcut(SHORTCUT_ADD_TO_KNOWLEDGE)(handlers.on_add_to_knowledge)

@@ -1,6 +1,6 @@
 """Escalations to mentors ("Ask a mentor") and the mentor replies relayed back.
 
-Revision ID: 0006
+Revision ID: 0005
 Revises: 0004
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
