@@ -389,12 +389,12 @@ class CareerBot:
         switch = await asyncio.to_thread(
             self.channels.set, platform, channel, enabled=enabled, by=by
         )
-        log.info(
-            "auto-answer %s in %s channel %s by %s",
-            "on" if enabled else "off",
-            platform,
-            channel,
-            by,
+        state = "on" if enabled else "off"
+        await self.record_admin_action(
+            Actor(by, platform),
+            f"autoanswer-{state}",
+            outcome=f"auto-answer {state} in channel {channel}",
+            detail=channel,
         )
         return switch
 

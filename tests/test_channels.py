@@ -122,6 +122,11 @@ async def test_the_core_asks_the_database_only_for_would_be_answers(
     assert await bot.auto_answer_decision("slack", question, AUTO) == "answer"
     switch = await bot.auto_answer_switch("slack", "C-AUTO")
     assert switch is not None and switch.enabled
+    audited = sorted((a.actor, a.action, a.detail) for a in bot.audit.since())
+    assert audited == [
+        ("U-ADMIN", "autoanswer-off", "C-AUTO"),
+        ("U-ADMIN", "autoanswer-on", "C-AUTO"),
+    ]
 
 
 def test_switch_texts_say_what_happens_and_how_to_undo_it() -> None:

@@ -403,6 +403,7 @@ def test_two_processes_reloading_at_once_never_lose_the_index(
         for worker in workers:
             assert worker.result() == {"ready": True}
         outcomes: list[str] = []
+        switches = 0  # rounds whose winner moved the pointer (its folder differed from active)
         for _ in range(ROUNDS):
             for worker in reloaders:
                 worker.send("go")
@@ -410,6 +411,7 @@ def test_two_processes_reloading_at_once_never_lose_the_index(
             assert not [r for r in results if "error" in r], results
             assert any(r.get("ok") for r in results), results
             outcomes.append("+".join(sorted("ok" if r.get("ok") else "refused" for r in results)))
+            switches += any(r.get("changed") for r in results)
             # The index is never lost: the pointer names a whole, existing generation.
             state = checker.index.state()
             active = checker.index.open(state.active)
@@ -421,10 +423,17 @@ def test_two_processes_reloading_at_once_never_lose_the_index(
         for worker in workers:
             worker.close()
 
-    print(f"{ROUNDS} rounds: {sorted(outcomes)}; reader: {summary['answered']} answers")
+    print(
+        f"{ROUNDS} rounds: {sorted(outcomes)}; {switches} switched; "
+        f"reader: {summary['answered']} answers"
+    )
     assert summary["failures"] == []
     assert summary["answered"] > 0
     kept = checker.index.generation_names()
     state = checker.index.state()
     assert state.active in summary["collections"]  # it followed the reloads while answering
-    assert state.active in kept and state.previous in kept
+    assert state.active in kept
+    # The generation before the serving one is kept for rollback. When the same folder won
+    # every round (possible under load: its process always took the lease first), nothing
+    # switched and there is no previous generation yet.
+    assert state.previous in kept if switches else state.previous is None
