@@ -33,6 +33,7 @@ from bot.scope import (
     missing_concept,
     unsupported_concept,
 )
+from bot.suggestions import is_meta
 from bot.text import clean_text
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,18 @@ class AnswerConfig:
     decline_hint: str = ""
     quote_passages: int = 10
     support_message: str = ""
+
+
+def nearest_pointer(near: Passage) -> str:
+    """'The nearest they come is “Post”, in “Section”.' for a decline.
+
+    The section named is the deepest heading that is about careers: a meta heading ("Pre",
+    "Footnotes", "About me") tells the asker nothing, so its parent is named, or no section.
+    """
+    headings = [h for h in near.section.split(" > ") if h.strip()] if near.section else []
+    where = next((h for h in reversed(headings) if not is_meta(h)), "")
+    section = f", in “{where}”" if where and not near.is_comment else ""
+    return f"The nearest they come is “{near.title}”{section}."
 
 
 class Answerer:
@@ -311,9 +324,7 @@ class Answerer:
             lines = [NOT_COVERED]
             near = result.passages[0] if result is not None and result.passages else None
             if near is not None and result is not None and result.best_similarity >= 0.25:
-                where = near.section.split(" > ")[-1] if near.section else ""
-                section = f", in “{where}”" if where and not near.is_comment else ""
-                lines.append(f"The nearest they come is “{near.title}”{section}.")
+                lines.append(nearest_pointer(near))
             else:
                 topics = ", ".join(self.topics) if self.topics else "AI safety careers"
                 lines.append(f"They do discuss, for example: {topics}.")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.answering import WITHHELD
+from bot.answering import WITHHELD, nearest_pointer
 from bot.followups import as_author, docs_in, narrator, quotes_in, resolve
-from bot.models import Question, Turn
+from bot.models import Passage, Question, Turn
 from bot.prompts import NOT_COVERED
 from bot.scope import (
     asks_live_facts,
@@ -227,3 +227,20 @@ async def test_how_did_he_fix_it_quotes_the_author_just_quoted(
     assert he.covered and he.citations
     assert {c.title for c in he.citations} <= storytellers
     assert not any(c.quote.startswith(("He ", "She ")) for c in he.citations)
+
+
+def _near(section: str, *, is_comment: bool = False) -> Passage:
+    return Passage("p", "d", "My Siloed Views Meet Reality", "Ann", None, section, "…", is_comment)
+
+
+def test_a_decline_points_at_a_section_about_careers_not_at_a_meta_heading() -> None:
+    assert (
+        nearest_pointer(_near("Pre")) == "The nearest they come is “My Siloed Views Meet Reality”."
+    )
+    assert nearest_pointer(_near("Lessons > Footnotes")) == (
+        "The nearest they come is “My Siloed Views Meet Reality”, in “Lessons”."
+    )
+    assert nearest_pointer(_near("Lessons > Finding a mentor")) == (
+        "The nearest they come is “My Siloed Views Meet Reality”, in “Finding a mentor”."
+    )
+    assert nearest_pointer(_near("Lessons", is_comment=True)).endswith("Reality”.")
