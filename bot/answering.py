@@ -20,7 +20,15 @@ from bot.extractive import passage_sentences as composer_sentences
 from bot.followups import TurnContext, resolve
 from bot.knowledge import embedding_text
 from bot.llm import FALLBACK_NOTICES, LLMFailed, LLMResponder, Partial
-from bot.models import Answer, EmptyQuestion, IndexNotReady, Passage, Question, Turn
+from bot.models import (
+    WITHHELD_QUESTION,
+    Answer,
+    EmptyQuestion,
+    IndexNotReady,
+    Passage,
+    Question,
+    Turn,
+)
 from bot.prompts import NOT_COVERED, Prompts
 from bot.resilience import Failure
 from bot.retrieval import RetrievalResult, Retriever
@@ -47,8 +55,6 @@ LLM_FALLBACK_NOTICE = FALLBACK_NOTICES[Failure.UNREACHABLE]
 # my dog is old" 0.11 / 1.31 stay declined.
 COPING_MIN_SIMILARITY = 0.15
 COPING_MIN_KEYWORD = 1.8
-# What is stored instead of a message that read as acute distress.
-WITHHELD = "[message withheld: wellbeing]"
 
 
 @dataclass(frozen=True)
@@ -146,7 +152,7 @@ class Answerer:
             raise IndexNotReady("The knowledge base isn't indexed yet; run `careerbot ingest`.")
         if distressed(text):
             answer = self._support(notices)
-            stored_question = WITHHELD  # never kept as text, nor used for analytics
+            stored_question = WITHHELD_QUESTION  # never kept as text, nor used for analytics
         else:
             history = await asyncio.to_thread(
                 self.store.history, question.conversation_key, self.config.history_turns

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.conversations import ConversationStore
-from bot.models import MAX_REASON_CHARS, WITHHELD_QUESTION, Citation, Feedback
+from bot.models import MAX_REASON_CHARS, Citation, Feedback
 from bot.schema import feedback
 
 CITES = (
@@ -159,12 +159,6 @@ def test_a_weekly_report_period_is_claimed_once(store: ConversationStore) -> Non
     assert store.claim_report("weekly:2026-W48", "replica-a")
     assert not store.claim_report("weekly:2026-W48", "replica-b")
     assert store.claim_report("weekly:2026-W49", "replica-b")
-
-
-def test_the_withheld_marker_is_the_one_the_answerer_stores() -> None:
-    from bot.answering import WITHHELD
-
-    assert WITHHELD == WITHHELD_QUESTION
 
 
 def test_upgrading_keeps_each_users_latest_click_as_their_vote(db_url: str) -> None:

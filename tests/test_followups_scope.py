@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.answering import WITHHELD, nearest_pointer
+from bot.answering import nearest_pointer
 from bot.followups import as_author, docs_in, narrator, quotes_in, resolve
-from bot.models import Passage, Question, Turn
+from bot.models import WITHHELD_QUESTION, Passage, Question, Turn
 from bot.prompts import NOT_COVERED
 from bot.scope import (
     asks_live_facts,
@@ -114,7 +114,7 @@ async def test_distress_gets_support_not_quotes_and_is_not_stored(
     assert not answer.covered and not answer.citations
     assert "Call the helpline on 000." in answer.text
     stored = bot.store.history("w", 10)
-    assert stored[0].text == WITHHELD and text not in [t.text for t in stored]
+    assert stored[0].text == WITHHELD_QUESTION and text not in [t.text for t in stored]
 
 
 async def test_undecodable_text_is_replaced_not_a_crash(make_careerbot: MakeCareerBot) -> None:
