@@ -31,6 +31,22 @@ class Reply:
     resume: asyncio.Event = field(default_factory=asyncio.Event)
 
 
+STREAM_GOOD = "George Wang suggests treating burnout like an overuse injury [1][2][3][4][5]."
+STREAM_INVENTED = "After MATS you walk into a $500k job at a top lab [1]."
+
+
+def paused_stream(model: FakeOpenAI) -> tuple[Reply, dict[str, Any]]:
+    """Queue a streamed reply (a checked sentence, an invented one, the checked one again)
+    that pauses after the invented sentence; returns it and the `llm` settings for `model`.
+
+    The adapters' streaming tests wait on what was shown during the pause, then set
+    `reply.resume`: only the checked sentence may ever have been shown.
+    """
+    reply = Reply(f"{STREAM_GOOD} {STREAM_INVENTED} {STREAM_GOOD}", pause_after=23)
+    model.queue(reply)
+    return reply, {"model": "openai:m", "base_url": model.url, "api_key": "k", "max_retries": 0}
+
+
 @dataclass
 class FakeOpenAI:
     """Replies are scripted per model name (or shared); every request is recorded."""

@@ -60,7 +60,7 @@ from tests.discord_fake import (
     snowflake,
     user,
 )
-from tests.openai_fake import Reply, serve_fake
+from tests.openai_fake import paused_stream, serve_fake
 
 COVERED = "What research skills do I need for technical AI safety?"
 LINKED = "What is a big lever for impact in AGI safety?"  # answered from a post with a URL
@@ -660,13 +660,8 @@ async def test_llm_answer_streams_into_one_reply_then_the_checked_answer_replace
     start_bot: StartBot, make_careerbot: Callable[..., CareerBot]
 ) -> None:
     async with serve_fake() as model:
-        good = "George Wang suggests treating burnout like an overuse injury [1][2][3][4][5]."
-        invented = "After MATS you walk into a $500k job at a top lab [1]."
-        reply = Reply(f"{good} {invented} {good}", pause_after=23)
-        model.queue(reply)
-        core = make_careerbot(
-            llm={"model": "openai:m", "base_url": model.url, "api_key": "k", "max_retries": 0}
-        )
+        reply, llm = paused_stream(model)
+        core = make_careerbot(llm=llm)
         h = await start_bot(core, stream_interval=0.0)
         answering = asyncio.create_task(h.send(dm_message("How do I deal with burnout?")))
         path = f"/channels/{DM_CHANNEL_ID}/messages"
@@ -690,13 +685,8 @@ async def test_ask_streams_into_the_thinking_response_then_the_answer_replaces_i
     start_bot: StartBot, make_careerbot: Callable[..., CareerBot]
 ) -> None:
     async with serve_fake() as model:
-        good = "George Wang suggests treating burnout like an overuse injury [1][2][3][4][5]."
-        invented = "After MATS you walk into a $500k job at a top lab [1]."
-        reply = Reply(f"{good} {invented} {good}", pause_after=23)
-        model.queue(reply)
-        core = make_careerbot(
-            llm={"model": "openai:m", "base_url": model.url, "api_key": "k", "max_retries": 0}
-        )
+        reply, llm = paused_stream(model)
+        core = make_careerbot(llm=llm)
         h = await start_bot(core, stream_interval=0.0)
         payload = interaction("ask", {"question": "How do I deal with burnout?"})
         answering = asyncio.create_task(h.command(payload))

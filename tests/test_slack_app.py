@@ -37,7 +37,7 @@ from bot.adapters.slack_app import (
 )
 from bot.service import CareerBot
 from tests.conftest import FIXTURE_KNOWLEDGE
-from tests.openai_fake import Reply, serve_fake
+from tests.openai_fake import paused_stream, serve_fake
 from tests.slack_fake import (
     APP_TOKEN,
     BOT_ID,
@@ -594,13 +594,8 @@ async def test_llm_answer_streams_into_the_placeholder_then_the_checked_answer_r
     make_slack: MakeSlack, make_careerbot: Callable[..., CareerBot]
 ) -> None:
     async with serve_fake() as model:
-        good = "George Wang suggests treating burnout like an overuse injury [1][2][3][4][5]."
-        invented = "After MATS you walk into a $500k job at a top lab [1]."
-        reply = Reply(f"{good} {invented} {good}", pause_after=23)
-        model.queue(reply)
-        bot = make_careerbot(
-            llm={"model": "openai:m", "base_url": model.url, "api_key": "k", "max_retries": 0}
-        )
+        reply, llm = paused_stream(model)
+        bot = make_careerbot(llm=llm)
         slack = make_slack(bot=bot, stream_interval=0.0)
         mention = event_payload("app_mention", text=f"<@{BOT_USER_ID}> How do I deal with burnout?")
         answering = asyncio.create_task(slack.event(mention))
