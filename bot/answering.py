@@ -279,6 +279,7 @@ class Answerer:
             else (),
             contrast=None if not context.is_follow_up else False,
             author_voice=bool(context.message),
+            feelings=copes(context.message or text),
         )
         if not spans:
             return self._not_covered(query, "extractive", notices, answer_id, result)

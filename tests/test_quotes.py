@@ -162,3 +162,65 @@ def test_a_comment_quoting_the_post_is_not_shown_twice(embedder: CachingEmbeddin
     spans = pick_quotes("do good researchers feel good at it?", [post, comment], embedder, 3)
     texts = [" ".join(s.text.split()) for s in spans]
     assert sum(advice in t for t in texts) == 1, texts
+
+
+def test_two_good_quotes_of_one_paragraph_are_quoted_as_one_run(
+    embedder: CachingEmbeddings,
+) -> None:
+    text = (
+        "The table stakes for passing technical interviews are knowing basic data structures "
+        "and algorithms. I personally used free online lectures, but there are many good "
+        "options out there. Once you know the basic data structures and algorithms, practise "
+        "interview problems until you can solve medium ones in thirty minutes."
+    )
+    spans = pick_quotes(
+        "how do I learn data structures and algorithms for coding interviews?",
+        [passage(text)],
+        embedder,
+        3,
+    )
+    # One quote that reads as the author wrote it, with the resources between the two
+    # sentences that scored best, not two halves with the middle cut out.
+    assert [s.text for s in spans] == [text]
+
+
+def test_quotes_far_apart_in_a_paragraph_stay_separate(embedder: CachingEmbeddings) -> None:
+    filler = " ".join(
+        f"The weather on day {n} of the retreat was mild and the food was good." for n in range(4)
+    )
+    first = "Learn basic data structures and algorithms before technical interviews."
+    last = "Practise interview problems on data structures and algorithms every day."
+    spans = pick_quotes(
+        "how do I prepare data structures and algorithms for interviews?",
+        [passage(f"{first} {filler} {last}")],
+        embedder,
+        3,
+    )
+    assert {s.text for s in spans} == {first, last}
+
+
+def test_an_advice_shaped_quote_about_something_else_is_left_out(
+    embedder: CachingEmbeddings,
+) -> None:
+    on_topic = passage(
+        "To prepare for coding interviews, learn basic data structures and algorithms, then "
+        "practise interview problems until medium ones take you thirty minutes.",
+        pid="a",
+    )
+    aside = passage(
+        "I would recommend that future scholars pair program with their stream-mates.",
+        doc="other",
+        pid="b",
+    )
+    spans = pick_quotes(
+        "how do I prepare for coding interviews on algorithms?", [on_topic, aside], embedder, 3
+    )
+    assert [s.passage.id for s in spans] == ["a"]
+
+
+def test_when_the_asker_says_how_they_feel_an_author_saying_how_it_felt_ranks_up() -> None:
+    (line,) = passage_sentences(
+        passage("I felt stressed, confused, and lonely for months; it is a common experience.")
+    )
+    (felt,) = line
+    assert role_score(felt, "Lessons", feelings=True) > role_score(felt, "Lessons") + 0.1
