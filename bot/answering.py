@@ -29,16 +29,18 @@ from bot.models import (
     Question,
     Turn,
 )
-from bot.prompts import NOT_COVERED, Prompts
+from bot.prompts import NOT_COVERED, NOT_DISCUSSED, Prompts
 from bot.resilience import Failure
 from bot.retrieval import RetrievalResult, Retriever
 from bot.retrieval import passage_sentences as retrieval_sentences
 from bot.scope import (
+    about_the_asker,
+    as_typed,
     asks_live_facts,
-    copes,
     corpus_vocabulary,
     distressed,
     missing_concept,
+    names_no_topic,
     unsupported_concept,
 )
 from bot.suggestions import is_meta
@@ -47,6 +49,9 @@ from bot.text import clean_text
 log = logging.getLogger(__name__)
 
 LLM_FALLBACK_NOTICE = FALLBACK_NOTICES[Failure.UNREACHABLE]
+# What the posts are about, for a message that names no topic and for a decline with no near
+# passage to point at.
+FIELD = "AI safety careers"
 # The relevance gate for a message about how the asker feels or copes: the posts speak to
 # feelings in their own words ("Being excellent seldom feels like you're excellent"), so such a
 # message is answered with a lower gate than the usual 0.30 / 0.24 & BM25 2.0. Measured on the
@@ -67,6 +72,19 @@ class AnswerConfig:
     decline_hint: str = ""
     quote_passages: int = 10
     support_message: str = ""
+
+
+def nearest_topic(passages: Sequence[Passage]) -> Passage | None:
+    """The best-ranked passage under a heading about careers, else the best one.
+
+    A decline names what the posts do discuss; a passage from a post's preamble or footnotes
+    would only name the post.
+    """
+    for passage in passages:
+        headings = [h for h in passage.section.split(" > ") if h.strip()]
+        if not passage.is_comment and any(not is_meta(h) for h in headings):
+            return passage
+    return passages[0] if passages else None
 
 
 def nearest_pointer(near: Passage) -> str:
@@ -241,20 +259,24 @@ class Answerer:
                 context, prefer_docs=tuple(dict.fromkeys((*named, *context.prefer_docs)))
             )
         query = context.query
+        if not context.is_follow_up and names_no_topic(text, self._vocabulary()):
+            query = f"{query} ({FIELD})"  # "am I too old for this?": this is the posts' field
         if asks_live_facts(text):
             return self._not_covered(query, "extractive", notices, answer_id, live=True)
         if not context.is_follow_up:
             concept = self._uncovered_concept(text)
             if concept is not None:
                 log.info("declined: the posts do not cover %r", concept)
-                nearest = self.retriever.search(query)
-                return self._not_covered(query, "extractive", notices, answer_id, nearest)
+                word, nearest = self._nearest_without(text, concept)
+                return self._not_covered(
+                    query, "extractive", notices, answer_id, nearest, concept=word
+                )
         # Sentences are ranked on their own, so the composer reads more passages than the
         # LLM is shown: advice often sits in the 6th-8th passage of a chatty question.
         result = self.retriever.search(query, k=self.config.quote_passages)
         if (
             not result.covered
-            and copes(text)
+            and about_the_asker(text)
             and result.best_similarity >= COPING_MIN_SIMILARITY
             and result.best_keyword >= COPING_MIN_KEYWORD
         ):
@@ -279,7 +301,7 @@ class Answerer:
             else (),
             contrast=None if not context.is_follow_up else False,
             author_voice=bool(context.message),
-            feelings=copes(context.message or text),
+            feelings=about_the_asker(context.message or text),
         )
         if not spans:
             return self._not_covered(query, "extractive", notices, answer_id, result)
@@ -293,6 +315,20 @@ class Answerer:
             standalone_query=query,
             answer_id=answer_id,
         )
+
+    def _nearest_without(self, text: str, concept: str) -> tuple[str, RetrievalResult]:
+        """The asker's word for an uncovered concept, and what the rest of the question finds.
+
+        Searched with that word, the nearest passage is wherever the posts brush it ("…where
+        you get paid to keep working on fun problems"); without it, the nearest topic the
+        posts do discuss ("what salary can I expect at an AI safety org?" -> finding a job).
+        """
+        typed = as_typed(text, concept)
+        words = set(typed.split())
+        rest = " ".join(w for w in text.split() if w.strip("?!.,;:()\"'“”‘’") not in words)
+        result = self.retriever.search(rest or text)
+        word = typed.split()[0] if typed else concept
+        return word, result
 
     def _with_context(self, passages: list[Passage], context: TurnContext) -> list[Passage]:
         """Add the passages the previous reply quoted ("why?") or the post it named ("he")."""
@@ -321,19 +357,21 @@ class Answerer:
         result: RetrievalResult | None = None,
         *,
         live: bool = False,
+        concept: str = "",
     ) -> Answer:
+        """A decline: why (in the asker's word when one is missing), what is near, the hint."""
         if live:
             lines = [
                 "The advice posts I draw on are dated, so they can't tell you what is open or "
                 "true right now; check the organisation's own site or ask people in the community."
             ]
         else:
-            lines = [NOT_COVERED]
-            near = result.passages[0] if result is not None and result.passages else None
+            lines = [NOT_DISCUSSED.format(concept=concept) if concept else NOT_COVERED]
+            near = nearest_topic(result.passages) if result is not None else None
             if near is not None and result is not None and result.best_similarity >= 0.25:
                 lines.append(nearest_pointer(near))
             else:
-                topics = ", ".join(self.topics) if self.topics else "AI safety careers"
+                topics = ", ".join(self.topics) if self.topics else FIELD
                 lines.append(f"They do discuss, for example: {topics}.")
         if self.config.decline_hint:
             lines.append(self.config.decline_hint)
@@ -377,8 +415,10 @@ class Answerer:
             concept = await asyncio.to_thread(self._uncovered_concept, text)
             if concept is not None:
                 log.info("declined: the posts do not cover %r", concept)
-                nearest = await asyncio.to_thread(self.retriever.search, text)
-                return self._not_covered(text, "llm", notices, uuid.uuid4().hex, nearest)
+                word, nearest = await asyncio.to_thread(self._nearest_without, text, concept)
+                return self._not_covered(
+                    text, "llm", notices, uuid.uuid4().hex, nearest, concept=word
+                )
 
         async def search(query: str) -> tuple[bool, Sequence[Passage]]:
             result = await asyncio.to_thread(self.retriever.search, query)

@@ -10,6 +10,9 @@ from pathlib import Path
 # The one sentence used when the corpus does not cover a question: the prompt tells the model to
 # reply with it, the extractive mode opens with it, and tests look for it.
 NOT_COVERED = "The advice posts I draw on don't cover that, so I'd rather not guess."
+# A decline because the question's key word is one the posts never discuss: that word, as the
+# asker typed it, fills {concept}, so the asker reads what is missing in their own terms.
+NOT_DISCUSSED = "The advice posts I draw on don't discuss “{concept}”, so I'd rather not guess."
 # What the system prompt tells the model to say when asked about its instructions.
 REFUSAL = "I can only help with career questions about AI safety."
 

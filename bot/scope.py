@@ -26,7 +26,18 @@ _DISTRESS = re.compile(
 _LIVE = re.compile(
     r"\b(right now|currently|at the moment|this (?:quarter|month|week|cycle|year|summer|spring|"
     r"autumn|fall|winter)|today|open (?:roles|positions|reqs|jobs)|hiring now|still hiring|"
-    r"deadlines?|apply by|when does .{0,30} open)\b",
+    r"apply by|when does .{0,30} open)\b",
+    re.IGNORECASE,
+)
+# A deadline is a live fact when it is an organisation's ("the MATS deadline", "deadline to
+# apply", "when is the deadline?"), not when it is the asker's own ("setting deadlines for my
+# research", "I blow past my own deadlines"): those are about planning, which the posts discuss.
+_LIVE_DEADLINE = re.compile(
+    r"\b(?:(?:the|application|applications|its|their)\s+(?:[\w'-]+\s+)?deadlines?\b"
+    r"(?!\s+for\s+(?:my|our|me|us)\b)|"
+    r"deadlines?\s+(?:for|to)\s+(?:apply|applying|applications?|the|this|next)\b|"
+    r"deadlines?\s+(?:passed|closed|close|closes|extended)\b|"
+    r"when(?:'s|\s+is|\s+are|\s+was)\b.{0,30}\bdeadlines?\b)",
     re.IGNORECASE,
 )
 _LIVE_SUBJECT = re.compile(
@@ -79,6 +90,37 @@ _ASKED_ABOUT = 0.3
 _NEVER_TALK = 0.2
 
 
+# A message that doubts the asker's own standing ("am I too old for this?", "is it too late to
+# start?", "I keep comparing myself to others", "not smart enough") asks for the posts'
+# encouragement and their career-changer stories, whatever word names the doubt. The doubt's
+# own words are how the question is asked, not a concept the posts must contain; the rest of
+# the message still is ("am I too old to learn piano?" is about piano).
+_SELF_DOUBT = re.compile(
+    r"\b(?:(?:am i|i'm|i am|im)\s+(?:\w+\s+)?too\s+\w+|"
+    r"is\s+(?:it\s+|\d+\s+)?too\s+(?:late|early|old)|"
+    r"(?:good|smart|talented|qualified|experienced|technical) enough|"
+    r"compar\w*\s+(?:myself|me|yourself)|"
+    r"(?:feel\w*|fall\w*|am|i'm|im|being)\s+(?:so\s+|way\s+)?behind|"
+    r"further\s+(?:along|ahead)\s+than\s+(?:me|i|us))\b",
+    re.IGNORECASE,
+)
+
+
+def doubts(text: str) -> bool:
+    """Whether a message doubts the asker's own standing ("am I too old for this?")."""
+    return bool(_SELF_DOUBT.search(text))
+
+
+def about_the_asker(text: str) -> bool:
+    """Feelings or self-doubt: answered from the posts' encouragement and stories."""
+    return copes(text) or doubts(text)
+
+
+def _without_doubt(text: str) -> str:
+    """The message without the words that voice a doubt ("am I too old"): they name no topic."""
+    return " ".join(_SELF_DOUBT.sub(" ", text).split())
+
+
 def copes(text: str) -> bool:
     """Whether a message is about how the asker feels or copes (answered from encouragement)."""
     return bool(_COPING.search(text))
@@ -91,6 +133,8 @@ def distressed(text: str) -> bool:
 
 def asks_live_facts(text: str) -> bool:
     """Whether the question asks for current facts (openings, deadlines) that posts can't hold."""
+    if _LIVE_DEADLINE.search(text):
+        return True
     return bool(_LIVE.search(text)) and bool(_LIVE_SUBJECT.search(text))
 
 
@@ -135,8 +179,11 @@ def missing_concept(
     enforceable?") whose other words are all generic in the posts, so the missing word is the
     only thing it asks about.
     """
+    if copes(text):
+        return None
+    text = _without_doubt(text)
     tokens = keyword_tokens(text, query=True)
-    if not tokens or copes(text):
+    if not tokens:
         return None
     if len(tokens) <= _FOCUSED_TOKENS:
         missing = [t for t in dict.fromkeys(tokens) if not _known(t, vocabulary)]
@@ -175,8 +222,12 @@ def unsupported_concept(
     ("burnt" ~ "burnout") counts as discussed, and so do the words of `names` (authors and
     titles, which the posts' metadata carries rather than their text).
     """
+    if about_the_asker(text):
+        # Feelings and doubts are answered in the posts' own words; a doubt about something
+        # else entirely ("too old to learn piano?") is `missing_concept`'s to find.
+        return None
     tokens = list(dict.fromkeys(keyword_tokens(text, query=True)))
-    if not tokens or len(tokens) > _FOCUSED_TOKENS or copes(text):
+    if not tokens or len(tokens) > _FOCUSED_TOKENS:
         return None
     if max(vocabulary.values(), default=0) < _MIN_COMMON_DF:
         return None  # in a handful of posts every word is rare: no signal
@@ -191,7 +242,7 @@ def unsupported_concept(
     ]
     if not rare:
         return None
-    words = {t: _as_typed(text, t) for t in rare}
+    words = {t: as_typed(text, t) for t in rare}
     talk = {t: discussed(words[t], t) for t in rare}
     if embed is not None:
         # A word the posts never use that the question is about ("do I need a visa to work
@@ -209,10 +260,30 @@ def unsupported_concept(
         return None  # another distinctive word of the question is one the posts discuss
     if any(score >= _RARE_TALK for score in talk.values()):
         return None
+    # A word the posts use in another form ("procrastinate" ~ "procrastinating") is the
+    # question's topic too: when a passage is about it, the rare word beside it ("how do I
+    # stop?") is how the question is asked, not what it asks about.
+    variants = [t for t in tokens if t not in vocabulary and close_forms(t, vocabulary)]
+    if any(discussed(as_typed(text, t), t) >= _RARE_TALK for t in variants):
+        return None
     return min(rare, key=lambda t: vocabulary.get(t, 0))
 
 
-def _as_typed(text: str, token: str) -> str:
+def names_no_topic(text: str, vocabulary: Mapping[str, int]) -> bool:
+    """Whether a doubt names nothing but itself ("am I too old for this? I'm 45.").
+
+    Asked where the bot answers, "this" is the posts' own field. Every other word is a number
+    or one the posts use everywhere; a word they never use ("too old to start a bakery?") is
+    a topic of its own.
+    """
+    if not doubts(text):
+        return False
+    generic = max(2, int(_GENERIC_SHARE * max(vocabulary.values(), default=0)))
+    tokens = keyword_tokens(_without_doubt(text), query=True)
+    return all(t.isdigit() or vocabulary.get(t, 0) >= generic for t in tokens)
+
+
+def as_typed(text: str, token: str) -> str:
     """The question's own word(s) behind a keyword token ("paid" for "paid?")."""
     found = [w.strip("?!.,;:()\"'“”‘’") for w in text.split() if token in keyword_tokens(w)]
     return " ".join(found) or token

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.answering import nearest_pointer
 from bot.followups import as_author, docs_in, narrator, quotes_in, resolve
 from bot.models import WITHHELD_QUESTION, Passage, Question, Turn
-from bot.prompts import NOT_COVERED
+from bot.prompts import NOT_DISCUSSED
 from bot.scope import (
     asks_live_facts,
     copes,
@@ -100,7 +100,7 @@ async def test_uncovered_concepts_are_declined_with_a_next_step(
     salary = await bot.answer(
         Question("what salary can I expect at an AI safety org?", "u", "d2", "cli")
     )
-    assert salary.text.startswith(NOT_COVERED)
+    assert salary.text.startswith(NOT_DISCUSSED.format(concept="salary"))
     covered = await bot.answer(Question("how do I get a job in AI governance?", "u", "d3", "cli"))
     assert covered.covered
 
@@ -175,13 +175,14 @@ async def test_near_scope_questions_are_declined_and_rare_covered_words_are_not(
     make_careerbot: MakeCareerBot,
 ) -> None:
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE, answer={"decline_hint": "Ask in #careers."})
-    for text in (
-        "how much do AI safety researchers get paid?",
-        "how do I negotiate my compensation?",
+    for text, word in (
+        ("how much do AI safety researchers get paid?", "paid"),
+        ("how do I negotiate my compensation?", "negotiate"),
     ):
         answer = await bot.answer(Question(text, "u", f"n:{text}", "cli"))
         assert not answer.covered and not answer.citations, text
-        assert answer.text.startswith(NOT_COVERED) and answer.text.endswith("Ask in #careers.")
+        assert answer.text.startswith(NOT_DISCUSSED.format(concept=word)), answer.text
+        assert answer.text.endswith("Ask in #careers.")
     for text in (
         "is ARENA a good way to skill up?",  # named twice in the posts, once as a recommendation
         "any advice on the planning fallacy?",

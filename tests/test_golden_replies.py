@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bot.models import Answer, Question
-from bot.prompts import NOT_COVERED
+from bot.prompts import NOT_COVERED, NOT_DISCUSSED
 from tests.conftest import REPO_KNOWLEDGE, MakeCareerBot
 
 QUOTE_LINE = re.compile(r"^- “.+” (?:— .+ )?\[\d\]$", re.DOTALL)
@@ -78,7 +78,7 @@ async def test_a_follow_up_continues_the_conversation(posts_bot: object) -> None
 async def test_an_uncovered_question_is_declined_plainly(posts_bot: object) -> None:
     answer = await ask(posts_bot, "how do I negotiate a job offer?", "g6")
     assert not answer.covered and not answer.citations
-    assert answer.text.startswith(NOT_COVERED)
+    assert answer.text.startswith(NOT_DISCUSSED.format(concept="negotiate"))
     assert len(answer.text) < 400
 
 

@@ -25,7 +25,7 @@ from bot.llm import (
     make_chat_model,
 )
 from bot.models import Question
-from bot.prompts import NOT_COVERED
+from bot.prompts import NOT_DISCUSSED
 from bot.resilience import Failure
 from bot.settings import Settings
 from tests.conftest import FIXTURE_KNOWLEDGE, MakeCareerBot
@@ -105,7 +105,7 @@ async def test_questions_the_posts_cannot_answer_are_declined_before_any_model_c
     bot = make_careerbot(llm=llm(server))
     salary = await bot.answer(ask("what salary can I expect at an AI safety org?"))
     live = await bot.answer(ask("is Anthropic hiring juniors this quarter?", key="c2"))
-    assert not salary.covered and salary.text.startswith(NOT_COVERED)
+    assert not salary.covered and salary.text.startswith(NOT_DISCUSSED.format(concept="salary"))
     assert not live.covered and salary.mode == live.mode == "llm"
     assert server.requests == []
 
