@@ -37,6 +37,7 @@ from bot.scope import (
     about_the_asker,
     as_typed,
     asks_live_facts,
+    copes,
     corpus_vocabulary,
     distressed,
     missing_concept,
@@ -276,7 +277,7 @@ class Answerer:
         result = self.retriever.search(query, k=self.config.quote_passages)
         if (
             not result.covered
-            and about_the_asker(text)
+            and copes(text)
             and result.best_similarity >= COPING_MIN_SIMILARITY
             and result.best_keyword >= COPING_MIN_KEYWORD
         ):

@@ -100,7 +100,8 @@ _SELF_DOUBT = re.compile(
     r"is\s+(?:it\s+|\d+\s+)?too\s+(?:late|early|old)|"
     r"(?:good|smart|talented|qualified|experienced|technical) enough|"
     r"compar\w*\s+(?:myself|me|yourself)|"
-    r"(?:feel\w*|fall\w*|am|i'm|im|being)\s+(?:so\s+|way\s+)?behind|"
+    r"(?:feel\w*|fall\w*|am|am i|i'm|im|being)\s+(?:so\s+|way\s+)?behind|"
+    r"(?:is it|is that|am i being|be)\s+realistic|(?:can|could|should) i\s+realistically|"
     r"further\s+(?:along|ahead)\s+than\s+(?:me|i|us))\b",
     re.IGNORECASE,
 )
@@ -146,9 +147,17 @@ def corpus_vocabulary(texts: Iterable[str]) -> Mapping[str, int]:
     return counts
 
 
+# A number ("45", "40s") or a two-letter token ("im" for "I'm") names no concept to decline on.
+_NOT_A_CONCEPT = re.compile(r"\d+s?|\w{1,2}")
+
+
+def _no_concept(token: str) -> bool:
+    return bool(_NOT_A_CONCEPT.fullmatch(token))
+
+
 def _known(token: str, vocabulary: Mapping[str, int]) -> bool:
     """Whether the posts use this word or a close form of it ("burnt" ~ "burnout")."""
-    if token.isdigit() or token in vocabulary:
+    if _no_concept(token) or token in vocabulary:
         return True
     need = max(4, len(token) - 2)
     if len(token) < need:
@@ -236,7 +245,7 @@ def unsupported_concept(
         t
         for t in tokens
         if vocabulary.get(t, 0) <= _RARE_DF
-        and not t.isdigit()
+        and not _no_concept(t)
         and t not in named
         and not close_forms(t, vocabulary)
     ]
@@ -280,7 +289,7 @@ def names_no_topic(text: str, vocabulary: Mapping[str, int]) -> bool:
         return False
     generic = max(2, int(_GENERIC_SHARE * max(vocabulary.values(), default=0)))
     tokens = keyword_tokens(_without_doubt(text), query=True)
-    return all(t.isdigit() or vocabulary.get(t, 0) >= generic for t in tokens)
+    return all(_no_concept(t) or vocabulary.get(t, 0) >= generic for t in tokens)
 
 
 def as_typed(text: str, token: str) -> str:

@@ -60,6 +60,8 @@ def test_a_doubt_is_not_a_concept_but_what_it_is_about_still_is(
         "I keep comparing myself to others in my cohort, how do I stop?",
         "am i smart enough for a PhD?",
         "everyone in my reading group seems way further along than me",
+        "everyone in my cohort already has papers and I have none. am I behind?",
+        "I'm 50, is it realistic to get a safety job?",
     ):
         assert doubts(text) and about_the_asker(text), text
         assert missing_concept(text, vocabulary, embed) is None, text
@@ -68,6 +70,10 @@ def test_a_doubt_is_not_a_concept_but_what_it_is_about_still_is(
     # What the doubt is about is still checked against the posts.
     assert missing_concept("am I too old to learn piano?", vocabulary, embed) == "piano"
     assert missing_concept("is it too late to learn the guitar at 40?", vocabulary, embed)
+    # A number ("their 40s") or a two-letter token ("im" for "I'm") is never the concept.
+    for text in ("would labs even hire someone in their 40s?", "im new here, where do i start?"):
+        assert missing_concept(text, vocabulary, embed) is None, text
+        assert unsupported_concept(text, vocabulary, lambda word, token: 0.0, embed) is None
     assert not doubts("what does a typical week look like at a lab?")
     assert not doubts("is it too expensive to move to Berkeley?")
     # Only a doubt that names nothing else is read as about the posts' own field.
@@ -102,6 +108,8 @@ async def test_plain_questions_about_the_asker_and_their_planning_are_answered(
         "is 38 too late to start doing alignment research?",
         "I keep comparing myself to others in my cohort, how do I stop?",
         "I procrastinate on my research all the time, how do I stop?",
+        "im 45 with two kids, can i realistically switch to ai safety?",
+        "would labs even hire someone in their 40s?",
     ):
         answer = await bot.answer(Question(text, text, f"in:{text}", "slack"))
         assert answer.covered and answer.citations, (text, answer.text)
@@ -115,6 +123,8 @@ async def test_doubts_about_other_things_and_near_scope_facts_stay_declined(
         "am I too old to learn piano?",
         "is it too late for me to learn the guitar at 40?",
         "is 50 too old to start a bakery?",
+        # A doubt is searched with the usual relevance gate, not the lower one for feelings.
+        "I keep comparing myself to my sister, she's so pretty",
         "when is the MATS application deadline?",
         "how are MATS stipends taxed?",
         "what's the acceptance rate for MATS?",
