@@ -85,6 +85,13 @@ _STORY = re.compile(
     r"ended|wanted|felt|thought|tried|learned|found|took|met|moved|left|became|received)\b",
     re.IGNORECASE,
 )
+# The question asks for advice in so many words: then the authors' own story, with no lesson
+# drawn, is further from an answer than for a question that only names a topic.
+_ADVICE_QUESTION = re.compile(
+    r"\b(tips?|advice|suggestions?|recommend\w*|should i|how (?:do|can|should) i|"
+    r"what should|best way|good way|how to|any ideas)\b",
+    re.IGNORECASE,
+)
 _STORY_QUESTION = re.compile(
     r"\b(did (?:it|he|she|they|you|the author)|how long|how did|what happened|was it|were they|"
     r"he|she|him|his|her|the author'?s?|their (?:experience|story)|in the end|end up)\b",
@@ -193,21 +200,38 @@ def sentence_tokens(text: str) -> frozenset[str]:
 
 
 def role_score(
-    sentence: Sentence, section: str, story_ok: bool = False, feelings: bool = False
+    sentence: Sentence,
+    section: str,
+    story_ok: bool = False,
+    feelings: bool = False,
+    advice_wanted: bool = False,
 ) -> float:
     """How much a sentence reads as advice (+) or as story, preamble, aside or link (-)."""
-    return _role(sentence.text, section, sentence.passage.is_comment, story_ok, feelings)
+    return _role(
+        sentence.text, section, sentence.passage.is_comment, story_ok, feelings, advice_wanted
+    )
+
+
+def asks_for_advice(question: str) -> bool:
+    """Whether the question asks for advice in so many words ("any tips?", "how do I…")."""
+    return bool(_ADVICE_QUESTION.search(question))
 
 
 @lru_cache(maxsize=16384)
 def _role(
-    text: str, section: str, is_comment: bool, story_ok: bool, feelings: bool = False
+    text: str,
+    section: str,
+    is_comment: bool,
+    story_ok: bool,
+    feelings: bool = False,
+    advice_wanted: bool = False,
 ) -> float:
     """How much a sentence reads as advice (+) or as story, preamble, aside or link (-).
 
     With `story_ok` (the question asks what happened: "how long did it take?", "how did he
     turn it around?") the author's own story is not ranked down; with `feelings` (the asker
-    says how they feel) an author saying how it felt, or that it is common, ranks up.
+    says how they feel) an author saying how it felt, or that it is common, ranks up; with
+    `advice_wanted` ("any tips?") story with no lesson drawn ranks down twice as far.
     """
     score = 0.0
     if _ADVICE.search(text):
@@ -226,7 +250,8 @@ def _role(
     elif _BIOGRAPHY.search(text):
         score -= 0.2
     elif (word in _FIRST_PERSON or _STORY.search(text)) and not _ADVICE.search(text):
-        score -= 0.1  # the author's own story, with no lesson drawn in this sentence
+        # the author's own story, with no lesson drawn in this sentence
+        score -= 0.2 if advice_wanted else 0.1
     if len(_LINK_WORDS.findall(text)) >= 2:
         score -= 0.15
     if text.rstrip("”’\"')").endswith("?"):
@@ -320,6 +345,7 @@ def pick_quotes(
         sims = 0.5 * sims + 0.5 * (vectors @ np.asarray(embedder.embed_query(message)))
     terms = set(keyword_tokens(query, query=True))
     story_ok = asks_for_story(message or query)
+    advice_wanted = not story_ok and asks_for_advice(message or query)
     tokens = [sentence_tokens(s.text) for s in sentences]
     n = len(sentences)
     weights = {t: float(np.log(1 + n / (1 + sum(t in ts for ts in tokens)))) for t in terms}
@@ -328,7 +354,9 @@ def pick_quotes(
     for s, sim, present in zip(sentences, sims, tokens, strict=True):
         key = s.key
         relevance[key] = float(sim) + 0.35 * _keyword_overlap(weights, present)
-        role[key] = _role(s.text, s.passage.section, s.passage.is_comment, story_ok, feelings)
+        role[key] = _role(
+            s.text, s.passage.section, s.passage.is_comment, story_ok, feelings, advice_wanted
+        )
         if author_voice and _THIRD_PERSON.match(s.text):
             role[key] -= 0.15
     rank_of = {p.id: i for i, p in enumerate(passages)}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.extractive import compose, passage_sentences, pick_quotes, role_score
+from bot.extractive import asks_for_advice, compose, passage_sentences, pick_quotes, role_score
 from bot.models import Passage
 from bot.text import ends_sentence, normalise, opens_dangling
 from tests.conftest import REPO_KNOWLEDGE, CachingEmbeddings, MakeCareerBot
@@ -224,3 +224,14 @@ def test_when_the_asker_says_how_they_feel_an_author_saying_how_it_felt_ranks_up
     )
     (felt,) = line
     assert role_score(felt, "Lessons", feelings=True) > role_score(felt, "Lessons") + 0.1
+
+
+def test_a_question_asking_for_tips_ranks_the_authors_story_further_down() -> None:
+    (line,) = passage_sentences(passage("I quit my job and joined the summer program in 2023."))
+    (story,) = line
+    assert asks_for_advice("just got in! any tips for getting the most out of it?")
+    assert not asks_for_advice("what was the program like?")
+    wanted = role_score(story, "Lessons", advice_wanted=True)
+    assert wanted < role_score(story, "Lessons") < 0
+    # A question about what happened keeps the story as the answer.
+    assert role_score(story, "Lessons", story_ok=True) >= 0
