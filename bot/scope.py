@@ -3,7 +3,8 @@
 Each check reads the question itself or the corpus, never a list of forbidden topics: distress
 is a way of writing, "right now / this quarter" asks for facts that dated posts cannot hold, and
 a short question whose central word appears nowhere in the posts is not covered by them however
-close its other words are.
+close its other words are. Feelings and self-doubt ("am I too old for this?") are ways of asking
+too: their own words are never the missing concept, though what they are about may be.
 """
 
 from __future__ import annotations
