@@ -13,6 +13,7 @@ import bm25s
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from bot.embeddings import embedding_matrix
 from bot.index import KnowledgeIndex, StaleGeneration
 from bot.index_pointer import PointerState
 from bot.knowledge import embedding_text, plain_text
@@ -239,7 +240,7 @@ class Retriever:
             if token in keyword_tokens(sentence)
         ]
         if using:
-            return float((np.asarray(self.embedder.embed_documents(using)) @ vector).max())
+            return float((embedding_matrix(self.embedder, using) @ vector).max())
         hits = self.index.dense_search(snap.handle, vector.tolist(), 1)
         return max((score for _, score in hits), default=0.0)
 
@@ -315,7 +316,7 @@ class Retriever:
         best: dict[str, float] = {}
         for pid in top:
             sentences = self._sentences(snap, snap.by_id[pid])
-            vectors = np.asarray(self.embedder.embed_documents(sentences))
+            vectors = embedding_matrix(self.embedder, sentences)
             best[pid] = float((vectors @ query).max())
         low, high = min(best.values()), max(best.values())
         if high <= low:
