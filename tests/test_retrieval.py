@@ -131,14 +131,19 @@ def test_blank_query_is_not_covered(corpus_retriever: Retriever) -> None:
 
 
 def test_keyword_tokens() -> None:
-    assert keyword_tokens("Joseph's evals") == keyword_tokens("joseph evaluations")
+    assert keyword_tokens("Joseph's evals") == keyword_tokens("joseph eval")
     # Inflections meet; "career" keeps its "er"; hyphenated words also count as their parts.
     assert keyword_tokens("engineers engineering") == keyword_tokens("engineer engineer")
     assert keyword_tokens("careers")[0] == "career"
+    assert keyword_tokens("researching researchers") == keyword_tokens("research researcher")
+    # Snowball, not the old light suffix stripper: "-ness", "-ful", "-ive" forms meet too.
+    assert keyword_tokens("usefulness") == keyword_tokens("useful")
+    assert keyword_tokens("independence") == keyword_tokens("independent")
     assert set(keyword_tokens("security-related")) >= set(keyword_tokens("security related"))
     assert keyword_tokens("organisations") == keyword_tokens("organizations")
     # Questions talk about "the author" and "the post"; passages are not about those words.
-    assert keyword_tokens("What did the author say in the post about MATS?", query=True) == ["mats"]
+    asked = keyword_tokens("What did the author say in the post about MATS?", query=True)
+    assert asked == keyword_tokens("MATS")
     assert "author" in keyword_tokens("the author")
 
 
