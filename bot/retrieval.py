@@ -72,6 +72,20 @@ class RetrievalConfig:
     # unchanged; 0.6 and 1.0 cost 0.05 dev MRR (sentences lose the section's context).
     sentence_weight: float = 0.3
     sentence_candidates: int = 20
+    # Tried for chatty messages and not kept (Snowball tokens; dev / extra MRR@10 0.865 /
+    # 0.945, answer-set gold passage in the top 10 for 20 of 27 rows, MRR 0.531):
+    #   clause_weight 0.7                                 0.865 / 0.945; 20; 0.512
+    #   sentence_candidates 30 (every fused candidate)    0.865 / 0.945; 20; 0.531
+    #   sentence_weight 0.5 over 30 candidates            0.840 / 0.930; 20; 0.532
+    #   keyword_weight 1.0                                0.838 / 0.905; 20; 0.516
+    #   best sentence cosine with any clause              0.865 / 0.945; 21; 0.535 (d07 11->14)
+    #   sentence ranking over every passage (top 10 in)   0.865 / 0.945; 20; 0.512
+    #   dense pseudo-relevance feedback (q + 0.6 * top-1) 0.870 / 0.945; 20; 0.529
+    #   same with the top 3 passages                      0.817 / 0.914; 20; 0.495
+    #   BM25 + 0.5 * BM25 of the asking clause alone      0.865 / 0.945; 20; 0.506
+    # The answer-set rows still missing (an asker's TikTok plan vs "outreach and political
+    # advocacy") share no words and little meaning with their passage; no ranking change
+    # above reaches them without moving others down.
 
 
 @dataclass(frozen=True)

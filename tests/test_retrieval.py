@@ -139,6 +139,9 @@ def test_keyword_tokens() -> None:
     # Snowball, not the old light suffix stripper: "-ness", "-ful", "-ive" forms meet too.
     assert keyword_tokens("usefulness") == keyword_tokens("useful")
     assert keyword_tokens("independence") == keyword_tokens("independent")
+    # A contracted pronoun is a stop word like the pronoun; a negation is a word of its own.
+    assert keyword_tokens("I'm sure you've we'd they'll") == keyword_tokens("sure")
+    assert keyword_tokens("it wasn't for him") == ["wasn't"]
     assert set(keyword_tokens("security-related")) >= set(keyword_tokens("security related"))
     assert keyword_tokens("organisations") == keyword_tokens("organizations")
     # Questions talk about "the author" and "the post"; passages are not about those words.
