@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import chromadb
+import numpy as np
 import pytest
 from langchain_core.embeddings import Embeddings
 
@@ -209,7 +210,7 @@ def test_the_asking_clause_of_a_chatty_message_is_searched_on_its_own(
     asking = "how much programming skill do I need for safety research?"
     snap, index = corpus_retriever.snapshot, corpus_retriever.index
     whole = index.dense_search(snap.handle, embedder.embed_query(chatty), 30)
-    blended = corpus_retriever._with_clauses(snap, chatty, whole)
+    blended = corpus_retriever._with_clauses(snap, corpus_retriever._clause_vectors(chatty), whole)
     target = index.dense_search(snap.handle, embedder.embed_query(asking), 1)[0][0]
 
     def rank(ranking: list[tuple[str, float]]) -> int:
@@ -219,7 +220,38 @@ def test_the_asking_clause_of_a_chatty_message_is_searched_on_its_own(
     assert rank(blended) < rank(whole)
     # A one-clause question is left alone.
     single = index.dense_search(snap.handle, embedder.embed_query(asking), 30)
-    assert corpus_retriever._with_clauses(snap, asking, single) == single
+    assert corpus_retriever._clause_vectors(asking) == []
+    assert corpus_retriever._with_clauses(snap, [], single) == single
+
+
+def test_the_sentence_ranking_also_reads_each_clause(
+    corpus_retriever: Retriever, embedder: Embeddings
+) -> None:
+    chatty = (
+        "I spent the whole weekend reading papers. I keep getting stuck on the same proof "
+        "for days. how do I know when to ask for help?"
+    )
+    asking = "how do I know when to ask for help?"
+    snap = corpus_retriever.snapshot
+    vector = embedder.embed_query(chatty)
+    clauses = corpus_retriever._clause_vectors(chatty)
+    assert len(clauses) == 3
+    candidates = [pid for pid, _ in corpus_retriever.index.dense_search(snap.handle, vector, 20)]
+
+    def rank(target: str, queries: list[list[float]]) -> int:
+        fused = dict.fromkeys(candidates, 0.0)
+        corpus_retriever._add_sentence_ranking(snap, fused, queries)
+        return sorted(fused, key=lambda pid: fused[pid], reverse=True).index(target)
+
+    def closest(pid: str) -> float:
+        sentences = corpus_retriever._sentences(snap, snap.by_id[pid])
+        vectors = np.asarray(embedder.embed_documents(sentences))
+        return float((vectors @ np.asarray(embedder.embed_query(asking))).max())
+
+    # The passage with the sentence nearest the asking clause, diluted in the whole message,
+    # moves up when each clause is read on its own.
+    target = max(candidates, key=closest)
+    assert rank(target, [vector, *clauses]) < rank(target, [vector])
 
 
 def test_passage_sentences_drop_markers_and_fragments() -> None:
