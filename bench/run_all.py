@@ -55,38 +55,44 @@ def rows(ingest: dict[str, Any], answer: dict[str, Any]) -> list[tuple[str, str]
 
 def quality_rows(quality: dict[str, Any]) -> list[tuple[str, str]]:
     """The answer and retrieval eval numbers on the dev sets."""
-    warm = quality["answers_warm"]
-    out = [
-        (
-            "answers: gold in quotes",
-            f"{warm['gold_in_quotes']:.3f} (follow-ups {warm['followup_gold_in_quotes']:.3f})",
-        ),
-        (
-            "answers: declined / covered",
-            f"{warm['out_of_scope_declined']:.3f} out of scope / "
-            f"{warm['covered_rate']:.3f} in scope",
-        ),
-        (
-            "answers: odd quotes, quotes, chars",
-            f"{warm['odd_quote_rate']:.3f}, "
-            f"{warm['mean_quotes']:.2f}, {warm['mean_answer_chars']:.0f}",
-        ),
-        (
-            "answers p50 / p95 (cold, warm)",
-            f"{quality['answers_cold']['p50_ms']:.0f} / "
-            f"{quality['answers_cold']['p95_ms']:.0f} ms, {warm['p50_ms']:.1f} / "
-            f"{warm['p95_ms']:.1f} ms",
-        ),
-    ]
+    out: list[tuple[str, str]] = []
+    for name in ("answers_dev", "answers_extra"):
+        warm, cold = quality[f"{name}_warm"], quality[f"{name}_cold"]
+        out += [
+            (
+                f"{name}: gold in quotes",
+                f"{warm['gold_in_quotes']:.3f} (follow-ups {warm['followup_gold_in_quotes']:.3f})",
+            ),
+            (
+                f"{name}: declined / covered",
+                f"{warm['out_of_scope_declined']:.3f} out of scope / "
+                f"{warm['covered_rate']:.3f} in scope",
+            ),
+            (
+                f"{name}: odd quotes, quotes, chars",
+                f"{warm['odd_quote_rate']:.3f}, "
+                f"{warm['mean_quotes']:.2f}, {warm['mean_answer_chars']:.0f}",
+            ),
+            (
+                f"{name}: p50 / p95 (cold, warm)",
+                f"{cold['p50_ms']:.0f} / {cold['p95_ms']:.0f} ms, "
+                f"{warm['p50_ms']:.1f} / {warm['p95_ms']:.1f} ms",
+            ),
+        ]
     for name, numbers in quality.items():
-        if name.startswith("retrieval_"):
-            out.append(
-                (
-                    f"{name[10:]}: hit@1/5, MRR@10",
-                    f"{numbers['hit_at_1']:.3f} / "
-                    f"{numbers['hit_at_5']:.3f}, {numbers['mrr_at_10']:.3f}",
-                )
+        if not name.startswith("retrieval_"):
+            continue
+        if "hit_at_1" in numbers:
+            value = (
+                f"{numbers['hit_at_1']:.3f} / {numbers['hit_at_5']:.3f}, {numbers['mrr_at_10']:.3f}"
             )
+            out.append((f"{name[10:]}: hit@1/5, MRR@10", value))
+        else:
+            value = (
+                f"{numbers['gold_in_top5']} / {numbers['gold_in_top10']} of {numbers['n']}, "
+                f"{numbers['mrr_at_10']:.3f}"
+            )
+            out.append((f"{name[10:]}: gold in top 5 / 10, MRR@10", value))
     return out
 
 

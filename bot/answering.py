@@ -262,7 +262,18 @@ class Answerer:
             result = replace(result, covered=True)
         if not result.covered or not result.passages:
             return self._not_covered(query, "extractive", notices, answer_id, result)
+        if context.message and len(context.quoted_docs) > 1:
+            # "how did he turn it around?" after quotes from several posts: "he" is the author
+            # whose post the conversation so far is most about, by the merged search.
+            ranked = [p.doc_id for p in result.passages if p.doc_id in context.quoted_docs]
+            if ranked:
+                context = replace(context, prefer_docs=(ranked[0],))
         passages = list(result.passages)
+        ranks: dict[str, int] | None = None
+        if context.is_follow_up and not context.vague:
+            # About a person ("what was his plan?"): their post, searched in their words.
+            within = context.prefer_docs if context.message else ()
+            passages, ranks = self._own_passages(passages, context.message or text, within)
         if context.is_follow_up or named:
             passages = self._with_context(passages, context)
         spans = pick_quotes(
@@ -280,6 +291,7 @@ class Answerer:
             contrast=None if not context.is_follow_up else False,
             author_voice=bool(context.message),
             feelings=copes(context.message or text),
+            ranks=ranks,
         )
         if not spans:
             return self._not_covered(query, "extractive", notices, answer_id, result)
@@ -294,7 +306,28 @@ class Answerer:
             answer_id=answer_id,
         )
 
-    def _with_context(self, passages: list[Passage], context: TurnContext) -> list[Passage]:
+    def _own_passages(
+        self, passages: list[Passage], text: str, within: Sequence[str] = ()
+    ) -> tuple[list[Passage], dict[str, int]]:
+        """A follow-up with a topic of its own ("and what if I'm good at it but hate it?"):
+        the merged question's passages and the follow-up's own (only from the posts `within`,
+        if given), taken in turn, each passage ranked by its place in its own list."""
+        own = self.retriever.search(text, k=len(passages) * (3 if within else 1)).passages
+        if within:
+            own = tuple(p for p in own if p.doc_id in within)[: len(passages)]
+        ranks: dict[str, int] = {}
+        for ranking in (passages, own):
+            for rank, p in enumerate(ranking):
+                ranks[p.id] = min(rank, ranks.get(p.id, rank))
+        merged: list[Passage] = []
+        for pair in zip(passages, own, strict=False):
+            merged.extend(p for p in pair if p.id not in {m.id for m in merged})
+        kept = merged[: len(passages)]
+        return kept, {p.id: ranks[p.id] for p in kept}
+
+    def _with_context(
+        self, passages: list[Passage], context: TurnContext, text: str = ""
+    ) -> list[Passage]:
         """Add the passages the previous reply quoted ("why?") or the post it named ("he")."""
         snap = self.retriever.snapshot
         have = {p.id for p in passages}

@@ -11,7 +11,7 @@ loses to the window that includes it, so quotes stand alone and carry the conclu
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -83,6 +83,13 @@ _FIRST_PERSON = frozenset({"i", "i'm", "i’m", "i've", "i’ve", "i'd", "i’d"
 _STORY = re.compile(
     r"\b(?:i|we) (?:was|were|had|did|quit|joined|started|spent|worked|decided|applied|got|went|"
     r"ended|wanted|felt|thought|tried|learned|found|took|met|moved|left|became|received)\b",
+    re.IGNORECASE,
+)
+# The question asks for advice in so many words: then the authors' own story, with no lesson
+# drawn, is further from an answer than for a question that only names a topic.
+_ADVICE_QUESTION = re.compile(
+    r"\b(tips?|advice|suggestions?|recommend\w*|should i|how (?:do|can|should) i|"
+    r"what should|best way|good way|how to|any ideas)\b",
     re.IGNORECASE,
 )
 _STORY_QUESTION = re.compile(
@@ -193,21 +200,38 @@ def sentence_tokens(text: str) -> frozenset[str]:
 
 
 def role_score(
-    sentence: Sentence, section: str, story_ok: bool = False, feelings: bool = False
+    sentence: Sentence,
+    section: str,
+    story_ok: bool = False,
+    feelings: bool = False,
+    advice_wanted: bool = False,
 ) -> float:
     """How much a sentence reads as advice (+) or as story, preamble, aside or link (-)."""
-    return _role(sentence.text, section, sentence.passage.is_comment, story_ok, feelings)
+    return _role(
+        sentence.text, section, sentence.passage.is_comment, story_ok, feelings, advice_wanted
+    )
+
+
+def asks_for_advice(question: str) -> bool:
+    """Whether the question asks for advice in so many words ("any tips?", "how do I…")."""
+    return bool(_ADVICE_QUESTION.search(question))
 
 
 @lru_cache(maxsize=16384)
 def _role(
-    text: str, section: str, is_comment: bool, story_ok: bool, feelings: bool = False
+    text: str,
+    section: str,
+    is_comment: bool,
+    story_ok: bool,
+    feelings: bool = False,
+    advice_wanted: bool = False,
 ) -> float:
     """How much a sentence reads as advice (+) or as story, preamble, aside or link (-).
 
     With `story_ok` (the question asks what happened: "how long did it take?", "how did he
     turn it around?") the author's own story is not ranked down; with `feelings` (the asker
-    says how they feel) an author saying how it felt, or that it is common, ranks up.
+    says how they feel) an author saying how it felt, or that it is common, ranks up; with
+    `advice_wanted` ("any tips?") story with no lesson drawn ranks down twice as far.
     """
     score = 0.0
     if _ADVICE.search(text):
@@ -226,7 +250,8 @@ def _role(
     elif _BIOGRAPHY.search(text):
         score -= 0.2
     elif (word in _FIRST_PERSON or _STORY.search(text)) and not _ADVICE.search(text):
-        score -= 0.1  # the author's own story, with no lesson drawn in this sentence
+        # the author's own story, with no lesson drawn in this sentence
+        score -= 0.2 if advice_wanted else 0.1
     if len(_LINK_WORDS.findall(text)) >= 2:
         score -= 0.15
     if text.rstrip("”’\"')").endswith("?"):
@@ -295,6 +320,7 @@ def pick_quotes(
     rank_only: bool = False,
     author_voice: bool = False,
     feelings: bool = False,
+    ranks: Mapping[str, int] | None = None,
 ) -> list[Span]:
     """Choose up to `max_quotes` stand-alone spans, best first.
 
@@ -304,7 +330,10 @@ def pick_quotes(
     A follow-up's own `message` counts as much as the merged `query` it is searched with.
     `rank_only` returns every candidate span, best first (for diagnostics and tests).
     `author_voice` (a follow-up asked about the author: "how did he fix it?") ranks down
-    sentences about a third person: in a post, "He …" is somebody other than the author.
+    sentences about a third person (in a post, "He …" is somebody other than the author) and
+    comments by anyone but the author.
+    `ranks` (passage id -> retrieval rank) replaces the list order as the retrieval prior when
+    the passages come from more than one search.
     `feelings` (the asker says how they feel: "anyone else feel lost?") lets the authors' own
     experience count as an answer: "I felt stressed, confused, and lonely… It gets better."
     """
@@ -319,19 +348,26 @@ def pick_quotes(
     if message and message != query:
         sims = 0.5 * sims + 0.5 * (vectors @ np.asarray(embedder.embed_query(message)))
     terms = set(keyword_tokens(query, query=True))
-    story_ok = asks_for_story(message or query)
+    # A question about the author ("what was his plan?") asks for their story.
+    story_ok = author_voice or asks_for_story(message or query)
+    advice_wanted = not story_ok and asks_for_advice(message or query)
     tokens = [sentence_tokens(s.text) for s in sentences]
     n = len(sentences)
     weights = {t: float(np.log(1 + n / (1 + sum(t in ts for ts in tokens)))) for t in terms}
     relevance: dict[tuple[str, int, int], float] = {}
     role: dict[tuple[str, int, int], float] = {}
+    others_comments = _comments_by_others(passages) if author_voice else set()
     for s, sim, present in zip(sentences, sims, tokens, strict=True):
         key = s.key
         relevance[key] = float(sim) + 0.35 * _keyword_overlap(weights, present)
-        role[key] = _role(s.text, s.passage.section, s.passage.is_comment, story_ok, feelings)
-        if author_voice and _THIRD_PERSON.match(s.text):
-            role[key] -= 0.15
+        role[key] = _role(
+            s.text, s.passage.section, s.passage.is_comment, story_ok, feelings, advice_wanted
+        )
+        if author_voice and (_THIRD_PERSON.match(s.text) or s.passage.id in others_comments):
+            role[key] -= 0.15  # about somebody else, or somebody else speaking (a comment)
     rank_of = {p.id: i for i, p in enumerate(passages)}
+    if ranks is not None:
+        rank_of.update(ranks)
     shown = [" ".join(q.split()) for q in already_shown]
     follow_keys = _following_keys(per_passage, continue_after)
     spans: list[Span] = []
@@ -340,9 +376,8 @@ def pick_quotes(
             span = _score_window(window, lines, relevance, role, rank_of, prefer_docs, follow_keys)
             if span is None:
                 continue
-            flat = " ".join(span.text.split())
-            if any(flat in q or q in flat for q in shown):
-                continue
+            if _repeats(span, shown):
+                continue  # a sentence this conversation has already quoted
             spans.append(span)
     spans.sort(key=lambda s: s.score, reverse=True)
     if rank_only:
@@ -351,7 +386,18 @@ def pick_quotes(
         contrast = bool(_DICHOTOMY.search(query))
     limit = MAX_ANSWER_CHARS * (2 if _LIST_QUESTION.search(query) else 1)
     lines_of = {p.id: lines for p, lines in zip(passages, per_passage, strict=True)}
-    return _choose(spans, max_quotes, limit, contrast, lines_of)
+    return _choose(spans, max_quotes, limit, contrast, lines_of, shown)
+
+
+def _comments_by_others(passages: Sequence[Passage]) -> set[str]:
+    """Ids of comment passages not written by the post's author (a reply by the author, named
+    "Ann Author (post author)" under a post by Ann Author, is the author speaking)."""
+    authors = {p.doc_id: p.author for p in passages if not p.is_comment and p.author}
+    return {
+        p.id
+        for p in passages
+        if p.is_comment and not (authors.get(p.doc_id) and authors[p.doc_id] in (p.author or ""))
+    }
 
 
 def _following_keys(
@@ -396,6 +442,10 @@ def _score_window(
     best = max(rels)
     rel = 0.75 * best + 0.25 * (sum(rels) / len(rels))
     roles = [role.get(k, 0.0) for k in keys]
+    if len(window) > 1 and window[0].text.rstrip("”’\"')").endswith("?"):
+        # The post asks a question and answers it: the question frames the answer, and a
+        # question is only ranked down when it would be quoted without its answer.
+        roles[0] = max(roles[0], 0.0)
     score = rel + max(roles) + 0.5 * min(0.0, min(roles))
     score -= 0.03 * rank_of.get(first.passage.id, 0)
     score -= 0.00012 * max(0, len(text) - 220)  # shorter is better, all else equal
@@ -461,12 +511,18 @@ def _merged(a: Span, b: Span, lines_of: dict[str, list[list[Sentence]]]) -> Span
     return Span(a.passage, window, text, top.score, max(a.relevance, b.relevance))
 
 
+def _repeats(span: Span, shown: Sequence[str]) -> bool:
+    """Whether a (merged) span contains a sentence an earlier reply already quoted."""
+    return any(" ".join(s.text.split()) in q for s in span.sentences for q in shown if q)
+
+
 def _choose(
     spans: list[Span],
     max_quotes: int,
     limit: int,
     contrast: bool,
     lines_of: dict[str, list[list[Sentence]]] | None = None,
+    shown: Sequence[str] = (),
 ) -> list[Span]:
     if not spans:
         return []
@@ -485,6 +541,7 @@ def _choose(
                     for i, c in enumerate(chosen)
                     if (m := _merged(c, span, lines_of)) is not None
                     and total - len(c.text) + len(m.text) <= limit
+                    and not _repeats(m, shown)
                 ),
                 None,
             )

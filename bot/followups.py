@@ -55,6 +55,8 @@ class TurnContext:
     # quoted ("how did he fix it?" -> "how did I fix it?"): posts tell their story as "I", and
     # a "he" inside a post is somebody else. Empty when nothing was resolved.
     message: str = ""
+    # The posts the last reply quoted, in order: who "he" may be when the search decides.
+    quoted_docs: tuple[str, ...] = ()
 
 
 def quotes_in(reply: str) -> tuple[str, ...]:
@@ -143,4 +145,5 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
         previous_quotes=shown,
         last_reply_quotes=last,
         message=as_author(text) if person and prefer else "",
+        quoted_docs=docs,
     )

@@ -245,3 +245,38 @@ def test_a_decline_points_at_a_section_about_careers_not_at_a_meta_heading() -> 
         "The nearest they come is “My Siloed Views Meet Reality”, in “Finding a mentor”."
     )
     assert nearest_pointer(_near("Lessons", is_comment=True)).endswith("Reality”.")
+
+
+async def test_a_follow_up_with_a_topic_of_its_own_is_answered_on_that_topic(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(
+        Question("how can I tell whether I'm any good at research?", "u", "own", "cli")
+    )
+    then = await bot.answer(
+        Question("and what if I'm good at it but don't enjoy it?", "u", "own", "cli")
+    )
+    assert first.covered and then.covered
+    # The merged question is mostly the first one; the follow-up's own passages are read too,
+    # so the reply speaks to enjoying the work, not to judging research skill again.
+    assert any("enjoy" in c.quote for c in then.citations), then.text
+
+
+async def test_he_is_the_quoted_author_the_conversation_is_most_about(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(
+        Question(
+            "how do you know when it's time to give up on an ai safety career", "u", "g", "cli"
+        )
+    )
+    assert len({c.title for c in first.citations}) > 1  # "he" is ambiguous by the reply alone
+    plan = await bot.answer(Question("what was his plan exactly?", "u", "g", "cli"))
+    # The give-up plan is Jay Bailey's, in his own reply under his post: a reply by the post's
+    # author is the author speaking, not "somebody else's comment".
+    assert any("leave the field" in c.quote for c in plan.citations), plan.text
+    shown = {c.quote for c in first.citations}
+    for citation in plan.citations:
+        assert not any(s in citation.quote for q in shown for s in q.split(". ") if len(s) > 25)

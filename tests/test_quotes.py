@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.extractive import compose, passage_sentences, pick_quotes, role_score
+from bot.extractive import asks_for_advice, compose, passage_sentences, pick_quotes, role_score
 from bot.models import Passage
 from bot.text import ends_sentence, normalise, opens_dangling
 from tests.conftest import REPO_KNOWLEDGE, CachingEmbeddings, MakeCareerBot
@@ -224,3 +224,47 @@ def test_when_the_asker_says_how_they_feel_an_author_saying_how_it_felt_ranks_up
     )
     (felt,) = line
     assert role_score(felt, "Lessons", feelings=True) > role_score(felt, "Lessons") + 0.1
+
+
+def test_a_question_asking_for_tips_ranks_the_authors_story_further_down() -> None:
+    (line,) = passage_sentences(passage("I quit my job and joined the summer program in 2023."))
+    (story,) = line
+    assert asks_for_advice("just got in! any tips for getting the most out of it?")
+    assert not asks_for_advice("what was the program like?")
+    wanted = role_score(story, "Lessons", advice_wanted=True)
+    assert wanted < role_score(story, "Lessons") < 0
+    # A question about what happened keeps the story as the answer.
+    assert role_score(story, "Lessons", story_ok=True) >= 0
+
+
+def test_no_sentence_is_quoted_twice_in_one_conversation(embedder: CachingEmbeddings) -> None:
+    shown = "There is no fixed roadmap, everyone figures things out as they go."
+    text = f"It is possible to make several mistakes and still find work in the field. {shown}"
+    spans = pick_quotes(
+        "can I still find work after mistakes?",
+        [passage(text)],
+        embedder,
+        3,
+        already_shown=[f"{shown} The first failure is not the point to give up."],
+    )
+    assert spans and all(shown not in s.text for s in spans)
+
+
+def test_for_he_comments_by_others_rank_down_but_the_authors_own_reply_does_not(
+    embedder: CachingEmbeddings,
+) -> None:
+    post = passage("I spent my first year flailing around on research projects.", pid="post")
+
+    def comment(pid: str, author: str, text: str) -> Passage:
+        return Passage(pid, "post", "A post", author, None, "Comments", text, is_comment=True)
+
+    other = comment("c1", "Bob Reader", "My plan was to apply to every lab I could find online.")
+    own = comment("c2", "Ann Author (post author)", "My plan was to leave the field after a year.")
+    spans = pick_quotes(
+        "what was my plan?", [post, other, own], embedder, 3, author_voice=True, rank_only=True
+    )
+    by_id = {s.passage.id: s.score for s in spans}
+    plain = pick_quotes("what was my plan?", [post, other, own], embedder, 3, rank_only=True)
+    plain_by_id = {s.passage.id: s.score for s in plain}
+    # Only somebody else's comment loses ground when the question is about the author.
+    assert by_id["c2"] - by_id["c1"] > plain_by_id["c2"] - plain_by_id["c1"] + 0.1
