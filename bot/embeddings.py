@@ -190,6 +190,13 @@ def make_embeddings(
     raise ModelFileError(f"unknown embedding provider {provider!r}")
 
 
+def embedding_matrix(embedder: Embeddings, texts: list[str]) -> np.ndarray:
+    """`embedder.embed_documents(texts)` as an array; straight from the cache when cached."""
+    if isinstance(embedder, CachedEmbeddings):
+        return embedder.embed_matrix(texts)
+    return np.asarray(embedder.embed_documents(texts), dtype=np.float32)
+
+
 class CachedEmbeddings(Embeddings):
     """A bounded LRU in front of another model: questions and quoted sentences repeat a lot.
 
@@ -208,6 +215,10 @@ class CachedEmbeddings(Embeddings):
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """langchain Embeddings API, cached per text."""
+        return [vector.tolist() for vector in self.embed_matrix(texts)]
+
+    def embed_matrix(self, texts: list[str]) -> np.ndarray:
+        """The texts' vectors as one float32 array (rows in order), without Python lists."""
         with self._lock:
             missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
         if missing:
@@ -224,8 +235,10 @@ class CachedEmbeddings(Embeddings):
                     break
                 out.append(hit)
         if len(out) != len(texts):
-            return [list(v) for v in self.inner.embed_documents(texts)]
-        return [vector.tolist() for vector in out]
+            return np.asarray(self.inner.embed_documents(texts), dtype=np.float32)
+        if not out:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.stack(out)
 
     def embed_query(self, text: str) -> list[float]:
         """langchain Embeddings API, cached."""

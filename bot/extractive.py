@@ -18,6 +18,7 @@ from functools import lru_cache
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from bot.embeddings import embedding_matrix
 from bot.models import Citation, Passage
 from bot.text import ends_sentence, first_word, keyword_tokens, opens_dangling, sentence_spans
 
@@ -342,7 +343,7 @@ def pick_quotes(
     sentences = [s for s in sentences if len(s.text) >= MIN_SENTENCE_CHARS or s.is_item]
     if not sentences:
         return []
-    vectors = np.asarray(embedder.embed_documents([s.text for s in sentences]))
+    vectors = embedding_matrix(embedder, [s.text for s in sentences])
     qvec = np.asarray(embedder.embed_query(query))
     sims = vectors @ qvec
     if message and message != query:

@@ -503,9 +503,16 @@ class KnowledgeIndex:
         rows.sort(key=lambda row: row[0])
         return [p for _, p in rows]
 
-    def dense_search(self, collection: Any, vector: list[float], n: int) -> list[tuple[str, float]]:
-        """Nearest passages by cosine similarity: (id, similarity) best first."""
-        count = self._call(collection.count)
+    def dense_search(
+        self, collection: Any, vector: list[float], n: int, count: int | None = None
+    ) -> list[tuple[str, float]]:
+        """Nearest passages by cosine similarity: (id, similarity) best first.
+
+        `count` is the collection's size when the caller knows it (a generation never changes
+        once built), which saves a round trip per search.
+        """
+        if count is None:
+            count = self._call(collection.count)
         if count == 0:
             return []
         got = self._call(

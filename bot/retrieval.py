@@ -13,6 +13,7 @@ import bm25s
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from bot.embeddings import embedding_matrix
 from bot.index import KnowledgeIndex, StaleGeneration
 from bot.index_pointer import PointerState
 from bot.knowledge import embedding_text, plain_text
@@ -219,7 +220,9 @@ class Retriever:
             return RetrievalResult((), False, 0.0)
         vector = self.embedder.embed_query(query)
         try:
-            dense = self.index.dense_search(snap.handle, vector, self.config.candidates)
+            dense = self.index.dense_search(
+                snap.handle, vector, self.config.candidates, len(snap.passages)
+            )
         except StaleGeneration:
             log.info("generation %s is gone; retrying once on the current pointer", snap.collection)
             self.refresh()
@@ -228,7 +231,9 @@ class Retriever:
                 raise IndexNotReady(
                     "The knowledge index was removed; an admin needs to run `careerbot ingest`."
                 ) from None
-            dense = self.index.dense_search(snap.handle, vector, self.config.candidates)
+            dense = self.index.dense_search(
+                snap.handle, vector, self.config.candidates, len(snap.passages)
+            )
         # The gate judges the message as a whole; clauses only reorder the candidates.
         best = max((score for _, score in dense), default=0.0)
         clause_vectors = self._clause_vectors(query)
@@ -264,8 +269,8 @@ class Retriever:
             if token in keyword_tokens(sentence)
         ]
         if using:
-            return float((np.asarray(self.embedder.embed_documents(using)) @ vector).max())
-        hits = self.index.dense_search(snap.handle, vector.tolist(), 1)
+            return float((embedding_matrix(self.embedder, using) @ vector).max())
+        hits = self.index.dense_search(snap.handle, vector.tolist(), 1, len(snap.passages))
         return max((score for _, score in hits), default=0.0)
 
     @staticmethod
@@ -325,7 +330,7 @@ class Retriever:
         whole = dict(dense)
         best: dict[str, float] = {}
         for vector in clause_vectors:
-            for pid, score in self.index.dense_search(snap.handle, vector, n):
+            for pid, score in self.index.dense_search(snap.handle, vector, n, len(snap.passages)):
                 best[pid] = max(best.get(pid, score), score)
         # A passage missing from one list gets that list's weakest score, not zero.
         floor_whole = min(whole.values(), default=0.0)
@@ -347,7 +352,7 @@ class Retriever:
         best: dict[str, float] = {}
         for pid in top:
             sentences = self._sentences(snap, snap.by_id[pid])
-            vectors = np.asarray(self.embedder.embed_documents(sentences))
+            vectors = embedding_matrix(self.embedder, sentences)
             best[pid] = float((vectors @ query).max())
         low, high = min(best.values()), max(best.values())
         if high <= low:

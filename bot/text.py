@@ -17,7 +17,9 @@ import Stemmer
 # a capital letter or digit (possibly after an opening quote/bracket).
 _SENTENCE_BOUNDARY = re.compile(r"(?<=[.!?])([\"'”’)\]]*)\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 
-_ABBREVIATIONS = frozenset({"al", "e.g", "i.e", "vs", "cf", "dr", "mr", "mrs", "ms", "st", "prof"})
+_ABBREVIATIONS = frozenset(
+    {"al", "e.g", "i.e", "vs", "cf", "dr", "mr", "mrs", "ms", "st", "prof", "s.t", "w.r.t"}
+)
 
 
 def sentence_spans(text: str, start: int = 0) -> list[tuple[int, int]]:

@@ -188,6 +188,11 @@ def test_split_sentences_keeps_abbreviations_and_closing_quotes() -> None:
         "Did we?",
         "Yes.",
     ]
+    # "s.t." (such that) continues the sentence it is in.
+    assert split_sentences("A fun problem s.t. AI labs have many applicants. Next.") == [
+        "A fun problem s.t. AI labs have many applicants.",
+        "Next.",
+    ]
     assert split_sentences("Two  spaces.  Keep each sentence verbatim.") == [
         "Two  spaces.",
         "Keep each sentence verbatim.",

@@ -58,3 +58,20 @@ def test_a_batch_larger_than_the_cache_still_gets_every_vector() -> None:
         True
     ] * 4
     assert len(cached.cache) <= 2
+
+
+def test_the_matrix_of_cached_vectors_matches_the_lists_and_reuses_the_cache() -> None:
+    import numpy as np
+
+    from bot.embeddings import embedding_matrix
+
+    inner = Counting(size=8)
+    cached = CachedEmbeddings(inner, max_items=10)
+    lists = cached.embed_documents(["a", "b"])
+    matrix = embedding_matrix(cached, ["b", "a", "b"])
+    assert inner.seen == ["a", "b"]  # no new embedding
+    assert matrix.shape == (3, 8)
+    assert np.allclose(matrix, [lists[1], lists[0], lists[1]])
+    # Any other langchain embedder works too, through its own embed_documents.
+    assert np.allclose(embedding_matrix(inner, ["a"]), [lists[0]], atol=1e-6)
+    assert embedding_matrix(cached, []).size == 0
