@@ -24,10 +24,11 @@ _DISTRESS = re.compile(
     r"falling apart|breaking down|crying every|terrified every|despair)\b",
     re.IGNORECASE,
 )
+# (An acceptance rate is a statistic of one cycle, like a deadline: the posts can't hold it.)
 _LIVE = re.compile(
     r"\b(right now|currently|at the moment|this (?:quarter|month|week|cycle|year|summer|spring|"
     r"autumn|fall|winter)|today|open (?:roles|positions|reqs|jobs)|hiring now|still hiring|"
-    r"apply by|when does .{0,30} open)\b",
+    r"apply by|when does .{0,30} open|(?:acceptance|admission) rates?)\b",
     re.IGNORECASE,
 )
 # A deadline is a live fact when it is an organisation's ("the MATS deadline", "deadline to
@@ -43,7 +44,7 @@ _LIVE_DEADLINE = re.compile(
 )
 _LIVE_SUBJECT = re.compile(
     r"\b(hiring|roles?|positions?|openings?|jobs?|vacanc\w+|deadlines?|applications?|taking|"
-    r"accepting|cohort|intake|salary|salaries|funding round)\b",
+    r"accepting|cohort|intake|salary|salaries|funding round|rates?)\b",
     re.IGNORECASE,
 )
 # A question this short is about one thing; a missing word that carries at least this share of

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from collections.abc import Collection
+from typing import Any
 
 import Stemmer
 
@@ -78,13 +80,22 @@ _POSSESSIVE = re.compile(r"'s?$")
 # Snowball keeps British and American spellings apart ("organis" / "organ"); "-isation" is
 # all but always the British "-ization" ("-ise" is not: "promise", "expertise").
 _BRITISH = re.compile(r"isation(s?)$")
-_STEMMER = Stemmer.Stemmer("english")
+# A PyStemmer instance is not thread-safe (it keeps per-call buffers and a cache), and
+# questions are answered on worker threads: one stemmer per thread, made on first use.
+_STEMMERS = threading.local()
+
+
+def _stemmer() -> Any:
+    stemmer = getattr(_STEMMERS, "english", None)
+    if stemmer is None:
+        stemmer = _STEMMERS.english = Stemmer.Stemmer("english")
+    return stemmer
 
 
 @functools.lru_cache(maxsize=65536)
 def _stem(token: str) -> str:
     """The Snowball (Porter2) stem of a lower-cased word: 'engineers'/'engineering' -> 'engin'."""
-    return str(_STEMMER.stemWord(_BRITISH.sub(r"ization\1", token)))
+    return str(_stemmer().stemWord(_BRITISH.sub(r"ization\1", token)))
 
 
 def keyword_tokens(text: str, query: bool = False) -> list[str]:

@@ -261,3 +261,30 @@ def test_passage_sentences_drop_markers_and_fragments() -> None:
         "Rest is part of the work.",
     ]
     assert passage_sentences("Short.") == ["Short."]  # a passage is never left with nothing
+
+
+def test_stemming_on_many_threads_gives_the_same_tokens_as_on_one() -> None:
+    import concurrent.futures
+    import threading
+
+    from bot import text
+
+    words = [
+        f"{stem}{suffix}"
+        for stem in ("organis", "engineer", "happi", "run")
+        for suffix in ("ation", "ing", "ers", "ness", "ed", "s")
+    ] * 50
+    expected = [text.keyword_tokens(w) for w in words]
+    text._stem.cache_clear()  # every thread goes through its own stemmer, not the memo
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        got = list(pool.map(text.keyword_tokens, words))
+    assert got == expected
+    # PyStemmer objects are not thread-safe: each thread has its own.
+    barrier = threading.Barrier(4)
+
+    def stemmer_id(_: int) -> int:
+        barrier.wait(timeout=10)  # four threads at once, so no thread is reused
+        return id(text._stemmer())
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        assert len(set(pool.map(stemmer_id, range(4)))) == 4
