@@ -71,6 +71,10 @@ _STOPWORDS = frozenset(
 _QUERY_STOPWORDS = frozenset(
     """according article author authors blog describe described describes essay explain
     explains mention mentioned mentions piece post say said says writer writes wrote""".split()
+    # Chat shorthand carries register, not a subject: "where do ppl find jobs" is about jobs,
+    # and no message should be declined because the posts never write "ppl" or "rn".
+    + """ppl ppls lol lmao rn tbh idk imo imho btw pls plz thx ty kinda sorta gonna wanna
+    gotta ya yeah ok okay""".split()
 )
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 # "I'm", "you've", "we'd": the pronoun is a stop word, so the contraction is one too. Negations

@@ -151,3 +151,14 @@ async def test_a_missing_concept_is_named_in_the_askers_word_then_the_nearest_to
     assert not is_meta(pointer.group(2))
     assert pointer.group(3) == HINT
     assert len(answer.text) < 300
+
+
+async def test_chat_shorthand_is_never_the_missing_concept(make_careerbot: MakeCareerBot) -> None:
+    from bot.text import keyword_tokens
+
+    assert keyword_tokens("where do ppl find jobs rn lol", query=True) == ["find", "job"]
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    answer = await bot.answer(
+        Question("where do ppl actually find ai safety job postings tbh", "u", "ppl", "cli")
+    )
+    assert answer.covered and answer.citations, answer.text
