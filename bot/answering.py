@@ -82,10 +82,15 @@ def nearest_topic(passages: Sequence[Passage]) -> Passage | None:
     would only name the post.
     """
     for passage in passages:
-        headings = [h for h in passage.section.split(" > ") if h.strip()]
-        if not passage.is_comment and any(not is_meta(h) for h in headings):
+        if not passage.is_comment and _career_heading(passage):
             return passage
     return passages[0] if passages else None
+
+
+def _career_heading(passage: Passage) -> str:
+    """The passage's deepest heading that is about careers ("" if all are meta: "Pre")."""
+    headings = [h for h in passage.section.split(" > ") if h.strip()] if passage.section else []
+    return next((h for h in reversed(headings) if not is_meta(h)), "")
 
 
 def nearest_pointer(near: Passage) -> str:
@@ -94,8 +99,7 @@ def nearest_pointer(near: Passage) -> str:
     The section named is the deepest heading that is about careers: a meta heading ("Pre",
     "Footnotes", "About me") tells the asker nothing, so its parent is named, or no section.
     """
-    headings = [h for h in near.section.split(" > ") if h.strip()] if near.section else []
-    where = next((h for h in reversed(headings) if not is_meta(h)), "")
+    where = _career_heading(near)
     section = f", in “{where}”" if where and not near.is_comment else ""
     return f"The nearest they come is “{near.title}”{section}."
 
@@ -356,15 +360,14 @@ class Answerer:
         for ranking in (passages, own):
             for rank, p in enumerate(ranking):
                 ranks[p.id] = min(rank, ranks.get(p.id, rank))
-        merged: list[Passage] = []
+        merged: dict[str, Passage] = {}
         for pair in zip(passages, own, strict=False):
-            merged.extend(p for p in pair if p.id not in {m.id for m in merged})
-        kept = merged[: len(passages)]
+            for p in pair:
+                merged.setdefault(p.id, p)
+        kept = list(merged.values())[: len(passages)]
         return kept, {p.id: ranks[p.id] for p in kept}
 
-    def _with_context(
-        self, passages: list[Passage], context: TurnContext, text: str = ""
-    ) -> list[Passage]:
+    def _with_context(self, passages: list[Passage], context: TurnContext) -> list[Passage]:
         """Add the passages the previous reply quoted ("why?") or the post it named ("he")."""
         snap = self.retriever.snapshot
         have = {p.id for p in passages}

@@ -31,14 +31,14 @@ MIN_SENTENCE_CHARS = 25
 WINDOW = 5  # sentences; MAX_QUOTE_CHARS bounds a window first
 # Quotes scoring this far below the best one are left out rather than padding the answer.
 RELATIVE_CUTOFF = 0.2
-# Two good quotes from one paragraph at most this many sentences apart are quoted as one run
-# (with what lies between) when the run stays this short: "the table stakes are X." and "Once
-# you have the basics, do Y." read better with the "I used Z; W is often recommended" between.
 # A second or third quote this much less relevant than the best one is about something else,
 # however much it reads as advice (James Chua's pair-programming tip under a question about
 # learning algorithms). Measured on the dev answers (gold in quotes): no gap 0.565, 0.08 0.478
 # (drops needed quotes), 0.12 0.565, 0.16 0.609, 0.20 0.565, with 2.67 -> 2.37 quotes per answer.
 RELEVANCE_GAP = 0.16
+# Two good quotes from one paragraph at most this many sentences apart are quoted as one run
+# (with what lies between) when the run stays this short: "the table stakes are X." and "Once
+# you have the basics, do Y." read better with the "I used Z; W is often recommended" between.
 MERGE_GAP = 2
 MAX_MERGED_CHARS = 640
 
@@ -185,6 +185,11 @@ def passage_sentences(passage: Passage) -> list[list[Sentence]]:
     return lines
 
 
+def _is_question(text: str) -> bool:
+    """Whether a sentence ends on a question mark (inside closing quotes or brackets too)."""
+    return text.rstrip("”’\"')").endswith("?")
+
+
 def _is_lead_in(sentence: Sentence) -> bool:
     return sentence.text.rstrip().endswith(":")
 
@@ -255,7 +260,7 @@ def _role(
         score -= 0.2 if advice_wanted else 0.1
     if len(_LINK_WORDS.findall(text)) >= 2:
         score -= 0.15
-    if text.rstrip("”’\"')").endswith("?"):
+    if _is_question(text):
         score -= 0.2  # a question in the post is rarely the advice itself
     if _LOW_SECTIONS.search(section):
         score -= 0.25
@@ -443,7 +448,7 @@ def _score_window(
     best = max(rels)
     rel = 0.75 * best + 0.25 * (sum(rels) / len(rels))
     roles = [role.get(k, 0.0) for k in keys]
-    if len(window) > 1 and window[0].text.rstrip("”’\"')").endswith("?"):
+    if len(window) > 1 and _is_question(window[0].text):
         # The post asks a question and answers it: the question frames the answer, and a
         # question is only ranked down when it would be quoted without its answer.
         roles[0] = max(roles[0], 0.0)
