@@ -36,6 +36,8 @@ RELATIVE_CUTOFF = 0.2
 # learning algorithms). Measured on the dev answers (gold in quotes): no gap 0.565, 0.08 0.478
 # (drops needed quotes), 0.12 0.565, 0.16 0.609, 0.20 0.565, with 2.67 -> 2.37 quotes per answer.
 RELEVANCE_GAP = 0.16
+# How far a sentence before a post's first heading ranks down (see pick_quotes).
+PREAMBLE_PENALTY = 0.1
 # Two good quotes from one paragraph at most this many sentences apart are quoted as one run
 # (with what lies between) when the run stays this short: "the table stakes are X." and "Once
 # you have the basics, do Y." read better with the "I used Z; W is often recommended" between.
@@ -395,6 +397,7 @@ def pick_quotes(
     relevance: dict[tuple[str, int, int], float] = {}
     role: dict[tuple[str, int, int], float] = {}
     others_comments = _comments_by_others(passages) if author_voice else set()
+    headed = {p.doc_id for p in passages if p.section and not p.is_comment}
     for s, sim, present in zip(sentences, sims, tokens, strict=True):
         key = s.key
         relevance[key] = float(sim) + 0.35 * _keyword_overlap(weights, present)
@@ -403,6 +406,10 @@ def pick_quotes(
         )
         if author_voice and (_THIRD_PERSON.match(s.text) or s.passage.id in others_comments):
             role[key] -= 0.15  # about somebody else, or somebody else speaking (a comment)
+        if s.passage.doc_id in headed and not s.passage.section and not s.passage.is_comment:
+            # Before a post's first heading: its preamble (why it was written, what it covers,
+            # who the author is), the story so far, not the advice; a story question keeps it.
+            role[key] -= 0 if story_ok or feelings else PREAMBLE_PENALTY
     rank_of = {p.id: i for i, p in enumerate(passages)}
     if ranks is not None:
         rank_of.update(ranks)

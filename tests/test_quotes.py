@@ -415,3 +415,30 @@ def test_naming_another_post_counts_against_the_reply_length(
     # The same second quote with a very long address after it would push the reply past the
     # length a chat reply should have: that post is left out instead.
     assert "a" not in picked("https://example.org/" + "x" * 900)
+
+
+def test_a_posts_preamble_ranks_down_unless_the_question_asks_for_the_story(
+    embedder: CachingEmbeddings,
+) -> None:
+    intro = passage(
+        "People often ask me how to choose a research mentor, so I wrote this down after "
+        "choosing mine.",
+        section="",
+        pid="intro",
+    )
+
+    def intro_score(question: str, body_doc: str) -> float:
+        body = passage(
+            "Choose a research mentor who replies within a day and meets you every week.",
+            doc=body_doc,
+            pid="body",
+        )
+        spans = pick_quotes(question, [intro, body], embedder, 3, rank_only=True)
+        return max(s.score for s in spans if s.passage.id == "intro")
+
+    advice = "how do I choose a research mentor?"
+    # The same words before a post's first heading are its preamble: why it was written.
+    assert intro_score(advice, "post") < intro_score(advice, "other") - 0.05
+    # Asked what happened, the author's opening is the story itself.
+    story = "how did the author end up choosing a mentor?"
+    assert intro_score(story, "post") == pytest.approx(intro_score(story, "other"))
