@@ -5,7 +5,9 @@ consecutive sentences of one passage line (or a list lead-in with its items), sc
 relevance to the question and for its role: advice and verdicts rank up; biography, preambles,
 scope notes, footnotes, link lines and rhetorical questions rank down. A window that opens on a
 reference to what came before, or stops right before the verdict its next sentence gives,
-loses to the window that includes it, so quotes stand alone and carry the conclusion.
+loses to the window that includes it, so quotes stand alone and carry the conclusion; a chosen
+quote whose next sentence is on the question too is carried on into it, and a paragraph that
+opens on the one before is quoted with that paragraph's end (the break kept).
 """
 
 from __future__ import annotations
@@ -790,12 +792,8 @@ def compose(
     """A short chat reply: an opening line, then one attributed quote per bullet, best first."""
     if contrast is None:
         contrast = poses_dichotomy(query)
-    text = _reply(spans, contrast)
-    return text, tuple(citation_for(s) for s in spans)
-
-
-def _reply(spans: Sequence[Span], contrast: bool) -> str:
     docs = {s.passage.doc_id for s in spans}
+    citations = tuple(citation_for(s) for s in spans)
     lines = [opening(spans, contrast and len(docs) > 1), ""]
     one_source = len({(s.passage.doc_id, s.passage.is_comment) for s in spans}) == 1
     linked: set[tuple[str, bool]] = set()
@@ -813,4 +811,4 @@ def _reply(spans: Sequence[Span], contrast: bool) -> str:
             source = _source(passage, first=(passage.doc_id, passage.is_comment) not in linked)
             linked.add((passage.doc_id, passage.is_comment))
             lines.append(f"- {quote} — {source}{section} [{number}]")
-    return "\n".join(lines)
+    return "\n".join(lines), citations
