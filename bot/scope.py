@@ -90,6 +90,26 @@ _ASKED_ABOUT = 0.3
 # parental 0.15; kept: "chatbot" 0.22 (the posts say "an AI"), "Anthropic" 0.21. A narrow
 # margin, so the rule only fires with both tests.
 _NEVER_TALK = 0.2
+# The question's head: the word it is most about (cosine of the question with the word alone,
+# `_ASKED_ABOUT`'s measure), taken among all its words, so a mood word beside the subject
+# ("is it weird to cold email…": email 0.40, weird 0.31) is not the head. The head is
+# uncovered when the posts never use it and no passage is near it (`_HEAD_NEVER_TALK`, a wider
+# margin than `_NEVER_TALK` because only the head is tested: visa 0.15, equity 0.22, security
+# clearance 0.20, relocation 0.25, criminal record 0.25, lawyer 0.29; in-scope heads the posts
+# never write: "deadlines" beside the planning fallacy 0.27, which the anchor below keeps), or
+# when they use it only a few times and never in the sense asked: no sentence using it is near
+# the question (`_HEAD_SENSE`; "cost" in "…rent GPUs on AWS" 0.08, "severance" (stemmed with
+# "several") 0.14, "METR" 0.23; in-scope heads: "undergrad" 0.30, "motivated" 0.33, the rest
+# 0.37..0.77).
+_HEAD_NEVER_TALK = 0.3
+_HEAD_FEW_DF = 5
+_HEAD_SENSE = 0.25
+# A question is anchored in the posts when another of its distinctive words (used in at most
+# `_ANCHOR_DF` passages) is used there in the sense asked: a sentence using it is this close to
+# the whole question. "planning fallacy" 0.71, "linear algebra" 0.73, "cold email" 0.46..0.64;
+# near-scope questions' best 0.00..0.36, "what's the pay like for MATS scholars" aside (0.43).
+_ANCHOR_DF = 3
+_ANCHORED = 0.45
 
 
 # A message that doubts the asker's own standing ("am I too old for this?", "is it too late to
@@ -107,6 +127,27 @@ _SELF_DOUBT = re.compile(
     r"further\s+(?:along|ahead)\s+than\s+(?:me|i|us))\b",
     re.IGNORECASE,
 )
+
+
+# How the asker judges what they ask about ("is it weird to cold email…?", "would it be rude
+# to…", "feels kinda awkward"): the judgement is not the subject, whatever the posts say of it.
+# Read from the sentence's frame (a predicate after "is it / would it be", a word after
+# "feels"), never from a list of such words: a small model's cosine cannot tell a judgement
+# from a subject ("is it cringe to cold email researchers?": cringe 0.38, email 0.37).
+_JUDGEMENT = re.compile(
+    r"\b(?:is|was|would|will|isn'?t|wouldn'?t)\s+(?:it|that|this)\s+(?:be\s+)?"
+    r"(?:(?:a\s+)?(?:bit|little|kinda|kind of|sort of|too|so|really|very|super|pretty|quite)\s+)?"
+    r"([\w-]+)\s+(?:to|if|when|that)\b|"
+    r"\bfeel(?:s|ing)?\s+(?:(?:a\s+)?(?:bit|little|kinda|kind of|sort of|so|really|very|super|"
+    r"pretty|quite)\s+)?([\w-]+)",
+    re.IGNORECASE,
+)
+
+
+def judgements(text: str) -> list[str]:
+    """Keyword tokens of the words with which the asker judges their subject ("weird")."""
+    found = [w for m in _JUDGEMENT.finditer(text) for w in m.groups() if w]
+    return [t for w in found for t in keyword_tokens(w, query=True)]
 
 
 def doubts(text: str) -> bool:
@@ -193,7 +234,8 @@ def missing_concept(
     if copes(text):
         return None
     text = _without_doubt(text)
-    tokens = keyword_tokens(text, query=True)
+    judged = set(judgements(text))
+    tokens = [t for t in keyword_tokens(text, query=True) if t not in judged]
     if not tokens:
         return None
     if len(tokens) <= _FOCUSED_TOKENS:
@@ -203,7 +245,7 @@ def missing_concept(
         return None
     generic = max(2, int(_GENERIC_SHARE * max(vocabulary.values(), default=0)))
     for clause in _QUESTION_CLAUSE.findall(text):
-        words = list(dict.fromkeys(keyword_tokens(clause, query=True)))
+        words = [t for t in dict.fromkeys(keyword_tokens(clause, query=True)) if t not in judged]
         if not words or len(words) > _CLAUSE_TOKENS:
             continue
         missing = [t for t in words if not _known(t, vocabulary)]
@@ -243,6 +285,8 @@ def unsupported_concept(
     if max(vocabulary.values(), default=0) < _MIN_COMMON_DF:
         return None  # in a handful of posts every word is rare: no signal
     named = {t for name in names for t in keyword_tokens(name)}
+    judged = set(judgements(text))
+    tokens = [t for t in tokens if t not in judged]
     rare = [
         t
         for t in tokens
@@ -251,6 +295,10 @@ def unsupported_concept(
         and t not in named
         and not close_forms(t, vocabulary)
     ]
+    if embed is not None:
+        head = _uncovered_head(text, tokens, vocabulary, discussed, embed, named)
+        if head is not None:
+            return head
     if not rare:
         return None
     words = {t: as_typed(text, t) for t in rare}
@@ -278,6 +326,67 @@ def unsupported_concept(
     if any(discussed(as_typed(text, t), t) >= _RARE_TALK for t in variants):
         return None
     return min(rare, key=lambda t: vocabulary.get(t, 0))
+
+
+def _about(
+    text: str, tokens: Iterable[str], embed: Callable[[str], list[float]]
+) -> dict[str, float]:
+    """How much the question is about each of its words: cosine with the word alone, as typed."""
+    question = np.asarray(embed(text))
+    return {
+        t: float(question @ np.asarray(embed(as_typed(text, t))))
+        for t in tokens
+        if not _no_concept(t)
+    }
+
+
+def _anchored(
+    text: str,
+    token: str,
+    tokens: Iterable[str],
+    vocabulary: Mapping[str, int],
+    discussed: Callable[[str, str], float],
+) -> bool:
+    """Whether another distinctive word of the question is used in the posts in the sense asked."""
+    return any(
+        t != token and 1 <= vocabulary.get(t, 0) <= _ANCHOR_DF and discussed(text, t) >= _ANCHORED
+        for t in tokens
+    )
+
+
+def _uncovered_head(
+    text: str,
+    tokens: list[str],
+    vocabulary: Mapping[str, int],
+    discussed: Callable[[str, str], float],
+    embed: Callable[[str], list[float]],
+    named: Collection[str],
+) -> str | None:
+    """The word the question is most about, when the posts lack it or only use it otherwise.
+
+    "do I need a work visa to join a UK lab?" is about the visa (0.29 against "lab" 0.27),
+    which no passage mentions; "how much would it cost to rent GPUs?" is about the cost, which
+    the posts mention only as other costs. A question anchored in the posts by another word
+    (see `_anchored`) is answered: "the planning fallacy when setting deadlines".
+    """
+    about = _about(text, tokens, embed)
+    if not about:
+        return None
+    words = list(about)
+    head = max(words, key=lambda t: about[t])
+    df = vocabulary.get(head, 0)
+    if head in named or df > _HEAD_FEW_DF:
+        return None
+    if df == 0:
+        if close_forms(head, vocabulary):
+            return None
+        uncovered = discussed(as_typed(text, head), head) < _HEAD_NEVER_TALK
+    else:
+        # The posts' sentences that use the word, against the whole question: the sense asked.
+        uncovered = discussed(text, head) < _HEAD_SENSE
+    if uncovered and not _anchored(text, head, words, vocabulary, discussed):
+        return head
+    return None
 
 
 def names_no_topic(text: str, vocabulary: Mapping[str, int]) -> bool:

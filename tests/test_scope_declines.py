@@ -16,11 +16,13 @@ from bot.scope import (
     asks_live_facts,
     corpus_vocabulary,
     doubts,
+    judgements,
     missing_concept,
     names_no_topic,
     unsupported_concept,
 )
 from bot.suggestions import is_meta
+from bot.text import keyword_tokens
 from tests.conftest import REPO_KNOWLEDGE, CachingEmbeddings, MakeCareerBot
 
 HINT = "Ask in #careers."
@@ -154,11 +156,67 @@ async def test_a_missing_concept_is_named_in_the_askers_word_then_the_nearest_to
 
 
 async def test_chat_shorthand_is_never_the_missing_concept(make_careerbot: MakeCareerBot) -> None:
-    from bot.text import keyword_tokens
-
     assert keyword_tokens("where do ppl find jobs rn lol", query=True) == ["find", "job"]
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
     answer = await bot.answer(
         Question("where do ppl actually find ai safety job postings tbh", "u", "ppl", "cli")
     )
     assert answer.covered and answer.citations, answer.text
+
+
+async def test_the_word_a_question_is_about_is_declined_when_the_posts_lack_it(
+    make_careerbot: MakeCareerBot, vocabulary: Mapping[str, int], embedder: CachingEmbeddings
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    discussed = bot.retriever.discussed
+    for text, word in (
+        # Never in the posts, and the head of the question beside words they discuss (lab, UK).
+        ("do I need a work visa to join a UK AI safety lab as an american?", "visa"),
+        ("how do I negotiate equity at a frontier lab?", "equity"),
+        ("do I need a security clearance to work at the UK AI Safety Institute?", "clearance"),
+        ("will a criminal record stop me from getting hired at an alignment org?", "criminal"),
+        # In the posts only in another sense: "severance" stems like "several".
+        ("how much severance do labs usually give when they do layoffs?", "severance"),
+    ):
+        concept = unsupported_concept(text, vocabulary, discussed, embedder.embed_query)
+        assert concept == keyword_tokens(word)[0], (text, concept)
+        answer = await bot.answer(Question(text, "u", f"head:{text}", "slack"))
+        assert not answer.covered and not answer.citations, (text, answer.text)
+        assert f"“{word}”" in answer.text, answer.text
+
+
+def test_a_judgement_is_read_from_the_sentence_frame_not_a_word_list() -> None:
+    assert judgements("is it cringe to cold email researchers?") == keyword_tokens("cringe")
+    assert judgements("would it be kinda weird if I emailed him") == ["weird"]
+    assert judgements("it feels a bit pushy") == keyword_tokens("pushy")
+    # A subject is not a judgement, however it is asked.
+    assert judgements("do I need a visa to join a UK lab?") == []
+    assert judgements("is it a good idea to spend a few months upskilling?") == []
+
+
+async def test_a_head_the_posts_discuss_is_answered_whatever_judgement_is_beside_it(
+    make_careerbot: MakeCareerBot, vocabulary: Mapping[str, int], embedder: CachingEmbeddings
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    discussed = bot.retriever.discussed
+    for text in (
+        # The asker's judgement ("rude", "cringe"), a word the posts never use, beside a
+        # subject they discuss (cold emails).
+        "is it rude to cold email researchers asking for feedback?",
+        "is it cringe to cold email researchers?",
+        "is it weird to cold email a researcher? feels awkward",
+        # A head the posts never write ("deadlines") anchored by one they discuss in the sense
+        # asked (the planning fallacy).
+        "How do I deal with the planning fallacy when setting deadlines for my research?",
+        # Rare heads the posts use in the sense asked.
+        "I'm 19 and still in undergrad, what should I be doing now?",
+        "should I trust my gut or the experts when deciding what to work on?",
+    ):
+        concept = unsupported_concept(text, vocabulary, discussed, embedder.embed_query)
+        assert concept is None, (text, concept)
+        answer = await bot.answer(Question(text, "u", f"anchored:{text}", "slack"))
+        assert answer.covered and answer.citations, (text, answer.text)
+    # A rival word the posts use in another sense ("pay attention") keeps no decline away.
+    text = "do AI safety orgs pay decent salaries?"
+    concept = unsupported_concept(text, vocabulary, discussed, embedder.embed_query)
+    assert concept == keyword_tokens("salaries")[0]
