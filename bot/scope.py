@@ -26,10 +26,27 @@ _DISTRESS = re.compile(
 )
 # (An acceptance rate is a statistic of one cycle, like a deadline: the posts can't hold it.)
 _LIVE = re.compile(
-    r"\b(right now|currently|at the moment|this (?:quarter|month|week|cycle|year|summer|spring|"
-    r"autumn|fall|winter)|today|open (?:roles|positions|reqs|jobs)|hiring now|still hiring|"
+    r"\b(open (?:roles|positions|reqs|jobs)|hiring now|still hiring|"
     r"apply by|when does .{0,30} open|(?:acceptance|admission) rates?)\b",
     re.IGNORECASE,
+)
+# A time ("right now", "this summer") asks for live facts when it dates the world ("is Redwood
+# hiring this summer?", "are they taking juniors this quarter?"), not when it dates the asker
+# ("I'm currently a software engineer…", "what can I do this month to get closer to a job?"):
+# the nearest pronoun before it in its clause says whose time it is.
+_LIVE_TIME = re.compile(
+    r"\b(right now|currently|at the moment|this (?:quarter|month|week|cycle|year|summer|spring|"
+    r"autumn|fall|winter)|today)\b",
+    re.IGNORECASE,
+)
+_CLAUSE_BREAK = re.compile(r"[.?!;,:]|\b(?:and|but|so|while|because|or)\b", re.IGNORECASE)
+_PRONOUN = re.compile(
+    r"\b(i|i'm|im|i've|i'll|i'd|we|we're|we've|me|my|us|our|you|you're|they|they're|it|it's|"
+    r"he|she|who|which)\b",
+    re.IGNORECASE,
+)
+_ASKER = frozenset(
+    {"i", "i'm", "im", "i've", "i'll", "i'd", "we", "we're", "we've", "me", "my", "us", "our"}
 )
 # A deadline is a live fact when it is an organisation's ("the MATS deadline", "deadline to
 # apply", "when is the deadline?"), not when it is the asker's own ("setting deadlines for my
@@ -179,7 +196,19 @@ def asks_live_facts(text: str) -> bool:
     """Whether the question asks for current facts (openings, deadlines) that posts can't hold."""
     if _LIVE_DEADLINE.search(text):
         return True
-    return bool(_LIVE.search(text)) and bool(_LIVE_SUBJECT.search(text))
+    text = text.replace("\u2019", "'")
+    dated = bool(_LIVE.search(text)) or any(
+        not _the_askers_time(text, m.start()) for m in _LIVE_TIME.finditer(text)
+    )
+    return dated and bool(_LIVE_SUBJECT.search(text))
+
+
+def _the_askers_time(text: str, at: int) -> bool:
+    """Whether the time phrase at `at` dates the asker: the nearest pronoun before it in its
+    clause is the asker's own ("I'm currently…", "what can I do this month…")."""
+    clause = _CLAUSE_BREAK.split(text[:at])[-1]
+    pronouns = _PRONOUN.findall(clause)
+    return bool(pronouns) and pronouns[-1].lower() in _ASKER
 
 
 def corpus_vocabulary(texts: Iterable[str]) -> Mapping[str, int]:

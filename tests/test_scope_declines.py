@@ -52,6 +52,21 @@ def test_an_organisations_deadline_is_a_live_fact_the_askers_own_is_planning() -
         assert not asks_live_facts(text), text
 
 
+def test_a_time_that_dates_the_world_is_a_live_fact_one_that_dates_the_asker_is_not() -> None:
+    for text in (
+        "is Redwood hiring interns this summer?",
+        "which orgs are currently hiring?",
+        "does Anthropic have open roles right now, and are they taking juniors this quarter?",
+    ):
+        assert asks_live_facts(text), text
+    for text in (
+        "I'm currently a software engineer, how do I get a job in AI safety?",
+        "what are concrete things I can do this month to get closer to a safety job?",
+        "what can I do right now to improve my chances of getting a research job?",
+    ):
+        assert not asks_live_facts(text), text
+
+
 def test_a_doubt_is_not_a_concept_but_what_it_is_about_still_is(
     vocabulary: Mapping[str, int], embedder: CachingEmbeddings
 ) -> None:
