@@ -114,10 +114,10 @@ _NEVER_TALK = 0.2
 # margin than `_NEVER_TALK` because only the head is tested: visa 0.15, equity 0.22, security
 # clearance 0.20, relocation 0.25, criminal record 0.25, lawyer 0.29; in-scope heads the posts
 # never write: "deadlines" beside the planning fallacy 0.27, which the anchor below keeps), or
-# when they use it only a few times and never in the sense asked: no sentence using it is near
-# the question (`_HEAD_SENSE`; "cost" in "…rent GPUs on AWS" 0.08, "severance" (stemmed with
-# "several") 0.14, "METR" 0.23; in-scope heads: "undergrad" 0.30, "motivated" 0.33, the rest
-# 0.37..0.77).
+# when they use it only a few times and never in the sense asked: no sentence using it is
+# about the word (`_RARE_TALK`: "cost" 0.17, "severance" (stemmed with "several") 0.16) nor
+# near the question (`_HEAD_SENSE`; "cost" in "…rent GPUs on AWS" 0.08, "severance" 0.14,
+# "METR" 0.23; in-scope heads: "undergrad" 0.30, "motivated" 0.33, the rest 0.37..0.77).
 _HEAD_NEVER_TALK = 0.3
 _HEAD_FEW_DF = 5
 _HEAD_SENSE = 0.25
@@ -148,11 +148,13 @@ _SELF_DOUBT = re.compile(
 
 # How the asker judges what they ask about ("is it weird to cold email…?", "would it be rude
 # to…", "feels kinda awkward"): the judgement is not the subject, whatever the posts say of it.
-# Read from the sentence's frame (a predicate after "is it / would it be", a word after
-# "feels"), never from a list of such words: a small model's cosine cannot tell a judgement
-# from a subject ("is it cringe to cold email researchers?": cringe 0.38, email 0.37).
+# Read from the sentence's frame (a predicate after "is it" or "would it be", never "would it
+# cost to…"; a word after "feels"), never from a list of such words: a small model's cosine
+# cannot tell a judgement from a subject ("is it cringe to cold email…?": cringe 0.38, email
+# 0.37).
 _JUDGEMENT = re.compile(
-    r"\b(?:is|was|would|will|isn'?t|wouldn'?t)\s+(?:it|that|this)\s+(?:be\s+)?"
+    r"\b(?:(?:is|was|isn'?t|wasn'?t)\s+(?:it|that|this)|"
+    r"(?:would|will|could|might|wouldn'?t)\s+(?:it|that|this)\s+be)\s+"
     r"(?:(?:a\s+)?(?:bit|little|kinda|kind of|sort of|too|so|really|very|super|pretty|quite)\s+)?"
     r"([\w-]+)\s+(?:to|if|when|that)\b|"
     r"\bfeel(?:s|ing)?\s+(?:(?:a\s+)?(?:bit|little|kinda|kind of|sort of|so|really|very|super|"
@@ -180,6 +182,22 @@ def about_the_asker(text: str) -> bool:
 def _without_doubt(text: str) -> str:
     """The message without the words that voice a doubt ("am I too old"): they name no topic."""
     return " ".join(_SELF_DOUBT.sub(" ", text).split())
+
+
+# "is this normal?", "is that common?", "am I the only one who…": the asker wants to know whether
+# what happens to them is usual, which the posts' stories answer in their own words ("I think
+# this is a common experience"). Only the relevance gate is eased for it (see answering): the
+# concept checks still run, so "my sourdough hasn't risen, is this normal?" stays declined.
+_REASSURANCE = re.compile(
+    r"\b(?:is|isn'?t)\s+(?:this|that|it)\s+(?:\w+\s+)?(?:normal|common|usual|typical)\b|"
+    r"\bam i the only one\b|\bdoes (?:everyone|anyone else)\b",
+    re.IGNORECASE,
+)
+
+
+def seeks_reassurance(text: str) -> bool:
+    """Whether a message asks if the asker's experience is usual ("is this normal?")."""
+    return bool(_REASSURANCE.search(text.replace("\u2019", "'")))
 
 
 def copes(text: str) -> bool:
@@ -411,8 +429,13 @@ def _uncovered_head(
             return None
         uncovered = discussed(as_typed(text, head), head) < _HEAD_NEVER_TALK
     else:
-        # The posts' sentences that use the word, against the whole question: the sense asked.
-        uncovered = discussed(text, head) < _HEAD_SENSE
+        # No sentence using the word is about it (`_RARE_TALK`), nor near the whole question
+        # (the sense asked): "how to debug code and experiments" is about debugging (0.25),
+        # though far from "a month debugging one experiment, is that normal?" (0.13).
+        uncovered = (
+            discussed(as_typed(text, head), head) < _RARE_TALK
+            and discussed(text, head) < _HEAD_SENSE
+        )
     if uncovered and not _anchored(text, head, words, vocabulary, discussed):
         return head
     return None

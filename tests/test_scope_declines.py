@@ -19,6 +19,7 @@ from bot.scope import (
     judgements,
     missing_concept,
     names_no_topic,
+    seeks_reassurance,
     unsupported_concept,
 )
 from bot.suggestions import is_meta
@@ -206,6 +207,7 @@ def test_a_judgement_is_read_from_the_sentence_frame_not_a_word_list() -> None:
     assert judgements("it feels a bit pushy") == keyword_tokens("pushy")
     # A subject is not a judgement, however it is asked.
     assert judgements("do I need a visa to join a UK lab?") == []
+    assert judgements("how much would it cost to rent GPUs?") == []
     assert judgements("is it a good idea to spend a few months upskilling?") == []
 
 
@@ -235,3 +237,27 @@ async def test_a_head_the_posts_discuss_is_answered_whatever_judgement_is_beside
     text = "do AI safety orgs pay decent salaries?"
     concept = unsupported_concept(text, vocabulary, discussed, embedder.embed_query)
     assert concept == keyword_tokens("salaries")[0]
+
+
+async def test_is_this_normal_is_answered_from_the_posts_stories_unless_it_names_a_missing_topic(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    assert seeks_reassurance("stuck on one bug in my experiment for two weeks, is that normal?")
+    assert seeks_reassurance("am I the only one who can't read interp papers?")
+    assert not seeks_reassurance("what is normal practice for research logs?")
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    for text in (
+        # Below the usual relevance gate (0.21), answered as the posts' stories of being stuck.
+        "been on one experiment for 3 weeks now, is that common?",
+        # "debug" is in the posts once, in the sense asked ("how to debug code and
+        # experiments"), though that sentence is far from this question.
+        "I've spent a month debugging one experiment, is that normal?",
+    ):
+        answer = await bot.answer(Question(text, "u", f"normal:{text}", "slack"))
+        assert answer.covered and answer.citations, (text, answer.text)
+    for text in (
+        "my sourdough starter hasn't risen in a week, is this normal?",
+        "my cat keeps scratching the couch, is this normal?",
+    ):
+        answer = await bot.answer(Question(text, "u", f"normal:{text}", "slack"))
+        assert not answer.covered and not answer.citations, (text, answer.text)
