@@ -387,6 +387,19 @@ def _about(
     }
 
 
+# The verb right after the asker ("how do I balance…", "should I quit…", "can we negotiate…")
+# is what they would do, not what they ask about: the head is its object ("a side project").
+_ASKER_ACTION = re.compile(
+    r"\b(?:i|we)\s+(?:(?:just|even|still|really|actually|\w+ly)\s+)?([a-z][\w-]*)", re.IGNORECASE
+)
+
+
+def _asker_actions(text: str) -> list[str]:
+    """Keyword tokens of the verbs the asker is the subject of ("balance" in "how do I balance")."""
+    found = _ASKER_ACTION.findall(text)
+    return [t for w in found for t in keyword_tokens(w, query=True)]
+
+
 def _anchored(
     text: str,
     token: str,
@@ -416,7 +429,8 @@ def _uncovered_head(
     the posts mention only as other costs. A question anchored in the posts by another word
     (see `_anchored`) is answered: "the planning fallacy when setting deadlines".
     """
-    about = _about(text, tokens, embed)
+    acts = set(_asker_actions(text))
+    about = _about(text, [t for t in tokens if t not in acts], embed)
     if not about:
         return None
     words = list(about)

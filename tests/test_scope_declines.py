@@ -225,6 +225,9 @@ async def test_a_head_the_posts_discuss_is_answered_whatever_judgement_is_beside
         # A head the posts never write ("deadlines") anchored by one they discuss in the sense
         # asked (the planning fallacy).
         "How do I deal with the planning fallacy when setting deadlines for my research?",
+        # The asker's own verb ("balance", used once, of trade-offs) is not the head: what they
+        # would balance is ("a side project").
+        "how do I balance a side project with my day job?",
         # Rare heads the posts use in the sense asked.
         "I'm 19 and still in undergrad, what should I be doing now?",
         "should I trust my gut or the experts when deciding what to work on?",
