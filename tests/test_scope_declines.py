@@ -196,7 +196,7 @@ async def test_the_word_a_question_is_about_is_declined_when_the_posts_lack_it(
     ):
         concept = unsupported_concept(text, vocabulary, discussed, embedder.embed_query)
         assert concept == keyword_tokens(word)[0], (text, concept)
-        answer = await bot.answer(Question(text, "u", f"head:{text}", "slack"))
+        answer = await bot.answer(Question(text, text, f"head:{text}", "slack"))
         assert not answer.covered and not answer.citations, (text, answer.text)
         assert f"“{word}”" in answer.text, answer.text
 
@@ -234,7 +234,7 @@ async def test_a_head_the_posts_discuss_is_answered_whatever_judgement_is_beside
     ):
         concept = unsupported_concept(text, vocabulary, discussed, embedder.embed_query)
         assert concept is None, (text, concept)
-        answer = await bot.answer(Question(text, "u", f"anchored:{text}", "slack"))
+        answer = await bot.answer(Question(text, text, f"anchored:{text}", "slack"))
         assert answer.covered and answer.citations, (text, answer.text)
     # A rival word the posts use in another sense ("pay attention") keeps no decline away.
     text = "do AI safety orgs pay decent salaries?"
@@ -256,11 +256,11 @@ async def test_is_this_normal_is_answered_from_the_posts_stories_unless_it_names
         # experiments"), though that sentence is far from this question.
         "I've spent a month debugging one experiment, is that normal?",
     ):
-        answer = await bot.answer(Question(text, "u", f"normal:{text}", "slack"))
+        answer = await bot.answer(Question(text, text, f"normal:{text}", "slack"))
         assert answer.covered and answer.citations, (text, answer.text)
     for text in (
         "my sourdough starter hasn't risen in a week, is this normal?",
         "my cat keeps scratching the couch, is this normal?",
     ):
-        answer = await bot.answer(Question(text, "u", f"normal:{text}", "slack"))
+        answer = await bot.answer(Question(text, text, f"normal:{text}", "slack"))
         assert not answer.covered and not answer.citations, (text, answer.text)
