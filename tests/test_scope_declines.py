@@ -264,3 +264,20 @@ async def test_is_this_normal_is_answered_from_the_posts_stories_unless_it_names
     ):
         answer = await bot.answer(Question(text, text, f"normal:{text}", "slack"))
         assert not answer.covered and not answer.citations, (text, answer.text)
+
+
+async def test_a_question_naming_an_author_is_about_their_post_unless_it_names_a_missing_topic(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    # Below the usual relevance gate (0.21): "take away" is not how the post puts it.
+    text = "what did Jay Bailey take away from his first year?"
+    answer = await bot.answer(Question(text, text, f"named:{text}", "slack"))
+    assert answer.covered and answer.citations, answer.text
+    assert {c.author for c in answer.citations} == {"Jay Bailey"}, answer.citations
+    for text in (
+        "what does Richard Ngo think about bitcoin?",
+        "what's James Chua's favourite food?",
+    ):
+        answer = await bot.answer(Question(text, text, f"named:{text}", "slack"))
+        assert not answer.covered and not answer.citations, (text, answer.text)
