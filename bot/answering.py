@@ -42,6 +42,7 @@ from bot.scope import (
     distressed,
     missing_concept,
     names_no_topic,
+    question_clauses,
     seeks_reassurance,
     unsupported_concept,
 )
@@ -244,14 +245,21 @@ class Answerer:
         return self._vocab[1]
 
     def _uncovered_concept(self, text: str) -> str | None:
-        """The question's key word the posts never use, or only brush (see bot.scope)."""
+        """The question's key word the posts never use, or only brush (see bot.scope).
+
+        A long message is also read one question at a time: "which orgs have decent parental
+        leave? wife is due in march and im interviewing" asks only its first sentence, and
+        the context after it would otherwise hide the uncovered word.
+        """
         vocabulary = self._vocabulary()
+        snap = self.retriever.snapshot
+        names = {n for p in snap.passages for n in (p.author or "", p.title)}
         concept = missing_concept(text, vocabulary, self.embedder.embed_query)
-        if concept is None:
-            snap = self.retriever.snapshot
-            names = {n for p in snap.passages for n in (p.author or "", p.title)}
+        for asked in (text, *question_clauses(text)):
+            if concept is not None:
+                break
             concept = unsupported_concept(
-                text, vocabulary, self.retriever.discussed, self.embedder.embed_query, names
+                asked, vocabulary, self.retriever.discussed, self.embedder.embed_query, names
             )
         return concept
 

@@ -245,9 +245,17 @@ def _no_concept(token: str) -> bool:
     return bool(_NOT_A_CONCEPT.fullmatch(token))
 
 
+def _abbreviates(token: str, vocabulary: Mapping[str, int]) -> bool:
+    """Whether a short token is chat shorthand for a word the posts use ("reqs" for
+    requirements, "prep" for preparing): three or four letters opening a longer corpus word."""
+    if not 3 <= len(token) <= 4:
+        return False
+    return any(len(word) >= len(token) + 2 and word.startswith(token) for word in vocabulary)
+
+
 def _known(token: str, vocabulary: Mapping[str, int]) -> bool:
-    """Whether the posts use this word or a close form of it ("burnt" ~ "burnout")."""
-    if _no_concept(token) or token in vocabulary:
+    """Whether the posts use this word, a close form ("burnt" ~ "burnout") or its long form."""
+    if _no_concept(token) or token in vocabulary or _abbreviates(token, vocabulary):
         return True
     need = max(4, len(token) - 2)
     if len(token) < need:
@@ -439,7 +447,7 @@ def _uncovered_head(
     if head in named or df > _HEAD_FEW_DF:
         return None
     if df == 0:
-        if close_forms(head, vocabulary):
+        if close_forms(head, vocabulary) or _abbreviates(head, vocabulary):
             return None
         uncovered = discussed(as_typed(text, head), head) < _HEAD_NEVER_TALK
     else:
@@ -453,6 +461,19 @@ def _uncovered_head(
     if uncovered and not _anchored(text, head, words, vocabulary, discussed):
         return head
     return None
+
+
+def question_clauses(text: str) -> list[str]:
+    """The questions of a long message, each on its own, when it has context besides them.
+
+    "do most orgs let you work remote? i have a house and family in ohio" → the first
+    sentence. A message short enough to be read whole (`_FOCUSED_TOKENS`), or one that is
+    nothing but its question, gives none.
+    """
+    if len(keyword_tokens(text, query=True)) <= _FOCUSED_TOKENS:
+        return []
+    found = [c.strip() for c in _QUESTION_CLAUSE.findall(text)]
+    return [c for c in found if c != text.strip() and keyword_tokens(c, query=True)]
 
 
 def names_no_topic(text: str, vocabulary: Mapping[str, int]) -> bool:

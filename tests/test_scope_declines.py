@@ -19,6 +19,7 @@ from bot.scope import (
     judgements,
     missing_concept,
     names_no_topic,
+    question_clauses,
     seeks_reassurance,
     unsupported_concept,
 )
@@ -199,6 +200,38 @@ async def test_the_word_a_question_is_about_is_declined_when_the_posts_lack_it(
         answer = await bot.answer(Question(text, text, f"head:{text}", "slack"))
         assert not answer.covered and not answer.citations, (text, answer.text)
         assert f"“{word}”" in answer.text, answer.text
+
+
+def test_a_long_message_is_also_read_one_question_at_a_time() -> None:
+    text = "which labs give you a signing bonus? just got my first offer and my partner thinks i"
+    text += " should negotiate hard before i accept anything"
+    assert question_clauses(text) == ["which labs give you a signing bonus?"]
+    assert question_clauses("which labs give you a signing bonus?") == []  # read whole
+
+
+async def test_context_after_a_question_does_not_hide_the_word_it_asks_about(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    for text, word in (
+        (
+            "which labs give you a signing bonus? just got my first offer and my partner thinks"
+            " i should negotiate hard before i accept anything",
+            "bonus",
+        ),
+        (
+            "do safety orgs offer a sabbatical after a few years? my friend at a startup got one"
+            " and i keep thinking about it when planning my career",
+            "sabbatical",
+        ),
+    ):
+        answer = await bot.answer(Question(text, text, f"clause:{text}", "slack"))
+        assert not answer.covered and not answer.citations, (text, answer.text)
+        assert f"“{word}”" in answer.text, answer.text
+    # Shorthand for a word the posts use ("reqs": requirements) is not a missing concept.
+    text = "worth applying when im missing half the listed reqs? dont want to waste anyones time"
+    answer = await bot.answer(Question(text, "u", "clause:reqs", "slack"))
+    assert answer.covered and answer.citations, answer.text
 
 
 def test_a_judgement_is_read_from_the_sentence_frame_not_a_word_list() -> None:
