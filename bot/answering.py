@@ -45,7 +45,7 @@ from bot.scope import (
     unsupported_concept,
 )
 from bot.suggestions import is_meta
-from bot.text import clean_text
+from bot.text import clean_text, keyword_tokens
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,11 @@ FIELD = "AI safety careers"
 # my golf swing" 0.21 / 1.46, "feeling overwhelmed by my garden" 0.27 / 1.31, "I feel sad that
 # my dog is old" 0.11 / 1.31 stay declined.
 COPING_MIN_SIMILARITY = 0.15
+# A follow-up that moves to a topic the posts never mention ("what about for someone older?").
+NOT_SPECIFIC = (
+    "The posts don't speak to “{concept}” specifically; here is more of what they say about "
+    "your question before."
+)
 COPING_MIN_KEYWORD = 1.8
 
 
@@ -91,6 +96,11 @@ def _career_heading(passage: Passage) -> str:
     """The passage's deepest heading that is about careers ("" if all are meta: "Pre")."""
     headings = [h for h in passage.section.split(" > ") if h.strip()] if passage.section else []
     return next((h for h in reversed(headings) if not is_meta(h)), "")
+
+
+def _last_heading(passage: Passage) -> str:
+    """The passage's deepest heading ("" when it has none)."""
+    return passage.section.rsplit(" > ", 1)[-1] if passage.section else ""
 
 
 def nearest_pointer(near: Passage) -> str:
@@ -263,6 +273,23 @@ class Answerer:
             context = replace(
                 context, prefer_docs=tuple(dict.fromkeys((*named, *context.prefer_docs)))
             )
+        if context.shift_to:
+            vocabulary = self._vocabulary()
+            unknown = [w for w in context.shift_to if w not in vocabulary]
+            if unknown:
+                # "what about for someone older?" and the posts never speak of age: answer the
+                # question before, say so, and keep the unknown word out of the ranking.
+                word = as_typed(context.own_text, unknown[0])
+                notices = [*notices, NOT_SPECIFIC.format(concept=word)]
+                context = replace(
+                    context,
+                    query=context.carried,
+                    own_text=context.carried,
+                    shift_to=(),
+                    prefer_docs=(),
+                )
+            else:
+                context = replace(context, query=self._shifted_query(context))
         query = context.query
         if not context.is_follow_up and names_no_topic(text, self._vocabulary()):
             query = f"{query} ({FIELD})"  # "am I too old for this?": this is the posts' field
@@ -289,32 +316,47 @@ class Answerer:
             result = replace(result, covered=True)
         if not result.covered or not result.passages:
             return self._not_covered(query, "extractive", notices, answer_id, result)
-        if context.message and len(context.quoted_docs) > 1:
-            # "how did he turn it around?" after quotes from several posts: "he" is the author
-            # whose post the conversation so far is most about, by the merged search.
-            ranked = [p.doc_id for p in result.passages if p.doc_id in context.quoted_docs]
-            if ranked:
+        own_text = context.own_text or text
+        in_topic = [d for d in self._named_posts(context.carried) if d in context.quoted_docs]
+        if context.message and in_topic:
+            # "did James find MATS useful?" … "what did he learn?": he is the author named.
+            context = replace(context, prefer_docs=(in_topic[0],))
+        elif context.message and len(context.quoted_docs) > 1:
+            # "how did he turn it around?" after quotes from several posts: "he" is an author
+            # the reply named (not an anonymous post's), the one whose post the conversation so
+            # far is most about, by the merged search.
+            named_docs = self._authored(context.quoted_docs)
+            ranked = [p.doc_id for p in result.passages if p.doc_id in named_docs]
+            if len(named_docs) == 1:
+                context = replace(context, prefer_docs=named_docs)
+            elif ranked:
                 context = replace(context, prefer_docs=(ranked[0],))
         passages = list(result.passages)
         ranks: dict[str, int] | None = None
         if context.is_follow_up and not context.vague:
             # About a person ("what was his plan?"): their post, searched in their words.
             within = context.prefer_docs if context.message else ()
-            passages, ranks = self._own_passages(passages, context.message or text, within)
+            passages, ranks = self._own_passages(passages, context.message or own_text, within)
         if context.is_follow_up or named:
             passages = self._with_context(passages, context)
+        if context.shift_to:
+            # "and for governance?": only passages about the new topic answer it.
+            on_topic = [p for p in passages if self._is_about(p, context.shift_to)]
+            if on_topic:
+                passages = on_topic
+        hidden: tuple[str, ...] = ()
+        if context.excluded:
+            passages, hidden = self._without(passages, context.excluded)
         spans = pick_quotes(
             query,
             passages,
             self.embedder,
             self.config.max_quotes,
-            already_shown=context.previous_quotes if context.is_follow_up else (),
-            message="" if context.vague else context.message or text,
+            already_shown=(*context.previous_quotes, *hidden) if context.is_follow_up else (),
+            message="" if context.vague else self._story_message(context) or own_text,
             prefer_docs=context.prefer_docs,
             # "tell me more" continues from the best quote shown last, not from its padding.
-            continue_after=context.previous_quotes[-context.last_reply_quotes :][:1]
-            if context.vague and context.last_reply_quotes
-            else (),
+            continue_after=self._continue_after(context),
             contrast=None if not context.is_follow_up else False,
             author_voice=bool(context.message),
             feelings=about_the_asker(context.message or text),
@@ -347,6 +389,87 @@ class Answerer:
         word = typed.split()[0] if typed else concept
         return word, result
 
+    def _story_message(self, context: TurnContext) -> str:
+        """A follow-up about the author ("how did he turn it around?") read in the light of what
+        the author was just quoted saying: the story it asks about is the one that quote told."""
+        if not context.message:
+            return ""
+        told = self._continue_after(context)
+        return f"{told[0]} {context.message}" if told else context.message
+
+    @staticmethod
+    def _continue_after(context: TurnContext) -> tuple[str, ...]:
+        """Where the answer may pick up the passage already quoted.
+
+        "tell me more" continues from the best quote shown last, not from its padding; "how
+        did he turn it around?" continues the story of the author it is about.
+        """
+        if context.vague and context.last_reply_quotes:
+            return context.previous_quotes[-context.last_reply_quotes :][:1]
+        if context.story_goes_on and context.message and context.prefer_docs:
+            told = [q for doc, q in context.last_quotes if doc in context.prefer_docs]
+            return tuple(told[:1])
+        return ()
+
+    def _authored(self, docs: Sequence[str]) -> tuple[str, ...]:
+        """The posts among `docs` whose author is known (a reply names them)."""
+        passages = self.retriever.snapshot.passages
+        known = {p.doc_id for p in passages if p.author and not p.is_comment}
+        return tuple(doc for doc in docs if doc in known)
+
+    def _shifted_query(self, context: TurnContext) -> str:
+        """ "and for governance?" after a question about alignment research: the question
+        before, asked about the new topic.
+
+        The posts' headings name their topics: the old topic is the question's words that
+        head the sections the last reply quoted and none about the new topic ("Alignment
+        research" vs "Governance research": "alignment"). The rest ("student", "research
+        experience", "get started") is how the asker framed it, and stays.
+        """
+        found = self.retriever.search(context.own_text, k=self.config.quote_passages).passages
+        about = [p for p in found if self._is_about(p, context.shift_to)]
+        if not about or not context.last_reply_quotes:
+            return context.query
+        last = [
+            " ".join(q.split())[:80] for q in context.previous_quotes[-context.last_reply_quotes :]
+        ]
+        quoted = [
+            p
+            for p in self.retriever.snapshot.passages
+            if any(q in " ".join(p.text.split()) for q in last)
+        ]
+        old = {t for p in quoted for t in keyword_tokens(p.section)}
+        gone = old - {t for p in about for t in keyword_tokens(p.section)}
+        kept = [w for w in context.carried.split() if not gone & set(keyword_tokens(w))]
+        return " ".join([*kept, context.own_text])
+
+    def _is_about(self, passage: Passage, words: Sequence[str]) -> bool:
+        """Whether the passage (its text or headings) uses the topic's rarest word.
+
+        "and for policy roles?" is about policy, not about the roles every post mentions.
+        A word the posts never use cannot pick passages; then none is "about" the topic.
+        """
+        vocabulary = self._vocabulary()
+        if not words or any(w not in vocabulary for w in words):
+            return False
+        rarest = min(words, key=lambda w: vocabulary[w])
+        return rarest in keyword_tokens(f"{passage.section} {passage.text}")
+
+    def _without(
+        self, passages: list[Passage], words: Sequence[str]
+    ) -> tuple[list[Passage], tuple[str, ...]]:
+        """ "besides the paper": drop passages under a heading about it, hide sentences using it."""
+        unwanted = set(words)
+        kept = [p for p in passages if not unwanted & set(keyword_tokens(_last_heading(p)))]
+        hidden = tuple(
+            s.text
+            for p in kept
+            for line in composer_sentences(p)
+            for s in line
+            if unwanted & set(keyword_tokens(s.text))
+        )
+        return (kept or passages), hidden
+
     def _own_passages(
         self, passages: list[Passage], text: str, within: Sequence[str] = ()
     ) -> tuple[list[Passage], dict[str, int]]:
@@ -372,12 +495,21 @@ class Answerer:
         snap = self.retriever.snapshot
         have = {p.id for p in passages}
         extra: list[Passage] = []
-        if context.vague:
-            flat = [" ".join(q.split()) for q in context.previous_quotes]
-            for p in snap.passages:
+        story = () if context.vague else self._continue_after(context)
+        quoted = context.previous_quotes if context.vague else story
+        if quoted:
+            flat = [" ".join(q.split()) for q in quoted]
+            ordered = list(snap.passages)
+            for i, p in enumerate(ordered):
                 body = " ".join(p.text.split())
-                if p.id not in have and any(q[:80] in body for q in flat):
-                    extra.append(p)
+                if not any(q[:80] in body for q in flat):
+                    continue
+                # A story goes on around the part already told: read the passages either side.
+                around = ordered[max(0, i - 1) : i + 2] if story else [p]
+                for q in around:
+                    if q.id not in have and q.doc_id == p.doc_id:
+                        have.add(q.id)
+                        extra.append(q)
         if context.prefer_docs:
             # A follow-up is usually about the post just quoted: read more of it.
             wider = self.retriever.search(context.query, k=20).passages
