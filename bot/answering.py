@@ -15,7 +15,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from bot.conversations import ConversationStore
-from bot.extractive import compose, pick_quotes
+from bot.extractive import Span, compose, pick_quotes
 from bot.extractive import passage_sentences as composer_sentences
 from bot.followups import TurnContext, resolve
 from bot.knowledge import embedding_text
@@ -347,21 +347,31 @@ class Answerer:
         hidden: tuple[str, ...] = ()
         if context.excluded:
             passages, hidden = self._without(passages, context.excluded)
-        spans = pick_quotes(
-            query,
-            passages,
-            self.embedder,
-            self.config.max_quotes,
-            already_shown=(*context.previous_quotes, *hidden) if context.is_follow_up else (),
-            message="" if context.vague else self._story_message(context) or own_text,
-            prefer_docs=context.prefer_docs,
-            # "tell me more" continues from the best quote shown last, not from its padding.
-            continue_after=self._continue_after(context),
-            contrast=None if not context.is_follow_up else False,
-            author_voice=bool(context.message),
-            feelings=about_the_asker(context.message or text),
-            ranks=ranks,
-        )
+
+        def quotes(among: Sequence[Passage]) -> list[Span]:
+            return pick_quotes(
+                query,
+                among,
+                self.embedder,
+                self.config.max_quotes,
+                already_shown=(*context.previous_quotes, *hidden) if context.is_follow_up else (),
+                message="" if context.vague else self._story_message(context) or own_text,
+                prefer_docs=context.prefer_docs,
+                # "tell me more" continues from the best quote shown last, not its padding.
+                continue_after=self._continue_after(context),
+                contrast=None if not context.is_follow_up else False,
+                author_voice=bool(context.message),
+                feelings=about_the_asker(context.message or text),
+                ranks=ranks if among is passages else None,
+            )
+
+        spans: list[Span] = []
+        if context.vague and context.last_reply_quotes:
+            # "why?" / "tell me more": the reasons and the rest sit around what was just
+            # quoted, in the same passage or the ones either side; elsewhere only if not.
+            spans = quotes(self._around(context.previous_quotes[-context.last_reply_quotes :]))
+        if not spans:
+            spans = quotes(passages)
         if not spans:
             return self._not_covered(query, "extractive", notices, answer_id, result)
         reply, citations = compose(text, spans, None if not context.is_follow_up else False)
@@ -490,26 +500,30 @@ class Answerer:
         kept = list(merged.values())[: len(passages)]
         return kept, {p.id: ranks[p.id] for p in kept}
 
+    def _around(self, quotes: Sequence[str], either_side: bool = True) -> list[Passage]:
+        """The passages holding `quotes` (and the passages either side, in the same post)."""
+        flat = [" ".join(q.split())[:80] for q in quotes]
+        ordered = list(self.retriever.snapshot.passages)
+        found: dict[str, Passage] = {}
+        for i, p in enumerate(ordered):
+            if not any(q in " ".join(p.text.split()) for q in flat):
+                continue
+            near = ordered[max(0, i - 1) : i + 2] if either_side else [p]
+            found.update((q.id, q) for q in near if q.doc_id == p.doc_id)
+        return list(found.values())
+
     def _with_context(self, passages: list[Passage], context: TurnContext) -> list[Passage]:
         """Add the passages the previous reply quoted ("why?") or the post it named ("he")."""
-        snap = self.retriever.snapshot
         have = {p.id for p in passages}
         extra: list[Passage] = []
         story = () if context.vague else self._continue_after(context)
-        quoted = context.previous_quotes if context.vague else story
-        if quoted:
-            flat = [" ".join(q.split()) for q in quoted]
-            ordered = list(snap.passages)
-            for i, p in enumerate(ordered):
-                body = " ".join(p.text.split())
-                if not any(q[:80] in body for q in flat):
-                    continue
-                # A story goes on around the part already told: read the passages either side.
-                around = ordered[max(0, i - 1) : i + 2] if story else [p]
-                for q in around:
-                    if q.id not in have and q.doc_id == p.doc_id:
-                        have.add(q.id)
-                        extra.append(q)
+        if context.vague:
+            extra.extend(self._around(context.previous_quotes, either_side=False))
+        elif story:
+            # A story goes on around the part already told: read the passages either side.
+            extra.extend(self._around(story))
+        extra = [p for p in {p.id: p for p in extra}.values() if p.id not in have]
+        have.update(p.id for p in extra)
         if context.prefer_docs:
             # A follow-up is usually about the post just quoted: read more of it.
             wider = self.retriever.search(context.query, k=20).passages
