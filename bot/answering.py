@@ -289,7 +289,11 @@ class Answerer:
                     prefer_docs=(),
                 )
             else:
-                context = replace(context, query=self._shifted_query(context))
+                shifted = self._shifted_query(context)
+                if shifted != context.query:
+                    # The old topic is gone from the question: its words no longer drown the
+                    # new one, so the composer reads the whole reframed question.
+                    context = replace(context, query=shifted, message_is_query=True)
         query = context.query
         if not context.is_follow_up and names_no_topic(text, self._vocabulary()):
             query = f"{query} ({FIELD})"  # "am I too old for this?": this is the posts' field
@@ -355,7 +359,10 @@ class Answerer:
                 self.embedder,
                 self.config.max_quotes,
                 already_shown=(*context.previous_quotes, *hidden) if context.is_follow_up else (),
-                message="" if context.vague else self._story_message(context) or own_text,
+                message=""
+                if context.vague
+                else self._story_message(context)
+                or (query if context.message_is_query else own_text),
                 prefer_docs=context.prefer_docs,
                 # "tell me more" continues from the best quote shown last, not its padding.
                 continue_after=self._continue_after(context),

@@ -96,6 +96,9 @@ class TurnContext:
     carried: str = ""
     # "how did he turn it around?": the answer goes on from the author's quote just shown.
     story_goes_on: bool = False
+    # The query is the question before reframed on the new topic: quotes are ranked on it
+    # alone, not half on the bare "and for governance?".
+    message_is_query: bool = False
 
 
 def quotes_in(reply: str) -> tuple[str, ...]:
