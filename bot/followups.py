@@ -197,7 +197,7 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
         return TurnContext(query=text, own_text=text)
     own, excluded = split_excluded(text)
     topic = [w for w in keyword_tokens(own, query=True) if w not in _VAGUE]
-    cue = bool(_CUES.search(text)) or bool(excluded)
+    cue = bool(_CUES.search(text))
     dependent = cue or not topic or (bool(_ANAPHORA.search(own)) and len(topic) <= _SHORT)
     if not dependent:
         return TurnContext(query=text, own_text=text)

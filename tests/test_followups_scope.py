@@ -312,6 +312,14 @@ def test_follow_up_kinds_new_topic_exclusion_and_story() -> None:
     excluded = resolve("other than the paper, what did he take away?", past, TITLES)
     assert excluded.is_follow_up and excluded.excluded == tuple(keyword_tokens("paper"))
     assert "paper" not in excluded.query and not excluded.vague
+    # A question of its own that says "besides" is not a follow-up, and excludes nothing.
+    alone = resolve(
+        "are there safety jobs at the big labs besides research scientist roles for people "
+        "without a PhD?",
+        past,
+        TITLES,
+    )
+    assert not alone.is_follow_up and not alone.excluded
     # The rest of the story the last quote began, or other facts about its author.
     assert resolve("so how did he turn it around?", past, TITLES).story_goes_on
     assert resolve("what did she end up doing?", past, TITLES).story_goes_on
