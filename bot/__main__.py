@@ -81,7 +81,9 @@ def _parser() -> argparse.ArgumentParser:
         )
     sub.add_parser("rollback", help="serve the previous index generation again (all replicas)")
     audit = sub.add_parser("audit", help="list admin actions: who reloaded, rolled back, …")
-    audit.add_argument("--since", default="7d", help="how far back: 30m, 24h, 7d, 2w (default 7d)")
+    audit.add_argument(
+        "--since", default="7d", help="how far back: 30m, 24h, 7d, 2w or an ISO date (default 7d)"
+    )
     audit.add_argument("--json", action="store_true", help="one JSON object per line")
     ev = sub.add_parser("eval", help="measure retrieval or answer quality on a JSONL set")
     which = ev.add_mutually_exclusive_group(required=True)
@@ -235,25 +237,24 @@ def cmd_rollback(_args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     """List admin actions since --since; needs only the database."""
-    from datetime import UTC, datetime
-
-    from bot.audit import AuditLog, parse_since
+    from bot.audit import AuditLog
     from bot.conversations import ConversationStore
+    from bot.report import BadReportWindow, parse_since
 
     try:
-        since = parse_since(args.since)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+        start = parse_since(args.since)
+    except BadReportWindow as exc:
+        raise UsageError(f"--since: {exc}") from None
     settings = _settings()
     store = ConversationStore(settings.resolved_database_url)
     try:
-        actions = AuditLog(store.engine).since(datetime.now(UTC) - since)
+        actions = AuditLog(store.engine).since(start)
     finally:
         store.close()
     for action in actions:
         print(json.dumps(action.to_json(), ensure_ascii=False) if args.json else action.line())
     if not actions and not args.json:
-        print(f"No admin actions in the last {args.since}.")
+        print(f"No admin actions since {start:%Y-%m-%d %H:%M} UTC.")
     return 0
 
 

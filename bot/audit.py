@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Literal
 
 from sqlalchemy import delete, select
@@ -19,8 +18,6 @@ log = logging.getLogger(__name__)
 
 Result = Literal["ok", "refused", "failed"]
 
-_SINCE = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _MAX_TEXT = 2000
 
 
@@ -57,16 +54,6 @@ class AdminAction:
             "result": self.result,
             "outcome": self.outcome,
         }
-
-
-def parse_since(text: str) -> timedelta:
-    """`30m`, `24h`, `7d` or `2w` as a timedelta; ValueError with a usable message otherwise."""
-    match = _SINCE.match(text or "")
-    if not match or int(match.group(1)) <= 0:
-        raise ValueError(
-            f"--since wants a positive number and a unit m/h/d/w, e.g. 7d, not {text!r}"
-        )
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
 def _one_line(text: str) -> str:

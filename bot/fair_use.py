@@ -12,14 +12,14 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerMinute
 from limits.storage import Storage
 from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import case, delete, func, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from bot.db import dialect_insert, retry_transient
@@ -58,22 +58,52 @@ class SQLCounterStorage(Storage):
     @retry_transient
     def incr(self, key: str, expiry: float, amount: int = 1) -> int:
         """Add `amount` to `key`'s window (a new one of `expiry` seconds if it has ended)."""
+        with self.engine.begin() as conn:
+            return self._add(conn, [(_fit(key), expiry)], amount)[_fit(key)]
+
+    def _add(
+        self, conn: Connection, windows: list[tuple[str, float]], amount: int
+    ) -> dict[str, int]:
+        """One INSERT … ON CONFLICT over `(key, expiry)` windows: restart each ended window
+        or add `amount` to it; returns each key's new count."""
         now = self.clock()
-        key = _fit(key)
         c = rate_counters.c
         ended = c.expires_at <= now
+        stmt = dialect_insert(conn.dialect.name, rate_counters).values(
+            [{"key": key, "hits": amount, "expires_at": now + expiry} for key, expiry in windows]
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["key"],
+            set_={
+                "hits": case((ended, stmt.excluded.hits), else_=c.hits + stmt.excluded.hits),
+                "expires_at": case((ended, stmt.excluded.expires_at), else_=c.expires_at),
+            },
+        )
+        return {key: int(hits) for key, hits in conn.execute(stmt.returning(c.key, c.hits))}
+
+    @retry_transient
+    def admit_all(self, windows: Sequence[tuple[str, float, int]]) -> tuple[bool, list[int]]:
+        """Count one hit in each `(key, expiry seconds, limit)` window, or in none of them.
+
+        One transaction: read the open windows' counts; when any is already at its limit,
+        return `(False, those counts)` and count nothing, so a refused question uses up
+        nothing. Otherwise increment every window with the same upsert as `incr` and return
+        `(True, the new counts)`. Two replicas passing the read at once both increment, so
+        the caller still compares the new counts with the limits. Two statements in all,
+        where `limits`' own test-then-hit takes a transaction per window and step.
+        """
+        now = self.clock()
+        c = rate_counters.c
+        keys = [_fit(key) for key, _, _ in windows]
         with self.engine.begin() as conn:
-            stmt = dialect_insert(conn.dialect.name, rate_counters).values(
-                key=key, hits=amount, expires_at=now + expiry
-            )
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["key"],
-                set_={
-                    "hits": case((ended, amount), else_=c.hits + amount),
-                    "expires_at": case((ended, now + expiry), else_=c.expires_at),
-                },
-            )
-            return int(conn.execute(stmt.returning(c.hits)).scalar_one())
+            rows = conn.execute(select(c.key, c.hits).where(c.key.in_(keys), c.expires_at > now))
+            open_counts = {key: int(hits) for key, hits in rows}
+            counts = [open_counts.get(key, 0) for key in keys]
+            if any(count >= limit for count, (_, _, limit) in zip(counts, windows, strict=True)):
+                return False, counts
+            fresh = [(key, expiry) for key, (_, expiry, _) in zip(keys, windows, strict=True)]
+            added = self._add(conn, fresh, 1)
+        return True, [added[key] for key in keys]
 
     @retry_transient
     def get(self, key: str) -> int:
@@ -185,11 +215,20 @@ class FairUse:
         checks = [(limit, (platform, user)) for limit in self._user]
         if channel:
             checks += [(limit, (platform, channel)) for limit in self._channel]
-        blocked = [(limit, ids) for limit, ids in checks if not self.limiter.test(limit.item, *ids)]
-        if not blocked:
-            blocked = [
-                (limit, ids) for limit, ids in checks if not self.limiter.hit(limit.item, *ids)
-            ]
+        if not checks:
+            return
+        windows = [
+            (limit.item.key_for(*ids), limit.item.get_expiry(), limit.item.amount)
+            for limit, ids in checks
+        ]
+        admitted, counts = self.storage.admit_all(windows)
+        # Refused before counting: the windows already full. Counted: the windows another
+        # replica filled between the read and the increment.
+        blocked = [
+            (limit, ids)
+            for (limit, ids), count in zip(checks, counts, strict=True)
+            if (count > limit.item.amount if admitted else count >= limit.item.amount)
+        ]
         if blocked:
             raise self._refusal(blocked)
 

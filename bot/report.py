@@ -20,15 +20,15 @@ from bot.text import keyword_tokens
 REPORT_SCHEMA = 1
 """Version of the `careerbot report --json` shape; bumped when a field changes meaning."""
 
-_WINDOW = re.compile(r"^\s*(\d{1,5})\s*([hdw])\s*$", re.IGNORECASE)
-_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
+_WINDOW = re.compile(r"^\s*(\d{1,5})\s*([mhdw])\s*$", re.IGNORECASE)
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 # Two declined questions ask the same thing when their keyword sets overlap this much.
 SAME_QUESTION_OVERLAP = 0.5
 _SHOWN_QUESTION_CHARS = 300
 
 
 class BadReportWindow(CareerbotError, ValueError):
-    """`--since` is neither a duration (7d, 24h, 2w) nor an ISO date; str() says so."""
+    """`--since` is neither a duration (30m, 24h, 7d, 2w) nor an ISO date; str() says so."""
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,10 @@ class Report:
 
 
 def parse_since(value: str, now: datetime | None = None) -> datetime:
-    """`7d`, `24h`, `2w` (before `now`) or an ISO date/time (UTC unless it says) -> datetime."""
+    """`30m`, `24h`, `7d`, `2w` (before `now`) or an ISO date/time (UTC unless it says).
+
+    The one parser of `--since` for `report`, `audit` and the admin report commands.
+    """
     now = now or datetime.now(UTC)
     match = _WINDOW.match(value)
     if match:
@@ -180,8 +183,8 @@ def parse_since(value: str, now: datetime | None = None) -> datetime:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
         raise BadReportWindow(
-            f"{value.strip()[:40]!r} is not a window like 7d, 24h or 2w, nor an ISO date "
-            "like 2026-11-01"
+            f"{value.strip()[:40]!r} is not a window like 7d, 24h, 2w or 30m, nor an ISO "
+            "date like 2026-11-01"
         ) from None
     parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     if parsed >= now:

@@ -252,4 +252,4 @@ def test_dry_run_rollback_and_audit_from_the_command_line(
 
     bad = ws.run("audit", "--since", "7y")
     assert bad.returncode == 2
-    assert len(bad.stderr.strip().splitlines()) == 1 and "e.g. 7d" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1 and "--since: '7y'" in bad.stderr

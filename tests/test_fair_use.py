@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from bot.adapters.terminal import run_chat
 from bot.conversations import ConversationStore
@@ -105,6 +106,34 @@ def test_a_channel_limit_counts_everyone_and_a_refusal_uses_up_nothing(
     # U1's refused question did not count against U1: they can still ask once more.
     limits.admit("slack", "U1", "C2")
     assert refused(lambda: limits.admit("slack", "U1", None)).scope == "user"
+
+
+def test_a_question_costs_one_read_and_one_upsert_in_one_transaction(
+    store: ConversationStore,
+) -> None:
+    """Every answer pays for fair use: three windows are read and counted in two statements."""
+    clock = Clock()
+    limits = fair_use(store, clock, per_user_per_minute=5, per_channel_per_minute=5)
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        statements.append(statement.split()[0].upper())
+
+    event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        limits.admit("slack", "U1", "C1")
+    finally:
+        event.remove(store.engine, "before_cursor_execute", seen)
+    assert statements == ["SELECT", "INSERT"]
+    # The one upsert counted all three windows (user per minute and hour, channel per minute).
+    assert sorted(
+        limits.storage.get(limit.item.key_for("slack", who))
+        for limit, who in [
+            (limits._user[0], "U1"),
+            (limits._user[1], "U1"),
+            (limits._channel[0], "C1"),
+        ]
+    ) == [1, 1, 1]
 
 
 def test_limits_can_be_off_and_never_apply_to_the_operators_tools(

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bot.admin import Actor
-from bot.audit import AdminAction, AuditLog, parse_since
+from bot.audit import AdminAction, AuditLog
 from bot.conversations import ConversationStore
 from bot.embeddings import ONNX_MODEL_NAME
 from bot.models import KnowledgeSyncError, NothingToRollBack, Question
@@ -387,17 +387,3 @@ def test_audit_rows_are_pruned_after_their_own_retention(db_url: str) -> None:
         assert audit.since()[0].line().endswith("cli:new  rollback  ok")
     finally:
         store.close()
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [("7d", timedelta(days=7)), ("24h", timedelta(hours=24)), ("2w", timedelta(weeks=2))],
-)
-def test_since_accepts_minutes_hours_days_weeks(text: str, expected: timedelta) -> None:
-    assert parse_since(text) == expected
-
-
-@pytest.mark.parametrize("text", ["", "7", "0d", "-1d", "7y", "seven days"])
-def test_since_refuses_anything_else_in_one_line(text: str) -> None:
-    with pytest.raises(ValueError, match=r"e\.g\. 7d"):
-        parse_since(text)

@@ -34,9 +34,10 @@ def test_windows_parse_as_durations_or_iso_dates() -> None:
     assert parse_since("7d", NOW) == NOW - timedelta(days=7)
     assert parse_since("24h", NOW) == NOW - timedelta(hours=24)
     assert parse_since(" 2W ", NOW) == NOW - timedelta(weeks=2)
+    assert parse_since("30m", NOW) == NOW - timedelta(minutes=30)
     assert parse_since("2026-11-01", NOW) == datetime(2026, 11, 1, tzinfo=UTC)
     assert parse_since("2026-11-01T08:00+01:00", NOW) == datetime(2026, 11, 1, 7, tzinfo=UTC)
-    for bad in ("soon", "0d", "2027-01-01", "7 days", "-3d"):
+    for bad in ("soon", "", "7", "0d", "7y", "2027-01-01", "7 days", "-3d"):
         with pytest.raises(BadReportWindow) as err:
             parse_since(bad, NOW)
         assert "\n" not in str(err.value)

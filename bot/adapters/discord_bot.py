@@ -317,7 +317,7 @@ class FeedbackButton(
                 Feedback(self.answer_id, user, "discord", helpful=self.helpful)
             )
         except Exception as exc:
-            await interaction.response.send_message(_feedback_error(exc), ephemeral=True)
+            await interaction.response.send_message(_friendly(exc, "feedback"), ephemeral=True)
             return
         if self.helpful:
             await interaction.response.send_message(FEEDBACK_NOTED, ephemeral=True)
@@ -368,7 +368,7 @@ class FeedbackReasonModal(discord.ui.Modal):
                     self.answer_id, "discord", str(interaction.user.id), reason or "other", text
                 )
             except Exception as exc:
-                reply = _feedback_error(exc)
+                reply = _friendly(exc, "feedback")
         await interaction.response.send_message(reply, ephemeral=True)
 
 
@@ -383,11 +383,16 @@ def feedback_view(answer_id: str, view: discord.ui.View | None = None) -> discor
     return view
 
 
-def _feedback_error(exc: BaseException) -> str:
+def _friendly(exc: BaseException, doing: str) -> str:
+    """Log an error at the right level and return the text users see (render_error).
+
+    A foreseeable fault (a CareerbotError) is one INFO line; anything else is logged with
+    its traceback for the operator, never shown to the user.
+    """
     if isinstance(exc, CareerbotError):
-        log.info("feedback: %s: %s", type(exc).__name__, exc)
+        log.info("%s: %s: %s", doing, type(exc).__name__, exc)
     else:
-        log.error("feedback failed", exc_info=exc)
+        log.error("%s failed", doing, exc_info=exc)
     return render_error(exc)
 
 
@@ -514,7 +519,7 @@ class CareerCog(commands.Cog, name="Career advice"):
                 configured,
             )
         except Exception as exc:  # nobody asked us: a failure here is logged, not posted
-            self._friendly(exc, "deciding whether to auto-answer")
+            _friendly(exc, "deciding whether to auto-answer")
             return "error"
 
     async def _admit(
@@ -535,7 +540,7 @@ class CareerCog(commands.Cog, name="Career advice"):
             return "rate-limited"
         except Exception as exc:
             await self._send(
-                message.channel, [self._friendly(exc, "fair use")], reference=reference, key=key
+                message.channel, [_friendly(exc, "fair use")], reference=reference, key=key
             )
             return "error"
         return None
@@ -559,7 +564,7 @@ class CareerCog(commands.Cog, name="Career advice"):
         try:
             await self.core.remember_message("discord", str(message.id), key)
         except Exception as exc:  # the reply was sent; only a later reply chain may break
-            self._friendly(exc, "remembering a reply chain")
+            _friendly(exc, "remembering a reply chain")
 
     async def _open_thread(self, message: discord.Message, text: str) -> discord.Thread | None:
         try:
@@ -584,7 +589,7 @@ class CareerCog(commands.Cog, name="Career advice"):
         try:
             answer = await self.core.answer(question, on_partial=on_partial, check_limits=False)
         except Exception as exc:
-            return [self._friendly(exc, "answering")], "error", None
+            return [_friendly(exc, "answering")], "error", None
         chunks = render_answer(answer, asked=question.text if echo else None)
         view = feedback_view(answer.answer_id, await self.mentors.answer_view(question, answer))
         view = with_suggestions(view, answer.suggestions)
@@ -628,14 +633,6 @@ class CareerCog(commands.Cog, name="Career advice"):
             sent.append(message)
         return sent
 
-    def _friendly(self, exc: BaseException, doing: str) -> str:
-        """Log an error at the right level and return the text users see (render_error)."""
-        if isinstance(exc, CareerbotError):
-            log.info("%s: %s: %s", doing, type(exc).__name__, exc)
-        else:
-            log.error("%s failed", doing, exc_info=exc)
-        return render_error(exc)
-
     # Slash commands ---------------------------------------------------------------------
 
     @app_commands.command(name="ask")
@@ -652,7 +649,7 @@ class CareerCog(commands.Cog, name="Career advice"):
             counted = replace(asked, channel=where)
             await self.core.admit(counted, exempt=self.is_admin(interaction))
         except Exception as exc:
-            await interaction.response.send_message(self._friendly(exc, "/ask"), ephemeral=True)
+            await interaction.response.send_message(_friendly(exc, "/ask"), ephemeral=True)
             return
         await interaction.response.defer(thinking=True)
 
@@ -695,7 +692,7 @@ class CareerCog(commands.Cog, name="Career advice"):
             else:
                 text = render_reload(await self.core.reload(by))
         except Exception as exc:
-            text = self._friendly(exc, "/reload")
+            text = _friendly(exc, "/reload")
         await self._followup(interaction, [text], ephemeral=True)
 
     @app_commands.command(name="autoanswer")
@@ -733,7 +730,7 @@ class CareerCog(commands.Cog, name="Career advice"):
                 changed=mode != "status",
             )
         except Exception as exc:
-            text = self._friendly(exc, "/autoanswer")
+            text = _friendly(exc, "/autoanswer")
         await interaction.response.send_message(text, ephemeral=True)
 
     @app_commands.command(name="report")
@@ -749,7 +746,7 @@ class CareerCog(commands.Cog, name="Career advice"):
         try:
             chunks = render_report(await self.core.report(parse_since(since)))
         except Exception as exc:  # BadReportWindow is one line naming the accepted forms
-            chunks = [self._friendly(exc, "/report")]
+            chunks = [_friendly(exc, "/report")]
         await self._followup(interaction, chunks, ephemeral=True)
 
     @app_commands.command(name="rollback")
@@ -763,7 +760,7 @@ class CareerCog(commands.Cog, name="Career advice"):
         try:
             text = render_rollback(await self.core.rollback(by))
         except Exception as exc:
-            text = self._friendly(exc, "/rollback")
+            text = _friendly(exc, "/rollback")
         await self._followup(interaction, [text], ephemeral=True)
 
     async def _admin_only(self, interaction: discord.Interaction, by: Actor, action: str) -> bool:
@@ -775,7 +772,7 @@ class CareerCog(commands.Cog, name="Career advice"):
         try:
             await self.core.record_admin_action(by, action, "refused", "not an admin")
         except Exception as exc:
-            self._friendly(exc, "auditing a refusal")
+            _friendly(exc, "auditing a refusal")
         return False
 
     @app_commands.command(name="status")
@@ -786,7 +783,7 @@ class CareerCog(commands.Cog, name="Career advice"):
         try:
             text = render_status(await self.core.status())
         except Exception as exc:
-            text = self._friendly(exc, "/status")
+            text = _friendly(exc, "/status")
         await self._followup(interaction, [text], ephemeral=True)
 
     @app_commands.command(name="forget")
@@ -800,7 +797,7 @@ class CareerCog(commands.Cog, name="Career advice"):
                 await self.core.forget_user("discord", str(interaction.user.id), keys)
             )
         except Exception as exc:
-            text = self._friendly(exc, "/forget")
+            text = _friendly(exc, "/forget")
         await self._followup(interaction, [text], ephemeral=True)
 
     @app_commands.command(name="my-data")
@@ -814,7 +811,7 @@ class CareerCog(commands.Cog, name="Career advice"):
                 await self.core.my_data("discord", str(interaction.user.id), keys)
             )
         except Exception as exc:
-            text = self._friendly(exc, "/my-data")
+            text = _friendly(exc, "/my-data")
         await self._followup(interaction, [text], ephemeral=True)
 
     @app_commands.command(name="help")
@@ -1145,7 +1142,7 @@ class MentorDesk:
         try:
             await self.core.keep_answer(question, answer)
         except Exception as exc:  # the answer still goes out, without the button
-            self.cog._friendly(exc, "keeping the answer for mentors")
+            _friendly(exc, "keeping the answer for mentors")
             return None
         view = discord.ui.View(timeout=None)
         for item in mentor_items(answer.answer_id):
@@ -1178,7 +1175,7 @@ class MentorDesk:
         try:
             escalation = await self.core.escalations.open(request)
         except Exception as exc:
-            await self._tell(interaction, self.cog._friendly(exc, "ask a mentor"))
+            await self._tell(interaction, _friendly(exc, "ask a mentor"))
             return
         chunks = render_mentor_post(
             question=escalation.question,
@@ -1289,7 +1286,7 @@ class MentorDesk:
                 "discord", str(message.id), url=message.jump_url
             )
         except Exception as exc:
-            await self._tell(interaction, self.cog._friendly(exc, "add to knowledge"))
+            await self._tell(interaction, _friendly(exc, "add to knowledge"))
             return
         await self._tell(
             interaction,
@@ -1388,8 +1385,8 @@ class CareerDiscordBot(commands.Bot):
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
         original = getattr(error, "original", error)
-        log.error("slash command %s failed", interaction.command, exc_info=original)
-        text = render_error(original)
+        name = interaction.command.name if interaction.command else "?"
+        text = _friendly(original, f"slash command /{name}")
         try:
             if interaction.response.is_done():
                 await interaction.followup.send(text, ephemeral=True)
