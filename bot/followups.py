@@ -195,12 +195,15 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
     users = [t.text for t in history if t.role == "user"]
     if not users:
         return TurnContext(query=text, own_text=text)
-    own, excluded = split_excluded(text)
-    topic = [w for w in keyword_tokens(own, query=True) if w not in _VAGUE]
+    # Whether it leans on the turn before is judged on the whole message; a message of its
+    # own that says "besides" is not made short by cutting that clause out.
+    words = [w for w in keyword_tokens(text, query=True) if w not in _VAGUE]
     cue = bool(_CUES.search(text))
-    dependent = cue or not topic or (bool(_ANAPHORA.search(own)) and len(topic) <= _SHORT)
+    dependent = cue or not words or (bool(_ANAPHORA.search(text)) and len(words) <= _SHORT)
     if not dependent:
         return TurnContext(query=text, own_text=text)
+    own, excluded = split_excluded(text)
+    topic = [w for w in keyword_tokens(own, query=True) if w not in _VAGUE]
     # The topic of the conversation: the last question, and the one before when the last was
     # itself a short follow-up.
     carried = [users[-1]]
