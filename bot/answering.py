@@ -277,17 +277,12 @@ class Answerer:
             vocabulary = self._vocabulary()
             unknown = [w for w in context.shift_to if w not in vocabulary]
             if unknown:
-                # "what about for someone older?" and the posts never speak of age: answer the
-                # question before, say so, and keep the unknown word out of the ranking.
+                # "what about for someone older?" and the posts never speak of age: say so,
+                # and go on with the question before ("tell me more"), without the unknown
+                # word in the ranking.
                 word = as_typed(context.own_text, unknown[0])
                 notices = [*notices, NOT_SPECIFIC.format(concept=word)]
-                context = replace(
-                    context,
-                    query=context.carried,
-                    own_text=context.carried,
-                    shift_to=(),
-                    prefer_docs=(),
-                )
+                context = replace(context, query=context.carried, vague=True, shift_to=())
             else:
                 shifted = self._shifted_query(context)
                 if shifted != context.query:
