@@ -45,7 +45,7 @@ from bot.scope import (
     unsupported_concept,
 )
 from bot.suggestions import is_meta
-from bot.text import clean_text, keyword_tokens
+from bot.text import clean_text, close_forms, keyword_tokens
 
 log = logging.getLogger(__name__)
 
@@ -274,8 +274,8 @@ class Answerer:
                 context, prefer_docs=tuple(dict.fromkeys((*named, *context.prefer_docs)))
             )
         if context.shift_to:
-            vocabulary = self._vocabulary()
-            unknown = [w for w in context.shift_to if w not in vocabulary]
+            known, unknown = self._topic_words(context.shift_to)
+            context = replace(context, shift_to=known)
             if unknown:
                 # "what about for someone older?" and the posts never speak of age: say so,
                 # and go on with the question before ("tell me more"), without the unknown
@@ -431,6 +431,22 @@ class Answerer:
         passages = self.retriever.snapshot.passages
         known = {p.doc_id for p in passages if p.author and not p.is_comment}
         return tuple(doc for doc in docs if doc in known)
+
+    def _topic_words(self, words: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """A new topic's words as the posts spell them ("goverance" -> "governance"), and
+        those the posts never use. Numbers and two-letter tokens ("40s") name no topic."""
+        vocabulary = self._vocabulary()
+        known: list[str] = []
+        unknown: list[str] = []
+        for word in words:
+            if re.fullmatch(r"\d+s?|\w{1,2}", word):
+                continue
+            spelled = word if word in vocabulary else next(iter(close_forms(word, vocabulary)), "")
+            if spelled:
+                known.append(spelled)
+            else:
+                unknown.append(word)
+        return tuple(known), tuple(unknown)
 
     def _shifted_query(self, context: TurnContext) -> str:
         """ "and for governance?" after a question about alignment research: the question

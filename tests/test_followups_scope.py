@@ -362,6 +362,11 @@ async def test_a_new_topic_is_answered_from_passages_about_it(
     assert "alignment" not in governance.standalone_query
     assert "never done research" in governance.standalone_query
     assert all("governance" in c.section.lower() for c in governance.citations), governance.text
+    # A misspelt topic is the posts' word it is one letter from, not a topic they never mention.
+    await bot.answer(Question("how do I get started in alignment research?", "u", "typo", "cli"))
+    typo = await bot.answer(Question("and for goverance?", "u", "typo", "cli"))
+    assert typo.covered and not typo.notices
+    assert all("governance" in c.section.lower() for c in typo.citations), typo.text
 
 
 async def test_besides_x_is_answered_with_the_rest(make_careerbot: MakeCareerBot) -> None:
@@ -406,6 +411,9 @@ async def test_a_new_topic_the_posts_never_mention_gets_the_question_before(
     older = await bot.answer(Question("what about for someone older?", "u", "o", "cli"))
     assert first.covered and older.covered and older.citations
     assert any("“older”" in notice for notice in older.notices), older.notices
+    # Numbers name no topic: "a 40 year old" is about being old, not about "40".
+    aged = await bot.answer(Question("and for a 40 year old?", "u", "o", "cli"))
+    assert aged.covered and not any("“40”" in notice for notice in aged.notices)
     assert "older" not in older.standalone_query
 
 
