@@ -489,15 +489,16 @@ class Answerer:
     def _without(
         self, passages: list[Passage], words: Sequence[str]
     ) -> tuple[list[Passage], tuple[str, ...]]:
-        """ "besides the paper": drop passages under a heading about it, hide sentences using it."""
+        """ "besides the soft skills": drop passages under a heading about them and hide the
+        sentences that name them (all their words: "technical skills" is not "soft skills")."""
         unwanted = set(words)
-        kept = [p for p in passages if not unwanted & set(keyword_tokens(_last_heading(p)))]
+        kept = [p for p in passages if not unwanted <= set(keyword_tokens(_last_heading(p)))]
         hidden = tuple(
             s.text
             for p in kept
             for line in composer_sentences(p)
             for s in line
-            if unwanted & set(keyword_tokens(s.text))
+            if unwanted <= set(keyword_tokens(s.text))
         )
         return (kept or passages), hidden
 
