@@ -60,12 +60,12 @@ FIELD = "AI safety careers"
 # my golf swing" 0.21 / 1.46, "feeling overwhelmed by my garden" 0.27 / 1.31, "I feel sad that
 # my dog is old" 0.11 / 1.31 stay declined.
 COPING_MIN_SIMILARITY = 0.15
+COPING_MIN_KEYWORD = 1.8
 # A follow-up that moves to a topic the posts never mention ("what about for someone older?").
 NOT_SPECIFIC = (
     "The posts don't speak to “{concept}” specifically; here is more of what they say about "
     "your question before."
 )
-COPING_MIN_KEYWORD = 1.8
 
 
 @dataclass(frozen=True)
