@@ -5,7 +5,9 @@ consecutive sentences of one passage line (or a list lead-in with its items), sc
 relevance to the question and for its role: advice and verdicts rank up; biography, preambles,
 scope notes, footnotes, link lines and rhetorical questions rank down. A window that opens on a
 reference to what came before, or stops right before the verdict its next sentence gives,
-loses to the window that includes it, so quotes stand alone and carry the conclusion.
+loses to the window that includes it, so quotes stand alone and carry the conclusion; a chosen
+quote whose next sentence is on the question too is carried on into it, and a paragraph that
+opens on the one before is quoted with that paragraph's end (the break kept).
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ RELATIVE_CUTOFF = 0.2
 # learning algorithms). Measured on the dev answers (gold in quotes): no gap 0.565, 0.08 0.478
 # (drops needed quotes), 0.12 0.565, 0.16 0.609, 0.20 0.565, with 2.67 -> 2.37 quotes per answer.
 RELEVANCE_GAP = 0.16
+# How far a sentence before a post's first heading ranks down (see pick_quotes).
+PREAMBLE_PENALTY = 0.1
 # Two good quotes from one paragraph at most this many sentences apart are quoted as one run
 # (with what lies between) when the run stays this short: "the table stakes are X." and "Once
 # you have the basics, do Y." read better with the "I used Z; W is often recommended" between.
@@ -129,6 +133,16 @@ _DICHOTOMY = re.compile(
     r"(?:i keep hearing|i(?:'ve| have)? heard|people (?:keep )?say\w*|everyone says))\b",
     re.IGNORECASE,
 )
+# ...and names the sides: "A or B?", "X, but Y", "A vs B". Saying only that experts disagree
+# ("who do I even trust?") asks whom to believe, not for two posts set against each other; a
+# relevance gate cannot tell these apart (an on-question view in other words scores further
+# below the best quote than an aside that shares the question's words).
+_SIDES = re.compile(r"\b(or|but|vs|versus|instead of|rather than)\b", re.IGNORECASE)
+
+
+def poses_dichotomy(question: str) -> bool:
+    """Whether the question says views differ and names the sides, so both should be shown."""
+    return bool(_DICHOTOMY.search(question) and _SIDES.search(question))
 
 
 @dataclass(frozen=True)
@@ -279,6 +293,13 @@ def _windows(lines: list[list[Sentence]]) -> list[tuple[Sentence, ...]]:
             for size in range(1, WINDOW + 1):
                 if i + size <= len(line):
                     out.append(tuple(line[i : i + size]))
+        if index and line and _continues(lines[index - 1], line):
+            # "I came away from this updated…" opens a paragraph on what the one before said:
+            # it is quotable with that paragraph's last sentence(s), the break kept.
+            prev = lines[index - 1]
+            for back in range(1, min(2, len(prev)) + 1):
+                for ahead in range(1, min(WINDOW - back, len(line)) + 1):
+                    out.append((*prev[-back:], *line[:ahead]))
         if line and _is_lead_in(line[-1]):
             # "…such as:" is quoted with the items it promises, or not at all.
             items: list[Sentence] = []
@@ -290,6 +311,21 @@ def _windows(lines: list[list[Sentence]]) -> list[tuple[Sentence, ...]]:
                 start = max(0, len(line) - 2)
                 out.append((*line[start:], *items))
     return out
+
+
+def _is_paragraph(line: list[Sentence]) -> bool:
+    """A prose line: not a list item, not a quoted line, not a lead-in to a list."""
+    return bool(line) and not line[0].is_item and not _QUOTE_MARKER.match(line[0].line)
+
+
+def _continues(prev: list[Sentence], line: list[Sentence]) -> bool:
+    """Whether paragraph `line` opens on a reference to paragraph `prev` right before it."""
+    return (
+        _is_paragraph(prev)
+        and _is_paragraph(line)
+        and not _is_lead_in(prev[-1])
+        and opens_dangling(line[0].text)
+    )
 
 
 def _verbatim(window: tuple[Sentence, ...]) -> str:
@@ -363,6 +399,7 @@ def pick_quotes(
     relevance: dict[tuple[str, int, int], float] = {}
     role: dict[tuple[str, int, int], float] = {}
     others_comments = _comments_by_others(passages) if author_voice else set()
+    headed = {p.doc_id for p in passages if p.section and not p.is_comment}
     for s, sim, present in zip(sentences, sims, tokens, strict=True):
         key = s.key
         relevance[key] = float(sim) + 0.35 * _keyword_overlap(weights, present)
@@ -371,6 +408,10 @@ def pick_quotes(
         )
         if author_voice and (_THIRD_PERSON.match(s.text) or s.passage.id in others_comments):
             role[key] -= 0.15  # about somebody else, or somebody else speaking (a comment)
+        if s.passage.doc_id in headed and not s.passage.section and not s.passage.is_comment:
+            # Before a post's first heading: its preamble (why it was written, what it covers,
+            # who the author is), the story so far, not the advice; a story question keeps it.
+            role[key] -= 0 if story_ok or feelings else PREAMBLE_PENALTY
     rank_of = {p.id: i for i, p in enumerate(passages)}
     if ranks is not None:
         rank_of.update(ranks)
@@ -389,10 +430,10 @@ def pick_quotes(
     if rank_only:
         return spans
     if contrast is None:
-        contrast = bool(_DICHOTOMY.search(query))
+        contrast = poses_dichotomy(query)
     limit = MAX_ANSWER_CHARS * (2 if _LIST_QUESTION.search(query) else 1)
     lines_of = {p.id: lines for p, lines in zip(passages, per_passage, strict=True)}
-    return _choose(spans, max_quotes, limit, contrast, lines_of, shown)
+    return _choose(spans, max_quotes, limit, contrast, lines_of, shown, relevance)
 
 
 def _comments_by_others(passages: Sequence[Passage]) -> set[str]:
@@ -517,9 +558,86 @@ def _merged(a: Span, b: Span, lines_of: dict[str, list[list[Sentence]]]) -> Span
     return Span(a.passage, window, text, top.score, max(a.relevance, b.relevance))
 
 
+def _sentence_after(lines: list[list[Sentence]], last: Sentence) -> Sentence | None:
+    """The sentence that follows `last` in its passage: next in its line, or the first of the
+    next paragraph when `last` ends a paragraph (never into or out of a list)."""
+    following = _next_sentence(lines, last)
+    if following is not None:
+        return following
+    line = lines[last.line_no]
+    if line and line[-1].start != last.start:
+        return None
+    below = lines[last.line_no + 1] if last.line_no + 1 < len(lines) else []
+    if _is_paragraph(line) and _is_paragraph(below):
+        return below[0]
+    return None
+
+
+def _carried_on(
+    chosen: list[Span],
+    lines_of: dict[str, list[list[Sentence]]],
+    relevance: Mapping[tuple[str, int, int], float],
+    floor: float,
+    limit: int,
+    shown: Sequence[str] = (),
+) -> list[Span]:
+    """Each quote with the sentence after it when that sentence is on the question too.
+
+    A set-up ("take fairly general advice, then figure out how to go faster") is followed by
+    its concrete verdict ("short degrees and fellowships are quick ways…"); a sentence as
+    relevant to the question as the quotes themselves belongs with the quote it follows.
+    """
+    taken = {s.key for c in chosen for s in c.sentences}
+    # Carrying on is optional: only while the whole reply (opening line, bullets, who said
+    # what) stays within `limit`, not only the quotes' text.
+    total = _OPENING_CHARS + sum(
+        len(c.text) + _BULLET_CHARS + _attribution_cost(c, chosen[:i]) for i, c in enumerate(chosen)
+    )
+    out: list[Span] = []
+    for span in chosen:
+        lines = lines_of.get(span.passage.id)
+        following = _sentence_after(lines, span.sentences[-1]) if lines else None
+        if (
+            following is None
+            or following.key in taken
+            or relevance.get(following.key, 0.0) < floor
+            or _is_question(following.text)
+            or _is_lead_in(following)
+            or any(" ".join(following.text.split()) in q for q in shown if q)
+        ):
+            out.append(span)
+            continue
+        after = _sentence_after(lines, following) if lines else None
+        if after is not None and (_VERDICT_OPENERS.match(after.text) or opens_dangling(after.text)):
+            out.append(span)  # the extension would itself stop right before a verdict
+            continue
+        window = (*span.sentences, following)
+        text = _verbatim(window)
+        if len(text) > MAX_QUOTE_CHARS or total + len(text) - len(span.text) > limit:
+            out.append(span)
+            continue
+        total += len(text) - len(span.text)
+        taken.add(following.key)
+        out.append(Span(span.passage, window, text, span.score, span.relevance))
+    return out
+
+
 def _repeats(span: Span, shown: Sequence[str]) -> bool:
     """Whether a (merged) span contains a sentence an earlier reply already quoted."""
     return any(" ".join(s.text.split()) in q for s in span.sentences for q in shown if q)
+
+
+# Rough sizes of a reply's opening line and of a bullet's marks and section name.
+_OPENING_CHARS = 120
+_BULLET_CHARS = 40
+
+
+def _attribution_cost(span: Span, chosen: Sequence[Span]) -> int:
+    """What naming a second post costs the reply: its author, title and link after the quote."""
+    if not chosen or any(c.passage.doc_id == span.passage.doc_id for c in chosen):
+        return 0
+    p = span.passage
+    return len(p.title) + len(p.url or "") + len(p.author or "") + 10
 
 
 def _choose(
@@ -529,6 +647,7 @@ def _choose(
     contrast: bool,
     lines_of: dict[str, list[list[Sentence]]] | None = None,
     shown: Sequence[str] = (),
+    relevance: Mapping[tuple[str, int, int], float] | None = None,
 ) -> list[Span]:
     if not spans:
         return []
@@ -565,10 +684,11 @@ def _choose(
             continue  # a comment quoting the post: the same words once are enough
         if sum(1 for c in chosen if c.passage.id == span.passage.id) >= 2:
             continue
-        if chosen and total + len(span.text) > limit:
+        cost = len(span.text) + _attribution_cost(span, chosen)
+        if chosen and total + cost > limit:
             continue
         chosen.append(span)
-        total += len(span.text)
+        total += cost
         if len(chosen) == max_quotes:
             break
     if contrast and len({c.passage.doc_id for c in chosen}) == 1:
@@ -583,6 +703,9 @@ def _choose(
         )
         if other is not None:
             chosen = [*chosen[: max_quotes - 1], other]
+    if lines_of is not None and relevance is not None:
+        floor = top_relevance - RELEVANCE_GAP
+        chosen = _carried_on(chosen, lines_of, relevance, floor, limit, shown)
     # Quotes from one passage read in the post's order, after the passage's best quote.
     lead = {c.passage.id: i for i, c in reversed(list(enumerate(chosen)))}
     return sorted(
@@ -641,11 +764,23 @@ def opening(spans: Sequence[Span], contrast: bool) -> str:
     return f"{joined[0].upper()}{joined[1:]} speak to this:"
 
 
+def _source(passage: Passage, first: bool = True) -> str:
+    """Who and where, after a quote: "Ann Author, [Title](url)" the first time a reply quotes a
+    post, then just "Ann Author" (the opening line and that first bullet named the post). A post
+    with no known author is named by its title (a reader finds "author unknown, Title" odd)."""
+    if passage.is_comment:
+        return f"{passage.attribution}, {_link(passage)}" if first else passage.attribution
+    if passage.author:
+        return f"{passage.author}, {_link(passage)}" if first else passage.author
+    return _link(passage) if first else f"*{passage.title}*"
+
+
 def _quote_markdown(text: str) -> str:
-    """A quote for a bullet: list items inside it become indented sub-bullets."""
+    """A quote for a bullet: list items inside it become indented sub-bullets; a second
+    paragraph is a second quote on the same bullet (the break kept, attributed once)."""
     lines = text.split("\n")
-    if len(lines) == 1:
-        return f"“{text}”"
+    if not any(_LIST_MARKER.match(line) for line in lines[1:]):
+        return " ".join(f"“{line.strip()}”" for line in lines if line.strip())
     head = lines[0]
     items = [_LIST_MARKER.sub("", line).strip() for line in lines[1:]]
     return "“" + head + "”\n" + "\n".join(f"    - “{item}”" for item in items if item)
@@ -656,11 +791,12 @@ def compose(
 ) -> tuple[str, tuple[Citation, ...]]:
     """A short chat reply: an opening line, then one attributed quote per bullet, best first."""
     if contrast is None:
-        contrast = bool(_DICHOTOMY.search(query))
+        contrast = poses_dichotomy(query)
     docs = {s.passage.doc_id for s in spans}
     citations = tuple(citation_for(s) for s in spans)
     lines = [opening(spans, contrast and len(docs) > 1), ""]
     one_source = len({(s.passage.doc_id, s.passage.is_comment) for s in spans}) == 1
+    linked: set[tuple[str, bool]] = set()
     for number, span in enumerate(spans, start=1):
         passage = span.passage
         where = _where(passage)
@@ -671,6 +807,8 @@ def compose(
             lines.append(f"- {quote}{section} [{number}]")
         else:
             section = f" ({where})" if where else ""
-            source = f"{passage.attribution}, {_link(passage)}"
+            # A post is linked once; its later quotes name only who wrote them.
+            source = _source(passage, first=(passage.doc_id, passage.is_comment) not in linked)
+            linked.add((passage.doc_id, passage.is_comment))
             lines.append(f"- {quote} — {source}{section} [{number}]")
     return "\n".join(lines), citations

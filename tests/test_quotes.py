@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.extractive import asks_for_advice, compose, passage_sentences, pick_quotes, role_score
+from bot.extractive import (
+    asks_for_advice,
+    compose,
+    passage_sentences,
+    pick_quotes,
+    poses_dichotomy,
+    role_score,
+)
 from bot.models import Passage
 from bot.text import ends_sentence, normalise, opens_dangling
 from tests.conftest import REPO_KNOWLEDGE, CachingEmbeddings, MakeCareerBot
@@ -268,3 +275,170 @@ def test_for_he_comments_by_others_rank_down_but_the_authors_own_reply_does_not(
     plain_by_id = {s.passage.id: s.score for s in plain}
     # Only somebody else's comment loses ground when the question is about the author.
     assert by_id["c2"] - by_id["c1"] > plain_by_id["c2"] - plain_by_id["c1"] + 0.1
+
+
+def test_a_set_up_is_carried_on_into_the_verdict_its_next_sentence_gives(
+    embedder: CachingEmbeddings,
+) -> None:
+    text = (
+        "I don’t know this area well, so take it with a grain of salt. "
+        "You should probably take the usual career advice for government work, and then "
+        "figure out how to move faster than most people would. "
+        "Short masters degrees and policy fellowships are quick ways into mid-career policy "
+        "roles. "
+        "My own background is in mathematics, which I studied for many years at university."
+    )
+    spans = pick_quotes(
+        "what's the fastest route into a government policy career?", [passage(text)], embedder, 3
+    )
+    assert spans
+    best = spans[0].text
+    # The general advice is not quoted without the concrete route that follows it.
+    assert "policy fellowships are quick ways" in best, best
+    assert "background is in mathematics" not in " ".join(s.text for s in spans)
+
+
+def test_a_paragraph_that_opens_on_the_one_before_is_quoted_with_it(
+    embedder: CachingEmbeddings,
+) -> None:
+    text = "\n".join(
+        [
+            "Before the call I was sure a big lab had no use for one more safety researcher.",
+            "I came away from this convinced that joining a big lab is the right move for me.",
+        ]
+    )
+    spans = pick_quotes("should I join a big lab?", [passage(text)], embedder, 3)
+    assert spans
+    for span in spans:
+        assert not opens_dangling(span.text)
+    (carried,) = [s for s in spans if "I came away" in s.text]
+    # Verbatim, paragraph break kept, and shown as two quotes attributed once.
+    assert carried.text == text
+    reply, citations = compose("should I join a big lab?", [carried], contrast=False)
+    bullet = reply.splitlines()[2]
+    assert bullet.startswith("- “Before the call") and "” “I came away" in bullet
+    assert bullet.count("[1]") == 1 and citations[0].quote == text
+
+
+def test_a_quote_is_never_carried_on_into_a_list_or_past_its_passage(
+    embedder: CachingEmbeddings,
+) -> None:
+    text = "\n".join(
+        [
+            "Apply to fellowships early, because the deadlines for fellowships come fast.",
+            "- Fellowships for policy people",
+            "- Fellowships for engineers",
+        ]
+    )
+    spans = pick_quotes("when should I apply to fellowships?", [passage(text)], embedder, 3)
+    assert spans and all("\n" not in s.text for s in spans)
+
+
+def test_posts_are_set_against_each_other_only_when_the_question_names_the_sides() -> None:
+    assert poses_dichotomy("is it better to go deep or broad? getting opposite advice")
+    assert poses_dichotomy("people keep saying X is easy, but every opening is competitive")
+    # Saying only that experts disagree asks whom to trust, not for two sides.
+    assert not poses_dichotomy("experts keep telling me contradictory stuff. who do i trust")
+    assert not poses_dichotomy("should I do a PhD?")
+
+
+def test_a_post_with_no_known_author_is_named_by_its_title(embedder: CachingEmbeddings) -> None:
+    known = passage("You should talk to people doing the work before you commit to a field.")
+    anonymous = Passage(
+        "p2",
+        "other",
+        "Notes From A Blog",
+        None,
+        None,
+        "Post",
+        "To choose a field, it is worth reading widely first: most people choose too early.",
+    )
+    question = "how do I choose a field?"
+    spans = pick_quotes(question, [known, anonymous], embedder, 3, contrast=True)
+    text, _ = compose(question, spans, contrast=True)
+    assert "author unknown" not in text
+    assert "— *Notes From A Blog* (Post) [" in text
+
+
+def test_a_post_is_linked_once_per_reply(embedder: CachingEmbeddings) -> None:
+    first = passage(
+        "Pick one small research question and finish it before you start another one.",
+        pid="a1",
+    )
+    second = passage(
+        "Write up every small research project you finish, even when the result is negative.",
+        pid="a2",
+        section="Writing",
+    )
+    other = Passage(
+        "b1",
+        "other",
+        "Another post",
+        "Bo Writer",
+        "https://example.org/b",
+        "Advice",
+        "Small research projects you finish teach you more than big ones you abandon.",
+    )
+    question = "how should I pick and finish small research projects?"
+    spans = pick_quotes(question, [first, second, other], embedder, 3, contrast=True)
+    text, citations = compose(question, spans, contrast=True)
+    assert {c.passage_id for c in citations} == {"a1", "a2", "b1"}, text
+    assert text.count("https://example.org/a") == 1 and text.count("https://example.org/b") == 1
+    assert text.count("Ann Author") == 3  # the opening line and both quotes still say who
+
+
+def test_naming_another_post_counts_against_the_reply_length(
+    embedder: CachingEmbeddings,
+) -> None:
+    mine = (
+        "Finish each small research project before you start a new one, even when a shinier "
+        "idea turns up halfway through; an unfinished project teaches you far less than you "
+        "think. Write every finished project up, publish it, and send it to two people whose "
+        "work you admire. Then pick the next small research project, a little bigger than the "
+        "last, and finish that one too before anything else catches your eye."
+    )
+    theirs = (
+        "Small research projects are only worth something once they are finished: finish "
+        "each one before starting the next, however tempting a new idea looks. Writing up "
+        "each finished project, even a negative result, is what makes it count for a job. "
+        "The habit of finishing small research projects matters more than any single idea."
+    )
+    question = "should I finish small research projects before starting new ones?"
+
+    def picked(url: str) -> list[str]:
+        other = Passage("b", "other", "Another post", "Bo Writer", None, "Advice", theirs)
+        mine_at = Passage("a", "post", "A post", "Ann Author", url, "Lessons", mine)
+        spans = pick_quotes(question, [other, mine_at], embedder, 3)
+        return [s.passage.id for s in spans]
+
+    assert picked("https://example.org/a")[:2] == ["b", "a"]
+    # The same second quote with a very long address after it would push the reply past the
+    # length a chat reply should have: that post is left out instead.
+    assert "a" not in picked("https://example.org/" + "x" * 900)
+
+
+def test_a_posts_preamble_ranks_down_unless_the_question_asks_for_the_story(
+    embedder: CachingEmbeddings,
+) -> None:
+    intro = passage(
+        "People often ask me how to choose a research mentor, so I wrote this down after "
+        "choosing mine.",
+        section="",
+        pid="intro",
+    )
+
+    def intro_score(question: str, body_doc: str) -> float:
+        body = passage(
+            "Choose a research mentor who replies within a day and meets you every week.",
+            doc=body_doc,
+            pid="body",
+        )
+        spans = pick_quotes(question, [intro, body], embedder, 3, rank_only=True)
+        return max(s.score for s in spans if s.passage.id == "intro")
+
+    advice = "how do I choose a research mentor?"
+    # The same words before a post's first heading are its preamble: why it was written.
+    assert intro_score(advice, "post") < intro_score(advice, "other") - 0.05
+    # Asked what happened, the author's opening is the story itself.
+    story = "how did the author end up choosing a mentor?"
+    assert intro_score(story, "post") == pytest.approx(intro_score(story, "other"))

@@ -12,6 +12,7 @@ from bot.adapters.render_slack import (
     ACTION_SHARE,
     BLOCKS_PER_MESSAGE,
     SECTION_TEXT_LIMIT,
+    citation_line,
     error_text,
     markdown_to_mrkdwn,
     render_answer,
@@ -245,3 +246,10 @@ def test_blocks_pass_slack_sdk_validation() -> None:
             parsed = Block.parse(raw)
             assert parsed is not None, raw
             parsed.validate_json()
+
+
+def test_a_source_with_no_known_author_is_named_by_its_title() -> None:
+    anonymous = Citation("Notes From A Blog", None, None, "q", "p", section="Post")
+    assert citation_line(1, anonymous) == "[1] *Notes From A Blog* › Post"
+    commenter = Citation("Notes", None, None, "q", "c", is_comment=True)
+    assert citation_line(2, commenter).endswith("· comment on “Notes”")

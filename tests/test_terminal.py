@@ -8,8 +8,9 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from sqlalchemy import select
 
-from bot.adapters.terminal import HELP, run_chat
+from bot.adapters.terminal import HELP, render_answer, run_chat
 from bot.conversations import turns
+from bot.models import Answer, Citation
 from bot.service import CareerBot
 
 REPLY = "\ncareerbot> "
@@ -173,3 +174,15 @@ async def test_typing_a_number_asks_that_suggestion_in_the_same_conversation(
     ]
     assert len({r.conversation_key for r in rows}) == 1
     assert third
+
+
+def test_a_source_with_no_known_author_is_listed_by_its_title() -> None:
+    answer = Answer(
+        text="“Quote.” [1]",
+        covered=True,
+        mode="extractive",
+        citations=(Citation("Notes From A Blog", None, None, "Quote.", "p"),),
+    )
+    lines = render_answer(answer).splitlines()
+    assert "  [1] Notes From A Blog" in lines
+    assert "author unknown" not in render_answer(answer)

@@ -214,8 +214,8 @@ def _render_citation(citation: Citation) -> str:
     # A comment's attribution already names the post ("Ann, comment on “Title”").
     label = _escape(citation.attribution if citation.is_comment else citation.title)
     linked = f"[{label}](<{_safe_url(citation.url)}>)" if citation.url else label
-    if citation.is_comment:
-        return linked
+    if citation.is_comment or not citation.author:
+        return linked  # no "author unknown": the title names the post
     return f"{linked} — {_escape(citation.attribution)}"
 
 

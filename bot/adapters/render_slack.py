@@ -203,6 +203,8 @@ def citation_line(number: int, citation: Citation) -> str:
     title = citation.title or "Untitled"
     shown = slack_link(citation.url, title) if citation.url else f"*{escape_mrkdwn(title)}*"
     section = f" › {escape_mrkdwn(citation.section)}" if citation.section else ""
+    if not (citation.author or citation.is_comment):
+        return f"[{number}] {shown}{section}"  # no "author unknown": the title names it
     return f"[{number}] {shown}{section} · {escape_mrkdwn(citation.attribution)}"
 
 

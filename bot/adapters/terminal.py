@@ -31,12 +31,14 @@ def render_answer(answer: Answer) -> str:
         # One line per source; several quotes from one post share it.
         grouped: dict[tuple[str, str, str | None], list[int]] = {}
         for number, c in enumerate(answer.citations, start=1):
-            grouped.setdefault((c.title, c.attribution, c.url), []).append(number)
+            who = c.attribution if c.author or c.is_comment else ""
+            grouped.setdefault((c.title, who, c.url), []).append(number)
         lines = ["Sources:"]
         for (title, who, url), numbers in grouped.items():
             marks = "".join(f"[{n}]" for n in numbers)
             where = f" <{url}>" if url else ""
-            lines.append(f"  {marks} {title} — {who}{where}")
+            by = f" — {who}" if who else ""  # no "author unknown": the title names the post
+            lines.append(f"  {marks} {title}{by}{where}")
         parts.append("\n".join(lines))
     if answer.suggestions:
         parts.append(render_suggestions(answer.suggestions))
