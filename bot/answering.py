@@ -368,11 +368,7 @@ class Answerer:
             )
 
         spans: list[Span] = []
-        if context.vague and context.last_reply_quotes:
-            # "why?" / "tell me more": the reasons and the rest sit around what was just
-            # quoted, in the same passage or the ones either side; elsewhere only if not.
-            spans = quotes(self._around(context.previous_quotes[-context.last_reply_quotes :]))
-        elif context.story_goes_on and context.prefer_docs:
+        if context.story_goes_on and context.prefer_docs:
             # "how did he turn it around?": his story, from his post only.
             spans = quotes([p for p in passages if p.doc_id in context.prefer_docs])
         if not spans:
