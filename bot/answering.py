@@ -42,6 +42,7 @@ from bot.scope import (
     distressed,
     missing_concept,
     names_no_topic,
+    seeks_reassurance,
     unsupported_concept,
 )
 from bot.suggestions import is_meta
@@ -307,11 +308,14 @@ class Answerer:
         result = self.retriever.search(query, k=self.config.quote_passages)
         if (
             not result.covered
-            and copes(text)
+            and (copes(text) or seeks_reassurance(text) or bool(named))
             and result.best_similarity >= COPING_MIN_SIMILARITY
             and result.best_keyword >= COPING_MIN_KEYWORD
         ):
-            # "I feel like an impostor": the posts' encouragement answers it in other words.
+            # "I feel like an impostor", "stuck for weeks, is this normal?": the posts'
+            # encouragement and stories answer it in other words. A question naming an author
+            # ("what did Jay Bailey take away from his first year?") is about their post, however
+            # it is worded; the concept checks above have already run.
             result = replace(result, covered=True)
         if not result.covered or not result.passages:
             return self._not_covered(query, "extractive", notices, answer_id, result)

@@ -26,10 +26,27 @@ _DISTRESS = re.compile(
 )
 # (An acceptance rate is a statistic of one cycle, like a deadline: the posts can't hold it.)
 _LIVE = re.compile(
-    r"\b(right now|currently|at the moment|this (?:quarter|month|week|cycle|year|summer|spring|"
-    r"autumn|fall|winter)|today|open (?:roles|positions|reqs|jobs)|hiring now|still hiring|"
+    r"\b(open (?:roles|positions|reqs|jobs)|hiring now|still hiring|"
     r"apply by|when does .{0,30} open|(?:acceptance|admission) rates?)\b",
     re.IGNORECASE,
+)
+# A time ("right now", "this summer") asks for live facts when it dates the world ("is Redwood
+# hiring this summer?", "are they taking juniors this quarter?"), not when it dates the asker
+# ("I'm currently a software engineer…", "what can I do this month to get closer to a job?"):
+# the nearest pronoun before it in its clause says whose time it is.
+_LIVE_TIME = re.compile(
+    r"\b(right now|currently|at the moment|this (?:quarter|month|week|cycle|year|summer|spring|"
+    r"autumn|fall|winter)|today)\b",
+    re.IGNORECASE,
+)
+_CLAUSE_BREAK = re.compile(r"[.?!;,:]|\b(?:and|but|so|while|because|or)\b", re.IGNORECASE)
+_PRONOUN = re.compile(
+    r"\b(i|i'm|im|i've|i'll|i'd|we|we're|we've|me|my|us|our|you|you're|they|they're|it|it's|"
+    r"he|she|who|which)\b",
+    re.IGNORECASE,
+)
+_ASKER = frozenset(
+    {"i", "i'm", "im", "i've", "i'll", "i'd", "we", "we're", "we've", "me", "my", "us", "our"}
 )
 # A deadline is a live fact when it is an organisation's ("the MATS deadline", "deadline to
 # apply", "when is the deadline?"), not when it is the asker's own ("setting deadlines for my
@@ -90,6 +107,26 @@ _ASKED_ABOUT = 0.3
 # parental 0.15; kept: "chatbot" 0.22 (the posts say "an AI"), "Anthropic" 0.21. A narrow
 # margin, so the rule only fires with both tests.
 _NEVER_TALK = 0.2
+# The question's head: the word it is most about (cosine of the question with the word alone,
+# `_ASKED_ABOUT`'s measure), taken among all its words, so a mood word beside the subject
+# ("is it weird to cold email…": email 0.40, weird 0.31) is not the head. The head is
+# uncovered when the posts never use it and no passage is near it (`_HEAD_NEVER_TALK`, a wider
+# margin than `_NEVER_TALK` because only the head is tested: visa 0.15, equity 0.22, security
+# clearance 0.20, relocation 0.25, criminal record 0.25, lawyer 0.29; in-scope heads the posts
+# never write: "deadlines" beside the planning fallacy 0.27, which the anchor below keeps), or
+# when they use it only a few times and never in the sense asked: no sentence using it is
+# about the word (`_RARE_TALK`: "cost" 0.17, "severance" (stemmed with "several") 0.16) nor
+# near the question (`_HEAD_SENSE`; "cost" in "…rent GPUs on AWS" 0.08, "severance" 0.14,
+# "METR" 0.23; in-scope heads: "undergrad" 0.30, "motivated" 0.33, the rest 0.37..0.77).
+_HEAD_NEVER_TALK = 0.3
+_HEAD_FEW_DF = 5
+_HEAD_SENSE = 0.25
+# A question is anchored in the posts when another of its distinctive words (used in at most
+# `_ANCHOR_DF` passages) is used there in the sense asked: a sentence using it is this close to
+# the whole question. "planning fallacy" 0.71, "linear algebra" 0.73, "cold email" 0.46..0.64;
+# near-scope questions' best 0.00..0.36, "what's the pay like for MATS scholars" aside (0.43).
+_ANCHOR_DF = 3
+_ANCHORED = 0.45
 
 
 # A message that doubts the asker's own standing ("am I too old for this?", "is it too late to
@@ -109,6 +146,29 @@ _SELF_DOUBT = re.compile(
 )
 
 
+# How the asker judges what they ask about ("is it weird to cold email…?", "would it be rude
+# to…", "feels kinda awkward"): the judgement is not the subject, whatever the posts say of it.
+# Read from the sentence's frame (a predicate after "is it" or "would it be", never "would it
+# cost to…"; a word after "feels"), never from a list of such words: a small model's cosine
+# cannot tell a judgement from a subject ("is it cringe to cold email…?": cringe 0.38, email
+# 0.37).
+_JUDGEMENT = re.compile(
+    r"\b(?:(?:is|was|isn'?t|wasn'?t)\s+(?:it|that|this)|"
+    r"(?:would|will|could|might|wouldn'?t)\s+(?:it|that|this)\s+be)\s+"
+    r"(?:(?:a\s+)?(?:bit|little|kinda|kind of|sort of|too|so|really|very|super|pretty|quite)\s+)?"
+    r"([\w-]+)\s+(?:to|if|when|that)\b|"
+    r"\bfeel(?:s|ing)?\s+(?:(?:a\s+)?(?:bit|little|kinda|kind of|sort of|so|really|very|super|"
+    r"pretty|quite)\s+)?([\w-]+)",
+    re.IGNORECASE,
+)
+
+
+def judgements(text: str) -> list[str]:
+    """Keyword tokens of the words with which the asker judges their subject ("weird")."""
+    found = [w for m in _JUDGEMENT.finditer(text) for w in m.groups() if w]
+    return [t for w in found for t in keyword_tokens(w, query=True)]
+
+
 def doubts(text: str) -> bool:
     """Whether a message doubts the asker's own standing ("am I too old for this?")."""
     return bool(_SELF_DOUBT.search(text))
@@ -122,6 +182,22 @@ def about_the_asker(text: str) -> bool:
 def _without_doubt(text: str) -> str:
     """The message without the words that voice a doubt ("am I too old"): they name no topic."""
     return " ".join(_SELF_DOUBT.sub(" ", text).split())
+
+
+# "is this normal?", "is that common?", "am I the only one who…": the asker wants to know whether
+# what happens to them is usual, which the posts' stories answer in their own words ("I think
+# this is a common experience"). Only the relevance gate is eased for it (see answering): the
+# concept checks still run, so "my sourdough hasn't risen, is this normal?" stays declined.
+_REASSURANCE = re.compile(
+    r"\b(?:is|isn'?t)\s+(?:this|that|it)\s+(?:\w+\s+)?(?:normal|common|usual|typical)\b|"
+    r"\bam i the only one\b|\bdoes (?:everyone|anyone else)\b",
+    re.IGNORECASE,
+)
+
+
+def seeks_reassurance(text: str) -> bool:
+    """Whether a message asks if the asker's experience is usual ("is this normal?")."""
+    return bool(_REASSURANCE.search(text.replace("\u2019", "'")))
 
 
 def copes(text: str) -> bool:
@@ -138,7 +214,19 @@ def asks_live_facts(text: str) -> bool:
     """Whether the question asks for current facts (openings, deadlines) that posts can't hold."""
     if _LIVE_DEADLINE.search(text):
         return True
-    return bool(_LIVE.search(text)) and bool(_LIVE_SUBJECT.search(text))
+    text = text.replace("\u2019", "'")
+    dated = bool(_LIVE.search(text)) or any(
+        not _the_askers_time(text, m.start()) for m in _LIVE_TIME.finditer(text)
+    )
+    return dated and bool(_LIVE_SUBJECT.search(text))
+
+
+def _the_askers_time(text: str, at: int) -> bool:
+    """Whether the time phrase at `at` dates the asker: the nearest pronoun before it in its
+    clause is the asker's own ("I'm currently…", "what can I do this month…")."""
+    clause = _CLAUSE_BREAK.split(text[:at])[-1]
+    pronouns = _PRONOUN.findall(clause)
+    return bool(pronouns) and pronouns[-1].lower() in _ASKER
 
 
 def corpus_vocabulary(texts: Iterable[str]) -> Mapping[str, int]:
@@ -193,7 +281,8 @@ def missing_concept(
     if copes(text):
         return None
     text = _without_doubt(text)
-    tokens = keyword_tokens(text, query=True)
+    judged = set(judgements(text))
+    tokens = [t for t in keyword_tokens(text, query=True) if t not in judged]
     if not tokens:
         return None
     if len(tokens) <= _FOCUSED_TOKENS:
@@ -203,7 +292,7 @@ def missing_concept(
         return None
     generic = max(2, int(_GENERIC_SHARE * max(vocabulary.values(), default=0)))
     for clause in _QUESTION_CLAUSE.findall(text):
-        words = list(dict.fromkeys(keyword_tokens(clause, query=True)))
+        words = [t for t in dict.fromkeys(keyword_tokens(clause, query=True)) if t not in judged]
         if not words or len(words) > _CLAUSE_TOKENS:
             continue
         missing = [t for t in words if not _known(t, vocabulary)]
@@ -243,6 +332,8 @@ def unsupported_concept(
     if max(vocabulary.values(), default=0) < _MIN_COMMON_DF:
         return None  # in a handful of posts every word is rare: no signal
     named = {t for name in names for t in keyword_tokens(name)}
+    judged = set(judgements(text))
+    tokens = [t for t in tokens if t not in judged]
     rare = [
         t
         for t in tokens
@@ -251,6 +342,10 @@ def unsupported_concept(
         and t not in named
         and not close_forms(t, vocabulary)
     ]
+    if embed is not None:
+        head = _uncovered_head(text, tokens, vocabulary, discussed, embed, named)
+        if head is not None:
+            return head
     if not rare:
         return None
     words = {t: as_typed(text, t) for t in rare}
@@ -278,6 +373,86 @@ def unsupported_concept(
     if any(discussed(as_typed(text, t), t) >= _RARE_TALK for t in variants):
         return None
     return min(rare, key=lambda t: vocabulary.get(t, 0))
+
+
+def _about(
+    text: str, tokens: Iterable[str], embed: Callable[[str], list[float]]
+) -> dict[str, float]:
+    """How much the question is about each of its words: cosine with the word alone, as typed."""
+    question = np.asarray(embed(text))
+    return {
+        t: float(question @ np.asarray(embed(as_typed(text, t))))
+        for t in tokens
+        if not _no_concept(t)
+    }
+
+
+# The verb right after the asker ("how do I balance…", "should I quit…", "can we negotiate…")
+# is what they would do, not what they ask about: the head is its object ("a side project").
+_ASKER_ACTION = re.compile(
+    r"\b(?:i|we)\s+(?:(?:just|even|still|really|actually|\w+ly)\s+)?([a-z][\w-]*)", re.IGNORECASE
+)
+
+
+def _asker_actions(text: str) -> list[str]:
+    """Keyword tokens of the verbs the asker is the subject of ("balance" in "how do I balance")."""
+    found = _ASKER_ACTION.findall(text)
+    return [t for w in found for t in keyword_tokens(w, query=True)]
+
+
+def _anchored(
+    text: str,
+    token: str,
+    tokens: Iterable[str],
+    vocabulary: Mapping[str, int],
+    discussed: Callable[[str, str], float],
+) -> bool:
+    """Whether another distinctive word of the question is used in the posts in the sense asked."""
+    return any(
+        t != token and 1 <= vocabulary.get(t, 0) <= _ANCHOR_DF and discussed(text, t) >= _ANCHORED
+        for t in tokens
+    )
+
+
+def _uncovered_head(
+    text: str,
+    tokens: list[str],
+    vocabulary: Mapping[str, int],
+    discussed: Callable[[str, str], float],
+    embed: Callable[[str], list[float]],
+    named: Collection[str],
+) -> str | None:
+    """The word the question is most about, when the posts lack it or only use it otherwise.
+
+    "do I need a work visa to join a UK lab?" is about the visa (0.29 against "lab" 0.27),
+    which no passage mentions; "how much would it cost to rent GPUs?" is about the cost, which
+    the posts mention only as other costs. A question anchored in the posts by another word
+    (see `_anchored`) is answered: "the planning fallacy when setting deadlines".
+    """
+    acts = set(_asker_actions(text))
+    about = _about(text, [t for t in tokens if t not in acts], embed)
+    if not about:
+        return None
+    words = list(about)
+    head = max(words, key=lambda t: about[t])
+    df = vocabulary.get(head, 0)
+    if head in named or df > _HEAD_FEW_DF:
+        return None
+    if df == 0:
+        if close_forms(head, vocabulary):
+            return None
+        uncovered = discussed(as_typed(text, head), head) < _HEAD_NEVER_TALK
+    else:
+        # No sentence using the word is about it (`_RARE_TALK`), nor near the whole question
+        # (the sense asked): "how to debug code and experiments" is about debugging (0.25),
+        # though far from "a month debugging one experiment, is that normal?" (0.13).
+        uncovered = (
+            discussed(as_typed(text, head), head) < _RARE_TALK
+            and discussed(text, head) < _HEAD_SENSE
+        )
+    if uncovered and not _anchored(text, head, words, vocabulary, discussed):
+        return head
+    return None
 
 
 def names_no_topic(text: str, vocabulary: Mapping[str, int]) -> bool:
