@@ -15,7 +15,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from bot.conversations import ConversationStore
-from bot.extractive import compose, pick_quotes
+from bot.extractive import Span, compose, pick_quotes
 from bot.extractive import passage_sentences as composer_sentences
 from bot.followups import TurnContext, resolve
 from bot.knowledge import embedding_text
@@ -47,7 +47,7 @@ from bot.scope import (
     unsupported_concept,
 )
 from bot.suggestions import is_meta
-from bot.text import clean_text
+from bot.text import clean_text, close_forms, keyword_tokens
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,11 @@ FIELD = "AI safety careers"
 # my dog is old" 0.11 / 1.31 stay declined.
 COPING_MIN_SIMILARITY = 0.15
 COPING_MIN_KEYWORD = 1.8
+# A follow-up that moves to a topic the posts never mention ("what about for someone older?").
+NOT_SPECIFIC = (
+    "The posts don't speak to “{concept}” specifically; here is more of what they say about "
+    "your question before."
+)
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,11 @@ def _career_heading(passage: Passage) -> str:
     """The passage's deepest heading that is about careers ("" if all are meta: "Pre")."""
     headings = [h for h in passage.section.split(" > ") if h.strip()] if passage.section else []
     return next((h for h in reversed(headings) if not is_meta(h)), "")
+
+
+def _last_heading(passage: Passage) -> str:
+    """The passage's deepest heading ("" when it has none)."""
+    return passage.section.rsplit(" > ", 1)[-1] if passage.section else ""
 
 
 def nearest_pointer(near: Passage) -> str:
@@ -272,6 +282,22 @@ class Answerer:
             context = replace(
                 context, prefer_docs=tuple(dict.fromkeys((*named, *context.prefer_docs)))
             )
+        if context.shift_to:
+            known, unknown = self._topic_words(context.shift_to)
+            context = replace(context, shift_to=known)
+            if unknown:
+                # "what about for someone older?" and the posts never speak of age: say so,
+                # and go on with the question before ("tell me more"), without the unknown
+                # word in the ranking.
+                word = as_typed(context.own_text, unknown[0])
+                notices = [*notices, NOT_SPECIFIC.format(concept=word)]
+                context = replace(context, query=context.carried, vague=True, shift_to=())
+            else:
+                shifted = self._shifted_query(context)
+                if shifted != context.query:
+                    # The old topic is gone from the question: its words no longer drown the
+                    # new one, so the composer reads the whole reframed question.
+                    context = replace(context, query=shifted, message_is_query=True)
         query = context.query
         if not context.is_follow_up and names_no_topic(text, self._vocabulary()):
             query = f"{query} ({FIELD})"  # "am I too old for this?": this is the posts' field
@@ -301,37 +327,64 @@ class Answerer:
             result = replace(result, covered=True)
         if not result.covered or not result.passages:
             return self._not_covered(query, "extractive", notices, answer_id, result)
-        if context.message and len(context.quoted_docs) > 1:
-            # "how did he turn it around?" after quotes from several posts: "he" is the author
-            # whose post the conversation so far is most about, by the merged search.
-            ranked = [p.doc_id for p in result.passages if p.doc_id in context.quoted_docs]
-            if ranked:
+        own_text = context.own_text or text
+        in_topic = [d for d in self._named_posts(context.carried) if d in context.quoted_docs]
+        if context.message and in_topic:
+            # "did James find MATS useful?" … "what did he learn?": he is the author named.
+            context = replace(context, prefer_docs=(in_topic[0],))
+        elif context.message and len(context.quoted_docs) > 1:
+            # "how did he turn it around?" after quotes from several posts: "he" is an author
+            # the reply named (not an anonymous post's), the one whose post the conversation so
+            # far is most about, by the merged search.
+            named_docs = self._authored(context.quoted_docs)
+            ranked = [p.doc_id for p in result.passages if p.doc_id in named_docs]
+            if len(named_docs) == 1:
+                context = replace(context, prefer_docs=named_docs)
+            elif ranked:
                 context = replace(context, prefer_docs=(ranked[0],))
         passages = list(result.passages)
         ranks: dict[str, int] | None = None
         if context.is_follow_up and not context.vague:
             # About a person ("what was his plan?"): their post, searched in their words.
             within = context.prefer_docs if context.message else ()
-            passages, ranks = self._own_passages(passages, context.message or text, within)
+            passages, ranks = self._own_passages(passages, context.message or own_text, within)
         if context.is_follow_up or named:
             passages = self._with_context(passages, context)
-        spans = pick_quotes(
-            query,
-            passages,
-            self.embedder,
-            self.config.max_quotes,
-            already_shown=context.previous_quotes if context.is_follow_up else (),
-            message="" if context.vague else context.message or text,
-            prefer_docs=context.prefer_docs,
-            # "tell me more" continues from the best quote shown last, not from its padding.
-            continue_after=context.previous_quotes[-context.last_reply_quotes :][:1]
-            if context.vague and context.last_reply_quotes
-            else (),
-            contrast=None if not context.is_follow_up else False,
-            author_voice=bool(context.message),
-            feelings=about_the_asker(context.message or text),
-            ranks=ranks,
-        )
+        if context.shift_to:
+            # "and for governance?": only passages about the new topic answer it.
+            on_topic = [p for p in passages if self._is_about(p, context.shift_to)]
+            if on_topic:
+                passages = on_topic
+        hidden: tuple[str, ...] = ()
+        if context.excluded:
+            passages, hidden = self._without(passages, context.excluded)
+
+        def quotes(among: Sequence[Passage]) -> list[Span]:
+            return pick_quotes(
+                query,
+                among,
+                self.embedder,
+                self.config.max_quotes,
+                already_shown=(*context.previous_quotes, *hidden) if context.is_follow_up else (),
+                message=""
+                if context.vague
+                else self._story_message(context)
+                or (query if context.message_is_query else own_text),
+                prefer_docs=context.prefer_docs,
+                # "tell me more" continues from the best quote shown last, not its padding.
+                continue_after=self._continue_after(context),
+                contrast=None if not context.is_follow_up else False,
+                author_voice=bool(context.message),
+                feelings=about_the_asker(context.message or text),
+                ranks=ranks if among is passages else None,
+            )
+
+        spans: list[Span] = []
+        if context.story_goes_on and context.prefer_docs:
+            # "how did he turn it around?": his story, from his post only.
+            spans = quotes([p for p in passages if p.doc_id in context.prefer_docs])
+        if not spans:
+            spans = quotes(passages)
         if not spans:
             return self._not_covered(query, "extractive", notices, answer_id, result)
         reply, citations = compose(text, spans, None if not context.is_follow_up else False)
@@ -359,6 +412,104 @@ class Answerer:
         word = typed.split()[0] if typed else concept
         return word, result
 
+    def _story_message(self, context: TurnContext) -> str:
+        """A follow-up about the author ("how did he turn it around?") read in the light of what
+        the author was just quoted saying: the story it asks about is the one that quote told."""
+        if not context.message:
+            return ""
+        told = self._continue_after(context)
+        return f"{told[0]} {context.message}" if told else context.message
+
+    @staticmethod
+    def _continue_after(context: TurnContext) -> tuple[str, ...]:
+        """Where the answer may pick up the passage already quoted.
+
+        "tell me more" continues from the best quote shown last, not from its padding; "how
+        did he turn it around?" continues the story of the author it is about.
+        """
+        if context.vague and context.last_reply_quotes:
+            return context.previous_quotes[-context.last_reply_quotes :][:1]
+        if context.story_goes_on and context.message and context.prefer_docs:
+            told = [q for doc, q in context.last_quotes if doc in context.prefer_docs]
+            return tuple(told[:1])
+        return ()
+
+    def _authored(self, docs: Sequence[str]) -> tuple[str, ...]:
+        """The posts among `docs` whose author is known (a reply names them)."""
+        passages = self.retriever.snapshot.passages
+        known = {p.doc_id for p in passages if p.author and not p.is_comment}
+        return tuple(doc for doc in docs if doc in known)
+
+    def _topic_words(self, words: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """A new topic's words as the posts spell them ("goverance" -> "governance"), and
+        those the posts never use. Numbers and two-letter tokens ("40s") name no topic."""
+        vocabulary = self._vocabulary()
+        known: list[str] = []
+        unknown: list[str] = []
+        for word in words:
+            if re.fullmatch(r"\d+s?|\w{1,2}", word):
+                continue
+            spelled = word if word in vocabulary else next(iter(close_forms(word, vocabulary)), "")
+            if spelled:
+                known.append(spelled)
+            else:
+                unknown.append(word)
+        return tuple(known), tuple(unknown)
+
+    def _shifted_query(self, context: TurnContext) -> str:
+        """ "and for governance?" after a question about alignment research: the question
+        before, asked about the new topic.
+
+        The posts' headings name their topics: the old topic is the question's words that
+        head the sections the last reply quoted and none about the new topic ("Alignment
+        research" vs "Governance research": "alignment"). The rest ("student", "research
+        experience", "get started") is how the asker framed it, and stays.
+        """
+        found = self.retriever.search(context.own_text, k=self.config.quote_passages).passages
+        about = [p for p in found if self._is_about(p, context.shift_to)]
+        if not about or not context.last_reply_quotes:
+            return context.query
+        last = [
+            " ".join(q.split())[:80] for q in context.previous_quotes[-context.last_reply_quotes :]
+        ]
+        quoted = [
+            p
+            for p in self.retriever.snapshot.passages
+            if any(q in " ".join(p.text.split()) for q in last)
+        ]
+        old = {t for p in quoted for t in keyword_tokens(p.section)}
+        gone = old - {t for p in about for t in keyword_tokens(p.section)}
+        kept = [w for w in context.carried.split() if not gone & set(keyword_tokens(w))]
+        return " ".join([*kept, context.own_text])
+
+    def _is_about(self, passage: Passage, words: Sequence[str]) -> bool:
+        """Whether the passage (its text or headings) uses the topic's rarest word.
+
+        "and for policy roles?" is about policy, not about the roles every post mentions.
+        A word the posts never use cannot pick passages; then none is "about" the topic.
+        """
+        vocabulary = self._vocabulary()
+        if not words or any(w not in vocabulary for w in words):
+            return False
+        rarest = min(words, key=lambda w: vocabulary[w])
+        return rarest in keyword_tokens(f"{passage.section} {passage.text}")
+
+    def _without(
+        self, passages: list[Passage], words: Sequence[str]
+    ) -> tuple[list[Passage], tuple[str, ...]]:
+        """ "besides the soft skills": drop passages under a heading about them and hide the
+        sentences that name them (all their words: "technical skills" is not "soft skills")."""
+        unwanted = set(words)
+        kept = [p for p in passages if not unwanted <= set(keyword_tokens(_last_heading(p)))]
+        hidden = tuple(
+            s.text
+            for p in kept
+            for line in composer_sentences(p)
+            for s in line
+            if unwanted <= set(keyword_tokens(s.text))
+        )
+        return (kept or passages), hidden
+
     def _own_passages(
         self, passages: list[Passage], text: str, within: Sequence[str] = ()
     ) -> tuple[list[Passage], dict[str, int]]:
@@ -379,17 +530,30 @@ class Answerer:
         kept = list(merged.values())[: len(passages)]
         return kept, {p.id: ranks[p.id] for p in kept}
 
+    def _around(self, quotes: Sequence[str], either_side: bool = True) -> list[Passage]:
+        """The passages holding `quotes` (and the passages either side, in the same post)."""
+        flat = [" ".join(q.split())[:80] for q in quotes]
+        ordered = list(self.retriever.snapshot.passages)
+        found: dict[str, Passage] = {}
+        for i, p in enumerate(ordered):
+            if not any(q in " ".join(p.text.split()) for q in flat):
+                continue
+            near = ordered[max(0, i - 1) : i + 2] if either_side else [p]
+            found.update((q.id, q) for q in near if q.doc_id == p.doc_id)
+        return list(found.values())
+
     def _with_context(self, passages: list[Passage], context: TurnContext) -> list[Passage]:
         """Add the passages the previous reply quoted ("why?") or the post it named ("he")."""
-        snap = self.retriever.snapshot
         have = {p.id for p in passages}
         extra: list[Passage] = []
+        story = () if context.vague else self._continue_after(context)
         if context.vague:
-            flat = [" ".join(q.split()) for q in context.previous_quotes]
-            for p in snap.passages:
-                body = " ".join(p.text.split())
-                if p.id not in have and any(q[:80] in body for q in flat):
-                    extra.append(p)
+            extra.extend(self._around(context.previous_quotes, either_side=False))
+        elif story:
+            # A story goes on around the part already told: read the passages either side.
+            extra.extend(self._around(story))
+        extra = [p for p in {p.id: p for p in extra}.values() if p.id not in have]
+        have.update(p.id for p in extra)
         if context.prefer_docs:
             # A follow-up is usually about the post just quoted: read more of it.
             wider = self.retriever.search(context.query, k=20).passages

@@ -31,7 +31,7 @@ _PERSON = re.compile(r"\b(he|she|him|her|his|hers|the author|the writer)\b", re.
 _VAGUE = frozenset(
     keyword_tokens(
         "more else detail details example examples mean explain elaborate thing things one ones "
-        "tell say said again instead really why how come so reason reasons go on continue "
+        "stuff tell say said again instead really why how come so reason reasons go on continue "
         "nice ok okay thanks cool great sure"
     )
 )
@@ -39,6 +39,31 @@ _VAGUE = frozenset(
 _QUOTE = re.compile(r"^\s*- “(.+?)”(?= —|\n|$)", re.MULTILINE)
 # A follow-up with this many topic words or fewer is read in the light of the turn before.
 _SHORT = 4
+# "and for governance?", "what about evals?", "how about for someone older?": the question just
+# answered, asked again about something else. Only a short rest counts ("and if it goes badly,
+# can I apply again next cycle?" is a question of its own).
+_SHIFT = re.compile(
+    r"^\W*(?:(?:and|but|ok|okay|so|also)\W+)?(?:(?:what|how)\s+about|and\s+(?:for|in|with|at|on)|"
+    r"same\s+(?:for|with|in))\b(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+_SHIFT_WORDS = 3
+# "how did he turn it around?", "so what did she end up doing?", "what happened next?": the
+# asker wants the rest of the story the last quote began, not other facts about its author
+# ("what was his plan?", "what did he get out of it?").
+_STORY_GOES_ON = re.compile(
+    r"\b(?:how\s+did\s+(?:he|she|they|the\s+author|the\s+writer)\b"
+    r"|what\s+did\s+(?:he|she|they|the\s+author)\s+(?:end\s+up\s+)?do(?:ing)?\b"
+    r"|what\s+happened\s+(?:next|then|after)|(?:he|she|they)\s+end(?:ed)?\s+up\b)",
+    re.IGNORECASE,
+)
+# "besides the paper", "other than Neel's stuff", "apart from the soft skills": the asker has
+# that already and wants the rest. The clause runs to the next punctuation.
+_EXCLUDED = re.compile(
+    r"\b(?:besides|other than|apart from|aside from|except(?: for)?|not counting|excluding)"
+    r"\s+(?P<what>[^?!.,;:]+)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -57,6 +82,23 @@ class TurnContext:
     message: str = ""
     # The posts the last reply quoted, in order: who "he" may be when the search decides.
     quoted_docs: tuple[str, ...] = ()
+    # Each quote of the last reply with the post it came from: "he" is the author of the one
+    # the conversation is about.
+    last_quotes: tuple[tuple[str, str], ...] = ()
+    # "and for governance?": the new topic's words (stemmed); the answer comes from passages
+    # about it, asked the way the question before was asked.
+    shift_to: tuple[str, ...] = ()
+    # "besides the paper": words (stemmed) of what the asker does not want again.
+    excluded: tuple[str, ...] = ()
+    # The message without its "besides …" clause (the message itself when there is none).
+    own_text: str = ""
+    # The conversation's question this one follows up on (the previous turn's, carried).
+    carried: str = ""
+    # "how did he turn it around?": the answer goes on from the author's quote just shown.
+    story_goes_on: bool = False
+    # The query is the question before reframed on the new topic: quotes are ranked on it
+    # alone, not half on the bare "and for governance?".
+    message_is_query: bool = False
 
 
 def quotes_in(reply: str) -> tuple[str, ...]:
@@ -106,6 +148,42 @@ def narrator(reply: str, titles: Mapping[str, str]) -> str | None:
     return docs[0]
 
 
+def quoted_by(reply: str, titles: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """(doc id, quote) for each quote of `reply` whose line names its post."""
+    docs = docs_in(reply, titles)
+    found: list[tuple[str, str]] = []
+    for line in reply.split("\n"):
+        quote = _QUOTE.match(line)
+        if quote is None:
+            continue
+        named = docs_in(line, titles)
+        # A reply quoting one post names it once, in its opening line, not under each quote.
+        doc = named[0] if named else docs[0] if len(docs) == 1 else None
+        if doc is not None:
+            found.append((doc, quote.group(1)))
+    return tuple(found)
+
+
+def split_excluded(text: str) -> tuple[str, tuple[str, ...]]:
+    """`text` without its "besides X" clause, and X's topic words (stemmed)."""
+    match = _EXCLUDED.search(text)
+    if match is None:
+        return text, ()
+    words = tuple(w for w in keyword_tokens(match.group("what"), query=True) if w not in _VAGUE)
+    rest = " ".join((text[: match.start()] + " " + text[match.end() :]).split())
+    rest = re.sub(r"\s+(?=[?!.,;:])", "", rest).strip(" ,;:")
+    return (rest or text), words
+
+
+def shifted_topic(text: str) -> tuple[str, ...]:
+    """The new topic of "and for governance?" / "what about evals?" (stemmed), else ()."""
+    match = _SHIFT.match(text)
+    if match is None:
+        return ()
+    words = [w for w in keyword_tokens(match.group("rest"), query=True) if w not in _VAGUE]
+    return tuple(words) if 0 < len(words) <= _SHIFT_WORDS else ()
+
+
 def docs_in(reply: str, titles: Mapping[str, str]) -> tuple[str, ...]:
     """Doc ids whose titles the reply names, in order of first mention."""
     found = [(reply.find(title), doc) for title, doc in titles.items() if title in reply]
@@ -116,12 +194,16 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
     """Decide whether `text` follows up on the conversation, and build what to search."""
     users = [t.text for t in history if t.role == "user"]
     if not users:
-        return TurnContext(query=text)
-    topic = [w for w in keyword_tokens(text, query=True) if w not in _VAGUE]
+        return TurnContext(query=text, own_text=text)
+    # Whether it leans on the turn before is judged on the whole message; a message of its
+    # own that says "besides" is not made short by cutting that clause out.
+    words = [w for w in keyword_tokens(text, query=True) if w not in _VAGUE]
     cue = bool(_CUES.search(text))
-    dependent = cue or not topic or (bool(_ANAPHORA.search(text)) and len(topic) <= _SHORT)
+    dependent = cue or not words or (bool(_ANAPHORA.search(text)) and len(words) <= _SHORT)
     if not dependent:
-        return TurnContext(query=text)
+        return TurnContext(query=text, own_text=text)
+    own, excluded = split_excluded(text)
+    topic = [w for w in keyword_tokens(own, query=True) if w not in _VAGUE]
     # The topic of the conversation: the last question, and the one before when the last was
     # itself a short follow-up.
     carried = [users[-1]]
@@ -138,12 +220,18 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
     shown = tuple(q for quotes in per_reply for q in quotes)
     last = len(per_reply[-1]) if per_reply else 0
     return TurnContext(
-        query=" ".join([*carried, text]),
+        query=" ".join([*carried, own]),
         is_follow_up=True,
-        vague=not topic,
+        vague=not topic and not excluded,
         prefer_docs=prefer,
         previous_quotes=shown,
         last_reply_quotes=last,
-        message=as_author(text) if person and prefer else "",
+        message=as_author(own) if person and prefer else "",
         quoted_docs=docs,
+        last_quotes=quoted_by(replies[-1], titles) if replies else (),
+        shift_to=shifted_topic(own),
+        excluded=excluded,
+        own_text=own,
+        carried=" ".join(carried),
+        story_goes_on=person and bool(_STORY_GOES_ON.search(own)),
     )

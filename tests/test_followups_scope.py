@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from bot.answering import nearest_pointer
-from bot.followups import as_author, docs_in, narrator, quotes_in, resolve
+from bot.followups import (
+    as_author,
+    docs_in,
+    narrator,
+    quoted_by,
+    quotes_in,
+    resolve,
+    shifted_topic,
+    split_excluded,
+)
 from bot.models import WITHHELD_QUESTION, Passage, Question, Turn
 from bot.prompts import NOT_DISCUSSED
 from bot.scope import (
@@ -281,3 +290,140 @@ async def test_he_is_the_quoted_author_the_conversation_is_most_about(
     shown = {c.quote for c in first.citations}
     for citation in plan.citations:
         assert not any(s in citation.quote for q in shown for s in q.split(". ") if len(s) > 25)
+
+
+def test_follow_up_kinds_new_topic_exclusion_and_story() -> None:
+    # A new topic: the question before, asked about something else (only a short rest counts).
+    assert shifted_topic("and for policy roles?") == tuple(keyword_tokens("policy roles"))
+    assert shifted_topic("what about evals?") == tuple(keyword_tokens("evals"))
+    assert shifted_topic("and if it goes badly can i apply again next cycle?") == ()
+    assert shifted_topic("why?") == ()
+    # "besides X" / "apart from X": what the asker does not want again, and the rest.
+    assert split_excluded("apart from the soft skills, what did she learn?") == (
+        "what did she learn?",
+        tuple(keyword_tokens("soft skills")),
+    )
+    assert split_excluded("what else did he get out of it besides the paper?") == (
+        "what else did he get out of it?",
+        tuple(keyword_tokens("paper")),
+    )
+    assert split_excluded("should I do MATS?") == ("should I do MATS?", ())
+    past = history("my project failed", "Jay’s “Reflections on my first year” speaks to this")
+    excluded = resolve("other than the paper, what did he take away?", past, TITLES)
+    assert excluded.is_follow_up and excluded.excluded == tuple(keyword_tokens("paper"))
+    assert "paper" not in excluded.query and not excluded.vague
+    # A question of its own that says "besides" is not a follow-up, and excludes nothing.
+    alone = resolve(
+        "are there safety jobs at the big labs besides research scientist roles for people "
+        "without a PhD?",
+        past,
+        TITLES,
+    )
+    assert not alone.is_follow_up and not alone.excluded
+    # The rest of the story the last quote began, or other facts about its author.
+    assert resolve("so how did he turn it around?", past, TITLES).story_goes_on
+    assert resolve("what did she end up doing?", past, TITLES).story_goes_on
+    assert not resolve("what was his plan exactly?", past, TITLES).story_goes_on
+    assert not resolve("how did that go?", past, TITLES).story_goes_on  # nobody to follow
+    reply = (
+        "Jay’s “Reflections on my first year” and Richard’s “AGI safety career advice” speak:\n"
+        "- “I was a software engineer.” — Jay, Reflections on my first year [1]\n"
+        "- “Get hands-on.” — Richard, AGI safety career advice [2]"
+    )
+    assert quoted_by(reply, TITLES) == (
+        ("reflections", "I was a software engineer."),
+        ("agi", "Get hands-on."),
+    )
+
+
+async def test_a_new_topic_is_answered_from_passages_about_it(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(
+        Question("is mech interp a good first area to get into?", "u", "t", "cli")
+    )
+    evals = await bot.answer(Question("what about evals?", "u", "t", "cli"))
+    assert first.covered and evals.covered and evals.citations
+    # Every quote is about evals, none about mech interp again.
+    for citation in evals.citations:
+        assert "eval" in f"{citation.section} {citation.quote}".lower(), citation.quote
+    # The rest of the question stays: an undergrad with no research experience, getting in.
+    await bot.answer(
+        Question(
+            "I'm an undergrad who's never done research; how do I break into alignment research?",
+            "u",
+            "g",
+            "cli",
+        )
+    )
+    governance = await bot.answer(Question("and for governance?", "u", "g", "cli"))
+    assert governance.covered and governance.citations
+    assert "alignment" not in governance.standalone_query
+    assert "never done research" in governance.standalone_query
+    assert all("governance" in c.section.lower() for c in governance.citations), governance.text
+    # A misspelt topic is the posts' word it is one letter from, not a topic they never mention.
+    await bot.answer(Question("how do I get started in alignment research?", "u", "typo", "cli"))
+    typo = await bot.answer(Question("and for goverance?", "u", "typo", "cli"))
+    assert typo.covered and not typo.notices
+    assert all("governance" in c.section.lower() for c in typo.citations), typo.text
+
+
+async def test_besides_x_is_answered_with_the_rest(make_careerbot: MakeCareerBot) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(Question("did james chua find MATS useful?", "u", "x", "cli"))
+    rest = await bot.answer(
+        Question("apart from the soft skills, what did he learn?", "u", "x", "cli")
+    )
+    assert first.covered and rest.covered and rest.citations
+    # "he" is the author the conversation named; nothing under "Soft skills", nor about them.
+    assert {c.author for c in rest.citations} == {"James Chua"}, rest.text
+    for citation in rest.citations:
+        assert citation.section != "Soft skills" and "soft skill" not in citation.quote.lower()
+
+
+async def test_he_is_a_named_author_and_his_story_goes_on(make_careerbot: MakeCareerBot) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(
+        Question(
+            "the other person on my interp project is way stronger than me, I feel like I'm not "
+            "contributing",
+            "u",
+            "s",
+            "cli",
+        )
+    )
+    assert first.covered
+    story = await bot.answer(Question("so how did he turn it around?", "u", "s", "cli"))
+    assert story.covered and story.citations
+    assert {c.author for c in story.citations} == {"Jay Bailey"}, story.text
+    shown = {c.quote for c in first.citations}
+    assert not shown & {c.quote for c in story.citations}
+
+
+async def test_a_new_topic_the_posts_never_mention_gets_the_question_before(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(
+        Question("should I get a PhD before doing alignment work?", "u", "o", "cli")
+    )
+    older = await bot.answer(Question("what about for someone older?", "u", "o", "cli"))
+    assert first.covered and older.covered and older.citations
+    assert any("“older”" in notice for notice in older.notices), older.notices
+    # Numbers name no topic: "a 40 year old" is about being old, not about "40".
+    aged = await bot.answer(Question("and for a 40 year old?", "u", "o", "cli"))
+    assert aged.covered and not any("“40”" in notice for notice in aged.notices)
+    assert "older" not in older.standalone_query
+
+
+async def test_why_is_answered_from_around_the_quote_just_shown(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(
+        Question("should I apply to as many MATS mentors as I can?", "u", "w", "cli")
+    )
+    why = await bot.answer(Question("why?", "u", "w", "cli"))
+    assert first.covered and why.covered and why.citations
+    assert {c.title for c in why.citations} <= {c.title for c in first.citations}, why.text
