@@ -36,6 +36,7 @@ from bot.retrieval import passage_sentences as retrieval_sentences
 from bot.scope import (
     about_the_asker,
     as_typed,
+    asked_words,
     asks_live_facts,
     copes,
     corpus_vocabulary,
@@ -259,19 +260,22 @@ class Answerer:
 
         A long message is also read one question at a time: "which orgs have decent parental
         leave? wife is due in march and im interviewing" asks only its first sentence, and
-        the context after it would otherwise hide the uncovered word.
+        the context after it would otherwise hide the uncovered word. A word only in the
+        context beside a question ("where do people find job listings?? linkedin is useless")
+        is not what it asks about.
         """
         vocabulary = self._vocabulary()
         snap = self.retriever.snapshot
         names = {n for p in snap.passages for n in (p.author or "", p.title)}
+        asking = asked_words(text)
         concept = missing_concept(text, vocabulary, self.embedder.embed_query)
         for asked in (text, *question_clauses(text)):
-            if concept is not None:
-                break
+            if concept is not None and (asking is None or concept in asking):
+                return concept
             concept = unsupported_concept(
                 asked, vocabulary, self.retriever.discussed, self.embedder.embed_query, names
             )
-        return concept
+        return concept if concept is not None and (asking is None or concept in asking) else None
 
     def _extractive_turn(self, text: str, history: list[Turn], notices: Sequence[str]) -> Answer:
         """Resolve a follow-up, decide scope on the merged question, then quote."""

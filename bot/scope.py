@@ -211,7 +211,14 @@ def distressed(text: str) -> bool:
 
 
 def asks_live_facts(text: str) -> bool:
-    """Whether the question asks for current facts (openings, deadlines) that posts can't hold."""
+    """Whether the question asks for current facts (openings, deadlines) that posts can't hold.
+
+    Only the message's questions are read when it has any: in "they have no open roles. would
+    it be strange to email someone there?" the openings are context, not what is asked.
+    """
+    asked = asked_sentences(text)
+    if asked:
+        text = " ".join(asked)
     if _LIVE_DEADLINE.search(text):
         return True
     text = text.replace("\u2019", "'")
@@ -461,6 +468,25 @@ def _uncovered_head(
     if uncovered and not _anchored(text, head, words, vocabulary, discussed):
         return head
     return None
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def asked_sentences(text: str) -> list[str]:
+    """The sentences of a message that ask (end on "?"), without the statements around them."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip().endswith("?")]
+
+
+def asked_words(text: str) -> set[str] | None:
+    """The keyword tokens of a message's questions (each run of text ending on "?").
+
+    None when it asks no explicit question: then every word may be what it asks about.
+    """
+    found = _QUESTION_CLAUSE.findall(text)
+    if not found:
+        return None
+    return {t for clause in found for t in keyword_tokens(clause, query=True)}
 
 
 def question_clauses(text: str) -> list[str]:

@@ -114,6 +114,17 @@ class RetrievalSettings(_Group):
     keyword_evidence: float = Field(
         2.0, ge=0.0, description="Gate, keyword route: BM25 score that counts as evidence."
     )
+    strong_keyword_min_similarity: float = Field(
+        0.20,
+        ge=-1.0,
+        le=1.0,
+        description="Gate, strong keyword route: a chatty question whose context dilutes "
+        "its cosine is still covered at or above this when its best BM25 score reaches "
+        "STRONG_KEYWORD_EVIDENCE.",
+    )
+    strong_keyword_evidence: float = Field(
+        3.5, ge=0.0, description="Gate, strong keyword route: BM25 score it needs."
+    )
 
 
 class LLMSettings(_Group):

@@ -132,6 +132,8 @@ def build_careerbot(
             min_similarity=r.min_similarity,
             keyword_min_similarity=r.keyword_min_similarity,
             keyword_evidence=r.keyword_evidence,
+            strong_keyword_min_similarity=r.strong_keyword_min_similarity,
+            strong_keyword_evidence=r.strong_keyword_evidence,
         ),
     )
     llm = settings.llm

@@ -95,6 +95,21 @@ def test_in_domain_questions_are_covered(corpus_retriever: Retriever) -> None:
     assert uncovered == []
 
 
+def test_a_chatty_question_with_strong_keyword_evidence_passes_the_gate(
+    corpus_retriever: Retriever,
+) -> None:
+    """The context of a chatty message dilutes its cosine; many shared words make up for it."""
+    text = (
+        "i really want to work at one particular place but nothing is posted. would it be too"
+        " pushy to email people there directly?"
+    )
+    result = corpus_retriever.search(text)
+    config = RetrievalConfig()
+    assert result.best_similarity < config.keyword_min_similarity  # the old gate refused it
+    assert result.best_keyword >= config.strong_keyword_evidence
+    assert result.covered
+
+
 def test_results_are_ranked_scored_and_sized(corpus_retriever: Retriever) -> None:
     result = corpus_retriever.search("How do I deal with burnout?", 5)
     assert len(result.passages) == 5

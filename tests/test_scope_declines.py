@@ -13,6 +13,7 @@ from bot.models import Question
 from bot.prompts import NOT_DISCUSSED
 from bot.scope import (
     about_the_asker,
+    asked_words,
     asks_live_facts,
     corpus_vocabulary,
     doubts,
@@ -232,6 +233,31 @@ async def test_context_after_a_question_does_not_hide_the_word_it_asks_about(
     text = "worth applying when im missing half the listed reqs? dont want to waste anyones time"
     answer = await bot.answer(Question(text, "u", "clause:reqs", "slack"))
     assert answer.covered and answer.citations, answer.text
+
+
+async def test_only_the_questions_of_a_message_decide_what_it_asks_about(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    assert asked_words("where do people find job listings?? glassdoor is useless") == {
+        "peopl",
+        "find",
+        "job",
+        "list",
+    }
+    assert asked_words("glassdoor is useless") is None
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    for i, text in enumerate(
+        (
+            # A word the posts never use, in the context beside the question.
+            "where do people find ai safety job listings?? glassdoor is useless",
+            # Openings in the context are not a question about what is open now.
+            "there's this one lab i really want to join but they have no open roles. would it"
+            " be strange to just email someone there out of the blue?",
+        )
+    ):
+        answer = await bot.answer(Question(text, f"u{i}", f"asked:{i}", "slack"))
+        assert answer.covered and answer.citations, (text, answer.text)
+    assert asks_live_facts("which labs have open roles right now? i'm a junior engineer")
 
 
 def test_a_judgement_is_read_from_the_sentence_frame_not_a_word_list() -> None:
