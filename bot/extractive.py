@@ -102,6 +102,19 @@ _STORY_QUESTION = re.compile(
     r"he|she|him|his|her|the author'?s?|their (?:experience|story)|in the end|end up)\b",
     re.IGNORECASE,
 )
+# The question asks for a verdict on an experience ("did it pay off?", "was it worth it?"):
+# the author's judgement of it answers, the story of it does not.
+_VERDICT_QUESTION = re.compile(
+    r"\b(worth it|pay(?:s|ing)? off|paid off|(?:was|is) it (?:a )?(?:mistake|worth\w*|good|"
+    r"useful|helpful|the right)|did it help|any regrets?|regret\w*|do it again|looking back)\b",
+    re.IGNORECASE,
+)
+_JUDGEMENT = re.compile(
+    r"\b(worth|recommend\w*|glad|regret\w*|grateful|appreciate|helped|valuable|useful|"
+    r"benefit\w*|counterfactual\w*|paid off|mistake|(?:the )?right (?:call|choice|decision)|"
+    r"took away|got out of)\b",
+    re.IGNORECASE,
+)
 # Reassurance: an author saying how it felt, that it is common, that it gets better. For a
 # message about how the asker feels, that is the answer ("anyone else feel lost?").
 _REASSURANCE = re.compile(
@@ -225,11 +238,23 @@ def role_score(
     story_ok: bool = False,
     feelings: bool = False,
     advice_wanted: bool = False,
+    verdict_wanted: bool = False,
 ) -> float:
     """How much a sentence reads as advice (+) or as story, preamble, aside or link (-)."""
     return _role(
-        sentence.text, section, sentence.passage.is_comment, story_ok, feelings, advice_wanted
+        sentence.text,
+        section,
+        sentence.passage.is_comment,
+        story_ok,
+        feelings,
+        advice_wanted,
+        verdict_wanted,
     )
+
+
+def asks_for_verdict(question: str) -> bool:
+    """Whether the question asks how an experience turned out ("did it pay off?")."""
+    return bool(_VERDICT_QUESTION.search(question))
 
 
 def asks_for_advice(question: str) -> bool:
@@ -245,15 +270,19 @@ def _role(
     story_ok: bool,
     feelings: bool = False,
     advice_wanted: bool = False,
+    verdict_wanted: bool = False,
 ) -> float:
     """How much a sentence reads as advice (+) or as story, preamble, aside or link (-).
 
     With `story_ok` (the question asks what happened: "how long did it take?", "how did he
     turn it around?") the author's own story is not ranked down; with `feelings` (the asker
     says how they feel) an author saying how it felt, or that it is common, ranks up; with
-    `advice_wanted` ("any tips?") story with no lesson drawn ranks down twice as far.
+    `advice_wanted` ("any tips?") story with no lesson drawn ranks down twice as far; with
+    `verdict_wanted` ("did it pay off?") the author judging the experience ranks up.
     """
     score = 0.0
+    if verdict_wanted and _JUDGEMENT.search(text):
+        score += 0.12
     if _ADVICE.search(text):
         score += 0.12
     word = first_word(text)
@@ -393,6 +422,7 @@ def pick_quotes(
     # A question about the author ("what was his plan?") asks for their story.
     story_ok = author_voice or asks_for_story(message or query)
     advice_wanted = not story_ok and asks_for_advice(message or query)
+    verdict_wanted = asks_for_verdict(message or query)
     tokens = [sentence_tokens(s.text) for s in sentences]
     n = len(sentences)
     weights = {t: float(np.log(1 + n / (1 + sum(t in ts for ts in tokens)))) for t in terms}
@@ -404,7 +434,13 @@ def pick_quotes(
         key = s.key
         relevance[key] = float(sim) + 0.35 * _keyword_overlap(weights, present)
         role[key] = _role(
-            s.text, s.passage.section, s.passage.is_comment, story_ok, feelings, advice_wanted
+            s.text,
+            s.passage.section,
+            s.passage.is_comment,
+            story_ok,
+            feelings,
+            advice_wanted,
+            verdict_wanted,
         )
         if author_voice and (_THIRD_PERSON.match(s.text) or s.passage.id in others_comments):
             role[key] -= 0.15  # about somebody else, or somebody else speaking (a comment)

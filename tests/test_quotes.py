@@ -8,6 +8,7 @@ import pytest
 
 from bot.extractive import (
     asks_for_advice,
+    asks_for_verdict,
     compose,
     passage_sentences,
     pick_quotes,
@@ -242,6 +243,28 @@ def test_a_question_asking_for_tips_ranks_the_authors_story_further_down() -> No
     assert wanted < role_score(story, "Lessons") < 0
     # A question about what happened keeps the story as the answer.
     assert role_score(story, "Lessons", story_ok=True) >= 0
+
+
+def test_a_question_asking_how_it_turned_out_ranks_the_authors_judgement_up(
+    embedder: CachingEmbeddings,
+) -> None:
+    text = (
+        "I left my job and spent the summer at the program. "
+        "Looking at it now, I believe the program was worth it: without it, getting a first"
+        " paper out would have been much harder."
+    )
+    story, judgement = [s for line in passage_sentences(passage(text)) for s in line]
+    assert asks_for_verdict("quit my job for the program, did it pay off or was it a mistake?")
+    assert asks_for_verdict("was it worth it?")
+    assert not asks_for_verdict("what was the program like?")
+    plain = role_score(judgement, "Outcomes", story_ok=True)
+    assert role_score(judgement, "Outcomes", story_ok=True, verdict_wanted=True) > plain
+    # The story itself judges nothing: unchanged.
+    told = role_score(story, "Outcomes", story_ok=True)
+    assert role_score(story, "Outcomes", story_ok=True, verdict_wanted=True) == told
+    asked = "anyone here leave their job for the program? did it pay off or was it a mistake"
+    spans = pick_quotes(asked, [passage(text)], embedder, 1)
+    assert spans and "worth it" in spans[0].text
 
 
 def test_no_sentence_is_quoted_twice_in_one_conversation(embedder: CachingEmbeddings) -> None:
