@@ -21,11 +21,14 @@ sys.path.insert(0, str(HERE))
 
 from bench_answer import ensure_index  # noqa: E402
 
-# The shared dev set, and a second set written apart from it by a newcomer-minded reader
-# (questions first, then gold phrases from the posts) to check what generalises.
+# The shared dev set, and two sets written apart from it by newcomer-minded readers
+# (questions first, then gold phrases from the posts) to check what generalises. The third
+# was written by a reader who saw only the posts and the format, and was kept out of the
+# repository while the rules it judged were built.
 ANSWERS = (
     REPO / "tests" / "fixtures" / "eval_answers_dev.jsonl",
     REPO / "tests" / "fixtures" / "eval_answers_extra.jsonl",
+    REPO / "tests" / "fixtures" / "eval_answers_third.jsonl",
 )
 QUESTIONS = (
     REPO / "tests" / "fixtures" / "eval_dev.jsonl",

@@ -23,6 +23,7 @@ DEFAULT_SETS = (
 DEFAULT_ANSWER_SETS = (
     REPO / "tests" / "fixtures" / "eval_answers_dev.jsonl",
     REPO / "tests" / "fixtures" / "eval_answers_extra.jsonl",
+    REPO / "tests" / "fixtures" / "eval_answers_third.jsonl",
 )
 
 

@@ -56,7 +56,7 @@ def rows(ingest: dict[str, Any], answer: dict[str, Any]) -> list[tuple[str, str]
 def quality_rows(quality: dict[str, Any]) -> list[tuple[str, str]]:
     """The answer and retrieval eval numbers on the dev sets."""
     out: list[tuple[str, str]] = []
-    for name in ("answers_dev", "answers_extra"):
+    for name in ("answers_dev", "answers_extra", "answers_third"):
         warm, cold = quality[f"{name}_warm"], quality[f"{name}_cold"]
         out += [
             (

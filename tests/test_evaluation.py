@@ -193,7 +193,9 @@ async def test_answer_eval_asks_follow_ups_in_one_conversation_and_scores_quotes
     assert report.odd_quote_rate == 0.5
 
 
-@pytest.mark.parametrize("name", ["eval_answers_dev.jsonl", "eval_answers_extra.jsonl"])
+@pytest.mark.parametrize(
+    "name", ["eval_answers_dev.jsonl", "eval_answers_extra.jsonl", "eval_answers_third.jsonl"]
+)
 def test_answer_set_gold_phrases_are_verbatim_in_the_knowledge_base(name: str) -> None:
     from bot.evaluation import load_answer_rows
 
