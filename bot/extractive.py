@@ -13,7 +13,7 @@ opens on the one before is quoted with that paragraph's end (the break kept).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -38,6 +38,10 @@ RELATIVE_CUTOFF = 0.2
 # learning algorithms). Measured on the dev answers (gold in quotes): no gap 0.565, 0.08 0.478
 # (drops needed quotes), 0.12 0.565, 0.16 0.609, 0.20 0.565, with 2.67 -> 2.37 quotes per answer.
 RELEVANCE_GAP = 0.16
+# A heading that asks the asker's question (cosine at least HEADING_MATCH: "Should I do a
+# PhD?" for "should i do a phd before working on alignment?") holds the post's own answer,
+# often in words of its own: the best quote under it is always among the quotes.
+HEADING_MATCH = 0.6
 # How far a sentence before a post's first heading ranks down (see pick_quotes).
 PREAMBLE_PENALTY = 0.1
 # Two good quotes from one paragraph at most this many sentences apart are quoted as one run
@@ -377,6 +381,25 @@ def _keyword_overlap(query_terms: dict[str, float], present: frozenset[str]) -> 
     return sum(w for t, w in query_terms.items() if t in present) / total
 
 
+def _asked_as_heading(passages: Sequence[Passage], embedder: Embeddings, question: str) -> set[str]:
+    """Passages under a heading that asks the asker's question ("Should I do a PhD?").
+
+    A post written as questions and answers puts its answer under the question: every
+    sentence there answers it, though few repeat its words.
+    """
+    asked = {
+        p.id: p.section.rsplit(" > ", 1)[-1].strip()
+        for p in passages
+        if p.section and not p.is_comment and p.section.rstrip().endswith("?")
+    }
+    if not asked:
+        return set()
+    headings = list(dict.fromkeys(asked.values()))
+    sims = embedding_matrix(embedder, headings) @ np.asarray(embedder.embed_query(question))
+    close = {h for h, sim in zip(headings, sims, strict=True) if sim >= HEADING_MATCH}
+    return {pid for pid, heading in asked.items() if heading in close}
+
+
 def pick_quotes(
     query: str,
     passages: Sequence[Passage],
@@ -430,6 +453,7 @@ def pick_quotes(
     role: dict[tuple[str, int, int], float] = {}
     others_comments = _comments_by_others(passages) if author_voice else set()
     headed = {p.doc_id for p in passages if p.section and not p.is_comment}
+    asked_as_heading = _asked_as_heading(passages, embedder, message or query)
     for s, sim, present in zip(sentences, sims, tokens, strict=True):
         key = s.key
         relevance[key] = float(sim) + 0.35 * _keyword_overlap(weights, present)
@@ -469,7 +493,7 @@ def pick_quotes(
         contrast = poses_dichotomy(query)
     limit = MAX_ANSWER_CHARS * (2 if _LIST_QUESTION.search(query) else 1)
     lines_of = {p.id: lines for p, lines in zip(passages, per_passage, strict=True)}
-    return _choose(spans, max_quotes, limit, contrast, lines_of, shown, relevance)
+    return _choose(spans, max_quotes, limit, contrast, lines_of, shown, relevance, asked_as_heading)
 
 
 def _comments_by_others(passages: Sequence[Passage]) -> set[str]:
@@ -684,6 +708,7 @@ def _choose(
     lines_of: dict[str, list[list[Sentence]]] | None = None,
     shown: Sequence[str] = (),
     relevance: Mapping[tuple[str, int, int], float] | None = None,
+    answered_under: Collection[str] = (),
 ) -> list[Span]:
     if not spans:
         return []
@@ -739,6 +764,20 @@ def _choose(
         )
         if other is not None:
             chosen = [*chosen[: max_quotes - 1], other]
+    if answered_under and not any(c.passage.id in answered_under for c in chosen):
+        # The post answers under a heading asking this very question: quote that answer.
+        answer = next(
+            (
+                s
+                for s in spans
+                if s.passage.id in answered_under and not any(_overlaps(s, c) for c in chosen)
+            ),
+            None,
+        )
+        if answer is not None:
+            cost = len(answer.text) + _attribution_cost(answer, chosen)
+            room = len(chosen) < max_quotes and total + cost <= limit
+            chosen = [*chosen, answer] if room else [*chosen[: max_quotes - 1], answer]
     if lines_of is not None and relevance is not None:
         floor = top_relevance - RELEVANCE_GAP
         chosen = _carried_on(chosen, lines_of, relevance, floor, limit, shown)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -265,6 +266,34 @@ def test_a_question_asking_how_it_turned_out_ranks_the_authors_judgement_up(
     asked = "anyone here leave their job for the program? did it pay off or was it a mistake"
     spans = pick_quotes(asked, [passage(text)], embedder, 1)
     assert spans and "worth it" in spans[0].text
+
+
+def test_a_heading_asking_the_question_has_its_answer_quoted(
+    embedder: CachingEmbeddings,
+) -> None:
+    """A post written as questions and answers answers under the question, in its own words."""
+    loud = passage(
+        "Working on alignment before a doctorate is common, and working on alignment during a"
+        " doctorate is common too. Many people working on alignment never did a doctorate.",
+        section="Alignment research",
+        doc="other",
+        pid="loud",
+    )
+    faq = passage(
+        "Getting a PhD is a special case of upskilling. Whether it pays off depends on many"
+        " personal factors, so weigh the years against what else you could learn.",
+        section="Requisite skills > Should I do a PhD?",
+        pid="faq",
+    )
+    asked = "should i do a phd before working on alignment?"
+    ranked = pick_quotes(asked, [loud, faq], embedder, 2, rank_only=True)
+    assert ranked[0].passage.id == "loud"  # the loud passage wins on similarity alone
+    spans = pick_quotes(asked, [loud, faq], embedder, 2)
+    assert any(s.passage.id == "faq" for s in spans), [s.text for s in spans]
+    # A heading asking something else reserves nothing.
+    other = replace(faq, section="Requisite skills > Should I learn Rust?")
+    spans = pick_quotes(asked, [loud, other], embedder, 2)
+    assert all(s.passage.id == "loud" for s in spans), [s.text for s in spans]
 
 
 def test_no_sentence_is_quoted_twice_in_one_conversation(embedder: CachingEmbeddings) -> None:
