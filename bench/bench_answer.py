@@ -11,6 +11,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +58,40 @@ def ensure_index(knowledge: Path, data: Path) -> None:
         check=True,
         stdout=subprocess.DEVNULL,
     )
+
+
+@contextmanager
+def serving_bot(knowledge: Path) -> Iterator[Any]:
+    """A bot serving `knowledge`, indexed by `ensure_index` in a temporary data dir."""
+    from bot.settings import Settings
+    from bot.wiring import build_careerbot
+
+    with tempfile.TemporaryDirectory(prefix="careerbot-bench-") as tmp:
+        data = Path(tmp) / "data"
+        ensure_index(knowledge, data)
+        settings = Settings(_env_file=None, knowledge_dir=knowledge, data_dir=data)  # type: ignore[call-arg]
+        bot = build_careerbot(settings)
+        try:
+            yield bot
+        finally:
+            bot.close()
+
+
+def clear_careerbot_env() -> None:
+    """Forget CAREERBOT_* settings from the shell: a bench measures the defaults."""
+    for name in list(os.environ):
+        if name.startswith("CAREERBOT_"):
+            del os.environ[name]
+
+
+def print_numbers(result: dict[str, dict[str, Any]], as_json: bool) -> None:
+    """One "name: key value, …" line per group; with `as_json` those go to stderr and one
+    JSON object is printed last."""
+    for name, numbers in result.items():
+        line = ", ".join(f"{k} {v}" for k, v in numbers.items())
+        print(f"{name}: {line}", file=sys.stderr if as_json else sys.stdout)
+    if as_json:
+        print(json.dumps(result))
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -135,9 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="passes over the questions")
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     args = parser.parse_args(argv)
-    for name in list(os.environ):
-        if name.startswith("CAREERBOT_"):
-            del os.environ[name]
+    clear_careerbot_env()
     r = run(args.knowledge.resolve(), args.questions, args.repeat)
     print(
         f"questions: {r['samples']} ({r['questions']}), index: {r['passages']} passages\n"

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_answer import REPO, ensure_index, load_questions, percentiles
+from bench_answer import REPO, clear_careerbot_env, load_questions, percentiles, serving_bot
 
 
 def reply_for(passages: list[Any]) -> list[tuple[str, str]]:
@@ -43,41 +41,32 @@ def reply_for(passages: list[Any]) -> list[tuple[str, str]]:
 def run(knowledge: Path, questions_file: Path | None) -> dict[str, Any]:
     """Check one synthetic reply per question; time cold and warm checks."""
     from bot.grounding import Grounder
-    from bot.settings import Settings
-    from bot.wiring import build_careerbot
 
     source, questions = load_questions(questions_file)
     cold: list[float] = []
     warm: list[float] = []
     seen: dict[str, int] = {}
     kept: dict[str, int] = {}
-    with tempfile.TemporaryDirectory(prefix="careerbot-bench-") as tmp:
-        data = Path(tmp) / "data"
-        ensure_index(knowledge, data)
-        settings = Settings(_env_file=None, knowledge_dir=knowledge, data_dir=data)  # type: ignore[call-arg]
-        bot = build_careerbot(settings)
-        try:
-            embedder = bot.answerer.embedder
-            embedder.embed_query("warm-up")
-            for question in questions:
-                passages = list(bot.retriever.search(question).passages)
-                if not passages:
-                    continue
-                claims = reply_for(passages)
-                text = " ".join(sentence for sentence, _ in claims)
-                started = time.perf_counter()
-                grounded = Grounder(passages, embedder, question).ground(text)
-                cold.append(time.perf_counter() - started)
-                started = time.perf_counter()
-                Grounder(passages, embedder, question).ground(text)
-                warm.append(time.perf_counter() - started)
-                shown = " ".join(grounded.text.split())
-                for sentence, kind in claims:
-                    seen[kind] = seen.get(kind, 0) + 1
-                    claim = " ".join(sentence.rsplit(" [", 1)[0].split())
-                    kept[kind] = kept.get(kind, 0) + (claim in shown)
-        finally:
-            bot.close()
+    with serving_bot(knowledge) as bot:
+        embedder = bot.answerer.embedder
+        embedder.embed_query("warm-up")
+        for question in questions:
+            passages = list(bot.retriever.search(question).passages)
+            if not passages:
+                continue
+            claims = reply_for(passages)
+            text = " ".join(sentence for sentence, _ in claims)
+            started = time.perf_counter()
+            grounded = Grounder(passages, embedder, question).ground(text)
+            cold.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            Grounder(passages, embedder, question).ground(text)
+            warm.append(time.perf_counter() - started)
+            shown = " ".join(grounded.text.split())
+            for sentence, kind in claims:
+                seen[kind] = seen.get(kind, 0) + 1
+                claim = " ".join(sentence.rsplit(" [", 1)[0].split())
+                kept[kind] = kept.get(kind, 0) + (claim in shown)
 
     def share(kind: str) -> float:
         return kept.get(kind, 0) / max(seen.get(kind, 0), 1)
@@ -101,9 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=Path, default=None, help="JSONL with a 'q' key")
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     args = parser.parse_args(argv)
-    for name in list(os.environ):
-        if name.startswith("CAREERBOT_"):
-            del os.environ[name]
+    clear_careerbot_env()
     r = run(args.knowledge.resolve(), args.questions)
     print(
         f"replies checked: {r['replies']} ({r['questions']})\n"

@@ -10,9 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from bench_answer import ensure_index  # noqa: E402
+from bench_answer import clear_careerbot_env, print_numbers, serving_bot  # noqa: E402
 
 QUESTIONS = REPO / "tests" / "fixtures" / "scope_questions.jsonl"
 
@@ -29,31 +27,22 @@ QUESTIONS = REPO / "tests" / "fixtures" / "scope_questions.jsonl"
 def run(knowledge: Path, verbose: bool) -> dict[str, Any]:
     """Ask every question once in a fresh conversation; count the wrong scope decisions."""
     from bot.models import Question
-    from bot.settings import Settings
-    from bot.wiring import build_careerbot
 
     rows = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines()]
     wrong: Counter[tuple[str, str]] = Counter()
     total: Counter[tuple[str, str]] = Counter()
-    with tempfile.TemporaryDirectory(prefix="careerbot-bench-") as tmp:
-        data = Path(tmp) / "data"
-        ensure_index(knowledge, data)
-        settings = Settings(_env_file=None, knowledge_dir=knowledge, data_dir=data)  # type: ignore[call-arg]
-        bot = build_careerbot(settings)
+    with serving_bot(knowledge) as bot:
         bot.retriever.refresh()
-        try:
-            for i, row in enumerate(rows):
-                # One asker per question: the fair-use limit counts per asker.
-                q = Question(text=row["q"], asker=f"bench{i}", conversation_key=f"scope:{i}")
-                answer = asyncio.run(bot.answer(q))
-                key = (row["set"], row["kind"])
-                total[key] += 1
-                if answer.covered != (row["kind"] == "in-scope"):
-                    wrong[key] += 1
-                    if verbose:
-                        print(f"  {row['set']} {row['kind']}: {row['q']}", file=sys.stderr)
-        finally:
-            bot.close()
+        for i, row in enumerate(rows):
+            # One asker per question: the fair-use limit counts per asker.
+            q = Question(text=row["q"], asker=f"bench{i}", conversation_key=f"scope:{i}")
+            answer = asyncio.run(bot.answer(q))
+            key = (row["set"], row["kind"])
+            total[key] += 1
+            if answer.covered != (row["kind"] == "in-scope"):
+                wrong[key] += 1
+                if verbose:
+                    print(f"  {row['set']} {row['kind']}: {row['q']}", file=sys.stderr)
     out: dict[str, Any] = {}
     for (name, kind), n in sorted(total.items()):
         what = "declined" if kind == "in-scope" else "answered"
@@ -68,15 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     parser.add_argument("-v", "--verbose", action="store_true", help="list the wrong decisions")
     args = parser.parse_args(argv)
-    for name in list(os.environ):
-        if name.startswith("CAREERBOT_"):
-            del os.environ[name]
-    result = run(args.knowledge.resolve(), args.verbose)
-    for name, numbers in result.items():
-        line = ", ".join(f"{k} {v}" for k, v in numbers.items())
-        print(f"{name}: {line}", file=sys.stderr if args.json else sys.stdout)
-    if args.json:
-        print(json.dumps(result))
+    clear_careerbot_env()
+    print_numbers(run(args.knowledge.resolve(), args.verbose), args.json)
     return 0
 
 

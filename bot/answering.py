@@ -8,7 +8,7 @@ import logging
 import re
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from langchain_core.embeddings import Embeddings
@@ -43,8 +43,9 @@ from bot.scope import (
     distressed,
     missing_concept,
     names_no_topic,
-    question_clauses,
+    no_concept,
     seeks_reassurance,
+    separate_questions,
     unsupported_concept,
 )
 from bot.suggestions import is_meta
@@ -97,13 +98,7 @@ def nearest_topic(passages: Sequence[Passage]) -> Passage | None:
 
 def _career_heading(passage: Passage) -> str:
     """The passage's deepest heading that is about careers ("" if all are meta: "Pre")."""
-    headings = [h for h in passage.section.split(" > ") if h.strip()] if passage.section else []
-    return next((h for h in reversed(headings) if not is_meta(h)), "")
-
-
-def _last_heading(passage: Passage) -> str:
-    """The passage's deepest heading ("" when it has none)."""
-    return passage.section.rsplit(" > ", 1)[-1] if passage.section else ""
+    return next((h for h in reversed(passage.headings) if not is_meta(h)), "")
 
 
 def nearest_pointer(near: Passage) -> str:
@@ -265,17 +260,20 @@ class Answerer:
         is not what it asks about.
         """
         vocabulary = self._vocabulary()
-        snap = self.retriever.snapshot
-        names = {n for p in snap.passages for n in (p.author or "", p.title)}
         asking = asked_words(text)
-        concept = missing_concept(text, vocabulary, self.embedder.embed_query)
-        for asked in (text, *question_clauses(text)):
-            if concept is not None and (asking is None or concept in asking):
-                return concept
-            concept = unsupported_concept(
-                asked, vocabulary, self.retriever.discussed, self.embedder.embed_query, names
-            )
-        return concept if concept is not None and (asking is None or concept in asking) else None
+
+        def candidates() -> Iterator[str | None]:
+            yield missing_concept(text, vocabulary, self.embedder.embed_query)
+            snap = self.retriever.snapshot
+            names = {n for p in snap.passages for n in (p.author or "", p.title)}
+            for asked in (text, *separate_questions(text)):
+                yield unsupported_concept(
+                    asked, vocabulary, self.retriever.discussed, self.embedder.embed_query, names
+                )
+
+        return next(
+            (c for c in candidates() if c is not None and (asking is None or c in asking)), None
+        )
 
     def _extractive_turn(self, text: str, history: list[Turn], notices: Sequence[str]) -> Answer:
         """Resolve a follow-up, decide scope on the merged question, then quote."""
@@ -451,7 +449,7 @@ class Answerer:
         known: list[str] = []
         unknown: list[str] = []
         for word in words:
-            if re.fullmatch(r"\d+s?|\w{1,2}", word):
+            if no_concept(word):
                 continue
             spelled = word if word in vocabulary else next(iter(close_forms(word, vocabulary)), "")
             if spelled:
@@ -473,14 +471,8 @@ class Answerer:
         about = [p for p in found if self._is_about(p, context.shift_to)]
         if not about or not context.last_reply_quotes:
             return context.query
-        last = [
-            " ".join(q.split())[:80] for q in context.previous_quotes[-context.last_reply_quotes :]
-        ]
-        quoted = [
-            p
-            for p in self.retriever.snapshot.passages
-            if any(q in " ".join(p.text.split()) for q in last)
-        ]
+        last = context.previous_quotes[-context.last_reply_quotes :]
+        quoted = self._around(last, either_side=False)
         old = {t for p in quoted for t in keyword_tokens(p.section)}
         gone = old - {t for p in about for t in keyword_tokens(p.section)}
         kept = [w for w in context.carried.split() if not gone & set(keyword_tokens(w))]
@@ -504,7 +496,7 @@ class Answerer:
         """ "besides the soft skills": drop passages under a heading about them and hide the
         sentences that name them (all their words: "technical skills" is not "soft skills")."""
         unwanted = set(words)
-        kept = [p for p in passages if not unwanted <= set(keyword_tokens(_last_heading(p)))]
+        kept = [p for p in passages if not unwanted <= set(keyword_tokens(p.heading))]
         hidden = tuple(
             s.text
             for p in kept

@@ -388,9 +388,9 @@ def _asked_as_heading(passages: Sequence[Passage], embedder: Embeddings, questio
     sentence there answers it, though few repeat its words.
     """
     asked = {
-        p.id: p.section.rsplit(" > ", 1)[-1].strip()
+        p.id: p.heading.strip()
         for p in passages
-        if p.section and not p.is_comment and p.section.rstrip().endswith("?")
+        if not p.is_comment and p.heading.rstrip().endswith("?")
     }
     if not asked:
         return set()
@@ -663,7 +663,7 @@ def _carried_on(
             or relevance.get(following.key, 0.0) < floor
             or _is_question(following.text)
             or _is_lead_in(following)
-            or any(" ".join(following.text.split()) in q for q in shown if q)
+            or _quoted_before(following, shown)
         ):
             out.append(span)
             continue
@@ -682,9 +682,15 @@ def _carried_on(
     return out
 
 
+def _quoted_before(sentence: Sentence, shown: Sequence[str]) -> bool:
+    """Whether an earlier reply already quoted this sentence (`shown`: whitespace-folded)."""
+    flat = " ".join(sentence.text.split())
+    return any(flat in q for q in shown if q)
+
+
 def _repeats(span: Span, shown: Sequence[str]) -> bool:
     """Whether a (merged) span contains a sentence an earlier reply already quoted."""
-    return any(" ".join(s.text.split()) in q for s in span.sentences for q in shown if q)
+    return any(_quoted_before(s, shown) for s in span.sentences)
 
 
 # Rough sizes of a reply's opening line and of a bullet's marks and section name.
@@ -795,9 +801,7 @@ def _link(passage: Passage) -> str:
 
 def _where(passage: Passage) -> str:
     """The section a quote comes from, as readers would name it (not for comments)."""
-    if passage.is_comment or not passage.section:
-        return ""
-    return passage.section.split(" > ")[-1]
+    return "" if passage.is_comment else passage.heading
 
 
 def citation_for(span: Span) -> Citation:

@@ -49,6 +49,16 @@ class Passage:
         """Who said this, as shown to users: comments are never given to the post author."""
         return attribution(self.author, self.title, self.is_comment)
 
+    @property
+    def headings(self) -> list[str]:
+        """The section path as its headings, outermost first ("A > B" -> ["A", "B"])."""
+        return [h for h in self.section.split(" > ") if h.strip()] if self.section else []
+
+    @property
+    def heading(self) -> str:
+        """The deepest heading of the section path ("" when the passage has none)."""
+        return self.section.rsplit(" > ", 1)[-1] if self.section else ""
+
 
 @dataclass(frozen=True)
 class Citation:

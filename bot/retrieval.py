@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -18,7 +17,7 @@ from bot.index import KnowledgeIndex, StaleGeneration
 from bot.index_pointer import PointerState
 from bot.knowledge import embedding_text, plain_text
 from bot.models import IndexNotReady, Passage
-from bot.text import close_forms, keyword_tokens, split_sentences
+from bot.text import close_forms, keyword_tokens, message_sentences, split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -359,7 +358,7 @@ class Retriever:
 
     def _clause_vectors(self, query: str) -> list[list[float]]:
         """Embeddings of a multi-clause message's clauses (none for a one-clause question)."""
-        clauses = [c for c in question_clauses(query) if len(keyword_tokens(c, query=True)) >= 2]
+        clauses = [c for c in message_sentences(query) if len(keyword_tokens(c, query=True)) >= 2]
         if len(clauses) < 2 or (
             self.config.clause_weight <= 0 and not self.config.sentence_clauses
         ):
@@ -454,15 +453,8 @@ class Retriever:
         return [(pid, adjusted[pid]) for pid in picked]
 
 
-# Clauses of a chat message: sentences end at . ? ! whatever case the next word starts with.
-_CLAUSE_END = re.compile(r"(?<=[.?!])\s+")
 # Sentences shorter than this are headings or fragments, not what a passage is about.
 _MIN_SENTENCE_CHARS = 25
-
-
-def question_clauses(text: str) -> list[str]:
-    """The sentences of a message as people type them ("…null result. is that normal?")."""
-    return [c.strip() for c in _CLAUSE_END.split(text) if c.strip()]
 
 
 def passage_sentences(text: str) -> list[str]:

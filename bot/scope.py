@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 
 import numpy as np
 
-from bot.text import close_forms, keyword_tokens
+from bot.text import close_forms, keyword_tokens, message_sentences
 
 _DISTRESS = re.compile(
     r"\b(panic attacks?|can'?t (?:stop|sleep|breathe|cope|go on)|haven'?t (?:slept|been sleeping)|"
@@ -248,7 +248,8 @@ def corpus_vocabulary(texts: Iterable[str]) -> Mapping[str, int]:
 _NOT_A_CONCEPT = re.compile(r"\d+s?|\w{1,2}")
 
 
-def _no_concept(token: str) -> bool:
+def no_concept(token: str) -> bool:
+    """Whether a token names no concept at all: a number ("40s") or two letters ("im")."""
     return bool(_NOT_A_CONCEPT.fullmatch(token))
 
 
@@ -262,7 +263,7 @@ def _abbreviates(token: str, vocabulary: Mapping[str, int]) -> bool:
 
 def _known(token: str, vocabulary: Mapping[str, int]) -> bool:
     """Whether the posts use this word, a close form ("burnt" ~ "burnout") or its long form."""
-    if _no_concept(token) or token in vocabulary or _abbreviates(token, vocabulary):
+    if no_concept(token) or token in vocabulary or _abbreviates(token, vocabulary):
         return True
     need = max(4, len(token) - 2)
     if len(token) < need:
@@ -353,7 +354,7 @@ def unsupported_concept(
         t
         for t in tokens
         if vocabulary.get(t, 0) <= _RARE_DF
-        and not _no_concept(t)
+        and not no_concept(t)
         and t not in named
         and not close_forms(t, vocabulary)
     ]
@@ -398,7 +399,7 @@ def _about(
     return {
         t: float(question @ np.asarray(embed(as_typed(text, t))))
         for t in tokens
-        if not _no_concept(t)
+        if not no_concept(t)
     }
 
 
@@ -470,12 +471,9 @@ def _uncovered_head(
     return None
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-
-
 def asked_sentences(text: str) -> list[str]:
     """The sentences of a message that ask (end on "?"), without the statements around them."""
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip().endswith("?")]
+    return [s for line in text.splitlines() for s in message_sentences(line) if s.endswith("?")]
 
 
 def asked_words(text: str) -> set[str] | None:
@@ -489,7 +487,7 @@ def asked_words(text: str) -> set[str] | None:
     return {t for clause in found for t in keyword_tokens(clause, query=True)}
 
 
-def question_clauses(text: str) -> list[str]:
+def separate_questions(text: str) -> list[str]:
     """The questions of a long message, each on its own, when it has context besides them.
 
     "do most orgs let you work remote? i have a house and family in ohio" → the first
@@ -513,7 +511,7 @@ def names_no_topic(text: str, vocabulary: Mapping[str, int]) -> bool:
         return False
     generic = max(2, int(_GENERIC_SHARE * max(vocabulary.values(), default=0)))
     tokens = keyword_tokens(_without_doubt(text), query=True)
-    return all(_no_concept(t) or vocabulary.get(t, 0) >= generic for t in tokens)
+    return all(no_concept(t) or vocabulary.get(t, 0) >= generic for t in tokens)
 
 
 def as_typed(text: str, token: str) -> str:

@@ -173,8 +173,7 @@ def _sections(passages: Iterable[Passage]) -> dict[str, list[_Section]]:
         if p.is_comment or not p.section or (p.doc_id, p.section) in seen:
             continue
         seen.add((p.doc_id, p.section))
-        leaf = p.section.split(" > ")[-1]
-        question = heading_question(leaf)
+        question = heading_question(p.heading)
         if question is not None and any(is_meta(part) for part in p.section.split(" > ")):
             question = None  # under "Appendix" or "Comments": still meta
         out.setdefault(p.doc_id, []).append(_Section(p.doc_id, p.section, question))

@@ -76,6 +76,15 @@ _QUERY_STOPWORDS = frozenset(
     + """ppl ppls lol lmao rn tbh idk imo imho btw pls plz thx ty kinda sorta gonna wanna
     gotta ya yeah ok okay""".split()
 )
+# Sentences of a chat message: they end at . ? ! whatever case the next word starts with.
+_MESSAGE_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
+
+
+def message_sentences(text: str) -> list[str]:
+    """The sentences of a message as people type them ("…null result. is that normal?")."""
+    return [c.strip() for c in _MESSAGE_SENTENCE_END.split(text) if c.strip()]
+
+
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 # "I'm", "you've", "we'd": the pronoun is a stop word, so the contraction is one too. Negations
 # stay ("wasn't for him" finds the passage that says so; dropping them cost extra MRR 0.02).

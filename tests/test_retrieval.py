@@ -20,9 +20,8 @@ from bot.retrieval import (
     Retriever,
     expand_tokens,
     passage_sentences,
-    question_clauses,
 )
-from bot.text import close_forms, keyword_tokens
+from bot.text import close_forms, keyword_tokens, message_sentences
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -186,14 +185,14 @@ def test_close_forms_come_from_the_corpus_vocabulary() -> None:
     assert expand_tokens(["burnt"], Counter()) == ["burnt"]
 
 
-def test_question_clauses_split_lowercase_chat() -> None:
+def test_message_sentences_split_lowercase_chat() -> None:
     text = "two years in and no paper yet. is that a problem? asking for me"
-    assert question_clauses(text) == [
+    assert message_sentences(text) == [
         "two years in and no paper yet.",
         "is that a problem?",
         "asking for me",
     ]
-    assert question_clauses("Should I do a PhD?") == ["Should I do a PhD?"]
+    assert message_sentences("Should I do a PhD?") == ["Should I do a PhD?"]
 
 
 def test_a_word_form_the_stemmer_misses_still_finds_its_passage(

@@ -20,8 +20,8 @@ from bot.scope import (
     judgements,
     missing_concept,
     names_no_topic,
-    question_clauses,
     seeks_reassurance,
+    separate_questions,
     unsupported_concept,
 )
 from bot.suggestions import is_meta
@@ -206,8 +206,8 @@ async def test_the_word_a_question_is_about_is_declined_when_the_posts_lack_it(
 def test_a_long_message_is_also_read_one_question_at_a_time() -> None:
     text = "which labs give you a signing bonus? just got my first offer and my partner thinks i"
     text += " should negotiate hard before i accept anything"
-    assert question_clauses(text) == ["which labs give you a signing bonus?"]
-    assert question_clauses("which labs give you a signing bonus?") == []  # read whole
+    assert separate_questions(text) == ["which labs give you a signing bonus?"]
+    assert separate_questions("which labs give you a signing bonus?") == []  # read whole
 
 
 async def test_context_after_a_question_does_not_hide_the_word_it_asks_about(
