@@ -650,9 +650,7 @@ def _carried_on(
     taken = {s.key for c in chosen for s in c.sentences}
     # Carrying on is optional: only while the whole reply (opening line, bullets, who said
     # what) stays within `limit`, not only the quotes' text.
-    total = _OPENING_CHARS + sum(
-        len(c.text) + _BULLET_CHARS + _attribution_cost(c, chosen[:i]) for i, c in enumerate(chosen)
-    )
+    total = _OPENING_CHARS + _BULLET_CHARS * len(chosen) + _quotes_cost(chosen)
     out: list[Span] = []
     for span in chosen:
         lines = lines_of.get(span.passage.id)
@@ -704,6 +702,19 @@ def _attribution_cost(span: Span, chosen: Sequence[Span]) -> int:
         return 0
     p = span.passage
     return len(p.title) + len(p.url or "") + len(p.author or "") + 10
+
+
+def _quotes_cost(chosen: Sequence[Span]) -> int:
+    """What the chosen quotes cost the reply's budget: their text and each extra post's name."""
+    return sum(len(c.text) + _attribution_cost(c, chosen[:i]) for i, c in enumerate(chosen))
+
+
+def _with_reserved(chosen: list[Span], span: Span, max_quotes: int, limit: int) -> list[Span]:
+    """`chosen` with a quote that must be shown (the other side, the FAQ's answer): added while
+    there is room in the count and the budget, else in place of the weakest quote."""
+    if len(chosen) < max_quotes and _quotes_cost([*chosen, span]) <= limit:
+        return [*chosen, span]
+    return [*chosen[:-1], span]
 
 
 def _choose(
@@ -769,7 +780,7 @@ def _choose(
             None,
         )
         if other is not None:
-            chosen = [*chosen[: max_quotes - 1], other]
+            chosen = _with_reserved(chosen, other, max_quotes, limit)
     if answered_under and not any(c.passage.id in answered_under for c in chosen):
         # The post answers under a heading asking this very question: quote that answer.
         answer = next(
@@ -781,9 +792,7 @@ def _choose(
             None,
         )
         if answer is not None:
-            cost = len(answer.text) + _attribution_cost(answer, chosen)
-            room = len(chosen) < max_quotes and total + cost <= limit
-            chosen = [*chosen, answer] if room else [*chosen[: max_quotes - 1], answer]
+            chosen = _with_reserved(chosen, answer, max_quotes, limit)
     if lines_of is not None and relevance is not None:
         floor = top_relevance - RELEVANCE_GAP
         chosen = _carried_on(chosen, lines_of, relevance, floor, limit, shown)

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.extractive import (
+    Span,
+    _with_reserved,
     asks_for_advice,
     asks_for_verdict,
     compose,
@@ -294,6 +296,27 @@ def test_a_heading_asking_the_question_has_its_answer_quoted(
     other = replace(faq, section="Requisite skills > Should I learn Rust?")
     spans = pick_quotes(asked, [loud, other], embedder, 2)
     assert all(s.passage.id == "loud" for s in spans), [s.text for s in spans]
+
+
+def test_a_quote_that_must_be_shown_replaces_the_weakest_when_the_budget_is_spent(
+    embedder: CachingEmbeddings,
+) -> None:
+    def long_quote(doc: str, topic: str) -> Span:
+        text = " ".join(
+            f"Advice sentence {i} about {topic} runs on for a while to make a long quote here."
+            for i in range(5)
+        )
+        spans = pick_quotes(topic, [passage(text, doc=doc, pid=doc)], embedder, 1, rank_only=True)
+        return max(spans, key=lambda s: len(s.text))  # the whole paragraph
+
+    a, b, c = (
+        long_quote(doc, topic) for doc, topic in (("a", "mentors"), ("b", "papers"), ("c", "jobs"))
+    )
+    assert all(len(s.text) > 350 for s in (a, b, c))
+    budget = len(a.text) + len(b.text) + 100  # two long quotes fit, a third does not
+    assert _with_reserved([a], c, 3, budget) == [a, c]  # room: added
+    assert _with_reserved([a, b], c, 3, budget) == [a, c]  # no room in the budget: replaces b
+    assert _with_reserved([a, b], c, 2, 10**6) == [a, c]  # no room in the count: replaces b
 
 
 def test_no_sentence_is_quoted_twice_in_one_conversation(embedder: CachingEmbeddings) -> None:
