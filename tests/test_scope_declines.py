@@ -24,11 +24,26 @@ from bot.scope import (
     separate_questions,
     unsupported_concept,
 )
+from bot.service import CareerBot
 from bot.suggestions import is_meta
 from bot.text import keyword_tokens
 from tests.conftest import REPO_KNOWLEDGE, CachingEmbeddings, MakeCareerBot
 
 HINT = "Ask in #careers."
+
+
+async def assert_answered(bot: CareerBot, key: str, *texts: str) -> None:
+    """Each text, asked as its own user in its own conversation, is answered with quotes."""
+    for text in texts:
+        answer = await bot.answer(Question(text, text, f"{key}:{text}", "slack"))
+        assert answer.covered and answer.citations, (text, answer.text)
+
+
+async def assert_declined(bot: CareerBot, key: str, *texts: str) -> None:
+    """Each text, asked as its own user in its own conversation, is declined without quotes."""
+    for text in texts:
+        answer = await bot.answer(Question(text, text, f"{key}:{text}", "slack"))
+        assert not answer.covered and not answer.citations, (text, answer.text)
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +136,9 @@ async def test_plain_questions_about_the_asker_and_their_planning_are_answered(
     make_careerbot: MakeCareerBot,
 ) -> None:
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    for text in (
+    await assert_answered(
+        bot,
+        "in",
         "How do I deal with the planning fallacy when setting deadlines for my research?",
         "i always blow past my own deadlines for research drafts, any tips?",
         "Am I too old for this? I'm 45.",
@@ -130,16 +147,16 @@ async def test_plain_questions_about_the_asker_and_their_planning_are_answered(
         "I procrastinate on my research all the time, how do I stop?",
         "im 45 with two kids, can i realistically switch to ai safety?",
         "would labs even hire someone in their 40s?",
-    ):
-        answer = await bot.answer(Question(text, text, f"in:{text}", "slack"))
-        assert answer.covered and answer.citations, (text, answer.text)
+    )
 
 
 async def test_doubts_about_other_things_and_near_scope_facts_stay_declined(
     make_careerbot: MakeCareerBot,
 ) -> None:
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    for text in (
+    await assert_declined(
+        bot,
+        "out",
         "am I too old to learn piano?",
         "is it too late for me to learn the guitar at 40?",
         "is 50 too old to start a bakery?",
@@ -149,9 +166,7 @@ async def test_doubts_about_other_things_and_near_scope_facts_stay_declined(
         "how are MATS stipends taxed?",
         "what's the acceptance rate for MATS?",
         "how many vacation days do people at alignment orgs get?",
-    ):
-        answer = await bot.answer(Question(text, text, f"out:{text}", "slack"))
-        assert not answer.covered and not answer.citations, (text, answer.text)
+    )
 
 
 async def test_a_missing_concept_is_named_in_the_askers_word_then_the_nearest_topic(
@@ -246,17 +261,15 @@ async def test_only_the_questions_of_a_message_decide_what_it_asks_about(
     }
     assert asked_words("glassdoor is useless") is None
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    for i, text in enumerate(
-        (
-            # A word the posts never use, in the context beside the question.
-            "where do people find ai safety job listings?? glassdoor is useless",
-            # Openings in the context are not a question about what is open now.
-            "there's this one lab i really want to join but they have no open roles. would it"
-            " be strange to just email someone there out of the blue?",
-        )
-    ):
-        answer = await bot.answer(Question(text, f"u{i}", f"asked:{i}", "slack"))
-        assert answer.covered and answer.citations, (text, answer.text)
+    await assert_answered(
+        bot,
+        "asked",
+        # A word the posts never use, in the context beside the question.
+        "where do people find ai safety job listings?? glassdoor is useless",
+        # Openings in the context are not a question about what is open now.
+        "there's this one lab i really want to join but they have no open roles. would it"
+        " be strange to just email someone there out of the blue?",
+    )
     assert asks_live_facts("which labs have open roles right now? i'm a junior engineer")
 
 
@@ -308,21 +321,21 @@ async def test_is_this_normal_is_answered_from_the_posts_stories_unless_it_names
     assert seeks_reassurance("am I the only one who can't read interp papers?")
     assert not seeks_reassurance("what is normal practice for research logs?")
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    for text in (
+    await assert_answered(
+        bot,
+        "normal",
         # Below the usual relevance gate (0.21), answered as the posts' stories of being stuck.
         "been on one experiment for 3 weeks now, is that common?",
         # "debug" is in the posts once, in the sense asked ("how to debug code and
         # experiments"), though that sentence is far from this question.
         "I've spent a month debugging one experiment, is that normal?",
-    ):
-        answer = await bot.answer(Question(text, text, f"normal:{text}", "slack"))
-        assert answer.covered and answer.citations, (text, answer.text)
-    for text in (
+    )
+    await assert_declined(
+        bot,
+        "normal",
         "my sourdough starter hasn't risen in a week, is this normal?",
         "my cat keeps scratching the couch, is this normal?",
-    ):
-        answer = await bot.answer(Question(text, text, f"normal:{text}", "slack"))
-        assert not answer.covered and not answer.citations, (text, answer.text)
+    )
 
 
 async def test_a_question_naming_an_author_is_about_their_post_unless_it_names_a_missing_topic(
@@ -334,9 +347,9 @@ async def test_a_question_naming_an_author_is_about_their_post_unless_it_names_a
     answer = await bot.answer(Question(text, text, f"named:{text}", "slack"))
     assert answer.covered and answer.citations, answer.text
     assert {c.author for c in answer.citations} == {"Jay Bailey"}, answer.citations
-    for text in (
+    await assert_declined(
+        bot,
+        "named",
         "what does Richard Ngo think about bitcoin?",
         "what's James Chua's favourite food?",
-    ):
-        answer = await bot.answer(Question(text, text, f"named:{text}", "slack"))
-        assert not answer.covered and not answer.citations, (text, answer.text)
+    )
