@@ -58,8 +58,9 @@ class SQLCounterStorage(Storage):
     @retry_transient
     def incr(self, key: str, expiry: float, amount: int = 1) -> int:
         """Add `amount` to `key`'s window (a new one of `expiry` seconds if it has ended)."""
+        fitted = _fit(key)
         with self.engine.begin() as conn:
-            return self._add(conn, [(_fit(key), expiry)], amount)[_fit(key)]
+            return self._add(conn, [(fitted, expiry)], amount)[fitted]
 
     def _add(
         self, conn: Connection, windows: list[tuple[str, float]], amount: int
