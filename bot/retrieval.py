@@ -17,7 +17,7 @@ from bot.index import KnowledgeIndex, StaleGeneration
 from bot.index_pointer import PointerState
 from bot.knowledge import embedding_text, plain_text
 from bot.models import IndexNotReady, Passage
-from bot.text import close_forms, keyword_tokens, message_sentences, split_sentences
+from bot.text import close_forms, keyword_tokens, long_forms, message_sentences, split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -478,5 +478,5 @@ def expand_tokens(tokens: list[str], vocabulary: Counter[str]) -> list[str]:
         return tokens
     out: list[str] = []
     for token in tokens:
-        out.extend(close_forms(token, vocabulary) or [token])
+        out.extend(close_forms(token, vocabulary) or long_forms(token, vocabulary) or [token])
     return out

@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 
 import numpy as np
 
-from bot.text import close_forms, keyword_tokens, message_sentences
+from bot.text import close_forms, keyword_tokens, long_forms, message_sentences
 
 _DISTRESS = re.compile(
     r"\b(panic attacks?|can'?t (?:stop|sleep|breathe|cope|go on)|haven'?t (?:slept|been sleeping)|"
@@ -256,9 +256,7 @@ def no_concept(token: str) -> bool:
 def _abbreviates(token: str, vocabulary: Mapping[str, int]) -> bool:
     """Whether a short token is chat shorthand for a word the posts use ("reqs" for
     requirements, "prep" for preparing): three or four letters opening a longer corpus word."""
-    if not 3 <= len(token) <= 4:
-        return False
-    return any(len(word) >= len(token) + 2 and word.startswith(token) for word in vocabulary)
+    return bool(long_forms(token, vocabulary, 1, stop_words=True))
 
 
 def _known(token: str, vocabulary: Mapping[str, int]) -> bool:
@@ -512,6 +510,38 @@ def names_no_topic(text: str, vocabulary: Mapping[str, int]) -> bool:
     generic = max(2, int(_GENERIC_SHARE * max(vocabulary.values(), default=0)))
     tokens = keyword_tokens(_without_doubt(text), query=True)
     return all(no_concept(t) or vocabulary.get(t, 0) >= generic for t in tokens)
+
+
+# Words that qualify the next one rather than name a thing: adverbs, most adjectives, verbs
+# by their endings, and quantities.
+_MODIFIER = re.compile(
+    r"(?:ly|al|ent|ant|ic|ous|ive|ful|less|able|ible|ate|ed|ing|est|er)$|"
+    r"^(?:many|much|few|several|more|most|less|good|bad|big|small|new|old|best|high|low)$"
+)
+
+
+def asked_phrase(text: str, token: str) -> str:
+    """The asker's word for a keyword token with the word it goes with, as they typed it:
+    "parental leave", "income tax", "system design" (a lone "parental" or "design" reads as
+    broken). The next word joins when it is a content word in the same clause, else the one
+    before when it reads as a noun ("income", not "decent", "fully", "negotiate" or "many");
+    a word next to punctuation or a stop word stands alone."""
+    words = text.split()
+    bare = [w.strip("?!.,;:()\"'“”‘’") for w in words]
+    at = next((i for i, w in enumerate(bare) if token in keyword_tokens(w)), None)
+    if at is None:
+        return as_typed(text, token)
+
+    def joins(i: int) -> bool:
+        return 0 <= i < len(words) and bool(bare[i]) and bool(keyword_tokens(bare[i]))
+
+    ends_clause = words[at] != bare[at] and not words[at].endswith("'")
+    if not ends_clause and joins(at + 1):
+        return f"{bare[at]} {bare[at + 1]}"
+    before = bare[at - 1].lower() if at > 0 else ""
+    if before and words[at - 1] == bare[at - 1] and joins(at - 1) and not _MODIFIER.search(before):
+        return f"{bare[at - 1]} {bare[at]}"
+    return bare[at]
 
 
 def as_typed(text: str, token: str) -> str:

@@ -141,6 +141,21 @@ def _within_one_edit(a: str, b: str) -> bool:
 _MIN_VARIANT = 5
 
 
+def long_forms(
+    token: str, vocabulary: Collection[str], limit: int = 3, *, stop_words: bool = False
+) -> list[str]:
+    """Corpus words a chat shorthand stands for: a three- or four-letter token the posts never
+    use that opens longer corpus words ("gov" for governance, "reqs" for requirements).
+    Shorthand for a stop word ("tho", "thru") stands for no corpus word unless `stop_words`."""
+    if token in vocabulary or not 3 <= len(token) <= 4 or not token.isalpha():
+        return []
+    if not stop_words and any(word.startswith(token) for word in _STOPWORDS):
+        return []
+    found = sorted(w for w in vocabulary if len(w) >= len(token) + 2 and w.startswith(token))
+    found.sort(key=len)
+    return found[:limit]
+
+
 def close_forms(token: str, vocabulary: Collection[str], limit: int = 3) -> list[str]:
     """Corpus words that look like another form or a typo of `token` (empty if it is known).
 

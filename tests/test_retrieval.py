@@ -21,7 +21,7 @@ from bot.retrieval import (
     expand_tokens,
     passage_sentences,
 )
-from bot.text import close_forms, keyword_tokens, message_sentences
+from bot.text import close_forms, keyword_tokens, long_forms, message_sentences
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -183,6 +183,20 @@ def test_close_forms_come_from_the_corpus_vocabulary() -> None:
     # Unknown words are replaced by their corpus forms; the rest pass through in order.
     assert expand_tokens(["burnt", "help"], Counter(vocabulary)) == ["burn", "burnout", "help"]
     assert expand_tokens(["burnt"], Counter()) == ["burnt"]
+
+
+def test_chat_shorthand_searches_the_words_it_stands_for() -> None:
+    vocabulary = Counter({"govern": 9, "government": 3, "research": 20, "thought": 4})
+    # "gov" opens longer corpus words: it searches them (shortest first).
+    assert long_forms("gov", vocabulary) == ["govern", "government"]
+    assert expand_tokens(["gov", "research"], vocabulary) == ["govern", "government", "research"]
+    # Shorthand for a stop word ("tho" = though) stands for no corpus word, so "tho" is not
+    # read as "thought"; known words, long words and numbers are not shorthand.
+    assert long_forms("tho", vocabulary) == []
+    assert long_forms("tho", vocabulary, stop_words=True) == ["thought"]
+    assert long_forms("research", vocabulary) == []
+    assert long_forms("govern", vocabulary) == []
+    assert long_forms("409", vocabulary) == []
 
 
 def test_message_sentences_split_lowercase_chat() -> None:
