@@ -29,13 +29,14 @@ from bot.models import (
     Question,
     Turn,
 )
-from bot.prompts import NOT_COVERED, NOT_DISCUSSED, Prompts
+from bot.prompts import ASK_PEOPLE, NOT_COVERED, NOT_DISCUSSED, Prompts
 from bot.resilience import Failure
 from bot.retrieval import RetrievalResult, Retriever
 from bot.retrieval import passage_sentences as retrieval_sentences
 from bot.scope import (
     about_the_asker,
     as_typed,
+    asked_phrase,
     asked_words,
     asks_live_facts,
     copes,
@@ -309,9 +310,8 @@ class Answerer:
             concept = self._uncovered_concept(text)
             if concept is not None:
                 log.info("declined: the posts do not cover %r", concept)
-                word, nearest = self._nearest_without(text, concept)
                 return self._not_covered(
-                    query, "extractive", notices, answer_id, nearest, concept=word
+                    query, "extractive", notices, answer_id, concept=asked_phrase(text, concept)
                 )
         # Sentences are ranked on their own, so the composer reads more passages than the
         # LLM is shown: advice often sits in the 6th-8th passage of a chatty question.
@@ -399,20 +399,6 @@ class Answerer:
             standalone_query=query,
             answer_id=answer_id,
         )
-
-    def _nearest_without(self, text: str, concept: str) -> tuple[str, RetrievalResult]:
-        """The asker's word for an uncovered concept, and what the rest of the question finds.
-
-        Searched with that word, the nearest passage is wherever the posts brush it ("…where
-        you get paid to keep working on fun problems"); without it, the nearest topic the
-        posts do discuss ("what salary can I expect at an AI safety org?" -> finding a job).
-        """
-        typed = as_typed(text, concept)
-        words = set(typed.split())
-        rest = " ".join(w for w in text.split() if w.strip("?!.,;:()\"'“”‘’") not in words)
-        result = self.retriever.search(rest or text)
-        word = typed.split()[0] if typed else concept
-        return word, result
 
     def _story_message(self, context: TurnContext) -> str:
         """A follow-up about the author ("how did he turn it around?") read in the light of what
@@ -568,14 +554,21 @@ class Answerer:
         live: bool = False,
         concept: str = "",
     ) -> Answer:
-        """A decline: why (in the asker's word when one is missing), what is near, the hint."""
+        """A decline: why (in the asker's words when one is missing), then a next step.
+
+        A missing concept ("parental leave") is the point of the question, so what the posts
+        say about the rest of it is beside the point: the next step is the configured hint, or
+        people who may know. A question the posts don't cover at all gets what is near.
+        """
         if live:
             lines = [
                 "The advice posts I draw on are dated, so they can't tell you what is open or "
                 "true right now; check the organisation's own site or ask people in the community."
             ]
+        elif concept:
+            lines = [NOT_DISCUSSED.format(concept=concept)]
         else:
-            lines = [NOT_DISCUSSED.format(concept=concept) if concept else NOT_COVERED]
+            lines = [NOT_COVERED]
             near = nearest_topic(result.passages) if result is not None else None
             if near is not None and result is not None and result.best_similarity >= 0.25:
                 lines.append(nearest_pointer(near))
@@ -584,6 +577,8 @@ class Answerer:
                 lines.append(f"They do discuss, for example: {topics}.")
         if self.config.decline_hint:
             lines.append(self.config.decline_hint)
+        elif concept and not live:
+            lines.append(ASK_PEOPLE)
         return Answer(
             text=" ".join(lines),
             covered=False,
@@ -624,9 +619,8 @@ class Answerer:
             concept = await asyncio.to_thread(self._uncovered_concept, text)
             if concept is not None:
                 log.info("declined: the posts do not cover %r", concept)
-                word, nearest = await asyncio.to_thread(self._nearest_without, text, concept)
                 return self._not_covered(
-                    text, "llm", notices, uuid.uuid4().hex, nearest, concept=word
+                    text, "llm", notices, uuid.uuid4().hex, concept=asked_phrase(text, concept)
                 )
 
         async def search(query: str) -> tuple[bool, Sequence[Passage]]:

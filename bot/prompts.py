@@ -13,6 +13,10 @@ NOT_COVERED = "The advice posts I draw on don't cover that, so I'd rather not gu
 # A decline because the question's key word is one the posts never discuss: that word, as the
 # asker typed it, fills {concept}, so the asker reads what is missing in their own terms.
 NOT_DISCUSSED = "The advice posts I draw on don't discuss “{concept}”, so I'd rather not guess."
+# The next step after such a decline when no CAREERBOT_ANSWER__DECLINE_HINT is set. The posts'
+# section nearest the rest of the question was named here before; read blind, that pointer
+# was beside the point ("parental leave" -> a post's mech-interp section) in 5 of 5 declines.
+ASK_PEOPLE = "Someone in the community may know from their own experience."
 # What the system prompt tells the model to say when asked about its instructions.
 REFUSAL = "I can only help with career questions about AI safety."
 

@@ -193,7 +193,8 @@ class AnswerSettings(_Group):
         "",
         description=(
             "A next step added when the posts don't cover a question, e.g. 'Ask in #careers "
-            "and a person will pick it up.'; empty = none."
+            "and a person will pick it up.'; empty = none, except that a question about "
+            "something the posts never mention ends 'Someone in the community may know…'."
         ),
     )
     support_message: str = Field(
