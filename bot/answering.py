@@ -50,7 +50,7 @@ from bot.scope import (
     unsupported_concept,
 )
 from bot.suggestions import is_meta
-from bot.text import clean_text, close_forms, keyword_tokens
+from bot.text import clean_text, close_forms, keyword_tokens, long_forms
 
 log = logging.getLogger(__name__)
 
@@ -361,13 +361,18 @@ class Answerer:
         if context.excluded:
             passages, hidden = self._without(passages, context.excluded)
 
+        # A follow-up is not answered with what the conversation already quoted, except a
+        # question on a new topic ("what about govt jobs instead?"): if the best answer to it
+        # was shown under the old one, it is still the answer, and leaving it out drops it.
+        shown = () if context.shift_to else context.previous_quotes
+
         def quotes(among: Sequence[Passage]) -> list[Span]:
             return pick_quotes(
                 query,
                 among,
                 self.embedder,
                 self.config.max_quotes,
-                already_shown=(*context.previous_quotes, *hidden) if context.is_follow_up else (),
+                already_shown=(*shown, *hidden) if context.is_follow_up else (),
                 message=""
                 if context.vague
                 else self._story_message(context)
@@ -429,7 +434,7 @@ class Answerer:
         return tuple(doc for doc in docs if doc in known)
 
     def _topic_words(self, words: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """A new topic's words as the posts spell them ("goverance" -> "governance"), and
+        """A new topic's words as the posts spell them ("goverance", "govt" -> "governance"), and
         those the posts never use. Numbers and two-letter tokens ("40s") name no topic."""
         vocabulary = self._vocabulary()
         known: list[str] = []
@@ -437,7 +442,8 @@ class Answerer:
         for word in words:
             if no_concept(word):
                 continue
-            spelled = word if word in vocabulary else next(iter(close_forms(word, vocabulary)), "")
+            forms = close_forms(word, vocabulary) or long_forms(word, vocabulary)
+            spelled = word if word in vocabulary else next(iter(forms), "")
             if spelled:
                 known.append(spelled)
             else:

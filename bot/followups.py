@@ -22,6 +22,13 @@ _CUES = re.compile(
     r"any|same|even|wait)\b",
     re.IGNORECASE,
 )
+# Asking for more of what was just said, wherever it stands in the message: "can u expand,
+# like what does a pitch look like", "anything else? nothing posted fits me".
+_MORE = re.compile(
+    r"\b(expand|elaborate|in practice|(?:for|an|some) examples?|anything else|what else|"
+    r"any others?|any other (?:options?|ways?|ideas?|resources?)|others on)\b",
+    re.IGNORECASE,
+)
 _ANAPHORA = re.compile(
     r"\b(he|she|him|her|his|hers|they|them|their|it|that|this|those|these|there|the author|"
     r"the post|the writer|that one)\b",
@@ -32,6 +39,7 @@ _VAGUE = frozenset(
     keyword_tokens(
         "more else detail details example examples mean explain elaborate thing things one ones "
         "stuff tell say said again instead really why how come so reason reasons go on continue "
+        "expand practice else others other options "
         "nice ok okay thanks cool great sure"
     )
 )
@@ -60,7 +68,8 @@ _STORY_GOES_ON = re.compile(
 # "besides the paper", "other than Neel's stuff", "apart from the soft skills": the asker has
 # that already and wants the rest. The clause runs to the next punctuation.
 _EXCLUDED = re.compile(
-    r"\b(?:besides|other than|apart from|aside from|except(?: for)?|not counting|excluding)"
+    r"\b(?:besides|other than|apart from|aside from|except(?: for)?|not counting|excluding|"
+    r"instead of|rather than)"
     r"\s+(?P<what>[^?!.,;:]+)",
     re.IGNORECASE,
 )
@@ -198,7 +207,7 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
     # Whether it leans on the turn before is judged on the whole message; a message of its
     # own that says "besides" is not made short by cutting that clause out.
     words = [w for w in keyword_tokens(text, query=True) if w not in _VAGUE]
-    cue = bool(_CUES.search(text))
+    cue = bool(_CUES.search(text) or _MORE.search(text))
     dependent = cue or not words or (bool(_ANAPHORA.search(text)) and len(words) <= _SHORT)
     if not dependent:
         return TurnContext(query=text, own_text=text)

@@ -47,6 +47,14 @@ def test_short_follow_ups_carry_the_previous_topic() -> None:
         assert ctx.query == f"Should I do a PhD? {text}"
     assert resolve("why?", past, TITLES).vague
     assert not resolve("and for governance?", past, TITLES).vague
+    # Asking for more of the same, wherever in the message it says so.
+    for text in (
+        "can u expand, like what does a pitch that works actually look like",
+        "anything else? nothing posted fits me rn",
+        "ok but what would that look like in practice for someone like me",
+    ):
+        assert resolve(text, past, TITLES).is_follow_up, text
+    assert not resolve("how do I write a research proposal for a grant?", past, TITLES).is_follow_up
 
 
 def test_he_and_the_author_resolve_to_the_post_just_quoted() -> None:
@@ -308,6 +316,10 @@ def test_follow_up_kinds_new_topic_exclusion_and_story() -> None:
         tuple(keyword_tokens("paper")),
     )
     assert split_excluded("should I do MATS?") == ("should I do MATS?", ())
+    assert split_excluded("what about working in government instead of research?") == (
+        "what about working in government?",
+        tuple(keyword_tokens("research")),
+    )
     past = history("my project failed", "Jay’s “Reflections on my first year” speaks to this")
     excluded = resolve("other than the paper, what did he take away?", past, TITLES)
     assert excluded.is_follow_up and excluded.excluded == tuple(keyword_tokens("paper"))
@@ -367,6 +379,35 @@ async def test_a_new_topic_is_answered_from_passages_about_it(
     typo = await bot.answer(Question("and for goverance?", "u", "typo", "cli"))
     assert typo.covered and not typo.notices
     assert all("governance" in c.section.lower() for c in typo.citations), typo.text
+
+
+async def test_a_new_topic_may_be_answered_by_a_quote_shown_before(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    # The first answer already quoted the fast track into policy jobs; asked about government
+    # jobs next, that sentence is still the answer and is shown again, not left out.
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(
+        Question(
+            "no stem background, i studied history. i want to do something on ai policy. "
+            "where do i begin?",
+            "u",
+            "gov",
+            "cli",
+        )
+    )
+    fast_track = "policy fellowships are quick ways to fast-track"
+    assert any(fast_track in c.quote for c in first.citations), first.text
+    then = await bot.answer(
+        Question(
+            "what about working in government directly instead of research?", "u", "gov", "cli"
+        )
+    )
+    assert then.covered and any(fast_track in c.quote for c in then.citations), then.text
+    # "why?" still goes on to what was not shown.
+    why = await bot.answer(Question("why?", "u", "gov", "cli"))
+    shown = {c.quote for c in (*first.citations, *then.citations)}
+    assert why.covered and not shown & {c.quote for c in why.citations}, why.text
 
 
 async def test_besides_x_is_answered_with_the_rest(make_careerbot: MakeCareerBot) -> None:
