@@ -17,7 +17,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from bot.conversations import ConversationStore
 from bot.extractive import Span, compose, pick_quotes
 from bot.extractive import passage_sentences as composer_sentences
-from bot.followups import TurnContext, resolve
+from bot.followups import CLARIFY, MORE, WHY, TurnContext, resolve
 from bot.knowledge import embedding_text
 from bot.llm import FALLBACK_NOTICES, LLMFailed, LLMResponder, Partial
 from bot.models import (
@@ -357,6 +357,18 @@ class Answerer:
             on_topic = [p for p in passages if self._is_about(p, context.shift_to)]
             if on_topic:
                 passages = on_topic
+        last = self._last_quotes(context)
+        if context.asks == WHY and last:
+            # "why?": the reason is given where the claim was made, in the passages the last
+            # reply quoted or right beside them, not wherever the topic comes up again.
+            beside = self._around(last)
+            if beside:
+                passages = beside
+                ranks = None
+        elif context.asks in (CLARIFY, MORE) and last:
+            # What qualifies the last quote, or the rest of its list, is beside it.
+            have = {p.id for p in passages}
+            passages = [*passages, *(p for p in self._around(last) if p.id not in have)]
         hidden: tuple[str, ...] = ()
         if context.excluded:
             passages, hidden = self._without(passages, context.excluded)
@@ -384,6 +396,8 @@ class Answerer:
                 author_voice=bool(context.message),
                 feelings=about_the_asker(context.message or text),
                 ranks=ranks if among is passages else None,
+                asks=context.asks,
+                last_quotes=last,
             )
 
         spans: list[Span] = []
@@ -414,13 +428,20 @@ class Answerer:
         return f"{told[0]} {context.message}" if told else context.message
 
     @staticmethod
+    def _last_quotes(context: TurnContext) -> tuple[str, ...]:
+        """The quotes the last reply showed (none for a turn that is not a follow-up)."""
+        if not context.is_follow_up or not context.last_reply_quotes:
+            return ()
+        return context.previous_quotes[-context.last_reply_quotes :]
+
+    @staticmethod
     def _continue_after(context: TurnContext) -> tuple[str, ...]:
         """Where the answer may pick up the passage already quoted.
 
         "tell me more" continues from the best quote shown last, not from its padding; "how
         did he turn it around?" continues the story of the author it is about.
         """
-        if context.vague and context.last_reply_quotes:
+        if (context.vague or context.asks == MORE) and context.last_reply_quotes:
             return context.previous_quotes[-context.last_reply_quotes :][:1]
         if context.story_goes_on and context.message and context.prefer_docs:
             told = [q for doc, q in context.last_quotes if doc in context.prefer_docs]

@@ -136,6 +136,30 @@ _REASSURANCE = re.compile(
     r"lonely|stressed|imposter|impostor|overwhelm\w*|anxious|anxiety|burn(?:ed|t)? ?out)\b",
     re.IGNORECASE,
 )
+# A sentence that gives a reason or a consequence: what "why?" after a quote asks for.
+_REASON = re.compile(
+    r"\b(because|since (?:you|i|we|it|they|the|there|most|many)|so that|in order to|and so|"
+    r"which (?:means|is why)|(?:that|this|it) means|otherwise|(?:that|this)(?:'s| is) why|"
+    r"the (?:main |biggest )?reasons? (?:is|are|why|being)|as a result|due to|therefore|thus|"
+    r"hence|shows? that|showed that|then you'?ll|(?:so|then) (?:you|i|we) (?:can|will|won'?t)|"
+    r"leads? to|the point (?:is|of))\b",
+    re.IGNORECASE,
+)
+# A sentence that qualifies or limits a claim: what "is that also true for X or just Y?" asks.
+_QUALIFIER = re.compile(
+    r"\b(but|however|though|although|unless|except|only (?:if|when|for)|once (?:you|i|we)|"
+    r"perhaps|at least|even (?:if|then|so|though)|that said|on the other hand|"
+    r"not (?:necessarily|always)|depends? on|(?:a|the) (?:\w+ )?difference between|"
+    r"in (?:some|many|most|those) cases|as a junior|as a senior|early on|later on)\b",
+    re.IGNORECASE,
+)
+# What a follow-up asks of the last reply (see bot.followups): its reason, what qualifies it.
+ASKS_REASON = "why"
+ASKS_QUALIFIER = "clarify"
+# How far from a quote just shown a sentence still speaks to it (sentences, in the post's order).
+NEAR_SENTENCES = 3
+# What a reason or qualifier near the quote just shown adds to a sentence's role.
+FOLLOW_ROLE_BONUS = 0.15
 _BACK_REFERENCE = re.compile(
     r"\b(at this point|this step|these steps|that step|the above|as above|mentioned above|"
     r"the previous (?:one|step|point)|the same way|as i said)\b",
@@ -424,6 +448,8 @@ def pick_quotes(
     author_voice: bool = False,
     feelings: bool = False,
     ranks: Mapping[str, int] | None = None,
+    asks: str = "",
+    last_quotes: Sequence[str] = (),
 ) -> list[Span]:
     """Choose up to `max_quotes` stand-alone spans, best first.
 
@@ -439,6 +465,10 @@ def pick_quotes(
     the passages come from more than one search.
     `feelings` (the asker says how they feel: "anyone else feel lost?") lets the authors' own
     experience count as an answer: "I felt stressed, confused, and lonely… It gets better."
+    `asks` ASKS_REASON ("why?") or ASKS_QUALIFIER ("is that also true for seniors?") ranks up
+    the sentences near `last_quotes` (the last reply's) that give a reason or qualify the
+    claim; such a sentence inside a quote just shown may be quoted again on its own, since it
+    is the answer to what is asked about it (never the whole quote again).
     """
     per_passage = [passage_sentences(p) for p in passages]
     sentences = [s for lines in per_passage for line in lines for s in line]
@@ -486,13 +516,24 @@ def pick_quotes(
         rank_of.update(ranks)
     shown = [" ".join(q.split()) for q in already_shown]
     follow_keys = _following_keys(per_passage, continue_after)
+    again: set[tuple[str, int, int]] = set()
+    cue = {ASKS_REASON: _REASON, ASKS_QUALIFIER: _QUALIFIER}.get(asks)
+    if cue is not None and last_quotes:
+        near, inside = _near_keys(per_passage, last_quotes)
+        follow_keys |= near
+        for s in sentences:
+            if (s.key in near or s.key in inside) and cue.search(s.text):
+                role[s.key] = role.get(s.key, 0.0) + FOLLOW_ROLE_BONUS
+                if s.key in inside:
+                    again.add(s.key)
+    whole = set(shown)
     spans: list[Span] = []
     for lines in per_passage:
         for window in _windows(lines):
             span = _score_window(window, lines, relevance, role, rank_of, prefer_docs, follow_keys)
             if span is None:
                 continue
-            if _repeats(span, shown):
+            if _repeats(span, shown, again) or " ".join(span.text.split()) in whole:
                 continue  # a sentence this conversation has already quoted
             spans.append(span)
     spans.sort(key=lambda s: s.score, reverse=True)
@@ -514,6 +555,24 @@ def _comments_by_others(passages: Sequence[Passage]) -> set[str]:
         for p in passages
         if p.is_comment and not (authors.get(p.doc_id) and authors[p.doc_id] in (p.author or ""))
     }
+
+
+def _near_keys(
+    per_passage: list[list[list[Sentence]]], quoted: Sequence[str]
+) -> tuple[set[tuple[str, int, int]], set[tuple[str, int, int]]]:
+    """Sentences within NEAR_SENTENCES of a quote just shown (either side, same passage), and
+    the sentences of those quotes themselves."""
+    near: set[tuple[str, int, int]] = set()
+    inside: set[tuple[str, int, int]] = set()
+    flat = [" ".join(q.split()) for q in quoted]
+    for lines in per_passage:
+        ordered = [s for line in lines for s in line]
+        hits = [i for i, s in enumerate(ordered) if any(" ".join(s.text.split()) in q for q in flat)]
+        inside.update(ordered[i].key for i in hits)
+        for i in hits:
+            for s in ordered[max(0, i - NEAR_SENTENCES) : i + NEAR_SENTENCES + 1]:
+                near.add(s.key)
+    return near - inside, inside
 
 
 def _following_keys(
@@ -695,9 +754,12 @@ def _quoted_before(sentence: Sentence, shown: Sequence[str]) -> bool:
     return any(flat in q for q in shown if q)
 
 
-def _repeats(span: Span, shown: Sequence[str]) -> bool:
-    """Whether a (merged) span contains a sentence an earlier reply already quoted."""
-    return any(_quoted_before(s, shown) for s in span.sentences)
+def _repeats(
+    span: Span, shown: Sequence[str], again: Collection[tuple[str, int, int]] = ()
+) -> bool:
+    """Whether a (merged) span contains a sentence an earlier reply already quoted (other than
+    those that may be quoted `again`)."""
+    return any(s.key not in again and _quoted_before(s, shown) for s in span.sentences)
 
 
 # Rough sizes of a reply's opening line and of a bullet's marks and section name.

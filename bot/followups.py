@@ -34,7 +34,24 @@ _ANAPHORA = re.compile(
     r"the post|the writer|that one)\b",
     re.IGNORECASE,
 )
-_PERSON = re.compile(r"\b(he|she|him|her|his|hers|the author|the writer)\b", re.IGNORECASE)
+_PERSON = re.compile(
+    r"\b(he|she|him|her|his|hers|himself|herself|the author|the writer|"
+    r"(?:that|this|the) (?:guy|person|author|writer))\b",
+    re.IGNORECASE,
+)
+# What a follow-up asks of the reply before it, read from the form of the question:
+# "why?", "how come", "then why bother…" ask for the reason the post gives for what was quoted;
+# "is that also true for X or just Y?", "does that apply to…" ask what qualifies it;
+# "anything else?", "any others?", "can you expand" ask for more of the same passage or list.
+WHY = "why"
+CLARIFY = "clarify"
+MORE = "more"
+_WHY = re.compile(r"\b(why|how come|what for|for what reason)\b", re.IGNORECASE)
+_CLARIFY = re.compile(
+    r"^\W*(?:(?:wait|so|but|ok|okay|and|hm+|hmm+)\W+)*"
+    r"(?:is|isn'?t|does|doesn'?t|do|would|will|can|should)\s+(?:that|this|it|the same)\b",
+    re.IGNORECASE,
+)
 _VAGUE = frozenset(
     keyword_tokens(
         "more else detail details example examples mean explain elaborate thing things one ones "
@@ -59,10 +76,11 @@ _SHIFT_WORDS = 3
 # "how did he turn it around?", "so what did she end up doing?", "what happened next?": the
 # asker wants the rest of the story the last quote began, not other facts about its author
 # ("what was his plan?", "what did he get out of it?").
+_WHO = r"(?:he|she|they|the\s+author|the\s+writer|(?:that|this|the)\s+(?:guy|person|author|writer))"
 _STORY_GOES_ON = re.compile(
-    r"\b(?:how\s+did\s+(?:he|she|they|the\s+author|the\s+writer)\b"
-    r"|what\s+did\s+(?:he|she|they|the\s+author)\s+(?:end\s+up\s+)?do(?:ing)?\b"
-    r"|what\s+happened\s+(?:next|then|after)|(?:he|she|they)\s+end(?:ed)?\s+up\b)",
+    rf"\b(?:how\s+did\s+{_WHO}\b"
+    rf"|what\s+did\s+{_WHO}\s+(?:end\s+up\s+)?do(?:ing)?\b"
+    rf"|what\s+happened\s+(?:next|then|after)|{_WHO}\s+end(?:ed)?\s+up\b)",
     re.IGNORECASE,
 )
 # "besides the paper", "other than Neel's stuff", "apart from the soft skills": the asker has
@@ -108,6 +126,9 @@ class TurnContext:
     # The query is the question before reframed on the new topic: quotes are ranked on it
     # alone, not half on the bare "and for governance?".
     message_is_query: bool = False
+    # What it asks of the last reply: WHY (its reason), CLARIFY (what qualifies it), MORE (the
+    # rest of its passage or list), or "" (a question on the conversation's topic).
+    asks: str = ""
 
 
 def quotes_in(reply: str) -> tuple[str, ...]:
@@ -127,6 +148,15 @@ _AS_AUTHOR = {
     "herself": "myself",
     "the author": "I",
     "the writer": "I",
+    "that guy": "I",
+    "this guy": "I",
+    "the guy": "I",
+    "that person": "I",
+    "this person": "I",
+    "the person": "I",
+    "that author": "I",
+    "this author": "I",
+    "that writer": "I",
 }
 _THIRD_PERSON = re.compile(
     r"\b(" + "|".join(sorted(_AS_AUTHOR, key=len, reverse=True)) + r")\b", re.IGNORECASE
@@ -193,6 +223,23 @@ def shifted_topic(text: str) -> tuple[str, ...]:
     return tuple(words) if 0 < len(words) <= _SHIFT_WORDS else ()
 
 
+def asks_of_last_reply(text: str, topic_words: int) -> str:
+    """WHY, CLARIFY or MORE when a follow-up asks that of the last reply, else "".
+
+    "is that…" points back however long it goes on ("is that the same skillset once you're
+    hired or just to get in the door?"); a long "why…" is a question of its own.
+    """
+    if _CLARIFY.search(text):
+        return CLARIFY
+    if topic_words > _SHORT:
+        return ""
+    if _WHY.search(text):
+        return WHY
+    if _MORE.search(text):
+        return MORE
+    return ""
+
+
 def docs_in(reply: str, titles: Mapping[str, str]) -> tuple[str, ...]:
     """Doc ids whose titles the reply names, in order of first mention."""
     found = [(reply.find(title), doc) for title, doc in titles.items() if title in reply]
@@ -243,4 +290,5 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
         own_text=own,
         carried=" ".join(carried),
         story_goes_on=person and bool(_STORY_GOES_ON.search(own)),
+        asks="" if person else asks_of_last_reply(own, len(topic)),
     )
