@@ -15,7 +15,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from bot.conversations import ConversationStore
-from bot.extractive import Span, compose, pick_quotes
+from bot.extractive import Span, asks_for_verdict, compose, pick_quotes
 from bot.extractive import passage_sentences as composer_sentences
 from bot.followups import CLARIFY, MORE, WHY, TurnContext, resolve
 from bot.knowledge import embedding_text
@@ -349,7 +349,12 @@ class Answerer:
         if context.is_follow_up and not context.vague:
             # About a person ("what was his plan?"): their post, searched in their words.
             within = context.prefer_docs if context.message else ()
-            passages, ranks = self._own_passages(passages, context.message or own_text, within)
+            about = context.message or own_text
+            if within and asks_for_verdict(context.message):
+                # "how did it go for him?" is about what the conversation asked ("is MATS
+                # worth it?"): his verdict on that, not on anything he did.
+                about = f"{context.carried} {context.message}"
+            passages, ranks = self._own_passages(passages, about, within)
         if context.is_follow_up or named:
             passages = self._with_context(passages, context)
         if context.shift_to:

@@ -97,6 +97,7 @@ _BIOGRAPHY = re.compile(
     r"worked as|was born)|years? (?:of experience|as an?))\b",
     re.IGNORECASE,
 )
+_AUTHOR_SPEAKS = re.compile(r"\b(?:i|i['’](?:m|ve|d)|my|me)\b", re.IGNORECASE)
 _FIRST_PERSON = frozenset({"i", "i'm", "i’m", "i've", "i’ve", "i'd", "i’d", "my", "we", "our"})
 _STORY = re.compile(
     r"\b(?:i|we) (?:was|were|had|did|quit|joined|started|spent|worked|decided|applied|got|went|"
@@ -119,13 +120,16 @@ _STORY_QUESTION = re.compile(
 # the author's judgement of it answers, the story of it does not.
 _VERDICT_QUESTION = re.compile(
     r"\b(worth it|pay(?:s|ing)? off|paid off|(?:was|is) it (?:a )?(?:mistake|worth\w*|good|"
-    r"useful|helpful|the right)|did it help|any regrets?|regret\w*|do it again|looking back)\b",
+    r"useful|helpful|the right)|did it help|any regrets?|regret\w*|do it again|looking back|"
+    r"how (?:did|has|was) (?:it|that|this) (?:go|went|turn out|work out)|how did it go|"
+    r"(?:get|got|gotten|take|took) (?:\w+ )?(?:out of|away from) (?:it|that|this|the))\b",
     re.IGNORECASE,
 )
 _JUDGEMENT = re.compile(
     r"\b(worth|recommend\w*|glad|regret\w*|grateful|appreciate|helped|valuable|useful|"
     r"benefit\w*|counterfactual\w*|paid off|mistake|(?:the )?right (?:call|choice|decision)|"
-    r"took away|got out of)\b",
+    r"took away|got out of|outcomes?|turned out|worked out|ended up|in the end|"
+    r"(?:get|got|getting|gotten) (?:[\w’']+ ){0,5}done)\b",
     re.IGNORECASE,
 )
 # Reassurance: an author saying how it felt, that it is common, that it gets better. For a
@@ -139,15 +143,15 @@ _REASSURANCE = re.compile(
 # A sentence that gives a reason or a consequence: what "why?" after a quote asks for.
 _REASON = re.compile(
     r"\b(because|since (?:you|i|we|it|they|the|there|most|many)|so that|in order to|and so|"
-    r"which (?:means|is why)|(?:that|this|it) means|otherwise|(?:that|this)(?:'s| is) why|"
+    r"which (?:means|is why)|(?:that|this|it) means|otherwise|(?:that|this)(?:['’]s| is) why|"
     r"the (?:main |biggest )?reasons? (?:is|are|why|being)|as a result|due to|therefore|thus|"
-    r"hence|shows? that|showed that|then you'?ll|(?:so|then) (?:you|i|we) (?:can|will|won'?t)|"
+    r"hence|shows? that|showed that|then you['’]?ll|(?:so|then) (?:you|i|we) (?:can|will|won['’]?t)|"
     r"leads? to|the point (?:is|of))\b",
     re.IGNORECASE,
 )
 # A sentence that qualifies or limits a claim: what "is that also true for X or just Y?" asks.
 _QUALIFIER = re.compile(
-    r"\b(but|however|though|although|unless|except|only (?:if|when|for)|once (?:you|i|we)|"
+    r"\b(however|though|although|unless|except|only (?:if|when|for)|once (?:you|i|we)|"
     r"perhaps|at least|even (?:if|then|so|though)|that said|on the other hand|"
     r"not (?:necessarily|always)|depends? on|(?:a|the) (?:\w+ )?difference between|"
     r"in (?:some|many|most|those) cases|as a junior|as a senior|early on|later on)\b",
@@ -319,7 +323,9 @@ def _role(
     """
     score = 0.0
     if verdict_wanted and _JUDGEMENT.search(text):
-        score += 0.12
+        # the author judging their own experience answers "how did it go for him?" more than
+        # a judgement of the field or advice does
+        score += 0.2 if _AUTHOR_SPEAKS.search(text) else 0.12
     if _ADVICE.search(text):
         score += 0.12
     word = first_word(text)

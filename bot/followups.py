@@ -49,7 +49,7 @@ MORE = "more"
 _WHY = re.compile(r"\b(why|how come|what for|for what reason)\b", re.IGNORECASE)
 _CLARIFY = re.compile(
     r"^\W*(?:(?:wait|so|but|ok|okay|and|hm+|hmm+)\W+)*"
-    r"(?:is|isn'?t|does|doesn'?t|do|would|will|can|should)\s+(?:that|this|it|the same)\b",
+    r"(?:is|isn['’]?t|does|doesn['’]?t|do|would|will|can|should)\s+(?:that|this|it|the same)\b",
     re.IGNORECASE,
 )
 _VAGUE = frozenset(
@@ -61,7 +61,8 @@ _VAGUE = frozenset(
     )
 )
 # A quote bullet of an extractive reply: `- “…” — author…` (items of a list quote are indented).
-_QUOTE = re.compile(r"^\s*- “(.+?)”(?= —|\n|$)", re.MULTILINE)
+# A quote with no section (a post's preamble) ends on its citation number: `- “…” [2]`.
+_QUOTE = re.compile(r"^\s*- “(.+?)”(?= —| \[\d+\]|\n|$)", re.MULTILINE)
 # A follow-up with this many topic words or fewer is read in the light of the turn before.
 _SHORT = 4
 # "and for governance?", "what about evals?", "how about for someone older?": the question just
