@@ -145,7 +145,8 @@ _REASON = re.compile(
     r"\b(because|since (?:you|i|we|it|they|the|there|most|many)|so that|in order to|and so|"
     r"which (?:means|is why)|(?:that|this|it) means|otherwise|(?:that|this)(?:['’]s| is) why|"
     r"the (?:main |biggest )?reasons? (?:is|are|why|being)|as a result|due to|therefore|thus|"
-    r"hence|shows? that|showed that|then you['’]?ll|(?:so|then) (?:you|i|we) (?:can|will|won['’]?t)|"
+    r"hence|shows? that|showed that|then you['’]?ll|"
+    r"(?:so|then) (?:you|i|we) (?:can|will|won['’]?t)|"
     r"leads? to|the point (?:is|of))\b",
     re.IGNORECASE,
 )
@@ -573,7 +574,9 @@ def _near_keys(
     flat = [" ".join(q.split()) for q in quoted]
     for lines in per_passage:
         ordered = [s for line in lines for s in line]
-        hits = [i for i, s in enumerate(ordered) if any(" ".join(s.text.split()) in q for q in flat)]
+        hits = [
+            i for i, s in enumerate(ordered) if any(" ".join(s.text.split()) in q for q in flat)
+        ]
         inside.update(ordered[i].key for i in hits)
         for i in hits:
             for s in ordered[max(0, i - NEAR_SENTENCES) : i + NEAR_SENTENCES + 1]:

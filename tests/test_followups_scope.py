@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from bot.answering import nearest_pointer
 from bot.followups import (
+    CLARIFY,
+    MORE,
+    WHY,
     as_author,
     docs_in,
     narrator,
@@ -468,3 +471,97 @@ async def test_why_is_answered_from_around_the_quote_just_shown(
     why = await bot.answer(Question("why?", "u", "w", "cli"))
     assert first.covered and why.covered and why.citations
     assert {c.title for c in why.citations} <= {c.title for c in first.citations}, why.text
+
+
+def test_what_a_follow_up_asks_of_the_last_reply() -> None:
+    past = history("should I upskill first?", "Jay’s “Reflections on my first year” speaks to this")
+    assert resolve("why?", past, TITLES).asks == WHY
+    assert resolve("how come?", past, TITLES).asks == WHY
+    assert resolve("but why bother then", past, TITLES).asks == WHY
+    assert resolve("does that also hold for senior researchers?", past, TITLES).asks == CLARIFY
+    # "is that…" points back however long it goes on.
+    long_clarification = (
+        "so is that the same thing they look for once you are hired or only to get in?"
+    )
+    assert resolve(long_clarification, past, TITLES).asks == CLARIFY
+    assert resolve("anything else?", past, TITLES).asks == MORE
+    assert resolve("what about evals?", past, TITLES).asks == ""
+    # A long "why" question is a question of its own, not a request for the last reply's reason.
+    own = "why do so many independent researchers burn out after a year of unfunded work alone?"
+    assert resolve(own, past, TITLES).asks == ""
+    # "that guy" / "himself" is the author just quoted, and he tells his own story as "I".
+    guy = resolve("how did that guy end up in safety himself?", past, TITLES)
+    assert guy.story_goes_on and guy.prefer_docs == ("reflections",)
+    assert guy.message == "how did I end up in safety myself?"
+    assert guy.asks == ""  # about the person, not about the last quote
+    # A quote from a post's preamble has no section: its bullet ends on the citation number.
+    reply = "Jay’s “Reflections on my first year” speaks to this:\n\n- “I quit my job.” [1]"
+    assert quotes_in(reply) == ("I quit my job.",)
+
+
+async def test_is_that_also_true_is_answered_beside_the_quote_it_points_at(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(
+        Question(
+            "how strong do my coding skills need to be to pass technical interviews?",
+            "u",
+            "c",
+            "cli",
+        )
+    )
+    section = "What level of general programming skills do I need?"
+    assert first.covered and {c.section.split(" > ")[-1] for c in first.citations} == {section}
+    again = await bot.answer(
+        Question("is that also what you need once you're on the job?", "u", "c", "cli")
+    )
+    assert again.covered and again.citations
+    # What qualifies the interview bar is in the same section, not another topic's advice.
+    assert {c.section.split(" > ")[-1] for c in again.citations} == {section}, again.text
+    assert any("Once you’re on the job" in c.quote for c in again.citations), again.text
+
+
+async def test_why_quotes_the_reason_beside_the_quote_just_shown(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(
+        Question(
+            "I studied physics. Do I need to learn a lot of ML theory before doing deep learning "
+            "research?",
+            "u",
+            "y",
+            "cli",
+        )
+    )
+    assert first.covered and first.citations
+    why = await bot.answer(Question("why?", "u", "y", "cli"))
+    assert why.covered and why.citations
+    assert {c.author for c in why.citations} == {c.author for c in first.citations}
+    # The reason ("…how much shallower deep learning is…, and so…") is the answer, even where
+    # the quote before showed it: it is quoted again with what it leads to, never alone again.
+    assert any("shallower deep learning is" in c.quote for c in why.citations), why.text
+    shown = {c.quote for c in first.citations}
+    assert not shown & {c.quote for c in why.citations}
+
+
+async def test_what_did_he_get_out_of_it_is_his_verdict_not_the_quote_again(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(
+        Question(
+            "I want to quit my job as an ML engineer to do MATS. Has anyone done that?",
+            "u",
+            "g",
+            "cli",
+        )
+    )
+    assert first.covered and first.citations
+    got = await bot.answer(Question("what did he get out of it?", "u", "g", "cli"))
+    assert got.covered and got.citations
+    assert {c.author for c in got.citations} == {"James Chua"}, got.text
+    # Every quote the reply before showed counts as shown, its preamble quote (no section) too.
+    shown = [s for c in first.citations for s in c.quote.split(". ") if len(s) > 25]
+    assert not any(s in c.quote for c in got.citations for s in shown), got.text
