@@ -488,6 +488,10 @@ def pick_quotes(
     if message and message != query:
         sims = 0.5 * sims + 0.5 * (vectors @ np.asarray(embedder.embed_query(message)))
     terms = set(keyword_tokens(query, query=True))
+    if asks == ASKS_QUALIFIER and message:
+        # "is that also true for senior people?": the last reply's topic is settled; what
+        # tells its qualifications apart is what the clarification names ("senior").
+        terms = set(keyword_tokens(message, query=True)) or terms
     # A question about the author ("what was his plan?") asks for their story.
     story_ok = author_voice or asks_for_story(message or query)
     advice_wanted = not story_ok and asks_for_advice(message or query)
@@ -528,7 +532,12 @@ def pick_quotes(
     if cue is not None and last_quotes:
         near, inside = _near_keys(per_passage, last_quotes)
         follow_keys |= near
+        # A qualification answers "is that also true for senior people?" when it names what
+        # the asker asks about ("once you're a senior researcher…"), not any "however".
+        named = set(keyword_tokens(message, query=True)) if asks == ASKS_QUALIFIER else set()
         for s in sentences:
+            if named and not named & sentence_tokens(s.text):
+                continue
             if (s.key in near or s.key in inside) and cue.search(s.text):
                 role[s.key] = role.get(s.key, 0.0) + FOLLOW_ROLE_BONUS
                 if s.key in inside:

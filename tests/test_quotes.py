@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.extractive import (
+    ASKS_QUALIFIER,
+    ASKS_REASON,
     Span,
     _with_reserved,
     asks_for_advice,
@@ -517,3 +519,51 @@ def test_a_posts_preamble_ranks_down_unless_the_question_asks_for_the_story(
     # Asked what happened, the author's opening is the story itself.
     story = "how did the author end up choosing a mentor?"
     assert intro_score(story, "post") == pytest.approx(intro_score(story, "other"))
+
+
+def test_a_clarification_gets_the_qualification_that_names_what_it_asks(
+    embedder: CachingEmbeddings,
+) -> None:
+    text = (
+        "Write code and run experiments with real models every week. "
+        "Plenty of newcomers would rather think about alignment at a high level. "
+        "However, you should treat that thinking as useless until it becomes code, even then. "
+        "Perhaps once someone is a senior researcher, stepping back to think at a high level works."
+    )
+    shown = "Write code and run experiments with real models every week."
+    question = "should I write code as a beginner? is that also true for senior researchers?"
+    spans = pick_quotes(
+        question,
+        [passage(text)],
+        embedder,
+        1,
+        already_shown=(shown,),
+        message="is that also true for senior researchers?",
+        asks=ASKS_QUALIFIER,
+        last_quotes=(shown,),
+    )
+    # Both later sentences qualify the quote; the one about senior researchers answers.
+    assert spans and spans[0].text.startswith("Perhaps once someone is a senior"), spans
+
+
+def test_why_may_point_at_the_reason_inside_the_quote_just_shown(
+    embedder: CachingEmbeddings,
+) -> None:
+    text = (
+        "Most people overrate how much theory deep learning needs, and so they study for months "
+        "first. You can start with first-year maths and learn the rest as you go. "
+        "Coding is the more important skill."
+    )
+    shown = (
+        "Most people overrate how much theory deep learning needs, and so they study for months "
+        "first. You can start with first-year maths and learn the rest as you go."
+    )
+    common = dict(already_shown=(shown,), message="", last_quotes=(shown,))
+    spans = pick_quotes("do I need theory first? why?", [passage(text)], embedder, 2, **common)
+    assert all("and so they study" not in s.text for s in spans)  # no reason asked for
+    why = pick_quotes(
+        "do I need theory first? why?", [passage(text)], embedder, 2, asks=ASKS_REASON, **common
+    )
+    # The reason may be pointed at on its own; the whole quote is never shown again.
+    assert any(s.text.startswith("Most people overrate") for s in why), why
+    assert all(" ".join(s.text.split()) != shown for s in why)
