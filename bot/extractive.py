@@ -88,7 +88,8 @@ _META = re.compile(
     r"(?:post|article)\b|in this post|i wrote|i'?ll (?:try|start|cover|go)|see also|translated|"
     r"thanks to|credit to|link people|reading the first|epistemic status|tl;?dr|cross-?posted|"
     r"aiming to cover|footnote|edit:|this advice is|as mentioned|mentioned above|below|"
-    r"i'?m happy to|one on ones?)\b",
+    r"i'?m happy to|one on ones?|can['’]?t comment|"
+    r"won['’]?t (?:try to )?(?:list|cover|go into|get into))\b",
     re.IGNORECASE,
 )
 _BIOGRAPHY = re.compile(

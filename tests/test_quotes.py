@@ -103,6 +103,14 @@ def test_roles_rank_advice_over_biography_preamble_and_links() -> None:
     assert role_score(meta, "Lessons") < 0
     assert role_score(link, "Lessons") < 0
     assert role_score(advice, "Footnotes") < role_score(advice, "Lessons")
+    # A scope note ("…so I can’t comment on those") says what the post leaves out: an aside.
+    (note, skip) = passage_sentences(
+        passage(
+            "I joined before my first conference, so I can’t comment on using those for hiring. "
+            "I won’t try to list all of the skills you need here, since there are too many."
+        )
+    )[0]
+    assert role_score(note, "Lessons") < 0 and role_score(skip, "Lessons") < 0
 
 
 def test_composed_reply_opens_by_naming_the_posts_and_shows_both_sides(
