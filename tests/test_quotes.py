@@ -517,3 +517,37 @@ def test_a_posts_preamble_ranks_down_unless_the_question_asks_for_the_story(
     # Asked what happened, the author's opening is the story itself.
     story = "how did the author end up choosing a mentor?"
     assert intro_score(story, "post") == pytest.approx(intro_score(story, "other"))
+
+
+def test_is_it_worth_doing_asks_for_advice_on_a_decision_not_for_a_verdict() -> None:
+    # "Is it worth taking…?" weighs a step not yet taken; "was it worth it?" judges one taken.
+    assert not asks_for_verdict("is it worth taking a job at a big lab if they get many applicants")
+    assert asks_for_verdict("was it worth it?")
+    assert asks_for_verdict("is it worth it?")
+
+
+def test_an_authors_first_person_conclusion_is_not_ranked_down_as_story() -> None:
+    text = (
+        "I joined a big lab in 2023. "
+        "At some point I’ve gotta stop being skeptical. "
+        "I came away from this updated in the direction of working at a large lab."
+    )
+    story, gotta, came_away = [s for line in passage_sentences(passage(text)) for s in line]
+    assert role_score(story, "Lessons") < 0
+    assert role_score(gotta, "Lessons") > 0
+    assert role_score(came_away, "Lessons") > 0
+
+
+def test_the_askers_framing_words_do_not_make_an_echo_the_answer(
+    embedder: CachingEmbeddings,
+) -> None:
+    # "keep trying", "one thing": how the asker talks, not what they ask about.
+    echo = passage("Most people keep trying one thing after another on a project.")
+    answer = passage(
+        "When nothing works, cut the project down to the smallest version that could.",
+        doc="other",
+        pid="p2",
+    )
+    asked = "i keep trying stuff for my project and nothing works, what should i do"
+    spans = pick_quotes(asked, [echo, answer], embedder, 1)
+    assert spans and spans[0].text.startswith("When nothing works")
