@@ -623,20 +623,31 @@ def _overlaps(a: Span, b: Span) -> bool:
 
 def _merged(a: Span, b: Span, lines_of: dict[str, list[list[Sentence]]]) -> Span | None:
     """One quote covering chosen `a`, a disjoint candidate `b` and what lies between, if they
-    share a paragraph line, sit at most MERGE_GAP sentences apart, `a` grows by at most one
-    sentence more than that, and the run stays short; else None."""
+    share a paragraph line (or two, the second opening on the first), sit at most MERGE_GAP
+    sentences apart, `a` grows by at most one sentence more than that, and the run stays
+    short; else None."""
     if a.passage.id != b.passage.id or a.passage.id not in lines_of:
         return None
     if {s.key for s in a.sentences} & {s.key for s in b.sentences}:
         return None  # a variant of the chosen quote, not a second good one
-    line_nos = {s.line_no for s in (*a.sentences, *b.sentences)}
-    if len(line_nos) != 1 or any(s.is_item for s in (*a.sentences, *b.sentences)):
+    if any(s.is_item for s in (*a.sentences, *b.sentences)):
         return None
-    line = lines_of[a.passage.id][line_nos.pop()]
-    index = {s.start: i for i, s in enumerate(line)}
-    first = min(index[a.sentences[0].start], index[b.sentences[0].start])
-    last = max(index[a.sentences[-1].start], index[b.sentences[-1].start])
-    inner = {index[s.start] for s in (*a.sentences, *b.sentences)}
+    lines = lines_of[a.passage.id]
+    line_nos = sorted({s.line_no for s in (*a.sentences, *b.sentences)})
+    if len(line_nos) > 2 or (
+        # Two paragraphs read as one quote only where the second opens on the first ("I
+        # came away from this updated…" after the set-up it weighs), the break kept.
+        len(line_nos) == 2
+        and (
+            line_nos[1] != line_nos[0] + 1 or not _continues(lines[line_nos[0]], lines[line_nos[1]])
+        )
+    ):
+        return None
+    line = [s for n in line_nos for s in lines[n]]
+    index = {s.key: i for i, s in enumerate(line)}
+    first = min(index[a.sentences[0].key], index[b.sentences[0].key])
+    last = max(index[a.sentences[-1].key], index[b.sentences[-1].key])
+    inner = {index[s.key] for s in (*a.sentences, *b.sentences)}
     if sum(1 for i in range(first, last + 1) if i not in inner) > MERGE_GAP:
         return None
     window = tuple(line[first : last + 1])
@@ -765,16 +776,23 @@ def _choose(
     top_relevance = spans[0].relevance
     total = 0
     for span in spans:
-        if chosen and span.score < best - RELATIVE_CUTOFF:
+        if chosen and span.score < best - 2 * RELATIVE_CUTOFF:
             break
+        # A merged quote grows the reply as a whole (opening line, bullets), not only its text.
+        reply = _OPENING_CHARS + _BULLET_CHARS * len(chosen)
+        # Too weak to stand as a quote of its own, a span may still complete a chosen one with
+        # what follows it: the conclusion after the set-up ("…I keep being skeptical." then
+        # "I came away from this updated in the direction of working at a large lab.").
+        weak = bool(chosen) and span.score < best - RELATIVE_CUTOFF
         if lines_of is not None and span.relevance >= top_relevance - 2 * RELEVANCE_GAP:
             # Next to a chosen quote, a weaker sentence still reads as part of that quote.
             joined = next(
                 (
                     (i, m)
                     for i, c in enumerate(chosen)
-                    if (m := _merged(c, span, lines_of)) is not None
-                    and total - len(c.text) + len(m.text) <= limit
+                    if not (weak and _where_in(span.sentences[0]) < _where_in(c.sentences[-1]))
+                    and (m := _merged(c, span, lines_of)) is not None
+                    and reply + total - len(c.text) + len(m.text) <= limit
                     and not _repeats(m, shown)
                 ),
                 None,
@@ -784,6 +802,8 @@ def _choose(
                 total += len(m.text) - len(chosen[i].text)
                 chosen[i] = m
                 continue
+        if weak:
+            continue
         if chosen and span.relevance < top_relevance - RELEVANCE_GAP:
             continue  # reads as advice but is about something else than the question
         if any(_overlaps(span, c) for c in chosen):
@@ -833,6 +853,11 @@ def _choose(
         chosen,
         key=lambda c: (lead[c.passage.id], c.sentences[0].line_no, c.sentences[0].start),
     )
+
+
+def _where_in(sentence: Sentence) -> tuple[int, int]:
+    """Where a sentence stands in its passage, for reading order."""
+    return (sentence.line_no, sentence.start)
 
 
 def _link(passage: Passage) -> str:

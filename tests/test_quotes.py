@@ -9,6 +9,7 @@ import pytest
 
 from bot.extractive import (
     Span,
+    _merged,
     _with_reserved,
     asks_for_advice,
     asks_for_verdict,
@@ -551,3 +552,28 @@ def test_the_askers_framing_words_do_not_make_an_echo_the_answer(
     asked = "i keep trying stuff for my project and nothing works, what should i do"
     spans = pick_quotes(asked, [echo, answer], embedder, 1)
     assert spans and spans[0].text.startswith("When nothing works")
+
+
+def test_a_set_up_is_merged_with_the_paragraph_that_draws_its_conclusion() -> None:
+    def merged_with(second_paragraph: str) -> Span | None:
+        text = (
+            "People kept telling me there are few people on this, and I kept doubting them. "
+            "There are fewer people who really care than I thought.\n" + second_paragraph
+        )
+        p = passage(text)
+        lines = passage_sentences(p)
+        setup, rest = lines[0]
+        opener = lines[1][0]
+        a = Span(p, (setup,), setup.text, 1.0, 0.8)
+        b = Span(p, (rest, opener), "", 0.5, 0.5)
+        return _merged(a, b, {p.id: lines})
+
+    # The next paragraph opens on this one ("from this"): one quote, the break kept.
+    span = merged_with("I came away from this updated in the direction of working at a lab.")
+    assert span is not None
+    assert span.text.startswith("People kept telling me")
+    assert span.text.endswith(
+        "\nI came away from this updated in the direction of working at a lab."
+    )
+    # A paragraph that stands on its own is a quote of its own, not a continuation.
+    assert merged_with("Working at a lab is one option among many for most people.") is None
