@@ -21,11 +21,13 @@ from bench_answer import clear_careerbot_env, print_numbers, serving_bot  # noqa
 # The shared dev set, and two sets written apart from it by newcomer-minded readers
 # (questions first, then gold phrases from the posts) to check what generalises. The third
 # was written by a reader who saw only the posts and the format, and was kept out of the
-# repository while the rules it judged were built.
+# repository while the rules it judged were built; the fourth, by another such reader, is 20
+# conversations of a first turn and one follow-up ("why tho", "any others on that list?").
 ANSWERS = (
     REPO / "tests" / "fixtures" / "eval_answers_dev.jsonl",
     REPO / "tests" / "fixtures" / "eval_answers_extra.jsonl",
     REPO / "tests" / "fixtures" / "eval_answers_third.jsonl",
+    REPO / "tests" / "fixtures" / "eval_answers_followups.jsonl",
 )
 QUESTIONS = (
     REPO / "tests" / "fixtures" / "eval_dev.jsonl",

@@ -24,6 +24,7 @@ DEFAULT_ANSWER_SETS = (
     REPO / "tests" / "fixtures" / "eval_answers_dev.jsonl",
     REPO / "tests" / "fixtures" / "eval_answers_extra.jsonl",
     REPO / "tests" / "fixtures" / "eval_answers_third.jsonl",
+    REPO / "tests" / "fixtures" / "eval_answers_followups.jsonl",
 )
 
 

@@ -75,6 +75,10 @@ _QUERY_STOPWORDS = frozenset(
     # and no message should be declined because the posts never write "ppl" or "rn".
     + """ppl ppls lol lmao rn tbh idk imo imho btw pls plz thx ty kinda sorta gonna wanna
     gotta ya yeah ok okay""".split()
+    # Stop words as chat types them, without the apostrophe: "whats the best way…" must not
+    # leave "what" behind as a word the posts never use.
+    + """whats thats hows wheres whos dont doesnt didnt isnt arent wasnt werent cant couldnt
+    wont wouldnt shouldnt havent hasnt im ive youre youve theyre theyve weve""".split()
 )
 # Sentences of a chat message: they end at . ? ! whatever case the next word starts with.
 _MESSAGE_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")

@@ -370,3 +370,31 @@ async def test_a_question_naming_an_author_is_about_their_post_unless_it_names_a
         "what does Richard Ngo think about bitcoin?",
         "what's James Chua's favourite food?",
     )
+
+
+async def test_a_question_the_posts_speak_to_closely_is_answered_whatever_odd_word_it_uses(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    # Chat drops the apostrophe: "whats" is "what's", a stop word, not a word the posts lack.
+    assert keyword_tokens("whats the best way in? thats it, dont worry", query=True) == [
+        "best",
+        "way",
+        "worri",
+    ]
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    await assert_answered(
+        bot,
+        "close",
+        # The whole question is very close to a passage (cosine >= 0.70); "single" and
+        # "room" are words the posts never use, but not what is asked.
+        "whats the single most impactful thing to work on in ai safety rn",
+        "i'm an ops person, not a researcher. is there room for me in ai safety?",
+    )
+    # Near-scope questions stay declined: the nearest passage is not that close.
+    await assert_declined(
+        bot,
+        "close",
+        "are AI safety researchers unionized?",
+        "what's the typical salary for a research engineer at an AI safety org?",
+        "do AI safety orgs offer parental leave?",
+    )
