@@ -103,3 +103,18 @@ async def test_feelings_in_words_the_posts_never_use_get_their_encouragement(
     # A feeling about something the posts are not about is still declined.
     golf = await ask(posts_bot, "I'm struggling with my golf swing", "g10")
     assert not golf.covered and golf.text.startswith(NOT_COVERED)
+
+
+async def test_a_decision_about_a_lab_job_gets_the_conclusion_after_the_set_up(
+    posts_bot: object,
+) -> None:
+    # The author's doubts ("I keep being skeptical…") are followed, a paragraph on, by what he
+    # concluded from them: the answer is the conclusion, quoted with its set-up.
+    answer = await ask(
+        posts_bot, "would joining a big lab's safety team be a good move for me?", "g-lab"
+    )
+    read_as_newcomer(answer)
+    assert any(
+        "I came away from this updated in the direction of working at a large lab." in c.quote
+        for c in answer.citations
+    )

@@ -11,6 +11,7 @@ from bot.extractive import (
     ASKS_QUALIFIER,
     ASKS_REASON,
     Span,
+    _merged,
     _with_reserved,
     asks_for_advice,
     asks_for_verdict,
@@ -575,3 +576,62 @@ def test_why_may_point_at_the_reason_inside_the_quote_just_shown(
     # The reason may be pointed at on its own; the whole quote is never shown again.
     assert any(s.text.startswith("Most people overrate") for s in why), why
     assert all(" ".join(s.text.split()) != shown for s in why)
+
+
+def test_is_it_worth_doing_asks_for_advice_on_a_decision_not_for_a_verdict() -> None:
+    # "Is it worth taking…?" weighs a step not yet taken; "was it worth it?" judges one taken.
+    assert not asks_for_verdict("is it worth taking a job at a big lab if they get many applicants")
+    assert asks_for_verdict("was it worth it?")
+    assert asks_for_verdict("is it worth it?")
+
+
+def test_an_authors_first_person_conclusion_is_not_ranked_down_as_story() -> None:
+    text = (
+        "I joined a big lab in 2023. "
+        "At some point I’ve gotta stop being skeptical. "
+        "I came away from this updated in the direction of working at a large lab."
+    )
+    story, gotta, came_away = [s for line in passage_sentences(passage(text)) for s in line]
+    assert role_score(story, "Lessons") < 0
+    assert role_score(gotta, "Lessons") > 0
+    assert role_score(came_away, "Lessons") > 0
+
+
+def test_the_askers_framing_words_do_not_make_an_echo_the_answer(
+    embedder: CachingEmbeddings,
+) -> None:
+    # "keep trying", "one thing": how the asker talks, not what they ask about.
+    echo = passage("Most people keep trying one thing after another on a project.")
+    answer = passage(
+        "When nothing works, cut the project down to the smallest version that could.",
+        doc="other",
+        pid="p2",
+    )
+    asked = "i keep trying stuff for my project and nothing works, what should i do"
+    spans = pick_quotes(asked, [echo, answer], embedder, 1)
+    assert spans and spans[0].text.startswith("When nothing works")
+
+
+def test_a_set_up_is_merged_with_the_paragraph_that_draws_its_conclusion() -> None:
+    def merged_with(second_paragraph: str) -> Span | None:
+        text = (
+            "People kept telling me there are few people on this, and I kept doubting them. "
+            "There are fewer people who really care than I thought.\n" + second_paragraph
+        )
+        p = passage(text)
+        lines = passage_sentences(p)
+        setup, rest = lines[0]
+        opener = lines[1][0]
+        a = Span(p, (setup,), setup.text, 1.0, 0.8)
+        b = Span(p, (rest, opener), "", 0.5, 0.5)
+        return _merged(a, b, {p.id: lines})
+
+    # The next paragraph opens on this one ("from this"): one quote, the break kept.
+    span = merged_with("I came away from this updated in the direction of working at a lab.")
+    assert span is not None
+    assert span.text.startswith("People kept telling me")
+    assert span.text.endswith(
+        "\nI came away from this updated in the direction of working at a lab."
+    )
+    # A paragraph that stands on its own is a quote of its own, not a continuation.
+    assert merged_with("Working at a lab is one option among many for most people.") is None
