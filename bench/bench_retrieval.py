@@ -19,12 +19,14 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SETS = (
     REPO / "tests" / "fixtures" / "eval_dev.jsonl",
     REPO / "tests" / "fixtures" / "eval_extra.jsonl",
+    REPO / "tests" / "fixtures" / "eval_fourth.jsonl",
 )
 DEFAULT_ANSWER_SETS = (
     REPO / "tests" / "fixtures" / "eval_answers_dev.jsonl",
     REPO / "tests" / "fixtures" / "eval_answers_extra.jsonl",
     REPO / "tests" / "fixtures" / "eval_answers_third.jsonl",
     REPO / "tests" / "fixtures" / "eval_answers_followups.jsonl",
+    REPO / "tests" / "fixtures" / "eval_answers_fourth.jsonl",
 )
 
 
