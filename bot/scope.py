@@ -248,9 +248,21 @@ def corpus_vocabulary(texts: Iterable[str]) -> Mapping[str, int]:
 _NOT_A_CONCEPT = re.compile(r"\d+s?|\w{1,2}")
 
 
+# Days and months date the asker's situation ("my writeup is due tuesday"); a career question
+# is never about one, so none is the missing concept a decline names.
+_CALENDAR = frozenset(
+    keyword_tokens(
+        "monday tuesday wednesday thursday friday saturday sunday weekend tonight tomorrow "
+        "yesterday january february march april may june july august september october "
+        "november december"
+    )
+)
+
+
 def no_concept(token: str) -> bool:
-    """Whether a token names no concept at all: a number ("40s") or two letters ("im")."""
-    return bool(_NOT_A_CONCEPT.fullmatch(token))
+    """Whether a token names no concept at all: a number ("40s"), two letters ("im"), or a day
+    or month ("tuesday")."""
+    return bool(_NOT_A_CONCEPT.fullmatch(token)) or token in _CALENDAR
 
 
 def _abbreviates(token: str, vocabulary: Mapping[str, int]) -> bool:

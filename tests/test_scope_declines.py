@@ -21,6 +21,7 @@ from bot.scope import (
     judgements,
     missing_concept,
     names_no_topic,
+    no_concept,
     seeks_reassurance,
     separate_questions,
     unsupported_concept,
@@ -397,4 +398,18 @@ async def test_a_question_the_posts_speak_to_closely_is_answered_whatever_odd_wo
         "are AI safety researchers unionized?",
         "what's the typical salary for a research engineer at an AI safety org?",
         "do AI safety orgs offer parental leave?",
+    )
+
+
+async def test_a_day_or_month_dates_the_asker_and_is_never_the_missing_concept(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    assert all(no_concept(t) for t in keyword_tokens("tuesday september weekend"))
+    assert not no_concept(keyword_tokens("deadline")[0])
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    await assert_answered(
+        bot,
+        "calendar",
+        # Declined on "every monday" when a day could be the missing concept.
+        "every monday i plan the week and by friday nothing is done. any tips?",
     )
