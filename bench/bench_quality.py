@@ -17,6 +17,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from bench_answer import clear_careerbot_env, print_numbers, serving_bot  # noqa: E402
+from bench_retrieval import DEFAULT_ANSWER_SETS, DEFAULT_SETS  # noqa: E402
 
 # The shared dev set, and sets written apart from it by newcomer-minded readers who saw only the
 # posts and the row format (questions first, then gold phrases from the posts), to check what
@@ -24,18 +25,9 @@ from bench_answer import clear_careerbot_env, print_numbers, serving_bot  # noqa
 # followups (20 conversations of a first turn and one follow-up: "why tho", "any others?");
 # fourth (36 answer rows, plus 20 retrieval questions in eval_fourth.jsonl), kept out of the
 # repository until the last commit of the session it judged.
-ANSWERS = (
-    REPO / "tests" / "fixtures" / "eval_answers_dev.jsonl",
-    REPO / "tests" / "fixtures" / "eval_answers_extra.jsonl",
-    REPO / "tests" / "fixtures" / "eval_answers_third.jsonl",
-    REPO / "tests" / "fixtures" / "eval_answers_followups.jsonl",
-    REPO / "tests" / "fixtures" / "eval_answers_fourth.jsonl",
-)
-QUESTIONS = (
-    REPO / "tests" / "fixtures" / "eval_dev.jsonl",
-    REPO / "tests" / "fixtures" / "eval_extra.jsonl",
-    REPO / "tests" / "fixtures" / "eval_fourth.jsonl",
-)
+# The same sets bench_retrieval scores.
+ANSWERS = DEFAULT_ANSWER_SETS
+QUESTIONS = DEFAULT_SETS
 
 
 def run(knowledge: Path) -> dict[str, Any]:
