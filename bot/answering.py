@@ -445,9 +445,7 @@ class Answerer:
     @staticmethod
     def _last_quotes(context: TurnContext) -> tuple[str, ...]:
         """The quotes the last reply showed (none for a turn that is not a follow-up)."""
-        if not context.is_follow_up or not context.last_reply_quotes:
-            return ()
-        return context.previous_quotes[-context.last_reply_quotes :]
+        return context.last_reply_shown if context.is_follow_up else ()
 
     @staticmethod
     def _continue_after(context: TurnContext) -> tuple[str, ...]:
@@ -457,7 +455,7 @@ class Answerer:
         did he turn it around?" continues the story of the author it is about.
         """
         if (context.vague or context.asks == MORE) and context.last_reply_quotes:
-            return context.previous_quotes[-context.last_reply_quotes :][:1]
+            return context.last_reply_shown[:1]
         if context.story_goes_on and context.message and context.prefer_docs:
             told = [q for doc, q in context.last_quotes if doc in context.prefer_docs]
             return tuple(told[:1])
@@ -497,9 +495,9 @@ class Answerer:
         """
         found = self.retriever.search(context.own_text, k=self.config.quote_passages).passages
         about = [p for p in found if self._is_about(p, context.shift_to)]
-        if not about or not context.last_reply_quotes:
+        last = context.last_reply_shown
+        if not about or not last:
             return context.query
-        last = context.previous_quotes[-context.last_reply_quotes :]
         quoted = self._around(last, either_side=False)
         old = {t for p in quoted for t in keyword_tokens(p.section)}
         gone = old - {t for p in about for t in keyword_tokens(p.section)}

@@ -13,7 +13,7 @@ opens on the one before is quoted with that paragraph's end (the break kept).
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -21,6 +21,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from bot.embeddings import embedding_matrix
+from bot.followups import CLARIFY, WHY
 from bot.models import Citation, Passage
 from bot.text import ends_sentence, first_word, keyword_tokens, opens_dangling, sentence_spans
 
@@ -172,9 +173,6 @@ _QUALIFIER = re.compile(
     r"in (?:some|many|most|those) cases|as a junior|as a senior|early on|later on)\b",
     re.IGNORECASE,
 )
-# What a follow-up asks of the last reply (see bot.followups): its reason, what qualifies it.
-ASKS_REASON = "why"
-ASKS_QUALIFIER = "clarify"
 # How far from a quote just shown a sentence still speaks to it (sentences, in the post's order).
 NEAR_SENTENCES = 3
 # What a reason or qualifier near the quote just shown adds to a sentence's role.
@@ -495,7 +493,7 @@ def pick_quotes(
     the passages come from more than one search.
     `feelings` (the asker says how they feel: "anyone else feel lost?") lets the authors' own
     experience count as an answer: "I felt stressed, confused, and lonely… It gets better."
-    `asks` ASKS_REASON ("why?") or ASKS_QUALIFIER ("is that also true for seniors?") ranks up
+    `asks` WHY ("why?") or CLARIFY ("is that also true for seniors?") ranks up
     the sentences near `last_quotes` (the last reply's) that give a reason or qualify the
     claim; such a sentence inside a quote just shown may be quoted again on its own, since it
     is the answer to what is asked about it (never the whole quote again).
@@ -511,7 +509,7 @@ def pick_quotes(
     if message and message != query:
         sims = 0.5 * sims + 0.5 * (vectors @ np.asarray(embedder.embed_query(message)))
     terms = set(keyword_tokens(query, query=True)) - _FRAME_WORDS
-    if asks == ASKS_QUALIFIER and message:
+    if asks == CLARIFY and message:
         # "is that also true for senior people?": the last reply's topic is settled; what
         # tells its qualifications apart is what the clarification names ("senior").
         terms = (set(keyword_tokens(message, query=True)) - _FRAME_WORDS) or terms
@@ -551,13 +549,13 @@ def pick_quotes(
     shown = [" ".join(q.split()) for q in already_shown]
     follow_keys = _following_keys(per_passage, continue_after)
     again: set[tuple[str, int, int]] = set()
-    cue = {ASKS_REASON: _REASON, ASKS_QUALIFIER: _QUALIFIER}.get(asks)
+    cue = {WHY: _REASON, CLARIFY: _QUALIFIER}.get(asks)
     if cue is not None and last_quotes:
         near, inside = _near_keys(per_passage, last_quotes)
         follow_keys |= near
         # A qualification answers "is that also true for senior people?" when it names what
         # the asker asks about ("once you're a senior researcher…"), not any "however".
-        named = set(keyword_tokens(message, query=True)) if asks == ASKS_QUALIFIER else set()
+        named = set(keyword_tokens(message, query=True)) if asks == CLARIFY else set()
         for s in sentences:
             if named and not named & sentence_tokens(s.text):
                 continue
@@ -596,6 +594,19 @@ def _comments_by_others(passages: Sequence[Passage]) -> set[str]:
     }
 
 
+def _quoted_runs(
+    per_passage: list[list[list[Sentence]]], quoted: Sequence[str]
+) -> Iterator[tuple[list[Sentence], list[int]]]:
+    """Each passage's sentences in order, with the positions of those in `quoted` (quotes
+    shown before), for passages that hold any."""
+    flat = [" ".join(q.split()) for q in quoted]
+    for lines in per_passage:
+        ordered = [s for line in lines for s in line]
+        hits = [i for i, s in enumerate(ordered) if _quoted_before(s, flat)]
+        if hits:
+            yield ordered, hits
+
+
 def _near_keys(
     per_passage: list[list[list[Sentence]]], quoted: Sequence[str]
 ) -> tuple[set[tuple[str, int, int]], set[tuple[str, int, int]]]:
@@ -603,12 +614,7 @@ def _near_keys(
     the sentences of those quotes themselves."""
     near: set[tuple[str, int, int]] = set()
     inside: set[tuple[str, int, int]] = set()
-    flat = [" ".join(q.split()) for q in quoted]
-    for lines in per_passage:
-        ordered = [s for line in lines for s in line]
-        hits = [
-            i for i, s in enumerate(ordered) if any(" ".join(s.text.split()) in q for q in flat)
-        ]
+    for ordered, hits in _quoted_runs(per_passage, quoted):
         inside.update(ordered[i].key for i in hits)
         for i in hits:
             for s in ordered[max(0, i - NEAR_SENTENCES) : i + NEAR_SENTENCES + 1]:
@@ -621,14 +627,12 @@ def _following_keys(
 ) -> set[tuple[str, int, int]]:
     """Sentences right after a previously quoted span, for "why?" / "tell me more"."""
     keys: set[tuple[str, int, int]] = set()
-    flat_prev = [" ".join(q.split()) for q in previous]
-    for lines in per_passage:
-        ordered = [s for line in lines for s in line]
-        for i, s in enumerate(ordered):
-            if any(" ".join(s.text.split()) in q for q in flat_prev):
-                for nxt in ordered[i + 1 : i + 4]:
-                    if not any(" ".join(nxt.text.split()) in q for q in flat_prev):
-                        keys.add(nxt.key)
+    for ordered, hits in _quoted_runs(per_passage, previous):
+        shown = set(hits)
+        for i in hits:
+            keys.update(
+                ordered[j].key for j in range(i + 1, i + 4) if j < len(ordered) and j not in shown
+            )
     return keys
 
 
@@ -932,7 +936,7 @@ def _choose(
     lead = {c.passage.id: i for i, c in reversed(list(enumerate(chosen)))}
     return sorted(
         chosen,
-        key=lambda c: (lead[c.passage.id], c.sentences[0].line_no, c.sentences[0].start),
+        key=lambda c: (lead[c.passage.id], *_where_in(c.sentences[0])),
     )
 
 

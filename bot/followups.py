@@ -34,10 +34,10 @@ _ANAPHORA = re.compile(
     r"the post|the writer|that one)\b",
     re.IGNORECASE,
 )
+# Somebody named by what they are: "that guy", "the author", "this person".
+_NAMED_PERSON = r"(?:that|this|the)\s+(?:guy|person|author|writer)"
 _PERSON = re.compile(
-    r"\b(he|she|him|her|his|hers|himself|herself|the author|the writer|"
-    r"(?:that|this|the) (?:guy|person|author|writer))\b",
-    re.IGNORECASE,
+    rf"\b(he|she|him|her|his|hers|himself|herself|{_NAMED_PERSON})\b", re.IGNORECASE
 )
 # What a follow-up asks of the reply before it, read from the form of the question:
 # "why?", "how come", "then why bother…" ask for the reason the post gives for what was quoted;
@@ -77,7 +77,7 @@ _SHIFT_WORDS = 3
 # "how did he turn it around?", "so what did she end up doing?", "what happened next?": the
 # asker wants the rest of the story the last quote began, not other facts about its author
 # ("what was his plan?", "what did he get out of it?").
-_WHO = r"(?:he|she|they|the\s+author|the\s+writer|(?:that|this|the)\s+(?:guy|person|author|writer))"
+_WHO = rf"(?:he|she|they|{_NAMED_PERSON})"
 _STORY_GOES_ON = re.compile(
     rf"\b(?:how\s+did\s+{_WHO}\b"
     rf"|what\s+did\s+{_WHO}\s+(?:end\s+up\s+)?do(?:ing)?\b"
@@ -130,6 +130,13 @@ class TurnContext:
     # What it asks of the last reply: WHY (its reason), CLARIFY (what qualifies it), MORE (the
     # rest of its passage or list), or "" (a question on the conversation's topic).
     asks: str = ""
+
+    @property
+    def last_reply_shown(self) -> tuple[str, ...]:
+        """The quotes the last reply showed (the tail of `previous_quotes`)."""
+        if not self.last_reply_quotes:
+            return ()
+        return self.previous_quotes[-self.last_reply_quotes :]
 
 
 def quotes_in(reply: str) -> tuple[str, ...]:

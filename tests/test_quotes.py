@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 
 from bot.extractive import (
-    ASKS_QUALIFIER,
-    ASKS_REASON,
     Span,
     _merged,
     _with_reserved,
@@ -21,6 +19,7 @@ from bot.extractive import (
     poses_dichotomy,
     role_score,
 )
+from bot.followups import CLARIFY, WHY
 from bot.models import Passage
 from bot.text import ends_sentence, normalise, opens_dangling
 from tests.conftest import REPO_KNOWLEDGE, CachingEmbeddings, MakeCareerBot
@@ -548,7 +547,7 @@ def test_a_clarification_gets_the_qualification_that_names_what_it_asks(
         1,
         already_shown=(shown,),
         message="is that also true for senior researchers?",
-        asks=ASKS_QUALIFIER,
+        asks=CLARIFY,
         last_quotes=(shown,),
     )
     # Both later sentences qualify the quote; the one about senior researchers answers.
@@ -571,7 +570,7 @@ def test_why_may_point_at_the_reason_inside_the_quote_just_shown(
     spans = pick_quotes("do I need theory first? why?", [passage(text)], embedder, 2, **common)
     assert all("and so they study" not in s.text for s in spans)  # no reason asked for
     why = pick_quotes(
-        "do I need theory first? why?", [passage(text)], embedder, 2, asks=ASKS_REASON, **common
+        "do I need theory first? why?", [passage(text)], embedder, 2, asks=WHY, **common
     )
     # The reason may be pointed at on its own; the whole quote is never shown again.
     assert any(s.text.startswith("Most people overrate") for s in why), why
