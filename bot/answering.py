@@ -416,8 +416,9 @@ class Answerer:
             )
 
         spans: list[Span] = []
-        if context.story_goes_on and context.prefer_docs:
-            # "how did he turn it around?": his story, from his post only.
+        if context.message and context.prefer_docs:
+            # "how did he turn it around?", "how did it go for him?": about the author just
+            # quoted, so from his post only; another post's author is somebody else.
             spans = quotes([p for p in passages if p.doc_id in context.prefer_docs])
         if not spans:
             spans = quotes(passages)

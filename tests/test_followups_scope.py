@@ -251,6 +251,25 @@ async def test_how_did_he_fix_it_quotes_the_author_just_quoted(
     assert not any(c.quote.startswith(("He ", "She ")) for c in he.citations)
 
 
+async def test_how_did_it_go_for_him_quotes_only_his_post(make_careerbot: MakeCareerBot) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    key = "him"
+    first = await bot.answer(
+        Question(
+            "is it worth doing mats if i dont really know what area i want to work on yet",
+            "u",
+            key,
+            "cli",
+        )
+    )
+    assert first.covered and len({c.title for c in first.citations}) == 1
+    him = await bot.answer(Question("how did it go for him then", "u", key, "cli"))
+    # "him" is the author just quoted: another post's author is somebody else, so however
+    # near their MATS story is, it does not say how it went for him.
+    assert him.covered and him.citations
+    assert {c.title for c in him.citations} == {c.title for c in first.citations}, him.text
+
+
 def _near(section: str, *, is_comment: bool = False) -> Passage:
     return Passage("p", "d", "My Siloed Views Meet Reality", "Ann", None, section, "…", is_comment)
 
