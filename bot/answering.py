@@ -10,6 +10,7 @@ import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -146,6 +147,7 @@ class Answerer:
             llm = LLMResponder([("chat model", chat_model)], prompts, embedder)
         self.llm = llm
         self._vocab: tuple[str | None, Mapping[str, int]] = (None, {})
+        self._successors: tuple[str | None, Mapping[str, str]] = (None, {})
 
     def warm_up(self, stop: threading.Event | None = None, batch: int = 32) -> int:
         """Embed every sentence of the serving index once, so no asker pays for it.
@@ -413,6 +415,7 @@ class Answerer:
                 ranks=ranks if among is passages else None,
                 asks=context.asks,
                 last_quotes=last,
+                next_passage=self._next_passage(),
             )
 
         spans: list[Span] = []
@@ -434,6 +437,18 @@ class Answerer:
             standalone_query=query,
             answer_id=answer_id,
         )
+
+    def _next_passage(self) -> Mapping[str, str]:
+        """Each passage's id -> the id of the passage after it in the same post (or the same
+        comment: a post's text never runs on into a comment, nor one comment into another's)."""
+        snap = self.retriever.snapshot
+        if self._successors[0] != snap.collection:
+            same = ((a, b) for a, b in pairwise(snap.passages) if a.doc_id == b.doc_id)
+            follows = {
+                a.id: b.id for a, b in same if (a.is_comment, a.author) == (b.is_comment, b.author)
+            }
+            self._successors = (snap.collection, follows)
+        return self._successors[1]
 
     def _story_message(self, context: TurnContext) -> str:
         """A follow-up about the author ("how did he turn it around?") read in the light of what

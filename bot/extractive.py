@@ -478,6 +478,7 @@ def pick_quotes(
     ranks: Mapping[str, int] | None = None,
     asks: str = "",
     last_quotes: Sequence[str] = (),
+    next_passage: Mapping[str, str] | None = None,
 ) -> list[Span]:
     """Choose up to `max_quotes` stand-alone spans, best first.
 
@@ -497,6 +498,8 @@ def pick_quotes(
     the sentences near `last_quotes` (the last reply's) that give a reason or qualify the
     claim; such a sentence inside a quote just shown may be quoted again on its own, since it
     is the answer to what is asked about it (never the whole quote again).
+    `next_passage` (passage id -> the id of the passage after it in its post) lets "tell me
+    more" resume in the next passage when the quote it continues ended its own.
     """
     per_passage = [passage_sentences(p) for p in passages]
     sentences = [s for lines in per_passage for line in lines for s in line]
@@ -548,6 +551,7 @@ def pick_quotes(
         rank_of.update(ranks)
     shown = [" ".join(q.split()) for q in already_shown]
     follow_keys = _following_keys(per_passage, continue_after)
+    resumes = _resuming_keys(per_passage, continue_after, next_passage or {})
     again: set[tuple[str, int, int]] = set()
     cue = {WHY: _REASON, CLARIFY: _QUALIFIER}.get(asks)
     if cue is not None and last_quotes:
@@ -567,7 +571,9 @@ def pick_quotes(
     spans: list[Span] = []
     for lines in per_passage:
         for window in _windows(lines):
-            span = _score_window(window, lines, relevance, role, rank_of, prefer_docs, follow_keys)
+            span = _score_window(
+                window, lines, relevance, role, rank_of, prefer_docs, follow_keys, resumes
+            )
             if span is None:
                 continue
             if _repeats(span, shown, again) or " ".join(span.text.split()) in whole:
@@ -636,6 +642,37 @@ def _following_keys(
     return keys
 
 
+def _resuming_keys(
+    per_passage: list[list[list[Sentence]]],
+    previous: Sequence[str],
+    next_passage: Mapping[str, str],
+) -> set[tuple[str, int, int]]:
+    """The sentence right after each previously quoted span, where "tell me more" resumes
+    ("Those are all ways of finding…" after the ways): its references are to what the asker
+    has just read. An aside in between ("…so I can't comment on…") is passed over, and the
+    sentence may open the passage after it in the post (`next_passage`: passage id -> id)
+    when that passage is among those read."""
+    ordered_of = {
+        lines[0][0].passage.id: [s for line in lines for s in line]
+        for lines in per_passage
+        if lines and lines[0]
+    }
+    keys: set[tuple[str, int, int]] = set()
+    for ordered, hits in _quoted_runs(per_passage, previous):
+        following = list(ordered)
+        successor = next_passage.get(ordered[0].passage.id)
+        following += ordered_of.get(successor or "", [])
+        shown = set(hits)
+        for i in hits:
+            for j in range(i + 1, len(following)):
+                if j in shown:
+                    break
+                keys.add(following[j].key)
+                if not _META.search(following[j].text):
+                    break  # past an aside ("…so I can't comment on…") only
+    return keys
+
+
 def _score_window(
     window: tuple[Sentence, ...],
     lines: list[list[Sentence]],
@@ -644,6 +681,7 @@ def _score_window(
     rank_of: dict[str, int],
     prefer_docs: Sequence[str],
     follow_keys: set[tuple[str, int, int]],
+    resumes: Collection[tuple[str, int, int]] = (),
 ) -> Span | None:
     first, last = window[0], window[-1]
     text = _verbatim(window)
@@ -651,7 +689,10 @@ def _score_window(
     cap = MAX_LIST_QUOTE_CHARS if has_items else MAX_QUOTE_CHARS
     if len(text) > cap or not ends_sentence(text):
         return None  # never cut mid-sentence: drop rather than cut
-    if opens_dangling(first.text) or _is_lead_in(last):
+    # A sentence that picks up the quote just shown ("Those are all ways of finding…") leans
+    # on what the asker has just read, so it stands: "tell me more" goes on from there.
+    resumed = first.key in resumes
+    if (opens_dangling(first.text) and not resumed) or _is_lead_in(last):
         return None
     if len(text.split()) < 8 or len(first.text.split()) < 4:
         return None  # a fragment, a heading-like line or a link line, not advice
@@ -669,7 +710,7 @@ def _score_window(
     score = rel + ROLE_WEIGHT * (max(roles) + 0.5 * min(0.0, min(roles)))
     score -= RANK_PENALTY * rank_of.get(first.passage.id, 0)
     score -= 0.00012 * max(0, len(text) - 220)  # shorter is better, all else equal
-    if _BACK_REFERENCE.search(first.text):
+    if _BACK_REFERENCE.search(first.text) and not resumed:
         score -= 0.15  # "at this point", "this step": leans on what came before
     following = _next_sentence(lines, last)
     if following is not None and (

@@ -60,6 +60,44 @@ def test_a_quote_never_opens_on_a_reference_back(embedder: CachingEmbeddings) ->
     assert spans[0].text.startswith("Pick one research agenda")
 
 
+def test_tell_me_more_resumes_right_after_the_quote_shown(embedder: CachingEmbeddings) -> None:
+    ways = passage(
+        "Job boards list most openings. Conference Slacks often share postings too. "
+        "I never used recruiters, so I can't comment on those.",
+        pid="ways",
+    )
+    more = passage(
+        "Those are all ways of finding openings that already exist. You can also make your "
+        "own opportunity by emailing a researcher about a small project you did.",
+        pid="more",
+    )
+    shown = "Conference Slacks often share postings too."
+    resumed = pick_quotes(
+        "where do people find job postings? anything else?",
+        [ways, more],
+        embedder,
+        3,
+        already_shown=(shown,),
+        continue_after=(shown,),
+        next_passage={"ways": "more"},
+    )
+    # "Those are all ways…" refers to what the asker has just read (past the aside), so the
+    # answer may go on from there, in the next passage of the post.
+    assert resumed and resumed[0].text.startswith("Those are all ways"), resumed
+    # Anywhere else it leans on what the reader has not seen: not quotable on its own.
+    fresh = pick_quotes("how do I find job openings?", [ways, more], embedder, 3)
+    assert not any(s.text.startswith("Those") for s in fresh)
+    unlinked = pick_quotes(
+        "where do people find job postings? anything else?",
+        [ways, more],
+        embedder,
+        3,
+        already_shown=(shown,),
+        continue_after=(shown,),
+    )
+    assert not any(s.text.startswith("Those") for s in unlinked)
+
+
 def test_set_up_is_quoted_with_the_verdict_that_follows(embedder: CachingEmbeddings) -> None:
     text = (
         "Because I wanted in at any cost, I applied to as many mentors as I could find, "
