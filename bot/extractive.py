@@ -572,7 +572,7 @@ def pick_quotes(
     for lines in per_passage:
         for window in _windows(lines):
             span = _score_window(
-                window, lines, relevance, role, rank_of, prefer_docs, follow_keys, resumes
+                window, lines, relevance, role, rank_of, prefer_docs, follow_keys, resumes | again
             )
             if span is None:
                 continue
@@ -690,7 +690,8 @@ def _score_window(
     if len(text) > cap or not ends_sentence(text):
         return None  # never cut mid-sentence: drop rather than cut
     # A sentence that picks up the quote just shown ("Those are all ways of finding…") leans
-    # on what the asker has just read, so it stands: "tell me more" goes on from there.
+    # on what the asker has just read, so it stands: "tell me more" goes on from there. So
+    # does the reason inside that quote, quoted alone for "why?" ("Still, I think that…").
     resumed = first.key in resumes
     if (opens_dangling(first.text) and not resumed) or _is_lead_in(last):
         return None

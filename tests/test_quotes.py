@@ -615,6 +615,25 @@ def test_why_may_point_at_the_reason_inside_the_quote_just_shown(
     assert all(" ".join(s.text.split()) != shown for s in why)
 
 
+def test_why_may_point_at_a_reason_that_opens_on_still(embedder: CachingEmbeddings) -> None:
+    text = (
+        "A paper is not a must for research engineering roles. "
+        "Still, writing one showed that I can do research, which helped my applications."
+    )
+    common = dict(already_shown=(text,), message="why bother then?", last_quotes=(text,))
+    why = pick_quotes(
+        "do I need a paper? why bother then?", [passage(text)], embedder, 2, asks=WHY, **common
+    )
+    # "Still, …" leans on the sentence before it, which the asker has just read in the quote:
+    # for "why?" the reason is pointed at on its own.
+    assert [s.text for s in why] == [
+        "Still, writing one showed that I can do research, which helped my applications."
+    ]
+    # Never as a fresh quote: there it would lean on what the reader has not seen.
+    fresh = pick_quotes("why write a paper?", [passage(text)], embedder, 2)
+    assert all(not s.text.startswith("Still") for s in fresh)
+
+
 def test_is_it_worth_doing_asks_for_advice_on_a_decision_not_for_a_verdict() -> None:
     # "Is it worth taking…?" weighs a step not yet taken; "was it worth it?" judges one taken.
     assert not asks_for_verdict("is it worth taking a job at a big lab if they get many applicants")
