@@ -121,6 +121,11 @@ def nearest_pointer(near: Passage) -> str:
     return f"The nearest they come is “{near.title}”{section}."
 
 
+# "what does that look like in practice?", "can you expand on this approach?": the follow-up
+# names the last reply's subject by pointing at it.
+_POINTS_BACK = re.compile(r"\b(?:that|this|those|these)\b", re.IGNORECASE)
+
+
 class Answerer:
     """Answers a Question from the knowledge index; history comes from the store."""
 
@@ -405,6 +410,7 @@ class Answerer:
                 message=""
                 if context.vague
                 else self._story_message(context)
+                or self._referring_message(context)
                 or (query if context.message_is_query else own_text),
                 prefer_docs=context.prefer_docs,
                 # "tell me more" continues from the best quote shown last, not its padding.
@@ -449,6 +455,16 @@ class Answerer:
             }
             self._successors = (snap.collection, follows)
         return self._successors[1]
+
+    def _referring_message(self, context: TurnContext) -> str:
+        """A "tell me more" that points at the last reply ("what does that look like in
+        practice?") read together with the quote it points at, the last reply's first: on its
+        own it matches whatever "in practice" matches best."""
+        if context.asks != MORE or not context.last_reply_quotes:
+            return ""
+        if not _POINTS_BACK.search(context.own_text):
+            return ""
+        return f"{context.last_reply_shown[0]} {context.own_text}"
 
     def _story_message(self, context: TurnContext) -> str:
         """A follow-up about the author ("how did he turn it around?") read in the light of what

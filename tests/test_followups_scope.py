@@ -270,6 +270,28 @@ async def test_how_did_it_go_for_him_quotes_only_his_post(make_careerbot: MakeCa
     assert {c.title for c in him.citations} == {c.title for c in first.citations}, him.text
 
 
+async def test_what_does_that_look_like_in_practice_is_about_the_quote_it_points_at(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    key = "practice"
+    first = await bot.answer(
+        Question(
+            "my project partner is better than me at everything, coding included, and i feel "
+            "like dead weight on our interp project. what should i do?",
+            "u",
+            key,
+            "cli",
+        )
+    )
+    assert first.covered and first.citations
+    then = await bot.answer(Question("what does that look like in practice?", "u", key, "cli"))
+    # "that" is the advice just quoted first: how it looks in practice is told in that post,
+    # not wherever "in practice" matches best on its own.
+    assert then.covered and then.citations
+    assert {c.title for c in then.citations} == {first.citations[0].title}, then.text
+
+
 def _near(section: str, *, is_comment: bool = False) -> Passage:
     return Passage("p", "d", "My Siloed Views Meet Reality", "Ann", None, section, "…", is_comment)
 
