@@ -18,7 +18,16 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from bot.conversations import ConversationStore
 from bot.extractive import Span, asks_for_verdict, compose, pick_quotes
 from bot.extractive import passage_sentences as composer_sentences
-from bot.followups import CLARIFY, MORE, WHY, TurnContext, resolve
+from bot.followups import (
+    CLARIFY,
+    MORE,
+    WHY,
+    TurnContext,
+    acknowledges,
+    greets,
+    resolve,
+    without_acknowledgements,
+)
 from bot.knowledge import embedding_text
 from bot.llm import FALLBACK_NOTICES, LLMFailed, LLMResponder, Partial
 from bot.models import (
@@ -30,7 +39,7 @@ from bot.models import (
     Question,
     Turn,
 )
-from bot.prompts import ASK_PEOPLE, NOT_COVERED, NOT_DISCUSSED, Prompts
+from bot.prompts import ACKNOWLEDGED, ASK_PEOPLE, GREETING, NOT_COVERED, NOT_DISCUSSED, Prompts
 from bot.resilience import Failure
 from bot.retrieval import RetrievalResult, Retriever
 from bot.retrieval import passage_sentences as retrieval_sentences
@@ -199,11 +208,27 @@ class Answerer:
         if distressed(text):
             answer = self._support(notices)
             stored_question = WITHHELD_QUESTION  # never kept as text, nor used for analytics
+        elif acknowledges(text) or greets(text):
+            # "thanks, that helps!": a short reply, not three more quotes (nor a model call).
+            history = await asyncio.to_thread(
+                self.store.history, question.conversation_key, self.config.history_turns
+            )
+            answered = any(turn.role == "assistant" for turn in history)
+            answer = Answer(
+                text=ACKNOWLEDGED if answered and not greets(text) else GREETING,
+                covered=True,
+                mode="extractive",
+                notices=tuple(notices),
+                answer_id=uuid.uuid4().hex,
+            )
+            stored_question = text
         else:
             history = await asyncio.to_thread(
                 self.store.history, question.conversation_key, self.config.history_turns
             )
-            answer = await self._answer(text, history, notices, on_partial)
+            answer = await self._answer(
+                text, without_acknowledgements(history), notices, on_partial
+            )
             stored_question = text
         await asyncio.to_thread(
             self.store.append_exchange,

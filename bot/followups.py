@@ -16,6 +16,59 @@ from dataclasses import dataclass
 from bot.models import Turn
 from bot.text import keyword_tokens
 
+# Words that only thank or acknowledge ("thanks, that helps!", "ok cool", "got it 👍").
+_ACKNOWLEDGING = frozenset(
+    "thanks thank thx ty tysm tyvm cheers you u ok okay k kk cool great awesome nice perfect "
+    "got it makes sense that this helps helped helpful useful very so much a lot really super "
+    "lol haha good to know will do sounds wow amazing appreciate appreciated alright sure yes "
+    "yeah yep noted all the post answer advice info".split()
+)
+_ACK_THANKS = frozenset("thanks thank thx ty tysm tyvm cheers appreciate appreciated".split())
+
+
+def acknowledges(text: str) -> bool:
+    """Whether a message only thanks or acknowledges ("thanks, that helps!", "ok cool", "👍"):
+    it asks nothing, so it gets no quotes. Anything that asks ("ok, and for governance?") or
+    says more ("thanks! also, should I do a PhD") is a question."""
+    if "?" in text:
+        return False
+    words = re.findall(r"[a-z']+", text.casefold().replace("’", "'"))
+    if not words:
+        # Emoji or punctuation alone ("👍", "🙏"): a reaction, unless it is nothing at all.
+        return any(not ch.isascii() and not ch.isspace() for ch in text)
+    if len(words) > 8:
+        return False
+    return all(w in _ACKNOWLEDGING for w in words) and (
+        bool(_ACK_THANKS & set(words)) or len(words) <= 3
+    )
+
+
+_GREETING_WORDS = frozenset(
+    "hi hello hey hiya heya yo morning evening there all everyone folks".split()
+)
+
+
+def greets(text: str) -> bool:
+    """Whether a message only says hello ("hi", "hey there!")."""
+    words = re.findall(r"[a-z']+", text.casefold())
+    return bool(words) and len(words) <= 4 and all(w in _GREETING_WORDS for w in words)
+
+
+def without_acknowledgements(history: Sequence[Turn]) -> list[Turn]:
+    """The conversation without its thank-yous and their replies: "tell me more" after
+    "thanks!" is about the answer before the thanks."""
+    kept: list[Turn] = []
+    skip_reply = False
+    for turn in history:
+        if turn.role == "user":
+            skip_reply = acknowledges(turn.text) or greets(turn.text)
+            if not skip_reply:
+                kept.append(turn)
+        elif not skip_reply:
+            kept.append(turn)
+    return kept
+
+
 _CUES = re.compile(
     r"^\W*(and|but|also|so|what about|how about|what if|why|how come|then|ok|okay|nice|thanks|"
     r"cool|great|is that|does that|do they|did (?:he|she|they)|how did|tell me more|more on|"

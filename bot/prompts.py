@@ -17,6 +17,10 @@ NOT_DISCUSSED = "The advice posts I draw on don't discuss “{concept}”, so I'
 # section nearest the rest of the question was named here before; read blind, that pointer
 # was beside the point ("parental leave" -> a post's mech-interp section) in 5 of 5 declines.
 ASK_PEOPLE = "Someone in the community may know from their own experience."
+# The reply to a thank-you or an "ok cool" that asks nothing: no quotes, no model call.
+ACKNOWLEDGED = "Glad it helps! Ask me anything else about AI safety careers."
+# ... and to one that opens a conversation ("ok", "thanks" before any answer).
+GREETING = "Hi! Ask me anything about careers in AI safety, and I'll answer from the advice posts."
 # What the system prompt tells the model to say when asked about its instructions.
 REFUSAL = "I can only help with career questions about AI safety."
 

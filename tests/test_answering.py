@@ -14,9 +14,10 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
 from bot.answering import LLM_FALLBACK_NOTICE
+from bot.followups import acknowledges, resolve, without_acknowledgements
 from bot.llm import FALLBACK_NOTICES
-from bot.models import Answer, EmptyQuestion, Question
-from bot.prompts import NOT_COVERED, load_prompts
+from bot.models import Answer, EmptyQuestion, Question, Turn
+from bot.prompts import ACKNOWLEDGED, GREETING, NOT_COVERED, load_prompts
 from bot.resilience import Failure
 from tests.conftest import FIXTURE_KNOWLEDGE, REPO_KNOWLEDGE, MakeCareerBot
 
@@ -256,3 +257,52 @@ async def test_vague_follow_up_brings_new_quotes_instead_of_repeating(
     more = await bot.answer(ask("tell me more", key="m"))
     assert more.covered and more.citations
     assert not {c.quote for c in first.citations} & {c.quote for c in more.citations}
+
+
+# -- thank-yous ---------------------------------------------------------------------------
+
+
+def test_a_thank_you_or_ok_is_told_apart_from_a_question() -> None:
+    for said in ("thanks, that helps!", "ok cool", "got it 👍", "🙏", "thank you so much", "ty"):
+        assert acknowledges(said), said
+    for asked in (
+        "ok, and for governance?",
+        "thanks! also, should I do a PhD",
+        "cool, what about evals",
+        "thanks but i still dont get it",
+        "why?",
+        "...",
+    ):
+        assert not acknowledges(asked), asked
+
+
+async def test_thanks_gets_a_short_reply_and_no_model_call(make_careerbot: MakeCareerBot) -> None:
+    recorder = Recorder()
+    reply = "George Wang suggests treating burnout like an overuse injury [1]."
+    bot = make_careerbot(chat_model=fake_model(reply, recorder=recorder))
+    first = await bot.answer(ask("How do I deal with burnout?", key="thx"))
+    assert first.covered and len(recorder.prompts) == 1
+    thanks = await bot.answer(ask("thanks, that helps!", key="thx"))
+    # No quotes, no second model call (the fake model has no reply left to give).
+    assert thanks.text == ACKNOWLEDGED and not thanks.citations
+    assert len(recorder.prompts) == 1
+    # Before any answer there is nothing to be glad about: a greeting says what to ask.
+    hello = await bot.answer(ask("ok", key="new"))
+    assert hello.text == GREETING and not hello.citations and len(recorder.prompts) == 1
+    hi = await bot.answer(ask("hey there!", key="thx"))
+    assert hi.text == GREETING and len(recorder.prompts) == 1
+
+
+def test_tell_me_more_after_thanks_is_about_the_answer_before_the_thanks() -> None:
+    answer = "Ann’s “A post” speaks to this:\n\n- “Rest like an athlete.” — in “Burnout” [1]"
+    history = [
+        Turn("user", "how do I handle burnout?"),
+        Turn("assistant", answer),
+        Turn("user", "ok thanks"),
+        Turn("assistant", ACKNOWLEDGED),
+    ]
+    assert without_acknowledgements(history) == history[:2]
+    # Read with the thanks, "tell me more" would have no quote to go on from.
+    assert resolve("tell me more", history, {}).last_reply_quotes == 0
+    more = resolve("tell me more", without_acknowledgements(history), {})
+    assert more.is_follow_up and more.last_reply_shown == ("Rest like an athlete.",)
