@@ -24,6 +24,7 @@ from bot.followups import (
     WHY,
     TurnContext,
     acknowledges,
+    asks_about_bot,
     greets,
     resolve,
     without_acknowledgements,
@@ -208,6 +209,10 @@ class Answerer:
         if distressed(text):
             answer = self._support(notices)
             stored_question = WITHHELD_QUESTION  # never kept as text, nor used for analytics
+        elif asks_about_bot(text):
+            # "what can you do?", "which posts do you use?": the bot and its posts, not quotes.
+            answer = self._about(notices)
+            stored_question = text
         elif acknowledges(text) or greets(text):
             # "thanks, that helps!": a short reply, not three more quotes (nor a model call).
             history = await asyncio.to_thread(
@@ -684,6 +689,41 @@ class Answerer:
             notices=tuple(notices),
             standalone_query=query,
             answer_id=answer_id,
+        )
+
+    def _about(self, notices: Sequence[str]) -> Answer:
+        """What the bot does and which posts it reads (title, author, link), with examples."""
+        posts: dict[str, Passage] = {}
+        links: dict[str, str] = {}
+        asked: dict[str, str] = {}  # one example question per post, from its headings
+        for p in self.retriever.snapshot.passages:
+            if p.is_comment:
+                continue
+            posts.setdefault(p.doc_id, p)
+            if p.url:
+                links.setdefault(p.doc_id, p.url)
+            heading = p.headings[-1] if p.headings else ""
+            if heading.endswith("?"):
+                asked.setdefault(p.doc_id, heading)
+        lines = [
+            "I answer questions about careers in AI safety by quoting advice posts, and I say "
+            f"which post each quote comes from. I read {len(posts)}:",
+            "",
+        ]
+        for doc, p in posts.items():
+            title = f"[{p.title}]({links[doc]})" if doc in links else f"“{p.title}”"
+            lines.append(f"- {title}" + (f" by {p.author}" if p.author else ""))
+        topics = ", ".join(self.topics) if self.topics else FIELD
+        lines += ["", f"They discuss, for example: {topics}."]
+        if asked:
+            examples = " or ".join(f"“{q}”" for q in list(asked.values())[:2])
+            lines.append(f"Ask me something like {examples}; follow-ups continue the conversation.")
+        return Answer(
+            text="\n".join(lines),
+            covered=True,
+            mode="extractive",
+            notices=tuple(notices),
+            answer_id=uuid.uuid4().hex,
         )
 
     def _support(self, notices: Sequence[str]) -> Answer:

@@ -54,6 +54,28 @@ def greets(text: str) -> bool:
     return bool(words) and len(words) <= 4 and all(w in _GREETING_WORDS for w in words)
 
 
+# A question about the bot itself ("what can you do?", "help", "which posts do you use?",
+# "who wrote the posts?"), asked as a whole message: "what can you do with a physics degree in
+# AI safety?" is a career question.
+_ABOUT_BOT = re.compile(
+    r"(?:(?:hi|hey|hello)\W+)?(?:help|about|"
+    r"what can (?:you|u) (?:do|help with)|how can (?:you|u) help(?: me)?|who are (?:you|u)|"
+    r"what are (?:you|u)|what is this(?: bot)?|how do (?:you|u) work|what do (?:you|u) know|"
+    r"what can i ask(?: (?:you|u))?|"
+    r"(?:what|which) (?:posts|sources|articles) (?:do|did) (?:you|u) "
+    r"(?:use|know|have|draw on|read)|"
+    r"where do (?:you|u) get (?:your|the) (?:answers|info|information)(?: from)?|"
+    r"who wrote (?:the|your|these|those) (?:posts|sources|articles)(?: (?:you|u) use)?)",
+    re.IGNORECASE,
+)
+
+
+def asks_about_bot(text: str) -> bool:
+    """Whether a message asks what the bot is or does, not a career question."""
+    plain = " ".join(re.sub(r"[^\w\s']", " ", text.casefold().replace("’", "'")).split())
+    return bool(_ABOUT_BOT.fullmatch(plain))
+
+
 def without_acknowledgements(history: Sequence[Turn]) -> list[Turn]:
     """The conversation without its thank-yous and their replies: "tell me more" after
     "thanks!" is about the answer before the thanks."""

@@ -14,7 +14,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
 from bot.answering import LLM_FALLBACK_NOTICE
-from bot.followups import acknowledges, resolve, without_acknowledgements
+from bot.followups import acknowledges, asks_about_bot, resolve, without_acknowledgements
 from bot.llm import FALLBACK_NOTICES
 from bot.models import Answer, EmptyQuestion, Question, Turn
 from bot.prompts import ACKNOWLEDGED, GREETING, NOT_COVERED, load_prompts
@@ -306,3 +306,30 @@ def test_tell_me_more_after_thanks_is_about_the_answer_before_the_thanks() -> No
     assert resolve("tell me more", history, {}).last_reply_quotes == 0
     more = resolve("tell me more", without_acknowledgements(history), {})
     assert more.is_follow_up and more.last_reply_shown == ("Rest like an athlete.",)
+
+
+# -- questions about the bot ----------------------------------------------------------------
+
+
+def test_a_question_about_the_bot_is_told_apart_from_a_career_question() -> None:
+    for about in ("what can you do?", "help", "Which posts do you use?", "who are you"):
+        assert asks_about_bot(about), about
+    for career in (
+        "what can you do with a physics degree in ai safety?",
+        "what are you supposed to learn first?",
+        "help me choose between MATS and a PhD",
+    ):
+        assert not asks_about_bot(career), career
+
+
+async def test_what_can_you_do_lists_the_posts_without_asking_the_model(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    recorder = Recorder()
+    bot = make_careerbot(chat_model=fake_model(recorder=recorder))
+    about = await bot.answer(ask("what can you do?"))
+    titles = {p.title for p in bot.answerer.retriever.snapshot.passages}
+    assert about.covered and not about.citations and not recorder.prompts
+    assert titles and all(title in about.text for title in titles), about.text
+    assert "Ask me something like “" in about.text
+    assert NOT_COVERED not in about.text

@@ -186,3 +186,17 @@ def test_a_source_with_no_known_author_is_listed_by_its_title() -> None:
     lines = render_answer(answer).splitlines()
     assert "  [1] Notes From A Blog" in lines
     assert "author unknown" not in render_answer(answer)
+
+
+def test_a_link_keeps_its_address_when_no_sources_are_listed() -> None:
+    text = "- [A post](https://example.org/a) by Ann"
+    about = Answer(text=text, covered=True, mode="extractive")
+    assert "A post <https://example.org/a> by Ann" in render_answer(about)
+    cited = Answer(
+        text=f"{text} [1]",
+        covered=True,
+        mode="extractive",
+        citations=(Citation("A post", "Ann", "https://example.org/a", "Quote.", "p"),),
+    )
+    # With the sources below, the title alone reads better: the address is listed there.
+    assert "- A post by Ann" in render_answer(cited)

@@ -24,7 +24,9 @@ _EMPHASIS = re.compile(r"(?<![\w*_])[*_]([^*_\n]+)[*_](?![\w*_])")
 
 def render_answer(answer: Answer) -> str:
     """An Answer as plain terminal text: reply, notices, then numbered sources."""
-    text = _LINK.sub(r"\1", answer.text).replace("**", "")
+    # With sources listed below, a link's title is enough; without ("which posts do you
+    # use?"), the address is the only place the reader finds it.
+    text = _LINK.sub(r"\1" if answer.citations else r"\1 <\2>", answer.text).replace("**", "")
     text = _EMPHASIS.sub(r"\1", text)
     parts = [*(f"note: {n}" for n in answer.notices), text]
     if answer.citations:
