@@ -2,7 +2,10 @@
 near-scope (career facts the posts never give: pay, visas, benefits) and off-topic answered.
 
 `tests/fixtures/scope_questions.jsonl`: sets s1-s3 were written while the scope rules were
-tuned; s4 was written before the head-word rules were tried and is the fairer reading.
+tuned; s4 was written before the head-word rules were tried and is the fairer reading. Seven
+questions about the asker's age ("am I too old for this? I'm 45") were labelled in-scope when
+written and are near-scope since the posts were found never to speak of age (two held-out
+sets written blind said so too).
 """
 
 from __future__ import annotations

@@ -46,6 +46,7 @@ from bot.retrieval import RetrievalResult, Retriever
 from bot.retrieval import passage_sentences as retrieval_sentences
 from bot.scope import (
     about_the_asker,
+    age_uncovered,
     as_typed,
     asked_phrase,
     asked_words,
@@ -305,6 +306,8 @@ class Answerer:
         is not what it asks about.
         """
         vocabulary = self._vocabulary()
+        if age_uncovered(text, vocabulary):
+            return "age"  # "am I too old for this?": the posts never speak of age
         asking = asked_words(text)
 
         def candidates() -> Iterator[str | None]:

@@ -163,6 +163,39 @@ _JUDGEMENT = re.compile(
 )
 
 
+# A doubt about the asker's age ("am I too old for this? I'm 45", "is it realistic at my age?").
+# The doubt's words are otherwise how a question is asked (see `_without_doubt`), but age is a
+# subject of its own: the posts speak to it only if they use its words (`age_uncovered`).
+_AGE_DOUBT = re.compile(
+    r"\b(?:too old|(?:at|for) my age|my age|ageism|age (?:limit|cutoff|discrimination))\b",
+    re.IGNORECASE,
+)
+# An age given as a number ("I'm 45", "at 38", "38 too late", "in their 40s") is the question's
+# subject when the message doubts or asks about being hired or switching at it.
+_AGE_GIVEN = re.compile(
+    r"\b(?:(?:i'?m|i am|at|is)\s+[1-9]\d\b|[1-9]\d\s+(?:is\s+)?too\b|"
+    r"in (?:my|their|your|his|her) [2-9]0s)",
+    re.IGNORECASE,
+)
+_AGE_AT_STAKE = re.compile(r"\b(?:hire|hiring|hired|switch\w*|too late|realistic\w*)\b", re.I)
+_AGE_WORDS = frozenset(keyword_tokens("age ages aged older oldest ageism"))
+
+
+def asks_about_age(text: str) -> bool:
+    """Whether the message asks about the asker's age ("am I too old?", "im 45 with two kids,
+    can I realistically switch?", "would labs hire someone in their 40s?"), not just gives it
+    ("i'm 22, undergrad in brazil. how many papers…")."""
+    text = text.replace("’", "'")
+    if _AGE_DOUBT.search(text):
+        return True
+    return bool(_AGE_GIVEN.search(text)) and (doubts(text) or bool(_AGE_AT_STAKE.search(text)))
+
+
+def age_uncovered(text: str, vocabulary: Mapping[str, int]) -> bool:
+    """Whether the message asks about the asker's age and the posts never speak of age."""
+    return asks_about_age(text) and not any(w in vocabulary for w in _AGE_WORDS)
+
+
 def judgements(text: str) -> list[str]:
     """Keyword tokens of the words with which the asker judges their subject ("weird")."""
     found = [w for m in _JUDGEMENT.finditer(text) for w in m.groups() if w]

@@ -13,8 +13,10 @@ from bot.models import Question
 from bot.prompts import ASK_PEOPLE, NOT_DISCUSSED
 from bot.scope import (
     about_the_asker,
+    age_uncovered,
     asked_phrase,
     asked_words,
+    asks_about_age,
     asks_live_facts,
     corpus_vocabulary,
     doubts,
@@ -142,13 +144,32 @@ async def test_plain_questions_about_the_asker_and_their_planning_are_answered(
         "in",
         "How do I deal with the planning fallacy when setting deadlines for my research?",
         "i always blow past my own deadlines for research drafts, any tips?",
-        "Am I too old for this? I'm 45.",
-        "is 38 too late to start doing alignment research?",
         "I keep comparing myself to others in my cohort, how do I stop?",
         "I procrastinate on my research all the time, how do I stop?",
+        "i'm 22 and just finished undergrad, how should i get started in alignment research?",
+    )
+
+
+async def test_a_question_about_the_askers_age_is_declined_the_posts_never_speak_of_age(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    for text in (
+        "Am I too old for this? I'm 45.",
+        "is 38 too late to start doing alignment research?",
         "im 45 with two kids, can i realistically switch to ai safety?",
         "would labs even hire someone in their 40s?",
-    )
+    ):
+        answer = await bot.answer(Question(text, "u", f"age:{text}", "slack"))
+        # Quotes about starting out do not say whether 45 is too old: say what is missing.
+        assert answer.text == f"{NOT_DISCUSSED.format(concept='age')} {ASK_PEOPLE}", text
+        assert not answer.covered and not answer.citations
+    # An age given in passing is not what the question asks about.
+    assert not asks_about_age("i'm 22, undergrad in brazil. how many papers should i read?")
+    # Posts that speak of age answer it.
+    posts = {"age": 3, "older": 1}
+    assert age_uncovered("am I too old for this?", {"safeti": 9})
+    assert not age_uncovered("am I too old for this?", posts)
 
 
 async def test_doubts_about_other_things_and_near_scope_facts_stay_declined(
