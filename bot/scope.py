@@ -393,12 +393,14 @@ def unsupported_concept(
     named = {t for name in names for t in keyword_tokens(name)}
     judged = set(judgements(text))
     tokens = [t for t in tokens if t not in judged]
+    done = _done_to_known(text, vocabulary)
     rare = [
         t
         for t in tokens
         if vocabulary.get(t, 0) <= _RARE_DF
         and not no_concept(t)
         and t not in named
+        and t not in done
         and not close_forms(t, vocabulary)
     ]
     if embed is not None:
@@ -448,15 +450,32 @@ def _about(
 
 # The verb right after the asker ("how do I balance…", "should I quit…", "can we negotiate…")
 # is what they would do, not what they ask about: the head is its object ("a side project").
-_ASKER_ACTION = re.compile(
-    r"\b(?:i|we)\s+(?:(?:just|even|still|really|actually|\w+ly)\s+)?([a-z][\w-]*)", re.IGNORECASE
+_ADVERB = r"(?:(?:just|even|still|really|actually|\w+ly)\s+)?"
+_ASKER_ACTION = re.compile(rf"\b(?:i|we)\s+{_ADVERB}([a-z][\w-]*)", re.IGNORECASE)
+# ... and so is the verb the asker needs, wants or plans to do ("do I need to grind LeetCode?").
+_ASKER_INTENT = re.compile(
+    rf"\b(?:i|we)\s+{_ADVERB}(?:need|have|want|ought|got|try|trying|plan|planning|going)\s+"
+    rf"to\s+{_ADVERB}([a-z][\w-]*)(?:\s+([a-z][\w-]*))?",
+    re.IGNORECASE,
 )
 
 
 def _asker_actions(text: str) -> list[str]:
-    """Keyword tokens of the verbs the asker is the subject of ("balance" in "how do I balance")."""
-    found = _ASKER_ACTION.findall(text)
+    """Keyword tokens of the verbs the asker is the subject of ("balance" in "how do I balance",
+    "grind" in "do I need to grind LeetCode")."""
+    found = _ASKER_ACTION.findall(text) + [verb for verb, _ in _ASKER_INTENT.findall(text)]
     return [t for w in found for t in keyword_tokens(w, query=True)]
+
+
+def _done_to_known(text: str, vocabulary: Mapping[str, int]) -> set[str]:
+    """The verbs the asker means to do to something the posts name ("grind" in "do I need to
+    grind LeetCode?"): how the question is put, not what it asks about. A verb whose object the
+    posts never name ("can I negotiate equity?") is not among them."""
+    verbs: set[str] = set()
+    for verb, obj in _ASKER_INTENT.findall(text):
+        if obj and any(vocabulary.get(t, 0) > 0 for t in keyword_tokens(obj, query=True)):
+            verbs.update(keyword_tokens(verb, query=True))
+    return verbs
 
 
 def _anchored(

@@ -150,6 +150,19 @@ async def test_plain_questions_about_the_asker_and_their_planning_are_answered(
     )
 
 
+async def test_what_the_asker_means_to_do_to_a_thing_the_posts_name_is_not_the_concept(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    # "grind" is how the question is put; LeetCode is what it asks about, and the posts say
+    # how much of it is enough.
+    await assert_answered(
+        bot, "do", "for research engineer roles do i actually need to grind leetcode? how much?"
+    )
+    # A verb whose object the posts never name still leaves that object uncovered.
+    await assert_declined(bot, "do", "do i need to negotiate equity before i sign?")
+
+
 async def test_a_question_about_the_askers_age_is_declined_the_posts_never_speak_of_age(
     make_careerbot: MakeCareerBot,
 ) -> None:
