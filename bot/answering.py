@@ -21,6 +21,7 @@ from bot.extractive import passage_sentences as composer_sentences
 from bot.followups import (
     CLARIFY,
     MORE,
+    SHORTER,
     WHY,
     TurnContext,
     acknowledges,
@@ -330,6 +331,19 @@ class Answerer:
         """Resolve a follow-up, decide scope on the merged question, then quote."""
         answer_id = uuid.uuid4().hex
         context = resolve(text, history, self._titles())
+        if context.asks == SHORTER:
+            brief = self._in_brief(text, context)
+            if brief is not None:
+                reply, citations = compose(text, [brief], False)
+                return Answer(
+                    text=reply,
+                    covered=True,
+                    mode="extractive",
+                    citations=citations,
+                    notices=tuple(notices),
+                    standalone_query=context.query,
+                    answer_id=answer_id,
+                )
         named = self._named_posts(text)
         if named:  # "what did Jay learn from MATS?": read that author's post first
             context = replace(
@@ -475,6 +489,30 @@ class Answerer:
             notices=tuple(notices),
             standalone_query=query,
             answer_id=answer_id,
+        )
+
+    def _in_brief(self, text: str, context: TurnContext) -> Span | None:
+        """ "tl;dr?": the one sentence of the last reply's quotes that best answers the
+        conversation's question, quoted on its own."""
+        shown = [" ".join(q.split()) for q in context.last_reply_shown]
+        passages = self._around(list(context.last_reply_shown), either_side=False)
+        if not shown or not passages:
+            return None
+        spans = pick_quotes(
+            context.carried,
+            passages,
+            self.embedder,
+            1,
+            message=context.carried,
+            rank_only=True,
+        )
+        return next(
+            (
+                s
+                for s in spans
+                if len(s.sentences) == 1 and any(" ".join(s.text.split()) in q for q in shown)
+            ),
+            None,
         )
 
     def _next_passage(self) -> Mapping[str, str]:

@@ -121,6 +121,13 @@ _PERSON = re.compile(
 WHY = "why"
 CLARIFY = "clarify"
 MORE = "more"
+SHORTER = "shorter"  # "tl;dr?": the last reply's point in one sentence
+# Asking for the last reply in brief.
+_SHORTER = re.compile(
+    r"\b(tl;? ?dr|tldr|summar(?:y|ise|ize)|in short|short version|in a nutshell|too long|"
+    r"in one sentence|bottom line|key (?:point|takeaway))\b",
+    re.IGNORECASE,
+)
 _WHY = re.compile(r"\b(why|how come|what for|for what reason)\b", re.IGNORECASE)
 _CLARIFY = re.compile(
     r"^\W*(?:(?:wait|so|but|ok|okay|and|hm+|hmm+)\W+)*"
@@ -316,6 +323,8 @@ def asks_of_last_reply(text: str, topic_words: int) -> str:
         return CLARIFY
     if topic_words > _SHORT:
         return ""
+    if _SHORTER.search(text):
+        return SHORTER
     if _WHY.search(text):
         return WHY
     if _MORE.search(text):
@@ -337,7 +346,7 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
     # Whether it leans on the turn before is judged on the whole message; a message of its
     # own that says "besides" is not made short by cutting that clause out.
     words = [w for w in keyword_tokens(text, query=True) if w not in _VAGUE]
-    cue = bool(_CUES.search(text) or _MORE.search(text))
+    cue = bool(_CUES.search(text) or _MORE.search(text) or _SHORTER.search(text))
     dependent = cue or not words or (bool(_ANAPHORA.search(text)) and len(words) <= _SHORT)
     if not dependent:
         return TurnContext(query=text, own_text=text)

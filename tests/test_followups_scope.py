@@ -6,6 +6,7 @@ from bot.answering import nearest_pointer
 from bot.followups import (
     CLARIFY,
     MORE,
+    SHORTER,
     WHY,
     as_author,
     docs_in,
@@ -606,3 +607,18 @@ async def test_what_did_he_get_out_of_it_is_his_verdict_not_the_quote_again(
     # Every quote the reply before showed counts as shown, its preamble quote (no section) too.
     shown = [s for c in first.citations for s in c.quote.split(". ") if len(s) > 25]
     assert not any(s in c.quote for c in got.citations for s in shown), got.text
+
+
+async def test_tldr_gives_the_last_replys_point_in_one_sentence(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(Question("should I do a PhD to get into alignment?", "u", "tl", "cli"))
+    assert first.covered and first.citations
+    brief = await bot.answer(Question("tl;dr?", "u", "tl", "cli"))
+    assert brief.covered and len(brief.citations) == 1, brief.text
+    point = " ".join(brief.citations[0].quote.split())
+    # One sentence of what was just said, not new material and not the whole quote again.
+    assert any(point in " ".join(c.quote.split()) for c in first.citations), brief.text
+    assert point.count(". ") == 0
+    assert resolve("can you summarize that", history("x", "…"), TITLES).asks == SHORTER
