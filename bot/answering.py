@@ -41,7 +41,15 @@ from bot.models import (
     Question,
     Turn,
 )
-from bot.prompts import ACKNOWLEDGED, ASK_PEOPLE, GREETING, NOT_COVERED, NOT_DISCUSSED, Prompts
+from bot.prompts import (
+    ACKNOWLEDGED,
+    ASK_PEOPLE,
+    ENGLISH_ONLY,
+    GREETING,
+    NOT_COVERED,
+    NOT_DISCUSSED,
+    Prompts,
+)
 from bot.resilience import Failure
 from bot.retrieval import RetrievalResult, Retriever
 from bot.retrieval import passage_sentences as retrieval_sentences
@@ -63,7 +71,7 @@ from bot.scope import (
     unsupported_concept,
 )
 from bot.suggestions import is_meta
-from bot.text import clean_text, close_forms, keyword_tokens, long_forms
+from bot.text import clean_text, close_forms, keyword_tokens, long_forms, reads_as_english
 
 log = logging.getLogger(__name__)
 
@@ -330,6 +338,17 @@ class Answerer:
     def _extractive_turn(self, text: str, history: list[Turn], notices: Sequence[str]) -> Answer:
         """Resolve a follow-up, decide scope on the merged question, then quote."""
         answer_id = uuid.uuid4().hex
+        if not reads_as_english(text):
+            # Quoting English posts at a question in Spanish would be no answer, and its
+            # words would be "the concept the posts don't discuss".
+            return Answer(
+                text=ENGLISH_ONLY,
+                covered=False,
+                mode="extractive",
+                notices=tuple(notices),
+                standalone_query=text,
+                answer_id=answer_id,
+            )
         context = resolve(text, history, self._titles())
         if context.asks == SHORTER:
             brief = self._in_brief(text, context)

@@ -21,6 +21,11 @@ ASK_PEOPLE = "Someone in the community may know from their own experience."
 ACKNOWLEDGED = "Glad it helps! Ask me anything else about AI safety careers."
 # ... and to one that opens a conversation ("ok", "thanks" before any answer).
 GREETING = "Hi! Ask me anything about careers in AI safety, and I'll answer from the advice posts."
+# The reply to a message in another language: the posts, and the quotes, are in English.
+ENGLISH_ONLY = (
+    "I can only answer in English for now: the advice posts I quote are in English. "
+    "Could you ask again in English?"
+)
 # What the system prompt tells the model to say when asked about its instructions.
 REFUSAL = "I can only help with career questions about AI safety."
 

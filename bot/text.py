@@ -267,6 +267,29 @@ def opens_dangling(text: str) -> bool:
     return word in _DANGLING_OPENERS
 
 
+# Function words of the languages newcomers most often write in besides English (Spanish,
+# Portuguese, French, German, Italian), none of them an English word in its own right.
+_FOREIGN_WORDS = frozenset(
+    """de la el los las en que qué como cómo para por una es del al sobre pero más und der das
+    ich wie mit nicht ist ein eine auf für kann le les des est pour une du je et dans pas sur
+    avec não uma em com você di il che sono della""".split()
+)
+
+
+def reads_as_english(text: str) -> bool:
+    """Whether a message reads as English: not mostly in another script, and not using more
+    function words of another language than of English ("¿Cómo empiezo en seguridad de IA?",
+    "Wie fange ich mit KI-Sicherheit an?"). A short or telegraphic English message ("MATS vs
+    PhD", "sourdough starter smells weird") has neither, and is English."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if letters and 2 * sum(ord(ch) > 0x24F for ch in letters) > len(letters):
+        return False  # Cyrillic, CJK, Arabic…: the posts are in English
+    words = re.findall(r"[^\W\d_]+", text.casefold())
+    foreign = sum(w in _FOREIGN_WORDS for w in words)
+    english = sum(w in _STOPWORDS for w in words)
+    return foreign < 2 or foreign <= english
+
+
 def ends_sentence(text: str) -> bool:
     """Whether `text` ends where a sentence ends (. ! ? …, maybe inside closing quotes)."""
     return bool(_SENTENCE_END.search(text.rstrip()))

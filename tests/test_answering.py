@@ -17,8 +17,9 @@ from bot.answering import LLM_FALLBACK_NOTICE
 from bot.followups import acknowledges, asks_about_bot, resolve, without_acknowledgements
 from bot.llm import FALLBACK_NOTICES
 from bot.models import Answer, EmptyQuestion, Question, Turn
-from bot.prompts import ACKNOWLEDGED, GREETING, NOT_COVERED, load_prompts
+from bot.prompts import ACKNOWLEDGED, ENGLISH_ONLY, GREETING, NOT_COVERED, load_prompts
 from bot.resilience import Failure
+from bot.text import reads_as_english
 from tests.conftest import FIXTURE_KNOWLEDGE, REPO_KNOWLEDGE, MakeCareerBot
 
 OFF_TOPIC = "What's the best recipe for sourdough bread?"
@@ -333,3 +334,30 @@ async def test_what_can_you_do_lists_the_posts_without_asking_the_model(
     assert titles and all(title in about.text for title in titles), about.text
     assert "Ask me something like “" in about.text
     assert NOT_COVERED not in about.text
+
+
+# -- other languages ------------------------------------------------------------------------
+
+
+def test_a_message_in_another_language_is_told_apart_from_terse_english() -> None:
+    for other in (
+        "¿Cómo empiezo en seguridad de IA?",
+        "Wie fange ich mit KI-Sicherheit an?",
+        "как начать карьеру в безопасности ИИ?",
+    ):
+        assert not reads_as_english(other), other
+    for english in (
+        "MATS vs PhD",
+        "sourdough starter smells weird",
+        "I work at Universidad de Chile, should I apply to MATS?",
+    ):
+        assert reads_as_english(english), english
+
+
+async def test_a_question_in_another_language_is_asked_again_in_english(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot()
+    answer = await bot.answer(ask("¿Cómo empiezo en seguridad de IA?"))
+    # Not "the posts don't discuss “seguridad de”": the language is what is missing.
+    assert answer.text == ENGLISH_ONLY and not answer.covered and not answer.citations
