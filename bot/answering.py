@@ -353,16 +353,7 @@ class Answerer:
         if context.asks == SHORTER:
             brief = self._in_brief(text, context)
             if brief is not None:
-                reply, citations = compose(text, [brief], False)
-                return Answer(
-                    text=reply,
-                    covered=True,
-                    mode="extractive",
-                    citations=citations,
-                    notices=tuple(notices),
-                    standalone_query=context.query,
-                    answer_id=answer_id,
-                )
+                return self._quoted(text, [brief], False, notices, context.query, answer_id)
         named = self._named_posts(text)
         if named:  # "what did Jay learn from MATS?": read that author's post first
             context = replace(
@@ -499,7 +490,20 @@ class Answerer:
             spans = quotes(passages)
         if not spans:
             return self._not_covered(query, "extractive", notices, answer_id, result)
-        reply, citations = compose(text, spans, None if not context.is_follow_up else False)
+        contrast = None if not context.is_follow_up else False
+        return self._quoted(text, spans, contrast, notices, query, answer_id)
+
+    @staticmethod
+    def _quoted(
+        text: str,
+        spans: Sequence[Span],
+        contrast: bool | None,
+        notices: Sequence[str],
+        query: str,
+        answer_id: str,
+    ) -> Answer:
+        """An extractive answer: the composed reply for `spans`, with its citations."""
+        reply, citations = compose(text, spans, contrast)
         return Answer(
             text=reply,
             covered=True,
