@@ -53,7 +53,7 @@ _ASKER = frozenset(
 # research", "I blow past my own deadlines"): those are about planning, which the posts discuss.
 _LIVE_DEADLINE = re.compile(
     r"\b(?:(?:the|application|applications|its|their)\s+(?:[\w'-]+\s+)?deadlines?\b"
-    r"(?!\s+for\s+(?:my|our|me|us)\b)|"
+    r"(?!\s+(?:for\s+(?:my|our|me|us)|(?:that\s+)?(?:i|we|i've|we've|i'd)\s))|"
     r"deadlines?\s+(?:for|to)\s+(?:apply|applying|applications?|the|this|next)\b|"
     r"deadlines?\s+(?:passed|closed|close|closes|extended)\b|"
     r"when(?:'s|\s+is|\s+are|\s+was)\b.{0,30}\bdeadlines?\b)",
@@ -252,13 +252,21 @@ def asks_live_facts(text: str) -> bool:
     asked = asked_sentences(text)
     if asked:
         text = " ".join(asked)
+    text = text.replace("\u2019", "'")
     if _LIVE_DEADLINE.search(text):
         return True
-    text = text.replace("\u2019", "'")
-    dated = bool(_LIVE.search(text)) or any(
-        not _the_askers_time(text, m.start()) for m in _LIVE_TIME.finditer(text)
+    # A time dates a fact of the world in its own sentence: in "6th rejection this month from
+    # a fellowship. … i should go back to my old job" the month dates the asker's rejections,
+    # and the job is another sentence's.
+    return any(_dates_the_world(sentence) for sentence in message_sentences(text))
+
+
+def _dates_the_world(sentence: str) -> bool:
+    """Whether one sentence asks for a current fact: openings, hiring, rates, now."""
+    dated = bool(_LIVE.search(sentence)) or any(
+        not _the_askers_time(sentence, m.start()) for m in _LIVE_TIME.finditer(sentence)
     )
-    return dated and bool(_LIVE_SUBJECT.search(text))
+    return dated and bool(_LIVE_SUBJECT.search(sentence))
 
 
 def _the_askers_time(text: str, at: int) -> bool:

@@ -69,6 +69,9 @@ def test_an_organisations_deadline_is_a_live_fact_the_askers_own_is_planning() -
         "i always blow past my own deadlines for research drafts, any tips?",
         "I keep missing deadlines on my project",
         "how do I meet the deadlines for my thesis?",
+        # the asker's own, named by who set them
+        "i never hit the deadlines i set for myself. any tricks that actually work",
+        "we blew through the deadline we agreed with our mentor, how do we recover?",
     ):
         assert not asks_live_facts(text), text
 
@@ -84,6 +87,8 @@ def test_a_time_that_dates_the_world_is_a_live_fact_one_that_dates_the_asker_is_
         "I'm currently a software engineer, how do I get a job in AI safety?",
         "what are concrete things I can do this month to get closer to a safety job?",
         "what can I do right now to improve my chances of getting a research job?",
+        # the time dates the asker's rejections; the job is another sentence's
+        "6th rejection this month from a fellowship. maybe i should go back to my old job",
     ):
         assert not asks_live_facts(text), text
 
