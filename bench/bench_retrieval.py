@@ -20,6 +20,7 @@ DEFAULT_SETS = (
     REPO / "tests" / "fixtures" / "eval_dev.jsonl",
     REPO / "tests" / "fixtures" / "eval_extra.jsonl",
     REPO / "tests" / "fixtures" / "eval_fourth.jsonl",
+    REPO / "tests" / "fixtures" / "eval_fifth.jsonl",
 )
 DEFAULT_ANSWER_SETS = (
     REPO / "tests" / "fixtures" / "eval_answers_dev.jsonl",
@@ -27,6 +28,7 @@ DEFAULT_ANSWER_SETS = (
     REPO / "tests" / "fixtures" / "eval_answers_third.jsonl",
     REPO / "tests" / "fixtures" / "eval_answers_followups.jsonl",
     REPO / "tests" / "fixtures" / "eval_answers_fourth.jsonl",
+    REPO / "tests" / "fixtures" / "eval_answers_fifth.jsonl",
 )
 
 
