@@ -24,10 +24,10 @@ from bot.followups import (
     SHORTER,
     WHY,
     TurnContext,
-    acknowledges,
     asks_about_bot,
     greets,
     resolve,
+    small_talk,
     without_acknowledgements,
 )
 from bot.knowledge import embedding_text
@@ -146,6 +146,20 @@ def nearest_pointer(near: Passage) -> str:
 _POINTS_BACK = re.compile(r"\b(?:that|this|those|these)\b", re.IGNORECASE)
 
 
+def _plain_answer(
+    text: str, notices: Sequence[str], *, covered: bool, query: str = "", answer_id: str = ""
+) -> Answer:
+    """A reply with no quotes: support, thanks, what the bot does, a request for English."""
+    return Answer(
+        text=text,
+        covered=covered,
+        mode="extractive",
+        notices=tuple(notices),
+        standalone_query=query,
+        answer_id=answer_id or uuid.uuid4().hex,
+    )
+
+
 class Answerer:
     """Answers a Question from the knowledge index; history comes from the store."""
 
@@ -223,27 +237,19 @@ class Answerer:
             # "what can you do?", "which posts do you use?": the bot and its posts, not quotes.
             answer = self._about(notices)
             stored_question = text
-        elif acknowledges(text) or greets(text):
-            # "thanks, that helps!": a short reply, not three more quotes (nor a model call).
-            history = await asyncio.to_thread(
-                self.store.history, question.conversation_key, self.config.history_turns
-            )
-            answered = any(turn.role == "assistant" for turn in history)
-            answer = Answer(
-                text=ACKNOWLEDGED if answered and not greets(text) else GREETING,
-                covered=True,
-                mode="extractive",
-                notices=tuple(notices),
-                answer_id=uuid.uuid4().hex,
-            )
-            stored_question = text
         else:
             history = await asyncio.to_thread(
                 self.store.history, question.conversation_key, self.config.history_turns
             )
-            answer = await self._answer(
-                text, without_acknowledgements(history), notices, on_partial
-            )
+            if small_talk(text):
+                # "thanks, that helps!": a short reply, not three more quotes (nor a model call).
+                answered = any(turn.role == "assistant" for turn in history)
+                thanks = ACKNOWLEDGED if answered and not greets(text) else GREETING
+                answer = _plain_answer(thanks, notices, covered=True)
+            else:
+                answer = await self._answer(
+                    text, without_acknowledgements(history), notices, on_partial
+                )
             stored_question = text
         await asyncio.to_thread(
             self.store.append_exchange,
@@ -341,13 +347,8 @@ class Answerer:
         if not reads_as_english(text):
             # Quoting English posts at a question in Spanish would be no answer, and its
             # words would be "the concept the posts don't discuss".
-            return Answer(
-                text=ENGLISH_ONLY,
-                covered=False,
-                mode="extractive",
-                notices=tuple(notices),
-                standalone_query=text,
-                answer_id=answer_id,
+            return _plain_answer(
+                ENGLISH_ONLY, notices, covered=False, query=text, answer_id=answer_id
             )
         context = resolve(text, history, self._titles())
         if context.asks == SHORTER:
@@ -782,13 +783,7 @@ class Answerer:
         if asked:
             examples = " or ".join(f"“{q}”" for q in list(asked.values())[:2])
             lines.append(f"Ask me something like {examples}; follow-ups continue the conversation.")
-        return Answer(
-            text="\n".join(lines),
-            covered=True,
-            mode="extractive",
-            notices=tuple(notices),
-            answer_id=uuid.uuid4().hex,
-        )
+        return _plain_answer("\n".join(lines), notices, covered=True)
 
     def _support(self, notices: Sequence[str]) -> Answer:
         """A kind, short reply to acute distress: no quotes, a pointer to real support."""
@@ -796,13 +791,7 @@ class Answerer:
             "I'm sorry you're going through this; what you describe sounds really hard, and "
             "you don't have to work through it alone. " + self.config.support_message
         )
-        return Answer(
-            text=text,
-            covered=False,
-            mode="extractive",
-            notices=tuple(notices),
-            answer_id=uuid.uuid4().hex,
-        )
+        return _plain_answer(text, notices, covered=False)
 
     async def _llm_answer(
         self,

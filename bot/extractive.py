@@ -607,10 +607,15 @@ def _quoted_runs(
     shown before), for passages that hold any."""
     flat = [" ".join(q.split()) for q in quoted]
     for lines in per_passage:
-        ordered = [s for line in lines for s in line]
+        ordered = _in_order(lines)
         hits = [i for i, s in enumerate(ordered) if _quoted_before(s, flat)]
         if hits:
             yield ordered, hits
+
+
+def _in_order(lines: list[list[Sentence]]) -> list[Sentence]:
+    """A passage's sentences in reading order, across its lines."""
+    return [s for line in lines for s in line]
 
 
 def _near_keys(
@@ -653,9 +658,7 @@ def _resuming_keys(
     sentence may open the passage after it in the post (`next_passage`: passage id -> id)
     when that passage is among those read."""
     ordered_of = {
-        lines[0][0].passage.id: [s for line in lines for s in line]
-        for lines in per_passage
-        if lines and lines[0]
+        ordered[0].passage.id: ordered for ordered in map(_in_order, per_passage) if ordered
     }
     keys: set[tuple[str, int, int]] = set()
     for ordered, hits in _quoted_runs(per_passage, previous):

@@ -32,7 +32,7 @@ def acknowledges(text: str) -> bool:
     says more ("thanks! also, should I do a PhD") is a question."""
     if "?" in text:
         return False
-    words = re.findall(r"[a-z']+", text.casefold().replace("’", "'"))
+    words = _chat_words(text)
     if not words:
         # Emoji or punctuation alone ("👍", "🙏"): a reaction, unless it is nothing at all.
         return any(not ch.isascii() and not ch.isspace() for ch in text)
@@ -50,8 +50,18 @@ _GREETING_WORDS = frozenset(
 
 def greets(text: str) -> bool:
     """Whether a message only says hello ("hi", "hey there!")."""
-    words = re.findall(r"[a-z']+", text.casefold())
+    words = _chat_words(text)
     return bool(words) and len(words) <= 4 and all(w in _GREETING_WORDS for w in words)
+
+
+def small_talk(text: str) -> bool:
+    """Whether a message only thanks, acknowledges or greets: it asks nothing of the posts."""
+    return acknowledges(text) or greets(text)
+
+
+def _chat_words(text: str) -> list[str]:
+    """A chat message's words, lower case, curly apostrophes made straight ("that’s")."""
+    return re.findall(r"[a-z']+", text.casefold().replace("’", "'"))
 
 
 # A question about the bot itself ("what can you do?", "help", "which posts do you use?",
@@ -83,7 +93,7 @@ def without_acknowledgements(history: Sequence[Turn]) -> list[Turn]:
     skip_reply = False
     for turn in history:
         if turn.role == "user":
-            skip_reply = acknowledges(turn.text) or greets(turn.text)
+            skip_reply = small_talk(turn.text)
             if not skip_reply:
                 kept.append(turn)
         elif not skip_reply:
