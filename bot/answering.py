@@ -439,6 +439,9 @@ class Answerer:
                 passages = on_topic
         last = self._last_quotes(context)
         if context.asks == WHY and last:
+            # The reason asked for is the best quote's (the reply's first): a reason beside a
+            # quote further down the reply answers a "why?" nobody asked.
+            last = last[:1]
             # "why?": the reason is given where the claim was made, in the passages the last
             # reply quoted or right beside them, not wherever the topic comes up again.
             beside = self._around(last)

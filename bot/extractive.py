@@ -162,7 +162,7 @@ _REASON = re.compile(
     r"the (?:main |biggest )?reasons? (?:is|are|why|being)|as a result|due to|therefore|thus|"
     r"hence|shows? that|showed that|then you['’]?ll|"
     r"(?:so|then) (?:you|i|we) (?:can|will|won['’]?t)|"
-    r"leads? to|the point (?:is|of))\b",
+    r"leads? to|the point (?:is|of)|(?:argument|case) (?:in (?:\w+ )?favou?r|for|against))\b",
     re.IGNORECASE,
 )
 # A sentence that qualifies or limits a claim: what "is that also true for X or just Y?" asks.
@@ -557,13 +557,17 @@ def pick_quotes(
     if cue is not None and last_quotes:
         near, inside = _near_keys(per_passage, last_quotes)
         follow_keys |= near
+        # "why?": the post gives its reason for a claim where it makes it, in that section,
+        # though maybe a paragraph before ("A core argument in their favor is that…").
+        sections = _quoted_sections(per_passage, last_quotes) if asks == WHY else set()
         # A qualification answers "is that also true for senior people?" when it names what
         # the asker asks about ("once you're a senior researcher…"), not any "however".
         named = set(keyword_tokens(message, query=True)) if asks == CLARIFY else set()
         for s in sentences:
             if named and not named & sentence_tokens(s.text):
                 continue
-            if (s.key in near or s.key in inside) and cue.search(s.text):
+            argued = (s.passage.doc_id, s.passage.section) in sections
+            if (s.key in near or s.key in inside or argued) and cue.search(s.text):
                 role[s.key] = role.get(s.key, 0.0) + FOLLOW_ROLE_BONUS
                 if s.key in inside:
                     again.add(s.key)
@@ -611,6 +615,16 @@ def _quoted_runs(
         hits = [i for i, s in enumerate(ordered) if _quoted_before(s, flat)]
         if hits:
             yield ordered, hits
+
+
+def _quoted_sections(
+    per_passage: list[list[list[Sentence]]], quoted: Sequence[str]
+) -> set[tuple[str, str]]:
+    """(post, section) of each passage holding one of the `quoted` sentences."""
+    return {
+        (ordered[0].passage.doc_id, ordered[0].passage.section)
+        for ordered, _ in _quoted_runs(per_passage, quoted)
+    }
 
 
 def _in_order(lines: list[list[Sentence]]) -> list[Sentence]:

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.models import Turn
-from bot.text import keyword_tokens
+from bot.text import keyword_tokens, message_sentences
 
 # Words that only thank or acknowledge ("thanks, that helps!", "ok cool", "got it 👍").
 _ACKNOWLEDGING = frozenset(
@@ -121,8 +121,17 @@ _ANAPHORA = re.compile(
 )
 # Somebody named by what they are: "that guy", "the author", "this person".
 _NAMED_PERSON = r"(?:that|this|the)\s+(?:guy|person|author|writer)"
+# "they" for one person, read from what is said of them: "what changed their mind?", "how did
+# they end up there?". A bare "they" is as often the organisations ("do they hire juniors?").
+_SINGULAR_THEY = (
+    r"their\s+(?:own\s+)?(?:mind|views?|opinion|story|career|plans?|path|experience|background|"
+    r"thinking|decision|life)|"
+    r"they\s+(?:\w+\s+)?(?:change[sd]?|decided?|end(?:ed)?\s+up|feel|felt|think|thought|"
+    r"switch(?:ed)?|learn(?:ed|t)?|reali[sz]e[sd]?|figured?|turn(?:ed)?|cope[sd]?|regret\w*|quit)"
+)
 _PERSON = re.compile(
-    rf"\b(he|she|him|her|his|hers|himself|herself|{_NAMED_PERSON})\b", re.IGNORECASE
+    rf"\b(he|she|him|her|his|hers|himself|herself|{_NAMED_PERSON}|{_SINGULAR_THEY})\b",
+    re.IGNORECASE,
 )
 # What a follow-up asks of the reply before it, read from the form of the question:
 # "why?", "how come", "then why bother…" ask for the reason the post gives for what was quoted;
@@ -257,6 +266,10 @@ _AS_AUTHOR = {
     "that author": "I",
     "this author": "I",
     "that writer": "I",
+    "they": "I",
+    "them": "me",
+    "their": "my",
+    "themselves": "myself",
 }
 _THIRD_PERSON = re.compile(
     r"\b(" + "|".join(sorted(_AS_AUTHOR, key=len, reverse=True)) + r")\b", re.IGNORECASE
@@ -332,7 +345,14 @@ def asks_of_last_reply(text: str, topic_words: int) -> str:
     if _CLARIFY.search(text):
         return CLARIFY
     if topic_words > _SHORT:
-        return ""
+        # "why tho?? none of that is what you do day to day": a short question first, the
+        # asker's reaction after it. What is asked is the question.
+        sentences = message_sentences(text)
+        head = sentences[0] if len(sentences) > 1 else ""
+        short = len([w for w in keyword_tokens(head, query=True) if w not in _VAGUE]) <= _SHORT
+        if not head.endswith("?") or not short:
+            return ""
+        text = head
     if _SHORTER.search(text):
         return SHORTER
     if _WHY.search(text):

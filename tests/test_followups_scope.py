@@ -531,6 +531,17 @@ def test_what_a_follow_up_asks_of_the_last_reply() -> None:
     # A long "why" question is a question of its own, not a request for the last reply's reason.
     own = "why do so many independent researchers burn out after a year of unfunded work alone?"
     assert resolve(own, past, TITLES).asks == ""
+    # A short "why" first and the asker's reaction after it asks for the reason all the same.
+    reaction = "why tho?? none of that is what you do on the job, it feels like a pointless filter"
+    assert resolve(reaction, past, TITLES).asks == WHY
+    # "their mind", "did they end up": one person, the author just quoted, who says "I".
+    mind = resolve("so what changed their mind in the end?", past, TITLES)
+    assert (
+        mind.prefer_docs == ("reflections",)
+        and mind.message == "so what changed my mind in the end?"
+    )
+    # A bare "they" is as often the organisations: searched as typed.
+    assert resolve("do they hire people without a degree?", past, TITLES).message == ""
     # "that guy" / "himself" is the author just quoted, and he tells his own story as "I".
     guy = resolve("how did that guy end up in safety himself?", past, TITLES)
     assert guy.story_goes_on and guy.prefer_docs == ("reflections",)
@@ -586,6 +597,28 @@ async def test_why_quotes_the_reason_beside_the_quote_just_shown(
     assert any("shallower deep learning is" in c.quote for c in why.citations), why.text
     shown = {c.quote for c in first.citations}
     assert not shown & {c.quote for c in why.citations}
+
+
+async def test_why_with_a_reaction_is_asked_of_the_best_quote_just_shown(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(
+        Question("research engineer jobs: how good at leetcode do i have to get?", "u", "l", "cli")
+    )
+    assert first.covered and first.citations
+    why = await bot.answer(
+        Question(
+            "why though?? that's not what the job is about, seems like a pointless filter",
+            "u",
+            "l",
+            "cli",
+        )
+    )
+    # The reason is the one the first quote's author gives for it (why interviews test
+    # LeetCode at all), not a reason beside another post's quote further down the reply.
+    assert why.covered and {c.author for c in why.citations} == {first.citations[0].author}
+    assert any("asymmetric information" in c.quote for c in why.citations), why.text
 
 
 async def test_what_did_he_get_out_of_it_is_his_verdict_not_the_quote_again(
