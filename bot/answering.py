@@ -291,18 +291,34 @@ class Answerer:
     def _titles(self) -> dict[str, str]:
         return {p.title: p.doc_id for p in self.retriever.snapshot.passages}
 
+    def _author_names(self) -> dict[str, set[str]]:
+        """Each post's author's names (first, last; casefolded), by doc id."""
+        names: dict[str, set[str]] = {}
+        for p in self.retriever.snapshot.passages:
+            if p.is_comment or not p.author or p.doc_id in names:
+                continue
+            names[p.doc_id] = {
+                n.casefold() for n in re.findall(r"[A-Za-z][A-Za-z'-]{2,}", p.author)
+            }
+        return names
+
     def _named_posts(self, text: str) -> tuple[str, ...]:
         """Posts whose author the question names (first or last name, as a whole word)."""
         # "NGO" in capitals is an acronym, not Richard Ngo.
         words = {w.casefold() for w in re.findall(r"[A-Za-z][A-Za-z'-]+", text) if not w.isupper()}
-        found: list[str] = []
-        for p in self.retriever.snapshot.passages:
-            if p.is_comment or not p.author or p.doc_id in found:
-                continue
-            names = {n.casefold() for n in re.findall(r"[A-Za-z][A-Za-z'-]{2,}", p.author)}
-            if names & words:
-                found.append(p.doc_id)
-        return tuple(found)
+        return tuple(doc for doc, names in self._author_names().items() if names & words)
+
+    def _without_names(self, text: str) -> str:
+        """The question without its authors' names: "how did James Chua get into MATS?" is
+        searched as "how did get into MATS?". The name picks the post (`_named_posts`); the
+        posts' text rarely says it, so in the search it only dilutes what is asked."""
+        names = set().union(*self._author_names().values())
+        kept = [
+            w
+            for w in text.split()
+            if w.isupper() or w.strip("?!.,;:()\"'“”‘’").removesuffix("'s").casefold() not in names
+        ]
+        return " ".join(kept)
 
     def _vocabulary(self) -> Mapping[str, int]:
         snap = self.retriever.snapshot
@@ -325,10 +341,11 @@ class Answerer:
             return "age"  # "am I too old for this?": the posts never speak of age
         asking = asked_words(text)
 
+        snap = self.retriever.snapshot
+        names = {n for p in snap.passages for n in (p.author or "", p.title)}
+
         def candidates() -> Iterator[str | None]:
-            yield missing_concept(text, vocabulary, self.embedder.embed_query)
-            snap = self.retriever.snapshot
-            names = {n for p in snap.passages for n in (p.author or "", p.title)}
+            yield missing_concept(text, vocabulary, self.embedder.embed_query, names)
             for asked in (text, *separate_questions(text)):
                 yield unsupported_concept(
                     asked, vocabulary, self.retriever.discussed, self.embedder.embed_query, names
@@ -358,7 +375,9 @@ class Answerer:
         named = self._named_posts(text)
         if named:  # "what did Jay learn from MATS?": read that author's post first
             context = replace(
-                context, prefer_docs=tuple(dict.fromkeys((*named, *context.prefer_docs)))
+                context,
+                prefer_docs=tuple(dict.fromkeys((*named, *context.prefer_docs))),
+                query=self._without_names(context.query),
             )
         if context.shift_to:
             known, unknown = self._topic_words(context.shift_to)
@@ -490,6 +509,10 @@ class Answerer:
             # "how did he turn it around?", "how did it go for him?": about the author just
             # quoted, so from his post only; another post's author is somebody else.
             spans = quotes([p for p in passages if p.doc_id in context.prefer_docs])
+        elif named:
+            # "what did Jay Bailey learn in his first year?": what he wrote, not another post
+            # that happens to say "first-year".
+            spans = quotes([p for p in passages if p.doc_id in named])
         if not spans:
             spans = quotes(passages)
         if not spans:

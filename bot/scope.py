@@ -337,18 +337,22 @@ def _central(text: str, missing: list[str], embed: Callable[[str], list[float]])
 
 
 def missing_concept(
-    text: str, vocabulary: Mapping[str, int], embed: Callable[[str], list[float]]
+    text: str,
+    vocabulary: Mapping[str, int],
+    embed: Callable[[str], list[float]],
+    names: Collection[str] = (),
 ) -> str | None:
     """The central word of the question that the corpus never uses, if there is one.
 
     Two readings: a short question as a whole, and each question clause ("…? are those even
     enforceable?") whose other words are all generic in the posts, so the missing word is the
-    only thing it asks about.
+    only thing it asks about. The words of `names` (authors and titles: "how did James Chua
+    get into MATS?") are the posts' own, though their metadata carries them, not their text.
     """
     if copes(text):
         return None
     text = _without_doubt(text)
-    judged = set(judgements(text))
+    judged = set(judgements(text)) | {t for name in names for t in keyword_tokens(name)}
     tokens = [t for t in keyword_tokens(text, query=True) if t not in judged]
     if not tokens:
         return None

@@ -88,6 +88,19 @@ async def test_a_named_author_is_read_first(posts_bot: object) -> None:
     assert answer.citations[0].author == "Jay Bailey"
 
 
+async def test_a_question_naming_an_author_is_answered_from_their_post_only(
+    posts_bot: object,
+) -> None:
+    # The name is what picks the post: it was declined as a word the posts never use.
+    how = await ask(posts_bot, "how did james chua get into MATS?", "g7b")
+    read_as_newcomer(how)
+    assert how.covered and {c.author for c in how.citations} == {"James Chua"}, how.text
+    # "first year" is his, not Richard Ngo's "first-year undergrad math".
+    learnt = await ask(posts_bot, "what did jay bailey learn in his first year?", "g7c")
+    read_as_newcomer(learnt)
+    assert learnt.covered and {c.author for c in learnt.citations} == {"Jay Bailey"}, learnt.text
+
+
 async def test_feelings_in_words_the_posts_never_use_get_their_encouragement(
     posts_bot: object,
 ) -> None:

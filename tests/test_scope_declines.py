@@ -118,6 +118,16 @@ def test_a_doubt_is_not_a_concept_but_what_it_is_about_still_is(
         assert missing_concept(text, vocabulary, embed) is None, text
         assert unsupported_concept(text, vocabulary, lambda word, token: 0.0, embed) is None
     assert not doubts("what does a typical week look like at a lab?")
+
+
+def test_an_authors_name_is_not_a_concept_the_posts_lack(
+    vocabulary: Mapping[str, int], embedder: CachingEmbeddings
+) -> None:
+    # The posts' text rarely says their authors' names; their metadata does.
+    asked = "how did james chua get into MATS?"
+    assert missing_concept(asked, vocabulary, embedder.embed_query) == "chua"
+    names = ("James Chua", "My MATS Summer 2023 experience")
+    assert missing_concept(asked, vocabulary, embedder.embed_query, names) is None
     assert not doubts("is it too expensive to move to Berkeley?")
     # Only a doubt that names nothing else is read as about the posts' own field.
     assert names_no_topic("Am I too old for this? I'm 45.", vocabulary)
