@@ -55,6 +55,7 @@ from bot.retrieval import RetrievalResult, Retriever
 from bot.retrieval import passage_sentences as retrieval_sentences
 from bot.scope import (
     about_the_asker,
+    about_words,
     age_uncovered,
     as_typed,
     asked_phrase,
@@ -381,6 +382,14 @@ class Answerer:
             )
         if context.shift_to:
             known, unknown = self._topic_words(context.shift_to)
+            if known and unknown:
+                # "what about going straight to a PhD instead?": a word the posts never use
+                # that the question is less about than one they do use ("straight" 0.22,
+                # "PhD" 0.58) is how it is put, not its topic ("visas for PhD students?" is
+                # about the visas).
+                about = about_words(context.own_text, context.shift_to, self.embedder.embed_query)
+                topic = max(about.get(w, 0.0) for w in context.shift_to if w not in unknown)
+                unknown = tuple(w for w in unknown if about.get(w, 0.0) >= topic)
             context = replace(context, shift_to=known)
             if unknown:
                 # "what about for someone older?" and the posts never speak of age: say so,

@@ -448,7 +448,7 @@ def unsupported_concept(
     return min(rare, key=lambda t: vocabulary.get(t, 0))
 
 
-def _about(
+def about_words(
     text: str, tokens: Iterable[str], embed: Callable[[str], list[float]]
 ) -> dict[str, float]:
     """How much the question is about each of its words: cosine with the word alone, as typed."""
@@ -520,7 +520,7 @@ def _uncovered_head(
     (see `_anchored`) is answered: "the planning fallacy when setting deadlines".
     """
     acts = set(_asker_actions(text))
-    about = _about(text, [t for t in tokens if t not in acts], embed)
+    about = about_words(text, [t for t in tokens if t not in acts], embed)
     if not about:
         return None
     words = list(about)

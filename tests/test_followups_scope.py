@@ -503,6 +503,21 @@ async def test_a_new_topic_the_posts_never_mention_gets_the_question_before(
     assert "older" not in older.standalone_query
 
 
+async def test_a_new_topic_put_in_words_the_posts_never_use_is_still_the_topic(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(Question("how much math do i need for alignment?", "u", "p", "cli"))
+    phd = await bot.answer(Question("what about going straight to a phd instead?", "u", "p", "cli"))
+    assert first.covered and phd.covered and phd.citations
+    # "straight" is how the question is put (the posts never say it); the PhD is its topic.
+    assert not any("“straight" in notice for notice in phd.notices), phd.notices
+    assert any("PhD" in c.quote for c in phd.citations), phd.text
+    # A word the posts lack that the question is about is still said to be missing.
+    visas = await bot.answer(Question("what about visas for phd students?", "u", "p", "cli"))
+    assert any("“visa" in notice for notice in visas.notices), visas.notices
+
+
 async def test_why_is_answered_from_around_the_quote_just_shown(
     make_careerbot: MakeCareerBot,
 ) -> None:
