@@ -387,9 +387,9 @@ class Answerer:
                 # that the question is less about than one they do use ("straight" 0.22,
                 # "PhD" 0.58) is how it is put, not its topic ("visas for PhD students?" is
                 # about the visas).
-                about = about_words(context.own_text, context.shift_to, self.embedder.embed_query)
-                topic = max(about.get(w, 0.0) for w in context.shift_to if w not in unknown)
-                unknown = tuple(w for w in unknown if about.get(w, 0.0) >= topic)
+                weight = about_words(context.own_text, context.shift_to, self.embedder.embed_query)
+                topic = max(weight.get(w, 0.0) for w in context.shift_to if w not in unknown)
+                unknown = tuple(w for w in unknown if weight.get(w, 0.0) >= topic)
             context = replace(context, shift_to=known)
             if unknown:
                 # "what about for someone older?" and the posts never speak of age: say so,
