@@ -28,6 +28,7 @@ from bot.followups import (
     greets,
     resolve,
     small_talk,
+    thanks,
     without_acknowledgements,
 )
 from bot.knowledge import embedding_text
@@ -48,6 +49,7 @@ from bot.prompts import (
     GREETING,
     NOT_COVERED,
     NOT_DISCUSSED,
+    WELCOME,
     Prompts,
 )
 from bot.resilience import Failure
@@ -245,8 +247,13 @@ class Answerer:
             if small_talk(text):
                 # "thanks, that helps!": a short reply, not three more quotes (nor a model call).
                 answered = any(turn.role == "assistant" for turn in history)
-                thanks = ACKNOWLEDGED if answered and not greets(text) else GREETING
-                answer = _plain_answer(thanks, notices, covered=True)
+                if greets(text):
+                    reply = GREETING
+                elif answered:
+                    reply = ACKNOWLEDGED
+                else:
+                    reply = WELCOME if thanks(text) else GREETING
+                answer = _plain_answer(reply, notices, covered=True)
             else:
                 answer = await self._answer(
                     text, without_acknowledgements(history), notices, on_partial

@@ -21,26 +21,35 @@ _ACKNOWLEDGING = frozenset(
     "thanks thank thx ty tysm tyvm cheers you u ok okay k kk cool great awesome nice perfect "
     "got it makes sense that this helps helped helpful useful very so much a lot really super "
     "lol haha good to know will do sounds wow amazing appreciate appreciated alright sure yes "
-    "yeah yep noted all the post answer advice info".split()
+    "yeah yep noted all the post answer advice info bit little lot much".split()
 )
 _ACK_THANKS = frozenset("thanks thank thx ty tysm tyvm cheers appreciate appreciated".split())
+
+
+# ... the same, as keyword tokens (stemmed, stop words gone: "this was really helpful").
+_ACK_TOKENS = frozenset(keyword_tokens(" ".join(_ACKNOWLEDGING)))
 
 
 def acknowledges(text: str) -> bool:
     """Whether a message only thanks or acknowledges ("thanks, that helps!", "ok cool", "👍"):
     it asks nothing, so it gets no quotes. Anything that asks ("ok, and for governance?") or
-    says more ("thanks! also, should I do a PhD") is a question."""
+    says more ("thanks! also, should I do a PhD") is a question. Small words do not count:
+    "thank you so much, this was really helpful!" only thanks."""
     if "?" in text:
         return False
     words = _chat_words(text)
     if not words:
         # Emoji or punctuation alone ("👍", "🙏"): a reaction, unless it is nothing at all.
         return any(not ch.isascii() and not ch.isspace() for ch in text)
-    if len(words) > 8:
+    if len(words) > 12:
         return False
-    return all(w in _ACKNOWLEDGING for w in words) and (
-        bool(_ACK_THANKS & set(words)) or len(words) <= 3
-    )
+    tokens = keyword_tokens(" ".join(words))
+    return all(t in _ACK_TOKENS for t in tokens) and (thanks(text) or len(words) <= 3)
+
+
+def thanks(text: str) -> bool:
+    """Whether a message says thank you ("thx", "cheers", "much appreciated")."""
+    return bool(_ACK_THANKS & set(_chat_words(text)))
 
 
 _GREETING_WORDS = frozenset(

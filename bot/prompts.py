@@ -19,7 +19,12 @@ NOT_DISCUSSED = "The advice posts I draw on don't discuss “{concept}”, so I'
 ASK_PEOPLE = "Someone in the community may know from their own experience."
 # The reply to a thank-you or an "ok cool" that asks nothing: no quotes, no model call.
 ACKNOWLEDGED = "Glad it helps! Ask me anything else about AI safety careers."
-# ... and to one that opens a conversation ("ok", "thanks" before any answer).
+# ... to thanks before any answer in the conversation (a new thread, a DM after a reply)...
+WELCOME = (
+    "You're welcome! Ask me anything about careers in AI safety, and I'll answer from the "
+    "advice posts."
+)
+# ... and to a message that opens a conversation ("hi", "ok").
 GREETING = "Hi! Ask me anything about careers in AI safety, and I'll answer from the advice posts."
 # The reply to a message in another language: the posts, and the quotes, are in English.
 ENGLISH_ONLY = (

@@ -17,7 +17,14 @@ from bot.answering import LLM_FALLBACK_NOTICE
 from bot.followups import acknowledges, asks_about_bot, resolve, without_acknowledgements
 from bot.llm import FALLBACK_NOTICES
 from bot.models import Answer, EmptyQuestion, Question, Turn
-from bot.prompts import ACKNOWLEDGED, ENGLISH_ONLY, GREETING, NOT_COVERED, load_prompts
+from bot.prompts import (
+    ACKNOWLEDGED,
+    ENGLISH_ONLY,
+    GREETING,
+    NOT_COVERED,
+    WELCOME,
+    load_prompts,
+)
 from bot.resilience import Failure
 from bot.text import reads_as_english
 from tests.conftest import FIXTURE_KNOWLEDGE, REPO_KNOWLEDGE, MakeCareerBot
@@ -266,6 +273,9 @@ async def test_vague_follow_up_brings_new_quotes_instead_of_repeating(
 def test_a_thank_you_or_ok_is_told_apart_from_a_question() -> None:
     for said in ("thanks, that helps!", "ok cool", "got it 👍", "🙏", "thank you so much", "ty"):
         assert acknowledges(said), said
+    # Small words ("this was", "a bit") do not make a thank-you a question.
+    for said in ("thank you so much, this was really helpful!", "thx, that helps a bit 🙏"):
+        assert acknowledges(said), said
     for asked in (
         "ok, and for governance?",
         "thanks! also, should I do a PhD",
@@ -292,6 +302,9 @@ async def test_thanks_gets_a_short_reply_and_no_model_call(make_careerbot: MakeC
     assert hello.text == GREETING and not hello.citations and len(recorder.prompts) == 1
     hi = await bot.answer(ask("hey there!", key="thx"))
     assert hi.text == GREETING and len(recorder.prompts) == 1
+    # Thanks in a new thread (the answer was in another): welcome, not "Hi!".
+    welcome = await bot.answer(ask("thanks!!", key="other-thread"))
+    assert welcome.text == WELCOME and len(recorder.prompts) == 1
 
 
 def test_tell_me_more_after_thanks_is_about_the_answer_before_the_thanks() -> None:
