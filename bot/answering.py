@@ -74,7 +74,14 @@ from bot.scope import (
     unsupported_concept,
 )
 from bot.suggestions import is_meta
-from bot.text import clean_text, close_forms, keyword_tokens, long_forms, reads_as_english
+from bot.text import (
+    clean_text,
+    close_forms,
+    keyword_tokens,
+    long_forms,
+    reads_as_english,
+    without_code,
+)
 
 log = logging.getLogger(__name__)
 
@@ -313,7 +320,11 @@ class Answerer:
     def _named_posts(self, text: str) -> tuple[str, ...]:
         """Posts whose author the question names (first or last name, as a whole word)."""
         # "NGO" in capitals is an acronym, not Richard Ngo.
-        words = {w.casefold() for w in re.findall(r"[A-Za-z][A-Za-z'-]+", text) if not w.isupper()}
+        words = {
+            w.casefold().removesuffix("'s").removesuffix("’s")
+            for w in re.findall(r"[A-Za-z][A-Za-z'’-]+", text)
+            if not w.isupper()
+        }
         return tuple(doc for doc, names in self._author_names().items() if names & words)
 
     def _without_names(self, text: str) -> str:
@@ -345,6 +356,7 @@ class Answerer:
         is not what it asks about.
         """
         vocabulary = self._vocabulary()
+        text = without_code(text)
         if age_uncovered(text, vocabulary):
             return "age"  # "am I too old for this?": the posts never speak of age
         asking = asked_words(text)

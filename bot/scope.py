@@ -167,7 +167,8 @@ _JUDGEMENT = re.compile(
 # The doubt's words are otherwise how a question is asked (see `_without_doubt`), but age is a
 # subject of its own: the posts speak to it only if they use its words (`age_uncovered`).
 _AGE_DOUBT = re.compile(
-    r"\b(?:too old|(?:at|for) my age|my age|ageism|age (?:limit|cutoff|discrimination))\b",
+    r"\b(?:too old|(?:at|for) my age|my age|ageism|age (?:limit|cutoff|discrimination)|"
+    r"an age (?:where|when|at which|after which))\b",
     re.IGNORECASE,
 )
 # An age given as a number ("I'm 45", "at 38", "38 too late", "in their 40s") is the question's
@@ -184,11 +185,15 @@ _AGE_WORDS = frozenset(keyword_tokens("age ages aged older oldest ageism"))
 def asks_about_age(text: str) -> bool:
     """Whether the message asks about the asker's age ("am I too old?", "im 45 with two kids,
     can I realistically switch?", "would labs hire someone in their 40s?"), not just gives it
-    ("i'm 22, undergrad in brazil. how many papers…")."""
+    ("i'm 22, undergrad in brazil. how many papers…", "I'm 34, backend dev, a kid. … not sure
+    I'm good enough. is there a realistic path for me?": the doubt is another sentence's)."""
     text = text.replace("’", "'")
     if _AGE_DOUBT.search(text):
         return True
-    return bool(_AGE_GIVEN.search(text)) and (doubts(text) or bool(_AGE_AT_STAKE.search(text)))
+    return any(
+        _AGE_GIVEN.search(sentence) and (doubts(sentence) or _AGE_AT_STAKE.search(sentence))
+        for sentence in message_sentences(text)
+    )
 
 
 def age_uncovered(text: str, vocabulary: Mapping[str, int]) -> bool:
@@ -289,13 +294,13 @@ def corpus_vocabulary(texts: Iterable[str]) -> Mapping[str, int]:
 _NOT_A_CONCEPT = re.compile(r"\d+s?|\w{1,2}")
 
 
-# Days and months date the asker's situation ("my writeup is due tuesday"); a career question
-# is never about one, so none is the missing concept a decline names.
+# Days, months and terms date the asker's situation ("my writeup is due tuesday", "applying
+# next cycle"); a career question is never about one, so none is the concept a decline names.
 _CALENDAR = frozenset(
     keyword_tokens(
         "monday tuesday wednesday thursday friday saturday sunday weekend tonight tomorrow "
         "yesterday january february march april may june july august september october "
-        "november december"
+        "november december cycle semester trimester quarter fortnight"
     )
 )
 
@@ -465,6 +470,12 @@ def about_words(
 _ADVERB = r"(?:(?:just|even|still|really|actually|\w+ly)\s+)?"
 _ASKER_ACTION = re.compile(rf"\b(?:i|we)\s+{_ADVERB}([a-z][\w-]*)", re.IGNORECASE)
 # ... and so is the verb the asker needs, wants or plans to do ("do I need to grind LeetCode?").
+# ... and so is what the asker has been doing ("been grinding ARENA", "I'm applying to MATS").
+_ASKER_DOING = re.compile(
+    rf"\b(?:i['’]?m|i am|we['’]?re|been|keep|kept|still|started|stopped)\s+{_ADVERB}"
+    rf"([a-z][\w-]*ing)(?:\s+(?:to\s+|for\s+|on\s+)?([a-z][\w-]*))?",
+    re.IGNORECASE,
+)
 _ASKER_INTENT = re.compile(
     rf"\b(?:i|we)\s+{_ADVERB}(?:need|have|want|ought|got|try|trying|plan|planning|going)\s+"
     rf"to\s+{_ADVERB}([a-z][\w-]*)(?:\s+([a-z][\w-]*))?",
@@ -475,7 +486,9 @@ _ASKER_INTENT = re.compile(
 def _asker_actions(text: str) -> list[str]:
     """Keyword tokens of the verbs the asker is the subject of ("balance" in "how do I balance",
     "grind" in "do I need to grind LeetCode")."""
-    found = _ASKER_ACTION.findall(text) + [verb for verb, _ in _ASKER_INTENT.findall(text)]
+    found = _ASKER_ACTION.findall(text) + [
+        verb for pattern in (_ASKER_INTENT, _ASKER_DOING) for verb, _ in pattern.findall(text)
+    ]
     return [t for w in found for t in keyword_tokens(w, query=True)]
 
 
@@ -484,7 +497,7 @@ def _done_to_known(text: str, vocabulary: Mapping[str, int]) -> set[str]:
     grind LeetCode?"): how the question is put, not what it asks about. A verb whose object the
     posts never name ("can I negotiate equity?") is not among them."""
     verbs: set[str] = set()
-    for verb, obj in _ASKER_INTENT.findall(text):
+    for verb, obj in [*_ASKER_INTENT.findall(text), *_ASKER_DOING.findall(text)]:
         if obj and any(vocabulary.get(t, 0) > 0 for t in keyword_tokens(obj, query=True)):
             verbs.update(keyword_tokens(verb, query=True))
     return verbs

@@ -305,6 +305,15 @@ def word_overlap(query: str, text: str) -> float:
     return len(q & t) / (len(q) or 1)
 
 
+_CODE = re.compile(r"```.*?(?:```|$)|`[^`\n]+`", re.DOTALL)
+
+
+def without_code(text: str) -> str:
+    """A chat message without its code (```fenced``` or `inline`): "```def f(x)``` is this
+    enough python?" asks about the Python, not about "def"."""
+    return " ".join(_CODE.sub(" ", text).split())
+
+
 def clean_text(text: str) -> str:
     """`text` as valid Unicode: undecodable bytes (lone surrogates) become U+FFFD."""
     try:

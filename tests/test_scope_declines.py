@@ -29,7 +29,7 @@ from bot.scope import (
     unsupported_concept,
 )
 from bot.service import CareerBot
-from bot.text import keyword_tokens
+from bot.text import keyword_tokens, without_code
 from tests.conftest import REPO_KNOWLEDGE, CachingEmbeddings, MakeCareerBot
 
 HINT = "Ask in #careers."
@@ -176,6 +176,10 @@ async def test_what_the_asker_means_to_do_to_a_thing_the_posts_name_is_not_the_c
     )
     # A verb whose object the posts never name still leaves that object uncovered.
     await assert_declined(bot, "do", "do i need to negotiate equity before i sign?")
+    # Nor is what the asker has been doing: declined on "grinding arena".
+    await assert_answered(
+        bot, "doing", "im burnt out. been grinding arena + applications for months, 40 rejections"
+    )
 
 
 async def test_a_question_about_the_askers_age_is_declined_the_posts_never_speak_of_age(
@@ -192,8 +196,16 @@ async def test_a_question_about_the_askers_age_is_declined_the_posts_never_speak
         # Quotes about starting out do not say whether 45 is too old: say what is missing.
         assert answer.text == f"{NOT_DISCUSSED.format(concept='age')} {ASK_PEOPLE}", text
         assert not answer.covered and not answer.citations
-    # An age given in passing is not what the question asks about.
+    # An age given in passing is not what the question asks about, nor one given in another
+    # sentence than the doubt (declined on "age" though the asker never wrote it).
     assert not asks_about_age("i'm 22, undergrad in brazil. how many papers should i read?")
+    context = (
+        "hey, i'm 34, backend dev for 10 years, mortgage and a kid. doing arena in the evenings "
+        "but not sure if i'm good enough. is there a realistic path into safety for me?"
+    )
+    assert not asks_about_age(context)
+    await assert_answered(bot, "age-context", context)
+    assert asks_about_age("im 44. is there an age where labs stop taking switchers seriously?")
     # Posts that speak of age answer it.
     posts = {"age": 3, "older": 1}
     assert age_uncovered("am I too old for this?", {"safeti": 9})
@@ -462,3 +474,11 @@ async def test_a_day_or_month_dates_the_asker_and_is_never_the_missing_concept(
         # Declined on "every monday" when a day could be the missing concept.
         "every monday i plan the week and by friday nothing is done. any tips?",
     )
+    # ... and so does a term ("next cycle" was the concept the posts lacked).
+    await assert_answered(bot, "cycle", "thinking about applying to mats next cycle")
+
+
+def test_code_in_a_message_is_not_what_it_asks_about() -> None:
+    asked = "```\ndef f(x):\n    return x\n``` is this enough? and `git rebase -i` too?"
+    assert without_code(asked) == "is this enough? and too?"
+    assert without_code("no code here") == "no code here"
