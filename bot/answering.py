@@ -22,6 +22,7 @@ from bot.followups import (
     CLARIFY,
     MORE,
     SHORTER,
+    SOURCE,
     WHY,
     TurnContext,
     asks_about_bot,
@@ -392,6 +393,12 @@ class Answerer:
             brief = self._in_brief(text, context)
             if brief is not None:
                 return self._quoted(text, [brief], False, notices, context.query, answer_id)
+        if context.asks == SOURCE:
+            sources = self._sources(context.last_reply_shown)
+            if sources:
+                return _plain_answer(
+                    sources, notices, covered=True, query=context.carried, answer_id=answer_id
+                )
         named = self._named_posts(text)
         if named:  # "what did Jay learn from MATS?": read that author's post first
             context = replace(
@@ -592,6 +599,26 @@ class Answerer:
             ),
             None,
         )
+
+    def _sources(self, quotes: Sequence[str]) -> str:
+        """ "which post says that?": each post the last reply quoted, with its author, link and
+        the sections quoted, in the reply's order ("" when it quoted nothing)."""
+        where: dict[str, tuple[Passage, list[str]]] = {}
+        for quote in quotes:
+            for p in self._around([quote], either_side=False)[:1]:
+                post, sections = where.setdefault(p.doc_id, (p, []))
+                section = "a comment" if p.is_comment else p.heading
+                if section and section not in sections:
+                    sections.append(section)
+        if not where:
+            return ""
+        lines = ["That was from:" if len(where) == 1 else "Those quotes were from:", ""]
+        for post, sections in where.values():
+            title = f"[{post.title}]({post.url})" if post.url else f"“{post.title}”"
+            by = f" by {post.author}" if post.author and not post.is_comment else ""
+            under = ", ".join(f"“{s}”" if s != "a comment" else s for s in sections)
+            lines.append(f"- {title}{by}" + (f", in {under}" if under else ""))
+        return "\n".join(lines)
 
     def _next_passage(self) -> Mapping[str, str]:
         """Each passage's id -> the id of the passage after it in the same post (or the same

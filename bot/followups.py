@@ -150,6 +150,21 @@ WHY = "why"
 CLARIFY = "clarify"
 MORE = "more"
 SHORTER = "shorter"  # "tl;dr?": the last reply's point in one sentence
+SOURCE = "source"  # "which post says that?": where the last reply's quotes come from
+# Asking where the last reply came from, as the whole message.
+_SOURCE = re.compile(
+    r"^\W*(?:(?:ok|okay|so|and|wait|cool|nice|thanks|thx)\W+)*(?:"
+    r"(?:which|what) (?:post|posts|article|articles|source|sources|blog|one)\b"
+    r"(?=.{0,30}\b(?:say|says|said|from|was|is)\b)(?=.{0,30}\b(?:that|this|it|those|these)\b)"
+    r".{0,30}|"
+    r"(?:where|who) (?:is|was|does|did|'s) (?:that|this|it)\b.{0,12}"
+    r"\b(?:from|come from|said|say|written|wrote)|"
+    r"who (?:said|says|wrote) (?:that|this|it)|"
+    r"(?:sources?|links?|citations?|refs?|references?)(?: (?:please|pls|plz))?|"
+    r"(?:can|could) (?:you|u) (?:link|cite) (?:it|that|this|the (?:post|source))"
+    r")\W*$",
+    re.IGNORECASE,
+)
 # Asking for the last reply in brief.
 _SHORTER = re.compile(
     r"\b(tl;? ?dr|tldr|summar(?:y|ise|ize)|in short|short version|in a nutshell|too long|"
@@ -351,6 +366,8 @@ def asks_of_last_reply(text: str, topic_words: int) -> str:
     "is that…" points back however long it goes on ("is that the same skillset once you're
     hired or just to get in the door?"); a long "why…" is a question of its own.
     """
+    if _SOURCE.search(text):
+        return SOURCE
     if _CLARIFY.search(text):
         return CLARIFY
     if topic_words > _SHORT:
@@ -385,7 +402,9 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
     # Whether it leans on the turn before is judged on the whole message; a message of its
     # own that says "besides" is not made short by cutting that clause out.
     words = [w for w in keyword_tokens(text, query=True) if w not in _VAGUE]
-    cue = bool(_CUES.search(text) or _MORE.search(text) or _SHORTER.search(text))
+    cue = bool(
+        _CUES.search(text) or _MORE.search(text) or _SHORTER.search(text) or _SOURCE.search(text)
+    )
     dependent = cue or not words or (bool(_ANAPHORA.search(text)) and len(words) <= _SHORT)
     if not dependent:
         return TurnContext(query=text, own_text=text)

@@ -7,6 +7,7 @@ from bot.followups import (
     CLARIFY,
     MORE,
     SHORTER,
+    SOURCE,
     WHY,
     as_author,
     docs_in,
@@ -612,6 +613,26 @@ async def test_why_quotes_the_reason_beside_the_quote_just_shown(
     assert any("shallower deep learning is" in c.quote for c in why.citations), why.text
     shown = {c.quote for c in first.citations}
     assert not shown & {c.quote for c in why.citations}
+
+
+async def test_which_post_says_that_names_the_posts_just_quoted(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    past = history("should I upskill first?", "Jay’s “Reflections on my first year” speaks to this")
+    for asked in ("which post says that?", "source?", "where is that from?", "who wrote that?"):
+        assert resolve(asked, past, TITLES).asks == SOURCE, asked
+    for asked in ("which post should i read first?", "which post is best for a beginner?"):
+        assert resolve(asked, past, TITLES).asks != SOURCE, asked
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(Question("how do i find ai safety jobs?", "u", "src", "cli"))
+    assert first.covered and first.citations
+    where = await bot.answer(Question("which post says that?", "u", "src", "cli"))
+    # The posts the last reply quoted, each once, with the sections quoted; no new quotes.
+    assert where.covered and not where.citations, where.text
+    for c in first.citations:
+        assert c.title in where.text and c.section.split(" > ")[-1] in where.text, where.text
+    titles = {c.title for c in first.citations}
+    assert sum(where.text.count(t) for t in titles) == len(titles), where.text
 
 
 async def test_why_with_a_reaction_is_asked_of_the_best_quote_just_shown(
