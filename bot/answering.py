@@ -20,6 +20,7 @@ from bot.extractive import Span, asks_for_verdict, compose, pick_quotes
 from bot.extractive import passage_sentences as composer_sentences
 from bot.followups import (
     CLARIFY,
+    DATED,
     MORE,
     SHORTER,
     SOURCE,
@@ -393,6 +394,12 @@ class Answerer:
             brief = self._in_brief(text, context)
             if brief is not None:
                 return self._quoted(text, [brief], False, notices, context.query, answer_id)
+        if context.asks == DATED:
+            dated = self._dated(context.last_reply_shown)
+            if dated:
+                return _plain_answer(
+                    dated, notices, covered=True, query=context.carried, answer_id=answer_id
+                )
         if context.asks == SOURCE:
             sources = self._sources(context.last_reply_shown)
             if sources:
@@ -603,13 +610,7 @@ class Answerer:
     def _sources(self, quotes: Sequence[str]) -> str:
         """ "which post says that?": each post the last reply quoted, with its author, link and
         the sections quoted, in the reply's order ("" when it quoted nothing)."""
-        where: dict[str, tuple[Passage, list[str]]] = {}
-        for quote in quotes:
-            for p in self._around([quote], either_side=False)[:1]:
-                post, sections = where.setdefault(p.doc_id, (p, []))
-                section = "a comment" if p.is_comment else p.heading
-                if section and section not in sections:
-                    sections.append(section)
+        where = self._quoted_posts(quotes)
         if not where:
             return ""
         lines = ["That was from:" if len(where) == 1 else "Those quotes were from:", ""]
@@ -619,6 +620,46 @@ class Answerer:
             under = ", ".join(f"“{s}”" if s != "a comment" else s for s in sections)
             lines.append(f"- {title}{by}" + (f", in {under}" if under else ""))
         return "\n".join(lines)
+
+    def _quoted_posts(self, quotes: Sequence[str]) -> dict[str, tuple[Passage, list[str]]]:
+        """The posts `quotes` come from (doc id -> a passage of it, the sections quoted), in
+        the order quoted."""
+        where: dict[str, tuple[Passage, list[str]]] = {}
+        for quote in quotes:
+            for p in self._around([quote], either_side=False)[:1]:
+                _, sections = where.setdefault(p.doc_id, (p, []))
+                section = "a comment" if p.is_comment else p.heading
+                if section and section not in sections:
+                    sections.append(section)
+        return where
+
+    def _dated(self, quotes: Sequence[str]) -> str:
+        """ "is that still true?": when each post quoted was written, and where to check what
+        holds today ("" when the last reply quoted nothing)."""
+        where = self._quoted_posts(quotes)
+        if not where:
+            return ""
+        lines = []
+        for post, _ in where.values():
+            when = "carries no date"
+            if post.published:
+                on = "on" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", post.published) else "in"
+                when = f"was published {on} {post.published}"
+            by = f" by {post.author}" if post.author and not post.is_comment else ""
+            lines.append(f"“{post.title}”{by} {when}.")
+        lines.append(
+            "Advice on how to work and learn ages slowly; who is hiring, programmes and deadlines "
+            "change every year, so check the organisation's own site or ask people in the "
+            "community for what holds today."
+        )
+        return " ".join(lines)
+
+    def _written(self) -> str:
+        """When the posts were written ("2023–2024"), from their dates ("" when none has one)."""
+        years = sorted({p.published[:4] for p in self.retriever.snapshot.passages if p.published})
+        if not years:
+            return ""
+        return years[0] if len(years) == 1 else f"{years[0]}–{years[-1]}"
 
     def _next_passage(self) -> Mapping[str, str]:
         """Each passage's id -> the id of the passage after it in the same post (or the same
@@ -809,9 +850,12 @@ class Answerer:
         people who may know. A question the posts don't cover at all gets what is near.
         """
         if live:
+            written = self._written()
             lines = [
-                "The advice posts I draw on are dated, so they can't tell you what is open or "
-                "true right now; check the organisation's own site or ask people in the community."
+                "The advice posts I draw on are dated"
+                + (f" (written {written})" if written else "")
+                + ", so they can't tell you what is open or true right now; check the "
+                "organisation's own site or ask people in the community."
             ]
         elif concept:
             lines = [NOT_DISCUSSED.format(concept=concept)]
@@ -858,7 +902,11 @@ class Answerer:
         ]
         for doc, p in posts.items():
             title = f"[{p.title}]({links[doc]})" if doc in links else f"“{p.title}”"
-            lines.append(f"- {title}" + (f" by {p.author}" if p.author else ""))
+            lines.append(
+                f"- {title}"
+                + (f" by {p.author}" if p.author else "")
+                + (f" ({p.published})" if p.published else "")
+            )
         topics = ", ".join(self.topics) if self.topics else FIELD
         lines += ["", f"They discuss, for example: {topics}."]
         if asked:

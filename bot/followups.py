@@ -84,7 +84,12 @@ _ABOUT_BOT = re.compile(
     r"(?:what|which) (?:posts|sources|articles) (?:do|did) (?:you|u) "
     r"(?:use|know|have|draw on|read)|"
     r"where do (?:you|u) get (?:your|the) (?:answers|info|information)(?: from)?|"
-    r"who wrote (?:the|your|these|those) (?:posts|sources|articles)(?: (?:you|u) use)?)",
+    r"who wrote (?:the|your|these|those) (?:posts|sources|articles)(?: (?:you|u) use)?|"
+    r"(?:(?:when|what year) (?:were|was|are) (?:the|your|these|those) (?:posts|sources|articles) "
+    r"(?:written|published|from)|how (?:old|recent|current) are (?:the|your|these|those) "
+    r"(?:posts|sources|articles)|are (?:the|your|these|those) (?:posts|sources|articles) "
+    r"(?:still )?(?:up to date|up-to-date|outdated|out of date|current|recent))"
+    r"(?: are they (?:still )?(?:up to date|up-to-date|outdated|out of date|current|recent))?)",
     re.IGNORECASE,
 )
 
@@ -151,6 +156,19 @@ CLARIFY = "clarify"
 MORE = "more"
 SHORTER = "shorter"  # "tl;dr?": the last reply's point in one sentence
 SOURCE = "source"  # "which post says that?": where the last reply's quotes come from
+DATED = "dated"  # "is that still true?": when the posts quoted were written
+_DATED = re.compile(
+    r"^\W*(?:(?:ok|okay|so|and|but|wait|hm+|hmm+)\W+)*(?:"
+    r"(?:is|are) (?:that|this|it|those|these|they) still (?:true|the case|accurate|valid|current|"
+    r"relevant|up to date|up-to-date|good advice|right)|"
+    r"(?:is|are) (?:that|this|it|those|these|they) (?:up to date|up-to-date|outdated|out of date|"
+    r"current|old advice|recent)|"
+    r"how (?:old|recent|current) is (?:that|this|it)|"
+    r"when (?:was|were) (?:that|this|it|those|these|they) (?:written|published|posted|said)|"
+    r"(?:does|do) (?:that|this|it|those|these) still (?:hold|apply)"
+    r")\b.{0,40}$",
+    re.IGNORECASE,
+)
 # Asking where the last reply came from, as the whole message.
 _SOURCE = re.compile(
     r"^\W*(?:(?:ok|okay|so|and|wait|cool|nice|thanks|thx)\W+)*(?:"
@@ -368,6 +386,8 @@ def asks_of_last_reply(text: str, topic_words: int) -> str:
     """
     if _SOURCE.search(text):
         return SOURCE
+    if _DATED.search(text):
+        return DATED
     if _CLARIFY.search(text):
         return CLARIFY
     if topic_words > _SHORT:
@@ -403,7 +423,11 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
     # own that says "besides" is not made short by cutting that clause out.
     words = [w for w in keyword_tokens(text, query=True) if w not in _VAGUE]
     cue = bool(
-        _CUES.search(text) or _MORE.search(text) or _SHORTER.search(text) or _SOURCE.search(text)
+        _CUES.search(text)
+        or _MORE.search(text)
+        or _SHORTER.search(text)
+        or _SOURCE.search(text)
+        or _DATED.search(text)
     )
     dependent = cue or not words or (bool(_ANAPHORA.search(text)) and len(words) <= _SHORT)
     if not dependent:

@@ -535,6 +535,7 @@ def _metadata(p: Passage, order: int) -> dict[str, str | int | bool]:
         "url": p.url or "",
         "section": p.section,
         "is_comment": p.is_comment,
+        "published": p.published or "",
         "order": order,
     }
 
@@ -549,4 +550,5 @@ def _passage(pid: str, text: str, meta: dict[str, Any]) -> Passage:
         section=str(meta.get("section", "")),
         text=text,
         is_comment=bool(meta.get("is_comment", False)),
+        published=str(meta["published"]) if meta.get("published") else None,
     )

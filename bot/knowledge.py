@@ -439,7 +439,18 @@ def chunk_document(doc: Document) -> list[Passage]:
         for text, context in chunk_section(section.units):
             section_name = " > ".join((*section.path, *context))
             identity = json.dumps(
-                [_CHUNKER_VERSION, doc.doc_id, doc.title, doc.author, doc.url, section_name, text],
+                [
+                    _CHUNKER_VERSION,
+                    doc.doc_id,
+                    doc.title,
+                    doc.author,
+                    doc.url,
+                    section_name,
+                    text,
+                    # A date is shown with the post ("is that still true?"): a new date is a
+                    # new passage, so a reload writes it (the text's vector is reused).
+                    *([doc.published] if doc.published else []),
+                ],
                 ensure_ascii=False,
             )
             passage_id = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:24]
@@ -455,6 +466,7 @@ def chunk_document(doc: Document) -> list[Passage]:
                     section=section_name,
                     text=text,
                     is_comment=section.is_comment,
+                    published=doc.published,
                 )
             )
     return passages

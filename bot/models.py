@@ -43,6 +43,7 @@ class Passage:
     text: str
     is_comment: bool = False
     score: float = 0.0
+    published: str | None = None  # as the post's front matter gives it ("2024-08-24", "2024")
 
     @property
     def attribution(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.answering import nearest_pointer
 from bot.followups import (
     CLARIFY,
+    DATED,
     MORE,
     SHORTER,
     SOURCE,
@@ -633,6 +634,30 @@ async def test_which_post_says_that_names_the_posts_just_quoted(
         assert c.title in where.text and c.section.split(" > ")[-1] in where.text, where.text
     titles = {c.title for c in first.citations}
     assert sum(where.text.count(t) for t in titles) == len(titles), where.text
+
+
+async def test_is_that_still_true_says_when_the_posts_quoted_were_written(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    past = history("should I upskill first?", "Jay’s “Reflections on my first year” speaks to this")
+    for asked in ("is that still true?", "hmm is that outdated?", "when was that written?"):
+        assert resolve(asked, past, TITLES).asks == DATED, asked
+    # What qualifies the claim is still asked of the posts.
+    assert resolve("is that also true for seniors?", past, TITLES).asks == CLARIFY
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(Question("should i do a phd?", "u", "old", "cli"))
+    assert first.covered and first.citations[0].author == "George Wang (Timaeus)"
+    still = await bot.answer(Question("is that still true?", "u", "old", "cli"))
+    assert still.covered and not still.citations
+    assert "George Wang (Timaeus) was published on 2024-08-24" in still.text, still.text
+    # Asked of the posts in general, the list of posts says when each was written.
+    posts = await bot.answer(
+        Question("when were these posts written? are they out of date?", "u", "when", "cli")
+    )
+    assert "by Richard Ngo (2023-05)" in posts.text and not posts.citations, posts.text
+    # A question about what is open today is told how old the posts are.
+    live = await bot.answer(Question("is redwood hiring right now?", "u", "live", "cli"))
+    assert not live.covered and "(written 2023–2024)" in live.text, live.text
 
 
 async def test_why_with_a_reaction_is_asked_of_the_best_quote_just_shown(

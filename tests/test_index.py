@@ -154,6 +154,27 @@ def test_cold_ingest_reports_every_passage_added(make_counted: Callable[[], Buil
     assert report.summary().startswith("Reloaded: 3 documents")
 
 
+def test_a_posts_date_is_served_with_its_passages_and_a_new_date_is_a_change(
+    make_counted: Callable[[], Built],
+) -> None:
+    bot, _ = make_counted()
+    bot.reload_sync()
+    bot.retriever.refresh()
+    dates = {p.title: p.published for p in bot.retriever.snapshot.passages if not p.is_comment}
+    assert "2024-08-24" in dates.values() and "2023-05" in dates.values(), dates
+    # Only the date changes: the reload writes it ("is that still true?" shows it).
+    path = bot.knowledge_dir / EDIT_FILE
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('published: "2024-08-24"', 'published: "2025-01"'),
+        encoding="utf-8",
+    )
+    report = bot.reload_sync()
+    assert report.changed
+    bot.retriever.refresh()
+    dates = {p.published for p in bot.retriever.snapshot.passages}
+    assert "2025-01" in dates and "2024-08-24" not in dates
+
+
 def test_reingest_without_changes_embeds_nothing_and_keeps_the_collection(
     make_counted: Callable[[], Built],
 ) -> None:
