@@ -49,6 +49,7 @@ from bot.prompts import (
     ASK_PEOPLE,
     ENGLISH_ONLY,
     GREETING,
+    HARD_GOING,
     NOT_COVERED,
     NOT_DISCUSSED,
     WELCOME,
@@ -68,6 +69,7 @@ from bot.scope import (
     copes,
     corpus_vocabulary,
     distressed,
+    having_a_hard_time,
     missing_concept,
     names_no_topic,
     no_concept,
@@ -571,8 +573,11 @@ class Answerer:
         query: str,
         answer_id: str,
     ) -> Answer:
-        """An extractive answer: the composed reply for `spans`, with its citations."""
+        """An extractive answer: the composed reply for `spans`, with its citations. Someone
+        who says they are having a hard time is told it is heard before the quotes."""
         reply, citations = compose(text, spans, contrast)
+        if having_a_hard_time(text):
+            reply = f"{HARD_GOING} {reply}"
         return Answer(
             text=reply,
             covered=True,

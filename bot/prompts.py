@@ -19,6 +19,8 @@ NOT_DISCUSSED = "The advice posts I draw on don't discuss “{concept}”, so I'
 ASK_PEOPLE = "Someone in the community may know from their own experience."
 # The reply to a thank-you or an "ok cool" that asks nothing: no quotes, no model call.
 ACKNOWLEDGED = "Glad it helps! Ask me anything else about AI safety careers."
+# The opening words of a reply to someone who says they are having a hard time.
+HARD_GOING = "That sounds hard, and you're far from the only one."
 # ... to thanks before any answer in the conversation (a new thread, a DM after a reply)...
 WELCOME = (
     "You're welcome! Ask me anything about careers in AI safety, and I'll answer from the "

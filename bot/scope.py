@@ -233,6 +233,29 @@ _REASSURANCE = re.compile(
 )
 
 
+# How the asker feels about themselves ("feel like a fraud", "burnt out", "not smart enough",
+# "freaking out"): a message saying so is about coping, and none of it is a concept to decline.
+_SELF_FEELING = (
+    r"fraud|impostor|imposter|overwhelm\w*|discourag\w*|burn(?:t|ed)? ?out|exhausted|fried|"
+    r"freak(?:ing|ed)? out|hopeless|giv(?:e|ing) up|not (?:smart|good) enough|useless|"
+    r"dead weight|lazy|i suck|demotivated|lonely|isolated|feel(?:ing)? (?:so )?(?:lost|stupid|dumb)"
+)
+_SELF_FEELINGS = re.compile(rf"\b(?:{_SELF_FEELING})\b", re.IGNORECASE)
+# ... and having a hard time more broadly ("40 rejections", "stressed"): the reply says it is
+# heard before it quotes.
+_HARD_GOING = re.compile(
+    rf"\b(?:{_SELF_FEELING}|struggl\w*|anxious|anxiety|stressed|scared|rejections|"
+    rf"rejected (?:again|everywhere|from (?:all|every))|i'?m failing)\b",
+    re.IGNORECASE,
+)
+
+
+def having_a_hard_time(text: str) -> bool:
+    """Whether the asker says they are having a hard time (not acute distress: that is
+    `distressed`): "been at it 8 months, 40 rejections, feel like a fraud"."""
+    return bool(_HARD_GOING.search(text.replace("\u2019", "'")))
+
+
 def seeks_reassurance(text: str) -> bool:
     """Whether a message asks if the asker's experience is usual ("is this normal?")."""
     return bool(_REASSURANCE.search(text.replace("\u2019", "'")))
@@ -241,6 +264,12 @@ def seeks_reassurance(text: str) -> bool:
 def copes(text: str) -> bool:
     """Whether a message is about how the asker feels or copes (answered from encouragement)."""
     return bool(_COPING.search(text))
+
+
+def feels_about_self(text: str) -> bool:
+    """Whether the asker says how they feel about themselves ("feel like a fraud", "burnt
+    out"): the words name a feeling, not a concept the posts could lack."""
+    return bool(_SELF_FEELINGS.search(text.replace("\u2019", "'")))
 
 
 def distressed(text: str) -> bool:
@@ -317,9 +346,23 @@ def _abbreviates(token: str, vocabulary: Mapping[str, int]) -> bool:
     return bool(long_forms(token, vocabulary, 1, stop_words=True))
 
 
+_PREFIXES = ("re", "un", "pre", "co")
+
+
+def _prefixed(token: str, vocabulary: Mapping[str, int]) -> bool:
+    """Whether a token is a word the posts use, done again, undone or before ("reapply",
+    "unpublished", "preprint")."""
+    return any(
+        token.startswith(p) and len(token) - len(p) >= 4 and token[len(p) :] in vocabulary
+        for p in _PREFIXES
+    )
+
+
 def _known(token: str, vocabulary: Mapping[str, int]) -> bool:
     """Whether the posts use this word, a close form ("burnt" ~ "burnout") or its long form."""
     if no_concept(token) or token in vocabulary or _abbreviates(token, vocabulary):
+        return True
+    if _prefixed(token, vocabulary):
         return True
     need = max(4, len(token) - 2)
     if len(token) < need:
@@ -354,7 +397,7 @@ def missing_concept(
     only thing it asks about. The words of `names` (authors and titles: "how did James Chua
     get into MATS?") are the posts' own, though their metadata carries them, not their text.
     """
-    if copes(text):
+    if copes(text) or feels_about_self(text):
         return None
     text = _without_doubt(text)
     judged = set(judgements(text)) | {t for name in names for t in keyword_tokens(name)}
@@ -398,7 +441,7 @@ def unsupported_concept(
     ("burnt" ~ "burnout") counts as discussed, and so do the words of `names` (authors and
     titles, which the posts' metadata carries rather than their text).
     """
-    if about_the_asker(text):
+    if about_the_asker(text) or feels_about_self(text):
         # Feelings and doubts are answered in the posts' own words; a doubt about something
         # else entirely ("too old to learn piano?") is `missing_concept`'s to find.
         return None
@@ -419,6 +462,7 @@ def unsupported_concept(
         and t not in named
         and t not in done
         and not close_forms(t, vocabulary)
+        and not _prefixed(t, vocabulary)
     ]
     if embed is not None:
         head = _uncovered_head(text, tokens, vocabulary, discussed, embed, named)
@@ -543,6 +587,8 @@ def _uncovered_head(
         return None
     if df == 0:
         if close_forms(head, vocabulary) or _abbreviates(head, vocabulary):
+            return None
+        if _prefixed(head, vocabulary):
             return None
         uncovered = discussed(as_typed(text, head), head) < _HEAD_NEVER_TALK
     else:

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 import pytest
 
 from bot.knowledge import chunk_documents, embedding_text, load_knowledge
-from bot.models import Question
-from bot.prompts import ASK_PEOPLE, NOT_DISCUSSED
+from bot.models import Answer, Question
+from bot.prompts import ASK_PEOPLE, HARD_GOING, NOT_DISCUSSED
 from bot.scope import (
     about_the_asker,
     age_uncovered,
@@ -35,11 +35,13 @@ from tests.conftest import REPO_KNOWLEDGE, CachingEmbeddings, MakeCareerBot
 HINT = "Ask in #careers."
 
 
-async def assert_answered(bot: CareerBot, key: str, *texts: str) -> None:
-    """Each text, asked as its own user in its own conversation, is answered with quotes."""
+async def assert_answered(bot: CareerBot, key: str, *texts: str) -> Answer:
+    """Each text, asked as its own user in its own conversation, is answered with quotes (the
+    last answer is returned)."""
     for text in texts:
         answer = await bot.answer(Question(text, text, f"{key}:{text}", "slack"))
         assert answer.covered and answer.citations, (text, answer.text)
+    return answer
 
 
 async def assert_declined(bot: CareerBot, key: str, *texts: str) -> None:
@@ -476,6 +478,21 @@ async def test_a_day_or_month_dates_the_asker_and_is_never_the_missing_concept(
     )
     # ... and so does a term ("next cycle" was the concept the posts lacked).
     await assert_answered(bot, "cycle", "thinking about applying to mats next cycle")
+
+
+async def test_how_the_asker_feels_about_themselves_is_no_concept_and_is_heard(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    # Declined on "fraud": a feeling, not a topic the posts lack.
+    stuck = "i've been stuck on my interp project for 3 weeks and feel like a fraud"
+    answer = await assert_answered(bot, "fraud", stuck)
+    # Someone having a hard time is told so before the quotes; a plain question is not.
+    assert answer.text.startswith(HARD_GOING), answer.text
+    plain = await assert_answered(bot, "plain", "should i do a phd?")
+    assert not plain.text.startswith(HARD_GOING)
+    # A word the posts use, done again ("reapply"), is theirs too.
+    await assert_answered(bot, "again", "got rejected from mats, should i reapply next year?")
 
 
 def test_code_in_a_message_is_not_what_it_asks_about() -> None:
