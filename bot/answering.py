@@ -174,6 +174,14 @@ def _plain_answer(
     )
 
 
+# A post named by what its title says: "the MATS post", "that siloed views article".
+_POST_NAMED = re.compile(
+    r"\b(?:the|that|this|your|ur|his|her)\s+((?:[\w'’-]+\s+){0,3}?[\w'’-]+)\s+"
+    r"(?:post|article|blog ?post|write-?up|essay)\b",
+    re.IGNORECASE,
+)
+
+
 class Answerer:
     """Answers a Question from the knowledge index; history comes from the store."""
 
@@ -322,14 +330,25 @@ class Answerer:
         return names
 
     def _named_posts(self, text: str) -> tuple[str, ...]:
-        """Posts whose author the question names (first or last name, as a whole word)."""
+        """Posts the question names: by their author (first or last name, as a whole word) or
+        by their title ("the MATS post", "that siloed views article")."""
         # "NGO" in capitals is an acronym, not Richard Ngo.
         words = {
             w.casefold().removesuffix("'s").removesuffix("’s")
             for w in re.findall(r"[A-Za-z][A-Za-z'’-]+", text)
             if not w.isupper()
         }
-        return tuple(doc for doc, names in self._author_names().items() if names & words)
+        found = [doc for doc, names in self._author_names().items() if names & words]
+        for named in _POST_NAMED.findall(text):
+            said = set(keyword_tokens(named))
+            for doc, title in self._post_titles().items():
+                if said and said <= set(keyword_tokens(title)) and doc not in found:
+                    found.append(doc)
+        return tuple(found)
+
+    def _post_titles(self) -> dict[str, str]:
+        """Each post's title, by doc id (comments are under their post's title too)."""
+        return {p.doc_id: p.title for p in self.retriever.snapshot.passages}
 
     def _without_names(self, text: str) -> str:
         """The question without its authors' names: "how did James Chua get into MATS?" is

@@ -88,7 +88,7 @@ async def test_a_named_author_is_read_first(posts_bot: object) -> None:
     assert answer.citations[0].author == "Jay Bailey"
 
 
-async def test_a_question_naming_an_author_is_answered_from_their_post_only(
+async def test_a_question_naming_an_author_or_a_post_is_answered_from_that_post_only(
     posts_bot: object,
 ) -> None:
     # The name is what picks the post: it was declined as a word the posts never use.
@@ -99,6 +99,9 @@ async def test_a_question_naming_an_author_is_answered_from_their_post_only(
     learnt = await ask(posts_bot, "what did jay bailey learn in his first year?", "g7c")
     read_as_newcomer(learnt)
     assert learnt.covered and {c.author for c in learnt.citations} == {"Jay Bailey"}, learnt.text
+    # A post named by its title ("the MATS post") is that post, not another post on MATS.
+    mats = await ask(posts_bot, "can u summarize the mats post", "g7d")
+    assert mats.covered and {c.author for c in mats.citations} == {"James Chua"}, mats.text
 
 
 async def test_feelings_in_words_the_posts_never_use_get_their_encouragement(
