@@ -201,6 +201,26 @@ def age_uncovered(text: str, vocabulary: Mapping[str, int]) -> bool:
     return asks_about_age(text) and not any(w in vocabulary for w in _AGE_WORDS)
 
 
+# The asker describing themselves ("I'm an undergrad in Nigeria.", "I'm a lawyer in France and
+# want…", "as a statistician,"): who is asking, up to the next clause, not what they ask about.
+_SELF_DESCRIPTION = re.compile(
+    r"(?:^|(?<=[.,;:!?()])|\b(?:and|but|so|also|hi|hey|hello)\b)\s*"
+    r"(?:i['’]?m|i am|i live|i work|i come|i studied|i was|i['’]?ve been|as an?|being an?)\b"
+    r"(?P<who>[^.,;:!?()]*?)(?=[.,;:!?()]|\b(?:and|but|so|because|or|how|what|where|which|"
+    r"should|can|could|do|does|is|will|would)\b|$)",
+    re.IGNORECASE,
+)
+
+
+def self_described(text: str) -> set[str]:
+    """Keyword tokens only in the asker's description of themselves: "nigeria" in "I'm an
+    undergrad in Nigeria. What should I do?". A word the question also uses elsewhere ("I'm on
+    a visa. do labs sponsor visas?") is asked about."""
+    inside = {t for m in _SELF_DESCRIPTION.finditer(text) for t in keyword_tokens(m.group(0))}
+    outside = set(keyword_tokens(_SELF_DESCRIPTION.sub(" ", text)))
+    return inside - outside
+
+
 def judgements(text: str) -> list[str]:
     """Keyword tokens of the words with which the asker judges their subject ("weird")."""
     found = [w for m in _JUDGEMENT.finditer(text) for w in m.groups() if w]
@@ -332,12 +352,16 @@ _CALENDAR = frozenset(
         "november december cycle semester trimester quarter fortnight"
     )
 )
+# Interjections and chat fillers ("hmm ok. but how do I…") name nothing either.
+_FILLERS = frozenset(
+    keyword_tokens("hmm hm hmmm um umm uh ok okay lol haha ah oh wow yeah yep nah tbh idk btw")
+)
 
 
 def no_concept(token: str) -> bool:
     """Whether a token names no concept at all: a number ("40s"), two letters ("im"), or a day
     or month ("tuesday")."""
-    return bool(_NOT_A_CONCEPT.fullmatch(token)) or token in _CALENDAR
+    return bool(_NOT_A_CONCEPT.fullmatch(token)) or token in _CALENDAR or token in _FILLERS
 
 
 def _abbreviates(token: str, vocabulary: Mapping[str, int]) -> bool:
@@ -401,6 +425,7 @@ def missing_concept(
         return None
     text = _without_doubt(text)
     judged = set(judgements(text)) | {t for name in names for t in keyword_tokens(name)}
+    judged |= self_described(text)
     tokens = [t for t in keyword_tokens(text, query=True) if t not in judged]
     if not tokens:
         return None
@@ -453,6 +478,9 @@ def unsupported_concept(
     named = {t for name in names for t in keyword_tokens(name)}
     judged = set(judgements(text))
     tokens = [t for t in tokens if t not in judged]
+    # Who the asker is ("I'm an undergrad…") is never the concept, but a passage about it
+    # still shows the posts speak to the question.
+    described = self_described(text)
     done = _done_to_known(text, vocabulary)
     rare = [
         t
@@ -465,13 +493,14 @@ def unsupported_concept(
         and not _prefixed(t, vocabulary)
     ]
     if embed is not None:
-        head = _uncovered_head(text, tokens, vocabulary, discussed, embed, named)
+        head = _uncovered_head(text, tokens, vocabulary, discussed, embed, {*named, *described})
         if head is not None:
             return head
     if not rare:
         return None
     words = {t: as_typed(text, t) for t in rare}
     talk = {t: discussed(words[t], t) for t in rare}
+    rare = [t for t in rare if t not in described]
     if embed is not None:
         # A word the posts never use that the question is about ("do I need a visa to work
         # at a UK lab?": the visa, not the lab) is uncovered whatever else the question says.
@@ -486,7 +515,7 @@ def unsupported_concept(
     generic = max(2, int(_GENERIC_SHARE * max(vocabulary.values(), default=0)))
     if any(_RARE_DF < vocabulary.get(t, 0) < generic for t in tokens):
         return None  # another distinctive word of the question is one the posts discuss
-    if any(score >= _RARE_TALK for score in talk.values()):
+    if any(score >= _RARE_TALK for score in talk.values()) or not rare:
         return None
     # A word the posts use in another form ("procrastinate" ~ "procrastinating") is the
     # question's topic too: when a passage is about it, the rare word beside it ("how do I

@@ -25,6 +25,7 @@ from bot.scope import (
     names_no_topic,
     no_concept,
     seeks_reassurance,
+    self_described,
     separate_questions,
     unsupported_concept,
 )
@@ -493,6 +494,30 @@ async def test_how_the_asker_feels_about_themselves_is_no_concept_and_is_heard(
     assert not plain.text.startswith(HARD_GOING)
     # A word the posts use, done again ("reapply"), is theirs too.
     await assert_answered(bot, "again", "got rejected from mats, should i reapply next year?")
+
+
+async def test_who_the_asker_is_and_chat_fillers_are_not_what_they_ask_about(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    assert self_described("I live in Kenya. How do I get into AI safety research?") == {
+        "live",
+        "kenya",
+    }
+    # A word the question asks about as well is not only a description.
+    assert self_described("I'm on a visa. do labs sponsor visas?") == set()
+    # "can I work in…" asks; it describes nobody.
+    assert self_described("as a nurse, can i work in ai safety?") == {"nurs"}
+    assert no_concept(keyword_tokens("hmm")[0])
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    await assert_answered(
+        bot,
+        "who",
+        # Declined on "Nigeria", "lawyer", "statistician" and "hmm ok".
+        "I'm an undergrad CS student in Nigeria. What should I do?",
+        "I'm a lawyer in France and want to work on AI policy, where do I start?",
+        "I'm a statistician, how do I get into AI safety?",
+        "hmm ok. but how do I know what I'm good at?",
+    )
 
 
 def test_code_in_a_message_is_not_what_it_asks_about() -> None:
