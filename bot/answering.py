@@ -21,6 +21,7 @@ from bot.extractive import passage_sentences as composer_sentences
 from bot.followups import (
     CLARIFY,
     DATED,
+    MISSED,
     MORE,
     SHORTER,
     SOURCE,
@@ -50,6 +51,7 @@ from bot.prompts import (
     ENGLISH_ONLY,
     GREETING,
     HARD_GOING,
+    MISSED_REPLY,
     NOT_COVERED,
     NOT_DISCUSSED,
     WELCOME,
@@ -415,6 +417,10 @@ class Answerer:
             brief = self._in_brief(text, context)
             if brief is not None:
                 return self._quoted(text, [brief], False, notices, context.query, answer_id)
+        if context.asks == MISSED:
+            return _plain_answer(
+                MISSED_REPLY, notices, covered=False, query=context.carried, answer_id=answer_id
+            )
         if context.asks == DATED:
             dated = self._dated(context.last_reply_shown)
             if dated:

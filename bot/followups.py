@@ -118,14 +118,29 @@ def without_acknowledgements(history: Sequence[Turn]) -> list[Turn]:
 _CUES = re.compile(
     r"^\W*(and|but|also|so|what about|how about|what if|why|how come|then|ok|okay|nice|thanks|"
     r"cool|great|is that|does that|do they|did (?:he|she|they)|how did|tell me more|more on|"
-    r"any|same|even|wait)\b",
+    r"any|same|even|wait|no|nah|i meant|i was asking)\b",
     re.IGNORECASE,
 )
 # Asking for more of what was just said, wherever it stands in the message: "can u expand,
 # like what does a pitch look like", "anything else? nothing posted fits me".
+# So is pushing on the last reply: "can you be more specific?", "what next?", "ok and after
+# that?", "what would you do in my place?", "that doesn't answer my question".
 _MORE = re.compile(
     r"\b(expand|elaborate|in practice|(?:for|an|some) examples?|anything else|what else|"
-    r"any others?|any other (?:options?|ways?|ideas?|resources?)|others on)\b",
+    r"any others?|any other (?:options?|ways?|ideas?|resources?)|others on|"
+    r"more specific|be (?:more )?specific|specifics|in (?:more )?detail|more concrete|"
+    r"what(?:'s|’s| is)? next|then what|after that|next steps?|step[- ]by[- ]step|"
+    r"what (?:should|do) i do first|what would (?:you|u) do|if (?:you|u) were me|"
+    r"in my (?:place|shoes|position)|what do (?:you|u) (?:recommend|suggest))\b",
+    re.IGNORECASE,
+)
+MISSED = "missed"  # "that doesn't answer my question": the last reply missed
+_MISSED = re.compile(
+    r"^\W*(?:(?:no|nah|hmm+|um+|sorry|but|ok|okay|well)\W+)*(?:that|this|it|you)?\W*"
+    r"(?:(?:doesn['’]?t|does not|didn['’]?t|did not|don['’]?t) (?:really )?(?:answer|help)|"
+    r"(?:is|was|'s|’s)? ?not what i (?:asked|meant|was asking)|(?:is|was|'s|’s)? ?not (?:helpful|"
+    r"relevant|it|useful)|(?:is|was|'s|’s)? ?(?:irrelevant|unhelpful|useless|off[- ]topic))"
+    r"\b.{0,40}$",
     re.IGNORECASE,
 )
 _ANAPHORA = re.compile(
@@ -199,7 +214,7 @@ _VAGUE = frozenset(
     keyword_tokens(
         "more else detail details example examples mean explain elaborate thing things one ones "
         "stuff tell say said again instead really why how come so reason reasons go on continue "
-        "expand practice else others other options "
+        "expand practice else others other options specific specifically exactly "
         "nice ok okay thanks cool great sure"
     )
 )
@@ -212,8 +227,9 @@ _SHORT = 4
 # answered, asked again about something else. Only a short rest counts ("and if it goes badly,
 # can I apply again next cycle?" is a question of its own).
 _SHIFT = re.compile(
-    r"^\W*(?:(?:and|but|ok|okay|so|also)\W+)?(?:(?:what|how)\s+about|and\s+(?:for|in|with|at|on)|"
-    r"same\s+(?:for|with|in))\b(?P<rest>.*)$",
+    r"^\W*(?:(?:and|but|ok|okay|so|also|no|nah|sorry)\W+)?(?:(?:what|how)\s+about|"
+    r"and\s+(?:for|in|with|at|on)|same\s+(?:for|with|in)|i\s+mean(?:t)?|i\s+was\s+asking\s+about)"
+    r"\b(?P<rest>.*)$",
     re.IGNORECASE,
 )
 _SHIFT_WORDS = 3
@@ -384,6 +400,8 @@ def asks_of_last_reply(text: str, topic_words: int) -> str:
     "is that…" points back however long it goes on ("is that the same skillset once you're
     hired or just to get in the door?"); a long "why…" is a question of its own.
     """
+    if _MISSED.search(text):
+        return MISSED
     if _SOURCE.search(text):
         return SOURCE
     if _DATED.search(text):
@@ -428,6 +446,7 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
         or _SHORTER.search(text)
         or _SOURCE.search(text)
         or _DATED.search(text)
+        or _MISSED.search(text)
     )
     dependent = cue or not words or (bool(_ANAPHORA.search(text)) and len(words) <= _SHORT)
     if not dependent:

@@ -19,6 +19,11 @@ NOT_DISCUSSED = "The advice posts I draw on don't discuss “{concept}”, so I'
 ASK_PEOPLE = "Someone in the community may know from their own experience."
 # The reply to a thank-you or an "ok cool" that asks nothing: no quotes, no model call.
 ACKNOWLEDGED = "Glad it helps! Ask me anything else about AI safety careers."
+# The reply to "that doesn't answer my question": no more quotes that miss.
+MISSED_REPLY = (
+    "Sorry, that missed. Could you say it another way, or tell me a bit more about your "
+    "situation? I can only answer from the advice posts, and some things they don't cover."
+)
 # The opening words of a reply to someone who says they are having a hard time.
 HARD_GOING = "That sounds hard, and you're far from the only one."
 # ... to thanks before any answer in the conversation (a new thread, a DM after a reply)...

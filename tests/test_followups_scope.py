@@ -6,6 +6,7 @@ from bot.answering import nearest_pointer
 from bot.followups import (
     CLARIFY,
     DATED,
+    MISSED,
     MORE,
     SHORTER,
     SOURCE,
@@ -20,7 +21,7 @@ from bot.followups import (
     split_excluded,
 )
 from bot.models import WITHHELD_QUESTION, Passage, Question, Turn
-from bot.prompts import NOT_DISCUSSED
+from bot.prompts import MISSED_REPLY, NOT_DISCUSSED
 from bot.scope import (
     asks_live_facts,
     copes,
@@ -614,6 +615,36 @@ async def test_why_quotes_the_reason_beside_the_quote_just_shown(
     assert any("shallower deep learning is" in c.quote for c in why.citations), why.text
     shown = {c.quote for c in first.citations}
     assert not shown & {c.quote for c in why.citations}
+
+
+async def test_pushing_on_the_last_reply_is_a_follow_up_not_a_new_question(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    past = history("should I upskill first?", "Jay’s “Reflections on my first year” speaks to this")
+    # Each was searched on its own and declined ("the posts don't cover that").
+    for asked in (
+        "can you be more specific?",
+        "what next?",
+        "ok and after that?",
+        "what should I do first?",
+        "what would you do in my place?",
+        "give me a step by step plan",
+    ):
+        context = resolve(asked, past, TITLES)
+        assert context.is_follow_up and context.asks == MORE, asked
+    # "no, I meant X" asks the question again about X.
+    meant = resolve("no, I meant for governance", past, TITLES)
+    assert meant.is_follow_up and meant.shift_to == ("govern",)
+    # A question of its own stays one.
+    assert not resolve("what is the next big thing in interp?", past, TITLES).is_follow_up
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(Question("should i do a phd?", "u", "push", "cli"))
+    more = await bot.answer(Question("can you be more specific?", "u", "push", "cli"))
+    assert first.covered and more.covered and more.citations, more.text
+    # "that doesn't answer my question": no more quotes that miss; ask for it another way.
+    missed = await bot.answer(Question("that doesn't answer my question", "u", "push", "cli"))
+    assert missed.text == MISSED_REPLY and not missed.citations and not missed.covered
+    assert resolve("is it not helpful to do a phd?", past, TITLES).asks != MISSED
 
 
 async def test_which_post_says_that_names_the_posts_just_quoted(
