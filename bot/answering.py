@@ -422,13 +422,13 @@ class Answerer:
                 MISSED_REPLY, notices, covered=False, query=context.carried, answer_id=answer_id
             )
         if context.asks == DATED:
-            dated = self._dated(context.last_reply_shown)
+            dated = self._dated(context.last_quoted)
             if dated:
                 return _plain_answer(
                     dated, notices, covered=True, query=context.carried, answer_id=answer_id
                 )
         if context.asks == SOURCE:
-            sources = self._sources(context.last_reply_shown)
+            sources = self._sources(context.last_quoted)
             if sources:
                 return _plain_answer(
                     sources, notices, covered=True, query=context.carried, answer_id=answer_id

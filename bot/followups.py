@@ -263,6 +263,9 @@ class TurnContext:
     prefer_docs: tuple[str, ...] = ()
     previous_quotes: tuple[str, ...] = ()  # every quote shown in the conversation, oldest first
     last_reply_quotes: int = 0  # how many of them the last reply showed
+    # The quotes of the last reply that had any: "which post says that?" after "is that still
+    # true?" (answered without quotes) is about the answer before it.
+    last_quoted: tuple[str, ...] = ()
     # The message as the author would put it when "he/she/the author" is the author just
     # quoted ("how did he fix it?" -> "how did I fix it?"): posts tell their story as "I", and
     # a "he" inside a post is somebody else. Empty when nothing was resolved.
@@ -475,6 +478,7 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
         prefer_docs=prefer,
         previous_quotes=shown,
         last_reply_quotes=last,
+        last_quoted=next((quotes for quotes in reversed(per_reply) if quotes), ()),
         message=as_author(own) if person and prefer else "",
         quoted_docs=docs,
         last_quotes=quoted_by(replies[-1], titles) if replies else (),

@@ -681,6 +681,9 @@ async def test_is_that_still_true_says_when_the_posts_quoted_were_written(
     still = await bot.answer(Question("is that still true?", "u", "old", "cli"))
     assert still.covered and not still.citations
     assert "George Wang (Timaeus) was published on 2024-08-24" in still.text, still.text
+    # The reply without quotes is not what "which post says that?" asks about: the one before.
+    where = await bot.answer(Question("which post says that?", "u", "old", "cli"))
+    assert "“Should I do a PhD?”" in where.text and not where.citations, where.text
     # Asked of the posts in general, the list of posts says when each was written.
     posts = await bot.answer(
         Question("when were these posts written? are they out of date?", "u", "when", "cli")
