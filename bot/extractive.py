@@ -1048,7 +1048,9 @@ def opening(spans: Sequence[Span], contrast: bool) -> str:
         return f"{names[0][0].upper()}{names[0][1:]} speaks to this:"
     joined = ", ".join(names[:-1]) + f" and {names[-1]}"
     if contrast:
-        return f"The posts weigh this differently — {joined} lean different ways:"
+        # Two posts set side by side need not disagree: say each has its own angle, not that
+        # they "lean different ways" (two blind readers found that claim misleading).
+        return f"{joined[0].upper()}{joined[1:]} each speak to this, from their own angle:"
     return f"{joined[0].upper()}{joined[1:]} speak to this:"
 
 

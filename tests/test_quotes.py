@@ -173,7 +173,7 @@ def test_composed_reply_opens_by_naming_the_posts_and_shows_both_sides(
     both = pick_quotes(question, [first, second], embedder, 3, contrast=True)
     text, citations = compose(question, both, contrast=True)
     opening = text.splitlines()[0]
-    assert "differently" in opening
+    assert opening.endswith("each speak to this, from their own angle:")
     assert "Ann Author’s “A post”" in opening and "Bo Writer’s “Another post”" in opening
     assert len(citations) == 2 and "[2]" in text
 
