@@ -23,8 +23,8 @@ from bench_retrieval import DEFAULT_ANSWER_SETS, DEFAULT_SETS  # noqa: E402
 # posts and the row format (questions first, then gold phrases from the posts), to check what
 # generalises: extra; third (kept out of the repository while the rules it judged were built);
 # followups (20 conversations of a first turn and one follow-up: "why tho", "any others?");
-# fourth (36 answer rows, plus 20 retrieval questions in eval_fourth.jsonl) and fifth (40 and
-# 20), each kept out of the repository until the end of the session it judged.
+# fourth (36 answer rows, plus 20 retrieval questions in eval_fourth.jsonl), fifth and sixth
+# (40 and 20 each), each kept out of the repository until the end of the session it judged.
 # The same sets bench_retrieval scores.
 ANSWERS = DEFAULT_ANSWER_SETS
 QUESTIONS = DEFAULT_SETS

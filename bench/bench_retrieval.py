@@ -21,6 +21,7 @@ DEFAULT_SETS = (
     REPO / "tests" / "fixtures" / "eval_extra.jsonl",
     REPO / "tests" / "fixtures" / "eval_fourth.jsonl",
     REPO / "tests" / "fixtures" / "eval_fifth.jsonl",
+    REPO / "tests" / "fixtures" / "eval_sixth.jsonl",
 )
 DEFAULT_ANSWER_SETS = (
     REPO / "tests" / "fixtures" / "eval_answers_dev.jsonl",
@@ -29,6 +30,7 @@ DEFAULT_ANSWER_SETS = (
     REPO / "tests" / "fixtures" / "eval_answers_followups.jsonl",
     REPO / "tests" / "fixtures" / "eval_answers_fourth.jsonl",
     REPO / "tests" / "fixtures" / "eval_answers_fifth.jsonl",
+    REPO / "tests" / "fixtures" / "eval_answers_sixth.jsonl",
 )
 
 

@@ -142,7 +142,14 @@ def test_load_questions_rejects_empty_and_missing_files(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["eval_dev.jsonl", "eval_extra.jsonl", "eval_fourth.jsonl", "eval_fifth.jsonl"]
+    "name",
+    [
+        "eval_dev.jsonl",
+        "eval_extra.jsonl",
+        "eval_fourth.jsonl",
+        "eval_fifth.jsonl",
+        "eval_sixth.jsonl",
+    ],
 )
 def test_fixture_gold_phrases_occur_in_the_knowledge_base(name: str) -> None:
     root = Path(__file__).resolve().parents[1]
@@ -204,6 +211,7 @@ async def test_answer_eval_asks_follow_ups_in_one_conversation_and_scores_quotes
         "eval_answers_followups.jsonl",
         "eval_answers_fourth.jsonl",
         "eval_answers_fifth.jsonl",
+        "eval_answers_sixth.jsonl",
     ],
 )
 def test_answer_set_gold_phrases_are_verbatim_in_the_knowledge_base(name: str) -> None:
