@@ -397,18 +397,21 @@ def shifted_topic(text: str) -> tuple[str, ...]:
     return tuple(words) if 0 < len(words) <= _SHIFT_WORDS else ()
 
 
-def asks_of_last_reply(text: str, topic_words: int) -> str:
-    """WHY, CLARIFY or MORE when a follow-up asks that of the last reply, else "".
+# Asked of the last reply as a whole message, whatever its length, in this order.
+_OF_THE_REPLY = ((_MISSED, MISSED), (_SOURCE, SOURCE), (_DATED, DATED))
 
-    "is that…" points back however long it goes on ("is that the same skillset once you're
-    hired or just to get in the door?"); a long "why…" is a question of its own.
+
+def asks_of_last_reply(text: str, topic_words: int) -> str:
+    """What a follow-up asks of the last reply (MISSED, SOURCE, DATED, CLARIFY, SHORTER, WHY,
+    MORE), else "".
+
+    The first four are read from the whole message, however long: "is that…" points back
+    however long it goes on ("is that the same skillset once you're hired or just to get in
+    the door?"). The rest only from a short one: a long "why…" is a question of its own.
     """
-    if _MISSED.search(text):
-        return MISSED
-    if _SOURCE.search(text):
-        return SOURCE
-    if _DATED.search(text):
-        return DATED
+    for pattern, kind in _OF_THE_REPLY:
+        if pattern.search(text):
+            return kind
     if _CLARIFY.search(text):
         return CLARIFY
     if topic_words > _SHORT:
@@ -420,12 +423,9 @@ def asks_of_last_reply(text: str, topic_words: int) -> str:
         if not head.endswith("?") or not short:
             return ""
         text = head
-    if _SHORTER.search(text):
-        return SHORTER
-    if _WHY.search(text):
-        return WHY
-    if _MORE.search(text):
-        return MORE
+    for pattern, kind in ((_SHORTER, SHORTER), (_WHY, WHY), (_MORE, MORE)):
+        if pattern.search(text):
+            return kind
     return ""
 
 
@@ -443,14 +443,7 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
     # Whether it leans on the turn before is judged on the whole message; a message of its
     # own that says "besides" is not made short by cutting that clause out.
     words = [w for w in keyword_tokens(text, query=True) if w not in _VAGUE]
-    cue = bool(
-        _CUES.search(text)
-        or _MORE.search(text)
-        or _SHORTER.search(text)
-        or _SOURCE.search(text)
-        or _DATED.search(text)
-        or _MISSED.search(text)
-    )
+    cue = any(p.search(text) for p in (_CUES, _MORE, _SHORTER, *(p for p, _ in _OF_THE_REPLY)))
     dependent = cue or not words or (bool(_ANAPHORA.search(text)) and len(words) <= _SHORT)
     if not dependent:
         return TurnContext(query=text, own_text=text)
