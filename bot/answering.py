@@ -888,15 +888,16 @@ class Answerer:
                 "organisation's own site or ask people in the community."
             ]
         elif concept:
-            lines = [NOT_DISCUSSED.format(concept=concept)]
+            # What the bot can help with instead, then the next step: read blind, a decline
+            # ending on "someone in the community may know" alone was "honest but empty".
+            lines = [NOT_DISCUSSED.format(concept=concept), self._covered_topics()]
         else:
             lines = [NOT_COVERED]
             near = nearest_topic(result.passages) if result is not None else None
             if near is not None and result is not None and result.best_similarity >= 0.25:
                 lines.append(nearest_pointer(near))
             else:
-                topics = ", ".join(self.topics) if self.topics else FIELD
-                lines.append(f"They do discuss, for example: {topics}.")
+                lines.append(self._covered_topics())
         if self.config.decline_hint:
             lines.append(self.config.decline_hint)
         elif concept and not live:
@@ -910,6 +911,11 @@ class Answerer:
             standalone_query=query,
             answer_id=answer_id,
         )
+
+    def _covered_topics(self) -> str:
+        """ "They do discuss, for example: …": what the posts cover, for a decline."""
+        topics = ", ".join(self.topics) if self.topics else FIELD
+        return f"They do discuss, for example: {topics}."
 
     def _about(self, notices: Sequence[str]) -> Answer:
         """What the bot does and which posts it reads (title, author, link), with examples."""

@@ -197,7 +197,8 @@ async def test_a_question_about_the_askers_age_is_declined_the_posts_never_speak
     ):
         answer = await bot.answer(Question(text, "u", f"age:{text}", "slack"))
         # Quotes about starting out do not say whether 45 is too old: say what is missing.
-        assert answer.text == f"{NOT_DISCUSSED.format(concept='age')} {ASK_PEOPLE}", text
+        assert answer.text.startswith(NOT_DISCUSSED.format(concept="age")), text
+        assert answer.text.endswith(ASK_PEOPLE), text
         assert not answer.covered and not answer.citations
     # An age given in passing is not what the question asks about, nor one given in another
     # sentence than the doubt (declined on "age" though the asker never wrote it).
@@ -244,10 +245,13 @@ async def test_a_missing_concept_is_named_in_the_askers_words_then_a_next_step(
     hinted = make_careerbot(knowledge_dir=REPO_KNOWLEDGE, answer={"decline_hint": HINT})
     answer = await hinted.answer(Question(question, "u", "leave", "slack"))
     assert not answer.covered and not answer.citations
-    assert answer.text == f"{NOT_DISCUSSED.format(concept='parental leave')} {HINT}"
+    said = f"{NOT_DISCUSSED.format(concept='parental leave')} They do discuss, for example: "
+    assert answer.text.startswith(said) and answer.text.endswith(HINT), answer.text
     plain = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
     answer = await plain.answer(Question("do AI safety orgs pay decent salaries?", "u", "s", "cli"))
-    assert answer.text == f"{NOT_DISCUSSED.format(concept='salaries')} {ASK_PEOPLE}"
+    # ... then what the posts do cover, so the asker knows what to ask instead.
+    said = f"{NOT_DISCUSSED.format(concept='salaries')} They do discuss, for example: "
+    assert answer.text.startswith(said) and answer.text.endswith(ASK_PEOPLE), answer.text
 
 
 def test_the_missing_word_is_shown_with_the_word_it_goes_with() -> None:
