@@ -184,6 +184,23 @@ _POST_NAMED = re.compile(
 )
 
 
+_PUNCTUATION = "?!.,;:()\"'“”‘’"
+
+
+def _as_name(word: str) -> str:
+    """A word as it would name an author: casefolded, without a possessive ("Richard's" ->
+    "richard"); "" for a word in capitals ("NGO" is an acronym, not Richard Ngo)."""
+    if word.isupper():
+        return ""
+    return word.casefold().removesuffix("'s").removesuffix("’s")
+
+
+def _by(post: Passage) -> str:
+    """ " by Ann Author" after a post's title; nothing for a comment (its commenter is not the
+    post's author) or an unknown author."""
+    return f" by {post.author}" if post.author and not post.is_comment else ""
+
+
 class Answerer:
     """Answers a Question from the knowledge index; history comes from the store."""
 
@@ -334,35 +351,21 @@ class Answerer:
     def _named_posts(self, text: str) -> tuple[str, ...]:
         """Posts the question names: by their author (first or last name, as a whole word) or
         by their title ("the MATS post", "that siloed views article")."""
-        # "NGO" in capitals is an acronym, not Richard Ngo.
-        words = {
-            w.casefold().removesuffix("'s").removesuffix("’s")
-            for w in re.findall(r"[A-Za-z][A-Za-z'’-]+", text)
-            if not w.isupper()
-        }
+        words = {_as_name(w) for w in re.findall(r"[A-Za-z][A-Za-z'’-]+", text)}
         found = [doc for doc, names in self._author_names().items() if names & words]
         for named in _POST_NAMED.findall(text):
             said = set(keyword_tokens(named))
-            for doc, title in self._post_titles().items():
+            for title, doc in self._titles().items():
                 if said and said <= set(keyword_tokens(title)) and doc not in found:
                     found.append(doc)
         return tuple(found)
-
-    def _post_titles(self) -> dict[str, str]:
-        """Each post's title, by doc id (comments are under their post's title too)."""
-        return {p.doc_id: p.title for p in self.retriever.snapshot.passages}
 
     def _without_names(self, text: str) -> str:
         """The question without its authors' names: "how did James Chua get into MATS?" is
         searched as "how did get into MATS?". The name picks the post (`_named_posts`); the
         posts' text rarely says it, so in the search it only dilutes what is asked."""
         names = set().union(*self._author_names().values())
-        kept = [
-            w
-            for w in text.split()
-            if w.isupper() or w.strip("?!.,;:()\"'“”‘’").removesuffix("'s").casefold() not in names
-        ]
-        return " ".join(kept)
+        return " ".join(w for w in text.split() if _as_name(w.strip(_PUNCTUATION)) not in names)
 
     def _vocabulary(self) -> Mapping[str, int]:
         snap = self.retriever.snapshot
@@ -646,9 +649,8 @@ class Answerer:
         lines = ["That was from:" if len(where) == 1 else "Those quotes were from:", ""]
         for post, sections in where.values():
             title = f"[{post.title}]({post.url})" if post.url else f"“{post.title}”"
-            by = f" by {post.author}" if post.author and not post.is_comment else ""
             under = ", ".join(f"“{s}”" if s != "a comment" else s for s in sections)
-            lines.append(f"- {title}{by}" + (f", in {under}" if under else ""))
+            lines.append(f"- {title}{_by(post)}" + (f", in {under}" if under else ""))
         return "\n".join(lines)
 
     def _quoted_posts(self, quotes: Sequence[str]) -> dict[str, tuple[Passage, list[str]]]:
@@ -675,8 +677,7 @@ class Answerer:
             if post.published:
                 on = "on" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", post.published) else "in"
                 when = f"was published {on} {post.published}"
-            by = f" by {post.author}" if post.author and not post.is_comment else ""
-            lines.append(f"“{post.title}”{by} {when}.")
+            lines.append(f"“{post.title}”{_by(post)} {when}.")
         lines.append(
             "Advice on how to work and learn ages slowly; who is hiring, programmes and deadlines "
             "change every year, so check the organisation's own site or ask people in the "

@@ -384,9 +384,12 @@ def _prefixed(token: str, vocabulary: Mapping[str, int]) -> bool:
 
 def _known(token: str, vocabulary: Mapping[str, int]) -> bool:
     """Whether the posts use this word, a close form ("burnt" ~ "burnout") or its long form."""
-    if no_concept(token) or token in vocabulary or _abbreviates(token, vocabulary):
-        return True
-    if _prefixed(token, vocabulary):
+    if (
+        no_concept(token)
+        or token in vocabulary
+        or _abbreviates(token, vocabulary)
+        or _prefixed(token, vocabulary)
+    ):
         return True
     need = max(4, len(token) - 2)
     if len(token) < need:
@@ -615,9 +618,11 @@ def _uncovered_head(
     if head in named or df > _HEAD_FEW_DF:
         return None
     if df == 0:
-        if close_forms(head, vocabulary) or _abbreviates(head, vocabulary):
-            return None
-        if _prefixed(head, vocabulary):
+        if (
+            close_forms(head, vocabulary)
+            or _abbreviates(head, vocabulary)
+            or _prefixed(head, vocabulary)
+        ):
             return None
         uncovered = discussed(as_typed(text, head), head) < _HEAD_NEVER_TALK
     else:
