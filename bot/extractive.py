@@ -144,7 +144,8 @@ _CONCLUSION = re.compile(
     r"\b(i(?:'ve|’ve| have)? (?:gotta|got to)|(?:i|we) (?:came|come) away|"
     r"updated (?:in the direction|towards?|toward)|"
     r"i(?:'ve|’ve| have)? (?:realized|realised|concluded|come to (?:think|believe))|"
-    r"i (?:now|no longer) (?:think|believe)|in (?:retrospect|hindsight))\b",
+    r"i (?:now|no longer) (?:think|believe|reali[sz]e|see|understand|know)|"
+    r"in (?:retrospect|hindsight))\b",
     re.IGNORECASE,
 )
 # Reassurance: an author saying how it felt, that it is common, that it gets better. For a

@@ -653,6 +653,17 @@ def test_an_authors_first_person_conclusion_is_not_ranked_down_as_story() -> Non
     assert role_score(came_away, "Lessons") > 0
 
 
+def test_what_the_author_now_realises_is_the_lesson_of_the_mistake_before_it() -> None:
+    # A list of mistakes: each item tells the mistake, then what the author now sees.
+    text = (
+        "I tended to assume a missing detail was my fault, so I waited. "
+        "I now realise this is silly, and it helps nobody to delay asking for context."
+    )
+    mistake, lesson = [s for line in passage_sentences(passage(text)) for s in line]
+    assert role_score(mistake, "Mistakes") <= 0
+    assert role_score(lesson, "Mistakes") > 0
+
+
 def test_the_askers_framing_words_do_not_make_an_echo_the_answer(
     embedder: CachingEmbeddings,
 ) -> None:
