@@ -59,6 +59,9 @@ KEYWORD_WEIGHT = 0.35
 ROLE_WEIGHT = 1.0
 RANK_PENALTY = 0.03
 MAX_MERGED_CHARS = 640
+# A sentence whose role is this low or lower is an aside (a pointer to another section, a
+# footnote, a link line): it never carries a quote's relevance.
+ASIDE_ROLE = -0.25
 
 # Role cues. Each is a property of how advice is written, not of any topic.
 _ADVICE = re.compile(
@@ -88,6 +91,7 @@ _META = re.compile(
     r"\b(this (?:post|article|essay|piece|sequel|blog)|the (?:first |previous |original )?"
     r"(?:post|article)\b|in this post|i wrote|i'?ll (?:try|start|cover|go)|see also|translated|"
     r"thanks to|credit to|link people|reading the first|epistemic status|tl;?dr|cross-?posted|"
+    r"(?:in )?the (?:next|following) section|i outline|"
     r"aiming to cover|footnote|edit:|this advice is|as mentioned|mentioned above|below|"
     r"i'?m happy to|one on ones?|can['’]?t comment|"
     r"won['’]?t (?:try to )?(?:list|cover|go into|get into))\b",
@@ -591,7 +595,9 @@ def pick_quotes(
         contrast = poses_dichotomy(query)
     limit = MAX_ANSWER_CHARS * (2 if _LIST_QUESTION.search(query) else 1)
     lines_of = {p.id: lines for p, lines in zip(passages, per_passage, strict=True)}
-    return _choose(spans, max_quotes, limit, contrast, lines_of, shown, relevance, asked_as_heading)
+    return _choose(
+        spans, max_quotes, limit, contrast, lines_of, shown, relevance, asked_as_heading, role
+    )
 
 
 def _comments_by_others(passages: Sequence[Passage]) -> set[str]:
@@ -719,9 +725,12 @@ def _score_window(
         return None  # a short list item means little without its lead-in
     keys = [s.key for s in window]
     rels = [relevance.get(k, 0.0) for k in keys]
-    best = max(rels)
-    rel = 0.75 * best + 0.25 * (sum(rels) / len(rels))
     roles = [role.get(k, 0.0) for k in keys]
+    # An aside ("In the next section I outline…") may share the question's words, but the
+    # quote is about what its other sentences say: it does not lend the window its relevance.
+    said = [r for r, o in zip(rels, roles, strict=True) if o > ASIDE_ROLE] or rels
+    best = max(said)
+    rel = 0.75 * best + 0.25 * (sum(rels) / len(rels))
     if len(window) > 1 and _is_question(window[0].text):
         # The post asks a question and answers it: the question frames the answer, and a
         # question is only ranked down when it would be quoted without its answer.
@@ -763,11 +772,16 @@ def _overlaps(a: Span, b: Span) -> bool:
     return end.line_no == start.line_no and not end.line[end.end : start.start].strip()
 
 
-def _merged(a: Span, b: Span, lines_of: dict[str, list[list[Sentence]]]) -> Span | None:
+def _merged(
+    a: Span,
+    b: Span,
+    lines_of: dict[str, list[list[Sentence]]],
+    role: Mapping[tuple[str, int, int], float] | None = None,
+) -> Span | None:
     """One quote covering chosen `a`, a disjoint candidate `b` and what lies between, if they
     share a paragraph line (or two, the second opening on the first), sit at most MERGE_GAP
-    sentences apart, `a` grows by at most one sentence more than that, and the run stays
-    short; else None."""
+    sentences apart, `a` grows by at most one sentence more than that, the run stays short
+    and takes in no aside (`role` at most ASIDE_ROLE); else None."""
     if a.passage.id != b.passage.id or a.passage.id not in lines_of:
         return None
     if {s.key for s in a.sentences} & {s.key for s in b.sentences}:
@@ -798,6 +812,8 @@ def _merged(a: Span, b: Span, lines_of: dict[str, list[list[Sentence]]]) -> Span
     text = _verbatim(window)
     if len(text) > MAX_MERGED_CHARS:
         return None
+    if role is not None and any(role.get(s.key, 0.0) <= ASIDE_ROLE for s in window):
+        return None
     top = a if a.score >= b.score else b
     return Span(a.passage, window, text, top.score, max(a.relevance, b.relevance))
 
@@ -824,6 +840,7 @@ def _carried_on(
     floor: float,
     limit: int,
     shown: Sequence[str] = (),
+    role: Mapping[tuple[str, int, int], float] | None = None,
 ) -> list[Span]:
     """Each quote with the sentence after it when that sentence is on the question too.
 
@@ -843,6 +860,7 @@ def _carried_on(
             following is None
             or following.key in taken
             or relevance.get(following.key, 0.0) < floor
+            or (role or {}).get(following.key, 0.0) <= ASIDE_ROLE
             or _is_question(following.text)
             or _is_lead_in(following)
             or _quoted_before(following, shown)
@@ -913,6 +931,7 @@ def _choose(
     shown: Sequence[str] = (),
     relevance: Mapping[tuple[str, int, int], float] | None = None,
     answered_under: Collection[str] = (),
+    role: Mapping[tuple[str, int, int], float] | None = None,
 ) -> list[Span]:
     if not spans:
         return []
@@ -936,7 +955,7 @@ def _choose(
                     (i, m)
                     for i, c in enumerate(chosen)
                     if not (weak and _where_in(span.sentences[0]) < _where_in(c.sentences[-1]))
-                    and (m := _merged(c, span, lines_of)) is not None
+                    and (m := _merged(c, span, lines_of, role)) is not None
                     and reply + total - len(c.text) + len(m.text) <= limit
                     and not _repeats(m, shown)
                 ),
@@ -949,6 +968,8 @@ def _choose(
                 continue
         if weak:
             continue
+        if role is not None and all(role.get(s.key, 0.0) <= ASIDE_ROLE for s in span.sentences):
+            continue  # nothing but an aside ("In the next section I outline…")
         if chosen and span.relevance < top_relevance - RELEVANCE_GAP:
             continue  # reads as advice but is about something else than the question
         if any(_overlaps(span, c) for c in chosen):
@@ -991,7 +1012,7 @@ def _choose(
             chosen = _with_reserved(chosen, answer, max_quotes, limit)
     if lines_of is not None and relevance is not None:
         floor = top_relevance - RELEVANCE_GAP
-        chosen = _carried_on(chosen, lines_of, relevance, floor, limit, shown)
+        chosen = _carried_on(chosen, lines_of, relevance, floor, limit, shown, role or {})
     # Quotes from one passage read in the post's order, after the passage's best quote.
     lead = {c.passage.id: i for i, c in reversed(list(enumerate(chosen)))}
     return sorted(

@@ -702,3 +702,18 @@ def test_a_set_up_is_merged_with_the_paragraph_that_draws_its_conclusion() -> No
     )
     # A paragraph that stands on its own is a quote of its own, not a continuation.
     assert merged_with("Working at a lab is one option among many for most people.") is None
+
+
+def test_a_pointer_to_another_section_is_neither_the_quotes_point_nor_its_ending(
+    embedder: CachingEmbeddings,
+) -> None:
+    # "In the next section I outline…" repeats the question's words and says nothing: it
+    # neither carries a quote's relevance nor is carried on after the advice before it.
+    text = (
+        "You should look hard for the core intuitions for why a research direction will "
+        "succeed, which may be hidden under mathematics. "
+        "In the next section I outline my views on which research directions are promising."
+    )
+    spans = pick_quotes("which research directions are promising?", [passage(text)], embedder, 2)
+    assert spans and spans[0].text.startswith("You should look hard")
+    assert all("next section" not in s.text for s in spans)
