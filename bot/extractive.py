@@ -59,6 +59,9 @@ KEYWORD_WEIGHT = 0.35
 ROLE_WEIGHT = 1.0
 RANK_PENALTY = 0.03
 MAX_MERGED_CHARS = 640
+# What "tell me more" adds to a quote that opens right where the quote shown last stopped,
+# over one a sentence or two further on.
+RESUME_BONUS = 0.05
 # A sentence whose role is this low or lower is an aside (a pointer to another section, a
 # footnote, a link line): it never carries a quote's relevance.
 ASIDE_ROLE = -0.25
@@ -84,7 +87,10 @@ _IMPERATIVE = frozenset(
 _VERDICT_OPENERS = re.compile(
     r"^(but|however|instead|in retrospect|in hindsight|looking back|that said|unfortunately|"
     r"i don'?t (?:actually )?think|i no longer|i should|i would|i'd|so |therefore|the lesson|"
-    r"my (?:advice|takeaway|conclusion)|this (?:was|is|turned|meant|made)|that (?:was|is))",
+    r"my (?:advice|takeaway|conclusion)|this (?:was|is|turned|meant|made)|that (?:was|is)|"
+    # the answer to what the sentence before says people think ("…so think they need to
+    # spend a long time on theory first. You don’t—you can get started…")
+    r"you (?:don['’]?t|do not|won['’]?t|shouldn['’]?t|needn['’]?t)\b|(?:no|nope|not really)\b)",
     re.IGNORECASE,
 )
 _META = re.compile(
@@ -749,6 +755,8 @@ def _score_window(
         score += 0.15
     if follow_keys and any(k in follow_keys for k in keys):
         score += 0.15
+        if resumed:
+            score += RESUME_BONUS  # reads on from where the quote shown last stopped
     return Span(first.passage, window, text, score, best)
 
 

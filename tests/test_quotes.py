@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.extractive import (
+    RESUME_BONUS,
     Span,
     _merged,
     _with_reserved,
@@ -717,3 +718,41 @@ def test_a_pointer_to_another_section_is_neither_the_quotes_point_nor_its_ending
     spans = pick_quotes("which research directions are promising?", [passage(text)], embedder, 2)
     assert spans and spans[0].text.startswith("You should look hard")
     assert all("next section" not in s.text for s in spans)
+
+
+def test_a_quote_does_not_stop_before_the_answer_to_what_people_think(
+    embedder: CachingEmbeddings,
+) -> None:
+    # "…so think they need theory first. You don’t—you can get started…": the sentence after
+    # the belief answers it; the belief alone reads as the advice.
+    text = (
+        "Most people overestimate how much they must read before starting. "
+        "People coming from physics often think they need to spend a long time on deep "
+        "learning theory first. "
+        "You don’t—you can get started with first-year undergrad math and learn as you go."
+    )
+    asked = "do i need to spend a long time on deep learning theory first?"
+    spans = pick_quotes(asked, [passage(text)], embedder, 1)
+    assert spans and "You don’t—you can get started" in spans[0].text
+
+
+def test_tell_me_more_reads_on_from_where_the_last_quote_stopped(
+    embedder: CachingEmbeddings,
+) -> None:
+    text = (
+        "Start with a small project you can finish in a month. "
+        "Coding skill matters more than any course you could take. "
+        "Publishing the project on GitHub gives reviewers something concrete to read."
+    )
+    shown = "Start with a small project you can finish in a month."
+
+    def scores(**kwargs: object) -> dict[str, float]:
+        ranked = pick_quotes(
+            "how do i start?", [passage(text)], embedder, 3, rank_only=True, **kwargs
+        )
+        return {s.text.split()[0]: s.score for s in ranked if len(s.sentences) == 1}
+
+    alone, more = scores(), scores(already_shown=[shown], continue_after=[shown])
+    # Both sentences after the quote follow it; the one right after it reads on from it.
+    assert more["Publishing"] - alone["Publishing"] == pytest.approx(0.15)
+    assert more["Coding"] - alone["Coding"] == pytest.approx(0.15 + RESUME_BONUS)
