@@ -108,6 +108,7 @@ def test_a_doubt_is_not_a_concept_but_what_it_is_about_still_is(
         "everyone in my reading group seems way further along than me",
         "everyone in my cohort already has papers and I have none. am I behind?",
         "I'm 50, is it realistic to get a safety job?",
+        "how do i know if i'm actually good at this or just fooling myself",
     ):
         assert doubts(text) and about_the_asker(text), text
         assert missing_concept(text, vocabulary, embed) is None, text
@@ -528,3 +529,20 @@ def test_code_in_a_message_is_not_what_it_asks_about() -> None:
     asked = "```\ndef f(x):\n    return x\n``` is this enough? and `git rebase -i` too?"
     assert without_code(asked) == "is this enough? and too?"
     assert without_code("no code here") == "no code here"
+
+
+def test_a_place_typed_as_the_alternative_to_one_the_posts_name_is_covered(
+    vocabulary: Mapping[str, int], embedder: CachingEmbeddings
+) -> None:
+    # "the bay/london": where to be, which the posts speak to by naming London; a word never
+    # used ("bay") beside it is one side of the choice, not a topic of its own.
+    embed = embedder.embed_query
+    asked = (
+        "should i move to the bay/london to be near the ai safety community or can i stay remote"
+    )
+    assert vocabulary.get("bay", 0) == 0 and vocabulary.get("london", 0) > 0
+    assert unsupported_concept(asked, vocabulary, lambda word, token: 0.0, embed) is None
+    # Both sides unknown is still a choice the posts never discuss.
+    assert unsupported_concept(
+        "pytorch/jax, which one should i learn?", vocabulary, lambda word, token: 0.0, embed
+    )
