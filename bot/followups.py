@@ -21,7 +21,9 @@ _ACKNOWLEDGING = frozenset(
     "thanks thank thx ty tysm tyvm cheers you u ok okay k kk cool great awesome nice perfect "
     "got it makes sense that this helps helped helpful useful very so much a lot really super "
     "lol haha good to know will do sounds wow amazing appreciate appreciated alright sure yes "
-    "yeah yep noted all the post answer advice info bit little lot much".split()
+    "yeah yep noted all the post answer advice info bit little lot much actually mate man bro "
+    "dude folks definitely totally exactly needed clears up clear insightful interesting "
+    "kinda kind now".split()
 )
 _ACK_THANKS = frozenset("thanks thank thx ty tysm tyvm cheers appreciate appreciated".split())
 

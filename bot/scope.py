@@ -356,7 +356,10 @@ _CALENDAR = frozenset(
 )
 # Interjections and chat fillers ("hmm ok. but how do I…") name nothing either.
 _FILLERS = frozenset(
-    keyword_tokens("hmm hm hmmm um umm uh ok okay lol haha ah oh wow yeah yep nah tbh idk btw")
+    keyword_tokens(
+        "hmm hm hmmm um umm uh ok okay lol haha ah oh wow yeah yep nah tbh idk btw huh wat wut "
+        "sorry tho though pls plz please ngl"
+    )
 )
 
 

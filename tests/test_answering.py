@@ -274,7 +274,12 @@ def test_a_thank_you_or_ok_is_told_apart_from_a_question() -> None:
     for said in ("thanks, that helps!", "ok cool", "got it 👍", "🙏", "thank you so much", "ty"):
         assert acknowledges(said), said
     # Small words ("this was", "a bit") do not make a thank-you a question.
-    for said in ("thank you so much, this was really helpful!", "thx, that helps a bit 🙏"):
+    for said in (
+        "thank you so much, this was really helpful!",
+        "thx, that helps a bit 🙏",
+        "thanks, that actually helps a bit",
+        "cheers mate",
+    ):
         assert acknowledges(said), said
     for asked in (
         "ok, and for governance?",

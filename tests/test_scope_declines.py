@@ -513,6 +513,8 @@ async def test_who_the_asker_is_and_chat_fillers_are_not_what_they_ask_about(
     # "can I work in…" asks; it describes nobody.
     assert self_described("as a nurse, can i work in ai safety?") == {"nurs"}
     assert no_concept(keyword_tokens("hmm")[0])
+    # Chat shorthand and interjections ("wat r", "huh", "tho") ask nothing of the posts.
+    assert all(no_concept(t) for t in keyword_tokens("wat huh tho sorry pls"))
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
     await assert_answered(
         bot,
