@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.models import Answer, Passage
-from bot.text import ends_sentence, normalise, opens_dangling
+from bot.text import ends_quote, normalise, opens_dangling
 
 SearchFn = Callable[[str, int], Sequence[Passage]]
 
@@ -283,8 +283,9 @@ def load_answer_rows(path: Path | str) -> list[AnswerRow]:
 
 
 def quote_is_odd(quote: str) -> bool:
-    """A quote that cannot stand alone: it opens on a reference back or stops mid-sentence."""
-    return opens_dangling(quote) or not ends_sentence(quote)
+    """A quote that cannot stand alone: it opens on a reference back or stops mid-sentence
+    (a quote ending on a whole list item is complete)."""
+    return opens_dangling(quote) or not ends_quote(quote)
 
 
 def _score(row: AnswerRow, answer: Answer, ms: float) -> AnswerResult:

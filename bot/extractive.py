@@ -23,9 +23,15 @@ from langchain_core.embeddings import Embeddings
 from bot.embeddings import embedding_matrix
 from bot.followups import CLARIFY, WHY
 from bot.models import Citation, Passage
-from bot.text import ends_sentence, first_word, keyword_tokens, opens_dangling, sentence_spans
+from bot.text import (
+    LIST_MARKER,
+    ends_quote,
+    first_word,
+    keyword_tokens,
+    opens_dangling,
+    sentence_spans,
+)
 
-_LIST_MARKER = re.compile(r"^\s*(?:>\s?)*(?:[-*+]|\d+[.)])\s+")
 _QUOTE_MARKER = re.compile(r"^\s*>\s?")
 MAX_QUOTE_CHARS = 480
 MAX_LIST_QUOTE_CHARS = 700
@@ -212,6 +218,23 @@ _HIGH_SECTIONS = re.compile(
 _LIST_QUESTION = re.compile(
     r"\b(list|examples|what are (?:some|the)|which|resources|steps|ways)\b", re.IGNORECASE
 )
+# ... or asks for several things of a kind: "any specific governance topics…?", "what courses
+# should I do?", "main research areas?".
+_MANY_ASKED = re.compile(
+    r"\b(?:any|what|which|some|main|good|specific|other|top)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:topics|areas|options|directions|agendas|courses|curricula|programs|programmes|"
+    r"resources|examples|ideas|projects|papers|skills|paths|categories)\b",
+    re.IGNORECASE,
+)
+# What a lead-in quoted with its list adds for a question asking for several things.
+LIST_BONUS = 0.15
+
+
+def asks_for_list(question: str) -> bool:
+    """Whether the question asks for several things ("what are some…", "any good courses?")."""
+    return bool(_LIST_QUESTION.search(question) or _MANY_ASKED.search(question))
+
+
 # The question says views differ ("opposite advice", "people keep saying X, but…").
 _DICHOTOMY = re.compile(
     r"\b(opposite (?:advice|views?|things)|conflicting|contradict\w*|disagree\w*|"
@@ -271,8 +294,8 @@ def passage_sentences(passage: Passage) -> list[list[Sentence]]:
     lines: list[list[Sentence]] = []
     for line_no, raw in enumerate(passage.text.split("\n")):
         line = raw.rstrip()
-        marker = _LIST_MARKER.match(line) or _QUOTE_MARKER.match(line)
-        is_item = bool(_LIST_MARKER.match(line))
+        marker = LIST_MARKER.match(line) or _QUOTE_MARKER.match(line)
+        is_item = bool(LIST_MARKER.match(line))
         offset = marker.end() if marker else len(line) - len(line.lstrip())
         bounds = sentence_spans(line, offset)
         item_words = len(line[offset:].split()) if is_item else 0
@@ -582,12 +605,21 @@ def pick_quotes(
                 role[s.key] = role.get(s.key, 0.0) + FOLLOW_ROLE_BONUS
                 if s.key in inside:
                     again.add(s.key)
+    list_wanted = asks_for_list(message or query)
     whole = set(shown)
     spans: list[Span] = []
     for lines in per_passage:
         for window in _windows(lines):
             span = _score_window(
-                window, lines, relevance, role, rank_of, prefer_docs, follow_keys, resumes | again
+                window,
+                lines,
+                relevance,
+                role,
+                rank_of,
+                prefer_docs,
+                follow_keys,
+                resumes | again,
+                list_wanted,
             )
             if span is None:
                 continue
@@ -599,7 +631,7 @@ def pick_quotes(
         return spans
     if contrast is None:
         contrast = poses_dichotomy(query)
-    limit = MAX_ANSWER_CHARS * (2 if _LIST_QUESTION.search(query) else 1)
+    limit = MAX_ANSWER_CHARS * (2 if list_wanted else 1)
     lines_of = {p.id: lines for p, lines in zip(passages, per_passage, strict=True)}
     return _choose(
         spans, max_quotes, limit, contrast, lines_of, shown, relevance, asked_as_heading, role
@@ -712,12 +744,13 @@ def _score_window(
     prefer_docs: Sequence[str],
     follow_keys: set[tuple[str, int, int]],
     resumes: Collection[tuple[str, int, int]] = (),
+    list_wanted: bool = False,
 ) -> Span | None:
     first, last = window[0], window[-1]
     text = _verbatim(window)
     has_items = any(s.is_item for s in window) and not first.is_item
     cap = MAX_LIST_QUOTE_CHARS if has_items else MAX_QUOTE_CHARS
-    if len(text) > cap or not ends_sentence(text):
+    if len(text) > cap or not ends_quote(text):
         return None  # never cut mid-sentence: drop rather than cut
     # A sentence that picks up the quote just shown ("Those are all ways of finding…") leans
     # on what the asker has just read, so it stands: "tell me more" goes on from there. So
@@ -729,7 +762,9 @@ def _score_window(
         return None  # a fragment, a heading-like line or a link line, not advice
     if first.is_item and first.item_words < 12 and first.first_in_line:
         return None  # a short list item means little without its lead-in
-    keys = [s.key for s in window]
+    # A list quoted with its lead-in is as relevant as the lead-in: the items ("1. MLAB",
+    # "2. ARENA") are names that the lead-in says what they are.
+    keys = [s.key for s in window if not (has_items and s.is_item)]
     rels = [relevance.get(k, 0.0) for k in keys]
     roles = [role.get(k, 0.0) for k in keys]
     # An aside ("In the next section I outline…") may share the question's words, but the
@@ -753,6 +788,8 @@ def _score_window(
         score -= 0.12  # stops right before the verdict the next sentence gives
     if prefer_docs and first.passage.doc_id in prefer_docs:
         score += 0.15
+    if has_items and list_wanted:
+        score += LIST_BONUS
     if follow_keys and any(k in follow_keys for k in keys):
         score += 0.15
         if resumed:
@@ -1099,10 +1136,10 @@ def _quote_markdown(text: str) -> str:
     """A quote for a bullet: list items inside it become indented sub-bullets; a second
     paragraph is a second quote on the same bullet (the break kept, attributed once)."""
     lines = text.split("\n")
-    if not any(_LIST_MARKER.match(line) for line in lines[1:]):
+    if not any(LIST_MARKER.match(line) for line in lines[1:]):
         return " ".join(f"“{line.strip()}”" for line in lines if line.strip())
     head = lines[0]
-    items = [_LIST_MARKER.sub("", line).strip() for line in lines[1:]]
+    items = [LIST_MARKER.sub("", line).strip() for line in lines[1:]]
     return "“" + head + "”\n" + "\n".join(f"    - “{item}”" for item in items if item)
 
 

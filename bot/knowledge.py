@@ -30,7 +30,7 @@ TARGET_WORDS = 125
 HARD_MAX_WORDS = 250
 # Part of every passage id: bump it when chunking or `embedding_text` changes, so that an
 # existing index re-embeds instead of reusing vectors computed from other text.
-_CHUNKER_VERSION = "2"
+_CHUNKER_VERSION = "3"
 
 _OPTIONAL_KEYS = ("author", "url", "published", "site")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*\S)\s*$")
@@ -238,6 +238,10 @@ _COST_AFTER_QUOTE = 4.0
 _COST_BETWEEN_QUOTE_LINES = 1.5
 _COST_ITEM_PER_DEPTH = 0.6
 _COST_CONTINUATION_PARAGRAPH = 2.0
+# Items this short are names in a list ("1. MLAB", "2. ARENA"), read as one: a boundary between
+# two of them cuts the list ("roughly in order") in half.
+_SHORT_ITEM_WORDS = 12
+_COST_INSIDE_SHORT_LIST = 6.0
 # Size cost: squared relative distance from TARGET_WORDS, weighted, plus a penalty below MIN.
 _SIZE_WEIGHT = 4.0
 _UNDERSIZE_PENALTY = 2.0
@@ -313,11 +317,25 @@ def _break_cost(lines: list[_Line], index: int) -> float:
         if line.kind == "item" and previous.kind == "para" and previous.depth == 0:
             # "...such as:" or "...people who" cannot stand alone; a full sentence could.
             unfinished = not plain_text(previous.text).rstrip().endswith((".", "!", "?", ")"))
-            return _COST_AFTER_LEAD_IN if unfinished else _COST_AFTER_SOFT_LEAD_IN
+            cost = _COST_AFTER_LEAD_IN if unfinished else _COST_AFTER_SOFT_LEAD_IN
+            if words(line.text) <= _SHORT_ITEM_WORDS:
+                cost += _COST_INSIDE_SHORT_LIST  # a list of names means nothing without it
+            return cost
         return _COST_BEFORE_FIRST_CHILD
     if line.kind == "para" and line.depth > 0:
         return _COST_CONTINUATION_PARAGRAPH
+    if line.kind == "item" and previous.kind == "para" and previous.text.rstrip().endswith(":"):
+        # A lead-in inside a list item ("   Some recommended ways… (roughly in order):")
+        # introduces the sub-list below it as a top-level lead-in does.
+        short = words(line.text) <= _SHORT_ITEM_WORDS
+        return _COST_AFTER_LEAD_IN + (_COST_INSIDE_SHORT_LIST if short else 0.0)
     if line.kind == "item":
+        if (
+            previous.kind == "item"
+            and previous.depth == line.depth
+            and max(words(line.text), words(previous.text)) <= _SHORT_ITEM_WORDS
+        ):
+            return _COST_INSIDE_SHORT_LIST
         return _COST_ITEM_PER_DEPTH * line.depth
     return 0.0
 

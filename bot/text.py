@@ -229,6 +229,7 @@ def first_word(text: str) -> str:
 _EXISTENTIAL = re.compile(
     r"^[\"'“‘(]*(?:(?:these|those) days\b|this (?:year|week|month)\b|"
     r"there(?:'s|’s| is| are| was| were| will| may| might| seems?| could)\b|"
+    r"here (?:are|is) (?:some|a few|several|my|the|\w+ (?:ways|things|topics|steps))\b|"
     r"it(?:'s|’s| is| was| can be| may be| might be| seems| takes| helps| pays)\s+"
     r"(?:(?:also|often|usually|generally|really|probably|clearly|definitely|still|very|"
     r"quite|entirely|not|much|far|almost|always|sometimes)\s+)*"
@@ -293,6 +294,17 @@ def reads_as_english(text: str) -> bool:
 def ends_sentence(text: str) -> bool:
     """Whether `text` ends where a sentence ends (. ! ? …, maybe inside closing quotes)."""
     return bool(_SENTENCE_END.search(text.rstrip()))
+
+
+# A list item's marker ("- ", "3. ", "2) "), maybe inside a block quote ("> - ").
+LIST_MARKER = re.compile(r"^\s*(?:>\s?)*(?:[-*+]|\d+[.)])\s+")
+
+
+def ends_quote(text: str) -> bool:
+    """Whether a quote ends where a sentence ends or on a whole list item: "…(roughly in
+    order):\n1. MLAB\n2. ARENA" is complete though its items have no full stops."""
+    lines = text.rstrip().split("\n")
+    return ends_sentence(text) or (len(lines) > 1 and bool(LIST_MARKER.match(lines[-1])))
 
 
 _WORD = re.compile(r"[a-z0-9]+")

@@ -155,6 +155,24 @@ def test_security_topics_list_is_one_passage_with_its_lead_in(documents) -> None
     assert "Scalable behavior monitoring" in hit.text
 
 
+def test_a_list_of_short_items_stays_whole_with_its_lead_in(documents) -> None:
+    # "Some recommended ways to upskill (roughly in order):" then five names: cut anywhere,
+    # the order and half the names are lost, and the names alone mean nothing.
+    passages = chunk_documents(documents)
+    [hit] = [p for p in passages if "1. MLAB" in p.text]
+    assert "Some recommended ways to upskill at empirical research (roughly in order):" in hit.text
+    assert "5. Replicating papers" in hit.text
+    # The same inside a made-up list item, at any depth.
+    units = [
+        "1. First point. " + "Many words here. " * 30,
+        "   Some tools worth knowing:",
+        *[f"   {n}. Tool number {n}" for n in range(1, 7)],
+        "   " + "More words after the list. " * 30,
+    ]
+    tools = [text for text, _ in chunk_section(units) if "1. Tool number 1" in text]
+    assert tools and "Some tools worth knowing:" in tools[0] and "6. Tool number 6" in tools[0]
+
+
 def test_nested_list_passages_name_their_parent_item() -> None:
     units = [
         "Intro paragraph that sets things up for the list below:",

@@ -13,6 +13,7 @@ from bot.extractive import (
     _merged,
     _with_reserved,
     asks_for_advice,
+    asks_for_list,
     asks_for_verdict,
     compose,
     passage_sentences,
@@ -22,7 +23,7 @@ from bot.extractive import (
 )
 from bot.followups import CLARIFY, WHY
 from bot.models import Passage
-from bot.text import ends_sentence, normalise, opens_dangling
+from bot.text import ends_quote, ends_sentence, normalise, opens_dangling
 from tests.conftest import REPO_KNOWLEDGE, CachingEmbeddings, MakeCareerBot
 
 
@@ -202,7 +203,7 @@ async def test_every_quote_is_verbatim_and_ends_a_sentence(
     for c in answer.citations:
         for line in c.quote.split("\n"):
             assert normalise(line) in corpus, line
-        assert ends_sentence(c.quote) and not opens_dangling(c.quote), c.quote
+        assert ends_quote(c.quote) and not opens_dangling(c.quote), c.quote
     assert len(answer.text) <= 1500
 
 
@@ -756,3 +757,27 @@ def test_tell_me_more_reads_on_from_where_the_last_quote_stopped(
     # Both sentences after the quote follow it; the one right after it reads on from it.
     assert more["Publishing"] - alone["Publishing"] == pytest.approx(0.15)
     assert more["Coding"] - alone["Coding"] == pytest.approx(0.15 + RESUME_BONUS)
+
+
+def test_a_list_is_quoted_whole_with_its_lead_in_for_a_question_asking_for_several(
+    embedder: CachingEmbeddings,
+) -> None:
+    # List items often have no full stop ("2. ARENA"): a quote ending on a whole item is
+    # complete. For "what courses should I do?" the list is the answer, and its relevance is
+    # its lead-in's: the names share little with the question.
+    text = (
+        "Upskilling at empirical research should be a priority for most people.\n"
+        "Some recommended ways to upskill at empirical research (roughly in order):\n"
+        "1. MLAB\n2. ARENA\n3. A deep learning curriculum\n4. Replicating papers"
+    )
+    assert ends_quote("Ways to upskill:\n1. MLAB\n2. ARENA")
+    assert not ends_quote("Ways to upskill at research, such as")
+    asked = "any good courses to upskill at empirical research?"
+    assert asks_for_list(asked) and asks_for_list("what are the main research areas")
+    assert not asks_for_list("should i do a phd?")
+    spans = pick_quotes(asked, [passage(text)], embedder, 2)
+    best = max(spans, key=lambda s: s.score)
+    assert best.text.startswith("Some recommended ways")
+    assert best.text.endswith("4. Replicating papers")
+    # "Here are some topics…" opens a list; it refers forward, not back.
+    assert not opens_dangling("Here are some topics where I wish we had a world expert.")
