@@ -16,7 +16,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from bot.conversations import ConversationStore
-from bot.extractive import Span, asks_for_verdict, compose, pick_quotes
+from bot.extractive import Span, asks_for_list, asks_for_verdict, compose, pick_quotes
 from bot.extractive import passage_sentences as composer_sentences
 from bot.followups import (
     CLARIFY,
@@ -109,6 +109,8 @@ COPING_MIN_SIMILARITY = 0.15
 # answer sets): in-scope 0.21-0.76, four at 0.72 or more; near-scope out-of-scope 0.12-0.66
 # ("are AI safety researchers unionized?" 0.66, then "what's the typical salary…" 0.55).
 CLOSE_MATCH = 0.70
+# How far a list is followed through the passages of its section.
+MAX_SECTION_PASSAGES = 10
 COPING_MIN_KEYWORD = 1.8
 # A follow-up that moves to a topic the posts never mention ("what about for someone older?").
 NOT_SPECIFIC = (
@@ -574,6 +576,7 @@ class Answerer:
                 asks=context.asks,
                 last_quotes=last,
                 next_passage=self._next_passage(),
+                following=self._in_section_after(among) if asks_for_list(own_text) else None,
             )
 
         spans: list[Span] = []
@@ -703,6 +706,24 @@ class Answerer:
             }
             self._successors = (snap.collection, follows)
         return self._successors[1]
+
+    def _in_section_after(self, passages: Sequence[Passage]) -> dict[str, list[Passage]]:
+        """Each passage's id -> the passages after it in its post's section (and the sections
+        nested under it): where a list that starts in it goes on."""
+        snap = self.retriever.snapshot
+        successors = self._next_passage()
+        out: dict[str, list[Passage]] = {}
+        for p in passages:
+            after: list[Passage] = []
+            nxt = successors.get(p.id)
+            while nxt is not None and nxt in snap.by_id and len(after) < MAX_SECTION_PASSAGES:
+                q = snap.passages[snap.by_id[nxt]]
+                if not q.section.startswith(p.section):
+                    break
+                after.append(q)
+                nxt = successors.get(nxt)
+            out[p.id] = after
+        return out
 
     def _referring_message(self, context: TurnContext) -> str:
         """A "tell me more" that points at the last reply ("what does that look like in

@@ -12,6 +12,7 @@ opens on the one before is quoted with that paragraph's end (the break kept).
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -230,9 +231,16 @@ _MANY_ASKED = re.compile(
 LIST_BONUS = 0.15
 
 
+# ... in so many words: "which direction should we take?" asks for one thing, so a bare
+# "which" or "ways" makes room for a longer reply but does not ask for a list.
+_LIST_ASKED = re.compile(
+    r"\b(list|examples|what are (?:some|the)|resources|name (?:some|a few))\b", re.IGNORECASE
+)
+
+
 def asks_for_list(question: str) -> bool:
     """Whether the question asks for several things ("what are some…", "any good courses?")."""
-    return bool(_LIST_QUESTION.search(question) or _MANY_ASKED.search(question))
+    return bool(_LIST_ASKED.search(question) or _MANY_ASKED.search(question))
 
 
 # The question says views differ ("opposite advice", "people keep saying X, but…").
@@ -287,6 +295,9 @@ class Span:
     text: str
     score: float
     relevance: float
+    # A list's lead-in with the first sentence of each of its items, which may run across
+    # passages: each line is verbatim, the whole is not one run of the post (never extended).
+    overview: bool = False
 
 
 def passage_sentences(passage: Passage) -> list[list[Sentence]]:
@@ -513,6 +524,7 @@ def pick_quotes(
     asks: str = "",
     last_quotes: Sequence[str] = (),
     next_passage: Mapping[str, str] | None = None,
+    following: Mapping[str, Sequence[Passage]] | None = None,
 ) -> list[Span]:
     """Choose up to `max_quotes` stand-alone spans, best first.
 
@@ -534,6 +546,9 @@ def pick_quotes(
     is the answer to what is asked about it (never the whole quote again).
     `next_passage` (passage id -> the id of the passage after it in its post) lets "tell me
     more" resume in the next passage when the quote it continues ended its own.
+    `following` (passage id -> the passages after it in its section) lets a question asking
+    for several things ("what are the main research areas?") be answered with a list's
+    lead-in and the first sentence of each item, though the items fill several passages.
     """
     per_passage = [passage_sentences(p) for p in passages]
     sentences = [s for lines in per_passage for line in lines for s in line]
@@ -626,16 +641,105 @@ def pick_quotes(
             if _repeats(span, shown, again) or " ".join(span.text.split()) in whole:
                 continue  # a sentence this conversation has already quoted
             spans.append(span)
+    if list_wanted and following:
+        for p, lines in zip(passages, per_passage, strict=True):
+            span = _overview(p, lines, following.get(p.id, ()), relevance, role, rank_of)
+            if span is not None and not _repeats(span, shown):
+                spans.append(span)
     spans.sort(key=lambda s: s.score, reverse=True)
     if rank_only:
         return spans
     if contrast is None:
         contrast = poses_dichotomy(query)
-    limit = MAX_ANSWER_CHARS * (2 if list_wanted else 1)
+    limit = MAX_ANSWER_CHARS * (2 if list_wanted or _LIST_QUESTION.search(query) else 1)
     lines_of = {p.id: lines for p, lines in zip(passages, per_passage, strict=True)}
-    return _choose(
+    chosen = _choose(
         spans, max_quotes, limit, contrast, lines_of, shown, relevance, asked_as_heading, role
     )
+    return _with_list(chosen, spans, max_quotes, limit) if list_wanted else chosen
+
+
+# A list's overview is shown with at most this many items, and only when it has at least two.
+MAX_OVERVIEW_ITEMS = 6
+
+
+def _overview(
+    passage: Passage,
+    lines: list[list[Sentence]],
+    after: Sequence[Passage],
+    relevance: Mapping[tuple[str, int, int], float],
+    role: Mapping[tuple[str, int, int], float],
+    rank_of: Mapping[str, int],
+) -> Span | None:
+    """A list's lead-in and the first sentence of each top-level item ("From my perspective,
+    the most promising alignment research falls into three primary categories." then
+    "1. Scalable oversight: finding ways…", "2. Mechanistic interpretability: …"), when the
+    list starts in `passage` and its items are too long to quote whole: their details and
+    sub-items fill `after`, the passages that follow in the section."""
+    top = [line for line in lines if line and not line[0].line[:1].isspace()]
+    lead_in: Sentence | None = None
+    for line, below in itertools.pairwise(top):
+        if _is_paragraph(line) and below[0].is_item and below[0].line_no == line[0].line_no + 1:
+            lead_in = line[0]
+            break
+    if lead_in is None or lead_in.key not in relevance:
+        return None
+    items: list[Sentence] = []
+    for p, p_lines in [(passage, lines), *((q, passage_sentences(q)) for q in after)]:
+        for line in p_lines:
+            if not line or line[0].line[:1].isspace():
+                continue  # a sub-item or an item's own further paragraph
+            if p is passage and line[0].line_no <= lead_in.line_no:
+                continue
+            if not line[0].is_item:
+                break
+            items.append(line[0])
+        else:
+            continue
+        break
+    in_one = all(s.passage.id == passage.id and len(lines[s.line_no]) == 1 for s in items)
+    if len(items) < 2 or len(items) > MAX_OVERVIEW_ITEMS or (in_one and _is_lead_in(lead_in)):
+        return None  # a list of one-liners is quoted whole with its lead-in instead
+    text = "\n".join([lead_in.text, *(s.line[: s.end].strip() for s in items)])
+    score = relevance[lead_in.key] + ROLE_WEIGHT * role.get(lead_in.key, 0.0) + LIST_BONUS
+    score -= RANK_PENALTY * rank_of.get(passage.id, 0)
+    score -= 0.00012 * max(0, len(text) - 220)
+    return Span(passage, (lead_in, *items), text, score, relevance[lead_in.key], overview=True)
+
+
+def _is_list(span: Span) -> bool:
+    """Whether a quote shows a list: a lead-in with its items, or a list's overview."""
+    first = span.sentences[0]
+    return span.overview or (not first.is_item and any(s.is_item for s in span.sentences))
+
+
+def _with_list(
+    chosen: list[Span], spans: Sequence[Span], max_quotes: int, limit: int
+) -> list[Span]:
+    """For a question asking for several things, the best list on the question first: a
+    reply of single sentences around "the most promising research falls into three
+    categories" never names them. A list is on the question when its lead-in is nearly as
+    relevant as the best quote (RELEVANCE_GAP)."""
+    if not chosen or any(_is_list(c) for c in chosen):
+        return chosen
+    top = max(c.relevance for c in chosen)
+    listed = next(
+        (
+            s
+            for s in spans
+            if _is_list(s)
+            and s.relevance >= top - RELEVANCE_GAP
+            and not any(_overlaps(s, c) for c in chosen)
+        ),
+        None,
+    )
+    if listed is None:
+        return chosen
+    out = [listed]
+    for c in chosen:
+        if len(out) < max_quotes and _quotes_cost([*out, c]) <= limit:
+            out.append(c)
+    return out
 
 
 def _comments_by_others(passages: Sequence[Passage]) -> set[str]:
@@ -900,6 +1004,9 @@ def _carried_on(
     out: list[Span] = []
     for span in chosen:
         lines = lines_of.get(span.passage.id)
+        if span.overview:
+            out.append(span)  # its lines are each an item's first sentence: nothing runs on
+            continue
         following = _sentence_after(lines, span.sentences[-1]) if lines else None
         if (
             following is None

@@ -134,3 +134,30 @@ async def test_a_decision_about_a_lab_job_gets_the_conclusion_after_the_set_up(
         "I came away from this updated in the direction of working at a large lab." in c.quote
         for c in answer.citations
     )
+
+
+async def test_a_question_asking_for_several_things_gets_the_list_named(
+    posts_bot: object,
+) -> None:
+    # The items are long (each a paragraph with sub-items, over several passages): the reply
+    # names each with its first sentence under the lead-in, instead of quoting the lead-in
+    # "falls into three primary categories" and never saying which.
+    answer = await ask(posts_bot, "what are the main alignment research areas?", "g-list")
+    assert answer.covered
+    primary = [c for c in answer.citations if c.quote.startswith("From my perspective")]
+    assert primary, answer.text
+    lines = primary[0].quote.split("\n")
+    assert lines[0].startswith("From my perspective, the most promising alignment research")
+    assert [line.split(":")[0] for line in lines[1:]] == [
+        "1. Scalable oversight",
+        "2. Mechanistic interpretability",
+        "3. Alignment theory",
+    ]
+    corpus = " ".join(p.read_text() for p in REPO_KNOWLEDGE.glob("*.md"))
+    assert all(line in corpus for line in lines)  # every line verbatim
+    assert "    - “Mechanistic interpretability: finding ways" in answer.text
+    # A short list is quoted whole with its lead-in ("roughly in order").
+    answer = await ask(posts_bot, "any good courses to upskill at empirical ML research?", "g-l2")
+    listed = next(c.quote for c in answer.citations if "\n" in c.quote)
+    assert listed.startswith("Some recommended ways to upskill at empirical research")
+    assert listed.endswith("5. Replicating papers")

@@ -11,6 +11,7 @@ from bot.extractive import (
     RESUME_BONUS,
     Span,
     _merged,
+    _with_list,
     _with_reserved,
     asks_for_advice,
     asks_for_list,
@@ -781,3 +782,60 @@ def test_a_list_is_quoted_whole_with_its_lead_in_for_a_question_asking_for_sever
     assert best.text.endswith("4. Replicating papers")
     # "Here are some topics…" opens a list; it refers forward, not back.
     assert not opens_dangling("Here are some topics where I wish we had a world expert.")
+
+
+def test_a_long_list_is_named_by_its_lead_in_and_each_items_first_sentence(
+    embedder: CachingEmbeddings,
+) -> None:
+    # Each item is a paragraph with sub-items, so the list fills several passages; the
+    # lead-in ("falls into three categories") alone never says which.
+    first = passage(
+        "Some background on how I think about research in general and why it matters.\n"
+        "From my perspective, the most promising research falls into three categories. "
+        "I outline them below.\n"
+        "1. Oversight: finding ways to get better reward signals from models. It may be "
+        "high-leverage if adopted widely.\n"
+        "   1. The paper I most often point people to is the debate paper."
+    )
+    second = passage(
+        "2. Interpretability: finding ways to understand how networks work inside. It "
+        "pushes the field towards understanding.",
+        pid="p2",
+    )
+    third = passage(
+        "3. Theory: finding formal frameworks to reason about advanced AI. Success here is "
+        "heavy-tailed.\nBy contrast, some lines of research are overrated.",
+        pid="p3",
+    )
+    asked = "what are the main research areas?"
+    spans = pick_quotes(asked, [first], embedder, 3, following={"p1": [second, third]})
+    [overview] = [s for s in spans if s.overview]
+    lines = overview.text.split("\n")
+    assert lines == [
+        "From my perspective, the most promising research falls into three categories.",
+        "1. Oversight: finding ways to get better reward signals from models.",
+        "2. Interpretability: finding ways to understand how networks work inside.",
+        "3. Theory: finding formal frameworks to reason about advanced AI.",
+    ]
+    # Not asked for several things, or without the passages the list goes on in: no overview.
+    assert all("\n" not in s.text for s in pick_quotes(asked, [first], embedder, 3))
+    plain = pick_quotes(
+        "how do i do research?", [first], embedder, 3, following={"p1": [second, third]}
+    )
+    assert all("\n" not in s.text for s in plain)
+
+
+def test_a_question_asking_for_several_things_gets_the_list_first() -> None:
+    advice = passage("Most research won't succeed, so look hard for the core intuitions first.")
+    listing = passage(
+        "Some recommended ways to upskill (roughly in order):\n1. MLAB\n2. ARENA", pid="p2"
+    )
+    (one,) = passage_sentences(advice)[0]
+    lead_in = passage_sentences(listing)
+    best = Span(advice, (one,), one.text, 1.0, 0.74)
+    items = (lead_in[0][0], lead_in[1][0], lead_in[2][0])
+    listed = Span(listing, items, listing.text, 0.7, 0.62)
+    far = Span(listing, items, listing.text, 0.7, 0.5)
+    assert _with_list([best], [best, listed], 3, 2400) == [listed, best]
+    # A list far less on the question than the best quote is not forced in.
+    assert _with_list([best], [best, far], 3, 2400) == [best]
