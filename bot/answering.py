@@ -77,6 +77,7 @@ from bot.scope import (
     no_concept,
     seeks_reassurance,
     separate_questions,
+    uncovered_in_asked,
     unsupported_concept,
 )
 from bot.suggestions import is_meta
@@ -109,6 +110,12 @@ COPING_MIN_SIMILARITY = 0.15
 # answer sets): in-scope 0.21-0.76, four at 0.72 or more; near-scope out-of-scope 0.12-0.66
 # ("are AI safety researchers unionized?" 0.66, then "what's the typical salary…" 0.55).
 CLOSE_MATCH = 0.70
+# ... and below this, no passage speaks to a long message as a whole, so one of its asking
+# sentences may be read alone for a word the posts never use. Measured (best cosine of the
+# whole message): near-scope visa 0.40 / 0.29, salary 0.35; in-scope messages whose asking
+# sentence turns on a word the posts never use ("bootcamp style stuff" 0.43, "could it
+# backfire?" after a TikTok plan 0.50) stay answered.
+WEAK_MATCH = 0.42
 # How far a list is followed through the passages of its section.
 MAX_SECTION_PASSAGES = 10
 COPING_MIN_KEYWORD = 1.8
@@ -404,8 +411,15 @@ class Answerer:
         concept = next(
             (c for c in candidates() if c is not None and (asking is None or c in asking)), None
         )
-        if concept is not None and self.retriever.search(text).best_similarity >= CLOSE_MATCH:
+        best = self.retriever.search(text).best_similarity
+        if concept is not None and best >= CLOSE_MATCH:
             return None  # the posts speak to this very question: the odd word is not its point
+        if concept is None and best < WEAK_MATCH:
+            # No passage speaks to the message as a whole: an asking sentence may turn on a
+            # word the posts never use ("how does the visa thing work?").
+            concept = uncovered_in_asked(
+                text, vocabulary, self.retriever.discussed, self.embedder.embed_query, names
+            )
         return concept
 
     def _extractive_turn(self, text: str, history: list[Turn], notices: Sequence[str]) -> Answer:

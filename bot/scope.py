@@ -661,6 +661,41 @@ def _uncovered_head(
     return None
 
 
+def uncovered_in_asked(
+    text: str,
+    vocabulary: Mapping[str, int],
+    discussed: Callable[[str, str], float],
+    embed: Callable[[str], list[float]],
+    names: Collection[str] = (),
+) -> str | None:
+    """In a long message, the head of an asking sentence when the posts never use it and no
+    passage is near it (`_uncovered_head`'s test, on that sentence alone): "non-us citizen
+    here (india). if i get an offer from a bay area lab how does the visa thing work, do they
+    usually sponsor h1b…?" is about the visa, which the context around it hides from a reading
+    of the whole message. The caller checks that no passage speaks to the whole message."""
+    if len(keyword_tokens(text, query=True)) <= _FOCUSED_TOKENS:
+        return None
+    if about_the_asker(text) or feels_about_self(text):
+        return None
+    named = {t for name in names for t in keyword_tokens(name)} | self_described(text)
+    everything = list(dict.fromkeys(keyword_tokens(text, query=True)))
+    for sentence in asked_sentences(text):
+        judged = set(judgements(sentence))
+        tokens = [t for t in dict.fromkeys(keyword_tokens(sentence, query=True)) if t not in judged]
+        head = (
+            _uncovered_head(sentence, tokens, vocabulary, discussed, embed, named)
+            if tokens
+            else None
+        )
+        if (
+            head is not None
+            and vocabulary.get(head, 0) == 0
+            and not _anchored(text, head, everything, vocabulary, discussed)
+        ):
+            return head
+    return None
+
+
 def asked_sentences(text: str) -> list[str]:
     """The sentences of a message that ask (end on "?"), without the statements around them."""
     return [s for line in text.splitlines() for s in message_sentences(line) if s.endswith("?")]

@@ -27,6 +27,7 @@ from bot.scope import (
     seeks_reassurance,
     self_described,
     separate_questions,
+    uncovered_in_asked,
     unsupported_concept,
 )
 from bot.service import CareerBot
@@ -547,4 +548,36 @@ def test_a_place_typed_as_the_alternative_to_one_the_posts_name_is_covered(
     # Both sides unknown is still a choice the posts never discuss.
     assert unsupported_concept(
         "pytorch/jax, which one should i learn?", vocabulary, lambda word, token: 0.0, embed
+    )
+
+
+async def test_an_asking_sentence_is_read_alone_when_no_passage_speaks_to_the_message(
+    vocabulary: Mapping[str, int],
+    embedder: CachingEmbeddings,
+    make_careerbot: MakeCareerBot,
+) -> None:
+    # The context ("non-us citizen here", "a lab offer") hides the visa from a reading of
+    # the whole message; the asking sentence alone is about it, and no post uses the word.
+    asked = (
+        "non-us citizen here (nigeria). if i got an offer from a bay area lab how would the "
+        "visa part work, do they sponsor h1b?"
+    )
+    embed = embedder.embed_query
+    assert uncovered_in_asked(asked, vocabulary, lambda word, token: 0.0, embed) in {
+        "visa",
+        "h1b",
+    }
+    # A short message is `unsupported_concept`'s to read; a feeling is never a concept.
+    assert uncovered_in_asked("do labs sponsor visas?", vocabulary, lambda w, t: 0.0, embed) is None
+    feeling = "i feel like a fraud in my cohort, everyone else already got visas sorted. normal?"
+    assert uncovered_in_asked(feeling, vocabulary, lambda w, t: 0.0, embed) is None
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    await assert_declined(bot, "visa", asked)
+    # A passage that speaks to the whole message keeps it answered, though its asking
+    # sentence turns on a word the posts never use ("bootcamp").
+    await assert_answered(
+        bot,
+        "bootcamp",
+        "should i spend the next 4-5 months just doing courses and bootcamp style stuff before "
+        "trying any real research, or jump into a project now?",
     )
