@@ -489,11 +489,12 @@ class Answerer:
         if asks_live_facts(text):
             return self._not_covered(query, "extractive", notices, answer_id, live=True)
         if not context.is_follow_up:
-            concept = self._uncovered_concept(text)
+            asked = context.own_text or text  # without "unrelated but…"
+            concept = self._uncovered_concept(asked)
             if concept is not None:
                 log.info("declined: the posts do not cover %r", concept)
                 return self._not_covered(
-                    query, "extractive", notices, answer_id, concept=asked_phrase(text, concept)
+                    query, "extractive", notices, answer_id, concept=asked_phrase(asked, concept)
                 )
         # Sentences are ranked on their own, so the composer reads more passages than the
         # LLM is shown: advice often sits in the 6th-8th passage of a chatty question.

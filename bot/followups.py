@@ -437,9 +437,33 @@ def docs_in(reply: str, titles: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(doc for _, doc in sorted(found))
 
 
+# The asker says the question is a new one ("unrelated but should i move to SF?", "different
+# question:"): whatever it shares with the conversation, it does not follow up on it.
+_NEW_TOPIC = re.compile(
+    r"^\W*(?:(?:ok|okay|also|so|hey|btw|and)\W+)?(?:totally |completely |slightly |kinda )?"
+    r"(?:(?:unrelated|off-topic)(?:\s+(?:question|topic|q))?|"
+    r"(?:different|new|separate|random|another|other)\s+(?:question|topic|q))"
+    r"(?:\s+(?:but|though|tho|here))?\W+"
+    r"|^\W*(?:on another note|changing (?:the )?(?:topic|subject)|switching (?:gears|topics?))\W+",
+    re.IGNORECASE,
+)
+
+
+def new_topic(text: str) -> str | None:
+    """The question after a marker saying it is a new one ("unrelated but should i move to
+    SF?" -> "should i move to SF?"), else None."""
+    found = _NEW_TOPIC.match(text)
+    if found is None or not text[found.end() :].strip():
+        return None
+    return text[found.end() :].strip()
+
+
 def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> TurnContext:
     """Decide whether `text` follows up on the conversation, and build what to search."""
     users = [t.text for t in history if t.role == "user"]
+    fresh = new_topic(text)
+    if fresh is not None:
+        return TurnContext(query=fresh, own_text=fresh)
     if not users:
         return TurnContext(query=text, own_text=text)
     # Whether it leans on the turn before is judged on the whole message; a message of its

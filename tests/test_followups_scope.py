@@ -14,6 +14,7 @@ from bot.followups import (
     as_author,
     docs_in,
     narrator,
+    new_topic,
     quoted_by,
     quotes_in,
     resolve,
@@ -44,6 +45,24 @@ def test_a_stand_alone_question_is_searched_as_is() -> None:
     past = history("Should I do a PhD?", "…")
     ctx = resolve("How do I find a mentor for governance research?", past, TITLES)
     assert not ctx.is_follow_up and ctx.query.startswith("How do I find")
+
+
+def test_a_question_the_asker_marks_as_new_does_not_follow_up() -> None:
+    # "unrelated but should i move to SF" shares a short follow-up's shape; the asker says
+    # it is a new question, so it is searched (and its scope decided) without the marker.
+    past = history("how do i get into ai governance?", "Richard Ngo’s post speaks to this")
+    for text, fresh in (
+        ("unrelated but should i move to SF", "should i move to SF"),
+        ("different question: how do i find a mentor?", "how do i find a mentor?"),
+        ("ok totally unrelated, is a phd worth it?", "is a phd worth it?"),
+        ("random q - what is mats like", "what is mats like"),
+    ):
+        ctx = resolve(text, past, TITLES)
+        assert not ctx.is_follow_up and ctx.query == fresh and ctx.own_text == fresh, text
+    # "other than that…" still follows up; a marker with nothing after it marks nothing.
+    assert resolve("other than that, what should i do?", past, TITLES).is_follow_up
+    for text in ("different from what?", "unrelated", "another thing: why?"):
+        assert new_topic(text) is None, text
 
 
 def test_short_follow_ups_carry_the_previous_topic() -> None:
