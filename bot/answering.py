@@ -27,7 +27,9 @@ from bot.followups import (
     SOURCE,
     WHY,
     TurnContext,
+    as_author,
     asks_about_bot,
+    described_deed,
     greets,
     resolve,
     small_talk,
@@ -110,6 +112,7 @@ COPING_MIN_SIMILARITY = 0.15
 # answer sets): in-scope 0.21-0.76, four at 0.72 or more; near-scope out-of-scope 0.12-0.66
 # ("are AI safety researchers unionized?" 0.66, then "what's the typical salary…" 0.55).
 CLOSE_MATCH = 0.70
+_FIRST_PERSON_TOLD = re.compile(r"\b(?:I|my|me)\b")
 # ... and below this, no passage speaks to a long message as a whole, so one of its asking
 # sentences may be read alone for a word the posts never use. Measured (best cosine of the
 # whole message): near-scope visa 0.40 / 0.29, salary 0.35; in-scope messages whose asking
@@ -432,6 +435,13 @@ class Answerer:
                 ENGLISH_ONLY, notices, covered=False, query=text, answer_id=answer_id
             )
         context = resolve(text, history, self._titles())
+        deed = described_deed(context.own_text or text)
+        if deed and context.is_follow_up:
+            # "how did the guy who quit his job end up?": the author who writes "I quit my
+            # job", whichever post the last reply quoted.
+            doc = self._told_by(deed)
+            if doc is not None:
+                context = replace(context, prefer_docs=(doc,), message=as_author(context.own_text))
         if context.asks == SHORTER:
             brief = self._in_brief(text, context)
             if brief is not None:
@@ -721,6 +731,24 @@ class Answerer:
             }
             self._successors = (snap.collection, follows)
         return self._successors[1]
+
+    def _told_by(self, deed: str) -> str | None:
+        """The post whose author tells of doing `deed` in the first person ("quit my job"): the
+        best passage for it, when a sentence there says it with "I" or "my"."""
+        wanted = set(keyword_tokens(deed, query=True))
+        if not wanted:
+            return None
+        for passage in self.retriever.search(deed, k=3).passages:
+            if passage.is_comment:
+                continue
+            for sentence in composer_sentences(passage):
+                for s in sentence:
+                    told = set(keyword_tokens(s.text))
+                    if _FIRST_PERSON_TOLD.search(s.text) and len(wanted & told) >= min(
+                        2, len(wanted)
+                    ):
+                        return passage.doc_id
+        return None
 
     def _in_section_after(self, passages: Sequence[Passage]) -> dict[str, list[Passage]]:
         """Each passage's id -> the passages after it in its post's section (and the sections

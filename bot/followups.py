@@ -340,6 +340,22 @@ _THIRD_PERSON = re.compile(
 _FIRST_PERSON = re.compile(r"\b(i|i'm|i’m|i've|i’ve|i'd|i’d|my|me|myself)\b", re.IGNORECASE)
 
 
+# Somebody picked out by what they did: "the guy who quit his job", "the author that switched
+# to evals", "the one who did MATS twice".
+_DESCRIBED = re.compile(
+    r"\b(?:that|this|the)\s+(?:guy|person|author|writer|one|dude|woman|man|girl|lady)\s+"
+    r"(?:who|that)\s+((?:[\w'’-]+\s+){0,2}[\w'’-]+)",
+    re.IGNORECASE,
+)
+
+
+def described_deed(text: str) -> str:
+    """What the person a message asks about did, as they would write it ("the guy who quit
+    his job" -> "quit my job"), or "" when it names nobody that way."""
+    found = _DESCRIBED.search(text)
+    return as_author(found.group(1)).strip() if found else ""
+
+
 def as_author(text: str) -> str:
     """`text` with "he/she/his/the author" said the way the author writes: I, my, me."""
     return _THIRD_PERSON.sub(lambda m: _AS_AUTHOR[m.group(1).casefold()], text)

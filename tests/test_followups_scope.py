@@ -12,6 +12,7 @@ from bot.followups import (
     SOURCE,
     WHY,
     as_author,
+    described_deed,
     docs_in,
     narrator,
     new_topic,
@@ -125,6 +126,23 @@ async def test_follow_ups_are_answered_about_the_conversation(
     assert why.covered and why.citations
     shown = {c.quote for c in first.citations} | {c.quote for c in older.citations}
     assert not shown & {c.quote for c in why.citations}
+
+
+async def test_someone_picked_out_by_what_they_did_is_the_author_who_tells_it(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    # "the guy who quit his job" is whoever writes "I quit my job", not the author the last
+    # reply quoted.
+    assert described_deed("how did the guy who quit his job end up?") == "quit my job"
+    assert described_deed("the author that switched to evals, why?") == "switched to evals"
+    assert described_deed("how did he end up?") == ""
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(Question("is mats worth it?", "u", "deed", "cli"))
+    assert first.covered
+    asked = "how did the guy who quit his job end up? did he get hired"
+    answer = await bot.answer(Question(asked, "u", "deed", "cli"))
+    assert answer.covered and answer.citations
+    assert {c.author for c in answer.citations} == {"James Chua"}, answer.text
 
 
 async def test_uncovered_concepts_are_declined_with_a_next_step(
