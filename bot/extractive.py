@@ -1233,7 +1233,9 @@ def _source(passage: Passage, first: bool = True) -> str:
     post, then just "Ann Author" (the opening line and that first bullet named the post). A post
     with no known author is named by its title (a reader finds "author unknown, Title" odd)."""
     if passage.is_comment:
-        return f"{passage.attribution}, {_link(passage)}" if first else passage.attribution
+        # "comment on [Title](url)": the title once, linked (not "comment on “T”, [T](url)").
+        who = f"{passage.author}, " if passage.author else ""
+        return f"{who}comment on {_link(passage)}" if first else passage.attribution
     if passage.author:
         return f"{passage.author}, {_link(passage)}" if first else passage.author
     return _link(passage) if first else f"*{passage.title}*"

@@ -839,3 +839,25 @@ def test_a_question_asking_for_several_things_gets_the_list_first() -> None:
     assert _with_list([best], [best, listed], 3, 2400) == [listed, best]
     # A list far less on the question than the best quote is not forced in.
     assert _with_list([best], [best, far], 3, 2400) == [best]
+
+
+def test_a_comment_names_the_post_it_is_on_once_with_its_link() -> None:
+    comment = Passage(
+        "c1",
+        "post",
+        "A post",
+        "Jane Doe",
+        "https://example.org/a",
+        "Comments",
+        "Try things and learn as you go, there is no fixed recipe for this.",
+        is_comment=True,
+    )
+    post = passage("Start with a small project you can finish in a month or two.")
+    spans = [
+        Span(p, (s,), s.text, 1.0, 1.0)
+        for p in (post, comment)
+        for s in (passage_sentences(p)[0][0],)
+    ]
+    text, _ = compose("is there a recipe?", spans, contrast=False)
+    bullet = [line for line in text.split("\n") if line.startswith("- ")][1]
+    assert bullet.endswith("— Jane Doe, comment on [A post](https://example.org/a) [2]"), bullet
