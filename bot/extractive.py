@@ -707,10 +707,19 @@ def _overview(
     return Span(passage, (lead_in, *items), text, score, relevance[lead_in.key], overview=True)
 
 
+def _with_items(sentences: Sequence[Sentence]) -> bool:
+    """Whether a run of sentences is a lead-in with (some of) its list items."""
+    return not sentences[0].is_item and any(s.is_item for s in sentences)
+
+
+def _is_aside(key: tuple[str, int, int], role: Mapping[tuple[str, int, int], float]) -> bool:
+    """Whether the sentence at `key` is an aside (a pointer elsewhere, a footnote, a link)."""
+    return role.get(key, 0.0) <= ASIDE_ROLE
+
+
 def _is_list(span: Span) -> bool:
     """Whether a quote shows a list: a lead-in with its items, or a list's overview."""
-    first = span.sentences[0]
-    return span.overview or (not first.is_item and any(s.is_item for s in span.sentences))
+    return span.overview or _with_items(span.sentences)
 
 
 def _with_list(
@@ -852,7 +861,7 @@ def _score_window(
 ) -> Span | None:
     first, last = window[0], window[-1]
     text = _verbatim(window)
-    has_items = any(s.is_item for s in window) and not first.is_item
+    has_items = _with_items(window)
     cap = MAX_LIST_QUOTE_CHARS if has_items else MAX_QUOTE_CHARS
     if len(text) > cap or not ends_quote(text):
         return None  # never cut mid-sentence: drop rather than cut
@@ -873,7 +882,7 @@ def _score_window(
     roles = [role.get(k, 0.0) for k in keys]
     # An aside ("In the next section I outline…") may share the question's words, but the
     # quote is about what its other sentences say: it does not lend the window its relevance.
-    said = [r for r, o in zip(rels, roles, strict=True) if o > ASIDE_ROLE] or rels
+    said = [r for k, r in zip(keys, rels, strict=True) if not _is_aside(k, role)] or rels
     best = max(said)
     rel = 0.75 * best + 0.25 * (sum(rels) / len(rels))
     if len(window) > 1 and _is_question(window[0].text):
@@ -961,7 +970,7 @@ def _merged(
     text = _verbatim(window)
     if len(text) > MAX_MERGED_CHARS:
         return None
-    if role is not None and any(role.get(s.key, 0.0) <= ASIDE_ROLE for s in window):
+    if role is not None and any(_is_aside(s.key, role) for s in window):
         return None
     top = a if a.score >= b.score else b
     return Span(a.passage, window, text, top.score, max(a.relevance, b.relevance))
@@ -1012,7 +1021,7 @@ def _carried_on(
             following is None
             or following.key in taken
             or relevance.get(following.key, 0.0) < floor
-            or (role or {}).get(following.key, 0.0) <= ASIDE_ROLE
+            or _is_aside(following.key, role or {})
             or _is_question(following.text)
             or _is_lead_in(following)
             or _quoted_before(following, shown)
@@ -1120,7 +1129,7 @@ def _choose(
                 continue
         if weak:
             continue
-        if role is not None and all(role.get(s.key, 0.0) <= ASIDE_ROLE for s in span.sentences):
+        if role is not None and all(_is_aside(s.key, role) for s in span.sentences):
             continue  # nothing but an aside ("In the next section I outline…")
         if chosen and span.relevance < top_relevance - RELEVANCE_GAP:
             continue  # reads as advice but is about something else than the question
