@@ -31,6 +31,7 @@ from bot.text import (
     keyword_tokens,
     opens_dangling,
     sentence_spans,
+    without_field,
 )
 
 _QUOTE_MARKER = re.compile(r"^\s*>\s?")
@@ -200,6 +201,10 @@ _BACK_REFERENCE = re.compile(
     r"the previous (?:one|step|point)|the same way|as i said)\b",
     re.IGNORECASE,
 )
+# A sentence that sums up the one before it by pointing back at it ("My impression is that the
+# majority of public job opportunities can be found this way."): a quote that stops before it
+# leaves out the author's verdict on what it says.
+_SUMS_UP = re.compile(r"\b(?:this|that) way\b|\blike (?:this|that)[.!]?$", re.IGNORECASE)
 # A sentence about somebody else: it opens on "He …"/"Her …" (the author writes as "I").
 _THIRD_PERSON = re.compile(r"^\W*(he|she|his|her)\b", re.IGNORECASE)
 _SECOND_PERSON = re.compile(r"\byou(?:r|'re|'ll)?\b", re.IGNORECASE)
@@ -556,11 +561,12 @@ def pick_quotes(
     if not sentences:
         return []
     vectors = embedding_matrix(embedder, [s.text for s in sentences])
-    qvec = np.asarray(embedder.embed_query(query))
+    qvec = np.asarray(embedder.embed_query(without_field(query)))
     sims = vectors @ qvec
     if message and message != query:
-        sims = 0.5 * sims + 0.5 * (vectors @ np.asarray(embedder.embed_query(message)))
-    terms = set(keyword_tokens(query, query=True)) - _FRAME_WORDS
+        focus = without_field(message)
+        sims = 0.5 * sims + 0.5 * (vectors @ np.asarray(embedder.embed_query(focus)))
+    terms = set(keyword_tokens(without_field(query), query=True)) - _FRAME_WORDS
     if asks == CLARIFY and message:
         # "is that also true for senior people?": the last reply's topic is settled; what
         # tells its qualifications apart is what the clarification names ("senior").
@@ -896,7 +902,9 @@ def _score_window(
         score -= 0.15  # "at this point", "this step": leans on what came before
     following = _next_sentence(lines, last)
     if following is not None and (
-        _VERDICT_OPENERS.match(following.text) or opens_dangling(following.text)
+        _VERDICT_OPENERS.match(following.text)
+        or opens_dangling(following.text)
+        or _SUMS_UP.search(following.text)
     ):
         score -= 0.12  # stops right before the verdict the next sentence gives
     if prefer_docs and first.passage.doc_id in prefer_docs:

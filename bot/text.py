@@ -80,6 +80,34 @@ _QUERY_STOPWORDS = frozenset(
     + """whats thats hows wheres whos dont doesnt didnt isnt arent wasnt werent cant couldnt
     wont wouldnt shouldnt havent hasnt im ive youre youve theyre theyve weve""".split()
 )
+# The posts' field, named in a question ("should i quit my job to do ai safety full time?"),
+# says nothing about which passage answers it: every post is about it, and a ranking that
+# matches it favours the sentences that happen to name the field. Ranking reads the question
+# without it (the relevance gate still reads the whole question).
+_FIELD = r"(?:ai|agi)[\s-]+(?:safety|alignment)"
+# "AI safety job postings": the field says which jobs, and the jobs are what is asked about.
+_FIELD_NOUNS = (
+    r"(?:jobs?|roles?|careers?|positions?|postings?|openings?|orgs?|organi[sz]ations?|"
+    r"research|researchers?|work|people|folks)\b"
+)
+_FIELD_PHRASE = re.compile(
+    rf"\b{_FIELD}\s+(?={_FIELD_NOUNS})"
+    # "…in AI safety", "…for the AI safety community": where the asker would be. "Is AI
+    # safety oversaturated?" and "how do I get into AI safety?" ask about the field itself.
+    rf"|\s*\b(?:in|for|of|on|to|within|about)\s+(?:the\s+)?{_FIELD}(?!\s+{_FIELD_NOUNS})"
+    r"(?:\s+(?:field|space|community|world|ecosystem))?\b",
+    re.IGNORECASE,
+)
+
+
+def without_field(text: str) -> str:
+    """`text` without the field's name, when a word of its own remains."""
+    stripped = _FIELD_PHRASE.sub("", text)
+    if stripped == text or not keyword_tokens(stripped, query=True):
+        return text
+    return stripped
+
+
 # Sentences of a chat message: they end at . ? ! whatever case the next word starts with.
 _MESSAGE_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 

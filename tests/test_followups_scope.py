@@ -372,7 +372,10 @@ async def test_he_is_the_quoted_author_the_conversation_is_most_about(
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
     first = await bot.answer(
         Question(
-            "how do you know when it's time to give up on an ai safety career", "u", "g", "cli"
+            "how do you know when it's time to give up on a career in this field",
+            "u",
+            "g",
+            "cli",
         )
     )
     assert len({c.title for c in first.citations}) > 1  # "he" is ambiguous by the reply alone

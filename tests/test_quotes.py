@@ -113,6 +113,19 @@ def test_set_up_is_quoted_with_the_verdict_that_follows(embedder: CachingEmbeddi
     assert "recommend a more focused plan" in span.text
 
 
+def test_a_quote_does_not_stop_before_the_sentence_that_sums_it_up(
+    embedder: CachingEmbeddings,
+) -> None:
+    text = (
+        "Conference Slack workspaces often share job postings in their channels. "
+        "My impression is that most public openings in the field can be found this way. "
+        "I never used recruiters, so I can't comment on those."
+    )
+    (span, *_) = pick_quotes("where do people find job postings?", [passage(text)], embedder, 1)
+    # "…can be found this way" is the author's verdict on the Slack postings.
+    assert "can be found this way" in span.text, span.text
+
+
 def test_list_items_come_with_their_lead_in_or_not_at_all(embedder: CachingEmbeddings) -> None:
     text = "\n".join(
         [

@@ -21,7 +21,7 @@ from bot.retrieval import (
     expand_tokens,
     passage_sentences,
 )
-from bot.text import close_forms, keyword_tokens, long_forms, message_sentences
+from bot.text import close_forms, keyword_tokens, long_forms, message_sentences, without_field
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -316,3 +316,39 @@ def test_stemming_on_many_threads_gives_the_same_tokens_as_on_one() -> None:
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
         assert len(set(pool.map(stemmer_id, range(4)))) == 4
+
+
+def test_the_field_a_question_names_is_not_what_it_asks_about() -> None:
+    # Where the asker would be ("in AI safety") and the field naming a noun ("AI safety job
+    # postings") are dropped for ranking; a question about the field itself keeps it, and so
+    # does one about getting into it.
+    assert without_field("how do i network in the AI safety community?") == "how do i network?"
+    assert (
+        without_field("where do ppl find ai safety job postings")
+        == "where do ppl find job postings"
+    )
+    assert (
+        without_field("how do i get into AI alignment research?") == "how do i get into research?"
+    )
+    assert without_field("is ai safety oversaturated now?") == "is ai safety oversaturated now?"
+    # Nothing of the question's own would be left: it is about the field.
+    assert without_field("what is AI safety?") == "what is AI safety?"
+    assert without_field("any tips for getting into ai safety?") == (
+        "any tips for getting into ai safety?"
+    )
+
+
+def test_a_question_naming_the_field_is_ranked_by_what_it_asks(
+    corpus_retriever: Retriever, embedder: Embeddings
+) -> None:
+    # Every post is about AI safety, so the passages that happen to name it ("…can be either
+    # AI safety related or not") must not outrank the one about networking.
+    question = "how do i network in ai safety"
+    result = corpus_retriever.search(question, 3)
+    assert any("networking" in p.text for p in result.passages), [
+        p.text[:60] for p in result.passages
+    ]
+    # The relevance gate still reads the whole question.
+    snap = corpus_retriever.snapshot
+    whole = corpus_retriever.index.dense_search(snap.handle, embedder.embed_query(question), 1)
+    assert result.best_similarity == pytest.approx(whole[0][1])
