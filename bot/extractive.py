@@ -98,7 +98,10 @@ _VERDICT_OPENERS = re.compile(
     r"my (?:advice|takeaway|conclusion)|this (?:was|is|turned|meant|made)|that (?:was|is)|"
     # the answer to what the sentence before says people think ("…so think they need to
     # spend a long time on theory first. You don’t—you can get started…")
-    r"you (?:don['’]?t|do not|won['’]?t|shouldn['’]?t|needn['’]?t)\b|(?:no|nope|not really)\b)",
+    r"you (?:don['’]?t|do not|won['’]?t|shouldn['’]?t|needn['’]?t)\b|(?:no|nope|not really)\b|"
+    # what the author found out, after the habit it corrects ("…that could lead to a lot of
+    # frustration. I learnt that when disagreeing, it is better to…")
+    r"i (?:learnt|learned|realised|realized|found out|discovered) that\b)",
     re.IGNORECASE,
 )
 _META = re.compile(
@@ -203,6 +206,10 @@ _BACK_REFERENCE = re.compile(
     r"the previous (?:one|step|point)|the same way|as i said)\b",
     re.IGNORECASE,
 )
+# A list item or paragraph that opens on a label naming the lesson it tells ("- How to tackle
+# procrastination. It turns out that I procrastinate when… I did some Internal Double Crux
+# sessions…"): the author's story under it is the advice.
+_LESSON_LABEL = re.compile(r"^\W*how to [^.?!:]{3,60}[.:](?:\s|$)", re.IGNORECASE)
 # A sentence that sums up the one before it by pointing back at it ("My impression is that the
 # majority of public job opportunities can be found this way."): a quote that stops before it
 # leaves out the author's verdict on what it says.
@@ -592,7 +599,8 @@ def pick_quotes(
             s.text,
             s.passage.section,
             s.passage.is_comment,
-            story_ok,
+            # Under a "How to …" label, what the author did is the lesson the label names.
+            story_ok or bool(_LESSON_LABEL.match(s.line)),
             feelings,
             advice_wanted,
             verdict_wanted,
@@ -903,10 +911,16 @@ def _score_window(
     if _BACK_REFERENCE.search(first.text) and not resumed:
         score -= 0.15  # "at this point", "this step": leans on what came before
     following = _next_sentence(lines, last)
-    if following is not None and (
-        _VERDICT_OPENERS.match(following.text)
-        or opens_dangling(following.text)
-        or _SUMS_UP.search(following.text)
+    # (A next sentence the post leaves unfinished can never be quoted: nothing to stop before.)
+    if (
+        following is not None
+        and ends_quote(following.text)
+        and (
+            _VERDICT_OPENERS.match(following.text)
+            or opens_dangling(following.text)
+            or _SUMS_UP.search(following.text)
+            or _short_of_the_lesson(window, lines[last.line_no], cap)
+        )
     ):
         score -= 0.12  # stops right before the verdict the next sentence gives
     if prefer_docs and first.passage.doc_id in prefer_docs:
@@ -918,6 +932,19 @@ def _score_window(
         if resumed:
             score += RESUME_BONUS  # reads on from where the quote shown last stopped
     return Span(first.passage, window, text, score, best)
+
+
+def _short_of_the_lesson(window: tuple[Sentence, ...], line: list[Sentence], cap: int) -> bool:
+    """Whether a window opening on a "How to …" label stops before the end of what the label
+    introduces, though the whole would fit in a quote: "How to tackle procrastination. It
+    turns out that I procrastinate when…" without "I did some Internal Double Crux sessions"."""
+    first, last = window[0], window[-1]
+    if not (first.first_in_line and first.line_no == last.line_no):
+        return False
+    if not _LESSON_LABEL.match(first.line):
+        return False
+    rest = [s for s in line if s.start > last.start and ends_quote(s.text)]
+    return bool(rest) and len(first.line[first.start : rest[-1].end]) <= cap
 
 
 def _next_sentence(lines: list[list[Sentence]], sentence: Sentence) -> Sentence | None:

@@ -126,6 +126,49 @@ def test_a_quote_does_not_stop_before_the_sentence_that_sums_it_up(
     assert "can be found this way" in span.text, span.text
 
 
+def test_a_how_to_label_is_quoted_through_to_what_the_author_did(
+    embedder: CachingEmbeddings,
+) -> None:
+    text = "\n".join(
+        [
+            "Some soft skills I picked up:",
+            "- How to beat procrastination. It turns out that I procrastinate when one part of "
+            "me wants to do a task and another part thinks the task is pointless. I ran a few "
+            "sessions of structured self-dialogue to settle it between the two. It helped me "
+            "with my motivation to write the paper, and to do things like",
+        ]
+    )
+    (span, *_) = pick_quotes(
+        "I procrastinate so badly on my write-ups, any tips?", [passage(text)], embedder, 1
+    )
+    # The label promises how; the author's account of what worked is that how. The unfinished
+    # last sentence can never be quoted, so stopping before it costs nothing.
+    assert span.text.startswith("How to beat procrastination"), span.text
+    assert span.text.endswith("settle it between the two."), span.text
+
+
+def test_what_the_author_learnt_is_the_verdict_on_the_habit_before_it(
+    embedder: CachingEmbeddings,
+) -> None:
+    # Too long to quote whole (so the "How to" label does not decide it).
+    text = (
+        "- How to settle disagreements. I think that before the program, my way of settling "
+        "disagreements was to try to win the other person over to my view, but that could lead "
+        "to a lot of frustration. I learnt that when disagreeing, it is better to try to fully "
+        "understand the other person's point of view. Keep asking questions and digging into "
+        "their view to understand their mental model, rather than trying to win them over. This "
+        "helps the two of you converge much faster on a shared understanding of the problem at "
+        "hand."
+    )
+    (span, *_) = pick_quotes(
+        "my collaborator and I keep arguing about the research direction, how do I handle it?",
+        [passage(text, section="Soft skills")],
+        embedder,
+        1,
+    )
+    assert "better to try to fully understand" in span.text, span.text
+
+
 def test_list_items_come_with_their_lead_in_or_not_at_all(embedder: CachingEmbeddings) -> None:
     text = "\n".join(
         [
