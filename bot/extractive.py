@@ -889,6 +889,8 @@ def _score_window(
         return None
     if len(text.split()) < 8 or len(first.text.split()) < 4:
         return None  # a fragment, a heading-like line or a link line, not advice
+    if len(window) == 1 and _is_question(first.text):
+        return None  # the post's own question ("Why do I think X is worth pursuing?"), unanswered
     if first.is_item and first.item_words < 12 and first.first_in_line:
         return None  # a short list item means little without its lead-in
     # A list quoted with its lead-in is as relevant as the lead-in: the items ("1. MLAB",

@@ -281,8 +281,21 @@ def _opening_clause(text: str) -> str:
     return " ".join(head.split()[:6])
 
 
+# A discourse marker before the sentence proper ("Essentially, this is the concept of
+# comparative advantage", "In short, this is because…"): what follows it decides.
+_DISCOURSE_MARKER = re.compile(
+    r"^[\"'“‘(]*(?:essentially|basically|in short|in other words|in particular|specifically|"
+    r"in fact|ultimately|overall|importantly|put simply|simply put|in practice|concretely|"
+    r"more generally|of course|naturally|admittedly|realistically|in the end|to be fair)\s*,\s*",
+    re.IGNORECASE,
+)
+
+
 def opens_dangling(text: str) -> bool:
     """Whether a sentence opens on a reference to what came before it."""
+    marker = _DISCOURSE_MARKER.match(text.lstrip())
+    if marker:
+        return opens_dangling(text.lstrip()[marker.end() :])
     if _EXISTENTIAL.match(text.lstrip()):
         return False
     if _CLAUSE_PRONOUN.search(_opening_clause(text)):

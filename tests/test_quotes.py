@@ -44,6 +44,10 @@ def test_dangling_openers_and_sentence_ends() -> None:
     assert not opens_dangling("If you want to do research, consider a small project.")
     assert not opens_dangling("It’s often worth applying anyway.")
     assert not opens_dangling("There are tons of accessible problems.")
+    # A discourse marker first: the sentence proper decides.
+    assert opens_dangling("Essentially, this is the concept of comparative advantage.")
+    assert opens_dangling("In short, this is because evals serve coordination.")
+    assert not opens_dangling("In short, apply to a few programs first.")
     assert ends_sentence("It works.”")
     assert not ends_sentence("a few high-level takeaways for each:")
 
@@ -167,6 +171,18 @@ def test_what_the_author_learnt_is_the_verdict_on_the_habit_before_it(
         1,
     )
     assert "better to try to fully understand" in span.text, span.text
+
+
+def test_the_posts_own_question_is_never_quoted_without_its_answer(
+    embedder: CachingEmbeddings,
+) -> None:
+    text = (
+        "Why do I think alignment theory is worth pursuing at all? "
+        "In large part because scientific knowledge is typically very interconnected."
+    )
+    spans = pick_quotes("should I do alignment theory?", [passage(text)], embedder, 3)
+    assert spans
+    assert all(not s.text.rstrip().endswith("?") for s in spans), [s.text for s in spans]
 
 
 def test_list_items_come_with_their_lead_in_or_not_at_all(embedder: CachingEmbeddings) -> None:
