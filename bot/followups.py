@@ -207,6 +207,12 @@ _SHORTER = re.compile(
     re.IGNORECASE,
 )
 _WHY = re.compile(r"\b(why|how come|what for|for what reason)\b", re.IGNORECASE)
+# A bare "why" opening the message before a comma or dash: "why tho, …", "but why - …".
+_BARE_WHY = re.compile(
+    r"^\W*(?:(?:but|and|ok|okay|so|wait|hm+)\W+)*(?:why|how come)"
+    r"(?:\s+(?:tho|though|so|exactly|is that|would that be|not))?\s*(?:[,;:?!]|\s[-–—]\s)",
+    re.IGNORECASE,
+)
 _CLARIFY = re.compile(
     r"^\W*(?:(?:wait|so|but|ok|okay|and|hm+|hmm+)\W+)*"
     r"(?:is|isn['’]?t|does|doesn['’]?t|do|would|will|can|should)\s+(?:that|this|it|the same)\b",
@@ -432,6 +438,10 @@ def asks_of_last_reply(text: str, topic_words: int) -> str:
             return kind
     if _CLARIFY.search(text):
         return CLARIFY
+    if _BARE_WHY.match(text):
+        # "why tho, seems like such a dumb way to hire ppl": the reason for what was quoted,
+        # with the asker's reaction after the comma.
+        return WHY
     if topic_words > _SHORT:
         # "why tho?? none of that is what you do day to day": a short question first, the
         # asker's reaction after it. What is asked is the question.

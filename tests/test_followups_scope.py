@@ -592,6 +592,9 @@ def test_what_a_follow_up_asks_of_the_last_reply() -> None:
     # A short "why" first and the asker's reaction after it asks for the reason all the same.
     reaction = "why tho?? none of that is what you do on the job, it feels like a pointless filter"
     assert resolve(reaction, past, TITLES).asks == WHY
+    # ... and so does a "why" set off by a comma or a dash in one sentence.
+    assert resolve("why tho, seems like such a dumb way to hire ppl", past, TITLES).asks == WHY
+    assert resolve("but why - i thought they cared about research", past, TITLES).asks == WHY
     # "their mind", "did they end up": one person, the author just quoted, who says "I".
     mind = resolve("so what changed their mind in the end?", past, TITLES)
     assert (
