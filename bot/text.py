@@ -94,7 +94,10 @@ _FIELD_PHRASE = re.compile(
     rf"\b{_FIELD}\s+(?={_FIELD_NOUNS})"
     # "…in AI safety", "…for the AI safety community": where the asker would be. "Is AI
     # safety oversaturated?" and "how do I get into AI safety?" ask about the field itself.
-    rf"|\s*\b(?:in|for|of|on|to|within|about)\s+(?:the\s+)?{_FIELD}(?!\s+{_FIELD_NOUNS})"
+    rf"|\s*\b(?:in|for|of|on|to|within|about)\s+(?:the\s+)?"
+    rf"(?:{_FIELD}(?!\s+{_FIELD_NOUNS})|"
+    # "working on alignment" names the field too; "in alignment theory" is a topic of it.
+    r"(?:alignment|safety)(?![\s-]+(?!(?:field|space|community|world|ecosystem)\b)\w))"
     r"(?:\s+(?:field|space|community|world|ecosystem))?\b",
     re.IGNORECASE,
 )

@@ -404,8 +404,8 @@ def test_a_heading_asking_the_question_has_its_answer_quoted(
 ) -> None:
     """A post written as questions and answers answers under the question, in its own words."""
     loud = passage(
-        "Working on alignment before a doctorate is common, and working on alignment during a"
-        " doctorate is common too. Many people working on alignment never did a doctorate.",
+        "Doing a PhD before working is common, and doing a PhD while working is common too."
+        " Many people working never did a PhD.",
         section="Alignment research",
         doc="other",
         pid="loud",

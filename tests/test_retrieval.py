@@ -331,6 +331,13 @@ def test_the_field_a_question_names_is_not_what_it_asks_about() -> None:
         without_field("how do i get into AI alignment research?") == "how do i get into research?"
     )
     assert without_field("is ai safety oversaturated now?") == "is ai safety oversaturated now?"
+    # "working on alignment" names the field; "a PhD in alignment theory" a topic of it.
+    assert without_field("nobody here works on alignment, does it matter?") == (
+        "nobody here works, does it matter?"
+    )
+    assert without_field("is a phd in alignment theory worth it") == (
+        "is a phd in alignment theory worth it"
+    )
     # Nothing of the question's own would be left: it is about the field.
     assert without_field("what is AI safety?") == "what is AI safety?"
     assert without_field("any tips for getting into ai safety?") == (
