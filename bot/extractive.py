@@ -174,8 +174,6 @@ _CONCLUSION = re.compile(
 _REASSURANCE = re.compile(
     r"\b(i (?:felt|feel|was (?:so |really |very )?(?:stressed|anxious|confused|lost|scared))|"
     r"common (?:experience|feeling)|(?:very |pretty |quite )?normal|it gets better|not alone|"
-    # "being stuck is a very common steady state", "rejections are common in this space"
-    r"(?:is|are) (?:a |an )?(?:very |pretty |quite |really |super |fairly )?common|"
     r"lonely|stressed|imposter|impostor|overwhelm\w*|anxious|anxiety|burn(?:ed|t)? ?out)\b",
     re.IGNORECASE,
 )
