@@ -17,14 +17,7 @@ from bot.index import KnowledgeIndex, StaleGeneration
 from bot.index_pointer import PointerState
 from bot.knowledge import embedding_text, plain_text
 from bot.models import IndexNotReady, Passage
-from bot.text import (
-    close_forms,
-    keyword_tokens,
-    long_forms,
-    message_sentences,
-    split_sentences,
-    without_field,
-)
+from bot.text import close_forms, keyword_tokens, long_forms, message_sentences, split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -284,18 +277,9 @@ class Retriever:
             )
         # The gate judges the message as a whole; clauses only reorder the candidates.
         best = max((score for _, score in dense), default=0.0)
-        evidence = self._keyword(snap, query)[1]
-        focus = without_field(query)
-        if focus != query:
-            # Ranked without the field's name (bot.text.without_field); gated with it.
-            vector = self.embedder.embed_query(focus)
-            dense = self.index.dense_search(
-                snap.handle, vector, self.config.candidates, len(snap.passages)
-            )
-            query = focus
         clause_vectors = self._clause_vectors(query)
         dense = self._with_clauses(snap, clause_vectors, dense)
-        keyword = self._keyword(snap, query)[0]
+        keyword, evidence = self._keyword(snap, query)
         fused = self._fuse(dense, keyword)
         if self.config.sentence_weight > 0 and self.config.fusion == "relative":
             queries = [vector, *clause_vectors] if self.config.sentence_clauses else [vector]

@@ -185,6 +185,26 @@ def test_the_posts_own_question_is_never_quoted_without_its_answer(
     assert all(not s.text.rstrip().endswith("?") for s in spans), [s.text for s in spans]
 
 
+def test_a_question_naming_the_field_is_answered_by_what_it_asks(
+    embedder: CachingEmbeddings,
+) -> None:
+    # Every post is about AI safety: a line that merely names it must not outrank the one
+    # about networking.
+    names_it = passage(
+        "You might also create some small open source project that you can point to, which "
+        "can be either AI safety related or not.",
+        pid="names-it",
+    )
+    networking = passage(
+        "Making friends / networking. Coming from a country where few people work on this, I "
+        "greatly appreciated the chance to make friends in the community.",
+        pid="networking",
+        doc="other",
+    )
+    (span, *_) = pick_quotes("how do i network in ai safety", [names_it, networking], embedder, 1)
+    assert span.passage.id == "networking", span.text
+
+
 def test_list_items_come_with_their_lead_in_or_not_at_all(embedder: CachingEmbeddings) -> None:
     text = "\n".join(
         [

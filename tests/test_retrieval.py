@@ -343,19 +343,3 @@ def test_the_field_a_question_names_is_not_what_it_asks_about() -> None:
     assert without_field("any tips for getting into ai safety?") == (
         "any tips for getting into ai safety?"
     )
-
-
-def test_a_question_naming_the_field_is_ranked_by_what_it_asks(
-    corpus_retriever: Retriever, embedder: Embeddings
-) -> None:
-    # Every post is about AI safety, so the passages that happen to name it ("…can be either
-    # AI safety related or not") must not outrank the one about networking.
-    question = "how do i network in ai safety"
-    result = corpus_retriever.search(question, 3)
-    assert any("networking" in p.text for p in result.passages), [
-        p.text[:60] for p in result.passages
-    ]
-    # The relevance gate still reads the whole question.
-    snap = corpus_retriever.snapshot
-    whole = corpus_retriever.index.dense_search(snap.handle, embedder.embed_query(question), 1)
-    assert result.best_similarity == pytest.approx(whole[0][1])
