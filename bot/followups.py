@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.models import Turn
-from bot.text import keyword_tokens, message_sentences
+from bot.text import keyword_tokens, message_sentences, speaks_as_author
 
 # Words that only thank or acknowledge ("thanks, that helps!", "ok cool", "got it 👍").
 _ACKNOWLEDGING = frozenset(
@@ -337,7 +337,6 @@ _AS_AUTHOR = {
 _THIRD_PERSON = re.compile(
     r"\b(" + "|".join(sorted(_AS_AUTHOR, key=len, reverse=True)) + r")\b", re.IGNORECASE
 )
-_FIRST_PERSON = re.compile(r"\b(i|i'm|i’m|i've|i’ve|i'd|i’d|my|me|myself)\b", re.IGNORECASE)
 
 
 # Somebody picked out by what they did: "the guy who quit his job", "the author that switched
@@ -372,7 +371,7 @@ def narrator(reply: str, titles: Mapping[str, str]) -> str | None:
         return None
     for line in reply.split("\n"):
         quote = _QUOTE.match(line)
-        if quote is None or not _FIRST_PERSON.search(quote.group(1)):
+        if quote is None or not speaks_as_author(quote.group(1)):
             continue
         named = docs_in(line, titles)
         return named[0] if named else docs[0]
