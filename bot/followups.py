@@ -340,10 +340,10 @@ _THIRD_PERSON = re.compile(
 
 
 # Somebody picked out by what they did: "the guy who quit his job", "the author that switched
-# to evals", "the one who did MATS twice".
+# to evals", "the one who did MATS twice" ("the one that covers X" is as often a post).
 _DESCRIBED = re.compile(
-    r"\b(?:that|this|the)\s+(?:guy|person|author|writer|one|dude|woman|man|girl|lady)\s+"
-    r"(?:who|that)\s+((?:[\w'’-]+\s+){0,2}[\w'’-]+)",
+    r"\b(?:that|this|the)\s+(?:(?:guy|person|author|writer|dude|woman|man|girl|lady)\s+"
+    r"(?:who|that)|one\s+who)\s+((?:[\w'’-]+\s+){0,2}[\w'’-]+)",
     re.IGNORECASE,
 )
 
@@ -456,9 +456,11 @@ def docs_in(reply: str, titles: Mapping[str, str]) -> tuple[str, ...]:
 # question:"): whatever it shares with the conversation, it does not follow up on it.
 _NEW_TOPIC = re.compile(
     r"^\W*(?:(?:ok|okay|also|so|hey|btw|and)\W+)?(?:totally |completely |slightly |kinda )?"
-    r"(?:(?:unrelated|off-topic)(?:\s+(?:question|topic|q))?|"
-    r"(?:different|new|separate|random|another|other)\s+(?:question|topic|q))"
-    r"(?:\s+(?:but|though|tho|here))?\W+"
+    # a bare "unrelated" marks only before "but…" or a stop ("unrelated degree, …" asks)
+    r"(?:(?:unrelated|off-topic)(?:\s+(?:question|topic|q)\b|"
+    r"(?=\s*[^\w\s]|\s+(?:but|though|tho|here)\b))|"
+    r"(?:different|new|separate|random|another|other)\s+(?:question|topic|q)\b)"
+    r"\W*(?:(?:but|though|tho|here)\b\W*){0,2}"
     r"|^\W*(?:on another note|changing (?:the )?(?:topic|subject)|switching (?:gears|topics?))\W+",
     re.IGNORECASE,
 )
