@@ -954,12 +954,13 @@ def _next_sentence(lines: list[list[Sentence]], sentence: Sentence) -> Sentence 
 
 
 def _overlaps(a: Span, b: Span) -> bool:
-    """Whether two spans share a sentence or touch (one would read as half of the other)."""
-    if a.passage.id != b.passage.id:
-        return False
+    """Whether two spans share a sentence or touch (one would read as half of the other).
+    A list's overview holds sentences of the passages after its own: shared ones count."""
     keys_a = {s.key for s in a.sentences}
     if any(s.key in keys_a for s in b.sentences):
         return True
+    if a.passage.id != b.passage.id:
+        return False
     first, last = sorted((a, b), key=lambda x: (x.sentences[0].line_no, x.sentences[0].start))
     end, start = first.sentences[-1], last.sentences[0]
     return end.line_no == start.line_no and not end.line[end.end : start.start].strip()

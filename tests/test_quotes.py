@@ -929,3 +929,39 @@ def test_two_lists_of_one_section_read_in_the_posts_order(embedder: CachingEmbed
     spans = pick_quotes(asked, [second, first], embedder, 3, following={"p1": [second], "p2": []})
     lists = [s for s in spans if "\n" in s.text]
     assert [s.passage.id for s in lists] == ["p1", "p2"], [s.text[:40] for s in spans]
+
+
+def test_an_items_sentence_named_in_a_lists_overview_is_not_quoted_again(
+    embedder: CachingEmbeddings,
+) -> None:
+    # The overview names each item by its first sentence, from the passages the list runs
+    # on into: a quote of the second item from its own passage repeats that sentence.
+    first = passage(
+        "Some background on how I think about research in general and why it matters.\n"
+        "From my perspective, the most promising research falls into three categories. "
+        "I outline them below.\n"
+        "1. Oversight: finding ways to get better reward signals from models. It may be "
+        "high-leverage if adopted widely.\n"
+        "   1. The paper I most often point people to is the debate paper."
+    )
+    second = passage(
+        "2. Interpretability: finding ways to understand how networks work inside. It is the "
+        "most promising research area for newcomers, since it is easy to start outside labs.",
+        pid="p2",
+    )
+    third = passage(
+        "3. Theory: finding formal frameworks to reason about advanced AI. Success here is "
+        "heavy-tailed.\nBy contrast, some lines of research are overrated.",
+        pid="p3",
+    )
+    following = {"p1": [second, third], "p2": [third], "p3": []}
+    spans = pick_quotes(
+        "what are the main research areas?",
+        [first, second, third],
+        embedder,
+        3,
+        following=following,
+    )
+    assert any(s.overview for s in spans)
+    keys = [s.key for span in spans for s in span.sentences]
+    assert len(keys) == len(set(keys)), [s.text for s in spans]
