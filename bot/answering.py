@@ -89,6 +89,7 @@ from bot.text import (
     keyword_tokens,
     long_forms,
     reads_as_english,
+    speaks_as_author,
     without_code,
 )
 
@@ -105,6 +106,7 @@ FIELD = "AI safety careers"
 # my golf swing" 0.21 / 1.46, "feeling overwhelmed by my garden" 0.27 / 1.31, "I feel sad that
 # my dog is old" 0.11 / 1.31 stay declined.
 COPING_MIN_SIMILARITY = 0.15
+COPING_MIN_KEYWORD = 1.8
 # A question whose best passage is this close (cosine) is one the posts speak to, whatever word
 # of it they never use: "whats the single most impactful thing to work on in ai safety rn"
 # (0.76, "single"), "i'm an ops person… is there room for me in ai safety?" (0.72, "room").
@@ -112,7 +114,6 @@ COPING_MIN_SIMILARITY = 0.15
 # answer sets): in-scope 0.21-0.76, four at 0.72 or more; near-scope out-of-scope 0.12-0.66
 # ("are AI safety researchers unionized?" 0.66, then "what's the typical salary…" 0.55).
 CLOSE_MATCH = 0.70
-_FIRST_PERSON_TOLD = re.compile(r"\b(?:I|my|me)\b")
 # ... and below this, no passage speaks to a long message as a whole, so one of its asking
 # sentences may be read alone for a word the posts never use. Measured (best cosine of the
 # whole message): near-scope visa 0.40 / 0.29, salary 0.35; in-scope messages whose asking
@@ -121,7 +122,6 @@ _FIRST_PERSON_TOLD = re.compile(r"\b(?:I|my|me)\b")
 WEAK_MATCH = 0.42
 # How far a list is followed through the passages of its section.
 MAX_SECTION_PASSAGES = 10
-COPING_MIN_KEYWORD = 1.8
 # A follow-up that moves to a topic the posts never mention ("what about for someone older?").
 NOT_SPECIFIC = (
     "The posts don't speak to “{concept}” specifically; here is more of what they say about "
@@ -741,12 +741,10 @@ class Answerer:
         for passage in self.retriever.search(deed, k=3).passages:
             if passage.is_comment:
                 continue
-            for sentence in composer_sentences(passage):
-                for s in sentence:
+            for line in composer_sentences(passage):
+                for s in line:
                     told = set(keyword_tokens(s.text))
-                    if _FIRST_PERSON_TOLD.search(s.text) and len(wanted & told) >= min(
-                        2, len(wanted)
-                    ):
+                    if speaks_as_author(s.text) and len(wanted & told) >= min(2, len(wanted)):
                         return passage.doc_id
         return None
 
@@ -761,7 +759,7 @@ class Answerer:
             nxt = successors.get(p.id)
             while nxt is not None and nxt in snap.by_id and len(after) < MAX_SECTION_PASSAGES:
                 q = snap.passages[snap.by_id[nxt]]
-                if not q.section.startswith(p.section):
+                if not q.within(p.section):
                     break
                 after.append(q)
                 nxt = successors.get(nxt)

@@ -31,6 +31,7 @@ from bot.text import (
     keyword_tokens,
     opens_dangling,
     sentence_spans,
+    speaks_as_author,
     without_field,
 )
 
@@ -120,8 +121,9 @@ _BIOGRAPHY = re.compile(
     r"worked as|was born)|years? (?:of experience|as an?))\b",
     re.IGNORECASE,
 )
-_AUTHOR_SPEAKS = re.compile(r"\b(?:i|i['’](?:m|ve|d)|my|me)\b", re.IGNORECASE)
-_FIRST_PERSON = frozenset({"i", "i'm", "i’m", "i've", "i’ve", "i'd", "i’d", "my", "we", "our"})
+_FIRST_PERSON_OPENERS = frozenset(
+    {"i", "i'm", "i’m", "i've", "i’ve", "i'd", "i’d", "my", "we", "our"}
+)
 _STORY = re.compile(
     r"\b(?:i|we) (?:was|were|had|did|quit|joined|started|spent|worked|decided|applied|got|went|"
     r"ended|wanted|felt|thought|tried|learned|found|took|met|moved|left|became|received)\b",
@@ -403,7 +405,7 @@ def _role(
     if verdict_wanted and _JUDGEMENT.search(text):
         # the author judging their own experience answers "how did it go for him?" more than
         # a judgement of the field or advice does
-        score += 0.2 if _AUTHOR_SPEAKS.search(text) else 0.12
+        score += 0.2 if speaks_as_author(text) else 0.12
     advice = bool(_ADVICE.search(text) or _CONCLUSION.search(text))
     if advice:
         score += 0.12
@@ -420,7 +422,7 @@ def _role(
         pass
     elif _BIOGRAPHY.search(text):
         score -= 0.2
-    elif (word in _FIRST_PERSON or _STORY.search(text)) and not advice:
+    elif (word in _FIRST_PERSON_OPENERS or _STORY.search(text)) and not advice:
         # the author's own story, with no lesson drawn in this sentence
         score -= 0.2 if advice_wanted else 0.1
     if len(_LINK_WORDS.findall(text)) >= 2:
@@ -670,10 +672,13 @@ def pick_quotes(
     chosen = _choose(
         spans, max_quotes, limit, contrast, lines_of, shown, relevance, asked_as_heading, role
     )
-    return _with_list(chosen, spans, max_quotes, limit) if list_wanted else chosen
+    if not list_wanted:
+        return chosen
+    return _lists_in_post_order(_with_list(chosen, spans, max_quotes, limit), following or {})
 
 
-# A list's overview is shown with at most this many items, and only when it has at least two.
+# A list's overview is shown only for a list of two to this many items (a longer one is not
+# named item by item).
 MAX_OVERVIEW_ITEMS = 6
 
 
@@ -694,23 +699,13 @@ def _overview(
     lead_in: Sentence | None = None
     for line, below in itertools.pairwise(top):
         if _is_paragraph(line) and below[0].is_item and below[0].line_no == line[0].line_no + 1:
-            lead_in = line[0]
+            # The sentence that leads into the list ("…the three areas I would pick:"), else
+            # the paragraph's opening one, which says what it is about.
+            lead_in = line[-1] if _is_lead_in(line[-1]) else line[0]
             break
     if lead_in is None or lead_in.key not in relevance:
         return None
-    items: list[Sentence] = []
-    for p, p_lines in [(passage, lines), *((q, passage_sentences(q)) for q in after)]:
-        for line in p_lines:
-            if not line or line[0].line[:1].isspace():
-                continue  # a sub-item or an item's own further paragraph
-            if p is passage and line[0].line_no <= lead_in.line_no:
-                continue
-            if not line[0].is_item:
-                break
-            items.append(line[0])
-        else:
-            continue
-        break
+    items = list(itertools.islice(_top_items(lines, lead_in, after), MAX_OVERVIEW_ITEMS + 1))
     in_one = all(s.passage.id == passage.id and len(lines[s.line_no]) == 1 for s in items)
     if len(items) < 2 or len(items) > MAX_OVERVIEW_ITEMS or (in_one and _is_lead_in(lead_in)):
         return None  # a list of one-liners is quoted whole with its lead-in instead
@@ -719,6 +714,22 @@ def _overview(
     score -= RANK_PENALTY * rank_of.get(passage.id, 0)
     score -= 0.00012 * max(0, len(text) - 220)
     return Span(passage, (lead_in, *items), text, score, relevance[lead_in.key], overview=True)
+
+
+def _top_items(
+    lines: list[list[Sentence]], lead_in: Sentence, after: Sequence[Passage]
+) -> Iterator[Sentence]:
+    """The first sentence of each top-level item of the list below `lead_in`, read on through
+    the passages `after` it until a top-level line that is not an item ends the list; an
+    item's sub-items and further paragraphs (indented) are passed over."""
+    below = (line for line in lines if line and line[0].line_no > lead_in.line_no)
+    rest = (line for p in after for line in passage_sentences(p) if line)
+    for line in itertools.chain(below, rest):
+        if line[0].line[:1].isspace():
+            continue  # a sub-item or an item's own further paragraph
+        if not line[0].is_item:
+            return
+        yield line[0]
 
 
 def _with_items(sentences: Sequence[Sentence]) -> bool:
@@ -762,6 +773,30 @@ def _with_list(
     for c in chosen:
         if len(out) < max_quotes and _quotes_cost([*out, c]) <= limit:
             out.append(c)
+    return out
+
+
+def _lists_in_post_order(
+    chosen: list[Span], following: Mapping[str, Sequence[Passage]]
+) -> list[Span]:
+    """`chosen` with the lists from one section of a post in the post's order, in the places
+    the lists hold: a later list often builds on the first ("Three other research areas that
+    seem important, but less central:"), so it is not shown first for sharing more of the
+    question's words. `following`: passage id -> the passages after it in its section."""
+    slots = [i for i, c in enumerate(chosen) if _is_list(c)]
+    if len(slots) < 2:
+        return chosen
+
+    def before(a: Span, b: Span) -> bool:
+        if a.passage.id == b.passage.id:
+            return _where_in(a.sentences[0]) < _where_in(b.sentences[0])
+        return any(p.id == b.passage.id for p in following.get(a.passage.id, ()))
+
+    lists = [chosen[i] for i in slots]
+    ordered = sorted(lists, key=lambda s: sum(before(t, s) for t in lists))
+    out = list(chosen)
+    for i, span in zip(slots, ordered, strict=True):
+        out[i] = span
     return out
 
 
@@ -956,12 +991,13 @@ def _next_sentence(lines: list[list[Sentence]], sentence: Sentence) -> Sentence 
 
 
 def _overlaps(a: Span, b: Span) -> bool:
-    """Whether two spans share a sentence or touch (one would read as half of the other)."""
-    if a.passage.id != b.passage.id:
-        return False
+    """Whether two spans share a sentence or touch (one would read as half of the other).
+    A list's overview holds sentences of the passages after its own: shared ones count."""
     keys_a = {s.key for s in a.sentences}
     if any(s.key in keys_a for s in b.sentences):
         return True
+    if a.passage.id != b.passage.id:
+        return False
     first, last = sorted((a, b), key=lambda x: (x.sentences[0].line_no, x.sentences[0].start))
     end, start = first.sentences[-1], last.sentences[0]
     return end.line_no == start.line_no and not end.line[end.end : start.start].strip()

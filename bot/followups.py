@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.models import Turn
-from bot.text import keyword_tokens, message_sentences
+from bot.text import keyword_tokens, message_sentences, speaks_as_author
 
 # Words that only thank or acknowledge ("thanks, that helps!", "ok cool", "got it 👍").
 _ACKNOWLEDGING = frozenset(
@@ -343,14 +343,13 @@ _AS_AUTHOR = {
 _THIRD_PERSON = re.compile(
     r"\b(" + "|".join(sorted(_AS_AUTHOR, key=len, reverse=True)) + r")\b", re.IGNORECASE
 )
-_FIRST_PERSON = re.compile(r"\b(i|i'm|i’m|i've|i’ve|i'd|i’d|my|me|myself)\b", re.IGNORECASE)
 
 
 # Somebody picked out by what they did: "the guy who quit his job", "the author that switched
-# to evals", "the one who did MATS twice".
+# to evals", "the one who did MATS twice" ("the one that covers X" is as often a post).
 _DESCRIBED = re.compile(
-    r"\b(?:that|this|the)\s+(?:guy|person|author|writer|one|dude|woman|man|girl|lady)\s+"
-    r"(?:who|that)\s+((?:[\w'’-]+\s+){0,2}[\w'’-]+)",
+    r"\b(?:that|this|the)\s+(?:(?:guy|person|author|writer|dude|woman|man|girl|lady)\s+"
+    r"(?:who|that)|one\s+who)\s+((?:[\w'’-]+\s+){0,2}[\w'’-]+)",
     re.IGNORECASE,
 )
 
@@ -378,7 +377,7 @@ def narrator(reply: str, titles: Mapping[str, str]) -> str | None:
         return None
     for line in reply.split("\n"):
         quote = _QUOTE.match(line)
-        if quote is None or not _FIRST_PERSON.search(quote.group(1)):
+        if quote is None or not speaks_as_author(quote.group(1)):
             continue
         named = docs_in(line, titles)
         return named[0] if named else docs[0]
@@ -467,9 +466,11 @@ def docs_in(reply: str, titles: Mapping[str, str]) -> tuple[str, ...]:
 # question:"): whatever it shares with the conversation, it does not follow up on it.
 _NEW_TOPIC = re.compile(
     r"^\W*(?:(?:ok|okay|also|so|hey|btw|and)\W+)?(?:totally |completely |slightly |kinda )?"
-    r"(?:(?:unrelated|off-topic)(?:\s+(?:question|topic|q))?|"
-    r"(?:different|new|separate|random|another|other)\s+(?:question|topic|q))"
-    r"(?:\s+(?:but|though|tho|here))?\W+"
+    # a bare "unrelated" marks only before "but…" or a stop ("unrelated degree, …" asks)
+    r"(?:(?:unrelated|off-topic)(?:\s+(?:question|topic|q)\b|"
+    r"(?=\s*[^\w\s]|\s+(?:but|though|tho|here)\b))|"
+    r"(?:different|new|separate|random|another|other)\s+(?:question|topic|q)\b)"
+    r"\W*(?:(?:but|though|tho|here)\b\W*){0,2}"
     r"|^\W*(?:on another note|changing (?:the )?(?:topic|subject)|switching (?:gears|topics?))\W+",
     re.IGNORECASE,
 )

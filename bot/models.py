@@ -55,6 +55,12 @@ class Passage:
         """The section path as its headings, outermost first ("A > B" -> ["A", "B"])."""
         return [h for h in self.section.split(" > ") if h.strip()] if self.section else []
 
+    def within(self, section: str) -> bool:
+        """Whether the passage is in `section` or a section nested under it ("A > B" is in
+        "A"; "A2" is not, nor is any heading's section in a post's preamble, "")."""
+        nested = bool(section) and self.section.startswith(f"{section} > ")
+        return self.section == section or nested
+
     @property
     def heading(self) -> str:
         """The deepest heading of the section path ("" when the passage has none)."""

@@ -381,3 +381,13 @@ def clean_text(text: str) -> str:
         except UnicodeEncodeError:
             return text.encode("utf-8", "replace").decode("utf-8")
         return raw.decode("utf-8", "replace")
+
+
+# The author speaking of themselves: "I", "I'm", "my", "me", "myself" in any case ("My plan
+# was…" as much as "…my plan"), but not the "i" of "i.e.".
+_FIRST_PERSON = re.compile(r"\b(?:i(?!\.e\.)|me|my|myself)\b", re.IGNORECASE)
+
+
+def speaks_as_author(text: str) -> bool:
+    """Whether `text` says something in the first person ("I quit my job", "My advice…")."""
+    return bool(_FIRST_PERSON.search(text))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -379,3 +380,26 @@ async def test_a_question_in_another_language_is_asked_again_in_english(
     answer = await bot.answer(ask("¿Cómo empiezo en seguridad de IA?"))
     # Not "the posts don't discuss “seguridad de”": the language is what is missing.
     assert answer.text == ENGLISH_ONLY and not answer.covered and not answer.citations
+
+
+def test_a_list_is_followed_into_nested_sections_not_into_a_sibling_named_alike(
+    make_careerbot: MakeCareerBot, tmp_path: Path
+) -> None:
+    # "Tips for PhDs" is a section of its own beside "Tips", though its name starts the same;
+    # "Tips > Reading" is nested under "Tips" and goes on with it.
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    (folder / "tips.md").write_text(
+        '---\ntitle: "Tips"\nauthor: "Ann Author"\nurl: "https://example.org/tips"\n---\n\n'
+        "## Tips\n\nStart with a small project you can finish in a month or two.\n\n"
+        "### Reading\n\nRead a few papers closely rather than many papers quickly.\n\n"
+        "## Tips for PhDs\n\nPick an advisor who has time for you every week.\n",
+        encoding="utf-8",
+    )
+    bot = make_careerbot(knowledge_dir=folder)
+    passages = bot.answerer.retriever.snapshot.passages
+    [tips] = [p for p in passages if p.section == "Tips"]
+    after = bot.answerer._in_section_after([tips])[tips.id]
+    assert [p.section for p in after] == ["Tips > Reading"]
+    # Nothing is nested under a post's preamble (the text before its first heading).
+    assert not tips.within("") and replace(tips, section="").within("")

@@ -64,6 +64,14 @@ def test_a_question_the_asker_marks_as_new_does_not_follow_up() -> None:
     assert resolve("other than that, what should i do?", past, TITLES).is_follow_up
     for text in ("different from what?", "unrelated", "another thing: why?"):
         assert new_topic(text) is None, text
+    # "Unrelated" before a noun is part of the question, not a marker; after a comma, the
+    # "but" goes with the marker.
+    for text in (
+        "unrelated degree, can i still get into alignment?",
+        "Unrelated work experience - does it count?",
+    ):
+        assert new_topic(text) is None, text
+    assert new_topic("unrelated, but should i move to SF?") == "should i move to SF?"
 
 
 def test_short_follow_ups_carry_the_previous_topic() -> None:
@@ -136,6 +144,10 @@ async def test_someone_picked_out_by_what_they_did_is_the_author_who_tells_it(
     assert described_deed("how did the guy who quit his job end up?") == "quit my job"
     assert described_deed("the author that switched to evals, why?") == "switched to evals"
     assert described_deed("how did he end up?") == ""
+    # "the one that …" is as often a post or a section as a person ("show me the one that
+    # covers research skills"); "the one who …" is somebody.
+    assert described_deed("can you show me the one that covers research skills?") == ""
+    assert described_deed("what about the one who did MATS twice?") == "did MATS twice"
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
     first = await bot.answer(Question("is mats worth it?", "u", "deed", "cli"))
     assert first.covered

@@ -24,7 +24,7 @@ from bot.extractive import (
 )
 from bot.followups import CLARIFY, WHY
 from bot.models import Passage
-from bot.text import ends_quote, ends_sentence, normalise, opens_dangling
+from bot.text import ends_quote, ends_sentence, normalise, opens_dangling, speaks_as_author
 from tests.conftest import REPO_KNOWLEDGE, CachingEmbeddings, MakeCareerBot
 
 
@@ -953,3 +953,107 @@ def test_a_comment_names_the_post_it_is_on_once_with_its_link() -> None:
     text, _ = compose("is there a recipe?", spans, contrast=False)
     bullet = [line for line in text.split("\n") if line.startswith("- ")][1]
     assert bullet.endswith("— Jane Doe, comment on [A post](https://example.org/a) [2]"), bullet
+
+
+def test_the_author_speaking_in_the_first_person_is_read_in_any_case() -> None:
+    # One reading for the composer's verdicts, the follow-up narrator and the told-by check:
+    # a sentence opening "My …" is the author speaking as much as one saying "… my …".
+    assert speaks_as_author("My plan was to quit the job and apply to MATS.")
+    assert speaks_as_author("i quit my job in march")
+    assert speaks_as_author("It taught me to ask for help early.")
+    assert speaks_as_author("I’ve since moved to evals.")
+    assert not speaks_as_author("He quit his job and joined MATS.")
+    # "i.e." is no "i".
+    assert not speaks_as_author("Pick a narrow question, i.e. one you can finish in a month.")
+
+
+def test_a_long_lists_overview_opens_on_the_sentence_that_leads_into_it(
+    embedder: CachingEmbeddings,
+) -> None:
+    # A lead-in paragraph that ends "…the three areas I would pick:" introduces the list with
+    # that sentence, not with whatever the paragraph opened on.
+    first = passage(
+        "I spent two years in physics before switching. Here are the three research areas "
+        "I would pick today:\n"
+        "1. Oversight: finding ways to get better reward signals from models. It may be "
+        "high-leverage if adopted widely.\n"
+        "   1. The paper I most often point people to is the debate paper."
+    )
+    second = passage(
+        "2. Interpretability: finding ways to understand how networks work inside. It "
+        "pushes the field towards understanding.",
+        pid="p2",
+    )
+    third = passage(
+        "3. Theory: finding formal frameworks to reason about advanced AI. Success here is "
+        "heavy-tailed.\nBy contrast, some lines of research are overrated.",
+        pid="p3",
+    )
+    asked = "what are the main research areas?"
+    spans = pick_quotes(asked, [first], embedder, 3, following={"p1": [second, third]})
+    [overview] = [s for s in spans if s.overview]
+    assert overview.text.split("\n")[0] == "Here are the three research areas I would pick today:"
+
+
+def test_two_lists_of_one_section_read_in_the_posts_order(embedder: CachingEmbeddings) -> None:
+    # "Three other research areas…, but less central:" comes after the main list in the post
+    # and builds on it; sharing more of the question's words does not put it first.
+    first = passage(
+        "From my perspective, the most promising alignment work falls into three primary "
+        "categories.\n"
+        "1. Oversight: finding ways to get better reward signals from models. It may be "
+        "high-leverage if adopted widely.\n"
+        "2. Interpretability: finding ways to understand how networks work inside. It "
+        "pushes the field towards understanding.\n"
+        "3. Theory: finding formal frameworks to reason about advanced AI. Success here is "
+        "heavy-tailed.",
+        section="Research > Directions",
+    )
+    second = passage(
+        "Three other research areas that seem important, but less central:\n"
+        "1. Evaluations: measuring how dangerous models are.\n"
+        "2. Adversarial training: finding inputs on which models misbehave.\n"
+        "3. Threat modeling: forecasting how AGI might lead to catastrophe.",
+        section="Research > Directions",
+        pid="p2",
+    )
+    asked = "what are the main alignment research areas?"
+    spans = pick_quotes(asked, [second, first], embedder, 3, following={"p1": [second], "p2": []})
+    lists = [s for s in spans if "\n" in s.text]
+    assert [s.passage.id for s in lists] == ["p1", "p2"], [s.text[:40] for s in spans]
+
+
+def test_an_items_sentence_named_in_a_lists_overview_is_not_quoted_again(
+    embedder: CachingEmbeddings,
+) -> None:
+    # The overview names each item by its first sentence, from the passages the list runs
+    # on into: a quote of the second item from its own passage repeats that sentence.
+    first = passage(
+        "Some background on how I think about research in general and why it matters.\n"
+        "From my perspective, the most promising research falls into three categories. "
+        "I outline them below.\n"
+        "1. Oversight: finding ways to get better reward signals from models. It may be "
+        "high-leverage if adopted widely.\n"
+        "   1. The paper I most often point people to is the debate paper."
+    )
+    second = passage(
+        "2. Interpretability: finding ways to understand how networks work inside. It is the "
+        "most promising research area for newcomers, since it is easy to start outside labs.",
+        pid="p2",
+    )
+    third = passage(
+        "3. Theory: finding formal frameworks to reason about advanced AI. Success here is "
+        "heavy-tailed.\nBy contrast, some lines of research are overrated.",
+        pid="p3",
+    )
+    following = {"p1": [second, third], "p2": [third], "p3": []}
+    spans = pick_quotes(
+        "what are the main research areas?",
+        [first, second, third],
+        embedder,
+        3,
+        following=following,
+    )
+    assert any(s.overview for s in spans)
+    keys = [s.key for span in spans for s in span.sentences]
+    assert len(keys) == len(set(keys)), [s.text for s in spans]
