@@ -112,6 +112,10 @@ _META = re.compile(
     r"(?:in )?the (?:next|following) section|i outline|"
     r"aiming to cover|footnote|edit:|this advice is|as mentioned|mentioned above|below|"
     r"i'?m happy to|one on ones?|can['’]?t comment|"
+    # scope notes: what the advice rests on, not advice ("my experience is limited to smaller
+    # organizations, so…")
+    r"my experience is (?:limited|mostly|mainly|only)|i can only speak|grain of salt|"
+    r"your mileage may vary|ymmv|"
     r"won['’]?t (?:try to )?(?:list|cover|go into|get into))\b",
     re.IGNORECASE,
 )

@@ -244,6 +244,11 @@ def test_roles_rank_advice_over_biography_preamble_and_links() -> None:
         )
     )[0]
     assert role_score(note, "Lessons") < 0 and role_score(skip, "Lessons") < 0
+    # ... and so does one on what the advice rests on.
+    ((limited,),) = passage_sentences(
+        passage("In particular, my experience is limited to small labs, so take that into account.")
+    )
+    assert role_score(limited, "Lessons") < 0
 
 
 def test_composed_reply_opens_by_naming_the_posts_and_shows_both_sides(
