@@ -32,6 +32,33 @@ def passage(text: str, section: str = "Lessons", doc: str = "post", pid: str = "
     return Passage(pid, doc, "A post", "Ann Author", "https://example.org/a", section, text)
 
 
+def _start_of_the_list() -> Passage:
+    """A passage whose list of three long items starts after a lead-in (see the overview tests)."""
+    return passage(
+        "Some background on how I think about research in general and why it matters.\n"
+        "From my perspective, the most promising research falls into three categories. "
+        "I outline them below.\n"
+        "1. Oversight: finding ways to get better reward signals from models. It may be "
+        "high-leverage if adopted widely.\n"
+        "   1. The paper I most often point people to is the debate paper."
+    )
+
+
+def _rest_of_the_list() -> tuple[Passage, Passage]:
+    """Items 2 and 3 of a list whose long items fill a passage each (see the overview tests)."""
+    second = passage(
+        "2. Interpretability: finding ways to understand how networks work inside. It "
+        "pushes the field towards understanding.",
+        pid="p2",
+    )
+    third = passage(
+        "3. Theory: finding formal frameworks to reason about advanced AI. Success here is "
+        "heavy-tailed.\nBy contrast, some lines of research are overrated.",
+        pid="p3",
+    )
+    return second, third
+
+
 def test_dangling_openers_and_sentence_ends() -> None:
     assert opens_dangling("This is much easier once you have a project.")
     assert opens_dangling("But that was a mistake.")
@@ -886,24 +913,8 @@ def test_a_long_list_is_named_by_its_lead_in_and_each_items_first_sentence(
 ) -> None:
     # Each item is a paragraph with sub-items, so the list fills several passages; the
     # lead-in ("falls into three categories") alone never says which.
-    first = passage(
-        "Some background on how I think about research in general and why it matters.\n"
-        "From my perspective, the most promising research falls into three categories. "
-        "I outline them below.\n"
-        "1. Oversight: finding ways to get better reward signals from models. It may be "
-        "high-leverage if adopted widely.\n"
-        "   1. The paper I most often point people to is the debate paper."
-    )
-    second = passage(
-        "2. Interpretability: finding ways to understand how networks work inside. It "
-        "pushes the field towards understanding.",
-        pid="p2",
-    )
-    third = passage(
-        "3. Theory: finding formal frameworks to reason about advanced AI. Success here is "
-        "heavy-tailed.\nBy contrast, some lines of research are overrated.",
-        pid="p3",
-    )
+    first = _start_of_the_list()
+    second, third = _rest_of_the_list()
     asked = "what are the main research areas?"
     spans = pick_quotes(asked, [first], embedder, 3, following={"p1": [second, third]})
     [overview] = [s for s in spans if s.overview]
@@ -984,16 +995,7 @@ def test_a_long_lists_overview_opens_on_the_sentence_that_leads_into_it(
         "high-leverage if adopted widely.\n"
         "   1. The paper I most often point people to is the debate paper."
     )
-    second = passage(
-        "2. Interpretability: finding ways to understand how networks work inside. It "
-        "pushes the field towards understanding.",
-        pid="p2",
-    )
-    third = passage(
-        "3. Theory: finding formal frameworks to reason about advanced AI. Success here is "
-        "heavy-tailed.\nBy contrast, some lines of research are overrated.",
-        pid="p3",
-    )
+    second, third = _rest_of_the_list()
     asked = "what are the main research areas?"
     spans = pick_quotes(asked, [first], embedder, 3, following={"p1": [second, third]})
     [overview] = [s for s in spans if s.overview]
@@ -1033,14 +1035,7 @@ def test_an_items_sentence_named_in_a_lists_overview_is_not_quoted_again(
 ) -> None:
     # The overview names each item by its first sentence, from the passages the list runs
     # on into: a quote of the second item from its own passage repeats that sentence.
-    first = passage(
-        "Some background on how I think about research in general and why it matters.\n"
-        "From my perspective, the most promising research falls into three categories. "
-        "I outline them below.\n"
-        "1. Oversight: finding ways to get better reward signals from models. It may be "
-        "high-leverage if adopted widely.\n"
-        "   1. The paper I most often point people to is the debate paper."
-    )
+    first = _start_of_the_list()
     second = passage(
         "2. Interpretability: finding ways to understand how networks work inside. It is the "
         "most promising research area for newcomers, since it is easy to start outside labs.",
