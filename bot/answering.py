@@ -77,6 +77,7 @@ from bot.scope import (
     missing_concept,
     names_no_topic,
     no_concept,
+    read_by_sentence,
     seeks_reassurance,
     separate_questions,
     uncovered_in_asked,
@@ -414,16 +415,18 @@ class Answerer:
         concept = next(
             (c for c in candidates() if c is not None and (asking is None or c in asking)), None
         )
-        best = self.retriever.search(text).best_similarity
-        if concept is not None and best >= CLOSE_MATCH:
-            return None  # the posts speak to this very question: the odd word is not its point
-        if concept is None and best < WEAK_MATCH:
+        # (A search only where its best similarity decides: not for every short question.)
+        if concept is not None:
+            if self.retriever.search(text).best_similarity >= CLOSE_MATCH:
+                return None  # the posts speak to this very question: the odd word is not its point
+            return concept
+        if read_by_sentence(text) and self.retriever.search(text).best_similarity < WEAK_MATCH:
             # No passage speaks to the message as a whole: an asking sentence may turn on a
             # word the posts never use ("how does the visa thing work?").
-            concept = uncovered_in_asked(
+            return uncovered_in_asked(
                 text, vocabulary, self.retriever.discussed, self.embedder.embed_query, names
             )
-        return concept
+        return None
 
     def _extractive_turn(self, text: str, history: list[Turn], notices: Sequence[str]) -> Answer:
         """Resolve a follow-up, decide scope on the merged question, then quote."""

@@ -661,6 +661,15 @@ def _uncovered_head(
     return None
 
 
+def read_by_sentence(text: str) -> bool:
+    """Whether `uncovered_in_asked` reads a message one asking sentence at a time: it is too
+    long to be about one thing (`_FOCUSED_TOKENS`), and not about how the asker feels or
+    doubts themselves (answered in the posts' own words)."""
+    if len(keyword_tokens(text, query=True)) <= _FOCUSED_TOKENS:
+        return False
+    return not (about_the_asker(text) or feels_about_self(text))
+
+
 def uncovered_in_asked(
     text: str,
     vocabulary: Mapping[str, int],
@@ -673,9 +682,7 @@ def uncovered_in_asked(
     here (india). if i get an offer from a bay area lab how does the visa thing work, do they
     usually sponsor h1b…?" is about the visa, which the context around it hides from a reading
     of the whole message. The caller checks that no passage speaks to the whole message."""
-    if len(keyword_tokens(text, query=True)) <= _FOCUSED_TOKENS:
-        return None
-    if about_the_asker(text) or feels_about_self(text):
+    if not read_by_sentence(text):
         return None
     named = {t for name in names for t in keyword_tokens(name)} | self_described(text)
     everything = list(dict.fromkeys(keyword_tokens(text, query=True)))
