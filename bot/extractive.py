@@ -574,12 +574,12 @@ def pick_quotes(
     if not sentences:
         return []
     vectors = embedding_matrix(embedder, [s.text for s in sentences])
-    qvec = np.asarray(embedder.embed_query(without_field(query)))
-    sims = vectors @ qvec
+    asked = without_field(query)  # every post is about the field: its name ranks nothing
+    sims = vectors @ np.asarray(embedder.embed_query(asked))
     if message and message != query:
         focus = without_field(message)
         sims = 0.5 * sims + 0.5 * (vectors @ np.asarray(embedder.embed_query(focus)))
-    terms = set(keyword_tokens(without_field(query), query=True)) - _FRAME_WORDS
+    terms = set(keyword_tokens(asked, query=True)) - _FRAME_WORDS
     if asks == CLARIFY and message:
         # "is that also true for senior people?": the last reply's topic is settled; what
         # tells its qualifications apart is what the clarification names ("senior").

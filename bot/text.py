@@ -82,8 +82,9 @@ _QUERY_STOPWORDS = frozenset(
 )
 # The posts' field, named in a question ("should i quit my job to do ai safety full time?"),
 # says nothing about which passage answers it: every post is about it, and a ranking that
-# matches it favours the sentences that happen to name the field. Ranking reads the question
-# without it (the relevance gate still reads the whole question).
+# matches it favours the sentences that happen to name the field. The quote composer ranks
+# sentences by the question without it; retrieval and the relevance gate read it whole (see the
+# README, "Quotes chosen by what is asked").
 _FIELD = r"(?:ai|agi)[\s-]+(?:safety|alignment)"
 # "AI safety job postings": the field says which jobs, and the jobs are what is asked about.
 _FIELD_NOUNS = (
