@@ -664,6 +664,7 @@ def pick_quotes(
                 follow_keys,
                 resumes | again,
                 list_wanted,
+                story_ok,
             )
             if span is None:
                 continue
@@ -924,6 +925,7 @@ def _score_window(
     follow_keys: set[tuple[str, int, int]],
     resumes: Collection[tuple[str, int, int]] = (),
     list_wanted: bool = False,
+    story: bool = False,
 ) -> Span | None:
     first, last = window[0], window[-1]
     text = _verbatim(window)
@@ -972,6 +974,8 @@ def _score_window(
             or opens_dangling(following.text)
             or _SUMS_UP.search(following.text)
             or _short_of_the_lesson(window, lines[last.line_no], cap)
+            # (a paragraph of story runs on past any one quote; an item is told whole)
+            or (story and _short_of_the_item(window, lines[last.line_no], cap))
         )
     ):
         score -= 0.12  # stops right before the verdict the next sentence gives
@@ -994,6 +998,18 @@ def _short_of_the_lesson(window: tuple[Sentence, ...], line: list[Sentence], cap
     if not (first.first_in_line and first.line_no == last.line_no):
         return False
     if not _LESSON_LABEL.match(first.line):
+        return False
+    rest = [s for s in line if s.start > last.start and ends_quote(s.text)]
+    return bool(rest) and len(first.line[first.start : rest[-1].end]) <= cap
+
+
+def _short_of_the_item(window: tuple[Sentence, ...], line: list[Sentence], cap: int) -> bool:
+    """Whether a window inside one list item stops before the item's end, though the whole
+    would fit in a quote. Asked what happened ("how did he end up landing a job?"), an item
+    of a story told in bullets is told to its end: "…I applied for some jobs in the space."
+    without "I received an offer…, which I accepted." leaves out the outcome asked about."""
+    first, last = window[0], window[-1]
+    if not (first.is_item and first.line_no == last.line_no):
         return False
     rest = [s for s in line if s.start > last.start and ends_quote(s.text)]
     return bool(rest) and len(first.line[first.start : rest[-1].end]) <= cap

@@ -1081,3 +1081,18 @@ def test_a_sentence_inside_the_last_quote_may_answer_a_push_back_but_not_the_quo
     # Without leave to repeat, nothing the conversation has shown comes back.
     fresh = pick_quotes(question, [passage(shown), other], embedder, 2, **ask)
     assert not any("Far fewer strong candidates" in s.text for s in fresh), fresh
+
+
+def test_asked_what_happened_a_story_item_is_quoted_to_its_end(
+    embedder: CachingEmbeddings,
+) -> None:
+    text = (
+        "A short summary of how my year went.\n"
+        "- I spent the spring applying to research labs and heard nothing back from most.\n"
+        "- After the new government institute was announced, I applied to a few teams there. "
+        "I received an offer from the evaluations team, which I accepted.\n"
+    )
+    question = "how did he end up applying to the government institute?"
+    (span, *_) = pick_quotes(question, [passage(text, section="")], embedder, 1)
+    # The item's first sentence matches the question best, but the outcome is in its second.
+    assert span.text.endswith("which I accepted."), span.text
