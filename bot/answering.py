@@ -526,6 +526,8 @@ class Answerer:
         if not result.covered or not result.passages:
             return self._not_covered(query, "extractive", notices, answer_id, result)
         own_text = context.own_text or text
+        # Whether the asker's own words ask for several things: decided here, once.
+        list_wanted = asks_for_list(own_text)
         in_topic = [d for d in self._named_posts(context.carried) if d in context.quoted_docs]
         if context.message and in_topic:
             # "did James find MATS useful?" … "what did he learn?": he is the author named.
@@ -604,7 +606,8 @@ class Answerer:
                 asks=context.asks,
                 last_quotes=last,
                 next_passage=self._next_passage(),
-                following=self._in_section_after(among) if asks_for_list(own_text) else None,
+                following=self._in_section_after(among) if list_wanted else None,
+                list_wanted=list_wanted,
             )
 
         spans: list[Span] = []

@@ -28,6 +28,7 @@ from bot.text import (
     LIST_MARKER,
     ends_quote,
     first_word,
+    is_short_item,
     keyword_tokens,
     opens_dangling,
     sentence_spans,
@@ -234,9 +235,6 @@ _LOW_SECTIONS = re.compile(r"\b(footnotes?|references|acknowledg\w*|about me|app
 _HIGH_SECTIONS = re.compile(
     r"\b(lessons?|advice|takeaways?|tips|recommendations?|encouragement|how to|steps)\b", re.I
 )
-_LIST_QUESTION = re.compile(
-    r"\b(list|examples|what are (?:some|the)|which|resources|steps|ways)\b", re.IGNORECASE
-)
 # ... or asks for several things of a kind: "any specific governance topics…?", "what courses
 # should I do?", "main research areas?".
 _MANY_ASKED = re.compile(
@@ -249,10 +247,12 @@ _MANY_ASKED = re.compile(
 LIST_BONUS = 0.15
 
 
-# ... in so many words: "which direction should we take?" asks for one thing, so a bare
-# "which" or "ways" makes room for a longer reply but does not ask for a list.
+# ... in so many words: "which direction should we take?" asks for one thing.
+# "What are the chances…?" asks how likely something is, not for several things.
 _LIST_ASKED = re.compile(
-    r"\b(list|examples|what are (?:some|the)|resources|name (?:some|a few))\b", re.IGNORECASE
+    r"\b(list|examples|what are (?:some|the)\b(?! (?:chances|odds|likelihood|probability)\b)|"
+    r"resources|name (?:some|a few))\b",
+    re.IGNORECASE,
 )
 
 
@@ -290,8 +290,11 @@ class Sentence:
     start: int
     end: int
     is_item: bool
-    item_words: int  # words in the whole list item (0 for paragraphs)
+    short_item: bool  # a list item naming something ("2. ARENA"), not making a point
     first_in_line: bool
+    # A nested list item under a lead-in ("   1. Three strands of interpretability work:" over
+    # "      1. Case studies: finding algorithms…"): quoted with that lead-in or not at all.
+    led_in: bool = False
 
     @property
     def text(self) -> str:
@@ -321,20 +324,41 @@ class Span:
 def passage_sentences(passage: Passage) -> list[list[Sentence]]:
     """The passage's lines, each as its sentences (markers and quote marks left out)."""
     lines: list[list[Sentence]] = []
-    for line_no, raw in enumerate(passage.text.split("\n")):
-        line = raw.rstrip()
+    raws = [raw.rstrip() for raw in passage.text.split("\n")]
+    for line_no, line in enumerate(raws):
         marker = LIST_MARKER.match(line) or _QUOTE_MARKER.match(line)
         is_item = bool(LIST_MARKER.match(line))
         offset = marker.end() if marker else len(line) - len(line.lstrip())
         bounds = sentence_spans(line, offset)
-        item_words = len(line[offset:].split()) if is_item else 0
+        short = is_item and is_short_item(line)
+        led_in = is_item and _under_lead_in(raws, line_no)
         lines.append(
             [
-                Sentence(passage, line_no, line, a, b, is_item, item_words, n == 0)
+                Sentence(passage, line_no, line, a, b, is_item, short, n == 0, led_in)
                 for n, (a, b) in enumerate(bounds)
             ]
         )
     return lines
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _under_lead_in(lines: Sequence[str], index: int) -> bool:
+    """Whether the nested list item at `index` hangs under a lead-in in the passage: the line
+    its list opens under (the nearest line above indented less, or a paragraph indented as
+    much) ends in ":"."""
+    depth = _indent(lines[index])
+    if not depth:
+        return False
+    for line in reversed(lines[:index]):
+        if not line.strip():
+            continue
+        indent = _indent(line)
+        if indent < depth or (indent == depth and not LIST_MARKER.match(line)):
+            return line.endswith(":")
+    return False
 
 
 def _is_question(text: str) -> bool:
@@ -543,6 +567,7 @@ def pick_quotes(
     last_quotes: Sequence[str] = (),
     next_passage: Mapping[str, str] | None = None,
     following: Mapping[str, Sequence[Passage]] | None = None,
+    list_wanted: bool = False,
 ) -> list[Span]:
     """Choose up to `max_quotes` stand-alone spans, best first.
 
@@ -564,9 +589,11 @@ def pick_quotes(
     is the answer to what is asked about it (never the whole quote again).
     `next_passage` (passage id -> the id of the passage after it in its post) lets "tell me
     more" resume in the next passage when the quote it continues ended its own.
-    `following` (passage id -> the passages after it in its section) lets a question asking
-    for several things ("what are the main research areas?") be answered with a list's
-    lead-in and the first sentence of each item, though the items fill several passages.
+    `list_wanted` (the asker's own words ask for several things: `asks_for_list`, decided once
+    by the caller) ranks lists up and makes room for a longer reply; `following` (passage id
+    -> the passages after it in its section) then lets "what are the main research areas?" be
+    answered with a list's lead-in and the first sentence of each item, though the items fill
+    several passages.
     """
     per_passage = [passage_sentences(p) for p in passages]
     sentences = [s for lines in per_passage for line in lines for s in line]
@@ -640,7 +667,6 @@ def pick_quotes(
                 role[s.key] = role.get(s.key, 0.0) + FOLLOW_ROLE_BONUS
                 if s.key in inside:
                     again.add(s.key)
-    list_wanted = asks_for_list(message or query)
     whole = set(shown)
     spans: list[Span] = []
     for lines in per_passage:
@@ -671,7 +697,7 @@ def pick_quotes(
         return spans
     if contrast is None:
         contrast = poses_dichotomy(query)
-    limit = MAX_ANSWER_CHARS * (2 if list_wanted or _LIST_QUESTION.search(query) else 1)
+    limit = MAX_ANSWER_CHARS * (2 if list_wanted else 1)
     lines_of = {p.id: lines for p, lines in zip(passages, per_passage, strict=True)}
     chosen = _choose(
         spans, max_quotes, limit, contrast, lines_of, shown, relevance, asked_as_heading, role
@@ -928,8 +954,8 @@ def _score_window(
         return None  # a fragment, a heading-like line or a link line, not advice
     if len(window) == 1 and _is_question(first.text):
         return None  # the post's own question ("Why do I think X is worth pursuing?"), unanswered
-    if first.is_item and first.item_words < 12 and first.first_in_line:
-        return None  # a short list item means little without its lead-in
+    if first.is_item and ((first.short_item and first.first_in_line) or first.led_in):
+        return None  # a name in a list, or a point of a sub-list, means little without its lead-in
     # A list quoted with its lead-in is as relevant as the lead-in: the items ("1. MLAB",
     # "2. ARENA") are names that the lead-in says what they are.
     keys = [s.key for s in window if not (has_items and s.is_item)]

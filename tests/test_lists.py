@@ -1,0 +1,118 @@
+"""Lists in replies: one "asks for a list" decision, short items, sub-lists, headings."""
+
+from __future__ import annotations
+
+import pytest
+
+import bot.text
+from bot.extractive import (
+    MAX_ANSWER_CHARS,
+    asks_for_list,
+    passage_sentences,
+    pick_quotes,
+)
+from bot.knowledge import _break_cost, _structure
+from bot.models import Passage
+from bot.text import item_words
+from tests.conftest import CachingEmbeddings
+
+
+def passage(text: str, section: str = "Advice", pid: str = "p1") -> Passage:
+    return Passage(pid, "post", "A post", "Ann Author", "https://example.org/a", section, text)
+
+
+def test_a_question_asks_for_a_list_in_so_many_words_not_for_its_chances() -> None:
+    assert asks_for_list("what are the main research areas?")
+    assert asks_for_list("what are some good courses?")
+    # How likely something is: one answer, not several things.
+    assert not asks_for_list("what are the chances I get into MATS with no degree?")
+    assert not asks_for_list("What are the odds of getting a lab job straight out of undergrad?")
+
+
+def test_the_composer_follows_the_callers_list_decision_for_the_replys_room(
+    embedder: CachingEmbeddings,
+) -> None:
+    # "which … ways" reads like a list question to a bare word match, but the caller decided
+    # it asks for one thing: the reply keeps the one-answer budget, however many quotes fit
+    # the list budget.
+    sentences = [
+        "You should try research projects that you can finish in a few weeks, because "
+        "finishing research projects teaches you more about doing research than any amount "
+        "of reading about it, and a finished research project is something concrete that you "
+        "can show to mentors and to the hiring managers who want evidence that you can do "
+        "research projects yourself, which matters far more to them than which courses you "
+        "took, which papers you read or which reading groups you attended.",
+        "You should try research projects with a mentor who already works on the research "
+        "problems you care about, because their feedback on your research projects will save "
+        "you months of going in circles, and a mentor can tell you which of your research "
+        "project ideas are new and which have been tried and abandoned by people in the "
+        "field years before you, so that your research projects start where others stopped "
+        "instead of where they started.",
+        "You should try research projects in public and write each one up as a short post, "
+        "because writing up research projects forces you to notice the gaps in your "
+        "reasoning, and a public record of research projects is how most people in the field "
+        "will first hear of you and decide whether to reach out to you about jobs and "
+        "research collaborations later on, long after you have forgotten the details of the "
+        "research projects yourself.",
+    ]
+    passages = [passage(text, pid=f"p{i}") for i, text in enumerate(sentences)]
+    asked = "which ways of doing research projects should I try?"
+    one = pick_quotes(asked, passages, embedder, 3, list_wanted=False)
+    several = pick_quotes(asked, passages, embedder, 3, list_wanted=True)
+    assert sum(len(s.text) for s in one) <= MAX_ANSWER_CHARS < sum(len(s.text) for s in several)
+
+
+def test_a_short_item_is_counted_one_way_for_the_chunker_and_the_composer(
+    embedder: CachingEmbeddings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One threshold, one count (words after the marker): a nine-word item is a name in a
+    # list for both the chunker (no passage break between two of them) and the composer (not
+    # quoted without its lead-in); with the threshold lowered, for neither.
+    item = "1. Reading group on the foundations of interpretability research papers."
+    other = "2. Reading group on the foundations of evaluations research papers."
+    assert item_words(item) == 9
+    lines = _structure(["Ways to learn:", item, other])
+    text = f"We ran many groups over the years at the lab.\n{item}\n{other}"
+
+    def quoted_alone() -> bool:
+        spans = pick_quotes(
+            "reading group on interpretability research",
+            [passage(text)],
+            embedder,
+            3,
+            rank_only=True,
+        )
+        return any(s.text.startswith("Reading group on the foundations of interp") for s in spans)
+
+    assert _break_cost(lines, 2) >= 6.0 and not quoted_alone()
+    monkeypatch.setattr(bot.text, "SHORT_ITEM_WORDS", 8)
+    assert _break_cost(lines, 2) < 6.0 and quoted_alone()
+
+
+def test_a_sub_list_item_is_quoted_with_its_lead_in_or_not_at_all(
+    embedder: CachingEmbeddings,
+) -> None:
+    # "Case studies: finding algorithms…" is one of the strands the item above it leads into:
+    # alone, it does not say what it is one of.
+    text = (
+        "2. Interpretability: finding ways to understand how networks function inside.\n"
+        "   1. Three strands of interpretability work:\n"
+        "      1. Case studies: finding algorithms inside networks that implement specific "
+        "capabilities. My favourite papers here are on induction heads.\n"
+        "      2. Superposition: finding ways to train networks to have fewer overlapping "
+        "concepts within individual neurons.\n"
+        "   2. A paper I often point newcomers to is the one on induction heads in "
+        "transformer language models."
+    )
+    spans = pick_quotes(
+        "case studies of algorithms inside networks", [passage(text)], embedder, 3, rank_only=True
+    )
+    assert spans
+    for span in spans:
+        first = span.sentences[0]
+        if "      " in first.line:  # a strand of the sub-list: only behind its lead-in
+            pytest.fail(f"quoted without its lead-in: {span.text!r}")
+    # A sub-item under a point of its own (no lead-in) still stands alone.
+    assert any(s.text.startswith("A paper I often point newcomers to") for s in spans)
+    [strand] = [line for line in passage_sentences(passage(text)) if "Case studies" in line[0].text]
+    assert strand[0].led_in
