@@ -608,6 +608,7 @@ class Answerer:
                 next_passage=self._next_passage(),
                 following=self._in_section_after(among) if list_wanted else None,
                 list_wanted=list_wanted,
+                opens_section=self._opening_sections(among) if list_wanted else (),
             )
 
         spans: list[Span] = []
@@ -753,6 +754,22 @@ class Answerer:
                     if speaks_as_author(s.text) and len(wanted & told) >= min(2, len(wanted)):
                         return passage.doc_id
         return None
+
+    def _opening_sections(self, passages: Sequence[Passage]) -> set[str]:
+        """Ids of the `passages` that open their section: no passage of the post before them
+        in the same section (a list there follows the heading, with no lead-in before it)."""
+        snap = self.retriever.snapshot
+        before = {b: a for a, b in self._next_passage().items()}
+        out: set[str] = set()
+        for p in passages:
+            prev = before.get(p.id)
+            if (
+                prev is None
+                or prev not in snap.by_id
+                or snap.passages[snap.by_id[prev]].section != p.section
+            ):
+                out.add(p.id)
+        return out
 
     def _in_section_after(self, passages: Sequence[Passage]) -> dict[str, list[Passage]]:
         """Each passage's id -> the passages after it in its post's section (and the sections

@@ -320,6 +320,11 @@ class Span:
     # passages: each line is verbatim, the whole is not one run of the post (never extended).
     overview: bool = False
 
+    @property
+    def under_heading(self) -> bool:
+        """Whether the quote is a list's overview led into by its section's heading."""
+        return self.overview and self.sentences[0].line_no < 0
+
 
 def passage_sentences(passage: Passage) -> list[list[Sentence]]:
     """The passage's lines, each as its sentences (markers and quote marks left out)."""
@@ -568,6 +573,7 @@ def pick_quotes(
     next_passage: Mapping[str, str] | None = None,
     following: Mapping[str, Sequence[Passage]] | None = None,
     list_wanted: bool = False,
+    opens_section: Collection[str] = (),
 ) -> list[Span]:
     """Choose up to `max_quotes` stand-alone spans, best first.
 
@@ -593,19 +599,25 @@ def pick_quotes(
     by the caller) ranks lists up and makes room for a longer reply; `following` (passage id
     -> the passages after it in its section) then lets "what are the main research areas?" be
     answered with a list's lead-in and the first sentence of each item, though the items fill
-    several passages.
+    several passages; a list that opens its section (`opens_section`: ids of passages that
+    start a section) with no lead-in is led into by the section's heading.
     """
     per_passage = [passage_sentences(p) for p in passages]
     sentences = [s for lines in per_passage for line in lines for s in line]
     sentences = [s for s in sentences if len(s.text) >= MIN_SENTENCE_CHARS or s.is_item]
     if not sentences:
         return []
-    vectors = embedding_matrix(embedder, [s.text for s in sentences])
     asked = without_field(query)  # every post is about the field: its name ranks nothing
-    sims = vectors @ np.asarray(embedder.embed_query(asked))
+    asked_vectors = [np.asarray(embedder.embed_query(asked))]
     if message and message != query:
-        focus = without_field(message)
-        sims = 0.5 * sims + 0.5 * (vectors @ np.asarray(embedder.embed_query(focus)))
+        asked_vectors.append(np.asarray(embedder.embed_query(without_field(message))))
+
+    def cosines(texts: list[str]) -> np.ndarray:
+        # with the asker's own words too, each half
+        vectors = embedding_matrix(embedder, texts)
+        return sum(vectors @ v for v in asked_vectors) / len(asked_vectors)
+
+    sims = cosines([s.text for s in sentences])
     terms = set(keyword_tokens(asked, query=True)) - _FRAME_WORDS
     if asks == CLARIFY and message:
         # "is that also true for senior people?": the last reply's topic is settled; what
@@ -667,6 +679,22 @@ def pick_quotes(
                 role[s.key] = role.get(s.key, 0.0) + FOLLOW_ROLE_BONUS
                 if s.key in inside:
                     again.add(s.key)
+    # A list that opens its section with no sentence leading into it ("## List of Lessons" then
+    # "- It’s important to…"): its heading leads into it, scored as a sentence of the post is.
+    headings: dict[str, Sentence] = {}
+    if list_wanted and following:
+        for p, lines in zip(passages, per_passage, strict=True):
+            heading = _heading_lead_in(p, lines) if p.id in opens_section else None
+            if heading is not None:
+                headings[p.id] = heading
+    if headings:
+        heads = list(headings.values())
+        for h, sim in zip(heads, cosines([h.text for h in heads]), strict=True):
+            overlap = _keyword_overlap(weights, sentence_tokens(h.text))
+            relevance[h.key] = float(sim) + KEYWORD_WEIGHT * overlap
+            role[h.key] = _role(
+                h.text, h.passage.section, False, story_ok, feelings, advice_wanted, verdict_wanted
+            )
     whole = set(shown)
     spans: list[Span] = []
     for lines in per_passage:
@@ -689,7 +717,8 @@ def pick_quotes(
             spans.append(span)
     if list_wanted and following:
         for p, lines in zip(passages, per_passage, strict=True):
-            span = _overview(p, lines, following.get(p.id, ()), relevance, role, rank_of)
+            after = following.get(p.id, ())
+            span = _overview(p, lines, after, relevance, role, rank_of, headings.get(p.id))
             if span is not None and not _repeats(span, shown):
                 spans.append(span)
     spans.sort(key=lambda s: s.score, reverse=True)
@@ -712,6 +741,19 @@ def pick_quotes(
 MAX_OVERVIEW_ITEMS = 6
 
 
+def _heading_lead_in(passage: Passage, lines: list[list[Sentence]]) -> Sentence | None:
+    """The heading of a post's section that opens on a list, as the sentence leading into it
+    (at line -1, before the passage's first line); None unless `passage` opens on a top-level
+    item. The caller knows whether the passage opens its section."""
+    heading = passage.heading.strip()
+    first = lines[0] if lines else []
+    if passage.is_comment or not heading or not first or not first[0].is_item:
+        return None
+    if first[0].line[:1].isspace():
+        return None
+    return Sentence(passage, -1, heading, 0, len(heading), False, False, True)
+
+
 def _overview(
     passage: Passage,
     lines: list[list[Sentence]],
@@ -719,31 +761,46 @@ def _overview(
     relevance: Mapping[tuple[str, int, int], float],
     role: Mapping[tuple[str, int, int], float],
     rank_of: Mapping[str, int],
+    heading: Sentence | None = None,
 ) -> Span | None:
     """A list's lead-in and the first sentence of each top-level item ("From my perspective,
     the most promising alignment research falls into three primary categories." then
     "1. Scalable oversight: finding ways…", "2. Mechanistic interpretability: …"), when the
     list starts in `passage` and its items are too long to quote whole: their details and
-    sub-items fill `after`, the passages that follow in the section."""
-    top = [line for line in lines if line and not line[0].line[:1].isspace()]
-    lead_in: Sentence | None = None
-    for line, below in itertools.pairwise(top):
-        if _is_paragraph(line) and below[0].is_item and below[0].line_no == line[0].line_no + 1:
-            # The sentence that leads into the list ("…the three areas I would pick:"), else
-            # the paragraph's opening one, which says what it is about.
-            lead_in = line[-1] if _is_lead_in(line[-1]) else line[0]
-            break
+    sub-items fill `after`, the passages that follow in the section. A short item is shown
+    whole. With `heading` (see _heading_lead_in) the list opens the section with no sentence
+    leading into it, and the heading leads in, whatever the length of its items."""
+    lead_in = heading
+    if lead_in is None:
+        top = [line for line in lines if line and not line[0].line[:1].isspace()]
+        for line, below in itertools.pairwise(top):
+            first = below[0]
+            if _is_paragraph(line) and first.is_item and first.line_no == line[0].line_no + 1:
+                # The sentence that leads into the list ("…the three areas I would pick:"),
+                # else the paragraph's opening one, which says what it is about.
+                lead_in = line[-1] if _is_lead_in(line[-1]) else line[0]
+                break
     if lead_in is None or lead_in.key not in relevance:
         return None
     items = list(itertools.islice(_top_items(lines, lead_in, after), MAX_OVERVIEW_ITEMS + 1))
     in_one = all(s.passage.id == passage.id and len(lines[s.line_no]) == 1 for s in items)
-    if len(items) < 2 or len(items) > MAX_OVERVIEW_ITEMS or (in_one and _is_lead_in(lead_in)):
+    if len(items) < 2 or len(items) > MAX_OVERVIEW_ITEMS:
+        return None
+    if heading is None and in_one and _is_lead_in(lead_in):
         return None  # a list of one-liners is quoted whole with its lead-in instead
-    text = "\n".join([lead_in.text, *(s.line[: s.end].strip() for s in items)])
+    text = "\n".join([lead_in.text, *(_item_head(s) for s in items)])
+    if len(text) > MAX_ANSWER_CHARS:
+        return None  # at most half a list answer's room: a quote beside it still fits
     score = relevance[lead_in.key] + ROLE_WEIGHT * role.get(lead_in.key, 0.0) + LIST_BONUS
     score -= RANK_PENALTY * rank_of.get(passage.id, 0)
     score -= 0.00012 * max(0, len(text) - 220)
     return Span(passage, (lead_in, *items), text, score, relevance[lead_in.key], overview=True)
+
+
+def _item_head(item: Sentence) -> str:
+    """What a list's overview shows of an item: its first sentence with its marker ("1.
+    Oversight: finding ways…"), or the whole item when it is short ("2. ARENA")."""
+    return (item.line if item.short_item else item.line[: item.end]).strip()
 
 
 def _top_items(
@@ -1353,15 +1410,16 @@ def _source(passage: Passage, first: bool = True) -> str:
     return _link(passage) if first else f"*{passage.title}*"
 
 
-def _quote_markdown(text: str) -> str:
+def _quote_markdown(text: str, under_heading: bool = False) -> str:
     """A quote for a bullet: list items inside it become indented sub-bullets; a second
-    paragraph is a second quote on the same bullet (the break kept, attributed once)."""
+    paragraph is a second quote on the same bullet (the break kept, attributed once). A list
+    `under_heading` opens on its section's heading, shown as a heading, not as a quote."""
     lines = text.split("\n")
     if not any(LIST_MARKER.match(line) for line in lines[1:]):
         return " ".join(f"“{line.strip()}”" for line in lines if line.strip())
-    head = lines[0]
+    head = f"**{lines[0]}**" if under_heading else f"“{lines[0]}”"
     items = [LIST_MARKER.sub("", line).strip() for line in lines[1:]]
-    return "“" + head + "”\n" + "\n".join(f"    - “{item}”" for item in items if item)
+    return head + "\n" + "\n".join(f"    - “{item}”" for item in items if item)
 
 
 def compose(
@@ -1377,8 +1435,9 @@ def compose(
     linked: set[tuple[str, bool]] = set()
     for number, span in enumerate(spans, start=1):
         passage = span.passage
-        where = _where(passage)
-        quote = _quote_markdown(span.text)
+        # A list under its heading shows the heading: the section is named already.
+        where = "" if span.under_heading else _where(passage)
+        quote = _quote_markdown(span.text, span.under_heading)
         if one_source:
             # The opening line already names the post and its author: say where, not who.
             section = f" — in “{where}”" if where else ""

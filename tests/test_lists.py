@@ -8,17 +8,38 @@ import bot.text
 from bot.extractive import (
     MAX_ANSWER_CHARS,
     asks_for_list,
+    compose,
     passage_sentences,
     pick_quotes,
 )
 from bot.knowledge import _break_cost, _structure
-from bot.models import Passage
-from bot.text import item_words
-from tests.conftest import CachingEmbeddings
+from bot.models import Passage, Question
+from bot.text import ends_quote, item_words, normalise
+from tests.conftest import REPO_KNOWLEDGE, CachingEmbeddings, MakeCareerBot
 
 
 def passage(text: str, section: str = "Advice", pid: str = "p1") -> Passage:
     return Passage(pid, "post", "A post", "Ann Author", "https://example.org/a", section, text)
+
+
+def _lessons() -> tuple[Passage, Passage]:
+    """A section that opens on its list, with no sentence leading into it: the heading does."""
+    first = passage(
+        "- Keep your theory of change in mind when you pick a project. It decides what "
+        "counts as progress.\n"
+        "- Poor productivity is more often situational than you might think. Change the "
+        "situation before you blame yourself.",
+        section="List of Lessons",
+    )
+    second = passage(
+        "- Trying out different subfields is useful, but admit it when one is not working.\n"
+        "- It is possible to make mistakes and still find work in the field. There is no "
+        "roadmap.\n"
+        "Looking back, the first months were the hardest part of the year.",
+        section="List of Lessons",
+        pid="p2",
+    )
+    return first, second
 
 
 def test_a_question_asks_for_a_list_in_so_many_words_not_for_its_chances() -> None:
@@ -116,3 +137,82 @@ def test_a_sub_list_item_is_quoted_with_its_lead_in_or_not_at_all(
     assert any(s.text.startswith("A paper I often point newcomers to") for s in spans)
     [strand] = [line for line in passage_sentences(passage(text)) if "Case studies" in line[0].text]
     assert strand[0].led_in
+
+
+def test_a_list_that_opens_its_section_is_led_in_by_the_heading(
+    embedder: CachingEmbeddings,
+) -> None:
+    first, second = _lessons()
+    asked = "what are some lessons from your first year?"
+    following = {"p1": [second], "p2": []}
+    spans = pick_quotes(
+        asked,
+        [first, second],
+        embedder,
+        3,
+        following=following,
+        list_wanted=True,
+        opens_section={"p1"},
+    )
+    [overview] = [s for s in spans if s.overview]
+    assert spans[0] is overview and overview.under_heading
+    assert overview.text.split("\n") == [
+        "List of Lessons",
+        "- Keep your theory of change in mind when you pick a project.",
+        "- Poor productivity is more often situational than you might think.",
+        # a short item is shown whole
+        "- Trying out different subfields is useful, but admit it when one is not working.",
+        "- It is possible to make mistakes and still find work in the field.",
+    ]
+    assert ends_quote(overview.text)
+    reply, citations = compose(asked, spans)
+    assert "- **List of Lessons**\n    - “Keep your theory of change" in reply
+    assert "in “List of Lessons”" not in reply  # the heading shown names the section
+    assert citations[0].section == "List of Lessons"
+    # Only where the caller knows the passage opens its section, and only for a list question.
+    for kwargs in ({"opens_section": set(), "list_wanted": True}, {"opens_section": {"p1"}}):
+        plain = pick_quotes(asked, [first, second], embedder, 3, following=following, **kwargs)
+        assert not any(s.overview for s in plain)
+
+
+def test_a_list_under_a_heading_off_the_question_is_not_forced_in(
+    embedder: CachingEmbeddings,
+) -> None:
+    first, second = _lessons()
+    courses = passage(
+        "Some recommended courses to upskill at empirical research (roughly in order):\n"
+        "1. MLAB\n2. ARENA\n3. A deep learning curriculum",
+        section="Upskilling",
+        pid="p3",
+    )
+    spans = pick_quotes(
+        "what are some good courses for upskilling in empirical research?",
+        [courses, first, second],
+        embedder,
+        3,
+        following={"p1": [second], "p2": [], "p3": []},
+        list_wanted=True,
+        opens_section={"p1", "p3"},
+    )
+    assert spans[0].text.startswith("Some recommended courses")
+    assert not any(s.under_heading for s in spans)
+
+
+async def test_lessons_listed_under_their_heading_open_the_reply(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    # Jay Bailey's "List of Lessons" follows its heading with no lead-in: asked for his
+    # lessons, the reply names each under the heading, every line verbatim.
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    asked = "what are some lessons from your first year?"
+    answer = await bot.answer(Question(asked, "u", "k:lessons", "cli"))
+    assert answer.covered
+    first = answer.citations[0]
+    lines = first.quote.split("\n")
+    assert lines[0] == "List of Lessons" and first.section == "List of Lessons"
+    assert len(lines) == 6, first.quote
+    assert lines[1].startswith("- It’s important to keep in mind two things")
+    assert lines[5].startswith("- It is entirely possible to make mistakes")
+    corpus = normalise(" ".join(p.read_text() for p in sorted(REPO_KNOWLEDGE.glob("*.md"))))
+    assert all(normalise(line) in corpus for line in lines) and ends_quote(first.quote)
+    assert answer.text.split("\n")[2] == "- **List of Lessons**"
