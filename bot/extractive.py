@@ -238,9 +238,10 @@ _HIGH_SECTIONS = re.compile(
 # ... or asks for several things of a kind: "any specific governance topics…?", "what courses
 # should I do?", "main research areas?".
 _MANY_ASKED = re.compile(
-    r"\b(?:any|what|which|some|main|good|specific|other|top)\s+(?:[\w-]+\s+){0,2}?"
+    r"\b(?:any|what|which|some|main|good|specific|other|top|key)\s+(?:[\w-]+\s+){0,2}?"
     r"(?:topics|areas|options|directions|agendas|courses|curricula|programs|programmes|"
-    r"resources|examples|ideas|projects|papers|skills|paths|categories)\b",
+    r"resources|examples|ideas|projects|papers|skills|paths|categories|"
+    r"lessons|takeaways|learnings|mistakes|pitfalls|tips)\b",
     re.IGNORECASE,
 )
 # What a lead-in quoted with its list adds for a question asking for several things.
@@ -689,8 +690,12 @@ def pick_quotes(
                 headings[p.id] = heading
     if headings:
         heads = list(headings.values())
+        # A question asking for the kind of thing a section of lessons, advice or tips holds
+        # ("any key takeaways…?") names that section as much as its heading's own word would.
+        kind = {t for m in _HIGH_SECTIONS.finditer(asked) for t in keyword_tokens(m.group())}
         for h, sim in zip(heads, cosines([h.text for h in heads]), strict=True):
-            overlap = _keyword_overlap(weights, sentence_tokens(h.text))
+            named = kind if _HIGH_SECTIONS.search(h.text) else set()
+            overlap = _keyword_overlap(weights, sentence_tokens(h.text) | named)
             relevance[h.key] = float(sim) + KEYWORD_WEIGHT * overlap
             role[h.key] = _role(
                 h.text, h.passage.section, False, story_ok, feelings, advice_wanted, verdict_wanted
@@ -840,24 +845,25 @@ def _with_list(
     """For a question asking for several things, the best list on the question first: a
     reply of single sentences around "the most promising research falls into three
     categories" never names them. A list is on the question when its lead-in is nearly as
-    relevant as the best quote (RELEVANCE_GAP)."""
-    if not chosen or any(_is_list(c) for c in chosen):
+    relevant as the best quote (RELEVANCE_GAP). A quote of one of its items gives way to it:
+    the list names that item among the others ("It is entirely possible to make mistakes…"
+    is one of five lessons). A list chosen on its own merits goes first too."""
+    if not chosen:
         return chosen
+    lists = [c for c in chosen if _is_list(c)]
+    if lists:
+        return [lists[0], *(c for c in chosen if c is not lists[0])]
     top = max(c.relevance for c in chosen)
     listed = next(
-        (
-            s
-            for s in spans
-            if _is_list(s)
-            and s.relevance >= top - RELEVANCE_GAP
-            and not any(_overlaps(s, c) for c in chosen)
-        ),
+        (s for s in spans if _is_list(s) and s.relevance >= top - RELEVANCE_GAP),
         None,
     )
     if listed is None:
         return chosen
     out = [listed]
     for c in chosen:
+        if _overlaps(listed, c):
+            continue
         if len(out) < max_quotes and _quotes_cost([*out, c]) <= limit:
             out.append(c)
     return out

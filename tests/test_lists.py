@@ -7,6 +7,10 @@ import pytest
 import bot.text
 from bot.extractive import (
     MAX_ANSWER_CHARS,
+    Sentence,
+    Span,
+    _overview,
+    _with_list,
     asks_for_list,
     compose,
     passage_sentences,
@@ -216,3 +220,55 @@ async def test_lessons_listed_under_their_heading_open_the_reply(
     corpus = normalise(" ".join(p.read_text() for p in sorted(REPO_KNOWLEDGE.glob("*.md"))))
     assert all(normalise(line) in corpus for line in lines) and ends_quote(first.quote)
     assert answer.text.split("\n")[2] == "- **List of Lessons**"
+
+
+def test_lessons_takeaways_and_tips_are_asked_for_as_several_things() -> None:
+    assert asks_for_list("any key takeaways from his year?")
+    assert asks_for_list("what lessons did he learn in his first year?")
+    assert asks_for_list("any tips for getting the most out of MATS?")
+    assert not asks_for_list("what was the biggest lesson for him?")
+
+
+def test_a_quote_of_one_item_gives_way_to_the_list_that_names_it(
+    embedder: CachingEmbeddings,
+) -> None:
+    # The best single quote is one lesson; the question asks for the lessons: the list,
+    # which names that lesson among the others, opens the reply instead of repeating it.
+    first, second = _lessons()
+    item = next(s for s in passage_sentences(second)[1] if s.text.startswith("It is possible"))
+    listed = _overview(
+        first,
+        passage_sentences(first),
+        [second],
+        {item.key: 0.7, ("p1", -1, 0): 0.65},
+        {},
+        {},
+        heading=Sentence(first, -1, "List of Lessons", 0, 15, False, False, True),
+    )
+    assert listed is not None and item in listed.sentences
+    alone = Span(second, (item,), item.text, 1.0, 0.7)
+    assert _with_list([alone], [alone, listed], 3, 2400) == [listed]
+
+
+def test_a_heading_naming_the_kind_of_thing_asked_for_matches_in_other_words(
+    embedder: CachingEmbeddings,
+) -> None:
+    # "takeaways" and "List of Lessons" share no word and little meaning to the embedding
+    # model, but a section of lessons is what a question asking for takeaways asks for.
+    first, second = _lessons()
+    other = passage(
+        "Well, the main thing is - looking at my year overall, there were a lot of mistakes, "
+        "some avoidable, some not.",
+        section="Future Plans",
+        pid="p3",
+    )
+    spans = pick_quotes(
+        "any key takeaways from her first year?",
+        [other, first, second],
+        embedder,
+        3,
+        following={"p1": [second], "p2": [], "p3": []},
+        list_wanted=True,
+        opens_section={"p1", "p3"},
+    )
+    assert spans[0].under_heading, [s.text for s in spans]
