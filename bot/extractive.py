@@ -702,8 +702,11 @@ def pick_quotes(
             )
     whole = set(shown)
     spans: list[Span] = []
-    for lines in per_passage:
+    for p, lines in zip(passages, per_passage, strict=True):
+        goes_on = _list_goes_on(lines, (following or {}).get(p.id, ()))
         for window in _windows(lines):
+            if goes_on and _with_items(window) and window[-1].line_no == len(lines) - 1:
+                continue  # a lead-in with the first of its items: it promises more than it shows
             span = _score_window(
                 window,
                 lines,
@@ -800,6 +803,17 @@ def _overview(
     score -= RANK_PENALTY * rank_of.get(passage.id, 0)
     score -= 0.00012 * max(0, len(text) - 220)
     return Span(passage, (lead_in, *items), text, score, relevance[lead_in.key], overview=True)
+
+
+def _list_goes_on(lines: list[list[Sentence]], after: Sequence[Passage]) -> bool:
+    """Whether the passage ends on a list item and the passage after it in its section opens
+    on an item as deeply indented: the list goes on there."""
+    if not lines or not lines[-1] or not lines[-1][0].is_item or not after:
+        return False
+    below = passage_sentences(after[0])
+    if not below or not below[0] or not below[0][0].is_item:
+        return False
+    return _indent(below[0][0].line) == _indent(lines[-1][0].line)
 
 
 def _item_head(item: Sentence) -> str:

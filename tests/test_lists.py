@@ -272,3 +272,33 @@ def test_a_heading_naming_the_kind_of_thing_asked_for_matches_in_other_words(
         opens_section={"p1", "p3"},
     )
     assert spans[0].under_heading, [s.text for s in spans]
+
+
+def test_a_lead_in_is_not_quoted_with_only_the_first_of_its_items(
+    embedder: CachingEmbeddings,
+) -> None:
+    # The list goes on in the next passage of the section: "Some things I learnt from them
+    # are:" with one of its items promises more than the quote shows.
+    first = passage(
+        "During the program you get a coach who helps with your personal development. "
+        "Some things that I learnt from the coach are:\n"
+        "- How to tackle the planning fallacy. Ask whether you would be surprised to miss "
+        "the deadline you set yourself.",
+        section="Soft skills",
+    )
+    second = passage(
+        "- How to tackle procrastination. Find out which part of you does not want to work.\n"
+        "- How to resolve disagreements. Try to understand the other side's model first.",
+        section="Soft skills",
+        pid="p2",
+    )
+    asked = "any tips for getting the most out of the program's coaching?"
+
+    def lead_in_with_items(**kwargs: object) -> list[str]:
+        spans = pick_quotes(asked, [first], embedder, 3, rank_only=True, **kwargs)  # type: ignore[arg-type]
+        # (not the list's overview, which names every item by its first sentence)
+        return [s.text for s in spans if "\n" in s.text and not s.overview]
+
+    assert lead_in_with_items(list_wanted=True, following={"p1": [second]}) == []
+    # Where the list ends in the passage, the lead-in is quoted with its items as before.
+    assert lead_in_with_items(list_wanted=True, following={"p1": []})
