@@ -609,6 +609,7 @@ class Answerer:
                 following=self._in_section_after(among) if list_wanted else None,
                 list_wanted=list_wanted,
                 opens_section=self._opening_sections(among) if list_wanted else (),
+                may_repeat=self._may_repeat(context),
             )
 
         spans: list[Span] = []
@@ -806,6 +807,22 @@ class Answerer:
             return ""
         told = self._continue_after(context)
         return f"{told[0]} {context.message}" if told else context.message
+
+    @staticmethod
+    def _may_repeat(context: TurnContext) -> tuple[str, ...]:
+        """The last reply's quotes, part of which may answer this turn again.
+
+        A question of its own on the conversation's topic ("but what would I even say to
+        them?", "wait, aren't those teams very competitive?") may be best answered by a
+        sentence the last reply showed inside a longer quote. A "why?", "tell me more" or "is
+        that also true…" has its own way with the last quotes; a new topic, a question about
+        the author and a "besides …" ask for something else.
+        """
+        if not context.is_follow_up or context.vague or context.asks:
+            return ()
+        if context.shift_to or context.message or context.excluded:
+            return ()
+        return context.last_reply_shown
 
     @staticmethod
     def _last_quotes(context: TurnContext) -> tuple[str, ...]:
