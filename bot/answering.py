@@ -526,6 +526,8 @@ class Answerer:
         if not result.covered or not result.passages:
             return self._not_covered(query, "extractive", notices, answer_id, result)
         own_text = context.own_text or text
+        # Whether the asker's own words ask for several things: decided here, once.
+        list_wanted = asks_for_list(own_text)
         in_topic = [d for d in self._named_posts(context.carried) if d in context.quoted_docs]
         if context.message and in_topic:
             # "did James find MATS useful?" … "what did he learn?": he is the author named.
@@ -604,7 +606,9 @@ class Answerer:
                 asks=context.asks,
                 last_quotes=last,
                 next_passage=self._next_passage(),
-                following=self._in_section_after(among) if asks_for_list(own_text) else None,
+                following=self._in_section_after(among) if list_wanted else None,
+                list_wanted=list_wanted,
+                opens_section=self._opening_sections(among) if list_wanted else (),
                 may_repeat=self._may_repeat(context),
             )
 
@@ -751,6 +755,22 @@ class Answerer:
                     if speaks_as_author(s.text) and len(wanted & told) >= min(2, len(wanted)):
                         return passage.doc_id
         return None
+
+    def _opening_sections(self, passages: Sequence[Passage]) -> set[str]:
+        """Ids of the `passages` that open their section: no passage of the post before them
+        in the same section (a list there follows the heading, with no lead-in before it)."""
+        snap = self.retriever.snapshot
+        before = {b: a for a, b in self._next_passage().items()}
+        out: set[str] = set()
+        for p in passages:
+            prev = before.get(p.id)
+            if (
+                prev is None
+                or prev not in snap.by_id
+                or snap.passages[snap.by_id[prev]].section != p.section
+            ):
+                out.add(p.id)
+        return out
 
     def _in_section_after(self, passages: Sequence[Passage]) -> dict[str, list[Passage]]:
         """Each passage's id -> the passages after it in its post's section (and the sections

@@ -28,6 +28,7 @@ from bot.text import (
     LIST_MARKER,
     ends_quote,
     first_word,
+    is_short_item,
     keyword_tokens,
     opens_dangling,
     sentence_spans,
@@ -237,25 +238,25 @@ _LOW_SECTIONS = re.compile(r"\b(footnotes?|references|acknowledg\w*|about me|app
 _HIGH_SECTIONS = re.compile(
     r"\b(lessons?|advice|takeaways?|tips|recommendations?|encouragement|how to|steps)\b", re.I
 )
-_LIST_QUESTION = re.compile(
-    r"\b(list|examples|what are (?:some|the)|which|resources|steps|ways)\b", re.IGNORECASE
-)
 # ... or asks for several things of a kind: "any specific governance topics…?", "what courses
 # should I do?", "main research areas?".
 _MANY_ASKED = re.compile(
-    r"\b(?:any|what|which|some|main|good|specific|other|top)\s+(?:[\w-]+\s+){0,2}?"
+    r"\b(?:any|what|which|some|main|good|specific|other|top|key)\s+(?:[\w-]+\s+){0,2}?"
     r"(?:topics|areas|options|directions|agendas|courses|curricula|programs|programmes|"
-    r"resources|examples|ideas|projects|papers|skills|paths|categories)\b",
+    r"resources|examples|ideas|projects|papers|skills|paths|categories|"
+    r"lessons|takeaways|learnings|mistakes|pitfalls|tips)\b",
     re.IGNORECASE,
 )
 # What a lead-in quoted with its list adds for a question asking for several things.
 LIST_BONUS = 0.15
 
 
-# ... in so many words: "which direction should we take?" asks for one thing, so a bare
-# "which" or "ways" makes room for a longer reply but does not ask for a list.
+# ... in so many words: "which direction should we take?" asks for one thing.
+# "What are the chances…?" asks how likely something is, not for several things.
 _LIST_ASKED = re.compile(
-    r"\b(list|examples|what are (?:some|the)|resources|name (?:some|a few))\b", re.IGNORECASE
+    r"\b(list|examples|what are (?:some|the)\b(?! (?:chances|odds|likelihood|probability)\b)|"
+    r"resources|name (?:some|a few))\b",
+    re.IGNORECASE,
 )
 
 
@@ -293,8 +294,11 @@ class Sentence:
     start: int
     end: int
     is_item: bool
-    item_words: int  # words in the whole list item (0 for paragraphs)
+    short_item: bool  # a list item naming something ("2. ARENA"), not making a point
     first_in_line: bool
+    # A nested list item under a lead-in ("   1. Three strands of interpretability work:" over
+    # "      1. Case studies: finding algorithms…"): quoted with that lead-in or not at all.
+    led_in: bool = False
 
     @property
     def text(self) -> str:
@@ -320,24 +324,50 @@ class Span:
     # passages: each line is verbatim, the whole is not one run of the post (never extended).
     overview: bool = False
 
+    @property
+    def under_heading(self) -> bool:
+        """Whether the quote is a list's overview led into by its section's heading."""
+        return self.overview and self.sentences[0].line_no < 0
+
 
 def passage_sentences(passage: Passage) -> list[list[Sentence]]:
     """The passage's lines, each as its sentences (markers and quote marks left out)."""
     lines: list[list[Sentence]] = []
-    for line_no, raw in enumerate(passage.text.split("\n")):
-        line = raw.rstrip()
+    raws = [raw.rstrip() for raw in passage.text.split("\n")]
+    for line_no, line in enumerate(raws):
         marker = LIST_MARKER.match(line) or _QUOTE_MARKER.match(line)
         is_item = bool(LIST_MARKER.match(line))
         offset = marker.end() if marker else len(line) - len(line.lstrip())
         bounds = sentence_spans(line, offset)
-        item_words = len(line[offset:].split()) if is_item else 0
+        short = is_item and is_short_item(line)
+        led_in = is_item and _under_lead_in(raws, line_no)
         lines.append(
             [
-                Sentence(passage, line_no, line, a, b, is_item, item_words, n == 0)
+                Sentence(passage, line_no, line, a, b, is_item, short, n == 0, led_in)
                 for n, (a, b) in enumerate(bounds)
             ]
         )
     return lines
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _under_lead_in(lines: Sequence[str], index: int) -> bool:
+    """Whether the nested list item at `index` hangs under a lead-in in the passage: the line
+    its list opens under (the nearest line above indented less, or a paragraph indented as
+    much) ends in ":"."""
+    depth = _indent(lines[index])
+    if not depth:
+        return False
+    for line in reversed(lines[:index]):
+        if not line.strip():
+            continue
+        indent = _indent(line)
+        if indent < depth or (indent == depth and not LIST_MARKER.match(line)):
+            return line.endswith(":")
+    return False
 
 
 def _is_question(text: str) -> bool:
@@ -546,6 +576,8 @@ def pick_quotes(
     last_quotes: Sequence[str] = (),
     next_passage: Mapping[str, str] | None = None,
     following: Mapping[str, Sequence[Passage]] | None = None,
+    list_wanted: bool = False,
+    opens_section: Collection[str] = (),
     may_repeat: Sequence[str] = (),
 ) -> list[Span]:
     """Choose up to `max_quotes` stand-alone spans, best first.
@@ -571,21 +603,29 @@ def pick_quotes(
     is the answer to what is asked about it (never the whole quote again).
     `next_passage` (passage id -> the id of the passage after it in its post) lets "tell me
     more" resume in the next passage when the quote it continues ended its own.
-    `following` (passage id -> the passages after it in its section) lets a question asking
-    for several things ("what are the main research areas?") be answered with a list's
-    lead-in and the first sentence of each item, though the items fill several passages.
+    `list_wanted` (the asker's own words ask for several things: `asks_for_list`, decided once
+    by the caller) ranks lists up and makes room for a longer reply; `following` (passage id
+    -> the passages after it in its section) then lets "what are the main research areas?" be
+    answered with a list's lead-in and the first sentence of each item, though the items fill
+    several passages; a list that opens its section (`opens_section`: ids of passages that
+    start a section) with no lead-in is led into by the section's heading.
     """
     per_passage = [passage_sentences(p) for p in passages]
     sentences = [s for lines in per_passage for line in lines for s in line]
     sentences = [s for s in sentences if len(s.text) >= MIN_SENTENCE_CHARS or s.is_item]
     if not sentences:
         return []
-    vectors = embedding_matrix(embedder, [s.text for s in sentences])
     asked = without_field(query)  # every post is about the field: its name ranks nothing
-    sims = vectors @ np.asarray(embedder.embed_query(asked))
+    asked_vectors = [np.asarray(embedder.embed_query(asked))]
     if message and message != query:
-        focus = without_field(message)
-        sims = 0.5 * sims + 0.5 * (vectors @ np.asarray(embedder.embed_query(focus)))
+        asked_vectors.append(np.asarray(embedder.embed_query(without_field(message))))
+
+    def cosines(texts: list[str]) -> np.ndarray:
+        # with the asker's own words too, each half
+        vectors = embedding_matrix(embedder, texts)
+        return sum(vectors @ v for v in asked_vectors) / len(asked_vectors)
+
+    sims = cosines([s.text for s in sentences])
     terms = set(keyword_tokens(asked, query=True)) - _FRAME_WORDS
     if asks == CLARIFY and message:
         # "is that also true for senior people?": the last reply's topic is settled; what
@@ -647,13 +687,35 @@ def pick_quotes(
                 role[s.key] = role.get(s.key, 0.0) + FOLLOW_ROLE_BONUS
                 if s.key in inside:
                     again.add(s.key)
-    list_wanted = asks_for_list(message or query)
+    # A list that opens its section with no sentence leading into it ("## List of Lessons" then
+    # "- It’s important to…"): its heading leads into it, scored as a sentence of the post is.
+    headings: dict[str, Sentence] = {}
+    if list_wanted and following:
+        for p, lines in zip(passages, per_passage, strict=True):
+            heading = _heading_lead_in(p, lines) if p.id in opens_section else None
+            if heading is not None:
+                headings[p.id] = heading
+    if headings:
+        heads = list(headings.values())
+        # A question asking for the kind of thing a section of lessons, advice or tips holds
+        # ("any key takeaways…?") names that section as much as its heading's own word would.
+        kind = {t for m in _HIGH_SECTIONS.finditer(asked) for t in keyword_tokens(m.group())}
+        for h, sim in zip(heads, cosines([h.text for h in heads]), strict=True):
+            named = kind if _HIGH_SECTIONS.search(h.text) else set()
+            overlap = _keyword_overlap(weights, sentence_tokens(h.text) | named)
+            relevance[h.key] = float(sim) + KEYWORD_WEIGHT * overlap
+            role[h.key] = _role(
+                h.text, h.passage.section, False, story_ok, feelings, advice_wanted, verdict_wanted
+            )
     repeatable = {" ".join(q.split()) for q in may_repeat}
     hard = [q for q in shown if q not in repeatable]
     whole = set(shown)
     spans: list[Span] = []
-    for lines in per_passage:
+    for p, lines in zip(passages, per_passage, strict=True):
+        goes_on = _list_goes_on(lines, (following or {}).get(p.id, ()))
         for window in _windows(lines):
+            if goes_on and _with_items(window) and window[-1].line_no == len(lines) - 1:
+                continue  # a lead-in with the first of its items: it promises more than it shows
             span = _score_window(
                 window,
                 lines,
@@ -677,7 +739,8 @@ def pick_quotes(
             spans.append(span)
     if list_wanted and following:
         for p, lines in zip(passages, per_passage, strict=True):
-            span = _overview(p, lines, following.get(p.id, ()), relevance, role, rank_of)
+            after = following.get(p.id, ())
+            span = _overview(p, lines, after, relevance, role, rank_of, headings.get(p.id))
             if span is not None and not _repeats(span, shown):
                 spans.append(span)
     spans.sort(key=lambda s: s.score, reverse=True)
@@ -685,7 +748,7 @@ def pick_quotes(
         return spans
     if contrast is None:
         contrast = poses_dichotomy(query)
-    limit = MAX_ANSWER_CHARS * (2 if list_wanted or _LIST_QUESTION.search(query) else 1)
+    limit = MAX_ANSWER_CHARS * (2 if list_wanted else 1)
     lines_of = {p.id: lines for p, lines in zip(passages, per_passage, strict=True)}
     chosen = _choose(
         spans, max_quotes, limit, contrast, lines_of, shown, relevance, asked_as_heading, role
@@ -700,6 +763,19 @@ def pick_quotes(
 MAX_OVERVIEW_ITEMS = 6
 
 
+def _heading_lead_in(passage: Passage, lines: list[list[Sentence]]) -> Sentence | None:
+    """The heading of a post's section that opens on a list, as the sentence leading into it
+    (at line -1, before the passage's first line); None unless `passage` opens on a top-level
+    item. The caller knows whether the passage opens its section."""
+    heading = passage.heading.strip()
+    first = lines[0] if lines else []
+    if passage.is_comment or not heading or not first or not first[0].is_item:
+        return None
+    if first[0].line[:1].isspace():
+        return None
+    return Sentence(passage, -1, heading, 0, len(heading), False, False, True)
+
+
 def _overview(
     passage: Passage,
     lines: list[list[Sentence]],
@@ -707,31 +783,57 @@ def _overview(
     relevance: Mapping[tuple[str, int, int], float],
     role: Mapping[tuple[str, int, int], float],
     rank_of: Mapping[str, int],
+    heading: Sentence | None = None,
 ) -> Span | None:
     """A list's lead-in and the first sentence of each top-level item ("From my perspective,
     the most promising alignment research falls into three primary categories." then
     "1. Scalable oversight: finding ways…", "2. Mechanistic interpretability: …"), when the
     list starts in `passage` and its items are too long to quote whole: their details and
-    sub-items fill `after`, the passages that follow in the section."""
-    top = [line for line in lines if line and not line[0].line[:1].isspace()]
-    lead_in: Sentence | None = None
-    for line, below in itertools.pairwise(top):
-        if _is_paragraph(line) and below[0].is_item and below[0].line_no == line[0].line_no + 1:
-            # The sentence that leads into the list ("…the three areas I would pick:"), else
-            # the paragraph's opening one, which says what it is about.
-            lead_in = line[-1] if _is_lead_in(line[-1]) else line[0]
-            break
+    sub-items fill `after`, the passages that follow in the section. A short item is shown
+    whole. With `heading` (see _heading_lead_in) the list opens the section with no sentence
+    leading into it, and the heading leads in, whatever the length of its items."""
+    lead_in = heading
+    if lead_in is None:
+        top = [line for line in lines if line and not line[0].line[:1].isspace()]
+        for line, below in itertools.pairwise(top):
+            first = below[0]
+            if _is_paragraph(line) and first.is_item and first.line_no == line[0].line_no + 1:
+                # The sentence that leads into the list ("…the three areas I would pick:"),
+                # else the paragraph's opening one, which says what it is about.
+                lead_in = line[-1] if _is_lead_in(line[-1]) else line[0]
+                break
     if lead_in is None or lead_in.key not in relevance:
         return None
     items = list(itertools.islice(_top_items(lines, lead_in, after), MAX_OVERVIEW_ITEMS + 1))
     in_one = all(s.passage.id == passage.id and len(lines[s.line_no]) == 1 for s in items)
-    if len(items) < 2 or len(items) > MAX_OVERVIEW_ITEMS or (in_one and _is_lead_in(lead_in)):
+    if len(items) < 2 or len(items) > MAX_OVERVIEW_ITEMS:
+        return None
+    if heading is None and in_one and _is_lead_in(lead_in):
         return None  # a list of one-liners is quoted whole with its lead-in instead
-    text = "\n".join([lead_in.text, *(s.line[: s.end].strip() for s in items)])
+    text = "\n".join([lead_in.text, *(_item_head(s) for s in items)])
+    if len(text) > MAX_ANSWER_CHARS:
+        return None  # at most half a list answer's room: a quote beside it still fits
     score = relevance[lead_in.key] + ROLE_WEIGHT * role.get(lead_in.key, 0.0) + LIST_BONUS
     score -= RANK_PENALTY * rank_of.get(passage.id, 0)
     score -= 0.00012 * max(0, len(text) - 220)
     return Span(passage, (lead_in, *items), text, score, relevance[lead_in.key], overview=True)
+
+
+def _list_goes_on(lines: list[list[Sentence]], after: Sequence[Passage]) -> bool:
+    """Whether the passage ends on a list item and the passage after it in its section opens
+    on an item as deeply indented: the list goes on there."""
+    if not lines or not lines[-1] or not lines[-1][0].is_item or not after:
+        return False
+    below = passage_sentences(after[0])
+    if not below or not below[0] or not below[0][0].is_item:
+        return False
+    return _indent(below[0][0].line) == _indent(lines[-1][0].line)
+
+
+def _item_head(item: Sentence) -> str:
+    """What a list's overview shows of an item: its first sentence with its marker ("1.
+    Oversight: finding ways…"), or the whole item when it is short ("2. ARENA")."""
+    return (item.line if item.short_item else item.line[: item.end]).strip()
 
 
 def _top_items(
@@ -771,24 +873,25 @@ def _with_list(
     """For a question asking for several things, the best list on the question first: a
     reply of single sentences around "the most promising research falls into three
     categories" never names them. A list is on the question when its lead-in is nearly as
-    relevant as the best quote (RELEVANCE_GAP)."""
-    if not chosen or any(_is_list(c) for c in chosen):
+    relevant as the best quote (RELEVANCE_GAP). A quote of one of its items gives way to it:
+    the list names that item among the others ("It is entirely possible to make mistakes…"
+    is one of five lessons). A list chosen on its own merits goes first too."""
+    if not chosen:
         return chosen
+    lists = [c for c in chosen if _is_list(c)]
+    if lists:
+        return [lists[0], *(c for c in chosen if c is not lists[0])]
     top = max(c.relevance for c in chosen)
     listed = next(
-        (
-            s
-            for s in spans
-            if _is_list(s)
-            and s.relevance >= top - RELEVANCE_GAP
-            and not any(_overlaps(s, c) for c in chosen)
-        ),
+        (s for s in spans if _is_list(s) and s.relevance >= top - RELEVANCE_GAP),
         None,
     )
     if listed is None:
         return chosen
     out = [listed]
     for c in chosen:
+        if _overlaps(listed, c):
+            continue
         if len(out) < max_quotes and _quotes_cost([*out, c]) <= limit:
             out.append(c)
     return out
@@ -943,8 +1046,8 @@ def _score_window(
         return None  # a fragment, a heading-like line or a link line, not advice
     if len(window) == 1 and _is_question(first.text):
         return None  # the post's own question ("Why do I think X is worth pursuing?"), unanswered
-    if first.is_item and first.item_words < 12 and first.first_in_line:
-        return None  # a short list item means little without its lead-in
+    if first.is_item and ((first.short_item and first.first_in_line) or first.led_in):
+        return None  # a name in a list, or a point of a sub-list, means little without its lead-in
     # A list quoted with its lead-in is as relevant as the lead-in: the items ("1. MLAB",
     # "2. ARENA") are names that the lead-in says what they are.
     keys = [s.key for s in window if not (has_items and s.is_item)]
@@ -1356,15 +1459,16 @@ def _source(passage: Passage, first: bool = True) -> str:
     return _link(passage) if first else f"*{passage.title}*"
 
 
-def _quote_markdown(text: str) -> str:
+def _quote_markdown(text: str, under_heading: bool = False) -> str:
     """A quote for a bullet: list items inside it become indented sub-bullets; a second
-    paragraph is a second quote on the same bullet (the break kept, attributed once)."""
+    paragraph is a second quote on the same bullet (the break kept, attributed once). A list
+    `under_heading` opens on its section's heading, shown as a heading, not as a quote."""
     lines = text.split("\n")
     if not any(LIST_MARKER.match(line) for line in lines[1:]):
         return " ".join(f"“{line.strip()}”" for line in lines if line.strip())
-    head = lines[0]
+    head = f"**{lines[0]}**" if under_heading else f"“{lines[0]}”"
     items = [LIST_MARKER.sub("", line).strip() for line in lines[1:]]
-    return "“" + head + "”\n" + "\n".join(f"    - “{item}”" for item in items if item)
+    return head + "\n" + "\n".join(f"    - “{item}”" for item in items if item)
 
 
 def compose(
@@ -1380,8 +1484,9 @@ def compose(
     linked: set[tuple[str, bool]] = set()
     for number, span in enumerate(spans, start=1):
         passage = span.passage
-        where = _where(passage)
-        quote = _quote_markdown(span.text)
+        # A list under its heading shows the heading: the section is named already.
+        where = "" if span.under_heading else _where(passage)
+        quote = _quote_markdown(span.text, span.under_heading)
         if one_source:
             # The opening line already names the post and its author: say where, not who.
             section = f" — in “{where}”" if where else ""

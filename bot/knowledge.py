@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from bot.models import IngestError, Passage
-from bot.text import sentence_spans
+from bot.text import is_short_item, sentence_spans
 
 log = logging.getLogger(__name__)
 
@@ -238,9 +238,8 @@ _COST_AFTER_QUOTE = 4.0
 _COST_BETWEEN_QUOTE_LINES = 1.5
 _COST_ITEM_PER_DEPTH = 0.6
 _COST_CONTINUATION_PARAGRAPH = 2.0
-# Items this short are names in a list ("1. MLAB", "2. ARENA"), read as one: a boundary between
-# two of them cuts the list ("roughly in order") in half.
-_SHORT_ITEM_WORDS = 12
+# Short items (text.is_short_item) are names in a list ("1. MLAB", "2. ARENA"), read as one: a
+# boundary between two of them cuts the list ("roughly in order") in half.
 _COST_INSIDE_SHORT_LIST = 6.0
 # Size cost: squared relative distance from TARGET_WORDS, weighted, plus a penalty below MIN.
 _SIZE_WEIGHT = 4.0
@@ -318,7 +317,7 @@ def _break_cost(lines: list[_Line], index: int) -> float:
             # "...such as:" or "...people who" cannot stand alone; a full sentence could.
             unfinished = not plain_text(previous.text).rstrip().endswith((".", "!", "?", ")"))
             cost = _COST_AFTER_LEAD_IN if unfinished else _COST_AFTER_SOFT_LEAD_IN
-            if words(line.text) <= _SHORT_ITEM_WORDS:
+            if is_short_item(line.text):
                 cost += _COST_INSIDE_SHORT_LIST  # a list of names means nothing without it
             return cost
         return _COST_BEFORE_FIRST_CHILD
@@ -327,13 +326,14 @@ def _break_cost(lines: list[_Line], index: int) -> float:
     if line.kind == "item" and previous.kind == "para" and previous.text.rstrip().endswith(":"):
         # A lead-in inside a list item ("   Some recommended ways… (roughly in order):")
         # introduces the sub-list below it as a top-level lead-in does.
-        short = words(line.text) <= _SHORT_ITEM_WORDS
+        short = is_short_item(line.text)
         return _COST_AFTER_LEAD_IN + (_COST_INSIDE_SHORT_LIST if short else 0.0)
     if line.kind == "item":
         if (
             previous.kind == "item"
             and previous.depth == line.depth
-            and max(words(line.text), words(previous.text)) <= _SHORT_ITEM_WORDS
+            and is_short_item(line.text)
+            and is_short_item(previous.text)
         ):
             return _COST_INSIDE_SHORT_LIST
         return _COST_ITEM_PER_DEPTH * line.depth

@@ -344,6 +344,22 @@ def ends_sentence(text: str) -> bool:
 # A list item's marker ("- ", "3. ", "2) "), maybe inside a block quote ("> - ").
 LIST_MARKER = re.compile(r"^\s*(?:>\s?)*(?:[-*+]|\d+[.)])\s+")
 
+# A list item of at most this many words, its marker not counted, names something in a list
+# ("1. MLAB", "2. ARENA") rather than making a point of its own: the chunker keeps such items
+# together, and the composer quotes them only with the lead-in that says what they are.
+SHORT_ITEM_WORDS = 11
+
+
+def item_words(line: str) -> int:
+    """How many words a list item's line says, its marker ("- ", "3. ") not counted."""
+    marker = LIST_MARKER.match(line)
+    return len(line[marker.end() if marker else 0 :].split())
+
+
+def is_short_item(line: str) -> bool:
+    """Whether a list item's line names something rather than makes a point (SHORT_ITEM_WORDS)."""
+    return item_words(line) <= SHORT_ITEM_WORDS
+
 
 def ends_quote(text: str) -> bool:
     """Whether a quote ends where a sentence ends or on a whole list item: "…(roughly in

@@ -900,7 +900,7 @@ def test_a_list_is_quoted_whole_with_its_lead_in_for_a_question_asking_for_sever
     asked = "any good courses to upskill at empirical research?"
     assert asks_for_list(asked) and asks_for_list("what are the main research areas")
     assert not asks_for_list("should i do a phd?")
-    spans = pick_quotes(asked, [passage(text)], embedder, 2)
+    spans = pick_quotes(asked, [passage(text)], embedder, 2, list_wanted=True)
     best = max(spans, key=lambda s: s.score)
     assert best.text.startswith("Some recommended ways")
     assert best.text.endswith("4. Replicating papers")
@@ -916,7 +916,9 @@ def test_a_long_list_is_named_by_its_lead_in_and_each_items_first_sentence(
     first = _start_of_the_list()
     second, third = _rest_of_the_list()
     asked = "what are the main research areas?"
-    spans = pick_quotes(asked, [first], embedder, 3, following={"p1": [second, third]})
+    spans = pick_quotes(
+        asked, [first], embedder, 3, following={"p1": [second, third]}, list_wanted=True
+    )
     [overview] = [s for s in spans if s.overview]
     lines = overview.text.split("\n")
     assert lines == [
@@ -926,7 +928,8 @@ def test_a_long_list_is_named_by_its_lead_in_and_each_items_first_sentence(
         "3. Theory: finding formal frameworks to reason about advanced AI.",
     ]
     # Not asked for several things, or without the passages the list goes on in: no overview.
-    assert all("\n" not in s.text for s in pick_quotes(asked, [first], embedder, 3))
+    alone = pick_quotes(asked, [first], embedder, 3, list_wanted=True)
+    assert all("\n" not in s.text for s in alone)
     plain = pick_quotes(
         "how do i do research?", [first], embedder, 3, following={"p1": [second, third]}
     )
@@ -997,7 +1000,9 @@ def test_a_long_lists_overview_opens_on_the_sentence_that_leads_into_it(
     )
     second, third = _rest_of_the_list()
     asked = "what are the main research areas?"
-    spans = pick_quotes(asked, [first], embedder, 3, following={"p1": [second, third]})
+    spans = pick_quotes(
+        asked, [first], embedder, 3, following={"p1": [second, third]}, list_wanted=True
+    )
     [overview] = [s for s in spans if s.overview]
     assert overview.text.split("\n")[0] == "Here are the three research areas I would pick today:"
 
@@ -1025,7 +1030,8 @@ def test_two_lists_of_one_section_read_in_the_posts_order(embedder: CachingEmbed
         pid="p2",
     )
     asked = "what are the main alignment research areas?"
-    spans = pick_quotes(asked, [second, first], embedder, 3, following={"p1": [second], "p2": []})
+    following = {"p1": [second], "p2": []}
+    spans = pick_quotes(asked, [second, first], embedder, 3, following=following, list_wanted=True)
     lists = [s for s in spans if "\n" in s.text]
     assert [s.passage.id for s in lists] == ["p1", "p2"], [s.text[:40] for s in spans]
 
@@ -1053,6 +1059,7 @@ def test_an_items_sentence_named_in_a_lists_overview_is_not_quoted_again(
         embedder,
         3,
         following=following,
+        list_wanted=True,
     )
     assert any(s.overview for s in spans)
     keys = [s.key for span in spans for s in span.sentences]
