@@ -286,11 +286,13 @@ def _opening_clause(text: str) -> str:
 
 
 # A discourse marker before the sentence proper ("Essentially, this is the concept of
-# comparative advantage", "In short, this is because…"): what follows it decides.
+# comparative advantage", "In short, this is because…", "Note that it is good to have a
+# plan…"): what follows it decides.
 _DISCOURSE_MARKER = re.compile(
-    r"^[\"'“‘(]*(?:essentially|basically|in short|in other words|in particular|specifically|"
+    r"^[\"'“‘(]*(?:(?:essentially|basically|in short|in other words|in particular|specifically|"
     r"in fact|ultimately|overall|importantly|put simply|simply put|in practice|concretely|"
-    r"more generally|of course|naturally|admittedly|realistically|in the end|to be fair)\s*,\s*",
+    r"more generally|of course|naturally|admittedly|realistically|in the end|to be fair)\s*,\s*|"
+    r"(?:note|remember|keep in mind|bear in mind)\s+that\s+)",
     re.IGNORECASE,
 )
 

@@ -75,6 +75,9 @@ def test_dangling_openers_and_sentence_ends() -> None:
     assert opens_dangling("Essentially, this is the concept of comparative advantage.")
     assert opens_dangling("In short, this is because evals serve coordination.")
     assert not opens_dangling("In short, apply to a few programs first.")
+    # "Note that …" points at what follows, not back: the clause after it decides.
+    assert not opens_dangling("Note that it is good to have a plan for when to stop.")
+    assert opens_dangling("Note that this was hard for me.")
     assert ends_sentence("It works.”")
     assert not ends_sentence("a few high-level takeaways for each:")
 
