@@ -1421,7 +1421,10 @@ def citation_for(span: Span) -> Citation:
 
 def _who(passage: Passage) -> str:
     if passage.is_comment:
-        return f"a comment on “{passage.title}”"
+        # The commenter when the comment's heading names them: a post author's own reply
+        # ("Reply by Ann Author (post author)") carries their word, not a stranger's.
+        by = f" by {passage.author}" if passage.author else ""
+        return f"a comment{by} on “{passage.title}”"
     if passage.author:
         return f"{passage.author}’s “{passage.title}”"
     return f"“{passage.title}”"

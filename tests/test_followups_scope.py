@@ -384,7 +384,7 @@ async def test_he_is_the_quoted_author_the_conversation_is_most_about(
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
     first = await bot.answer(
         Question(
-            "how do you know when it's time to give up on a career in this field",
+            "at what point should i just give up on breaking into ai safety",
             "u",
             "g",
             "cli",
@@ -394,7 +394,8 @@ async def test_he_is_the_quoted_author_the_conversation_is_most_about(
     plan = await bot.answer(Question("what was his plan exactly?", "u", "g", "cli"))
     # The give-up plan is Jay Bailey's, in his own reply under his post: a reply by the post's
     # author is the author speaking, not "somebody else's comment".
-    assert any("leave the field" in c.quote for c in plan.citations), plan.text
+    assert plan.citations[0].author == "Jay Bailey (post author)", plan.text
+    assert "a plan for when you should give up" in plan.citations[0].quote, plan.text
     shown = {c.quote for c in first.citations}
     for citation in plan.citations:
         assert not any(s in citation.quote for q in shown for s in q.split(". ") if len(s) > 25)

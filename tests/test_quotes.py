@@ -975,6 +975,10 @@ def test_a_comment_names_the_post_it_is_on_once_with_its_link() -> None:
     text, _ = compose("is there a recipe?", spans, contrast=False)
     bullet = [line for line in text.split("\n") if line.startswith("- ")][1]
     assert bullet.endswith("— Jane Doe, comment on [A post](https://example.org/a) [2]"), bullet
+    # Quoted alone, the comment is named in the opening line, with its commenter: the
+    # post's author replying in the comments is not an anonymous reader.
+    alone, _ = compose("is there a recipe?", spans[1:], contrast=False)
+    assert alone.startswith("A comment by Jane Doe on “A post” speaks to this:"), alone
 
 
 def test_the_author_speaking_in_the_first_person_is_read_in_any_case() -> None:
