@@ -846,6 +846,27 @@ def _word_pairs(sentence: str, skip: Collection[str]) -> list[tuple[str, str, st
     return pairs
 
 
+# A question opens on a question word or an auxiliary: "for those on grants, how do you handle
+# taxes?" asks in its last clause, and the clause before only sets it up.
+_ASKING_OPENER = re.compile(
+    r"(?:how|what|what's|whats|which|who|whom|where|when|why|do|does|did|is|are|can|could|"
+    r"should|would|will|any)\b",
+    re.IGNORECASE,
+)
+
+
+def _asking_parts(text: str) -> list[str]:
+    """The asking sentences of a message (the whole message when none ends on "?"), each
+    followed by its last clause when that clause is a question of its own."""
+    parts = []
+    for sentence in asked_sentences(text) or [text]:
+        parts.append(sentence)
+        clause = re.split(r"[,;:]\s+", sentence)[-1]
+        if clause != sentence and _ASKING_OPENER.match(clause):
+            parts.append(clause)
+    return parts
+
+
 def uncovered_phrase(
     text: str,
     vocabulary: Vocabulary,
@@ -861,7 +882,7 @@ def uncovered_phrase(
     skip = {t for name in names for t in keyword_tokens(name)} | self_described(text)
     everything = list(dict.fromkeys(keyword_tokens(text, query=True)))
     generic = max(2, int(_GENERIC_SHARE * max(vocabulary.values(), default=0)))
-    for sentence in asked_sentences(text) or [text]:
+    for sentence in _asking_parts(text):
         own = skip | set(judgements(sentence)) | set(_asker_actions(sentence))
         pairs = [
             (phrase, a, b)
