@@ -819,6 +819,17 @@ def as_typed(text: str, token: str) -> str:
 # "…overrated by many newcomers to the field" 0.59), or pair a word the posts use everywhere
 # ("concrete things").
 _PHRASE_HEAD = 0.5
+# A word after these is a verb ("to email someone", "i need", "should apply"), and a pair
+# opening on a verb is what the asker would do, not a thing; an indefinite pronoun names none.
+_BEFORE_A_VERB = frozenset(
+    "to i we you they can could should would will must might just even really also".split()
+)
+_INDEFINITE = frozenset(
+    "someone somebody anyone anybody everyone everybody something anything everything "
+    "nobody nothing".split()
+)
+# The second word of a pair that qualifies the first rather than names a thing with it.
+_QUALIFIES = re.compile(r"(?:ly|ed)\W*$", re.IGNORECASE)
 _PHRASE_TALK = 0.25
 _EDGE = "?!.,;:()\"'“”‘’"
 
@@ -832,16 +843,22 @@ def _content_token(word: str, skip: Collection[str]) -> str | None:
 
 
 def _word_pairs(sentence: str, skip: Collection[str]) -> list[tuple[str, str, str]]:
-    """Two adjacent content words of one clause, the first not a modifier: (phrase as typed,
-    first token, second token)."""
+    """Two adjacent content words of one clause that name a thing: the first is no modifier,
+    the second no adverb or past form (phrase as typed, first token, second token)."""
     words = sentence.split()
     pairs = []
-    for first, second in itertools.pairwise(words):
+    for at, (first, second) in enumerate(itertools.pairwise(words)):
         if first != first.rstrip(_EDGE) or second != second.lstrip(_EDGE):
             continue  # a clause ends between them
-        a, b = _content_token(first, skip), _content_token(second, skip)
-        if a is None or b is None or a == b or _MODIFIER.search(first.strip(_EDGE).lower()):
+        if at > 0 and words[at - 1].lower().strip(_EDGE) in _BEFORE_A_VERB:
+            continue  # "to just email someone": a verb and its object, not one thing
+        if second.lower().strip(_EDGE) in _INDEFINITE:
             continue
+        a, b = _content_token(first, skip), _content_token(second, skip)
+        if a is None or b is None or a == b:
+            continue
+        if _MODIFIER.search(first.strip(_EDGE).lower()) or _QUALIFIES.search(second):
+            continue  # "decent pay", "log publicly": a word qualifies, it names nothing
         pairs.append((f"{first.strip(_EDGE)} {second.strip(_EDGE)}", a, b))
     return pairs
 
@@ -879,6 +896,8 @@ def uncovered_phrase(
     offer?", though one sentence of the posts says "insurance"."""
     if about_the_asker(text) or feels_about_self(text):
         return None
+    if max(vocabulary.values(), default=0) < _MIN_COMMON_DF:
+        return None  # in a handful of posts every pair is rare: no signal
     skip = {t for name in names for t in keyword_tokens(name)} | self_described(text)
     everything = list(dict.fromkeys(keyword_tokens(text, query=True)))
     generic = max(2, int(_GENERIC_SHARE * max(vocabulary.values(), default=0)))

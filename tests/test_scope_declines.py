@@ -14,6 +14,7 @@ from bot.prompts import ASK_PEOPLE, HARD_GOING, NOT_DISCUSSED
 from bot.scope import (
     Vocabulary,
     _asking_parts,
+    _word_pairs,
     about_the_asker,
     age_uncovered,
     asked_phrase,
@@ -654,3 +655,13 @@ def test_an_asking_sentence_may_turn_on_a_rare_word_the_posts_use_otherwise(
         uncovered_in_asked(long_message, vocabulary, bot.retriever.discussed, embedder.embed_query)
         is None
     )
+
+
+def test_a_pair_names_a_thing_only_when_neither_word_qualifies_the_other() -> None:
+    pairs = [phrase for phrase, _, _ in _word_pairs("what health insurance do labs offer?", ())]
+    assert pairs == ["health insurance", "labs offer"]
+    # An adverb after a noun, or an adjective before one, names no concept of its own.
+    assert _word_pairs("should I write up my research log publicly?", ()) == [
+        ("research log", "research", "log")
+    ]
+    assert _word_pairs("which orgs offer decent pay?", ()) == [("orgs offer", "org", "offer")]
