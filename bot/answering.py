@@ -620,6 +620,7 @@ class Answerer:
                 last_quotes=last,
                 next_passage=self._next_passage(),
                 following=self._in_section_after(among) if asks_for_list(own_text) else None,
+                may_repeat=self._may_repeat(context),
             )
 
         spans: list[Span] = []
@@ -801,6 +802,22 @@ class Answerer:
             return ""
         told = self._continue_after(context)
         return f"{told[0]} {context.message}" if told else context.message
+
+    @staticmethod
+    def _may_repeat(context: TurnContext) -> tuple[str, ...]:
+        """The last reply's quotes, part of which may answer this turn again.
+
+        A question of its own on the conversation's topic ("but what would I even say to
+        them?", "wait, aren't those teams very competitive?") may be best answered by a
+        sentence the last reply showed inside a longer quote. A "why?", "tell me more" or "is
+        that also true…" has its own way with the last quotes; a new topic, a question about
+        the author and a "besides …" ask for something else.
+        """
+        if not context.is_follow_up or context.vague or context.asks:
+            return ()
+        if context.shift_to or context.message or context.excluded:
+            return ()
+        return context.last_reply_shown
 
     @staticmethod
     def _last_quotes(context: TurnContext) -> tuple[str, ...]:

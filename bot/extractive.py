@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -71,6 +71,9 @@ MAX_MERGED_CHARS = 640
 # What "tell me more" adds to a quote that opens right where the quote shown last stopped,
 # over one a sentence or two further on.
 RESUME_BONUS = 0.05
+# What quoting again part of a quote the last reply showed costs: the asker has read it, so a
+# sentence they have not read is preferred unless the old one answers clearly better.
+REPEAT_COST = 0.15
 # A sentence whose role is this low or lower is an aside (a pointer to another section, a
 # footnote, a link line): it never carries a quote's relevance.
 ASIDE_ROLE = -0.25
@@ -543,6 +546,7 @@ def pick_quotes(
     last_quotes: Sequence[str] = (),
     next_passage: Mapping[str, str] | None = None,
     following: Mapping[str, Sequence[Passage]] | None = None,
+    may_repeat: Sequence[str] = (),
 ) -> list[Span]:
     """Choose up to `max_quotes` stand-alone spans, best first.
 
@@ -550,6 +554,9 @@ def pick_quotes(
     more") favour the sentences that follow them; `prefer_docs` favours the posts a follow-up
     is about; `contrast` (default: the question says views differ) asks for a second post.
     A follow-up's own `message` counts as much as the merged `query` it is searched with.
+    Part of a `may_repeat` quote (one the last reply showed) may be quoted again, at a cost:
+    pushed back on ("wait, aren't those teams very competitive?"), the answer may be the
+    sentence already shown; the same quote whole is never shown twice.
     `rank_only` returns every candidate span, best first (for diagnostics and tests).
     `author_voice` (a follow-up asked about the author: "how did he fix it?") ranks down
     sentences about a third person (in a post, "He …" is somebody other than the author) and
@@ -641,6 +648,8 @@ def pick_quotes(
                 if s.key in inside:
                     again.add(s.key)
     list_wanted = asks_for_list(message or query)
+    repeatable = {" ".join(q.split()) for q in may_repeat}
+    hard = [q for q in shown if q not in repeatable]
     whole = set(shown)
     spans: list[Span] = []
     for lines in per_passage:
@@ -658,8 +667,12 @@ def pick_quotes(
             )
             if span is None:
                 continue
-            if _repeats(span, shown, again) or " ".join(span.text.split()) in whole:
-                continue  # a sentence this conversation has already quoted
+            if " ".join(span.text.split()) in whole:
+                continue  # a quote this conversation has already shown, whole
+            if _repeats(span, shown, again):
+                if not repeatable or _repeats(span, hard, again):
+                    continue  # a sentence this conversation has already quoted
+                span = replace(span, score=span.score - REPEAT_COST)
             spans.append(span)
     if list_wanted and following:
         for p, lines in zip(passages, per_passage, strict=True):

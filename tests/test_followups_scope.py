@@ -805,3 +805,27 @@ async def test_tldr_gives_the_last_replys_point_in_one_sentence(
     assert any(point in " ".join(c.quote.split()) for c in first.citations), brief.text
     assert point.count(". ") == 0
     assert resolve("can you summarize that", history("x", "…"), TITLES).asks == SHORTER
+
+
+async def test_a_push_back_may_be_answered_by_part_of_a_quote_already_shown(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(
+        Question(
+            "an org i really want to join has nothing posted. can i just write to them?",
+            "u",
+            "pb",
+            "cli",
+        )
+    )
+    plan = "pick the small open problems you work on to match their research interests"
+    assert any(plan in c.quote for c in first.citations), first.text
+    then = await bot.answer(
+        Question("but what would i even tell them? i have no results yet", "u", "pb", "cli")
+    )
+    # What to tell them is the plan the first reply quoted inside a longer quote (work on
+    # their open problems, then reach out with results): it is quoted again, on its own.
+    assert any(plan in c.quote for c in then.citations), then.text
+    shown = {" ".join(c.quote.split()) for c in first.citations}
+    assert not shown & {" ".join(c.quote.split()) for c in then.citations}

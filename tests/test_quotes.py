@@ -1057,3 +1057,27 @@ def test_an_items_sentence_named_in_a_lists_overview_is_not_quoted_again(
     assert any(s.overview for s in spans)
     keys = [s.key for span in spans for s in span.sentences]
     assert len(keys) == len(set(keys)), [s.text for s in spans]
+
+
+def test_a_sentence_inside_the_last_quote_may_answer_a_push_back_but_not_the_quote_whole(
+    embedder: CachingEmbeddings,
+) -> None:
+    shown = (
+        "I spent two years at a startup before I moved into research full time. "
+        "Back then I kept putting off my applications for one reason or another. "
+        "Far fewer strong candidates apply to safety teams at labs than people assume."
+    )
+    other = passage(
+        "Independent research can be funded by grants from several foundations.", pid="p2"
+    )
+    question = "wait, aren't the safety teams at labs insanely competitive?"
+    ask = {"already_shown": (shown,), "message": question}
+    again = pick_quotes(question, [passage(shown), other], embedder, 2, may_repeat=(shown,), **ask)
+    # The sentence that answers the push-back was shown inside a longer quote: it is quoted
+    # again on its own ...
+    assert any("Far fewer strong candidates" in s.text for s in again), again
+    # ... but never the same quote whole.
+    assert all(" ".join(s.text.split()) != shown for s in again)
+    # Without leave to repeat, nothing the conversation has shown comes back.
+    fresh = pick_quotes(question, [passage(shown), other], embedder, 2, **ask)
+    assert not any("Far fewer strong candidates" in s.text for s in fresh), fresh
