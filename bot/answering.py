@@ -63,6 +63,7 @@ from bot.resilience import Failure
 from bot.retrieval import RetrievalResult, Retriever
 from bot.retrieval import passage_sentences as retrieval_sentences
 from bot.scope import (
+    Vocabulary,
     about_the_asker,
     about_words,
     age_uncovered,
@@ -81,6 +82,7 @@ from bot.scope import (
     seeks_reassurance,
     separate_questions,
     uncovered_in_asked,
+    uncovered_phrase,
     unsupported_concept,
 )
 from bot.suggestions import is_meta
@@ -239,7 +241,7 @@ class Answerer:
         if llm is None and chat_model is not None:
             llm = LLMResponder([("chat model", chat_model)], prompts, embedder)
         self.llm = llm
-        self._vocab: tuple[str | None, Mapping[str, int]] = (None, {})
+        self._vocab: tuple[str | None, Vocabulary] = (None, Vocabulary())
         self._successors: tuple[str | None, Mapping[str, str]] = (None, {})
 
     def warm_up(self, stop: threading.Event | None = None, batch: int = 32) -> int:
@@ -380,7 +382,7 @@ class Answerer:
         names = set().union(*self._author_names().values())
         return " ".join(w for w in text.split() if _as_name(w.strip(_PUNCTUATION)) not in names)
 
-    def _vocabulary(self) -> Mapping[str, int]:
+    def _vocabulary(self) -> Vocabulary:
         snap = self.retriever.snapshot
         if self._vocab[0] != snap.collection:
             texts = (embedding_text(p.title, p.section, p.text) for p in snap.passages)
@@ -423,9 +425,22 @@ class Answerer:
         if read_by_sentence(text) and self.retriever.search(text).best_similarity < WEAK_MATCH:
             # No passage speaks to the message as a whole: an asking sentence may turn on a
             # word the posts never use ("how does the visa thing work?").
-            return uncovered_in_asked(
+            concept = uncovered_in_asked(
                 text, vocabulary, self.retriever.discussed, self.embedder.embed_query, names
             )
+            if concept is not None:
+                return concept
+        # Two words the posts never put together ("health insurance") name a concept of its
+        # own, unless a passage speaks to this very question.
+        concept = uncovered_phrase(
+            text, vocabulary, self.retriever.discussed, self.embedder.embed_query, names
+        )
+        if (
+            concept is not None
+            and (asking is None or concept in asking)
+            and self.retriever.search(text).best_similarity < CLOSE_MATCH
+        ):
+            return concept
         return None
 
     def _extractive_turn(self, text: str, history: list[Turn], notices: Sequence[str]) -> Answer:

@@ -9,13 +9,20 @@ too: their own words are never the missing concept, though what they are about m
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping
 
 import numpy as np
 
-from bot.text import close_forms, keyword_tokens, long_forms, message_sentences
+from bot.text import (
+    close_forms,
+    keyword_tokens,
+    long_forms,
+    message_sentences,
+    split_sentences,
+)
 
 _DISTRESS = re.compile(
     r"\b(panic attacks?|can'?t (?:stop|sleep|breathe|cope|go on)|haven'?t (?:slept|been sleeping)|"
@@ -151,16 +158,17 @@ _SELF_DOUBT = re.compile(
 # How the asker judges what they ask about ("is it weird to cold email…?", "would it be rude
 # to…", "feels kinda awkward"): the judgement is not the subject, whatever the posts say of it.
 # Read from the sentence's frame (a predicate after "is it" or "would it be", never "would it
-# cost to…"; a word after "feels"), never from a list of such words: a small model's cosine
-# cannot tell a judgement from a subject ("is it cringe to cold email…?": cringe 0.38, email
-# 0.37).
+# cost to…"; a word after "feels"; "too early to reach out?"), never from a list of such
+# words: a small model's cosine cannot tell a judgement from a subject ("is it cringe to cold
+# email…?": cringe 0.38, email 0.37).
 _JUDGEMENT = re.compile(
     r"\b(?:(?:is|was|isn'?t|wasn'?t)\s+(?:it|that|this)|"
     r"(?:would|will|could|might|wouldn'?t)\s+(?:it|that|this)\s+be)\s+"
     r"(?:(?:a\s+)?(?:bit|little|kinda|kind of|sort of|too|so|really|very|super|pretty|quite)\s+)?"
     r"([\w-]+)\s+(?:to|if|when|that)\b|"
     r"\bfeel(?:s|ing)?\s+(?:(?:a\s+)?(?:bit|little|kinda|kind of|sort of|so|really|very|super|"
-    r"pretty|quite)\s+)?([\w-]+)",
+    r"pretty|quite)\s+)?([\w-]+)|"
+    r"\btoo\s+([\w-]+)\s+to\b",
     re.IGNORECASE,
 )
 
@@ -333,12 +341,30 @@ def _the_askers_time(text: str, at: int) -> bool:
     return bool(pronouns) and pronouns[-1].lower() in _ASKER
 
 
-def corpus_vocabulary(texts: Iterable[str]) -> Mapping[str, int]:
+class Vocabulary(Counter[str]):
+    """Every keyword token of the corpus with how many texts (passages) use it, and which
+    sentences use it, so a phrase's words can be checked for appearing together."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sentences: dict[str, set[int]] = {}
+
+    def together(self, first: str, second: str) -> bool:
+        """Whether one sentence of the corpus uses both tokens."""
+        return bool(self.sentences.get(first, set()) & self.sentences.get(second, set()))
+
+
+def corpus_vocabulary(texts: Iterable[str]) -> Vocabulary:
     """Every keyword token of the corpus, with how many texts (passages) use it."""
-    counts: Counter[str] = Counter()
+    vocabulary = Vocabulary()
+    sentence_id = 0
     for text in texts:
-        counts.update(set(keyword_tokens(text)))
-    return counts
+        vocabulary.update(set(keyword_tokens(text)))
+        for sentence in split_sentences(text):
+            for token in set(keyword_tokens(sentence)):
+                vocabulary.sentences.setdefault(token, set()).add(sentence_id)
+            sentence_id += 1
+    return vocabulary
 
 
 # A number ("45", "40s") or a two-letter token ("im" for "I'm") names no concept to decline on.
@@ -694,11 +720,7 @@ def uncovered_in_asked(
             if tokens
             else None
         )
-        if (
-            head is not None
-            and vocabulary.get(head, 0) == 0
-            and not _anchored(text, head, everything, vocabulary, discussed)
-        ):
+        if head is not None and not _anchored(text, head, everything, vocabulary, discussed):
             return head
     return None
 
@@ -782,3 +804,132 @@ def as_typed(text: str, token: str) -> str:
     """The question's own word(s) behind a keyword token ("paid" for "paid?")."""
     found = [w.strip("?!.,;:()\"'“”‘’") for w in text.split() if token in keyword_tokens(w)]
     return " ".join(found) or token
+
+
+# A concept named by two words ("health insurance", "security clearance", "reference letters")
+# is covered only where the posts use the two together: "insurance" in "insurance in case that
+# plan falls through" is another concept. A pair the posts never put in one sentence is the
+# question's missing concept when the question is about the pair (cosine of the sentence with
+# the pair alone, at least `_PHRASE_HEAD` and at least any single word's) and no passage is
+# near it (`_PHRASE_TALK`). Measured on the answer sets and scope questions: near-scope pairs
+# "health insurance" 0.63 / 0.17, "reference letters" in "fellowship app" 0.53 / 0.17, "sponsor
+# h1b" 0.55 / 0.24, "notice period" 0.55 / 0.13; in-scope pairs the posts never join stay
+# nearer a passage ("puzzle interviews" 0.32, "project partner" 0.34, "worth quitting" 0.28),
+# or are anchored by one of their words used in the sense asked ("newcomers overhype":
+# "…overrated by many newcomers to the field" 0.59), or pair a word the posts use everywhere
+# ("concrete things").
+_PHRASE_HEAD = 0.5
+# A word after these is a verb ("to email someone", "i need", "should apply"), and a pair
+# opening on a verb is what the asker would do, not a thing; an indefinite pronoun names none.
+_BEFORE_A_VERB = frozenset(
+    "to i we you they can could should would will must might just even really also".split()
+)
+_INDEFINITE = frozenset(
+    "someone somebody anyone anybody everyone everybody something anything everything "
+    "nobody nothing".split()
+)
+# The second word of a pair that qualifies the first rather than names a thing with it.
+_QUALIFIES = re.compile(r"(?:ly|ed)\W*$", re.IGNORECASE)
+_PHRASE_TALK = 0.25
+_EDGE = "?!.,;:()\"'“”‘’"
+
+
+def _content_token(word: str, skip: Collection[str]) -> str | None:
+    """The keyword token a word of a phrase stands for, if it names something."""
+    tokens = keyword_tokens(word.strip(_EDGE), query=True)
+    if len(tokens) != 1 or no_concept(tokens[0]) or tokens[0] in skip:
+        return None
+    return tokens[0]
+
+
+def _word_pairs(sentence: str, skip: Collection[str]) -> list[tuple[str, str, str]]:
+    """Two adjacent content words of one clause that name a thing: the first is no modifier,
+    the second no adverb or past form (phrase as typed, first token, second token)."""
+    words = sentence.split()
+    pairs = []
+    for at, (first, second) in enumerate(itertools.pairwise(words)):
+        if first != first.rstrip(_EDGE) or second != second.lstrip(_EDGE):
+            continue  # a clause ends between them
+        if at > 0 and words[at - 1].lower().strip(_EDGE) in _BEFORE_A_VERB:
+            continue  # "to just email someone": a verb and its object, not one thing
+        if second.lower().strip(_EDGE) in _INDEFINITE:
+            continue
+        a, b = _content_token(first, skip), _content_token(second, skip)
+        if a is None or b is None or a == b:
+            continue
+        if _MODIFIER.search(first.strip(_EDGE).lower()) or _QUALIFIES.search(second):
+            continue  # "decent pay", "log publicly": a word qualifies, it names nothing
+        pairs.append((f"{first.strip(_EDGE)} {second.strip(_EDGE)}", a, b))
+    return pairs
+
+
+# A question opens on a question word or an auxiliary: "for those on grants, how do you handle
+# taxes?" asks in its last clause, and the clause before only sets it up.
+_ASKING_OPENER = re.compile(
+    r"(?:how|what|what's|whats|which|who|whom|where|when|why|do|does|did|is|are|can|could|"
+    r"should|would|will|any)\b",
+    re.IGNORECASE,
+)
+
+
+def _asking_parts(text: str) -> list[str]:
+    """The asking sentences of a message (the whole message when none ends on "?"), each
+    followed by its last clause when that clause is a question of its own."""
+    parts = []
+    for sentence in asked_sentences(text) or [text]:
+        parts.append(sentence)
+        clause = re.split(r"[,;:]\s+", sentence)[-1]
+        if clause != sentence and _ASKING_OPENER.match(clause):
+            parts.append(clause)
+    return parts
+
+
+def uncovered_phrase(
+    text: str,
+    vocabulary: Vocabulary,
+    discussed: Callable[[str, str], float],
+    embed: Callable[[str], list[float]],
+    names: Collection[str] = (),
+) -> str | None:
+    """The second word of a two-word concept an asking sentence is about and the posts never
+    name (see `_PHRASE_HEAD`): "insur" in "what health insurance do AI safety nonprofits
+    offer?", though one sentence of the posts says "insurance"."""
+    if about_the_asker(text) or feels_about_self(text):
+        return None
+    if max(vocabulary.values(), default=0) < _MIN_COMMON_DF:
+        return None  # in a handful of posts every pair is rare: no signal
+    skip = {t for name in names for t in keyword_tokens(name)} | self_described(text)
+    everything = list(dict.fromkeys(keyword_tokens(text, query=True)))
+    generic = max(2, int(_GENERIC_SHARE * max(vocabulary.values(), default=0)))
+    for sentence in _asking_parts(text):
+        own = skip | set(judgements(sentence)) | set(_asker_actions(sentence))
+        pairs = [
+            (phrase, a, b)
+            for phrase, a, b in _word_pairs(sentence, own)
+            if vocabulary.get(a, 0) < generic
+            and vocabulary.get(b, 0) < generic
+            and not vocabulary.together(a, b)
+        ]
+        if not pairs:
+            continue
+        question = np.asarray(embed(sentence))
+        about = {phrase: float(question @ np.asarray(embed(phrase))) for phrase, _, _ in pairs}
+        pairs = [pair for pair in pairs if about[pair[0]] >= _PHRASE_HEAD]
+        if not pairs:
+            continue
+        tokens = [t for t in dict.fromkeys(keyword_tokens(sentence, query=True)) if t not in own]
+        top = max(about_words(sentence, tokens, embed).values(), default=0.0)
+        for phrase, a, b in sorted(pairs, key=lambda pair: -about[pair[0]]):
+            if about[phrase] < top:
+                continue
+            # A phrase is never one token: `discussed` reads it against every passage.
+            if discussed(phrase, phrase) >= _PHRASE_TALK:
+                continue
+            if any(
+                vocabulary.get(t, 0) > 0 and discussed(sentence, t) >= _ANCHORED for t in (a, b)
+            ):
+                continue  # a word of the pair is used in the sense asked
+            if _anchored(text, b, [t for t in everything if t != a], vocabulary, discussed):
+                continue
+            return b
+    return None

@@ -12,6 +12,9 @@ from bot.knowledge import chunk_documents, embedding_text, load_knowledge
 from bot.models import Answer, Question
 from bot.prompts import ASK_PEOPLE, HARD_GOING, NOT_DISCUSSED
 from bot.scope import (
+    Vocabulary,
+    _asking_parts,
+    _word_pairs,
     about_the_asker,
     age_uncovered,
     asked_phrase,
@@ -28,6 +31,7 @@ from bot.scope import (
     self_described,
     separate_questions,
     uncovered_in_asked,
+    uncovered_phrase,
     unsupported_concept,
 )
 from bot.service import CareerBot
@@ -54,7 +58,7 @@ async def assert_declined(bot: CareerBot, key: str, *texts: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def vocabulary() -> Mapping[str, int]:
+def vocabulary() -> Vocabulary:
     """The real posts' vocabulary, counted per passage as the answerer counts it."""
     passages = chunk_documents(load_knowledge(REPO_KNOWLEDGE))
     return corpus_vocabulary(embedding_text(p.title, p.section, p.text) for p in passages)
@@ -581,3 +585,83 @@ async def test_an_asking_sentence_is_read_alone_when_no_passage_speaks_to_the_me
         "should i spend the next 4-5 months just doing courses and bootcamp style stuff before "
         "trying any real research, or jump into a project now?",
     )
+
+
+def test_the_vocabulary_knows_which_words_the_posts_put_in_one_sentence() -> None:
+    vocab = corpus_vocabulary(["Health matters. Buy insurance early.", "Insurance and health."])
+    assert vocab["health"] == 2 and vocab["insur"] == 2
+    assert vocab.together("health", "insur")  # the second text's one sentence
+    only_apart = corpus_vocabulary(["Health matters. Buy insurance early."])
+    assert not only_apart.together("health", "insur")
+    assert not only_apart.together("health", "unknown")
+
+
+async def test_a_two_word_concept_the_posts_never_join_is_declined_by_its_pair(
+    make_careerbot: MakeCareerBot, vocabulary: Vocabulary, embedder: CachingEmbeddings
+) -> None:
+    # "insurance" is in the posts once, as a metaphor for a back-up plan, and "health" never
+    # shares a sentence with it: the pair is the concept, and no passage is near it.
+    text = "what kind of health insurance do independent researchers usually buy?"
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    embed = embedder.embed_query
+    assert vocabulary["insur"] >= 1 and not vocabulary.together("health", "insur")
+    assert uncovered_phrase(text, vocabulary, bot.retriever.discussed, embed) == "insur"
+    answer = await bot.answer(Question(text, text, "pair:insurance", "slack"))
+    assert not answer.covered and not answer.citations, answer.text
+    assert "“health insurance”" in answer.text, answer.text
+    # A pair whose word the posts use in the sense asked ("…overrated by many newcomers to
+    # the field") is covered though the posts never join the two words; so is a feeling.
+    for covered in (
+        "what research areas do people think newcomers overhype?",
+        "anyone else feel like theyre making zero progress??",
+    ):
+        assert uncovered_phrase(covered, vocabulary, bot.retriever.discussed, embed) is None
+    await assert_answered(bot, "pair", "what research areas do people think newcomers overhype?")
+
+
+def test_a_question_clause_after_its_setting_is_read_on_its_own() -> None:
+    text = "for those of you on small grants, how do you pay for health insurance?"
+    assert _asking_parts(text) == [text, "how do you pay for health insurance?"]
+    # A clause that does not ask is only part of its sentence.
+    assert _asking_parts("if i get an offer, i should negotiate?") == [
+        "if i get an offer, i should negotiate?"
+    ]
+
+
+def test_too_much_of_something_to_do_is_a_judgement_not_a_subject() -> None:
+    assert judgements("too early to reach out?") == keyword_tokens("early")
+    assert judgements("is it too late to apply to a PhD?") == keyword_tokens("late")
+
+
+def test_an_asking_sentence_may_turn_on_a_rare_word_the_posts_use_otherwise(
+    make_careerbot: MakeCareerBot, vocabulary: Vocabulary, embedder: CachingEmbeddings
+) -> None:
+    # The posts say "manager" a few times, never about leaving one: the asking sentence of
+    # a long message no passage speaks to is about that, whatever the context says.
+    text = (
+        "i got into a research fellowship that starts in a few weeks and need to leave my "
+        "job. do i tell my manager the real reason?"
+    )
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    assert 1 <= vocabulary["manag"] <= 5
+    concept = uncovered_in_asked(text, vocabulary, bot.retriever.discussed, embedder.embed_query)
+    assert concept == "manag"
+    # "too early" judges the asking; it is not what the asking sentence is about.
+    long_message = (
+        "ive been reading alignment papers on my own for about three months and have not "
+        "talked to anyone who works in the field. too early to reach out?"
+    )
+    assert (
+        uncovered_in_asked(long_message, vocabulary, bot.retriever.discussed, embedder.embed_query)
+        is None
+    )
+
+
+def test_a_pair_names_a_thing_only_when_neither_word_qualifies_the_other() -> None:
+    pairs = [phrase for phrase, _, _ in _word_pairs("what health insurance do labs offer?", ())]
+    assert pairs == ["health insurance", "labs offer"]
+    # An adverb after a noun, or an adjective before one, names no concept of its own.
+    assert _word_pairs("should I write up my research log publicly?", ()) == [
+        ("research log", "research", "log")
+    ]
+    assert _word_pairs("which orgs offer decent pay?", ()) == [("orgs offer", "org", "offer")]
