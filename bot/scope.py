@@ -720,7 +720,11 @@ def uncovered_in_asked(
             if tokens
             else None
         )
-        if head is not None and not _anchored(text, head, everything, vocabulary, discussed):
+        if (
+            head is not None
+            and vocabulary.get(head, 0) == 0
+            and not _anchored(text, head, everything, vocabulary, discussed)
+        ):
             return head
     return None
 

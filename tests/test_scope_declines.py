@@ -633,30 +633,6 @@ def test_too_much_of_something_to_do_is_a_judgement_not_a_subject() -> None:
     assert judgements("is it too late to apply to a PhD?") == keyword_tokens("late")
 
 
-def test_an_asking_sentence_may_turn_on_a_rare_word_the_posts_use_otherwise(
-    make_careerbot: MakeCareerBot, vocabulary: Vocabulary, embedder: CachingEmbeddings
-) -> None:
-    # The posts say "manager" a few times, never about leaving one: the asking sentence of
-    # a long message no passage speaks to is about that, whatever the context says.
-    text = (
-        "i got into a research fellowship that starts in a few weeks and need to leave my "
-        "job. do i tell my manager the real reason?"
-    )
-    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    assert 1 <= vocabulary["manag"] <= 5
-    concept = uncovered_in_asked(text, vocabulary, bot.retriever.discussed, embedder.embed_query)
-    assert concept == "manag"
-    # "too early" judges the asking; it is not what the asking sentence is about.
-    long_message = (
-        "ive been reading alignment papers on my own for about three months and have not "
-        "talked to anyone who works in the field. too early to reach out?"
-    )
-    assert (
-        uncovered_in_asked(long_message, vocabulary, bot.retriever.discussed, embedder.embed_query)
-        is None
-    )
-
-
 def test_a_pair_names_a_thing_only_when_neither_word_qualifies_the_other() -> None:
     pairs = [phrase for phrase, _, _ in _word_pairs("what health insurance do labs offer?", ())]
     assert pairs == ["health insurance", "labs offer"]
