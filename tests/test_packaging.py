@@ -81,6 +81,14 @@ def test_a_non_editable_install_answers_from_another_directory(wheel: Path, tmp_
         ).stdout.strip()
     )
     (purelib / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    # Neither the install nor the runs below see the checkout on PYTHONPATH: a
+    # `careerbot.egg-info` left there by a local build would read as careerbot installed
+    # already, and pip would skip the wheel.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("CAREERBOT_") and k not in ("PYTHONPATH", "VIRTUAL_ENV")
+    }
     installed = _run(
         [
             sys.executable,
@@ -93,17 +101,13 @@ def test_a_non_editable_install_answers_from_another_directory(wheel: Path, tmp_
             "--no-index",
             "-q",
             str(wheel),
-        ]
+        ],
+        env=env,
     )
     assert installed.returncode == 0, installed.stdout + installed.stderr
 
     elsewhere = tmp_path / "elsewhere"
     shutil.copytree(FIXTURE_KNOWLEDGE, elsewhere / "knowledge")
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("CAREERBOT_") and k not in ("PYTHONPATH", "VIRTUAL_ENV")
-    }
     env.update(CAREERBOT_DATA_DIR=str(elsewhere / "data"))
     careerbot = str(venv / "bin" / "careerbot")
 
