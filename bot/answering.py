@@ -87,6 +87,7 @@ from bot.scope import (
 )
 from bot.suggestions import is_meta
 from bot.text import (
+    WORD_EDGE,
     clean_text,
     close_forms,
     keyword_tokens,
@@ -197,9 +198,6 @@ _POST_NAMED = re.compile(
     r"(?:post|article|blog ?post|write-?up|essay)\b",
     re.IGNORECASE,
 )
-
-
-_PUNCTUATION = "?!.,;:()\"'“”‘’"
 
 
 def _as_name(word: str) -> str:
@@ -380,7 +378,7 @@ class Answerer:
         searched as "how did get into MATS?". The name picks the post (`_named_posts`); the
         posts' text rarely says it, so in the search it only dilutes what is asked."""
         names = set().union(*self._author_names().values())
-        return " ".join(w for w in text.split() if _as_name(w.strip(_PUNCTUATION)) not in names)
+        return " ".join(w for w in text.split() if _as_name(w.strip(WORD_EDGE)) not in names)
 
     def _vocabulary(self) -> Vocabulary:
         snap = self.retriever.snapshot
@@ -414,15 +412,23 @@ class Answerer:
                     asked, vocabulary, self.retriever.discussed, self.embedder.embed_query, names
                 )
 
+        # A search only where its best similarity decides (not for every short question), and
+        # at most once.
+        searched: list[float] = []
+
+        def best_similarity() -> float:
+            if not searched:
+                searched.append(self.retriever.search(text).best_similarity)
+            return searched[0]
+
         concept = next(
             (c for c in candidates() if c is not None and (asking is None or c in asking)), None
         )
-        # (A search only where its best similarity decides: not for every short question.)
         if concept is not None:
-            if self.retriever.search(text).best_similarity >= CLOSE_MATCH:
+            if best_similarity() >= CLOSE_MATCH:
                 return None  # the posts speak to this very question: the odd word is not its point
             return concept
-        if read_by_sentence(text) and self.retriever.search(text).best_similarity < WEAK_MATCH:
+        if read_by_sentence(text) and best_similarity() < WEAK_MATCH:
             # No passage speaks to the message as a whole: an asking sentence may turn on a
             # word the posts never use ("how does the visa thing work?").
             concept = uncovered_in_asked(
@@ -438,7 +444,7 @@ class Answerer:
         if (
             concept is not None
             and (asking is None or concept in asking)
-            and self.retriever.search(text).best_similarity < CLOSE_MATCH
+            and best_similarity() < CLOSE_MATCH
         ):
             return concept
         return None

@@ -1102,8 +1102,7 @@ def _short_of_the_lesson(window: tuple[Sentence, ...], line: list[Sentence], cap
         return False
     if not _LESSON_LABEL.match(first.line):
         return False
-    rest = [s for s in line if s.start > last.start and ends_quote(s.text)]
-    return bool(rest) and len(first.line[first.start : rest[-1].end]) <= cap
+    return _rest_of_line_fits(window, line, cap)
 
 
 def _short_of_the_item(window: tuple[Sentence, ...], line: list[Sentence], cap: int) -> bool:
@@ -1114,6 +1113,13 @@ def _short_of_the_item(window: tuple[Sentence, ...], line: list[Sentence], cap: 
     first, last = window[0], window[-1]
     if not (first.is_item and first.line_no == last.line_no):
         return False
+    return _rest_of_line_fits(window, line, cap)
+
+
+def _rest_of_line_fits(window: tuple[Sentence, ...], line: list[Sentence], cap: int) -> bool:
+    """Whether the window stops before the last quotable sentence of its line, though the
+    window run on to it would fit in a quote of `cap` characters."""
+    first, last = window[0], window[-1]
     rest = [s for s in line if s.start > last.start and ends_quote(s.text)]
     return bool(rest) and len(first.line[first.start : rest[-1].end]) <= cap
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 import numpy as np
 
 from bot.text import (
+    WORD_EDGE,
     close_forms,
     keyword_tokens,
     long_forms,
@@ -787,7 +788,7 @@ def asked_phrase(text: str, token: str) -> str:
     before when it reads as a noun ("income", not "decent", "fully", "negotiate" or "many");
     a word next to punctuation or a stop word stands alone."""
     words = text.split()
-    bare = [w.strip("?!.,;:()\"'“”‘’") for w in words]
+    bare = [w.strip(WORD_EDGE) for w in words]
     at = next((i for i, w in enumerate(bare) if token in keyword_tokens(w)), None)
     if at is None:
         return as_typed(text, token)
@@ -806,7 +807,7 @@ def asked_phrase(text: str, token: str) -> str:
 
 def as_typed(text: str, token: str) -> str:
     """The question's own word(s) behind a keyword token ("paid" for "paid?")."""
-    found = [w.strip("?!.,;:()\"'“”‘’") for w in text.split() if token in keyword_tokens(w)]
+    found = [w.strip(WORD_EDGE) for w in text.split() if token in keyword_tokens(w)]
     return " ".join(found) or token
 
 
@@ -835,12 +836,11 @@ _INDEFINITE = frozenset(
 # The second word of a pair that qualifies the first rather than names a thing with it.
 _QUALIFIES = re.compile(r"(?:ly|ed)\W*$", re.IGNORECASE)
 _PHRASE_TALK = 0.25
-_EDGE = "?!.,;:()\"'“”‘’"
 
 
 def _content_token(word: str, skip: Collection[str]) -> str | None:
     """The keyword token a word of a phrase stands for, if it names something."""
-    tokens = keyword_tokens(word.strip(_EDGE), query=True)
+    tokens = keyword_tokens(word.strip(WORD_EDGE), query=True)
     if len(tokens) != 1 or no_concept(tokens[0]) or tokens[0] in skip:
         return None
     return tokens[0]
@@ -852,18 +852,18 @@ def _word_pairs(sentence: str, skip: Collection[str]) -> list[tuple[str, str, st
     words = sentence.split()
     pairs = []
     for at, (first, second) in enumerate(itertools.pairwise(words)):
-        if first != first.rstrip(_EDGE) or second != second.lstrip(_EDGE):
+        if first != first.rstrip(WORD_EDGE) or second != second.lstrip(WORD_EDGE):
             continue  # a clause ends between them
-        if at > 0 and words[at - 1].lower().strip(_EDGE) in _BEFORE_A_VERB:
+        if at > 0 and words[at - 1].lower().strip(WORD_EDGE) in _BEFORE_A_VERB:
             continue  # "to just email someone": a verb and its object, not one thing
-        if second.lower().strip(_EDGE) in _INDEFINITE:
+        if second.lower().strip(WORD_EDGE) in _INDEFINITE:
             continue
         a, b = _content_token(first, skip), _content_token(second, skip)
         if a is None or b is None or a == b:
             continue
-        if _MODIFIER.search(first.strip(_EDGE).lower()) or _QUALIFIES.search(second):
+        if _MODIFIER.search(first.strip(WORD_EDGE).lower()) or _QUALIFIES.search(second):
             continue  # "decent pay", "log publicly": a word qualifies, it names nothing
-        pairs.append((f"{first.strip(_EDGE)} {second.strip(_EDGE)}", a, b))
+        pairs.append((f"{first.strip(WORD_EDGE)} {second.strip(WORD_EDGE)}", a, b))
     return pairs
 
 

@@ -251,6 +251,11 @@ _FIRST_WORD = re.compile(r"[\"'“‘(\[*_]*([A-Za-z]+)")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]*_]*$")
 
 
+# Punctuation that clings to a typed word ("paid?", "(india)", "“pivot”"): stripped to read
+# the word itself.
+WORD_EDGE = "?!.,;:()\"'“”‘’"
+
+
 def first_word(text: str) -> str:
     """The first word of `text`, lower-cased ('' when it has none)."""
     match = _FIRST_WORD.match(text.lstrip())
