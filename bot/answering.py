@@ -629,7 +629,7 @@ class Answerer:
                 next_passage=self._next_passage(),
                 following=self._in_section_after(among) if list_wanted else None,
                 list_wanted=list_wanted,
-                opens_section=self._opening_sections(among) if list_wanted else (),
+                opens_section=self._opening_sections(among),
                 may_repeat=self._may_repeat(context),
             )
 

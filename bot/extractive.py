@@ -30,6 +30,7 @@ from bot.text import (
     first_word,
     is_short_item,
     keyword_tokens,
+    may_mean_the_heading,
     opens_dangling,
     sentence_spans,
     speaks_as_author,
@@ -176,6 +177,7 @@ _CONCLUSION = re.compile(
     r"updated (?:in the direction|towards?|toward)|"
     r"i(?:'ve|’ve| have)? (?:realized|realised|concluded|come to (?:think|believe))|"
     r"i (?:now|no longer) (?:think|believe|reali[sz]e|see|understand|know)|"
+    r"now,? i (?:kind of |sort of |actually |really |mostly )?(?:think|believe|reali[sz]e|see)|"
     r"in (?:retrospect|hindsight))\b",
     re.IGNORECASE,
 )
@@ -626,6 +628,15 @@ def pick_quotes(
         return sum(vectors @ v for v in asked_vectors) / len(asked_vectors)
 
     sims = cosines([s.text for s in sentences])
+    framed = _answering_the_heading(passages, per_passage, opens_section)
+    if framed:
+        # Its meaning is the heading's question ("…this is the wrong way to think about this
+        # question"): read with the heading, as the asker reads it under the attribution.
+        at = {s.key: i for i, s in enumerate(sentences)}
+        keyed = [k for k in framed if k in at]
+        read = [f"{sentences[at[k]].passage.heading} {sentences[at[k]].text}" for k in keyed]
+        for k, sim in zip(keyed, cosines(read), strict=True):
+            sims[at[k]] = max(sims[at[k]], sim)
     terms = set(keyword_tokens(asked, query=True)) - _FRAME_WORDS
     if asks == CLARIFY and message:
         # "is that also true for senior people?": the last reply's topic is settled; what
@@ -727,6 +738,7 @@ def pick_quotes(
                 resumes | again,
                 list_wanted,
                 story_ok,
+                framed,
             )
             if span is None:
                 continue
@@ -761,6 +773,27 @@ def pick_quotes(
 # A list's overview is shown only for a list of two to this many items (a longer one is not
 # named item by item).
 MAX_OVERVIEW_ITEMS = 6
+
+
+def _answering_the_heading(
+    passages: Sequence[Passage],
+    per_passage: Sequence[list[list[Sentence]]],
+    opens_section: Collection[str],
+) -> set[tuple[str, int, int]]:
+    """The first sentence of each section that a question heading opens ("What is the most
+    impactful work in AI safety?" then "I spent a lot of time trying to figure this out…").
+
+    Its "this" is the heading's question, which the quote's attribution names ("— in “What
+    is…?”"): it stands as the answer, not as a reference to a sentence left out.
+    """
+    out: set[tuple[str, int, int]] = set()
+    for p, lines in zip(passages, per_passage, strict=True):
+        if p.id not in opens_section or p.is_comment or not _is_question(p.heading):
+            continue
+        first = next((line for line in lines if line), None)
+        if first is not None and _is_paragraph(first) and may_mean_the_heading(first[0].text):
+            out.add(first[0].key)
+    return out
 
 
 def _heading_lead_in(passage: Passage, lines: list[list[Sentence]]) -> Sentence | None:
@@ -1029,6 +1062,7 @@ def _score_window(
     resumes: Collection[tuple[str, int, int]] = (),
     list_wanted: bool = False,
     story: bool = False,
+    framed: Collection[tuple[str, int, int]] = (),
 ) -> Span | None:
     first, last = window[0], window[-1]
     text = _verbatim(window)
@@ -1040,7 +1074,8 @@ def _score_window(
     # on what the asker has just read, so it stands: "tell me more" goes on from there. So
     # does the reason inside that quote, quoted alone for "why?" ("Still, I think that…").
     resumed = first.key in resumes
-    if (opens_dangling(first.text) and not resumed) or _is_lead_in(last):
+    leans = resumed or first.key in framed
+    if (opens_dangling(first.text) and not leans) or _is_lead_in(last):
         return None
     if len(text.split()) < 8 or len(first.text.split()) < 4:
         return None  # a fragment, a heading-like line or a link line, not advice
@@ -1065,7 +1100,7 @@ def _score_window(
     score = rel + ROLE_WEIGHT * (max(roles) + 0.5 * min(0.0, min(roles)))
     score -= RANK_PENALTY * rank_of.get(first.passage.id, 0)
     score -= 0.00012 * max(0, len(text) - 220)  # shorter is better, all else equal
-    if _BACK_REFERENCE.search(first.text) and not resumed:
+    if _BACK_REFERENCE.search(first.text) and not leans:
         score -= 0.15  # "at this point", "this step": leans on what came before
     following = _next_sentence(lines, last)
     # (A next sentence the post leaves unfinished can never be quoted: nothing to stop before.)

@@ -320,6 +320,25 @@ def opens_dangling(text: str) -> bool:
     return word in _DANGLING_OPENERS
 
 
+# Pronouns that may stand for the topic a heading names ("What is the most impactful work?"
+# then "I spent a lot of time trying to figure this out…").
+_TOPIC_PRONOUNS = frozenset({"this", "that", "it", "these"})
+
+
+_TOPIC_PRONOUN = re.compile(r"\b(?:this|that|it|these)\b", re.IGNORECASE)
+
+
+def may_mean_the_heading(text: str) -> bool:
+    """Whether a sentence leans on a topic it does not name, which its heading may name: by a
+    pronoun in its first clause ("This is…", "I spent a lot of time trying to figure this
+    out, and…"), not by a connective ("So…", "But…") or a pointer ahead ("Here’s a list…")."""
+    word = first_word(text)
+    if word in _TOPIC_PRONOUNS:
+        return True
+    head = re.split(r"[,;:]|[.!?](?:\s|$)", text, maxsplit=1)[0]
+    return word not in _DANGLING_OPENERS and bool(_TOPIC_PRONOUN.search(head))
+
+
 # Function words of the languages newcomers most often write in besides English (Spanish,
 # Portuguese, French, German, Italian), none of them an English word in its own right.
 _FOREIGN_WORDS = frozenset(

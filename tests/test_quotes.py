@@ -794,6 +794,62 @@ def test_what_the_author_now_realises_is_the_lesson_of_the_mistake_before_it() -
     assert role_score(lesson, "Mistakes") > 0
 
 
+def test_what_the_author_now_thinks_after_a_search_is_a_conclusion_not_story() -> None:
+    text = (
+        "I spent a year trying to rank the agendas, and now I kind of think ranking them is "
+        "the wrong way to choose."
+    )
+    (sentence,) = [s for line in passage_sentences(passage(text)) for s in line]
+    assert role_score(sentence, "Lessons") > 0
+
+
+def test_a_section_under_a_question_heading_opens_with_its_answer(
+    embedder: CachingEmbeddings,
+) -> None:
+    """ "…this is the wrong way to think about this question" means the heading's question:
+    read with the heading, it is the answer, and the attribution shows the heading."""
+    text = (
+        "I spent a long time trying to figure this out, and now I think this is the wrong "
+        "way to think about this question. My first attempt was to rank every agenda by how "
+        "neglected it looked to me at the time.\n"
+        "Most agendas have sensible people who argue that they are good to work on."
+    )
+    heading = "Sensemaking > Which research agenda matters most?"
+    opening = "I spent a long time trying to figure this out"
+    asked = "which agenda matters most, i dont want to pick the wrong one"
+    # The passage opens its section: the first sentence answers the heading's question.
+    ranked = pick_quotes(
+        asked, [passage(text, section=heading)], embedder, 2, rank_only=True, opens_section={"p1"}
+    )
+    assert ranked[0].text.startswith(opening), [s.text for s in ranked[:3]]
+    # The same sentence in the middle of a section has nothing to point at.
+    ranked = pick_quotes(asked, [passage(text, section=heading)], embedder, 2, rank_only=True)
+    assert not ranked[0].text.startswith(opening), [s.text for s in ranked[:3]]
+    # Under a heading that is not a question, it is not read as an answer either.
+    flat = passage(text, section="Sensemaking > Research agendas")
+    ranked = pick_quotes(asked, [flat], embedder, 2, rank_only=True, opens_section={"p1"})
+    assert not ranked[0].text.startswith(opening), [s.text for s in ranked[:3]]
+
+
+def test_a_pointer_ahead_under_a_question_heading_still_needs_what_it_points_at(
+    embedder: CachingEmbeddings,
+) -> None:
+    text = (
+        "Here’s a list of steps you can take to go from no experience to a research job.\n"
+        "Most people find their first job through people they met at programs or events."
+    )
+    heading = "Getting a job > How do I find my first job?"
+    ranked = pick_quotes(
+        "how do i find a first job",
+        [passage(text, section=heading)],
+        embedder,
+        2,
+        rank_only=True,
+        opens_section={"p1"},
+    )
+    assert all(not s.text.startswith("Here’s") for s in ranked), [s.text for s in ranked]
+
+
 def test_the_askers_framing_words_do_not_make_an_echo_the_answer(
     embedder: CachingEmbeddings,
 ) -> None:
