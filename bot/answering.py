@@ -576,12 +576,23 @@ class Answerer:
             passages, ranks = self._own_passages(passages, about, within)
         if context.is_follow_up or named:
             passages = self._with_context(passages, context)
+        if context.background and context.message:
+            # "how did that guy end up in safety?": authors say who they are where they
+            # introduce their post, whatever the search made of the question: read there first.
+            opening = self._preambles(context.prefer_docs)
+            have = {p.id for p in opening}
+            passages = [*opening, *(p for p in passages if p.id not in have)]
         if context.shift_to:
             # "and for governance?": only passages about the new topic answer it.
             on_topic = [p for p in passages if self._is_about(p, context.shift_to)]
             if on_topic:
                 passages = on_topic
         last = self._last_quotes(context)
+        if context.asks == WHY and last and self._why_of_something_else(context.own_text, last):
+            # "why would it be situational?" after a reply that never said "situational": it
+            # asks about what the posts say elsewhere, not for the reason behind the quote.
+            context = replace(context, asks="")
+            last = ()
         if context.asks == WHY and last:
             # The reason asked for is the best quote's (the reply's first): a reason beside a
             # quote further down the reply answers a "why?" nobody asked.
@@ -622,6 +633,7 @@ class Answerer:
                 continue_after=self._continue_after(context),
                 contrast=None if not context.is_follow_up else False,
                 author_voice=bool(context.message),
+                background=context.background and bool(context.message),
                 feelings=about_the_asker(context.message or text),
                 ranks=ranks if among is passages else None,
                 asks=context.asks,
@@ -828,6 +840,27 @@ class Answerer:
             return ""
         told = self._continue_after(context)
         return f"{told[0]} {context.message}" if told else context.message
+
+    def _preambles(self, docs: Sequence[str]) -> list[Passage]:
+        """The passages of `docs` before their first heading (not comments): where an author
+        introduces the post and themself."""
+        return [
+            p
+            for p in self.retriever.snapshot.passages
+            if p.doc_id in docs and not p.section and not p.is_comment
+        ]
+
+    def _why_of_something_else(self, message: str, last: Sequence[str]) -> bool:
+        """Whether a "why…?" asks about a word of the posts that the passages just quoted (and
+        those either side) never use: "why would it be situational?" after a quote about
+        upskilling. Only the asking clause counts ("why tho, seems dumb" reacts after it)."""
+        asked = re.split(r"[,;:?!]|\s[-–—]\s", message, maxsplit=1)[0]
+        vocabulary = self._vocabulary()
+        words = [w for w in keyword_tokens(asked, query=True) if vocabulary[w]]
+        if not words:
+            return False
+        near = {t for p in self._around(last) for t in keyword_tokens(f"{p.section} {p.text}")}
+        return not near & set(words)
 
     @staticmethod
     def _may_repeat(context: TurnContext) -> tuple[str, ...]:

@@ -130,6 +130,18 @@ _BIOGRAPHY = re.compile(
     r"worked as|was born)|years? (?:of experience|as an?))\b",
     re.IGNORECASE,
 )
+# How the author came to the field, said in passing ("…my perspective and background, which is
+# that I did a PhD in combinatorics, worked as a software engineer…, and now work at Timaeus").
+_AUTHOR_BACKGROUND = re.compile(
+    r"\b(i (?:did|have|hold|got|earned|finished) an? (?:phd|ph\.d\.?|master'?s|masters|degree|"
+    r"bachelor'?s|postdoc)|my (?:[a-z]+ and )?background|i (?:now )?work (?:at|for|as)|"
+    r"i(?:'ve|’ve| have)? worked (?:at|for|as)|worked as an?)\b",
+    re.IGNORECASE,
+)
+# ... ranked up this much when the question asks for it: enough to outweigh its reading as a
+# scope note ("This advice is only from my perspective and background…", -0.3) and its
+# distance from the words of the question ("end up in safety" vs "a PhD in combinatorics").
+BACKGROUND_BONUS = 0.6
 _FIRST_PERSON_OPENERS = frozenset(
     {"i", "i'm", "i’m", "i've", "i’ve", "i'd", "i’d", "my", "we", "our"}
 )
@@ -581,6 +593,7 @@ def pick_quotes(
     list_wanted: bool = False,
     opens_section: Collection[str] = (),
     may_repeat: Sequence[str] = (),
+    background: bool = False,
 ) -> list[Span]:
     """Choose up to `max_quotes` stand-alone spans, best first.
 
@@ -603,6 +616,8 @@ def pick_quotes(
     the sentences near `last_quotes` (the last reply's) that give a reason or qualify the
     claim; such a sentence inside a quote just shown may be quoted again on its own, since it
     is the answer to what is asked about it (never the whole quote again).
+    `background` (with `author_voice`: "how did he end up in safety?") ranks up the
+    sentences where the author says where they come from (degrees, jobs).
     `next_passage` (passage id -> the id of the passage after it in its post) lets "tell me
     more" resume in the next passage when the quote it continues ended its own.
     `list_wanted` (the asker's own words ask for several things: `asks_for_list`, decided once
@@ -654,6 +669,7 @@ def pick_quotes(
     others_comments = _comments_by_others(passages) if author_voice else set()
     headed = {p.doc_id for p in passages if p.section and not p.is_comment}
     asked_as_heading = _asked_as_heading(passages, embedder, message or query)
+    introduces: set[tuple[str, int, int]] = set()
     for s, sim, present in zip(sentences, sims, tokens, strict=True):
         key = s.key
         relevance[key] = float(sim) + KEYWORD_WEIGHT * _keyword_overlap(weights, present)
@@ -669,6 +685,11 @@ def pick_quotes(
         )
         if author_voice and (_THIRD_PERSON.match(s.text) or s.passage.id in others_comments):
             role[key] -= 0.15  # about somebody else, or somebody else speaking (a comment)
+        elif background and (_AUTHOR_BACKGROUND.search(s.text) or _BIOGRAPHY.search(s.text)):
+            role[key] += BACKGROUND_BONUS
+            # "This advice is only from my background, which is that I did a PhD…": the
+            # author introducing themself points at the post, not at a sentence before.
+            introduces.add(key)
         if s.passage.doc_id in headed and not s.passage.section and not s.passage.is_comment:
             # Before a post's first heading: its preamble (why it was written, what it covers,
             # who the author is), the story so far, not the advice; a story question keeps it.
@@ -735,7 +756,7 @@ def pick_quotes(
                 rank_of,
                 prefer_docs,
                 follow_keys,
-                resumes | again,
+                resumes | again | introduces,
                 list_wanted,
                 story_ok,
                 framed,

@@ -251,6 +251,15 @@ _STORY_GOES_ON = re.compile(
     rf"|what\s+happened\s+(?:next|then|after)|{_WHO}\s+end(?:ed)?\s+up\b)",
     re.IGNORECASE,
 )
+# "how did that guy end up in safety himself?", "what's her background?", "how did he get into
+# alignment?": how the author came to the field, which the author tells where introducing
+# themself, not the rest of the story the last quote began.
+_BACKGROUND = re.compile(
+    rf"\b(?:{_WHO}\s+(?:end(?:ed)?\s+up|get|got|gotten|break|broke|come|came)\s+in(?:to)?\b"
+    rf"|how\s+did\s+{_WHO}\s+(?:start|begin|get\s+started)\b"
+    r"|(?:his|her|their|the\s+author'?s?|that\s+guy'?s)\s+(?:background|path|career\s+path))",
+    re.IGNORECASE,
+)
 # "besides the paper", "other than Neel's stuff", "apart from the soft skills": the asker has
 # that already and wants the rest. The clause runs to the next punctuation.
 _EXCLUDED = re.compile(
@@ -294,6 +303,8 @@ class TurnContext:
     carried: str = ""
     # "how did he turn it around?": the answer goes on from the author's quote just shown.
     story_goes_on: bool = False
+    # "how did that guy end up in safety?": how the author came to the field (their background).
+    background: bool = False
     # The query is the question before reframed on the new topic: quotes are ranked on it
     # alone, not half on the bare "and for governance?".
     message_is_query: bool = False
@@ -510,6 +521,7 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
     replies = [t.text for t in history if t.role == "assistant"]
     docs = docs_in(replies[-1], titles) if replies else ()
     person = bool(_PERSON.search(text))
+    background = person and bool(_BACKGROUND.search(own))
     prefer = docs
     if person and replies:
         story = narrator(replies[-1], titles)
@@ -532,6 +544,7 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
         excluded=excluded,
         own_text=own,
         carried=" ".join(carried),
-        story_goes_on=person and bool(_STORY_GOES_ON.search(own)),
+        story_goes_on=person and not background and bool(_STORY_GOES_ON.search(own)),
+        background=background,
         asks="" if person else asks_of_last_reply(own, len(topic)),
     )

@@ -618,7 +618,9 @@ def test_what_a_follow_up_asks_of_the_last_reply() -> None:
     assert resolve("do they hire people without a degree?", past, TITLES).message == ""
     # "that guy" / "himself" is the author just quoted, and he tells his own story as "I".
     guy = resolve("how did that guy end up in safety himself?", past, TITLES)
-    assert guy.story_goes_on and guy.prefer_docs == ("reflections",)
+    assert guy.prefer_docs == ("reflections",)
+    # ... and asks how he came to the field, not for the rest of the story just quoted.
+    assert guy.background and not guy.story_goes_on
     assert guy.message == "how did I end up in safety myself?"
     assert guy.asks == ""  # about the person, not about the last quote
     # A quote from a post's preamble has no section: its bullet ends on the citation number.
@@ -830,3 +832,51 @@ async def test_a_push_back_may_be_answered_by_part_of_a_quote_already_shown(
     assert any(plan in c.quote for c in then.citations), then.text
     shown = {" ".join(c.quote.split()) for c in first.citations}
     assert not shown & {" ".join(c.quote.split()) for c in then.citations}
+
+
+def test_how_the_author_came_to_the_field_is_a_question_about_their_background() -> None:
+    past = history("my project failed", "Jay’s “Reflections on my first year” speaks to this")
+    for text in (
+        "how did that guy end up in safety himself",
+        "how did she get into alignment?",
+        "whats his background",
+    ):
+        assert resolve(text, past, TITLES).background, text
+    for text in ("how did he turn it around?", "what did he end up doing after that"):
+        assert not resolve(text, past, TITLES).background, text
+
+
+async def test_how_the_author_ended_up_in_safety_quotes_where_he_says_his_background(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    # George Wang says where he comes from once, in his post's opening, as a scope note
+    # ("This advice is only from my perspective and background, which is that I did a PhD…").
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(
+        Question(
+            "whats the single most impactful thing to work on in ai safety rn", "u", "b", "cli"
+        )
+    )
+    assert first.covered and "George Wang" in first.text
+    how = await bot.answer(Question("how did that guy end up in safety himself", "u", "b", "cli"))
+    assert how.covered and how.citations
+    assert any("PhD in combinatorics" in c.quote for c in how.citations), how.text
+
+
+async def test_why_about_something_the_reply_never_said_is_read_where_the_posts_say_it(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    # The first reply quotes advice on upskilling; "situational" is Jay Bailey's word about
+    # poor productivity, so the reason asked for is there, not beside the upskilling quote.
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(
+        Question(
+            "been super unproductive on my first research project, pretty sure im just lazy tbh",
+            "u",
+            "s",
+            "cli",
+        )
+    )
+    assert first.covered and not any("situational" in c.quote for c in first.citations)
+    why = await bot.answer(Question("why would it be situational tho", "u", "s", "cli"))
+    assert why.covered and any("situational" in c.quote for c in why.citations), why.text
