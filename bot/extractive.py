@@ -643,7 +643,8 @@ def pick_quotes(
         return sum(vectors @ v for v in asked_vectors) / len(asked_vectors)
 
     sims = cosines([s.text for s in sentences])
-    framed = _answering_the_heading(passages, per_passage, opens_section)
+    # (A question about the author, "how did he end up in safety?", is not the heading's.)
+    framed = set() if author_voice else _answering_the_heading(passages, per_passage, opens_section)
     if framed:
         # Its meaning is the heading's question ("…this is the wrong way to think about this
         # question"): read with the heading, as the asker reads it under the attribution.
