@@ -137,6 +137,34 @@ class RetrievalConfig:
     #     answers eval dev gold_in_quotes 0.652 -> 0.609 (extra 0.607 either way)
     # Nothing here beats today's ranking on both sets; the rows still missed need meaning
     # MiniLM does not capture (see above) rather than a different way of adding scores.
+    # Third round, on 167 chatty first turns of the seven answer sets (gold = a passage holding
+    # a gold quote), hit@1 / MRR@10; dev / extra MRR@10 did not move in any of these (0.865 /
+    # 0.945). Today: 0.413 / 0.569. Answer sets as gold_in_quotes dev / extra / third / fourth /
+    # fifth / sixth and the follow-up column of fourth / fifth; today 0.652 / 0.786 / 0.583 /
+    # 0.583 / 0.500 / 0.667; 0.75 / 0.50.
+    #   no clause blending for a newcomer's own message  0.449 / 0.593 (clause_weight 0.1..0.4
+    #     and reading clauses in the sentence ranking each cost 0.01..0.03 against that)
+    #   that, plus keyword_weight 1.0 for a message of    0.461 / 0.604, fifth / sixth MRR
+    #     two or more clauses (follow-ups as today)         +0.003 / 0; but answers 0.565 /
+    #                                                       0.750 / 0.542 / 0.583 / 0.542 /
+    #                                                       0.708; 0.50 / 0.33
+    #   no clause blending alone (keyword_weight 1.5)     answers 0.652 / 0.750 / 0.542 / 0.625
+    #                                                       / 0.458 / 0.708; 0.50 / 0.33
+    #   keyword_weight 1.0 for 2+ clauses alone           0.437 / 0.580
+    #   keyword_weight 1.0 when over 10 query tokens      (with no clause blending) 0.461 / 0.606
+    #   BM25 words of the clauses that do not ask x0.3..0.7  0.413..0.419 / 0.563..0.564
+    #   dropping intensifiers ("actually", "really"...)   0.419..0.431 / 0.568..0.581, sixth -0.03
+    #   clause blending with the asking clauses only      0.425..0.443 / 0.576..0.590
+    #   hubness: cosine - a x a passage's mean cosine      best 0.443 / 0.593 (a=1 over the
+    #     with other posts' sentences (or its top-K)        sentences); extra hit@1 -0.03
+    #   sentences embedded as "heading: sentence"         +0.018 / +0.010 on the best above;
+    #                                                       dev / extra MRR -0.004 / -0.005
+    #   chat spelling spelt out before embedding ("rn",   +0.000 / +0.001 on the best above;
+    #     "tbh", "ppl", "im", "dont" ...)                   +0.006 / +0.010 if BM25 reads it too
+    # The answer sets lose more than they gain with each reordering: of first turns whose gold
+    # passage rose, most rose within places 4..10 and stay unquoted, while three rows with the
+    # gold passage first either way lose their gold quote to a new passage in the top ten. A
+    # retrieval change for chatty messages needs the quote composer re-tuned with it.
 
 
 @dataclass(frozen=True)
