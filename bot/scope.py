@@ -816,6 +816,64 @@ def asking_sentences(text: str) -> list[str]:
     return found
 
 
+# "how much / how many" names what it asks about by its form: the noun right after it ("how
+# many references", "how much notice"), or, when an auxiliary follows, the clause's predicate:
+# its last word ("…do research engineers get paid?"), or the word an infinitive at the end
+# complements ("how much does ARENA cost to attend?" asks the cost).
+_HOW_MUCH = re.compile(
+    rf"\bhow\s+(?:much|many)\s+(?:(?P<aux>{_AUXILIARY})\s+)?(?P<rest>[^,;:?!.]*)", re.IGNORECASE
+)
+
+
+def _asked_by_form(sentence: str) -> str | None:
+    """The word a "how much/many" question asks about (`_HOW_MUCH`), as typed."""
+    found = _HOW_MUCH.search(_main_clause(sentence))
+    if found is None:
+        return None
+    words = [w.strip(WORD_EDGE) for w in found.group("rest").split()]
+    words = [w for w in words if w]
+    if not words:
+        return None
+    if not found.group("aux"):
+        return words[0]
+    if words[0].lower() in _ASKER:
+        return None  # "how much should I prep for that stuff": how far to go, the posts' advice
+    if len(words) >= 3 and words[-2].lower() == "to":
+        return words[-3]
+    return words[-1]
+
+
+def asked_by_form(
+    text: str,
+    vocabulary: Mapping[str, int],
+    discussed: Callable[[str, str], float],
+    names: Collection[str] = (),
+) -> str | None:
+    """The thing a "how much/many" question asks about (`_asked_by_form`) when the posts use it
+    at most a few times and no sentence of theirs is about it ("paid" in "…get paid?": "get
+    paid to keep working on fun problems" is not about pay), or never and no passage is near
+    it ("how many vacation days…"), unless another word anchors the question in the posts
+    (`_anchored`). The asker's own verbs and names are never it."""
+    skip = {t for name in names for t in keyword_tokens(name)} | self_described(text)
+    everything = list(dict.fromkeys(keyword_tokens(text, query=True)))
+    for sentence in asking_sentences(text):
+        word = _asked_by_form(sentence)
+        tokens = keyword_tokens(word or "", query=True)
+        if len(tokens) != 1:
+            continue
+        token = tokens[0]
+        if token in skip or token in _asker_actions(sentence) or no_concept(token):
+            continue
+        df = vocabulary.get(token, 0)
+        if df > _HEAD_FEW_DF or (df == 0 and _known(token, vocabulary)):
+            continue
+        if discussed(str(word), token) < (_RARE_TALK if df else _NEVER_TALK) and not _anchored(
+            text, token, everything, vocabulary, discussed
+        ):
+            return token
+    return None
+
+
 def asked_words(text: str) -> set[str] | None:
     """The keyword tokens of a message's questions (each run of text ending on "?").
 

@@ -13,11 +13,13 @@ from bot.models import Answer, Question
 from bot.prompts import ASK_PEOPLE, HARD_GOING, NOT_DISCUSSED
 from bot.scope import (
     Vocabulary,
+    _asked_by_form,
     _asking_parts,
     _negated,
     _word_pairs,
     about_the_asker,
     age_uncovered,
+    asked_by_form,
     asked_phrase,
     asked_words,
     asking_sentences,
@@ -724,3 +726,36 @@ async def test_a_two_word_concept_is_named_by_its_last_word(
     concept = uncovered_phrase(text, vocabulary, bot.retriever.discussed, embedder.embed_query)
     assert concept == "clearanc"
     await assert_declined(bot, "pair-noun", text)
+
+
+def test_how_much_names_what_it_asks_about_by_its_form() -> None:
+    assert _asked_by_form("how many references do orgs want, and does a teacher count") == (
+        "references"
+    )
+    assert _asked_by_form("how much do interpretability researchers get paid?") == "paid"
+    assert _asked_by_form("how much does the course cost to attend?") == "cost"
+    # How far the asker should go is the posts' advice, not a thing they lack.
+    assert _asked_by_form("how much should i prep for that stuff?") is None
+
+
+async def test_a_how_much_question_about_what_the_posts_only_brush_is_declined(
+    make_careerbot: MakeCareerBot, vocabulary: Vocabulary
+) -> None:
+    # "paid" is in the posts once ("…jobs where you get paid to keep working on fun
+    # problems"), never about pay; the lab and researchers beside it are discussed everywhere.
+    text = (
+        "how much do interpretability researchers at nonprofits actually get paid? i have an "
+        "offer and want to know whether it is fair"
+    )
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    assert asked_by_form(text, vocabulary, bot.retriever.discussed) == "paid"
+    await assert_declined(bot, "how-much", text)
+    # The posts say "referring", never "references": the question's form names them, though
+    # the fellowship beside them carries more of its meaning.
+    text = (
+        "how many references does a fellowship typically want from applicants, and would a "
+        "teacher from my undergrad years who barely remembers me still be fine"
+    )
+    assert asked_by_form(text, vocabulary, bot.retriever.discussed) == "refer"
+    await assert_declined(bot, "how-much", text)
+    await assert_answered(bot, "how-much", "how much math do I really need for interp?")
