@@ -726,8 +726,15 @@ def uncovered_in_asked(
     if not read_by_sentence(text):
         return None
     named = {t for name in names for t in keyword_tokens(name)} | self_described(text)
-    everything = list(dict.fromkeys(keyword_tokens(text, query=True)))
-    for sentence in map(_main_clause, asking_sentences(text)):
+    asking = asking_sentences(text)
+    for asked in asking:
+        sentence = _main_clause(asked)
+        # The message anchors the sentence (`_anchored`), but not through another question of
+        # it: "does my resume need to be 1 page? also should i still list my gpa" asks two
+        # things, and the posts' "resume screening" speaks to neither's point.
+        own = set(keyword_tokens(asked, query=True))
+        others = {t for s in asking for t in keyword_tokens(s, query=True)} - own
+        everything = [t for t in dict.fromkeys(keyword_tokens(text, query=True)) if t not in others]
         judged = set(judgements(sentence)) | _negated(sentence)
         tokens = [t for t in dict.fromkeys(keyword_tokens(sentence, query=True)) if t not in judged]
         head = (

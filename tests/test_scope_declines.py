@@ -759,3 +759,20 @@ async def test_a_how_much_question_about_what_the_posts_only_brush_is_declined(
     assert asked_by_form(text, vocabulary, bot.retriever.discussed) == "refer"
     await assert_declined(bot, "how-much", text)
     await assert_answered(bot, "how-much", "how much math do I really need for interp?")
+
+
+async def test_another_question_of_the_message_does_not_anchor_an_asking_sentence(
+    make_careerbot: MakeCareerBot, vocabulary: Vocabulary, embedder: CachingEmbeddings
+) -> None:
+    # The posts mention "resume screening" once, which anchors a message about resumes; the
+    # second question turns on a word they never use, and the first does not answer it.
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    text = (
+        "does the resume have to be one page for safety research roles? also do i still list "
+        "my gpa, its only a 3.3"
+    )
+    assert vocabulary["resum"] >= 1 and vocabulary["gpa"] == 0
+    assert bot.retriever.discussed(text, "resum") >= 0.45  # the posts' sense of "resume"
+    concept = uncovered_in_asked(text, vocabulary, bot.retriever.discussed, embedder.embed_query)
+    assert concept == "gpa"
+    await assert_declined(bot, "other-question", text)
