@@ -68,6 +68,7 @@ from bot.scope import (
     about_words,
     age_uncovered,
     as_typed,
+    asked_by_form,
     asked_phrase,
     asked_words,
     asks_live_facts,
@@ -407,6 +408,7 @@ class Answerer:
 
         def candidates() -> Iterator[str | None]:
             yield missing_concept(text, vocabulary, self.embedder.embed_query, names)
+            yield asked_by_form(text, vocabulary, self.retriever.discussed, names)
             for asked in (text, *separate_questions(text)):
                 yield unsupported_concept(
                     asked, vocabulary, self.retriever.discussed, self.embedder.embed_query, names

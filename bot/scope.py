@@ -342,6 +342,9 @@ def _the_askers_time(text: str, at: int) -> bool:
     return bool(pronouns) and pronouns[-1].lower() in _ASKER
 
 
+_WORD_FORM = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
+
+
 class Vocabulary(Counter[str]):
     """Every keyword token of the corpus with how many texts (passages) use it, and which
     sentences use it, so a phrase's words can be checked for appearing together."""
@@ -349,6 +352,16 @@ class Vocabulary(Counter[str]):
     def __init__(self) -> None:
         super().__init__()
         self.sentences: dict[str, set[int]] = {}
+        self.forms: set[str] = set()
+
+    def typed(self, word: str) -> bool:
+        """Whether the posts use this very word form, or its plural or singular ("references" or
+        "reference", not only "referring"; "habit" for "habits")."""
+        words = _WORD_FORM.findall(word.lower().replace("’", "'"))
+        return bool(words) and all(
+            w in self.forms or f"{w}s" in self.forms or (w.endswith("s") and w[:-1] in self.forms)
+            for w in words
+        )
 
     def together(self, first: str, second: str) -> bool:
         """Whether one sentence of the corpus uses both tokens."""
@@ -361,6 +374,7 @@ def corpus_vocabulary(texts: Iterable[str]) -> Vocabulary:
     sentence_id = 0
     for text in texts:
         vocabulary.update(set(keyword_tokens(text)))
+        vocabulary.forms.update(_WORD_FORM.findall(text.lower().replace("’", "'")))
         for sentence in split_sentences(text):
             for token in set(keyword_tokens(sentence)):
                 vocabulary.sentences.setdefault(token, set()).add(sentence_id)
@@ -699,7 +713,7 @@ def read_by_sentence(text: str) -> bool:
 
 def uncovered_in_asked(
     text: str,
-    vocabulary: Mapping[str, int],
+    vocabulary: Vocabulary,
     discussed: Callable[[str, str], float],
     embed: Callable[[str], list[float]],
     names: Collection[str] = (),
@@ -712,9 +726,16 @@ def uncovered_in_asked(
     if not read_by_sentence(text):
         return None
     named = {t for name in names for t in keyword_tokens(name)} | self_described(text)
-    everything = list(dict.fromkeys(keyword_tokens(text, query=True)))
-    for sentence in asked_sentences(text):
-        judged = set(judgements(sentence))
+    asking = asking_sentences(text)
+    for asked in asking:
+        sentence = _main_clause(asked)
+        # The message anchors the sentence (`_anchored`), but not through another question of
+        # it: "does my resume need to be 1 page? also should i still list my gpa" asks two
+        # things, and the posts' "resume screening" speaks to neither's point.
+        own = set(keyword_tokens(asked, query=True))
+        others = {t for s in asking for t in keyword_tokens(s, query=True)} - own
+        everything = [t for t in dict.fromkeys(keyword_tokens(text, query=True)) if t not in others]
+        judged = set(judgements(sentence)) | _negated(sentence)
         tokens = [t for t in dict.fromkeys(keyword_tokens(sentence, query=True)) if t not in judged]
         head = (
             _uncovered_head(sentence, tokens, vocabulary, discussed, embed, named)
@@ -723,7 +744,7 @@ def uncovered_in_asked(
         )
         if (
             head is not None
-            and vocabulary.get(head, 0) == 0
+            and (vocabulary.get(head, 0) == 0 or not vocabulary.typed(as_typed(sentence, head)))
             and not _anchored(text, head, everything, vocabulary, discussed)
         ):
             return head
@@ -733,6 +754,131 @@ def uncovered_in_asked(
 def asked_sentences(text: str) -> list[str]:
     """The sentences of a message that ask (end on "?"), without the statements around them."""
     return [s for line in text.splitlines() for s in message_sentences(line) if s.endswith("?")]
+
+
+# A sentence typed without "?" still asks when it, or a clause of it, opens as a question does,
+# after a word that joins it on: an auxiliary before its subject ("is it ok to use my old
+# manager…", "also should i still list my gpa"), "how" before an auxiliary or a measure ("how
+# many references do orgs want, and does a professor … even count"), or a question word before
+# an auxiliary. Chat drops the subject of statements ("have been applying for months", "can't
+# focus", "was at google"), and "when I started, …", "what I want is …" state.
+_AUXILIARY = (
+    r"(?:do|does|did|is|are|was|were|am|can|could|should|would|will|shall|must|may|might|"
+    r"have|has)\b"
+)
+_SUBJECT = (
+    r"(?:i|you|u|we|they|he|she|it|that|this|there|these|those|my|your|our|their|a|an|the|"
+    r"any|anyone|anybody|someone|somebody|people|ppl|most|some|one)\b"
+)
+_MEASURE = r"(?:much|many|long|often|far|soon|early|late|hard|important|to)\b"
+_OPENS_A_QUESTION = re.compile(
+    rf"(?:(?:also|and|so|but|or|plus|then|like)\s+)?"
+    rf"(?:{_AUXILIARY}\s+{_SUBJECT}|how\s+(?:{_AUXILIARY}|{_MEASURE})|"
+    rf"(?:what|which|who|where|when|why)(?:'s|s)?\s+(?:\w+\s+)?{_AUXILIARY})",
+    re.IGNORECASE,
+)
+
+
+# What follows one of these qualifies the question rather than names what it asks about: "how
+# do i recover without losing my momentum" asks how to recover.
+_ADJUNCT = re.compile(
+    r"\b(?:without|while|before|after|because|since|unless|although|though|in case|so that)\b",
+    re.IGNORECASE,
+)
+
+
+_NEGATED = re.compile(r"\bnon-[\w-]+(?=\s+([\w'-]+))", re.IGNORECASE)
+
+
+def _negated(sentence: str) -> set[str]:
+    """Keyword tokens of words typed with "non-" before a noun ("a non-ai job"): they qualify
+    it, and it is what the sentence is about ("my old manager from a non-ai job"). Before a
+    stop word ("a non-compete in my contract") the word is the noun."""
+    return {
+        t
+        for m in _NEGATED.finditer(sentence)
+        if keyword_tokens(m.group(1), query=True)
+        for t in keyword_tokens(m.group(0), query=True)
+    }
+
+
+def _main_clause(sentence: str) -> str:
+    """An asking sentence up to the adjunct that qualifies it (`_ADJUNCT`)."""
+    return _ADJUNCT.split(sentence, maxsplit=1)[0].strip()
+
+
+def asking_sentences(text: str) -> list[str]:
+    """The sentences of a message that ask: those ending on "?" and, typed without one, the
+    part of a sentence from the clause that opens as a question (`_OPENS_A_QUESTION`)."""
+    found = []
+    for line in text.splitlines():
+        for sentence in message_sentences(line):
+            if sentence.endswith("?"):
+                found.append(sentence)
+                continue
+            clauses = re.split(r"(?<=[,;:])\s+", sentence)
+            at = next((i for i, c in enumerate(clauses) if _OPENS_A_QUESTION.match(c)), None)
+            if at is not None:
+                found.append(" ".join(clauses[at:]))
+    return found
+
+
+# "how much / how many" names what it asks about by its form: the noun right after it ("how
+# many references", "how much notice"), or, when an auxiliary follows, the clause's predicate:
+# its last word ("…do research engineers get paid?"), or the word an infinitive at the end
+# complements ("how much does ARENA cost to attend?" asks the cost).
+_HOW_MUCH = re.compile(
+    rf"\bhow\s+(?:much|many)\s+(?:(?P<aux>{_AUXILIARY})\s+)?(?P<rest>[^,;:?!.]*)", re.IGNORECASE
+)
+
+
+def _asked_by_form(sentence: str) -> str | None:
+    """The word a "how much/many" question asks about (`_HOW_MUCH`), as typed."""
+    found = _HOW_MUCH.search(_main_clause(sentence))
+    if found is None:
+        return None
+    words = [w.strip(WORD_EDGE) for w in found.group("rest").split()]
+    words = [w for w in words if w]
+    if not words:
+        return None
+    if not found.group("aux"):
+        return words[0]
+    if words[0].lower() in _ASKER:
+        return None  # "how much should I prep for that stuff": how far to go, the posts' advice
+    if len(words) >= 3 and words[-2].lower() == "to":
+        return words[-3]
+    return words[-1]
+
+
+def asked_by_form(
+    text: str,
+    vocabulary: Mapping[str, int],
+    discussed: Callable[[str, str], float],
+    names: Collection[str] = (),
+) -> str | None:
+    """The thing a "how much/many" question asks about (`_asked_by_form`) when the posts use it
+    at most a few times and no sentence of theirs is about it ("paid" in "…get paid?": "get
+    paid to keep working on fun problems" is not about pay), or never and no passage is near
+    it ("how many vacation days…"), unless another word anchors the question in the posts
+    (`_anchored`). The asker's own verbs and names are never it."""
+    skip = {t for name in names for t in keyword_tokens(name)} | self_described(text)
+    everything = list(dict.fromkeys(keyword_tokens(text, query=True)))
+    for sentence in asking_sentences(text):
+        word = _asked_by_form(sentence)
+        tokens = keyword_tokens(word or "", query=True)
+        if len(tokens) != 1:
+            continue
+        token = tokens[0]
+        if token in skip or token in _asker_actions(sentence) or no_concept(token):
+            continue
+        df = vocabulary.get(token, 0)
+        if df > _HEAD_FEW_DF or (df == 0 and _known(token, vocabulary)):
+            continue
+        if discussed(str(word), token) < (_RARE_TALK if df else _NEVER_TALK) and not _anchored(
+            text, token, everything, vocabulary, discussed
+        ):
+            return token
+    return None
 
 
 def asked_words(text: str) -> set[str] | None:
@@ -926,8 +1072,13 @@ def uncovered_phrase(
         for phrase, a, b in sorted(pairs, key=lambda pair: -about[pair[0]]):
             if about[phrase] < top:
                 continue
-            # A phrase is never one token: `discussed` reads it against every passage.
-            if discussed(phrase, phrase) >= _PHRASE_TALK:
+            # A phrase is never one token: `discussed` reads it against every passage. Its last
+            # word names the thing ("security clearance" is a clearance): one the posts never
+            # use, with no passage near it, leaves the pair uncovered however near its first
+            # word brings a passage ("security-related topics").
+            if discussed(phrase, phrase) >= _PHRASE_TALK and not (
+                vocabulary.get(b, 0) == 0 and discussed(as_typed(sentence, b), b) < _HEAD_NEVER_TALK
+            ):
                 continue
             if any(
                 vocabulary.get(t, 0) > 0 and discussed(sentence, t) >= _ANCHORED for t in (a, b)

@@ -13,12 +13,16 @@ from bot.models import Answer, Question
 from bot.prompts import ASK_PEOPLE, HARD_GOING, NOT_DISCUSSED
 from bot.scope import (
     Vocabulary,
+    _asked_by_form,
     _asking_parts,
+    _negated,
     _word_pairs,
     about_the_asker,
     age_uncovered,
+    asked_by_form,
     asked_phrase,
     asked_words,
+    asking_sentences,
     asks_about_age,
     asks_live_facts,
     corpus_vocabulary,
@@ -641,3 +645,134 @@ def test_a_pair_names_a_thing_only_when_neither_word_qualifies_the_other() -> No
         ("research log", "research", "log")
     ]
     assert _word_pairs("which orgs offer decent pay?", ()) == [("orgs offer", "org", "offer")]
+
+
+def test_a_sentence_typed_without_a_question_mark_still_asks() -> None:
+    text = (
+        "applying to a fellowship soon. i have no contacts in the field, would it be fine to "
+        "list my former manager from retail or is that weird"
+    )
+    assert asking_sentences(text) == [
+        "would it be fine to list my former manager from retail or is that weird"
+    ]
+    text = "does my cv need a photo? also should i still list my hobbies, they are kinda random"
+    assert asking_sentences(text) == [
+        "does my cv need a photo?",
+        "also should i still list my hobbies, they are kinda random",
+    ]
+    # Statements opening on a question word are not questions.
+    assert asking_sentences("when i started, i had no idea. what i want is a job") == []
+
+
+def test_the_vocabulary_knows_the_word_forms_the_posts_use() -> None:
+    vocab = corpus_vocabulary(["I kept referring to my habits. Managing burnout matters."])
+    assert vocab.typed("habit") and vocab.typed("habits") and vocab.typed("Managing")
+    # The stem is the posts' ("refer", "manag"), the word as typed is not.
+    assert vocab["refer"] == 1 and not vocab.typed("references")
+    assert vocab["manag"] == 1 and not vocab.typed("manager")
+
+
+async def test_an_asking_sentence_turning_on_a_word_the_posts_use_only_in_other_forms_is_declined(
+    make_careerbot: MakeCareerBot, vocabulary: Vocabulary, embedder: CachingEmbeddings
+) -> None:
+    # The posts say "managing", never "manager", and no sentence of theirs is about managers:
+    # a long message asking (without a "?") about one is declined.
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    text = (
+        "applying to a fellowship soon. i have no contacts in the field, would it be fine to "
+        "list my former manager from retail or is that weird"
+    )
+    assert not vocabulary.typed("manager") and vocabulary["manag"] > 0
+    concept = uncovered_in_asked(text, vocabulary, bot.retriever.discussed, embedder.embed_query)
+    assert concept == "manag"
+    await assert_declined(bot, "forms", text)
+
+
+def test_what_qualifies_an_asking_sentence_is_not_what_it_asks_about(
+    make_careerbot: MakeCareerBot, vocabulary: Vocabulary, embedder: CachingEmbeddings
+) -> None:
+    # "without losing my momentum" qualifies how to recover, which the posts discuss; "non-ai"
+    # qualifies the job, and the manager is what is asked about.
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    text = (
+        "wiped. months of 12h days on my project and now i cant concentrate on anything. how "
+        "do i recover without losing all my momentum"
+    )
+    assert vocabulary["momentum"] == 0
+    assert (
+        uncovered_in_asked(text, vocabulary, bot.retriever.discussed, embedder.embed_query) is None
+    )
+    assert _negated("my old manager from a non-ai job") == {"non", "ai", "non-ai"}
+    assert _negated("a 12 month non-compete in my contract") == set()
+    text = (
+        "applying to a fellowship and they want references. i dont know anyone in the field, "
+        "is it ok to use my former manager from a non-tech job or will that look bad"
+    )
+    concept = uncovered_in_asked(text, vocabulary, bot.retriever.discussed, embedder.embed_query)
+    assert concept == "manag"
+
+
+async def test_a_two_word_concept_is_named_by_its_last_word(
+    make_careerbot: MakeCareerBot, vocabulary: Vocabulary, embedder: CachingEmbeddings
+) -> None:
+    # A passage is near "security clearance" through its first word ("security-related
+    # topics"), but the posts never use "clearance", and no passage is near it.
+    text = (
+        "do I need a security clearance to work on evals at a government AI lab? i am a "
+        "citizen of two countries and not sure how that works"
+    )
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    assert vocabulary["clearanc"] == 0 and vocabulary["secur"] > 0
+    concept = uncovered_phrase(text, vocabulary, bot.retriever.discussed, embedder.embed_query)
+    assert concept == "clearanc"
+    await assert_declined(bot, "pair-noun", text)
+
+
+def test_how_much_names_what_it_asks_about_by_its_form() -> None:
+    assert _asked_by_form("how many references do orgs want, and does a teacher count") == (
+        "references"
+    )
+    assert _asked_by_form("how much do interpretability researchers get paid?") == "paid"
+    assert _asked_by_form("how much does the course cost to attend?") == "cost"
+    # How far the asker should go is the posts' advice, not a thing they lack.
+    assert _asked_by_form("how much should i prep for that stuff?") is None
+
+
+async def test_a_how_much_question_about_what_the_posts_only_brush_is_declined(
+    make_careerbot: MakeCareerBot, vocabulary: Vocabulary
+) -> None:
+    # "paid" is in the posts once ("…jobs where you get paid to keep working on fun
+    # problems"), never about pay; the lab and researchers beside it are discussed everywhere.
+    text = (
+        "how much do interpretability researchers at nonprofits actually get paid? i have an "
+        "offer and want to know whether it is fair"
+    )
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    assert asked_by_form(text, vocabulary, bot.retriever.discussed) == "paid"
+    await assert_declined(bot, "how-much", text)
+    # The posts say "referring", never "references": the question's form names them, though
+    # the fellowship beside them carries more of its meaning.
+    text = (
+        "how many references does a fellowship typically want from applicants, and would a "
+        "teacher from my undergrad years who barely remembers me still be fine"
+    )
+    assert asked_by_form(text, vocabulary, bot.retriever.discussed) == "refer"
+    await assert_declined(bot, "how-much", text)
+    await assert_answered(bot, "how-much", "how much math do I really need for interp?")
+
+
+async def test_another_question_of_the_message_does_not_anchor_an_asking_sentence(
+    make_careerbot: MakeCareerBot, vocabulary: Vocabulary, embedder: CachingEmbeddings
+) -> None:
+    # The posts mention "resume screening" once, which anchors a message about resumes; the
+    # second question turns on a word they never use, and the first does not answer it.
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    text = (
+        "does the resume have to be one page for safety research roles? also do i still list "
+        "my gpa, its only a 3.3"
+    )
+    assert vocabulary["resum"] >= 1 and vocabulary["gpa"] == 0
+    assert bot.retriever.discussed(text, "resum") >= 0.45  # the posts' sense of "resume"
+    concept = uncovered_in_asked(text, vocabulary, bot.retriever.discussed, embedder.embed_query)
+    assert concept == "gpa"
+    await assert_declined(bot, "other-question", text)
