@@ -784,9 +784,10 @@ def pick_quotes(
         contrast = poses_dichotomy(query)
     limit = MAX_ANSWER_CHARS * (2 if list_wanted else 1)
     lines_of = {p.id: lines for p, lines in zip(passages, per_passage, strict=True)}
-    chosen = _choose(
-        spans, max_quotes, limit, contrast, lines_of, shown, relevance, asked_as_heading, role
-    )
+    # Asked who the author is, the sentence where they say it answers, however far its words
+    # are from the question the conversation carries: it is shown like a FAQ's answer.
+    reserved = asked_as_heading | {key[0] for key in introduces}
+    chosen = _choose(spans, max_quotes, limit, contrast, lines_of, shown, relevance, reserved, role)
     if not list_wanted:
         return chosen
     return _lists_in_post_order(_with_list(chosen, spans, max_quotes, limit), following or {})

@@ -863,6 +863,22 @@ async def test_how_the_author_ended_up_in_safety_quotes_where_he_says_his_backgr
     assert any("PhD in combinatorics" in c.quote for c in how.citations), how.text
 
 
+async def test_where_the_author_says_his_background_is_shown_however_far_from_the_topic(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    # After "what is the most impactful area…?", his "…I did a PhD in combinatorics…" is far
+    # from the carried topic (relevance 0.18 against 0.56 for a line about impact), but it is
+    # what "how did he end up in safety" asks for.
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(
+        Question("what is the most impactful area to work on?", "u", "b2", "cli")
+    )
+    assert first.covered and "George Wang" in first.text
+    how = await bot.answer(Question("how did he end up in safety himself", "u", "b2", "cli"))
+    assert how.covered and how.citations
+    assert any("PhD in combinatorics" in c.quote for c in how.citations), how.text
+
+
 async def test_why_about_something_the_reply_never_said_is_read_where_the_posts_say_it(
     make_careerbot: MakeCareerBot,
 ) -> None:
