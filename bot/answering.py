@@ -30,6 +30,7 @@ from bot.followups import (
     as_author,
     asks_about_bot,
     described_deed,
+    first_clause,
     greets,
     resolve,
     small_talk,
@@ -856,7 +857,7 @@ class Answerer:
         """Whether a "why…?" asks about a word of the posts that the passages just quoted (and
         those either side) never use: "why would it be situational?" after a quote about
         upskilling. Only the asking clause counts ("why tho, seems dumb" reacts after it)."""
-        asked = re.split(r"[,;:?!]|\s[-–—]\s", message, maxsplit=1)[0]
+        asked = first_clause(message)
         vocabulary = self._vocabulary()
         words = [w for w in keyword_tokens(asked, query=True) if vocabulary[w]]
         if not words:

@@ -688,9 +688,7 @@ def pick_quotes(
             role[key] -= 0.15  # about somebody else, or somebody else speaking (a comment)
         elif background and (_AUTHOR_BACKGROUND.search(s.text) or _BIOGRAPHY.search(s.text)):
             role[key] += BACKGROUND_BONUS
-            # "This advice is only from my background, which is that I did a PhD…": the
-            # author introducing themself points at the post, not at a sentence before.
-            introduces.add(key)
+            introduces.add(key)  # points at the post, not at a sentence before: it stands
         if s.passage.doc_id in headed and not s.passage.section and not s.passage.is_comment:
             # Before a post's first heading: its preamble (why it was written, what it covers,
             # who the author is), the story so far, not the advice; a story question keeps it.
@@ -757,10 +755,10 @@ def pick_quotes(
                 rank_of,
                 prefer_docs,
                 follow_keys,
-                resumes | again | introduces,
+                resumes | again,
                 list_wanted,
                 story_ok,
-                framed,
+                framed | introduces,
             )
             if span is None:
                 continue
@@ -1085,7 +1083,7 @@ def _score_window(
     resumes: Collection[tuple[str, int, int]] = (),
     list_wanted: bool = False,
     story: bool = False,
-    framed: Collection[tuple[str, int, int]] = (),
+    stands: Collection[tuple[str, int, int]] = (),
 ) -> Span | None:
     first, last = window[0], window[-1]
     text = _verbatim(window)
@@ -1097,7 +1095,10 @@ def _score_window(
     # on what the asker has just read, so it stands: "tell me more" goes on from there. So
     # does the reason inside that quote, quoted alone for "why?" ("Still, I think that…").
     resumed = first.key in resumes
-    leans = resumed or first.key in framed
+    # So does a sentence whose reference the quote's attribution resolves: the question its
+    # heading asks ("…this is the wrong way to think about this question"), or the post the
+    # author introduces ("This advice is only from my perspective and background…").
+    leans = resumed or first.key in stands
     if (opens_dangling(first.text) and not leans) or _is_lead_in(last):
         return None
     if len(text.split()) < 8 or len(first.text.split()) < 4:

@@ -207,12 +207,22 @@ _SHORTER = re.compile(
     re.IGNORECASE,
 )
 _WHY = re.compile(r"\b(why|how come|what for|for what reason)\b", re.IGNORECASE)
+# Where a chat message's first clause ends: punctuation, or a dash set off by spaces.
+_CLAUSE_BREAK = r"[,;:?!]|\s[-–—]\s"
 # A bare "why" opening the message before a comma or dash: "why tho, …", "but why - …".
 _BARE_WHY = re.compile(
     r"^\W*(?:(?:but|and|ok|okay|so|wait|hm+)\W+)*(?:why|how come)"
-    r"(?:\s+(?:tho|though|so|exactly|is that|would that be|not))?\s*(?:[,;:?!]|\s[-–—]\s)",
+    rf"(?:\s+(?:tho|though|so|exactly|is that|would that be|not))?\s*(?:{_CLAUSE_BREAK})",
     re.IGNORECASE,
 )
+
+
+def first_clause(text: str) -> str:
+    """A message up to its first clause break ("why would it be situational tho, …" → the
+    question; what follows is the asker's reaction)."""
+    return re.split(_CLAUSE_BREAK, text, maxsplit=1)[0]
+
+
 _CLARIFY = re.compile(
     r"^\W*(?:(?:wait|so|but|ok|okay|and|hm+|hmm+)\W+)*"
     r"(?:is|isn['’]?t|does|doesn['’]?t|do|would|will|can|should)\s+(?:that|this|it|the same)\b",

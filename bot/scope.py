@@ -23,6 +23,7 @@ from bot.text import (
     long_forms,
     message_sentences,
     split_sentences,
+    word_forms,
 )
 
 _DISTRESS = re.compile(
@@ -342,9 +343,6 @@ def _the_askers_time(text: str, at: int) -> bool:
     return bool(pronouns) and pronouns[-1].lower() in _ASKER
 
 
-_WORD_FORM = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
-
-
 class Vocabulary(Counter[str]):
     """Every keyword token of the corpus with how many texts (passages) use it, and which
     sentences use it, so a phrase's words can be checked for appearing together."""
@@ -357,7 +355,7 @@ class Vocabulary(Counter[str]):
     def typed(self, word: str) -> bool:
         """Whether the posts use this very word form, or its plural or singular ("references" or
         "reference", not only "referring"; "habit" for "habits")."""
-        words = _WORD_FORM.findall(word.lower().replace("’", "'"))
+        words = word_forms(word)
         return bool(words) and all(
             w in self.forms or f"{w}s" in self.forms or (w.endswith("s") and w[:-1] in self.forms)
             for w in words
@@ -374,7 +372,7 @@ def corpus_vocabulary(texts: Iterable[str]) -> Vocabulary:
     sentence_id = 0
     for text in texts:
         vocabulary.update(set(keyword_tokens(text)))
-        vocabulary.forms.update(_WORD_FORM.findall(text.lower().replace("’", "'")))
+        vocabulary.forms.update(word_forms(text))
         for sentence in split_sentences(text):
             for token in set(keyword_tokens(sentence)):
                 vocabulary.sentences.setdefault(token, set()).add(sentence_id)
@@ -727,14 +725,15 @@ def uncovered_in_asked(
         return None
     named = {t for name in names for t in keyword_tokens(name)} | self_described(text)
     asking = asking_sentences(text)
-    for asked in asking:
+    asked_tokens = [set(keyword_tokens(s, query=True)) for s in asking]
+    message_tokens = list(dict.fromkeys(keyword_tokens(text, query=True)))
+    for asked, own in zip(asking, asked_tokens, strict=True):
         sentence = _main_clause(asked)
         # The message anchors the sentence (`_anchored`), but not through another question of
         # it: "does my resume need to be 1 page? also should i still list my gpa" asks two
         # things, and the posts' "resume screening" speaks to neither's point.
-        own = set(keyword_tokens(asked, query=True))
-        others = {t for s in asking for t in keyword_tokens(s, query=True)} - own
-        everything = [t for t in dict.fromkeys(keyword_tokens(text, query=True)) if t not in others]
+        others = set().union(*asked_tokens) - own
+        everything = [t for t in message_tokens if t not in others]
         judged = set(judgements(sentence)) | _negated(sentence)
         tokens = [t for t in dict.fromkeys(keyword_tokens(sentence, query=True)) if t not in judged]
         head = (

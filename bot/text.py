@@ -147,12 +147,16 @@ def _stem(token: str) -> str:
     return str(_stemmer().stemWord(_BRITISH.sub(r"ization\1", token)))
 
 
+def word_forms(text: str) -> list[str]:
+    """The words of `text` as typed: lower-cased, apostrophes straightened, not stemmed."""
+    return _TOKEN.findall(text.lower().replace("’", "'").replace("‘", "'"))
+
+
 def keyword_tokens(text: str, query: bool = False) -> list[str]:
     """Lower-cased, stop-word-free, stemmed tokens for BM25 (queries drop meta words too)."""
-    text = text.lower().replace("’", "'").replace("‘", "'")
     drop = _STOPWORDS | _QUERY_STOPWORDS if query else _STOPWORDS
     out: list[str] = []
-    for token in _TOKEN.findall(text):
+    for token in word_forms(text):
         token = _CLITIC.sub("", _POSSESSIVE.sub("", token))
         # "security-related" also counts as "security" and "related".
         parts = [token, *token.split("-")] if "-" in token else [token]
@@ -285,9 +289,13 @@ _CLAUSE_PRONOUN = re.compile(
 )
 
 
+def _first_clause(text: str) -> str:
+    """A sentence up to its first comma, semicolon, colon or sentence end."""
+    return re.split(r"[,;:]|[.!?](?:\s|$)", text, maxsplit=1)[0]
+
+
 def _opening_clause(text: str) -> str:
-    head = re.split(r"[,;:]|[.!?](?:\s|$)", text, maxsplit=1)[0]
-    return " ".join(head.split()[:6])
+    return " ".join(_first_clause(text).split()[:6])
 
 
 # A discourse marker before the sentence proper ("Essentially, this is the concept of
@@ -325,9 +333,6 @@ def opens_dangling(text: str) -> bool:
 _TOPIC_PRONOUNS = frozenset({"this", "that", "it", "these"})
 
 
-_TOPIC_PRONOUN = re.compile(r"\b(?:this|that|it|these)\b", re.IGNORECASE)
-
-
 def may_mean_the_heading(text: str) -> bool:
     """Whether a sentence leans on a topic it does not name, which its heading may name: by a
     pronoun in its first clause ("This is…", "I spent a lot of time trying to figure this
@@ -335,8 +340,8 @@ def may_mean_the_heading(text: str) -> bool:
     word = first_word(text)
     if word in _TOPIC_PRONOUNS:
         return True
-    head = re.split(r"[,;:]|[.!?](?:\s|$)", text, maxsplit=1)[0]
-    return word not in _DANGLING_OPENERS and bool(_TOPIC_PRONOUN.search(head))
+    head = set(re.findall(r"[a-z]+", _first_clause(text).casefold()))
+    return word not in _DANGLING_OPENERS and bool(_TOPIC_PRONOUNS & head)
 
 
 # Function words of the languages newcomers most often write in besides English (Spanish,
