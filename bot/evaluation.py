@@ -45,6 +45,9 @@ class EvalReport:
     hit_at_1: float
     hit_at_3: float
     hit_at_5: float
+    # The answer composer reads the top ten: a change that moves hit@10 changes what can be
+    # quoted, one that moves only hit@1..5 and MRR reorders what it already reads.
+    hit_at_10: float
     mrr_at_10: float
     mean_passage_chars: float
     p50_ms: float
@@ -58,6 +61,7 @@ class EvalReport:
             "hit_at_1": round(self.hit_at_1, 4),
             "hit_at_3": round(self.hit_at_3, 4),
             "hit_at_5": round(self.hit_at_5, 4),
+            "hit_at_10": round(self.hit_at_10, 4),
             "mrr_at_10": round(self.mrr_at_10, 4),
             "mean_passage_chars": round(self.mean_passage_chars, 1),
             "p50_ms": round(self.p50_ms, 2),
@@ -72,6 +76,7 @@ class EvalReport:
             f"hit@1          {self.hit_at_1:.3f}",
             f"hit@3          {self.hit_at_3:.3f}",
             f"hit@5          {self.hit_at_5:.3f}",
+            f"hit@10         {self.hit_at_10:.3f}",
             f"MRR@10         {self.mrr_at_10:.3f}",
             f"mean passage   {self.mean_passage_chars:.0f} chars",
             f"latency        p50 {self.p50_ms:.1f} ms, p95 {self.p95_ms:.1f} ms",
@@ -156,6 +161,7 @@ def summarise(results: Sequence[QuestionResult], passage_chars: Sequence[int]) -
         hit_at_1=hit_rate(1),
         hit_at_3=hit_rate(3),
         hit_at_5=hit_rate(5),
+        hit_at_10=hit_rate(10),
         mrr_at_10=mrr / n if n else 0.0,
         mean_passage_chars=sum(passage_chars) / len(passage_chars) if passage_chars else 0.0,
         p50_ms=percentile(latencies, 50),

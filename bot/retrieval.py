@@ -165,6 +165,30 @@ class RetrievalConfig:
     # passage rose, most rose within places 4..10 and stay unquoted, while three rows with the
     # gold passage first either way lose their gold quote to a new passage in the top ten. A
     # retrieval change for chatty messages needs the quote composer re-tuned with it.
+    # Fourth round, same sets; retrieval as first-turn hit@1 / MRR@10 (today 0.413 / 0.569;
+    # dev / extra MRR 0.865 / 0.945 unless said), answers as rows won / lost over 7 sets:
+    #   RM3 on BM25 (top 3..5 fused passages, 5..20 idf-weighted terms, mix 0.2..0.5)
+    #     every query                                  best 0.449 / 0.593; dev 0.79..0.82
+    #     multi-clause messages only                   0.401..0.437 / 0.562..0.586; fourth and
+    #                                                    fifth MRR -0.02..-0.07; answers +2 / -2
+    #   advice-density prior (mean sentence role)      0.389..0.419 / 0.566..0.574; sixth -0.03
+    #   dense query + 0.5..2 x its asking sentences    0.401..0.419 / 0.552..0.573
+    #     (scope.asking_sentences; in BM25 too)          (0.389 / 0.546)
+    #   preamble passages x 0.8..0.9 (not when the     0.419..0.425 / 0.577..0.582, no set
+    #     question asks what happened)                   down; answers +1 / -1 (x 0.85, 0.9:
+    #                                                    fourth / a fifth follow-up), +1 / -2
+    #   that + RM3 on multi-clause + clause_weight 0   0.473 / 0.609, sixth -0.01; answers
+    #                                                    +4 / -7; with the composer's
+    #                                                    RANK_PENALTY 0.015 +6 / -11, 0.05 dev
+    #                                                    0.565, extra 0.750, 3 follow-ups lost
+    #   the top passage's section siblings in places  first-turn gold in the top ten 145 ->
+    #     9 and 10 (the gold is often the next chunk     148, fifth 18 -> 17 of 20, sixth 14 ->
+    #     of a long section: "List of Lessons")          15; answers +1 / -1 (sixth / fifth)
+    # Every gain here reorders the ten passages the composer reads: first-turn gold in the top
+    # ten is 145 / 167 today and 146 with the best combination, so it reaches the answers only
+    # through the composer's rank penalty, where it moves as many gold quotes out as in.
+    # (Heading-path cosine, dense feedback and asking-clause weighting: second and third
+    # rounds above.)
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,7 @@ def test_metrics_on_hand_made_rankings() -> None:
     assert report.hit_at_1 == pytest.approx(1 / 5)
     assert report.hit_at_3 == pytest.approx(2 / 5)
     assert report.hit_at_5 == pytest.approx(3 / 5)
+    assert report.hit_at_10 == pytest.approx(4 / 5)
     assert report.mrr_at_10 == pytest.approx((1 + 1 / 3 + 1 / 5 + 1 / 10) / 5)
     texts = [p.text for q in rankings for p in rankings[q][:10]]
     assert report.mean_passage_chars == pytest.approx(sum(map(len, texts)) / len(texts))
@@ -73,7 +74,7 @@ def test_hit_beyond_k_max_does_not_count() -> None:
     gold = passage("gold", "g")
     rankings = {"late": [passage("x")] * 10 + [gold]}
     report = evaluate(fake_search(rankings), [EvalQuestion("late", ("gold",))], k_max=10)
-    assert report.hit_at_5 == 0 and report.mrr_at_10 == 0
+    assert report.hit_at_5 == report.hit_at_10 == report.mrr_at_10 == 0
 
 
 def test_to_json_has_exactly_the_documented_keys() -> None:
@@ -83,6 +84,7 @@ def test_to_json_has_exactly_the_documented_keys() -> None:
         "hit_at_1",
         "hit_at_3",
         "hit_at_5",
+        "hit_at_10",
         "mrr_at_10",
         "mean_passage_chars",
         "p50_ms",
@@ -96,7 +98,8 @@ def test_format_text_shows_metrics_and_misses() -> None:
     rankings = {"found": [passage("gold")], "lost": [passage("nope")]}
     questions = [EvalQuestion("found", ("gold",)), EvalQuestion("lost", ("gold",))]
     text = evaluate(fake_search(rankings), questions).format_text()
-    assert "hit@5          0.500" in text and "MRR@10         0.500" in text
+    assert "hit@5          0.500" in text and "hit@10         0.500" in text
+    assert "MRR@10         0.500" in text
     assert "not in top 10: lost" in text and "found" not in text.split("MRR")[1]
 
 
