@@ -20,6 +20,7 @@ from bot.followups import (
     quotes_in,
     resolve,
     shifted_topic,
+    small_talk,
     split_excluded,
 )
 from bot.models import WITHHELD_QUESTION, Passage, Question, Turn
@@ -896,3 +897,12 @@ async def test_why_about_something_the_reply_never_said_is_read_where_the_posts_
     assert first.covered and not any("situational" in c.quote for c in first.citations)
     why = await bot.answer(Question("why would it be situational tho", "u", "s", "cli"))
     assert why.covered and any("situational" in c.quote for c in why.citations), why.text
+
+
+def test_a_message_that_asks_is_not_thanks_with_or_without_a_question_mark() -> None:
+    past = history("how much math do I need?", "Richard Ngo’s “AGI safety career advice”")
+    assert resolve("why is that", past, TITLES).asks == WHY
+    for asking in ("why is that", "how come", "what then"):
+        assert not small_talk(asking), asking
+    for thanks_only in ("ok cool", "thanks so much", "got it"):
+        assert small_talk(thanks_only), thanks_only
