@@ -907,7 +907,7 @@ class Answerer:
         return tuple(doc for doc in docs if doc in known)
 
     def _topic_words(self, words: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """A new topic's words as the posts spell them ("goverance", "govt" -> "governance"), and
+        """A new topic's words as the posts spell them ("goverance", "govt" -> "government"), and
         those the posts never use. Numbers and two-letter tokens ("40s") name no topic."""
         vocabulary = self._vocabulary()
         known: list[str] = []
@@ -915,7 +915,13 @@ class Answerer:
         for word in words:
             if no_concept(word):
                 continue
-            forms = close_forms(word, vocabulary) or long_forms(word, vocabulary)
+            # Shorthand stands for the corpus's commonest word it opens ("eng": engineering,
+            # not engage); a contraction by its first letters ("govt": government).
+            forms = close_forms(word, vocabulary) or sorted(
+                long_forms(word, vocabulary)
+                or (long_forms(word[:3], vocabulary)[:1] if len(word) == 4 else []),
+                key=lambda w: -vocabulary[w],
+            )
             spelled = word if word in vocabulary else next(iter(forms), "")
             if spelled:
                 known.append(spelled)

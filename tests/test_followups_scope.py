@@ -906,3 +906,17 @@ def test_a_message_that_asks_is_not_thanks_with_or_without_a_question_mark() -> 
         assert not small_talk(asking), asking
     for thanks_only in ("ok cool", "thanks so much", "got it"):
         assert small_talk(thanks_only), thanks_only
+
+
+async def test_a_new_topic_in_shorthand_is_the_corpus_word_it_stands_for(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(
+        Question("i have no research experience, how do i start on alignment?", "u", "g", "cli")
+    )
+    govt = await bot.answer(Question("and for govt?", "u", "g", "cli"))
+    assert first.covered and govt.covered and govt.citations
+    # "govt" is government, a contraction by its first letters: not a topic the posts lack.
+    assert not any("govt" in notice for notice in govt.notices), govt.notices
+    assert all(c.section.startswith("Governance") for c in govt.citations), govt.text
