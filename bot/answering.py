@@ -8,6 +8,7 @@ import logging
 import re
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
@@ -918,16 +919,32 @@ class Answerer:
             # Shorthand stands for the corpus's commonest word it opens ("eng": engineering,
             # not engage); a contraction by its first letters ("govt": government).
             forms = close_forms(word, vocabulary) or sorted(
-                long_forms(word, vocabulary)
-                or (long_forms(word[:3], vocabulary)[:1] if len(word) == 4 else []),
-                key=lambda w: -vocabulary[w],
+                long_forms(word, vocabulary), key=lambda w: -vocabulary[w]
             )
+            forms = forms or self._contracted(word)
             spelled = word if word in vocabulary else next(iter(forms), "")
             if spelled:
                 known.append(spelled)
             else:
                 unknown.append(word)
         return tuple(known), tuple(unknown)
+
+    def _contracted(self, word: str) -> list[str]:
+        """The corpus word (stemmed) a four-letter contraction stands for: the posts' commonest
+        word opening on its first three letters with its last letter further on ("govt":
+        government, not governance; "visa" stands for nothing), else []."""
+        if len(word) != 4 or not word.isalpha():
+            return []
+        counts = Counter(
+            w
+            for p in self.retriever.snapshot.passages
+            for w in re.findall(r"[a-z]+", p.text.casefold())
+            if len(w) >= 6 and w.startswith(word[:3]) and word[3] in w[3:]
+        )
+        if not counts:
+            return []
+        tokens = keyword_tokens(counts.most_common(1)[0][0])
+        return tokens[:1] if tokens and tokens[0] in self._vocabulary() else []
 
     def _shifted_query(self, context: TurnContext) -> str:
         """ "and for governance?" after a question about alignment research: the question
