@@ -134,6 +134,9 @@ _CUES = re.compile(
 _MORE = re.compile(
     r"\b(expand|elaborate|in practice|(?:for|an|some) examples?|anything else|what else|"
     r"any others?|any other (?:options?|ways?|ideas?|resources?)|others on|"
+    # "any more?", "more?", "more like that": the rest of what was quoted, not "any more" in
+    # "i cant do this any more".
+    r"any ?more(?=\W*$)|^\W*more(?=\W*$)|more (?:like|of) (?:that|this|those|these)|"
     r"more specific|be (?:more )?specific|specifics|in (?:more )?detail|more concrete|"
     r"what(?:'s|’s| is)? next|then what|after that|next steps?|step[- ]by[- ]step|"
     r"what (?:should|do) i do first|what would (?:you|u) do|if (?:you|u) were me|"
