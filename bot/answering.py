@@ -8,6 +8,7 @@ import logging
 import re
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
@@ -16,7 +17,14 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from bot.conversations import ConversationStore
-from bot.extractive import Span, asks_for_list, asks_for_verdict, compose, pick_quotes
+from bot.extractive import (
+    Span,
+    asks_for_list,
+    asks_for_verdict,
+    compose,
+    leads_into_list,
+    pick_quotes,
+)
 from bot.extractive import passage_sentences as composer_sentences
 from bot.followups import (
     CLARIFY,
@@ -129,6 +137,11 @@ WEAK_MATCH = 0.42
 # How far a list is followed through the passages of its section.
 MAX_SECTION_PASSAGES = 10
 # A follow-up that moves to a topic the posts never mention ("what about for someone older?").
+# "any others on that list?" when the last reply showed the whole list and its section has no
+# other list: say so, and show the list again rather than quotes that are not on it.
+WHOLE_LIST = "That was the whole list; the post names no others there."
+# A list item line: "- …", "1. …" (indented when nested).
+_ITEM = re.compile(r"\s*(?:[-*]|\d+\.)\s+\S")
 NOT_SPECIFIC = (
     "The posts don't speak to “{concept}” specifically; here is more of what they say about "
     "your question before."
@@ -610,6 +623,12 @@ class Answerer:
             # What qualifies the last quote, or the rest of its list, is beside it.
             have = {p.id for p in passages}
             passages = [*passages, *(p for p in self._around(last) if p.id not in have)]
+        listed = self._list_shown(context) if context.asks == MORE else None
+        if listed is not None:
+            # "any others on that list?", "any more?": the list the last reply showed goes on
+            # in its section (the next cluster of the same list), or it was whole.
+            passages = listed[2] or listed[1]
+            list_wanted = True
         hidden: tuple[str, ...] = ()
         if context.excluded:
             passages, hidden = self._without(passages, context.excluded)
@@ -649,11 +668,19 @@ class Answerer:
             )
 
         spans: list[Span] = []
-        if context.message and context.prefer_docs:
+        if listed is not None:
+            # The next lists of the section, each with its lead-in; none: the list was whole,
+            # and it is shown again under a notice saying so.
+            lead, held, later = listed
+            spans = self._lists_in(later[: self.config.max_quotes - 1])
+            if not later:
+                spans = self._lists_in(held, lead=lead)
+                notices = [*notices, WHOLE_LIST] if spans else notices
+        if not spans and context.message and context.prefer_docs:
             # "how did he turn it around?", "how did it go for him?": about the author just
             # quoted, so from his post only; another post's author is somebody else.
             spans = quotes([p for p in passages if p.doc_id in context.prefer_docs])
-        elif named:
+        elif not spans and named:
             # "what did Jay Bailey learn in his first year?": what he wrote, not another post
             # that happens to say "first-year".
             spans = quotes([p for p in passages if p.doc_id in named])
@@ -826,6 +853,46 @@ class Answerer:
             out[p.id] = after
         return out
 
+    def _list_shown(self, context: TurnContext) -> tuple[str, list[Passage], list[Passage]] | None:
+        """The list the last reply showed (a lead-in, `leads_into_list`, with items quoted
+        under it): its lead-in, the passage where it starts, and the passages after it in its
+        section that start another list (its next cluster: "Another cluster: … such as").
+        None when the last reply showed no list."""
+        shown = context.last_reply_shown
+        lead = next((q for q, nxt in pairwise(shown) if leads_into_list(q) and nxt), None)
+        held = self._around([lead], either_side=False) if lead else []
+        if not lead or not held:
+            return None
+        flat = " ".join(lead.split())
+        later = [
+            p
+            for p in [held[0], *self._in_section_after(held[:1])[held[0].id]]
+            if any(
+                leads_into_list(line) and _ITEM.match(nxt) and " ".join(line.split()) not in flat
+                for line, nxt in pairwise(p.text.split("\n"))
+            )
+        ]
+        return lead, held[:1], later
+
+    def _lists_in(self, passages: Sequence[Passage], lead: str = "") -> list[Span]:
+        """The list each passage starts, quoted with its lead-in (`lead`, else the passage's
+        first line that leads into a list)."""
+        spans: list[Span] = []
+        for p in passages:
+            first = lead or next((line for line in p.text.split("\n") if leads_into_list(line)), "")
+            found = pick_quotes(
+                first,
+                [p],
+                self.embedder,
+                1,
+                message=first,
+                list_wanted=True,
+                next_passage=self._next_passage(),
+                following=self._in_section_after([p]),
+            )
+            spans.extend(span for span in found[:1] if _is_list(span))
+        return spans
+
     def _referring_message(self, context: TurnContext) -> str:
         """A "tell me more" that points at the last reply ("what does that look like in
         practice?") read together with the quote it points at, the last reply's first: on its
@@ -907,7 +974,7 @@ class Answerer:
         return tuple(doc for doc in docs if doc in known)
 
     def _topic_words(self, words: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """A new topic's words as the posts spell them ("goverance", "govt" -> "governance"), and
+        """A new topic's words as the posts spell them ("goverance", "govt" -> "government"), and
         those the posts never use. Numbers and two-letter tokens ("40s") name no topic."""
         vocabulary = self._vocabulary()
         known: list[str] = []
@@ -915,13 +982,35 @@ class Answerer:
         for word in words:
             if no_concept(word):
                 continue
-            forms = close_forms(word, vocabulary) or long_forms(word, vocabulary)
+            # Shorthand stands for the corpus's commonest word it opens ("eng": engineering,
+            # not engage); a contraction by its first letters ("govt": government).
+            forms = close_forms(word, vocabulary) or sorted(
+                long_forms(word, vocabulary), key=lambda w: -vocabulary[w]
+            )
+            forms = forms or self._contracted(word)
             spelled = word if word in vocabulary else next(iter(forms), "")
             if spelled:
                 known.append(spelled)
             else:
                 unknown.append(word)
         return tuple(known), tuple(unknown)
+
+    def _contracted(self, word: str) -> list[str]:
+        """The corpus word (stemmed) a four-letter contraction stands for: the posts' commonest
+        word opening on its first three letters with its last letter further on ("govt":
+        government, not governance; "visa" stands for nothing), else []."""
+        if len(word) != 4 or not word.isalpha():
+            return []
+        counts = Counter(
+            w
+            for p in self.retriever.snapshot.passages
+            for w in re.findall(r"[a-z]+", p.text.casefold())
+            if len(w) >= 6 and w.startswith(word[:3]) and word[3] in w[3:]
+        )
+        if not counts:
+            return []
+        tokens = keyword_tokens(counts.most_common(1)[0][0])
+        return tokens[:1] if tokens and tokens[0] in self._vocabulary() else []
 
     def _shifted_query(self, context: TurnContext) -> str:
         """ "and for governance?" after a question about alignment research: the question
@@ -1158,3 +1247,8 @@ class Answerer:
             answer_id=answer_id,
             usage=reply.usage,
         )
+
+
+def _is_list(span: Span) -> bool:
+    """Whether a quote is a list (a lead-in with its items)."""
+    return any(sentence.is_item for sentence in span.sentences)

@@ -39,7 +39,7 @@ from bot.text import (
 
 _QUOTE_MARKER = re.compile(r"^\s*>\s?")
 MAX_QUOTE_CHARS = 480
-MAX_LIST_QUOTE_CHARS = 700
+MAX_LIST_QUOTE_CHARS = 800
 MAX_ANSWER_CHARS = 1200
 MIN_SENTENCE_CHARS = 25
 WINDOW = 5  # sentences; MAX_QUOTE_CHARS bounds a window first
@@ -389,8 +389,18 @@ def _is_question(text: str) -> bool:
     return text.rstrip("”’\"')").endswith("?")
 
 
+# A line that promises the items under it: it ends on ":" or stops mid-clause on the words that
+# introduce examples ("Another cluster: security-related topics such as").
+_LEADS_IN = re.compile(r"(?::|\b(?:such as|including|as follows|the following|e\.g\.))\s*$")
+
+
+def leads_into_list(text: str) -> bool:
+    """Whether a line or quote leads into a list ("…in particular:", "…topics such as")."""
+    return bool(_LEADS_IN.search(text))
+
+
 def _is_lead_in(sentence: Sentence) -> bool:
-    return sentence.text.rstrip().endswith(":")
+    return leads_into_list(sentence.text)
 
 
 def asks_for_story(question: str) -> bool:

@@ -26,6 +26,8 @@ _ACKNOWLEDGING = frozenset(
     "kinda kind now".split()
 )
 _ACK_THANKS = frozenset("thanks thank thx ty tysm tyvm cheers appreciate appreciated".split())
+# Words that ask: a message holding one asks something, with or without a "?" ("why is that").
+_ASKING = frozenset("why how what when where who which whats hows".split())
 
 
 # ... the same, as keyword tokens (stemmed, stop words gone: "this was really helpful").
@@ -40,6 +42,8 @@ def acknowledges(text: str) -> bool:
     if "?" in text:
         return False
     words = _chat_words(text)
+    if _ASKING & set(words):
+        return False
     if not words:
         # Emoji or punctuation alone ("👍", "🙏"): a reaction, unless it is nothing at all.
         return any(not ch.isascii() and not ch.isspace() for ch in text)
@@ -130,6 +134,9 @@ _CUES = re.compile(
 _MORE = re.compile(
     r"\b(expand|elaborate|in practice|(?:for|an|some) examples?|anything else|what else|"
     r"any others?|any other (?:options?|ways?|ideas?|resources?)|others on|"
+    # "any more?", "more?", "more like that": the rest of what was quoted, not "any more" in
+    # "i cant do this any more".
+    r"any ?more(?=\W*$)|^\W*more(?=\W*$)|more (?:like|of) (?:that|this|those|these)|"
     r"more specific|be (?:more )?specific|specifics|in (?:more )?detail|more concrete|"
     r"what(?:'s|’s| is)? next|then what|after that|next steps?|step[- ]by[- ]step|"
     r"what (?:should|do) i do first|what would (?:you|u) do|if (?:you|u) were me|"

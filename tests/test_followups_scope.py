@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.answering import nearest_pointer
+from bot.answering import WHOLE_LIST, nearest_pointer
 from bot.followups import (
     CLARIFY,
     DATED,
@@ -20,6 +20,7 @@ from bot.followups import (
     quotes_in,
     resolve,
     shifted_topic,
+    small_talk,
     split_excluded,
 )
 from bot.models import WITHHELD_QUESTION, Passage, Question, Turn
@@ -896,3 +897,55 @@ async def test_why_about_something_the_reply_never_said_is_read_where_the_posts_
     assert first.covered and not any("situational" in c.quote for c in first.citations)
     why = await bot.answer(Question("why would it be situational tho", "u", "s", "cli"))
     assert why.covered and any("situational" in c.quote for c in why.citations), why.text
+
+
+def test_a_message_that_asks_is_not_thanks_with_or_without_a_question_mark() -> None:
+    past = history("how much math do I need?", "Richard Ngo’s “AGI safety career advice”")
+    assert resolve("why is that", past, TITLES).asks == WHY
+    for asking in ("why is that", "how come", "what then"):
+        assert not small_talk(asking), asking
+    for thanks_only in ("ok cool", "thanks so much", "got it"):
+        assert small_talk(thanks_only), thanks_only
+
+
+async def test_a_new_topic_in_shorthand_is_the_corpus_word_it_stands_for(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(
+        Question("i have no research experience, how do i start on alignment?", "u", "g", "cli")
+    )
+    govt = await bot.answer(Question("and for govt?", "u", "g", "cli"))
+    assert first.covered and govt.covered and govt.citations
+    # "govt" is government, a contraction by its first letters: not a topic the posts lack.
+    assert not any("govt" in notice for notice in govt.notices), govt.notices
+    assert all(c.section.startswith("Governance") for c in govt.citations), govt.text
+
+
+def test_any_more_asks_for_the_rest_of_what_was_quoted() -> None:
+    past = history("what research directions are overrated?", "Richard Ngo’s “AGI safety…”")
+    for more in ("any more?", "more?", "any more like that"):
+        assert resolve(more, past, TITLES).asks == MORE, more
+    assert resolve("i cant do this any more, help", past, TITLES).asks != MORE
+
+
+async def test_any_others_on_that_list_goes_on_with_the_list_or_says_it_was_whole(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(
+        Question("what are some governance topics that need a world expert?", "u", "l", "cli")
+    )
+    assert any("Tamper-evident logging" in c.quote for c in first.citations), first.text
+    more = await bot.answer(Question("any others on that list?", "u", "l", "cli"))
+    # The list goes on in its section: its next cluster ("…topics such as"), with its items.
+    assert "Another cluster: security-related topics such as" in more.text, more.text
+    assert "weight exfiltration" in more.text and WHOLE_LIST not in more.notices
+    first = await bot.answer(
+        Question("which research directions are overrated by newcomers?", "u", "m", "cli")
+    )
+    assert "acting myopically" in first.text, first.text
+    more = await bot.answer(Question("any more?", "u", "m", "cli"))
+    # Nothing follows that list in its section: said plainly, and the list shown again.
+    assert WHOLE_LIST in more.notices, more.text
+    assert "acting myopically" in more.text and "heavy-tailed" not in more.text, more.text
