@@ -77,6 +77,7 @@ from bot.scope import (
     corpus_vocabulary,
     distressed,
     having_a_hard_time,
+    leaned_on_concept,
     missing_concept,
     names_no_topic,
     no_concept,
@@ -408,6 +409,16 @@ class Answerer:
         names = {n for p in snap.passages for n in (p.author or "", p.title)}
 
         def candidates() -> Iterator[str | None]:
+            # What a question refers back to ("…a non-compete. can that block me…?") is its
+            # topic, whatever word of the question itself the posts lack ("enforceable").
+            yield leaned_on_concept(
+                text,
+                vocabulary,
+                self.retriever.discussed,
+                self.embedder.embed_query,
+                lambda s: self.retriever.search(s).best_similarity,
+                names,
+            )
             yield missing_concept(text, vocabulary, self.embedder.embed_query, names)
             yield asked_by_form(text, vocabulary, self.retriever.discussed, names)
             for asked in (text, *separate_questions(text)):

@@ -415,15 +415,17 @@ def _abbreviates(token: str, vocabulary: Mapping[str, int]) -> bool:
 
 
 _PREFIXES = ("re", "un", "pre", "co")
+# ... and a word the posts use only with one of these before it: "bug" in "debug code".
+_UNDONE = ("de", "un", "re")
 
 
 def _prefixed(token: str, vocabulary: Mapping[str, int]) -> bool:
     """Whether a token is a word the posts use, done again, undone or before ("reapply",
-    "unpublished", "preprint")."""
+    "unpublished", "preprint"), or one they use undone ("bug": "how to debug code")."""
     return any(
         token.startswith(p) and len(token) - len(p) >= 4 and token[len(p) :] in vocabulary
         for p in _PREFIXES
-    )
+    ) or (len(token) >= 3 and any(f"{p}{token}" in vocabulary for p in _UNDONE))
 
 
 def _known(token: str, vocabulary: Mapping[str, int]) -> bool:
@@ -705,8 +707,29 @@ def read_by_sentence(text: str) -> bool:
     long to be about one thing (`_FOCUSED_TOKENS`), and not about how the asker feels or
     doubts themselves (answered in the posts' own words)."""
     if len(keyword_tokens(text, query=True)) <= _FOCUSED_TOKENS:
-        return False
+        # A short message is read whole, unless it sets the scene in a statement of its own
+        # and then asks about it by a pronoun: "my manager at google found out im applying to
+        # safety orgs. can they fire me for that??" asks about being fired, not applying. A
+        # question that does not lean on the scene ("how do i stop being so bad at estimating
+        # how long stuff takes? always miss my own deadlines") is read whole with it.
+        asking = asking_sentences(text)
+        if not asking or any(s.strip() == text.strip() for s in asking):
+            return False
+        scene = " ".join(_without_asking(text, asking).split())
+        if not keyword_tokens(scene, query=True):
+            return False
+        if not any(
+            _LEANS_BACK.search(_main_clause(s)) and not text.strip().startswith(s) for s in asking
+        ):
+            return False
     return not (about_the_asker(text) or feels_about_self(text))
+
+
+def _without_asking(text: str, asking: list[str]) -> str:
+    """The message without its asking sentences: the scene it sets."""
+    for sentence in asking:
+        text = text.replace(sentence, " ")
+    return text
 
 
 def uncovered_in_asked(
@@ -747,6 +770,56 @@ def uncovered_in_asked(
             and not _anchored(text, head, everything, vocabulary, discussed)
         ):
             return head
+    return None
+
+
+# A question that leans back on the sentence before it by a pronoun ("…a 12 month non-compete
+# in my contract. can that block me from joining…?", "…on a highly skilled migrant permit. if i
+# switch employers do i lose it?") asks about what that sentence names, though the question's
+# own words are ones the posts discuss (joining a lab: 0.55 from a passage). What it refers to
+# is uncovered when no passage is near that sentence (below `_LEANED_NEAR`) and its head is a
+# word the posts never use: non-compete 0.22, migrant permit 0.18; in-scope set-ups are nearer
+# ("I quit my job to do MATS." 0.4+) or name what the posts use.
+_LEANS_BACK = re.compile(r"\b(?:that|this|those|these|it|they|them)\b(?!\s*['’]?s\b)", re.I)
+_LEANED_NEAR = 0.25
+
+
+def leaned_on_concept(
+    text: str,
+    vocabulary: Mapping[str, int],
+    discussed: Callable[[str, str], float],
+    embed: Callable[[str], list[float]],
+    nearest: Callable[[str], float],
+    names: Collection[str] = (),
+) -> str | None:
+    """The head of the statement an asking sentence refers back to (`_LEANS_BACK`), when the
+    posts never use it and no passage is near that statement."""
+    if about_the_asker(text) or feels_about_self(text):
+        return None
+    named = {t for name in names for t in keyword_tokens(name)}
+    for line in text.splitlines():
+        sentences = message_sentences(line)
+        for before, sentence in itertools.pairwise(sentences):
+            if before.endswith("?") or sentence not in asking_sentences(sentence):
+                continue
+            if not _LEANS_BACK.search(_main_clause(sentence)):
+                continue
+            tokens = [
+                t
+                for t in dict.fromkeys(keyword_tokens(before, query=True))
+                if t not in named and not no_concept(t)
+            ]
+            about = about_words(before, tokens, embed)
+            if not about:
+                continue
+            head = max(about, key=lambda t: about[t])
+            if vocabulary.get(head, 0) or _known(head, vocabulary) or close_forms(head, vocabulary):
+                continue
+            own = list(dict.fromkeys(keyword_tokens(sentence, query=True)))
+            if nearest(before) < _LEANED_NEAR and not _anchored(
+                sentence, head, own, vocabulary, discussed
+            ):
+                return head
     return None
 
 
@@ -922,7 +995,8 @@ def names_no_topic(text: str, vocabulary: Mapping[str, int]) -> bool:
 # by their endings, and quantities.
 _MODIFIER = re.compile(
     r"(?:ly|al|ent|ant|ic|ous|ive|ful|less|able|ible|ate|ed|ing|est|er)$|"
-    r"^(?:many|much|few|several|more|most|less|good|bad|big|small|new|old|best|high|low)$"
+    r"^(?:many|much|few|several|more|most|less|good|bad|big|small|new|old|best|high|low|"
+    r"same|other|next|last|whole|own|even|just|still|quite|very|too|also)$"
 )
 
 
@@ -939,15 +1013,41 @@ def asked_phrase(text: str, token: str) -> str:
         return as_typed(text, token)
 
     def joins(i: int) -> bool:
-        return 0 <= i < len(words) and bool(bare[i]) and bool(keyword_tokens(bare[i]))
+        tokens = keyword_tokens(bare[i]) if 0 <= i < len(words) and bare[i] else []
+        return bool(tokens) and not no_concept(tokens[0])
 
     ends_clause = words[at] != bare[at] and not words[at].endswith("'")
-    if not ends_clause and joins(at + 1):
+    if not ends_clause and joins(at + 1) and _names_with(words, bare, at + 1):
         return f"{bare[at]} {bare[at + 1]}"
     before = bare[at - 1].lower() if at > 0 else ""
-    if before and words[at - 1] == bare[at - 1] and joins(at - 1) and not _MODIFIER.search(before):
+    # A count makes the word before a measure ("a 12 month non-compete", "12-month"), not a name.
+    counted = any(c.isdigit() for c in before) or (at > 1 and bare[at - 2].isdigit())
+    if (
+        before
+        and words[at - 1] == bare[at - 1]
+        and joins(at - 1)
+        and not _MODIFIER.search(before)
+        and not counted
+    ):
         return f"{bare[at - 1]} {bare[at]}"
     return bare[at]
+
+
+# A word after the asker's that qualifies it ("…fee refundable", "…even enforceable") or is
+# its verb ("wifi keeps dropping", "craigslist seems sketchy": a verb in "-s" with its own
+# complement after it), or an owner ("Redwood's research…"), names nothing with it.
+_PREDICATE = re.compile(r"(?:able|ible|ous|ful|less)$", re.IGNORECASE)
+_POSSESSED = re.compile(r"['’]s$", re.IGNORECASE)
+
+
+def _names_with(words: list[str], bare: list[str], at: int) -> bool:
+    """Whether the word at `at` names one thing with the word before it (see `asked_phrase`)."""
+    word = bare[at].lower()
+    if _PREDICATE.search(word) or _POSSESSED.search(bare[at - 1]):
+        return False
+    verb_like = word.endswith("s") and not word.endswith("ss") and words[at] == bare[at]
+    after = bare[at + 1] if at + 1 < len(bare) else ""
+    return not (verb_like and after and keyword_tokens(after))
 
 
 def as_typed(text: str, token: str) -> str:
