@@ -776,3 +776,45 @@ async def test_another_question_of_the_message_does_not_anchor_an_asking_sentenc
     concept = uncovered_in_asked(text, vocabulary, bot.retriever.discussed, embedder.embed_query)
     assert concept == "gpa"
     await assert_declined(bot, "other-question", text)
+
+
+async def test_a_short_message_that_sets_a_scene_is_read_by_its_asking_sentence(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    # The scene (applying to safety orgs) is what the posts discuss; being fired is what it
+    # asks, and the posts never speak of it.
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    await assert_declined(
+        bot, "scene", "my boss at amazon noticed im applying to safety orgs. could they sack me?"
+    )
+    await assert_answered(bot, "scene", "i keep getting rejected. should i give up on the field?")
+    # A question that does not lean on the scene is read whole with it: the deadlines the
+    # asker blows past are the posts' planning fallacy, though they never say "estimating".
+    await assert_answered(
+        bot,
+        "scene",
+        "how do i get better at estimating how long stuff takes? i always blow past my deadlines",
+    )
+
+
+async def test_a_word_the_posts_use_only_undone_is_one_they_use(
+    make_careerbot: MakeCareerBot, vocabulary: Vocabulary
+) -> None:
+    # "bug" is in the posts only as "debug" ("how to debug code and experiments").
+    assert vocabulary["bug"] == 0 and vocabulary["debug"] > 0
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    await assert_answered(
+        bot, "undone", "spent 10 days on one bug in my training run. is that normal in research?"
+    )
+
+
+def test_a_missing_word_is_not_named_with_its_verb_its_predicate_or_a_count() -> None:
+    for text, word, phrase in (
+        ("my wifi keeps dropping every few minutes", "wifi", "wifi"),
+        ("is the workshop fee refundable if i cancel", "fee", "workshop fee"),
+        ("are those even enforceable?", "enforceable", "enforceable"),
+        ("conda vs poetry for research code?", "conda", "conda"),
+        ("I signed a 6 month non-compete", "non-compete", "non-compete"),
+        ("stuck on the same bug all week", "bug", "bug"),
+    ):
+        assert asked_phrase(text, keyword_tokens(word)[0]) == phrase, text
