@@ -1166,3 +1166,24 @@ def test_asked_what_happened_a_story_item_is_quoted_to_its_end(
     (span, *_) = pick_quotes(question, [passage(text, section="")], embedder, 1)
     # The item's first sentence matches the question best, but the outcome is in its second.
     assert span.text.endswith("which I accepted."), span.text
+
+
+def test_what_matters_more_answers_the_question_its_heading_asks(
+    embedder: CachingEmbeddings,
+) -> None:
+    """Under a question heading, the set-up may reject the question's framing and the verdict
+    comes paragraphs later ("What's far more important … is just personal fit."): that
+    sentence is the section's answer, read with the heading, and it is quoted."""
+    text = (
+        "I kept a spreadsheet of every agenda and argued with friends about which ones would "
+        "pay off first.\n"
+        "Some agendas look promising on paper but have few people working on them, and others "
+        "have many people but look slow to pay off.\n"
+        "What’s far more important to worry about, especially early on, is just personal fit.\n"
+        "Most agendas have sensible people who argue that they are good to work on."
+    )
+    heading = "Sensemaking > Which research agenda pays off most?"
+    verdict = "What’s far more important to worry about"
+    asked = "which agenda will pay off the most, i want to pick the best one"
+    chosen = pick_quotes(asked, [passage(text, section=heading)], embedder, 2)
+    assert any(verdict in s.text for s in chosen), [s.text for s in chosen]
