@@ -1318,6 +1318,7 @@ def _carried_on(
             or _is_aside(following.key, role or {})
             or _is_question(following.text)
             or _is_lead_in(following)
+            or not ends_quote(following.text)  # the post leaves it unfinished ("…leetcode for")
             or _quoted_before(following, shown)
         ):
             out.append(span)

@@ -1187,3 +1187,18 @@ def test_what_matters_more_answers_the_question_its_heading_asks(
     asked = "which agenda will pay off the most, i want to pick the best one"
     chosen = pick_quotes(asked, [passage(text, section=heading)], embedder, 2)
     assert any(verdict in s.text for s in chosen), [s.text for s in chosen]
+
+
+def test_a_quote_is_never_carried_on_into_a_sentence_the_post_leaves_unfinished(
+    embedder: CachingEmbeddings,
+) -> None:
+    """A post cut off mid-sentence ("It helped me with my motivation to write the paper, and
+    to do things like leetcode for") has nothing to carry a quote on into."""
+    text = (
+        "How to tackle procrastination. I procrastinate on my paper when part of me thinks "
+        "the paper is pointless. Talking it through helped me with procrastination on the "
+        "paper, and with writing the paper for"
+    )
+    chosen = pick_quotes("how do i stop procrastinating on my paper?", [passage(text)], embedder, 2)
+    assert chosen, "nothing quoted"
+    assert all(ends_quote(s.text) for s in chosen), [s.text for s in chosen]
