@@ -663,6 +663,21 @@ def pick_quotes(
         for k, sim in zip(keyed, cosines(read), strict=True):
             sims[at[k]] = max(sims[at[k]], sim)
     terms = set(keyword_tokens(asked, query=True)) - _FRAME_WORDS
+    # An item that opens on a label naming what it is about ("1. Alignment is
+    # mentorship-constrained. If you have little research experience, your main priority…")
+    # is read with the label, sentence by sentence, when the label names what is asked.
+    labels = {
+        s.key: label
+        for lines in per_passage
+        for line in lines
+        for s, label in _labelled(line)
+        if terms & sentence_tokens(label)
+    }
+    kept = [i for i, s in enumerate(sentences) if s.key in labels]
+    if kept:
+        read = [f"{labels[sentences[i].key]} {sentences[i].text}" for i in kept]
+        for i, sim in zip(kept, cosines(read), strict=True):
+            sims[i] = max(sims[i], sim)
     if asks == CLARIFY and message:
         # "is that also true for senior people?": the last reply's topic is settled; what
         # tells its qualifications apart is what the clarification names ("senior").
@@ -824,6 +839,23 @@ def _answering_the_heading(
         if first is not None and _is_paragraph(first) and may_mean_the_heading(first[0].text):
             out.add(first[0].key)
     return out
+
+
+# A list item's label: a short first sentence saying what the item is about ("Manage burnout.",
+# "Alignment is mentorship-constrained.").
+LABEL_WORDS = (2, 6)
+
+
+def _labelled(line: list[Sentence]) -> Iterator[tuple[Sentence, str]]:
+    """The sentences of a list item after its label (`LABEL_WORDS`, ending in "."), each with
+    the label."""
+    if len(line) < 2 or not line[0].is_item:
+        return
+    label = line[0].text.strip()
+    if not label.endswith(".") or not LABEL_WORDS[0] <= len(label.split()) <= LABEL_WORDS[1]:
+        return
+    for s in line[1:]:
+        yield s, label
 
 
 def _weighed_under_question(sentences: Sequence[Sentence]) -> set[tuple[str, int, int]]:

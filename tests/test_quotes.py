@@ -1189,6 +1189,28 @@ def test_what_matters_more_answers_the_question_its_heading_asks(
     assert any(verdict in s.text for s in chosen), [s.text for s in chosen]
 
 
+def test_an_item_is_read_with_the_label_that_names_what_is_asked(
+    embedder: CachingEmbeddings,
+) -> None:
+    """A list item that opens on a label ("1. Alignment is mentorship-constrained.") is about
+    what the label names: its advice ("your main priority should be finding the best mentor
+    possible") answers a question naming that, though it repeats none of the question's words."""
+    text = (
+        "1. Mentorship is scarce. If you are new, your first priority should be finding "
+        "someone senior who reviews what you make every week.\n"
+        "2. Reading is cheap. When starting out, it is important to read widely before you "
+        "commit to one topic."
+    )
+    asked = "how important is mentorship when starting out?"
+    advice = "If you are new, your first priority"
+    ranked = pick_quotes(asked, [passage(text)], embedder, 2, rank_only=True)
+    assert ranked[0].text.startswith(advice), [s.text for s in ranked[:3]]
+    # A label that names something else lends its item nothing.
+    other = text.replace("Mentorship is scarce.", "Feedback is scarce.")
+    ranked = pick_quotes(asked, [passage(other)], embedder, 2, rank_only=True)
+    assert not ranked[0].text.startswith(advice), [s.text for s in ranked[:3]]
+
+
 def test_a_quote_is_never_carried_on_into_a_sentence_the_post_leaves_unfinished(
     embedder: CachingEmbeddings,
 ) -> None:
