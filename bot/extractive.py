@@ -193,6 +193,14 @@ _CONCLUSION = re.compile(
     r"in (?:retrospect|hindsight))\b",
     re.IGNORECASE,
 )
+# A verdict weighing one thing over another ("What’s far more important to worry about… is just
+# personal fit.", "what matters most is…"): advice, and under a heading that asks a question,
+# the section's answer to it.
+_WEIGHS = re.compile(
+    r"\b(?:(?:far|much|way|a lot) more important|the (?:most|more) important|"
+    r"what (?:really |actually )?matters)\b",
+    re.IGNORECASE,
+)
 # Reassurance: an author saying how it felt, that it is common, that it gets better. For a
 # message about how the asker feels, that is the answer ("anyone else feel lost?").
 _REASSURANCE = re.compile(
@@ -467,7 +475,7 @@ def _role(
         # the author judging their own experience answers "how did it go for him?" more than
         # a judgement of the field or advice does
         score += 0.2 if speaks_as_author(text) else 0.12
-    advice = bool(_ADVICE.search(text) or _CONCLUSION.search(text))
+    advice = bool(_ADVICE.search(text) or _CONCLUSION.search(text) or _WEIGHS.search(text))
     if advice:
         score += 0.12
     word = first_word(text)
@@ -655,15 +663,31 @@ def pick_quotes(
     sims = cosines([s.text for s in sentences])
     # (A question about the author, "how did he end up in safety?", is not the heading's.)
     framed = set() if author_voice else _answering_the_heading(passages, per_passage, opens_section)
-    if framed:
+    weighed = set() if author_voice else _weighed_under_question(sentences)
+    if framed or weighed:
         # Its meaning is the heading's question ("…this is the wrong way to think about this
         # question"): read with the heading, as the asker reads it under the attribution.
         at = {s.key: i for i, s in enumerate(sentences)}
-        keyed = [k for k in framed if k in at]
+        keyed = [k for k in framed | weighed if k in at]
         read = [f"{sentences[at[k]].passage.heading} {sentences[at[k]].text}" for k in keyed]
         for k, sim in zip(keyed, cosines(read), strict=True):
             sims[at[k]] = max(sims[at[k]], sim)
     terms = set(keyword_tokens(asked, query=True)) - _FRAME_WORDS
+    # An item that opens on a label naming what it is about ("1. Alignment is
+    # mentorship-constrained. If you have little research experience, your main priority…")
+    # is read with the label, sentence by sentence, when the label names what is asked.
+    labels = {
+        s.key: label
+        for lines in per_passage
+        for line in lines
+        for s, label in _labelled(line)
+        if terms & sentence_tokens(label)
+    }
+    kept = [i for i, s in enumerate(sentences) if s.key in labels]
+    if kept:
+        read = [f"{labels[sentences[i].key]} {sentences[i].text}" for i in kept]
+        for i, sim in zip(kept, cosines(read), strict=True):
+            sims[i] = max(sims[i], sim)
     if asks == CLARIFY and message:
         # "is that also true for senior people?": the last reply's topic is settled; what
         # tells its qualifications apart is what the clarification names ("senior").
@@ -825,6 +849,34 @@ def _answering_the_heading(
         if first is not None and _is_paragraph(first) and may_mean_the_heading(first[0].text):
             out.add(first[0].key)
     return out
+
+
+# A list item's label: a short first sentence saying what the item is about ("Manage burnout.",
+# "Alignment is mentorship-constrained.").
+LABEL_WORDS = (2, 6)
+
+
+def _labelled(line: list[Sentence]) -> Iterator[tuple[Sentence, str]]:
+    """The sentences of a list item after its label (`LABEL_WORDS`, ending in "."), each with
+    the label."""
+    if len(line) < 2 or not line[0].is_item:
+        return
+    label = line[0].text.strip()
+    if not label.endswith(".") or not LABEL_WORDS[0] <= len(label.split()) <= LABEL_WORDS[1]:
+        return
+    for s in line[1:]:
+        yield s, label
+
+
+def _weighed_under_question(sentences: Sequence[Sentence]) -> set[tuple[str, int, int]]:
+    """Sentences under a heading that asks a question which say what matters more: the
+    section's answer to its heading, though it may come paragraphs after the set-up ("I now
+    think this is the wrong way to think about this question…"), read with the heading."""
+    return {
+        s.key
+        for s in sentences
+        if not s.passage.is_comment and _is_question(s.passage.heading) and _WEIGHS.search(s.text)
+    }
 
 
 def _heading_lead_in(passage: Passage, lines: list[list[Sentence]]) -> Sentence | None:
@@ -1308,6 +1360,7 @@ def _carried_on(
             or _is_aside(following.key, role or {})
             or _is_question(following.text)
             or _is_lead_in(following)
+            or not ends_quote(following.text)  # the post leaves it unfinished ("…leetcode for")
             or _quoted_before(following, shown)
         ):
             out.append(span)

@@ -1166,3 +1166,61 @@ def test_asked_what_happened_a_story_item_is_quoted_to_its_end(
     (span, *_) = pick_quotes(question, [passage(text, section="")], embedder, 1)
     # The item's first sentence matches the question best, but the outcome is in its second.
     assert span.text.endswith("which I accepted."), span.text
+
+
+def test_what_matters_more_answers_the_question_its_heading_asks(
+    embedder: CachingEmbeddings,
+) -> None:
+    """Under a question heading, the set-up may reject the question's framing and the verdict
+    comes paragraphs later ("What's far more important … is just personal fit."): that
+    sentence is the section's answer, read with the heading, and it is quoted."""
+    text = (
+        "I kept a spreadsheet of every agenda and argued with friends about which ones would "
+        "pay off first.\n"
+        "Some agendas look promising on paper but have few people working on them, and others "
+        "have many people but look slow to pay off.\n"
+        "What’s far more important to worry about, especially early on, is just personal fit.\n"
+        "Most agendas have sensible people who argue that they are good to work on."
+    )
+    heading = "Sensemaking > Which research agenda pays off most?"
+    verdict = "What’s far more important to worry about"
+    asked = "which agenda will pay off the most, i want to pick the best one"
+    chosen = pick_quotes(asked, [passage(text, section=heading)], embedder, 2)
+    assert any(verdict in s.text for s in chosen), [s.text for s in chosen]
+
+
+def test_an_item_is_read_with_the_label_that_names_what_is_asked(
+    embedder: CachingEmbeddings,
+) -> None:
+    """A list item that opens on a label ("1. Alignment is mentorship-constrained.") is about
+    what the label names: its advice ("your main priority should be finding the best mentor
+    possible") answers a question naming that, though it repeats none of the question's words."""
+    text = (
+        "1. Mentorship is scarce. If you are new, your first priority should be finding "
+        "someone senior who reviews what you make every week.\n"
+        "2. Reading is cheap. When starting out, it is important to read widely before you "
+        "commit to one topic."
+    )
+    asked = "how important is mentorship when starting out?"
+    advice = "If you are new, your first priority"
+    ranked = pick_quotes(asked, [passage(text)], embedder, 2, rank_only=True)
+    assert ranked[0].text.startswith(advice), [s.text for s in ranked[:3]]
+    # A label that names something else lends its item nothing.
+    other = text.replace("Mentorship is scarce.", "Feedback is scarce.")
+    ranked = pick_quotes(asked, [passage(other)], embedder, 2, rank_only=True)
+    assert not ranked[0].text.startswith(advice), [s.text for s in ranked[:3]]
+
+
+def test_a_quote_is_never_carried_on_into_a_sentence_the_post_leaves_unfinished(
+    embedder: CachingEmbeddings,
+) -> None:
+    """A post cut off mid-sentence ("It helped me with my motivation to write the paper, and
+    to do things like leetcode for") has nothing to carry a quote on into."""
+    text = (
+        "How to tackle procrastination. I procrastinate on my paper when part of me thinks "
+        "the paper is pointless. Talking it through helped me with procrastination on the "
+        "paper, and with writing the paper for"
+    )
+    chosen = pick_quotes("how do i stop procrastinating on my paper?", [passage(text)], embedder, 2)
+    assert chosen, "nothing quoted"
+    assert all(ends_quote(s.text) for s in chosen), [s.text for s in chosen]
