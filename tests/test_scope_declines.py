@@ -818,3 +818,25 @@ def test_a_missing_word_is_not_named_with_its_verb_its_predicate_or_a_count() ->
         ("stuck on the same bug all week", "bug", "bug"),
     ):
         assert asked_phrase(text, keyword_tokens(word)[0]) == phrase, text
+
+
+def test_a_decline_never_turns_on_a_word_the_question_is_barely_about(
+    embedder: CachingEmbeddings,
+) -> None:
+    # Every distinctive word is rare here and none is discussed, so the last reading of
+    # `unsupported_concept` decides: "honestly", "speaking", "comes" are how the question is
+    # put (cosine with it 0.04..0.06), not what the posts would have to cover.
+    vocabulary = {"research": 100, "work": 90, "safeti": 95, "first": 60, "honest": 1, "rust": 1}
+
+    def discussed(word: str, token: str) -> float:
+        return 0.0
+
+    for asked in (
+        "honestly, which safety research should i work on first?",
+        "which safety research to work on first, realistically speaking?",
+        "basically which safety research work comes first?",
+    ):
+        assert unsupported_concept(asked, vocabulary, discussed, embedder.embed_query) is None
+    # A rare word the question is about is still the concept it turns on.
+    asked = "should i learn rust for safety research work?"
+    assert unsupported_concept(asked, vocabulary, discussed, embedder.embed_query) == "rust"
