@@ -22,6 +22,7 @@ from bot.extractive import (
     asks_for_list,
     asks_for_verdict,
     compose,
+    is_list,
     leads_into_list,
     pick_quotes,
 )
@@ -97,6 +98,7 @@ from bot.scope import (
 )
 from bot.suggestions import is_meta
 from bot.text import (
+    LIST_MARKER,
     WORD_EDGE,
     clean_text,
     close_forms,
@@ -140,8 +142,6 @@ MAX_SECTION_PASSAGES = 10
 # "any others on that list?" when the last reply showed the whole list and its section has no
 # other list: say so, and show the list again rather than quotes that are not on it.
 WHOLE_LIST = "That was the whole list; the post names no others there."
-# A list item line: "- …", "1. …" (indented when nested).
-_ITEM = re.compile(r"\s*(?:[-*]|\d+\.)\s+\S")
 NOT_SPECIFIC = (
     "The posts don't speak to “{concept}” specifically; here is more of what they say about "
     "your question before."
@@ -868,7 +868,9 @@ class Answerer:
             p
             for p in [held[0], *self._in_section_after(held[:1])[held[0].id]]
             if any(
-                leads_into_list(line) and _ITEM.match(nxt) and " ".join(line.split()) not in flat
+                leads_into_list(line)
+                and LIST_MARKER.match(nxt)
+                and " ".join(line.split()) not in flat
                 for line, nxt in pairwise(p.text.split("\n"))
             )
         ]
@@ -890,7 +892,7 @@ class Answerer:
                 next_passage=self._next_passage(),
                 following=self._in_section_after([p]),
             )
-            spans.extend(span for span in found[:1] if _is_list(span))
+            spans.extend(span for span in found[:1] if is_list(span))
         return spans
 
     def _referring_message(self, context: TurnContext) -> str:
@@ -1247,8 +1249,3 @@ class Answerer:
             answer_id=answer_id,
             usage=reply.usage,
         )
-
-
-def _is_list(span: Span) -> bool:
-    """Whether a quote is a list (a lead-in with its items)."""
-    return any(sentence.is_item for sentence in span.sentences)

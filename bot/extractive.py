@@ -664,14 +664,6 @@ def pick_quotes(
     # (A question about the author, "how did he end up in safety?", is not the heading's.)
     framed = set() if author_voice else _answering_the_heading(passages, per_passage, opens_section)
     weighed = set() if author_voice else _weighed_under_question(sentences)
-    if framed or weighed:
-        # Its meaning is the heading's question ("…this is the wrong way to think about this
-        # question"): read with the heading, as the asker reads it under the attribution.
-        at = {s.key: i for i, s in enumerate(sentences)}
-        keyed = [k for k in framed | weighed if k in at]
-        read = [f"{sentences[at[k]].passage.heading} {sentences[at[k]].text}" for k in keyed]
-        for k, sim in zip(keyed, cosines(read), strict=True):
-            sims[at[k]] = max(sims[at[k]], sim)
     terms = set(keyword_tokens(asked, query=True)) - _FRAME_WORDS
     # An item that opens on a label naming what it is about ("1. Alignment is
     # mentorship-constrained. If you have little research experience, your main priority…")
@@ -683,10 +675,21 @@ def pick_quotes(
         for s, label in _labelled(line)
         if terms & sentence_tokens(label)
     }
-    kept = [i for i, s in enumerate(sentences) if s.key in labels]
-    if kept:
-        read = [f"{labels[sentences[i].key]} {sentences[i].text}" for i in kept]
-        for i, sim in zip(kept, cosines(read), strict=True):
+    # A sentence whose meaning leans on what frames it is also read with that frame, as the
+    # asker reads it under the attribution: the heading's question ("…this is the wrong way to
+    # think about this question"), or its list item's label.
+    framing = [
+        (i, frame)
+        for i, s in enumerate(sentences)
+        for frame in (
+            s.passage.heading if s.key in framed or s.key in weighed else None,
+            labels.get(s.key),
+        )
+        if frame is not None
+    ]
+    if framing:
+        read = cosines([f"{frame} {sentences[i].text}" for i, frame in framing])
+        for (i, _), sim in zip(framing, read, strict=True):
             sims[i] = max(sims[i], sim)
     if asks == CLARIFY and message:
         # "is that also true for senior people?": the last reply's topic is settled; what
@@ -978,7 +981,7 @@ def _is_aside(key: tuple[str, int, int], role: Mapping[tuple[str, int, int], flo
     return role.get(key, 0.0) <= ASIDE_ROLE
 
 
-def _is_list(span: Span) -> bool:
+def is_list(span: Span) -> bool:
     """Whether a quote shows a list: a lead-in with its items, or a list's overview."""
     return span.overview or _with_items(span.sentences)
 
@@ -994,12 +997,12 @@ def _with_list(
     is one of five lessons). A list chosen on its own merits goes first too."""
     if not chosen:
         return chosen
-    lists = [c for c in chosen if _is_list(c)]
+    lists = [c for c in chosen if is_list(c)]
     if lists:
         return [lists[0], *(c for c in chosen if c is not lists[0])]
     top = max(c.relevance for c in chosen)
     listed = next(
-        (s for s in spans if _is_list(s) and s.relevance >= top - RELEVANCE_GAP),
+        (s for s in spans if is_list(s) and s.relevance >= top - RELEVANCE_GAP),
         None,
     )
     if listed is None:
@@ -1020,7 +1023,7 @@ def _lists_in_post_order(
     the lists hold: a later list often builds on the first ("Three other research areas that
     seem important, but less central:"), so it is not shown first for sharing more of the
     question's words. `following`: passage id -> the passages after it in its section."""
-    slots = [i for i, c in enumerate(chosen) if _is_list(c)]
+    slots = [i for i, c in enumerate(chosen) if is_list(c)]
     if len(slots) < 2:
         return chosen
 
