@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.answering import WHOLE_LIST, nearest_pointer
 from bot.followups import (
     CLARIFY,
@@ -847,35 +849,28 @@ def test_how_the_author_came_to_the_field_is_a_question_about_their_background()
         assert not resolve(text, past, TITLES).background, text
 
 
+@pytest.mark.parametrize(
+    ("first_question", "follow_up"),
+    [
+        # George Wang says where he comes from once, in his post's opening, as a scope note
+        # ("This advice is only from my perspective and background, which is that I did a PhD…").
+        (
+            "whats the single most impactful thing to work on in ai safety rn",
+            "how did that guy end up in safety himself",
+        ),
+        # After "what is the most impactful area…?", his "…I did a PhD in combinatorics…" is far
+        # from the carried topic (relevance 0.18 against 0.56 for a line about impact), but it
+        # is what "how did he end up in safety" asks for.
+        ("what is the most impactful area to work on?", "how did he end up in safety himself"),
+    ],
+)
 async def test_how_the_author_ended_up_in_safety_quotes_where_he_says_his_background(
-    make_careerbot: MakeCareerBot,
+    make_careerbot: MakeCareerBot, first_question: str, follow_up: str
 ) -> None:
-    # George Wang says where he comes from once, in his post's opening, as a scope note
-    # ("This advice is only from my perspective and background, which is that I did a PhD…").
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    first = await bot.answer(
-        Question(
-            "whats the single most impactful thing to work on in ai safety rn", "u", "b", "cli"
-        )
-    )
+    first = await bot.answer(Question(first_question, "u", "b", "cli"))
     assert first.covered and "George Wang" in first.text
-    how = await bot.answer(Question("how did that guy end up in safety himself", "u", "b", "cli"))
-    assert how.covered and how.citations
-    assert any("PhD in combinatorics" in c.quote for c in how.citations), how.text
-
-
-async def test_where_the_author_says_his_background_is_shown_however_far_from_the_topic(
-    make_careerbot: MakeCareerBot,
-) -> None:
-    # After "what is the most impactful area…?", his "…I did a PhD in combinatorics…" is far
-    # from the carried topic (relevance 0.18 against 0.56 for a line about impact), but it is
-    # what "how did he end up in safety" asks for.
-    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    first = await bot.answer(
-        Question("what is the most impactful area to work on?", "u", "b2", "cli")
-    )
-    assert first.covered and "George Wang" in first.text
-    how = await bot.answer(Question("how did he end up in safety himself", "u", "b2", "cli"))
+    how = await bot.answer(Question(follow_up, "u", "b", "cli"))
     assert how.covered and how.citations
     assert any("PhD in combinatorics" in c.quote for c in how.citations), how.text
 
