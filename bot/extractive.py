@@ -40,6 +40,10 @@ from bot.text import (
 _QUOTE_MARKER = re.compile(r"^\s*>\s?")
 MAX_QUOTE_CHARS = 480
 MAX_LIST_QUOTE_CHARS = 800
+# A list item is a point made whole: a quote inside one item may run this long, so "Leading
+# labs are often amenable to… Thus interventions of the form “tell labs to care more” generally
+# don’t work very well, whereas…" keeps the verdict its first sentence sets up.
+MAX_ITEM_QUOTE_CHARS = 560
 MAX_ANSWER_CHARS = 1200
 MIN_SENTENCE_CHARS = 25
 WINDOW = 5  # sentences; MAX_QUOTE_CHARS bounds a window first
@@ -1154,6 +1158,8 @@ def _score_window(
     text = _verbatim(window)
     has_items = _with_items(window)
     cap = MAX_LIST_QUOTE_CHARS if has_items else MAX_QUOTE_CHARS
+    if first.is_item and first.line_no == last.line_no:
+        cap = MAX_ITEM_QUOTE_CHARS
     if len(text) > cap or not ends_quote(text):
         return None  # never cut mid-sentence: drop rather than cut
     # A sentence that picks up the quote just shown ("Those are all ways of finding…") leans
@@ -1196,6 +1202,8 @@ def _score_window(
     if (
         following is not None
         and ends_quote(following.text)
+        # (an aside after it, "This post conveys that idea well.", is no verdict left out)
+        and not _is_aside(following.key, role)
         and (
             _VERDICT_OPENERS.match(following.text)
             or opens_dangling(following.text)

@@ -1224,3 +1224,24 @@ def test_a_quote_is_never_carried_on_into_a_sentence_the_post_leaves_unfinished(
     chosen = pick_quotes("how do i stop procrastinating on my paper?", [passage(text)], embedder, 2)
     assert chosen, "nothing quoted"
     assert all(ends_quote(s.text) for s in chosen), [s.text for s in chosen]
+
+
+def test_a_quote_inside_a_list_item_keeps_the_verdict_its_first_sentence_sets_up(
+    embedder: CachingEmbeddings,
+) -> None:
+    item = (
+        "   1. Leading labs are often amenable to carrying out proposals which don’t strongly "
+        "trade off against their core capabilities work; the bottleneck is usually the agency "
+        "and work required to actually implement the proposal. Thus interventions of the form "
+        "“tell labs to care more about safety” generally don’t work very well, whereas "
+        "interventions of the form “here is a concrete ask, here are the specific steps you’d "
+        "need to take, here’s a person who’s agreed to lead the effort” tend to go well. This "
+        "post conveys that idea particularly well."
+    )
+    text = "Some thoughts on lab governance, in no particular order\n" + item
+    (span, *_) = pick_quotes(
+        "how do you get an AI lab to adopt a safety proposal?", [passage(text)], embedder, 1
+    )
+    # Over the usual quote length, but one point made whole; the aside after it is no verdict.
+    assert "generally don’t work very well" in span.text, span.text
+    assert "This post conveys" not in span.text
