@@ -40,6 +40,10 @@ from bot.text import (
 _QUOTE_MARKER = re.compile(r"^\s*>\s?")
 MAX_QUOTE_CHARS = 480
 MAX_LIST_QUOTE_CHARS = 800
+# A list item is a point made whole: a quote inside one item may run this long, so "Leading
+# labs are often amenable to… Thus interventions of the form “tell labs to care more” generally
+# don’t work very well, whereas…" keeps the verdict its first sentence sets up.
+MAX_ITEM_QUOTE_CHARS = 560
 MAX_ANSWER_CHARS = 1200
 MIN_SENTENCE_CHARS = 25
 WINDOW = 5  # sentences; MAX_QUOTE_CHARS bounds a window first
@@ -147,7 +151,36 @@ _FIRST_PERSON_OPENERS = frozenset(
 )
 _STORY = re.compile(
     r"\b(?:i|we) (?:was|were|had|did|quit|joined|started|spent|worked|decided|applied|got|went|"
-    r"ended|wanted|felt|thought|tried|learned|found|took|met|moved|left|became|received)\b",
+    r"ended|wanted|felt|thought|tried|learned|found|took|met|moved|left|became|received)\b|"
+    # ... and told in other tenses: "I’d already accepted funding…", "We also had to
+    # implement…", "I have been primarily focusing on…", "I am currently working on…", "he was
+    # doing most of the work" (in a post, "he" is somebody in the author's story).
+    r"\b(?:(?:i|we)(?:['’]d|['’]ve|['’]m| had| have| am)?|he|she)"
+    r"(?: (?:already|also|just|still|then|eventually|never|even|first|primarily|currently|"
+    r"mostly|initially|originally|actually))* "
+    r"(?:(?:been|was|were|had|did|got|went|read|made|began|wrote|ran|built|spent)\b|"
+    r"\w+ed\b(?! (?:that|to|by)\b)|(?:working|studying|focusing|doing|trying|reading) )",
+    re.IGNORECASE,
+)
+# Advice cues that a story also uses in passing ("since the goal of mech interp is…", "he was
+# doing most of the work"): in a sentence that tells what happened, they make it no advice.
+_IN_PASSING = frozenset(
+    "the goal|the main|most of|most people|most research|is often|are often|in general|the key|"
+    "rather than|instead of".split("|")
+)
+# An author's judgement of a thing, in the first person or not: "I personally don’t think that
+# quantitative modeling is very valuable", "spending 3-6 months just “upskilling” isn’t too
+# efficient", "interventions of the form … generally don’t work very well". It answers
+# "should I…?" as much as "you should" does.
+_JUDGES = re.compile(
+    r"\b(i (?:personally |really |still |honestly |also )?(?:don['’]?t|do not) (?:think|believe)|"
+    r"i (?:personally |really |also )?(?:believe|suspect)|"
+    r"(?:is|are|isn['’]t|aren['’]t|was|were)(?: not)?"
+    r"(?: (?:too|very|really|super|clearly|just|particularly|especially|extremely|much|not))* "
+    r"(?:valuable|useful|helpful|efficient|effective|essential|necessary|a must|worthwhile|"
+    r"overrated|underrated)|"
+    r"(?:don['’]?t|doesn['’]?t|do not|does not) work (?:very |that |too )?well|"
+    r"tends? to (?:go|work) well)\b",
     re.IGNORECASE,
 )
 # The question asks for advice in so many words: then the authors' own story, with no lesson
@@ -475,7 +508,14 @@ def _role(
         # the author judging their own experience answers "how did it go for him?" more than
         # a judgement of the field or advice does
         score += 0.2 if speaks_as_author(text) else 0.12
-    advice = bool(_ADVICE.search(text) or _CONCLUSION.search(text) or _WEIGHS.search(text))
+    told = bool(_STORY.search(text))
+    cues = {m.group().lower() for m in _ADVICE.finditer(text)}
+    if told and not story_ok:
+        cues -= _IN_PASSING  # (where the story is the answer, its generalisations are too)
+    # (asked what happened, a judgement in passing is not the answer: "how did he get into
+    # MATS?" is answered by "I quit my job and participated…", not by what he believes)
+    judges = not story_ok and bool(_JUDGES.search(text))
+    advice = bool(cues or _CONCLUSION.search(text) or _WEIGHS.search(text) or judges)
     if advice:
         score += 0.12
     word = first_word(text)
@@ -491,7 +531,7 @@ def _role(
         pass
     elif _BIOGRAPHY.search(text):
         score -= 0.2
-    elif (word in _FIRST_PERSON_OPENERS or _STORY.search(text)) and not advice:
+    elif (word in _FIRST_PERSON_OPENERS or told) and not advice:
         # the author's own story, with no lesson drawn in this sentence
         score -= 0.2 if advice_wanted else 0.1
     if len(_LINK_WORDS.findall(text)) >= 2:
@@ -1154,6 +1194,8 @@ def _score_window(
     text = _verbatim(window)
     has_items = _with_items(window)
     cap = MAX_LIST_QUOTE_CHARS if has_items else MAX_QUOTE_CHARS
+    if first.is_item and first.line_no == last.line_no:
+        cap = MAX_ITEM_QUOTE_CHARS
     if len(text) > cap or not ends_quote(text):
         return None  # never cut mid-sentence: drop rather than cut
     # A sentence that picks up the quote just shown ("Those are all ways of finding…") leans
@@ -1196,6 +1238,8 @@ def _score_window(
     if (
         following is not None
         and ends_quote(following.text)
+        # (an aside after it, "This post conveys that idea well.", is no verdict left out)
+        and not _is_aside(following.key, role)
         and (
             _VERDICT_OPENERS.match(following.text)
             or opens_dangling(following.text)

@@ -95,6 +95,8 @@ async def test_a_question_naming_an_author_or_a_post_is_answered_from_that_post_
     how = await ask(posts_bot, "how did james chua get into MATS?", "g7b")
     read_as_newcomer(how)
     assert how.covered and {c.author for c in how.citations} == {"James Chua"}, how.text
+    # How he got in is what he did ("I quit my job and participated…"), not what he believes.
+    assert any("I quit my job and participated" in c.quote for c in how.citations), how.text
     # "first year" is his, not Richard Ngo's "first-year undergrad math".
     learnt = await ask(posts_bot, "what did jay bailey learn in his first year?", "g7c")
     read_as_newcomer(learnt)

@@ -1224,3 +1224,60 @@ def test_a_quote_is_never_carried_on_into_a_sentence_the_post_leaves_unfinished(
     chosen = pick_quotes("how do i stop procrastinating on my paper?", [passage(text)], embedder, 2)
     assert chosen, "nothing quoted"
     assert all(ends_quote(s.text) for s in chosen), [s.text for s in chosen]
+
+
+def test_a_story_told_in_any_tense_is_story_and_a_judgement_is_advice() -> None:
+    def role(text: str) -> float:
+        return role_score(passage_sentences(passage(text, section="Post"))[0][0], "Post")
+
+    # The author's own story in the perfect, pluperfect or progressive, or somebody else's in
+    # the author's story: an advice word used in passing ("the goal of", "most of") is no advice.
+    told = [
+        "I have been primarily focusing on the core skillset, since the goal of it is to "
+        "understand models.",
+        "Unfortunately, I’d already accepted funding to work on a project for six months.",
+        "We also had to implement a whole bunch of evaluations for the project.",
+        "After the first week, it was obvious that he was doing most of the work.",
+    ]
+    assert all(role(text) < 0 for text in told), [role(text) for text in told]
+    # A judgement of a thing answers "should I…?" as "you should" does.
+    judged = [
+        "Relatedly, I personally don’t think that quantitative modeling is very valuable.",
+        "Spending 3-6 months just “upskilling” isn’t too efficient for most people.",
+        "Interventions of the form “tell labs to care more” generally don’t work very well.",
+    ]
+    assert all(role(text) > 0 for text in judged), [role(text) for text in judged]
+    # "I think that…" alone judges nothing: "I think that by the end of MATS, I had…" is story.
+    assert role("I think that by the end of the program, I had a model of his feedback.") <= 0
+
+    # Asked what happened, a judgement in passing is not the answer; what he did is.
+    def told_role(text: str) -> float:
+        sentence = passage_sentences(passage(text, section="Post"))[0][0]
+        return role_score(sentence, "Post", story_ok=True)
+
+    belief = "Counterfactually, I believe that without the program, publishing would be harder."
+    assert told_role(belief) <= told_role("I quit my job and participated in the program.")
+    # ... and where the story is the answer, what it says in general still counts ("Most of
+    # the time, I wouldn't be that surprised if I did not reach my goal on time.").
+    assert told_role("Most of the time, I wouldn't be surprised if I did not reach my goal.") > 0
+
+
+def test_a_quote_inside_a_list_item_keeps_the_verdict_its_first_sentence_sets_up(
+    embedder: CachingEmbeddings,
+) -> None:
+    item = (
+        "   1. Leading labs are often amenable to carrying out proposals which don’t strongly "
+        "trade off against their core capabilities work; the bottleneck is usually the agency "
+        "and work required to actually implement the proposal. Thus interventions of the form "
+        "“tell labs to care more about safety” generally don’t work very well, whereas "
+        "interventions of the form “here is a concrete ask, here are the specific steps you’d "
+        "need to take, here’s a person who’s agreed to lead the effort” tend to go well. This "
+        "post conveys that idea particularly well."
+    )
+    text = "Some thoughts on lab governance, in no particular order\n" + item
+    (span, *_) = pick_quotes(
+        "how do you get an AI lab to adopt a safety proposal?", [passage(text)], embedder, 1
+    )
+    # Over the usual quote length, but one point made whole; the aside after it is no verdict.
+    assert "generally don’t work very well" in span.text, span.text
+    assert "This post conveys" not in span.text
