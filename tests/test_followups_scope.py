@@ -944,3 +944,31 @@ async def test_any_others_on_that_list_goes_on_with_the_list_or_says_it_was_whol
     # Nothing follows that list in its section: said plainly, and the list shown again.
     assert WHOLE_LIST in more.notices, more.text
     assert "acting myopically" in more.text and "heavy-tailed" not in more.text, more.text
+
+
+def test_without_the_thing_asked_about_asks_the_question_without_it() -> None:
+    past = history("should I do a PhD to get into AI safety research?", "…")
+    lack = resolve("what about someone without a PhD", past, TITLES)
+    # The PhD leaves the question; "someone" is nobody's topic.
+    assert lack.is_follow_up and lack.lacking == tuple(keyword_tokens("PhD"))
+    assert "phd" not in lack.query.casefold() and not lack.shift_to
+    # A condition the conversation has not named yet is asked with it, as typed.
+    degree = resolve("and if i don't have a degree at all?", past, TITLES)
+    assert not degree.lacking and "degree" in degree.query
+    # What the asker wants to avoid ("without burning out") is the topic, not a lack.
+    burn = resolve("how do i do that without burning out?", past, TITLES)
+    assert not burn.lacking and "burning out" in burn.query
+
+
+async def test_without_a_phd_is_not_answered_from_the_phd_section(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(
+        Question("should I do a PhD to get into AI safety research?", "u", "np", "cli")
+    )
+    assert any("Should I do a PhD?" in c.section for c in first.citations), first.text
+    then = await bot.answer(Question("what about someone without a PhD", "u", "np", "cli"))
+    assert then.covered and then.citations
+    assert not any("Should I do a PhD?" in c.section for c in then.citations), then.text
+    assert any("shortest path of actually working" in c.quote for c in then.citations), then.text
