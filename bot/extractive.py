@@ -219,6 +219,12 @@ _REASON = re.compile(
     r"leads? to|the point (?:is|of)|(?:argument|case) (?:in (?:\w+ )?favou?r|for|against))\b",
     re.IGNORECASE,
 )
+# A sentence that opens on drawing a conclusion ("As a result, you should start off with…
+# skepticism"): it is what "why?" asks about; its reason is the sentence before.
+_CONCLUDES = re.compile(
+    r"^\W*(?:as a result|therefore|thus|hence|so|consequently|that['’]s why|this is why)\b",
+    re.IGNORECASE,
+)
 # A sentence that qualifies or limits a claim: what "is that also true for X or just Y?" asks.
 _QUALIFIER = re.compile(
     r"\b(however|though|although|unless|except|only (?:if|when|for)|once (?:you|i|we)|"
@@ -747,8 +753,18 @@ def pick_quotes(
         # A qualification answers "is that also true for senior people?" when it names what
         # the asker asks about ("once you're a senior researcher…"), not any "however".
         named = set(keyword_tokens(message, query=True)) if asks == CLARIFY else set()
+        # "why?" asks about the quote's claim: its verdict ("As a result, you should…", "You
+        # don't—you can…"), else the sentence the question was most about. Its reason is not
+        # the claim again, though it says "because"; the sentence before it in the quote is.
+        claims, grounds = _claims(per_passage, last_quotes, relevance) if asks == WHY else ((), ())
         for s in sentences:
             if named and not named & sentence_tokens(s.text):
+                continue
+            if s.key in claims:
+                continue
+            if s.key in grounds:
+                role[s.key] = role.get(s.key, 0.0) + FOLLOW_ROLE_BONUS
+                again.add(s.key)
                 continue
             argued = (s.passage.doc_id, s.passage.section) in sections
             if (s.key in near or s.key in inside or argued) and cue.search(s.text):
@@ -1062,6 +1078,34 @@ def _quoted_runs(
         hits = [i for i, s in enumerate(ordered) if _quoted_before(s, flat)]
         if hits:
             yield ordered, hits
+
+
+def _claims(
+    per_passage: list[list[list[Sentence]]],
+    quoted: Sequence[str],
+    relevance: Mapping[tuple[str, int, int], float],
+) -> tuple[set[tuple[str, int, int]], set[tuple[str, int, int]]]:
+    """The claim of each quote a "why?" asks about, and what it rests on in the quote.
+
+    The claim is the quoted sentence that gives a verdict or draws a conclusion ("As a result,
+    you should…", "You don’t—you can get started…"), else, in a quote of several sentences, the
+    one most relevant to the question. The quoted sentence before it ("There’s also a massive
+    asymmetry…") is its ground.
+    """
+    claims: set[tuple[str, int, int]] = set()
+    grounds: set[tuple[str, int, int]] = set()
+    for ordered, hits in _quoted_runs(per_passage, quoted):
+        found = [
+            i
+            for i in hits
+            if _VERDICT_OPENERS.match(ordered[i].text.strip()) or _CONCLUDES.match(ordered[i].text)
+        ]
+        if not found and len(hits) > 1:
+            # (a quote of one sentence that gives a reason may be what "why?" wants again)
+            found = [max(hits, key=lambda i: relevance.get(ordered[i].key, -1.0))]
+        claims.update(ordered[i].key for i in found)
+        grounds.update(ordered[i - 1].key for i in found if i - 1 in hits)
+    return claims, grounds - claims
 
 
 def _quoted_sections(

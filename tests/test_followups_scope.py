@@ -972,3 +972,22 @@ async def test_without_a_phd_is_not_answered_from_the_phd_section(
     assert then.covered and then.citations
     assert not any("Should I do a PhD?" in c.section for c in then.citations), then.text
     assert any("shortest path of actually working" in c.quote for c in then.citations), then.text
+
+
+async def test_why_after_a_conclusion_quotes_what_it_rests_on(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(
+        Question(
+            "how much should i trust experts' hot takes on which research is good?",
+            "u",
+            "wy",
+            "cli",
+        )
+    )
+    assert any("As a result, you should start off" in c.quote for c in first.citations)
+    why = await bot.answer(Question("why?", "u", "wy", "cli"))
+    # "As a result, you should…" is the claim asked about; the asymmetry before it is why.
+    assert any("massive asymmetry" in c.quote for c in why.citations), why.text
+    assert not any(c.quote.startswith("As a result") for c in why.citations), why.text
