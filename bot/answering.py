@@ -659,6 +659,7 @@ class Answerer:
                 contrast=None if not context.is_follow_up else False,
                 author_voice=bool(context.message),
                 background=context.background and bool(context.message),
+                deeds=context.story_goes_on and bool(context.message),
                 feelings=about_the_asker(context.message or text),
                 ranks=ranks if among is passages else None,
                 asks=context.asks,

@@ -150,6 +150,22 @@ _STORY = re.compile(
     r"ended|wanted|felt|thought|tried|learned|found|took|met|moved|left|became|received)\b",
     re.IGNORECASE,
 )
+# The author doing something, as the subject of a verb of action in the past ("I quit my job
+# and participated…", "I applied for some jobs", "I decided to leverage…", "I would then do
+# those things"): what "how did he turn it around?" asks for. Verbs of thinking, feeling and
+# being are the story's state, not what the author did about it.
+_AUTHOR_DEED = re.compile(
+    r"\b(?:i|we)\s+(?:(?:then|eventually|finally|also|just|actually|ultimately|would then|"
+    r"would)\s+)?(?:(?:decided|started|began|managed|chose|tried) to\s+\w+|"
+    r"(?:ended|wound) up \w+ing|"
+    r"(?!(?:was|had|felt|thought|knew|wanted|expected|assumed|believed|hoped|needed|struggled|"
+    r"reali[sz]ed|liked|loved|hated|disagreed|agreed|seemed|used to|owned|lacked|missed)\b)"
+    r"[a-z]+ed\b|quit|did|do|made|took|sent|wrote|co-wrote|went|built|met|left|became|began|"
+    r"chose|spent|ran|gave|set|sought|brought|taught)\b",
+    re.IGNORECASE,
+)
+# ... ranked up this much for a question asking what the author did.
+DEED_BONUS = 0.15
 # The question asks for advice in so many words: then the authors' own story, with no lesson
 # drawn, is further from an answer than for a question that only names a topic.
 _ADVICE_QUESTION = re.compile(
@@ -618,6 +634,7 @@ def pick_quotes(
     opens_section: Collection[str] = (),
     may_repeat: Sequence[str] = (),
     background: bool = False,
+    deeds: bool = False,
 ) -> list[Span]:
     """Choose up to `max_quotes` stand-alone spans, best first.
 
@@ -641,7 +658,8 @@ def pick_quotes(
     claim; such a sentence inside a quote just shown may be quoted again on its own, since it
     is the answer to what is asked about it (never the whole quote again).
     `background` (with `author_voice`: "how did he end up in safety?") ranks up the
-    sentences where the author says where they come from (degrees, jobs).
+    sentences where the author says where they come from (degrees, jobs); `deeds` ("how did
+    he turn it around?") those where the author does something.
     `next_passage` (passage id -> the id of the passage after it in its post) lets "tell me
     more" resume in the next passage when the quote it continues ended its own.
     `list_wanted` (the asker's own words ask for several things: `asks_for_list`, decided once
@@ -729,6 +747,8 @@ def pick_quotes(
         )
         if author_voice and (_THIRD_PERSON.match(s.text) or s.passage.id in others_comments):
             role[key] -= 0.15  # about somebody else, or somebody else speaking (a comment)
+        elif deeds and _AUTHOR_DEED.search(s.text):
+            role[key] += DEED_BONUS
         elif background and (_AUTHOR_BACKGROUND.search(s.text) or _BIOGRAPHY.search(s.text)):
             role[key] += BACKGROUND_BONUS
             introduces.add(key)  # points at the post, not at a sentence before: it stands

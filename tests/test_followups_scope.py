@@ -991,3 +991,16 @@ async def test_why_after_a_conclusion_quotes_what_it_rests_on(
     # "As a result, you should…" is the claim asked about; the asymmetry before it is why.
     assert any("massive asymmetry" in c.quote for c in why.citations), why.text
     assert not any(c.quote.startswith("As a result") for c in why.citations), why.text
+
+
+async def test_how_did_he_turn_it_around_quotes_what_the_author_did(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(
+        Question("did james chua have trouble getting hired before MATS?", "u", "ta", "cli")
+    )
+    assert any("I got rejected from all" in c.quote for c in first.citations), first.text
+    then = await bot.answer(Question("so how did he turn that around", "u", "ta", "cli"))
+    # What he did about it ("I quit my job and participated in…"), not more of his views.
+    assert any("I quit my job and participated" in c.quote for c in then.citations), then.text
