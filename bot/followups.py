@@ -124,7 +124,9 @@ def without_acknowledgements(history: Sequence[Turn]) -> list[Turn]:
 _CUES = re.compile(
     r"^\W*(and|but|also|so|what about|how about|what if|why|how come|then|ok|okay|nice|thanks|"
     r"cool|great|is that|does that|do they|did (?:he|she|they)|how did|tell me more|more on|"
-    r"any|same|even|wait|no|nah|i meant|i was asking)\b",
+    r"any|same|even|wait|no|nah|i meant|i was asking|"
+    # pushing back: "isn't that super competitive though?", "doesn't that take years?"
+    r"(?:isn|aren|doesn|don|wouldn|won)['’]?t)\b",
     re.IGNORECASE,
 )
 # Asking for more of what was just said, wherever it stands in the message: "can u expand,
@@ -232,7 +234,7 @@ def first_clause(text: str) -> str:
 
 _CLARIFY = re.compile(
     r"^\W*(?:(?:wait|so|but|ok|okay|and|hm+|hmm+)\W+)*"
-    r"(?:is|isn['’]?t|does|doesn['’]?t|do|would|will|can|should)\s+(?:that|this|it|the same)\b",
+    r"(?:is|does|do|would|will|can|should)\s+(?:that|this|it|the same)\b",
     re.IGNORECASE,
 )
 _VAGUE = frozenset(

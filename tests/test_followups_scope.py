@@ -1004,3 +1004,16 @@ async def test_how_did_he_turn_it_around_quotes_what_the_author_did(
     then = await bot.answer(Question("so how did he turn that around", "u", "ta", "cli"))
     # What he did about it ("I quit my job and participated in…"), not more of his views.
     assert any("I quit my job and participated" in c.quote for c in then.citations), then.text
+
+
+async def test_isnt_that_pushes_back_on_the_conversations_topic(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    past = history("should i work on safety at a big lab?", "…")
+    push = resolve("isn't that really competitive though", past, TITLES)
+    assert push.is_follow_up and push.asks == ""  # a question on the topic, not "is that also…"
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(Question("should i work on safety at a big lab?", "u", "pu", "cli"))
+    assert first.covered
+    then = await bot.answer(Question("isn't that really competitive though", "u", "pu", "cli"))
+    assert any("There are less people really trying" in c.quote for c in then.citations), then.text
