@@ -509,6 +509,10 @@ class Answerer:
                 prefer_docs=tuple(dict.fromkeys((*named, *context.prefer_docs))),
                 query=self._without_names(context.query),
             )
+        elif context.is_follow_up:
+            # "how did James Chua network?" … "what did he get out of that?": the name the
+            # question before carries into the search dilutes it there as it would have then.
+            context = replace(context, query=self._without_names(context.query))
         if context.shift_to:
             known, unknown = self._topic_words(context.shift_to)
             if known and unknown:

@@ -1017,3 +1017,17 @@ async def test_isnt_that_pushes_back_on_the_conversations_topic(
     assert first.covered
     then = await bot.answer(Question("isn't that really competitive though", "u", "pu", "cli"))
     assert any("There are less people really trying" in c.quote for c in then.citations), then.text
+
+
+async def test_an_authors_name_the_question_before_carries_does_not_decline_a_follow_up(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(
+        Question("how did james chua network as someone from singapore?", "u", "nm", "cli")
+    )
+    assert first.covered and first.citations
+    then = await bot.answer(Question("what did he get out of that?", "u", "nm", "cli"))
+    # His name carried into the search diluted it below the gate; the follow-up is about him.
+    assert then.covered and then.citations, then.text
+    assert {c.author for c in then.citations} == {"James Chua"}, then.text
