@@ -1109,8 +1109,8 @@ def _claims(
 
     The claim is the quoted sentence that gives a verdict or draws a conclusion ("As a result,
     you should…", "You don’t—you can get started…"), else, in a quote of several sentences, the
-    one most relevant to the question. The quoted sentence before it ("There’s also a massive
-    asymmetry…") is its ground.
+    one most relevant to the question among those that give no reason. The quoted sentence
+    before it ("There’s also a massive asymmetry…") is its ground.
     """
     claims: set[tuple[str, int, int]] = set()
     grounds: set[tuple[str, int, int]] = set()
@@ -1122,7 +1122,8 @@ def _claims(
         ]
         if not found and len(hits) > 1:
             # (a quote of one sentence that gives a reason may be what "why?" wants again)
-            found = [max(hits, key=lambda i: relevance.get(ordered[i].key, -1.0))]
+            stated = [i for i in hits if not _REASON.search(ordered[i].text)] or hits
+            found = [max(stated, key=lambda i: relevance.get(ordered[i].key, -1.0))]
         claims.update(ordered[i].key for i in found)
         grounds.update(ordered[i - 1].key for i in found if i - 1 in hits)
     return claims, grounds - claims
