@@ -509,6 +509,10 @@ class Answerer:
                 prefer_docs=tuple(dict.fromkeys((*named, *context.prefer_docs))),
                 query=self._without_names(context.query),
             )
+        elif context.is_follow_up:
+            # "how did James Chua network?" … "what did he get out of that?": the name the
+            # question before carries into the search dilutes it there as it would have then.
+            context = replace(context, query=self._without_names(context.query))
         if context.shift_to:
             known, unknown = self._topic_words(context.shift_to)
             if known and unknown:
@@ -630,6 +634,9 @@ class Answerer:
             passages = listed[2] or listed[1]
             list_wanted = True
         hidden: tuple[str, ...] = ()
+        if context.lacking:
+            # "what about without a PhD?": not the section about the PhD.
+            passages = self._not_under(passages, context.lacking)
         if context.excluded:
             passages, hidden = self._without(passages, context.excluded)
 
@@ -656,6 +663,7 @@ class Answerer:
                 contrast=None if not context.is_follow_up else False,
                 author_voice=bool(context.message),
                 background=context.background and bool(context.message),
+                deeds=context.story_goes_on and bool(context.message),
                 feelings=about_the_asker(context.message or text),
                 ranks=ranks if among is passages else None,
                 asks=context.asks,
@@ -1046,13 +1054,20 @@ class Answerer:
         rarest = min(words, key=lambda w: vocabulary[w])
         return rarest in keyword_tokens(f"{passage.section} {passage.text}")
 
+    @staticmethod
+    def _not_under(passages: list[Passage], words: Sequence[str]) -> list[Passage]:
+        """The passages not under a heading about `words` (all of them), or all if none is."""
+        unwanted = set(words)
+        kept = [p for p in passages if not unwanted <= set(keyword_tokens(p.heading))]
+        return kept or passages
+
     def _without(
         self, passages: list[Passage], words: Sequence[str]
     ) -> tuple[list[Passage], tuple[str, ...]]:
         """ "besides the soft skills": drop passages under a heading about them and hide the
         sentences that name them (all their words: "technical skills" is not "soft skills")."""
+        kept = self._not_under(passages, words)
         unwanted = set(words)
-        kept = [p for p in passages if not unwanted <= set(keyword_tokens(p.heading))]
         hidden = tuple(
             s.text
             for p in kept
@@ -1060,7 +1075,7 @@ class Answerer:
             for s in line
             if unwanted <= set(keyword_tokens(s.text))
         )
-        return (kept or passages), hidden
+        return kept, hidden
 
     def _own_passages(
         self, passages: list[Passage], text: str, within: Sequence[str] = ()

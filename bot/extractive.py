@@ -183,6 +183,22 @@ _JUDGES = re.compile(
     r"tends? to (?:go|work) well)\b",
     re.IGNORECASE,
 )
+# The author doing something, as the subject of a verb of action in the past ("I quit my job
+# and participated…", "I applied for some jobs", "I decided to leverage…", "I would then do
+# those things"): what "how did he turn it around?" asks for. Verbs of thinking, feeling and
+# being are the story's state, not what the author did about it.
+_AUTHOR_DEED = re.compile(
+    r"\b(?:i|we)\s+(?:(?:then|eventually|finally|also|just|actually|ultimately|would then|"
+    r"would)\s+)?(?:(?:decided|started|began|managed|chose|tried) to\s+\w+|"
+    r"(?:ended|wound) up \w+ing|"
+    r"(?!(?:was|had|felt|thought|knew|wanted|expected|assumed|believed|hoped|needed|struggled|"
+    r"reali[sz]ed|liked|loved|hated|disagreed|agreed|seemed|used to|owned|lacked|missed)\b)"
+    r"[a-z]+ed\b|quit|did|do|made|took|sent|wrote|co-wrote|went|built|met|left|became|began|"
+    r"chose|spent|ran|gave|set|sought|brought|taught)\b",
+    re.IGNORECASE,
+)
+# ... ranked up this much for a question asking what the author did.
+DEED_BONUS = 0.15
 # The question asks for advice in so many words: then the authors' own story, with no lesson
 # drawn, is further from an answer than for a question that only names a topic.
 _ADVICE_QUESTION = re.compile(
@@ -250,6 +266,12 @@ _REASON = re.compile(
     r"hence|shows? that|showed that|then you['’]?ll|"
     r"(?:so|then) (?:you|i|we) (?:can|will|won['’]?t)|"
     r"leads? to|the point (?:is|of)|(?:argument|case) (?:in (?:\w+ )?favou?r|for|against))\b",
+    re.IGNORECASE,
+)
+# A sentence that opens on drawing a conclusion ("As a result, you should start off with…
+# skepticism"): it is what "why?" asks about; its reason is the sentence before.
+_CONCLUDES = re.compile(
+    r"^\W*(?:as a result|therefore|thus|hence|so|consequently|that['’]s why|this is why)\b",
     re.IGNORECASE,
 )
 # A sentence that qualifies or limits a claim: what "is that also true for X or just Y?" asks.
@@ -652,6 +674,7 @@ def pick_quotes(
     opens_section: Collection[str] = (),
     may_repeat: Sequence[str] = (),
     background: bool = False,
+    deeds: bool = False,
 ) -> list[Span]:
     """Choose up to `max_quotes` stand-alone spans, best first.
 
@@ -675,7 +698,8 @@ def pick_quotes(
     claim; such a sentence inside a quote just shown may be quoted again on its own, since it
     is the answer to what is asked about it (never the whole quote again).
     `background` (with `author_voice`: "how did he end up in safety?") ranks up the
-    sentences where the author says where they come from (degrees, jobs).
+    sentences where the author says where they come from (degrees, jobs); `deeds` ("how did
+    he turn it around?") those where the author does something.
     `next_passage` (passage id -> the id of the passage after it in its post) lets "tell me
     more" resume in the next passage when the quote it continues ended its own.
     `list_wanted` (the asker's own words ask for several things: `asks_for_list`, decided once
@@ -763,6 +787,8 @@ def pick_quotes(
         )
         if author_voice and (_THIRD_PERSON.match(s.text) or s.passage.id in others_comments):
             role[key] -= 0.15  # about somebody else, or somebody else speaking (a comment)
+        elif deeds and _AUTHOR_DEED.search(s.text):
+            role[key] += DEED_BONUS
         elif background and (_AUTHOR_BACKGROUND.search(s.text) or _BIOGRAPHY.search(s.text)):
             role[key] += BACKGROUND_BONUS
             introduces.add(key)  # points at the post, not at a sentence before: it stands
@@ -787,8 +813,18 @@ def pick_quotes(
         # A qualification answers "is that also true for senior people?" when it names what
         # the asker asks about ("once you're a senior researcher…"), not any "however".
         named = set(keyword_tokens(message, query=True)) if asks == CLARIFY else set()
+        # "why?" asks about the quote's claim: its verdict ("As a result, you should…", "You
+        # don't—you can…"), else the sentence the question was most about. Its reason is not
+        # the claim again, though it says "because"; the sentence before it in the quote is.
+        claims, grounds = _claims(per_passage, last_quotes, relevance) if asks == WHY else ((), ())
         for s in sentences:
             if named and not named & sentence_tokens(s.text):
+                continue
+            if s.key in claims:
+                continue
+            if s.key in grounds:
+                role[s.key] = role.get(s.key, 0.0) + FOLLOW_ROLE_BONUS
+                again.add(s.key)
                 continue
             argued = (s.passage.doc_id, s.passage.section) in sections
             if (s.key in near or s.key in inside or argued) and cue.search(s.text):
@@ -1102,6 +1138,35 @@ def _quoted_runs(
         hits = [i for i, s in enumerate(ordered) if _quoted_before(s, flat)]
         if hits:
             yield ordered, hits
+
+
+def _claims(
+    per_passage: list[list[list[Sentence]]],
+    quoted: Sequence[str],
+    relevance: Mapping[tuple[str, int, int], float],
+) -> tuple[set[tuple[str, int, int]], set[tuple[str, int, int]]]:
+    """The claim of each quote a "why?" asks about, and what it rests on in the quote.
+
+    The claim is the quoted sentence that gives a verdict or draws a conclusion ("As a result,
+    you should…", "You don’t—you can get started…"), else, in a quote of several sentences, the
+    one most relevant to the question among those that give no reason. The quoted sentence
+    before it ("There’s also a massive asymmetry…") is its ground.
+    """
+    claims: set[tuple[str, int, int]] = set()
+    grounds: set[tuple[str, int, int]] = set()
+    for ordered, hits in _quoted_runs(per_passage, quoted):
+        found = [
+            i
+            for i in hits
+            if _VERDICT_OPENERS.match(ordered[i].text.strip()) or _CONCLUDES.match(ordered[i].text)
+        ]
+        if not found and len(hits) > 1:
+            # (a quote of one sentence that gives a reason may be what "why?" wants again)
+            stated = [i for i in hits if not _REASON.search(ordered[i].text)] or hits
+            found = [max(stated, key=lambda i: relevance.get(ordered[i].key, -1.0))]
+        claims.update(ordered[i].key for i in found)
+        grounds.update(ordered[i - 1].key for i in found if i - 1 in hits)
+    return claims, grounds - claims
 
 
 def _quoted_sections(

@@ -124,7 +124,9 @@ def without_acknowledgements(history: Sequence[Turn]) -> list[Turn]:
 _CUES = re.compile(
     r"^\W*(and|but|also|so|what about|how about|what if|why|how come|then|ok|okay|nice|thanks|"
     r"cool|great|is that|does that|do they|did (?:he|she|they)|how did|tell me more|more on|"
-    r"any|same|even|wait|no|nah|i meant|i was asking)\b",
+    r"any|same|even|wait|no|nah|i meant|i was asking|"
+    # pushing back: "isn't that super competitive though?", "doesn't that take years?"
+    r"(?:isn|aren|doesn|don|wouldn|won)['’]?t)\b",
     re.IGNORECASE,
 )
 # Asking for more of what was just said, wherever it stands in the message: "can u expand,
@@ -232,7 +234,7 @@ def first_clause(text: str) -> str:
 
 _CLARIFY = re.compile(
     r"^\W*(?:(?:wait|so|but|ok|okay|and|hm+|hmm+)\W+)*"
-    r"(?:is|isn['’]?t|does|doesn['’]?t|do|would|will|can|should)\s+(?:that|this|it|the same)\b",
+    r"(?:is|does|do|would|will|can|should)\s+(?:that|this|it|the same)\b",
     re.IGNORECASE,
 )
 _VAGUE = frozenset(
@@ -258,6 +260,7 @@ _SHIFT = re.compile(
     re.IGNORECASE,
 )
 _SHIFT_WORDS = 3
+_SOMEONE = frozenset(keyword_tokens("someone somebody anyone person people"))
 # "how did he turn it around?", "so what did she end up doing?", "what happened next?": the
 # asker wants the rest of the story the last quote began, not other facts about its author
 # ("what was his plan?", "what did he get out of it?").
@@ -283,6 +286,17 @@ _EXCLUDED = re.compile(
     r"\b(?:besides|other than|apart from|aside from|except(?: for)?|not counting|excluding|"
     r"instead of|rather than)"
     r"\s+(?P<what>[^?!.,;:]+)",
+    re.IGNORECASE,
+)
+
+
+# "what about someone without a PhD?", "and if I don't have a degree?": the conversation's
+# question asked under a condition, not a question about the thing lacked. A verb after
+# "without" ("without burning out") is what the asker wants to avoid: that is the topic.
+_LACKING = re.compile(
+    r"\b(?:without|with\s+no|(?:if\s+)?(?:i|you|they)\s+(?:don['’]?t|do\s+not|dont)\s+have|"
+    r"(?:i|you|they)\s+(?:have|has)\s+no)"
+    r"\s+(?!\w+ing\b)(?P<what>[^?!.,;:]+)",
     re.IGNORECASE,
 )
 
@@ -314,6 +328,9 @@ class TurnContext:
     shift_to: tuple[str, ...] = ()
     # "besides the paper": words (stemmed) of what the asker does not want again.
     excluded: tuple[str, ...] = ()
+    # "what about without a PhD?": words (stemmed) of what the asker lacks; the answer is not
+    # the section about it, though a sentence may name it ("from no experience to a job").
+    lacking: tuple[str, ...] = ()
     # The message without its "besides …" clause (the message itself when there is none).
     own_text: str = ""
     # The conversation's question this one follows up on (the previous turn's, carried).
@@ -439,13 +456,29 @@ def split_excluded(text: str) -> tuple[str, tuple[str, ...]]:
     return (rest or text), words
 
 
+def split_lacking(text: str) -> tuple[str, tuple[str, ...]]:
+    """`text` without its "without X" / "if I don't have X" clause, and X's topic words."""
+    match = _LACKING.search(text)
+    if match is None:
+        return text, ()
+    words = tuple(w for w in keyword_tokens(match.group("what"), query=True) if w not in _VAGUE)
+    if not words:
+        return text, ()
+    rest = " ".join((text[: match.start()] + " " + text[match.end() :]).split())
+    rest = re.sub(r"\s+(?=[?!.,;:])", "", rest).strip(" ,;:")
+    return (rest or text), words
+
+
 def shifted_topic(text: str) -> tuple[str, ...]:
     """The new topic of "and for governance?" / "what about evals?" (stemmed), else ()."""
     match = _SHIFT.match(text)
     if match is None:
         return ()
     words = [w for w in keyword_tokens(match.group("rest"), query=True) if w not in _VAGUE]
-    return tuple(words) if 0 < len(words) <= _SHIFT_WORDS else ()
+    if not 0 < len(words) <= _SHIFT_WORDS:
+        return ()
+    # "what about someone (without a PhD)?": a person is nobody's topic.
+    return tuple(w for w in words if w not in _SOMEONE)
 
 
 # Asked of the last reply as a whole message, whatever its length, in this order.
@@ -529,12 +562,23 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
     if not dependent:
         return TurnContext(query=text, own_text=text)
     own, excluded = split_excluded(text)
+    cut, lacking = split_lacking(own)
     topic = [w for w in keyword_tokens(own, query=True) if w not in _VAGUE]
     # The topic of the conversation: the last question, and the one before when the last was
     # itself a short follow-up.
     carried = [users[-1]]
     if len(users) > 1 and len(keyword_tokens(users[-1], query=True)) <= _SHORT:
         carried.insert(0, users[-2])
+    if set(lacking) & {t for c in carried for t in keyword_tokens(c)}:
+        # "should I do a PhD?" … "what about someone without a PhD?": the PhD leaves the
+        # question. A new condition ("and if I don't have a degree?") is asked with it.
+        own = cut
+        carried = [
+            " ".join(w for w in c.split() if not set(keyword_tokens(w)) & set(lacking))
+            for c in carried
+        ]
+    else:
+        lacking = ()
     replies = [t.text for t in history if t.role == "assistant"]
     docs = docs_in(replies[-1], titles) if replies else ()
     person = bool(_PERSON.search(text))
@@ -549,7 +593,7 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
     return TurnContext(
         query=" ".join([*carried, own]),
         is_follow_up=True,
-        vague=not topic and not excluded,
+        vague=not topic and not excluded and not lacking,
         prefer_docs=prefer,
         previous_quotes=shown,
         last_reply_quotes=last,
@@ -559,6 +603,7 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
         last_quotes=quoted_by(replies[-1], titles) if replies else (),
         shift_to=shifted_topic(own),
         excluded=excluded,
+        lacking=lacking,
         own_text=own,
         carried=" ".join(carried),
         story_goes_on=person and not background and bool(_STORY_GOES_ON.search(own)),

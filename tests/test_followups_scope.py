@@ -944,3 +944,90 @@ async def test_any_others_on_that_list_goes_on_with_the_list_or_says_it_was_whol
     # Nothing follows that list in its section: said plainly, and the list shown again.
     assert WHOLE_LIST in more.notices, more.text
     assert "acting myopically" in more.text and "heavy-tailed" not in more.text, more.text
+
+
+def test_without_the_thing_asked_about_asks_the_question_without_it() -> None:
+    past = history("should I do a PhD to get into AI safety research?", "…")
+    lack = resolve("what about someone without a PhD", past, TITLES)
+    # The PhD leaves the question; "someone" is nobody's topic.
+    assert lack.is_follow_up and lack.lacking == tuple(keyword_tokens("PhD"))
+    assert "phd" not in lack.query.casefold() and not lack.shift_to
+    # A condition the conversation has not named yet is asked with it, as typed.
+    degree = resolve("and if i don't have a degree at all?", past, TITLES)
+    assert not degree.lacking and "degree" in degree.query
+    # What the asker wants to avoid ("without burning out") is the topic, not a lack.
+    burn = resolve("how do i do that without burning out?", past, TITLES)
+    assert not burn.lacking and "burning out" in burn.query
+
+
+async def test_without_a_phd_is_not_answered_from_the_phd_section(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(
+        Question("should I do a PhD to get into AI safety research?", "u", "np", "cli")
+    )
+    assert any("Should I do a PhD?" in c.section for c in first.citations), first.text
+    then = await bot.answer(Question("what about someone without a PhD", "u", "np", "cli"))
+    assert then.covered and then.citations
+    assert not any("Should I do a PhD?" in c.section for c in then.citations), then.text
+    assert any("shortest path of actually working" in c.quote for c in then.citations), then.text
+
+
+async def test_why_after_a_conclusion_quotes_what_it_rests_on(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(
+        Question(
+            "how much should i trust experts' hot takes on which research is good?",
+            "u",
+            "wy",
+            "cli",
+        )
+    )
+    assert any("As a result, you should start off" in c.quote for c in first.citations)
+    why = await bot.answer(Question("why?", "u", "wy", "cli"))
+    # "As a result, you should…" is the claim asked about; the asymmetry before it is why.
+    assert any("massive asymmetry" in c.quote for c in why.citations), why.text
+    assert not any(c.quote.startswith("As a result") for c in why.citations), why.text
+
+
+async def test_how_did_he_turn_it_around_quotes_what_the_author_did(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(
+        Question("did james chua have trouble getting hired before MATS?", "u", "ta", "cli")
+    )
+    assert first.citations and all("MATS Summer" in c.title for c in first.citations), first.text
+    then = await bot.answer(Question("so how did he turn that around", "u", "ta", "cli"))
+    # What he did about it ("I quit my job and participated in…"), not more of his views.
+    assert any("I quit my job and participated" in c.quote for c in then.citations), then.text
+
+
+async def test_isnt_that_pushes_back_on_the_conversations_topic(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    past = history("should i work on safety at a big lab?", "…")
+    push = resolve("isn't that really competitive though", past, TITLES)
+    assert push.is_follow_up and push.asks == ""  # a question on the topic, not "is that also…"
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(Question("should i work on safety at a big lab?", "u", "pu", "cli"))
+    assert first.covered
+    then = await bot.answer(Question("isn't that really competitive though", "u", "pu", "cli"))
+    assert any("There are less people really trying" in c.quote for c in then.citations), then.text
+
+
+async def test_an_authors_name_the_question_before_carries_does_not_decline_a_follow_up(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(
+        Question("how did james chua network as someone from singapore?", "u", "nm", "cli")
+    )
+    assert first.covered and first.citations
+    then = await bot.answer(Question("what did he get out of that?", "u", "nm", "cli"))
+    # His name carried into the search diluted it below the gate; the follow-up is about him.
+    assert then.covered and then.citations, then.text
+    assert {c.author for c in then.citations} == {"James Chua"}, then.text
