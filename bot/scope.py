@@ -208,9 +208,24 @@ def asks_about_age(text: str) -> bool:
     if _AGE_DOUBT.search(text):
         return True
     return any(
-        _AGE_GIVEN.search(sentence) and (doubts(sentence) or _AGE_AT_STAKE.search(sentence))
+        _askers_age_given(sentence) and (doubts(sentence) or _AGE_AT_STAKE.search(sentence))
         for sentence in message_sentences(text)
     )
+
+
+_OTHERS = frozenset({"who", "they", "they're", "he", "she", "which"})
+
+
+def _askers_age_given(sentence: str) -> bool:
+    """Whether the sentence gives an age that is the asker's (or a hypothetical one), not that of
+    others it compares with: in "feeling behind everyone who started at 20" the nearest pronoun
+    before the age in its clause is "who", so the age is theirs."""
+    for found in _AGE_GIVEN.finditer(sentence):
+        clause = _CLAUSE_BREAK.split(sentence[: found.start()])[-1]
+        pronouns = [p.lower() for p in _PRONOUN.findall(clause)]
+        if not (pronouns and pronouns[-1] in _OTHERS):
+            return True
+    return False
 
 
 def age_uncovered(text: str, vocabulary: Mapping[str, int]) -> bool:

@@ -884,3 +884,11 @@ def test_a_word_that_takes_an_object_pairs_with_no_noun() -> None:
     assert [p for p, _, _ in _word_pairs("are hackathons worth the time", ())] == [
         "hackathons worth"
     ]
+
+
+def test_an_age_others_started_at_is_not_the_askers() -> None:
+    # "who started at 20" is the age of those the asker compares with, not theirs.
+    assert not asks_about_age("how do i cope with feeling behind people who started at 20")
+    assert asks_about_age("is it too late to start at 40?")
+    assert asks_about_age("am i behind if i start at 35?")
+    assert asks_about_age("would labs hire someone in their 40s?")
