@@ -208,9 +208,24 @@ def asks_about_age(text: str) -> bool:
     if _AGE_DOUBT.search(text):
         return True
     return any(
-        _AGE_GIVEN.search(sentence) and (doubts(sentence) or _AGE_AT_STAKE.search(sentence))
+        _askers_age_given(sentence) and (doubts(sentence) or _AGE_AT_STAKE.search(sentence))
         for sentence in message_sentences(text)
     )
+
+
+_OTHERS = frozenset({"who", "they", "they're", "he", "she", "which"})
+
+
+def _askers_age_given(sentence: str) -> bool:
+    """Whether the sentence gives an age that is the asker's (or a hypothetical one), not that of
+    others it compares with: in "feeling behind everyone who started at 20" the nearest pronoun
+    before the age in its clause is "who", so the age is theirs."""
+    for found in _AGE_GIVEN.finditer(sentence):
+        clause = _CLAUSE_BREAK.split(sentence[: found.start()])[-1]
+        pronouns = [p.lower() for p in _PRONOUN.findall(clause)]
+        if not (pronouns and pronouns[-1] in _OTHERS):
+            return True
+    return False
 
 
 def age_uncovered(text: str, vocabulary: Mapping[str, int]) -> bool:
@@ -242,6 +257,35 @@ def judgements(text: str) -> list[str]:
     """Keyword tokens of the words with which the asker judges their subject ("weird")."""
     found = [w for m in _JUDGEMENT.finditer(text) for w in m.groups() if w]
     return [t for w in found for t in keyword_tokens(w, query=True)]
+
+
+# "make the switch", "make the jump into safety": after the light verb "make" the noun names the
+# move itself, so it is how the question is put (what the asker would do), not its topic.
+_LIGHT_VERB_NOUN = re.compile(r"\bmak(?:e|es|ing)\s+(?:the|a|an|that|this)\s+([a-z][\w-]*)", re.I)
+# The asker's circumstances, not what they ask: a clause with its own subject after "when",
+# "since", "because"… ("how do i show i'm capable when all my past work is confidential client
+# stuff"), and a "with" phrase the question goes on after ("quit a stable job with a mortgage to
+# try ai safety research"). A "with" phrase that ends the question is where its focus falls
+# ("can i get hired with a criminal record?"), so it stays.
+_CIRCUMSTANCE = re.compile(
+    r"\b(?:when|since|because|as)\s+(?:all\s+|both\s+)?(?:i|i'm|im|i've|we|my|our|it|it's|there)\b"
+    r"[^,;:.?!]*|"
+    r"\bwith\s+(?:a|an|my|our|two|three|four|\d+|kids|children)\b[^,;:.?!]*?"
+    r"(?=\s+(?:to|and|but|so|while|how|what|can|should|could|would|will|do|does|is|am)\b|,)",
+    re.IGNORECASE,
+)
+
+
+def phrasing(text: str) -> set[str]:
+    """Keyword tokens that say how the question is put or who asks it, not what it asks: the noun
+    after a light verb ("make the switch") and words only in the asker's circumstances."""
+    text = text.replace("\u2019", "'")
+    light = {t for w in _LIGHT_VERB_NOUN.findall(text) for t in keyword_tokens(w, query=True)}
+    inside = {
+        t for m in _CIRCUMSTANCE.finditer(text) for t in keyword_tokens(m.group(0), query=True)
+    }
+    outside = set(keyword_tokens(_CIRCUMSTANCE.sub(" ", text), query=True))
+    return light | (inside - outside)
 
 
 def doubts(text: str) -> bool:
@@ -479,7 +523,7 @@ def missing_concept(
         return None
     text = _without_doubt(text)
     judged = set(judgements(text)) | {t for name in names for t in keyword_tokens(name)}
-    judged |= self_described(text)
+    judged |= self_described(text) | phrasing(text) | _done_to_known(text, vocabulary)
     tokens = [t for t in keyword_tokens(text, query=True) if t not in judged]
     if not tokens:
         return None
@@ -530,7 +574,7 @@ def unsupported_concept(
     if max(vocabulary.values(), default=0) < _MIN_COMMON_DF:
         return None  # in a handful of posts every word is rare: no signal
     named = {t for name in names for t in keyword_tokens(name)}
-    judged = set(judgements(text))
+    judged = set(judgements(text)) | phrasing(text)
     tokens = [t for t in tokens if t not in judged]
     # Who the asker is ("I'm an undergrad…") is never the concept, but a passage about it
     # still shows the posts speak to the question.
@@ -601,17 +645,19 @@ def about_words(
 # The verb right after the asker ("how do I balance…", "should I quit…", "can we negotiate…")
 # is what they would do, not what they ask about: the head is its object ("a side project").
 _ADVERB = r"(?:(?:just|even|still|really|actually|\w+ly)\s+)?"
+# ... whose object may open on determiners ("keep overshooting my own timelines").
+_DETERMINERS = r"(?:(?:my|our|your|their|the|a|an|own|this|that|these|those)\s+)*"
 _ASKER_ACTION = re.compile(rf"\b(?:i|we)\s+{_ADVERB}([a-z][\w-]*)", re.IGNORECASE)
 # ... and so is the verb the asker needs, wants or plans to do ("do I need to grind LeetCode?").
 # ... and so is what the asker has been doing ("been grinding ARENA", "I'm applying to MATS").
 _ASKER_DOING = re.compile(
     rf"\b(?:i['’]?m|i am|we['’]?re|been|keep|kept|still|started|stopped)\s+{_ADVERB}"
-    rf"([a-z][\w-]*ing)(?:\s+(?:to\s+|for\s+|on\s+)?([a-z][\w-]*))?",
+    rf"([a-z][\w-]*ing)(?:\s+(?:to\s+|for\s+|on\s+)?{_DETERMINERS}([a-z][\w-]*))?",
     re.IGNORECASE,
 )
 _ASKER_INTENT = re.compile(
     rf"\b(?:i|we)\s+{_ADVERB}(?:need|have|want|ought|got|try|trying|plan|planning|going)\s+"
-    rf"to\s+{_ADVERB}([a-z][\w-]*)(?:\s+([a-z][\w-]*))?",
+    rf"to\s+{_ADVERB}([a-z][\w-]*)(?:\s+{_DETERMINERS}([a-z][\w-]*))?",
     re.IGNORECASE,
 )
 
@@ -767,7 +813,7 @@ def uncovered_in_asked(
         # things, and the posts' "resume screening" speaks to neither's point.
         others = set().union(*asked_tokens) - own
         everything = [t for t in message_tokens if t not in others]
-        judged = set(judgements(sentence)) | _negated(sentence)
+        judged = set(judgements(sentence)) | _negated(sentence) | phrasing(sentence)
         tokens = [t for t in dict.fromkeys(keyword_tokens(sentence, query=True)) if t not in judged]
         head = (
             _uncovered_head(sentence, tokens, vocabulary, discussed, embed, named)
@@ -1045,6 +1091,8 @@ _INDEFINITE = frozenset(
     "someone somebody anyone anybody everyone everybody something anything everything "
     "nobody nothing".split()
 )
+# A noun takes no object: a word followed by one of these is a verb or predicate ("worth it").
+_OBJECT_PRONOUN = frozenset("it them me him her us myself yourself themselves".split())
 # The second word of a pair that qualifies the first rather than names a thing with it.
 _QUALIFIES = re.compile(r"(?:ly|ed)\W*$", re.IGNORECASE)
 _PHRASE_TALK = 0.25
@@ -1070,6 +1118,9 @@ def _word_pairs(sentence: str, skip: Collection[str]) -> list[tuple[str, str, st
             continue  # "to just email someone": a verb and its object, not one thing
         if second.lower().strip(WORD_EDGE) in _INDEFINITE:
             continue
+        after = words[at + 2].lower().strip(WORD_EDGE) if at + 2 < len(words) else ""
+        if after in _OBJECT_PRONOUN and second == second.rstrip(WORD_EDGE):
+            continue  # "are hackathons worth it": a word taking an object names no thing
         a, b = _content_token(first, skip), _content_token(second, skip)
         if a is None or b is None or a == b:
             continue
@@ -1118,7 +1169,7 @@ def uncovered_phrase(
     everything = list(dict.fromkeys(keyword_tokens(text, query=True)))
     generic = max(2, int(_GENERIC_SHARE * max(vocabulary.values(), default=0)))
     for sentence in _asking_parts(text):
-        own = skip | set(judgements(sentence)) | set(_asker_actions(sentence))
+        own = skip | set(judgements(sentence)) | set(_asker_actions(sentence)) | phrasing(sentence)
         pairs = [
             (phrase, a, b)
             for phrase, a, b in _word_pairs(sentence, own)

@@ -31,6 +31,7 @@ from bot.scope import (
     missing_concept,
     names_no_topic,
     no_concept,
+    phrasing,
     seeks_reassurance,
     self_described,
     separate_questions,
@@ -840,3 +841,54 @@ def test_a_decline_never_turns_on_a_word_the_question_is_barely_about(
     # A rare word the question is about is still the concept it turns on.
     asked = "should i learn rust for safety research work?"
     assert unsupported_concept(asked, vocabulary, discussed, embedder.embed_query) == "rust"
+
+
+async def test_how_a_question_is_put_and_the_askers_circumstances_are_not_what_it_asks(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    await assert_answered(
+        bot,
+        "put",
+        # After the light verb "make" the noun is the move itself: declined on "switch".
+        "how do i tell whether i'm ready to make the switch?",
+        # A "with" phrase the question goes on after is the asker's situation ("baby").
+        "is it smart to leave a phd program with a baby on the way to do mats",
+        # ... and so is a clause with its own subject after "when" ("nda").
+        "how do i show i'm capable when my past work is all under nda",
+        # What the asker keeps doing to a thing the posts name, its object after "my": the
+        # verb is how the question is put ("overshoot").
+        "i keep overshooting my research timelines, any advice?",
+    )
+    # A "with" phrase that ends the question is its focus; what the question asks in its main
+    # clause is never a circumstance, whatever follows it.
+    await assert_declined(
+        bot,
+        "put",
+        "can i get hired at a lab with a criminal record?",
+        "how do i get a mortgage approved when i'm on a grant?",
+    )
+
+
+def test_the_askers_circumstances_and_a_light_verbs_noun_are_phrasing() -> None:
+    assert phrasing("how did she make the jump into safety") == {"jump"}
+    assert phrasing("quit a stable job with a mortgage to try research") == {"mortgag"}
+    assert phrasing("can i get hired with a criminal record?") == set()
+    # A word the question also uses outside the circumstance is asked about.
+    assert "grant" not in phrasing("what grant can i get when my grant runs out?")
+
+
+def test_a_word_that_takes_an_object_pairs_with_no_noun() -> None:
+    # "are hackathons worth it": "worth" takes "it", so it is no noun of a two-word concept.
+    assert _word_pairs("are hackathons worth it", ()) == []
+    assert [p for p, _, _ in _word_pairs("are hackathons worth the time", ())] == [
+        "hackathons worth"
+    ]
+
+
+def test_an_age_others_started_at_is_not_the_askers() -> None:
+    # "who started at 20" is the age of those the asker compares with, not theirs.
+    assert not asks_about_age("how do i cope with feeling behind people who started at 20")
+    assert asks_about_age("is it too late to start at 40?")
+    assert asks_about_age("am i behind if i start at 35?")
+    assert asks_about_age("would labs hire someone in their 40s?")
