@@ -13,6 +13,7 @@ import itertools
 import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping
+from functools import lru_cache
 
 import numpy as np
 
@@ -462,6 +463,18 @@ def _central(text: str, missing: list[str], embed: Callable[[str], list[float]])
     return best[1] if best is not None and best[0] >= _CENTRAL else None
 
 
+def name_tokens(names: Collection[str]) -> frozenset[str]:
+    """The keyword tokens of the posts' authors and titles (`names`): the posts' own words,
+    though their metadata carries them rather than their text."""
+    return _name_tokens(names if isinstance(names, frozenset) else frozenset(names))
+
+
+# The same few names come with every question (cached rather than re-tokenized per check).
+@lru_cache(maxsize=8)
+def _name_tokens(names: frozenset[str]) -> frozenset[str]:
+    return frozenset(t for name in names for t in keyword_tokens(name))
+
+
 def missing_concept(
     text: str,
     vocabulary: Mapping[str, int],
@@ -478,7 +491,7 @@ def missing_concept(
     if copes(text) or feels_about_self(text):
         return None
     text = _without_doubt(text)
-    judged = set(judgements(text)) | {t for name in names for t in keyword_tokens(name)}
+    judged = set(judgements(text)) | name_tokens(names)
     judged |= self_described(text)
     tokens = [t for t in keyword_tokens(text, query=True) if t not in judged]
     if not tokens:
@@ -529,7 +542,7 @@ def unsupported_concept(
         return None
     if max(vocabulary.values(), default=0) < _MIN_COMMON_DF:
         return None  # in a handful of posts every word is rare: no signal
-    named = {t for name in names for t in keyword_tokens(name)}
+    named = name_tokens(names)
     judged = set(judgements(text))
     tokens = [t for t in tokens if t not in judged]
     # Who the asker is ("I'm an undergrad…") is never the concept, but a passage about it
@@ -756,7 +769,7 @@ def uncovered_in_asked(
     of the whole message. The caller checks that no passage speaks to the whole message."""
     if not read_by_sentence(text):
         return None
-    named = {t for name in names for t in keyword_tokens(name)} | self_described(text)
+    named = set(name_tokens(names)) | self_described(text)
     asking = asking_sentences(text)
     asked_tokens = [set(keyword_tokens(s, query=True)) for s in asking]
     message_tokens = list(dict.fromkeys(keyword_tokens(text, query=True)))
@@ -900,7 +913,7 @@ def asked_by_form(
     paid to keep working on fun problems" is not about pay), or never and no passage is near
     it ("how many vacation days…"), unless another word anchors the question in the posts
     (`_anchored`). The asker's own verbs and names are never it."""
-    skip = {t for name in names for t in keyword_tokens(name)} | self_described(text)
+    skip = set(name_tokens(names)) | self_described(text)
     everything = list(dict.fromkeys(keyword_tokens(text, query=True)))
     for sentence in asking_sentences(text):
         word = _asked_by_form(sentence)
@@ -1114,7 +1127,7 @@ def uncovered_phrase(
         return None
     if max(vocabulary.values(), default=0) < _MIN_COMMON_DF:
         return None  # in a handful of posts every pair is rare: no signal
-    skip = {t for name in names for t in keyword_tokens(name)} | self_described(text)
+    skip = set(name_tokens(names)) | self_described(text)
     everything = list(dict.fromkeys(keyword_tokens(text, query=True)))
     generic = max(2, int(_GENERIC_SHARE * max(vocabulary.values(), default=0)))
     for sentence in _asking_parts(text):
