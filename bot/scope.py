@@ -1032,8 +1032,15 @@ def _names_with(words: list[str], bare: list[str], at: int) -> bool:
 
 def as_typed(text: str, token: str) -> str:
     """The question's own word(s) behind a keyword token ("paid" for "paid?")."""
-    found = [w.strip(WORD_EDGE) for w in text.split() if token in keyword_tokens(w)]
+    found = [word for word, tokens in _typed_words(text) if token in tokens]
     return " ".join(found) or token
+
+
+# A question's words are looked up for several of its tokens, by several checks.
+@lru_cache(maxsize=64)
+def _typed_words(text: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    """Each word of `text` as typed (edges stripped), with its keyword tokens."""
+    return tuple((w.strip(WORD_EDGE), frozenset(keyword_tokens(w))) for w in text.split())
 
 
 # A concept named by two words ("health insurance", "security clearance", "reference letters")
