@@ -357,6 +357,9 @@ class Vocabulary(Counter[str]):
         super().__init__()
         self.sentences: dict[str, set[int]] = {}
         self.forms: set[str] = set()
+        # How many texts use the commonest token, set once the corpus is read (many checks
+        # per question ask it).
+        self.highest: int | None = None
 
     def typed(self, word: str) -> bool:
         """Whether the posts use this very word form, or its plural or singular ("references" or
@@ -383,7 +386,15 @@ def corpus_vocabulary(texts: Iterable[str]) -> Vocabulary:
             for token in set(keyword_tokens(sentence)):
                 vocabulary.sentences.setdefault(token, set()).add(sentence_id)
             sentence_id += 1
+    vocabulary.highest = max(vocabulary.values(), default=0)
     return vocabulary
+
+
+def _highest_df(vocabulary: Mapping[str, int]) -> int:
+    """How many texts use the corpus's commonest token."""
+    if isinstance(vocabulary, Vocabulary) and vocabulary.highest is not None:
+        return vocabulary.highest
+    return max(vocabulary.values(), default=0)
 
 
 # A number ("45", "40s") or a two-letter token ("im" for "I'm") names no concept to decline on.
@@ -501,7 +512,7 @@ def missing_concept(
         if missing:
             return _central(text, missing, embed)
         return None
-    generic = max(2, int(_GENERIC_SHARE * max(vocabulary.values(), default=0)))
+    generic = max(2, int(_GENERIC_SHARE * _highest_df(vocabulary)))
     for clause in _QUESTION_CLAUSE.findall(text):
         words = [t for t in dict.fromkeys(keyword_tokens(clause, query=True)) if t not in judged]
         if not words or len(words) > _CLAUSE_TOKENS:
@@ -540,7 +551,7 @@ def unsupported_concept(
     tokens = list(dict.fromkeys(keyword_tokens(text, query=True)))
     if not tokens or len(tokens) > _FOCUSED_TOKENS:
         return None
-    if max(vocabulary.values(), default=0) < _MIN_COMMON_DF:
+    if _highest_df(vocabulary) < _MIN_COMMON_DF:
         return None  # in a handful of posts every word is rare: no signal
     named = name_tokens(names)
     judged = set(judgements(text))
@@ -580,7 +591,7 @@ def unsupported_concept(
                 and float(question @ np.asarray(embed(words[t]))) >= _ASKED_ABOUT
             ):
                 return t
-    generic = max(2, int(_GENERIC_SHARE * max(vocabulary.values(), default=0)))
+    generic = max(2, int(_GENERIC_SHARE * _highest_df(vocabulary)))
     if any(_RARE_DF < vocabulary.get(t, 0) < generic for t in tokens):
         return None  # another distinctive word of the question is one the posts discuss
     if any(score >= _RARE_TALK for score in talk.values()) or not rare:
@@ -966,7 +977,7 @@ def names_no_topic(text: str, vocabulary: Mapping[str, int]) -> bool:
     """
     if not doubts(text):
         return False
-    generic = max(2, int(_GENERIC_SHARE * max(vocabulary.values(), default=0)))
+    generic = max(2, int(_GENERIC_SHARE * _highest_df(vocabulary)))
     tokens = keyword_tokens(_without_doubt(text), query=True)
     return all(no_concept(t) or vocabulary.get(t, 0) >= generic for t in tokens)
 
@@ -1132,11 +1143,11 @@ def uncovered_phrase(
     offer?", though one sentence of the posts says "insurance"."""
     if about_the_asker(text) or feels_about_self(text):
         return None
-    if max(vocabulary.values(), default=0) < _MIN_COMMON_DF:
+    if _highest_df(vocabulary) < _MIN_COMMON_DF:
         return None  # in a handful of posts every pair is rare: no signal
     skip = set(name_tokens(names)) | self_described(text)
     everything = list(dict.fromkeys(keyword_tokens(text, query=True)))
-    generic = max(2, int(_GENERIC_SHARE * max(vocabulary.values(), default=0)))
+    generic = max(2, int(_GENERIC_SHARE * _highest_df(vocabulary)))
     for sentence in _asking_parts(text):
         own = skip | set(judgements(sentence)) | set(_asker_actions(sentence))
         pairs = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.scope import _typed_words, as_typed, name_tokens
+from bot.scope import _typed_words, as_typed, corpus_vocabulary, name_tokens
 from bot.suggestions import heading_question, is_meta
 from tests.conftest import MakeCareerBot
 
@@ -74,3 +74,8 @@ def test_sentence_vectors_and_tokens_are_kept_per_index_generation(
     # A new generation starts empty: no vector or token of the old passages is reused.
     assert retriever.snapshot is not snap
     assert not retriever.snapshot.sentence_vectors and not retriever.snapshot.sentence_tokens
+
+
+def test_the_commonest_token_is_counted_once_when_the_corpus_is_read() -> None:
+    vocabulary = corpus_vocabulary(["Find a mentor.", "A mentor helps.", "Research takes time."])
+    assert vocabulary.highest == vocabulary["mentor"] == 2
