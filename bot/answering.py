@@ -256,6 +256,7 @@ class Answerer:
         self.llm = llm
         self._vocab: tuple[str | None, Vocabulary] = (None, Vocabulary())
         self._successors: tuple[str | None, Mapping[str, str]] = (None, {})
+        self._names: tuple[str | None, frozenset[str]] = (None, frozenset())
 
     def warm_up(self, stop: threading.Event | None = None, batch: int = 32) -> int:
         """Embed every sentence of the serving index once, so no asker pays for it.
@@ -402,6 +403,14 @@ class Answerer:
             self._vocab = (snap.collection, corpus_vocabulary(texts))
         return self._vocab[1]
 
+    def _post_names(self) -> frozenset[str]:
+        """The posts' authors and titles (once per index generation)."""
+        snap = self.retriever.snapshot
+        if self._names[0] != snap.collection:
+            names = frozenset(n for p in snap.passages for n in (p.author or "", p.title))
+            self._names = (snap.collection, names)
+        return self._names[1]
+
     def _uncovered_concept(self, text: str) -> str | None:
         """The question's key word the posts never use, or only brush (see bot.scope).
 
@@ -417,8 +426,7 @@ class Answerer:
             return "age"  # "am I too old for this?": the posts never speak of age
         asking = asked_words(text)
 
-        snap = self.retriever.snapshot
-        names = {n for p in snap.passages for n in (p.author or "", p.title)}
+        names = self._post_names()
 
         def candidates() -> Iterator[str | None]:
             yield missing_concept(text, vocabulary, self.embedder.embed_query, names)

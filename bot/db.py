@@ -87,6 +87,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     # WAL lets the bot read while a reload or another replica writes.
     cursor.execute("PRAGMA journal_mode=WAL")
+    # In WAL mode NORMAL syncs the log at checkpoints, not at every commit: an answer's
+    # three small commits (turn lease, exchange, release) cost no disk flush each (measured
+    # 3-12 ms apiece on a busy disk). The database stays consistent after any crash; a
+    # power cut may lose the last turns, which a chat history can afford.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 

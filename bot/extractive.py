@@ -427,6 +427,50 @@ def passage_sentences(passage: Passage) -> list[list[Sentence]]:
     return lines
 
 
+@dataclass(frozen=True)
+class _Window:
+    """A candidate quote and what its own text decides about it, whatever is asked."""
+
+    sentences: tuple[Sentence, ...]
+    text: str
+    has_items: bool
+    # Opens on a reference back ("This…", "But…"): a quote only where what it leans on is
+    # resolved (the quote shown last, a heading's question, the post the author introduces).
+    dangling: bool
+    keys: tuple[tuple[str, int, int], ...]  # the sentences that lend the quote its relevance
+    asks_first: bool  # a question of the post followed by its answer
+    length_cost: float
+    back_reference: bool
+    before_verdict: bool  # stops right before the verdict its next sentence gives
+    before_item_end: bool  # stops before the end of its list item, which would fit
+    # The finished sentence after it, if any: the verdict or item end it stops short of is
+    # left out only where that sentence is no aside (an aside is decided per question).
+    next_key: tuple[str, int, int] | None
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """A passage's sentences by line and the windows of them that may ever be a quote."""
+
+    lines: list[list[Sentence]]
+    windows: tuple[_Window, ...]
+
+
+def layout(passage: Passage) -> _Layout:
+    """The passage's `_Layout`, worked out once per passage (its retrieval score aside): it
+    depends on the passage's text and fields only, and the same passages come back answer
+    after answer. Keyed by content, so a reload that changes a passage misses the cache."""
+    return _layout(replace(passage, score=0.0) if passage.score else passage)
+
+
+# The corpus is a few hundred passages; a reload that changes them leaves the old ones to age out.
+@lru_cache(maxsize=2048)
+def _layout(passage: Passage) -> _Layout:
+    lines = passage_sentences(passage)
+    shaped = (_shape(window, lines) for window in _windows(lines))
+    return _Layout(lines, tuple(w for w in shaped if w is not None))
+
+
 def _indent(line: str) -> int:
     return len(line) - len(line.lstrip())
 
@@ -709,7 +753,8 @@ def pick_quotes(
     several passages; a list that opens its section (`opens_section`: ids of passages that
     start a section) with no lead-in is led into by the section's heading.
     """
-    per_passage = [passage_sentences(p) for p in passages]
+    layouts = [layout(p) for p in passages]
+    per_passage = [lay.lines for lay in layouts]
     sentences = [s for lines in per_passage for line in lines for s in line]
     sentences = [s for s in sentences if len(s.text) >= MIN_SENTENCE_CHARS or s.is_item]
     if not sentences:
@@ -855,14 +900,14 @@ def pick_quotes(
     hard = [q for q in shown if q not in repeatable]
     whole = set(shown)
     spans: list[Span] = []
-    for p, lines in zip(passages, per_passage, strict=True):
+    for p, lay in zip(passages, layouts, strict=True):
+        lines = lay.lines
         goes_on = _list_goes_on(lines, (following or {}).get(p.id, ()))
-        for window in _windows(lines):
-            if goes_on and _with_items(window) and window[-1].line_no == len(lines) - 1:
+        for window in lay.windows:
+            if goes_on and window.has_items and window.sentences[-1].line_no == len(lines) - 1:
                 continue  # a lead-in with the first of its items: it promises more than it shows
             span = _score_window(
                 window,
-                lines,
                 relevance,
                 role,
                 rank_of,
@@ -875,6 +920,9 @@ def pick_quotes(
             )
             if span is None:
                 continue
+            if not shown:
+                spans.append(span)
+                continue  # (nothing shown yet: nothing to repeat)
             if " ".join(span.text.split()) in whole:
                 continue  # a quote this conversation has already shown, whole
             if _repeats(span, shown, again):
@@ -1019,7 +1067,7 @@ def _list_goes_on(lines: list[list[Sentence]], after: Sequence[Passage]) -> bool
     on an item as deeply indented: the list goes on there."""
     if not lines or not lines[-1] or not lines[-1][0].is_item or not after:
         return False
-    below = passage_sentences(after[0])
+    below = layout(after[0]).lines
     if not below or not below[0] or not below[0][0].is_item:
         return False
     return _indent(below[0][0].line) == _indent(lines[-1][0].line)
@@ -1038,7 +1086,7 @@ def _top_items(
     the passages `after` it until a top-level line that is not an item ends the list; an
     item's sub-items and further paragraphs (indented) are passed over."""
     below = (line for line in lines if line and line[0].line_no > lead_in.line_no)
-    rest = (line for p in after for line in passage_sentences(p) if line)
+    rest = (line for p in after for line in layout(p).lines if line)
     for line in itertools.chain(below, rest):
         if line[0].line[:1].isspace():
             continue  # a sub-item or an item's own further paragraph
@@ -1133,6 +1181,8 @@ def _quoted_runs(
     """Each passage's sentences in order, with the positions of those in `quoted` (quotes
     shown before), for passages that hold any."""
     flat = [" ".join(q.split()) for q in quoted]
+    if not any(flat):
+        return  # (a first question: nothing shown before)
     for lines in per_passage:
         ordered = _in_order(lines)
         hits = [i for i, s in enumerate(ordered) if _quoted_before(s, flat)]
@@ -1223,6 +1273,8 @@ def _resuming_keys(
     has just read. An aside in between ("…so I can't comment on…") is passed over, and the
     sentence may open the passage after it in the post (`next_passage`: passage id -> id)
     when that passage is among those read."""
+    if not any(q.strip() for q in previous):
+        return set()
     ordered_of = {
         ordered[0].passage.id: ordered for ordered in map(_in_order, per_passage) if ordered
     }
@@ -1242,9 +1294,59 @@ def _resuming_keys(
     return keys
 
 
+def _shape(window: tuple[Sentence, ...], lines: list[list[Sentence]]) -> _Window | None:
+    """What the window's own text decides: None when it can never be a quote."""
+    first, last = window[0], window[-1]
+    text = _verbatim(window)
+    has_items = _with_items(window)
+    cap = MAX_LIST_QUOTE_CHARS if has_items else MAX_QUOTE_CHARS
+    if first.is_item and first.line_no == last.line_no:
+        cap = MAX_ITEM_QUOTE_CHARS
+    if len(text) > cap or not ends_quote(text):
+        return None  # never cut mid-sentence: drop rather than cut
+    if _is_lead_in(last):
+        return None
+    if len(text.split()) < 8 or len(first.text.split()) < 4:
+        return None  # a fragment, a heading-like line or a link line, not advice
+    if len(window) == 1 and _is_question(first.text):
+        return None  # the post's own question ("Why do I think X is worth pursuing?"), unanswered
+    if first.is_item and ((first.short_item and first.first_in_line) or first.led_in):
+        return None  # a name in a list, or a point of a sub-list, means little without its lead-in
+    following = _next_sentence(lines, last)
+    before_verdict = before_item_end = False
+    next_key = None
+    # (A next sentence the post leaves unfinished can never be quoted: nothing to stop before.)
+    if following is not None and ends_quote(following.text):
+        next_key = following.key
+        before_verdict = bool(
+            _VERDICT_OPENERS.match(following.text)
+            or opens_dangling(following.text)
+            or _SUMS_UP.search(following.text)
+            or _short_of_the_lesson(window, lines[last.line_no], cap)
+        )
+        # (a paragraph of story runs on past any one quote; an item is told whole)
+        before_item_end = _short_of_the_item(window, lines[last.line_no], cap)
+    return _Window(
+        sentences=window,
+        text=text,
+        has_items=has_items,
+        dangling=opens_dangling(first.text),
+        # A list quoted with its lead-in is as relevant as the lead-in: the items ("1. MLAB",
+        # "2. ARENA") are names that the lead-in says what they are.
+        keys=tuple(s.key for s in window if not (has_items and s.is_item)),
+        # The post asks a question and answers it: the question frames the answer, and a
+        # question is only ranked down when it would be quoted without its answer.
+        asks_first=len(window) > 1 and _is_question(first.text),
+        length_cost=0.00012 * max(0, len(text) - 220),  # shorter is better, all else equal
+        back_reference=bool(_BACK_REFERENCE.search(first.text)),
+        before_verdict=before_verdict,
+        before_item_end=before_item_end,
+        next_key=next_key,
+    )
+
+
 def _score_window(
-    window: tuple[Sentence, ...],
-    lines: list[list[Sentence]],
+    window: _Window,
     relevance: dict[tuple[str, int, int], float],
     role: dict[tuple[str, int, int], float],
     rank_of: dict[str, int],
@@ -1255,14 +1357,7 @@ def _score_window(
     story: bool = False,
     stands: Collection[tuple[str, int, int]] = (),
 ) -> Span | None:
-    first, last = window[0], window[-1]
-    text = _verbatim(window)
-    has_items = _with_items(window)
-    cap = MAX_LIST_QUOTE_CHARS if has_items else MAX_QUOTE_CHARS
-    if first.is_item and first.line_no == last.line_no:
-        cap = MAX_ITEM_QUOTE_CHARS
-    if len(text) > cap or not ends_quote(text):
-        return None  # never cut mid-sentence: drop rather than cut
+    first = window.sentences[0]
     # A sentence that picks up the quote just shown ("Those are all ways of finding…") leans
     # on what the asker has just read, so it stands: "tell me more" goes on from there. So
     # does the reason inside that quote, quoted alone for "why?" ("Still, I think that…").
@@ -1271,17 +1366,9 @@ def _score_window(
     # heading asks ("…this is the wrong way to think about this question"), or the post the
     # author introduces ("This advice is only from my perspective and background…").
     leans = resumed or first.key in stands
-    if (opens_dangling(first.text) and not leans) or _is_lead_in(last):
+    if window.dangling and not leans:
         return None
-    if len(text.split()) < 8 or len(first.text.split()) < 4:
-        return None  # a fragment, a heading-like line or a link line, not advice
-    if len(window) == 1 and _is_question(first.text):
-        return None  # the post's own question ("Why do I think X is worth pursuing?"), unanswered
-    if first.is_item and ((first.short_item and first.first_in_line) or first.led_in):
-        return None  # a name in a list, or a point of a sub-list, means little without its lead-in
-    # A list quoted with its lead-in is as relevant as the lead-in: the items ("1. MLAB",
-    # "2. ARENA") are names that the lead-in says what they are.
-    keys = [s.key for s in window if not (has_items and s.is_item)]
+    keys = window.keys
     rels = [relevance.get(k, 0.0) for k in keys]
     roles = [role.get(k, 0.0) for k in keys]
     # An aside ("In the next section I outline…") may share the question's words, but the
@@ -1289,41 +1376,29 @@ def _score_window(
     said = [r for k, r in zip(keys, rels, strict=True) if not _is_aside(k, role)] or rels
     best = max(said)
     rel = 0.75 * best + 0.25 * (sum(rels) / len(rels))
-    if len(window) > 1 and _is_question(window[0].text):
-        # The post asks a question and answers it: the question frames the answer, and a
-        # question is only ranked down when it would be quoted without its answer.
+    if window.asks_first:
         roles[0] = max(roles[0], 0.0)
     score = rel + ROLE_WEIGHT * (max(roles) + 0.5 * min(0.0, min(roles)))
     score -= RANK_PENALTY * rank_of.get(first.passage.id, 0)
-    score -= 0.00012 * max(0, len(text) - 220)  # shorter is better, all else equal
-    if _BACK_REFERENCE.search(first.text) and not leans:
+    score -= window.length_cost
+    if window.back_reference and not leans:
         score -= 0.15  # "at this point", "this step": leans on what came before
-    following = _next_sentence(lines, last)
-    # (A next sentence the post leaves unfinished can never be quoted: nothing to stop before.)
     if (
-        following is not None
-        and ends_quote(following.text)
+        window.next_key is not None
         # (an aside after it, "This post conveys that idea well.", is no verdict left out)
-        and not _is_aside(following.key, role)
-        and (
-            _VERDICT_OPENERS.match(following.text)
-            or opens_dangling(following.text)
-            or _SUMS_UP.search(following.text)
-            or _short_of_the_lesson(window, lines[last.line_no], cap)
-            # (a paragraph of story runs on past any one quote; an item is told whole)
-            or (story and _short_of_the_item(window, lines[last.line_no], cap))
-        )
+        and not _is_aside(window.next_key, role)
+        and (window.before_verdict or (story and window.before_item_end))
     ):
         score -= 0.12  # stops right before the verdict the next sentence gives
     if prefer_docs and first.passage.doc_id in prefer_docs:
         score += 0.15
-    if has_items and list_wanted:
+    if window.has_items and list_wanted:
         score += LIST_BONUS
     if follow_keys and any(k in follow_keys for k in keys):
         score += 0.15
         if resumed:
             score += RESUME_BONUS  # reads on from where the quote shown last stopped
-    return Span(first.passage, window, text, score, best)
+    return Span(first.passage, window.sentences, window.text, score, best)
 
 
 def _short_of_the_lesson(window: tuple[Sentence, ...], line: list[Sentence], cap: int) -> bool:

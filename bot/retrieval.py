@@ -216,6 +216,9 @@ class Snapshot:
     passage_tokens: list[frozenset[str]] = field(default_factory=list)
     # passage index -> its sentences (filled lazily for the sentence ranking)
     sentences: dict[int, list[str]] = field(default_factory=dict)
+    # ... and their keyword tokens and vectors, worked out once per generation, not per question
+    sentence_tokens: dict[int, list[frozenset[str]]] = field(default_factory=dict)
+    sentence_vectors: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 class Retriever:
@@ -358,8 +361,10 @@ class Retriever:
             sentence
             for i, tokens in enumerate(snap.passage_tokens)
             if token in tokens
-            for sentence in self._sentences(snap, i)
-            if token in keyword_tokens(sentence)
+            for sentence, words in zip(
+                self._sentences(snap, i), self._sentence_tokens(snap, i), strict=True
+            )
+            if token in words
         ]
         if using:
             return float((embedding_matrix(self.embedder, using) @ vector).max())
@@ -373,6 +378,21 @@ class Retriever:
             sentences = passage_sentences(snap.passages[index].text)
             snap.sentences[index] = sentences
         return sentences
+
+    @classmethod
+    def _sentence_tokens(cls, snap: Snapshot, index: int) -> list[frozenset[str]]:
+        tokens = snap.sentence_tokens.get(index)
+        if tokens is None:
+            tokens = [frozenset(keyword_tokens(s)) for s in cls._sentences(snap, index)]
+            snap.sentence_tokens[index] = tokens
+        return tokens
+
+    def _sentence_vectors(self, snap: Snapshot, index: int) -> np.ndarray:
+        vectors = snap.sentence_vectors.get(index)
+        if vectors is None:
+            vectors = embedding_matrix(self.embedder, self._sentences(snap, index))
+            snap.sentence_vectors[index] = vectors
+        return vectors
 
     def _covered(self, similarity: float, keyword: float) -> bool:
         """The relevance gate (thresholds and their measurements: RetrievalConfig)."""
@@ -449,8 +469,7 @@ class Retriever:
         query = np.asarray(queries).T
         best: dict[str, float] = {}
         for pid in top:
-            sentences = self._sentences(snap, snap.by_id[pid])
-            vectors = embedding_matrix(self.embedder, sentences)
+            vectors = self._sentence_vectors(snap, snap.by_id[pid])
             best[pid] = float((vectors @ query).max())
         low, high = min(best.values()), max(best.values())
         if high <= low:

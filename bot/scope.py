@@ -13,6 +13,7 @@ import itertools
 import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping
+from functools import lru_cache
 
 import numpy as np
 
@@ -400,6 +401,9 @@ class Vocabulary(Counter[str]):
         super().__init__()
         self.sentences: dict[str, set[int]] = {}
         self.forms: set[str] = set()
+        # How many texts use the commonest token, set once the corpus is read (many checks
+        # per question ask it).
+        self.highest: int | None = None
 
     def typed(self, word: str) -> bool:
         """Whether the posts use this very word form, or its plural or singular ("references" or
@@ -426,7 +430,15 @@ def corpus_vocabulary(texts: Iterable[str]) -> Vocabulary:
             for token in set(keyword_tokens(sentence)):
                 vocabulary.sentences.setdefault(token, set()).add(sentence_id)
             sentence_id += 1
+    vocabulary.highest = max(vocabulary.values(), default=0)
     return vocabulary
+
+
+def _highest_df(vocabulary: Mapping[str, int]) -> int:
+    """How many texts use the corpus's commonest token."""
+    if isinstance(vocabulary, Vocabulary) and vocabulary.highest is not None:
+        return vocabulary.highest
+    return max(vocabulary.values(), default=0)
 
 
 # A number ("45", "40s") or a two-letter token ("im" for "I'm") names no concept to decline on.
@@ -506,6 +518,18 @@ def _central(text: str, missing: list[str], embed: Callable[[str], list[float]])
     return best[1] if best is not None and best[0] >= _CENTRAL else None
 
 
+def name_tokens(names: Collection[str]) -> frozenset[str]:
+    """The keyword tokens of the posts' authors and titles (`names`): the posts' own words,
+    though their metadata carries them rather than their text."""
+    return _name_tokens(names if isinstance(names, frozenset) else frozenset(names))
+
+
+# The same few names come with every question (cached rather than re-tokenized per check).
+@lru_cache(maxsize=8)
+def _name_tokens(names: frozenset[str]) -> frozenset[str]:
+    return frozenset(t for name in names for t in keyword_tokens(name))
+
+
 def missing_concept(
     text: str,
     vocabulary: Mapping[str, int],
@@ -522,7 +546,7 @@ def missing_concept(
     if copes(text) or feels_about_self(text):
         return None
     text = _without_doubt(text)
-    judged = set(judgements(text)) | {t for name in names for t in keyword_tokens(name)}
+    judged = set(judgements(text)) | name_tokens(names)
     judged |= self_described(text) | phrasing(text) | _done_to_known(text, vocabulary)
     tokens = [t for t in keyword_tokens(text, query=True) if t not in judged]
     if not tokens:
@@ -532,7 +556,7 @@ def missing_concept(
         if missing:
             return _central(text, missing, embed)
         return None
-    generic = max(2, int(_GENERIC_SHARE * max(vocabulary.values(), default=0)))
+    generic = max(2, int(_GENERIC_SHARE * _highest_df(vocabulary)))
     for clause in _QUESTION_CLAUSE.findall(text):
         words = [t for t in dict.fromkeys(keyword_tokens(clause, query=True)) if t not in judged]
         if not words or len(words) > _CLAUSE_TOKENS:
@@ -571,9 +595,9 @@ def unsupported_concept(
     tokens = list(dict.fromkeys(keyword_tokens(text, query=True)))
     if not tokens or len(tokens) > _FOCUSED_TOKENS:
         return None
-    if max(vocabulary.values(), default=0) < _MIN_COMMON_DF:
+    if _highest_df(vocabulary) < _MIN_COMMON_DF:
         return None  # in a handful of posts every word is rare: no signal
-    named = {t for name in names for t in keyword_tokens(name)}
+    named = name_tokens(names)
     judged = set(judgements(text)) | phrasing(text)
     tokens = [t for t in tokens if t not in judged]
     # Who the asker is ("I'm an undergrad…") is never the concept, but a passage about it
@@ -611,7 +635,7 @@ def unsupported_concept(
                 and float(question @ np.asarray(embed(words[t]))) >= _ASKED_ABOUT
             ):
                 return t
-    generic = max(2, int(_GENERIC_SHARE * max(vocabulary.values(), default=0)))
+    generic = max(2, int(_GENERIC_SHARE * _highest_df(vocabulary)))
     if any(_RARE_DF < vocabulary.get(t, 0) < generic for t in tokens):
         return None  # another distinctive word of the question is one the posts discuss
     if any(score >= _RARE_TALK for score in talk.values()) or not rare:
@@ -802,7 +826,7 @@ def uncovered_in_asked(
     of the whole message. The caller checks that no passage speaks to the whole message."""
     if not read_by_sentence(text):
         return None
-    named = {t for name in names for t in keyword_tokens(name)} | self_described(text)
+    named = set(name_tokens(names)) | self_described(text)
     asking = asking_sentences(text)
     asked_tokens = [set(keyword_tokens(s, query=True)) for s in asking]
     message_tokens = list(dict.fromkeys(keyword_tokens(text, query=True)))
@@ -946,7 +970,7 @@ def asked_by_form(
     paid to keep working on fun problems" is not about pay), or never and no passage is near
     it ("how many vacation days…"), unless another word anchors the question in the posts
     (`_anchored`). The asker's own verbs and names are never it."""
-    skip = {t for name in names for t in keyword_tokens(name)} | self_described(text)
+    skip = set(name_tokens(names)) | self_described(text)
     everything = list(dict.fromkeys(keyword_tokens(text, query=True)))
     for sentence in asking_sentences(text):
         word = _asked_by_form(sentence)
@@ -999,7 +1023,7 @@ def names_no_topic(text: str, vocabulary: Mapping[str, int]) -> bool:
     """
     if not doubts(text):
         return False
-    generic = max(2, int(_GENERIC_SHARE * max(vocabulary.values(), default=0)))
+    generic = max(2, int(_GENERIC_SHARE * _highest_df(vocabulary)))
     tokens = keyword_tokens(_without_doubt(text), query=True)
     return all(no_concept(t) or vocabulary.get(t, 0) >= generic for t in tokens)
 
@@ -1065,8 +1089,15 @@ def _names_with(words: list[str], bare: list[str], at: int) -> bool:
 
 def as_typed(text: str, token: str) -> str:
     """The question's own word(s) behind a keyword token ("paid" for "paid?")."""
-    found = [w.strip(WORD_EDGE) for w in text.split() if token in keyword_tokens(w)]
+    found = [word for word, tokens in _typed_words(text) if token in tokens]
     return " ".join(found) or token
+
+
+# A question's words are looked up for several of its tokens, by several checks.
+@lru_cache(maxsize=64)
+def _typed_words(text: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    """Each word of `text` as typed (edges stripped), with its keyword tokens."""
+    return tuple((w.strip(WORD_EDGE), frozenset(keyword_tokens(w))) for w in text.split())
 
 
 # A concept named by two words ("health insurance", "security clearance", "reference letters")
@@ -1163,11 +1194,11 @@ def uncovered_phrase(
     offer?", though one sentence of the posts says "insurance"."""
     if about_the_asker(text) or feels_about_self(text):
         return None
-    if max(vocabulary.values(), default=0) < _MIN_COMMON_DF:
+    if _highest_df(vocabulary) < _MIN_COMMON_DF:
         return None  # in a handful of posts every pair is rare: no signal
-    skip = {t for name in names for t in keyword_tokens(name)} | self_described(text)
+    skip = set(name_tokens(names)) | self_described(text)
     everything = list(dict.fromkeys(keyword_tokens(text, query=True)))
-    generic = max(2, int(_GENERIC_SHARE * max(vocabulary.values(), default=0)))
+    generic = max(2, int(_GENERIC_SHARE * _highest_df(vocabulary)))
     for sentence in _asking_parts(text):
         own = skip | set(judgements(sentence)) | set(_asker_actions(sentence)) | phrasing(sentence)
         pairs = [

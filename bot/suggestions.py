@@ -17,6 +17,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.models import Citation, Passage, Suggestion
 
@@ -100,6 +101,7 @@ def _plain(heading: str) -> str:
     return " ".join(text.split()).strip(" :-–—")
 
 
+@lru_cache(maxsize=4096)  # the index's few hundred headings, read for every answer
 def is_meta(heading: str) -> bool:
     """Whether a heading is about the post itself (intro, footnotes, thanks, …)."""
     text = _plain(heading).rstrip(".!").casefold()
@@ -119,6 +121,7 @@ def _lower_word(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=4096)  # the index's few hundred headings, read for every answer
 def heading_question(heading: str) -> str | None:
     """A natural question for a section heading, or None when it is meta or unusable.
 

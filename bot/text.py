@@ -121,6 +121,7 @@ def message_sentences(text: str) -> list[str]:
     return [c.strip() for c in _MESSAGE_SENTENCE_END.split(text) if c.strip()]
 
 
+_QUERY_DROP = _STOPWORDS | _QUERY_STOPWORDS
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 # "I'm", "you've", "we'd": the pronoun is a stop word, so the contraction is one too. Negations
 # stay ("wasn't for him" finds the passage that says so; dropping them cost extra MRR 0.02).
@@ -154,7 +155,7 @@ def word_forms(text: str) -> list[str]:
 
 def keyword_tokens(text: str, query: bool = False) -> list[str]:
     """Lower-cased, stop-word-free, stemmed tokens for BM25 (queries drop meta words too)."""
-    drop = _STOPWORDS | _QUERY_STOPWORDS if query else _STOPWORDS
+    drop = _QUERY_DROP if query else _STOPWORDS
     out: list[str] = []
     for token in word_forms(text):
         token = _CLITIC.sub("", _POSSESSIVE.sub("", token))

@@ -406,3 +406,15 @@ def test_a_postgres_that_cannot_start_skips_locally_and_fails_in_ci(
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception, match="PostgreSQL tests skipped: no binary"):
         _unavailable("no binary")
+
+
+def test_a_sqlite_store_writes_ahead_and_flushes_at_checkpoints_not_every_commit(
+    tmp_path: Path,
+) -> None:
+    # Every answer commits three times (turn lease, exchange, release): a disk flush each
+    # cost 3-12 ms on a busy disk. WAL with synchronous=NORMAL stays consistent after a crash.
+    engine = make_engine(f"sqlite:///{tmp_path / 'careerbot.db'}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    engine.dispose()

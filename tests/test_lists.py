@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import bot.extractive
 import bot.text
 from bot.extractive import (
     MAX_ANSWER_CHARS,
@@ -111,7 +112,9 @@ def test_a_short_item_is_counted_one_way_for_the_chunker_and_the_composer(
 
     assert _break_cost(lines, 2) >= 6.0 and not quoted_alone()
     monkeypatch.setattr(bot.text, "SHORT_ITEM_WORDS", 8)
+    bot.extractive._layout.cache_clear()  # laid out once per passage, under the old threshold
     assert _break_cost(lines, 2) < 6.0 and quoted_alone()
+    bot.extractive._layout.cache_clear()  # nor are later tests served this threshold's layout
 
 
 def test_a_sub_list_item_is_quoted_with_its_lead_in_or_not_at_all(

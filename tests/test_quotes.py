@@ -17,6 +17,7 @@ from bot.extractive import (
     asks_for_list,
     asks_for_verdict,
     compose,
+    layout,
     passage_sentences,
     pick_quotes,
     poses_dichotomy,
@@ -1281,3 +1282,14 @@ def test_a_quote_inside_a_list_item_keeps_the_verdict_its_first_sentence_sets_up
     # Over the usual quote length, but one point made whole; the aside after it is no verdict.
     assert "generally don’t work very well" in span.text, span.text
     assert "This post conveys" not in span.text
+
+
+def test_a_passage_is_laid_out_once_whatever_its_score_and_anew_when_its_text_changes() -> None:
+    p = passage("Find a mentor early. They will save you months of going down the wrong path.")
+    first = layout(p)
+    # Each search scores the passage anew; its sentences and candidate quotes are the same.
+    assert layout(replace(p, score=0.7)) is first
+    # A reload that edits the passage is never served the old sentences.
+    edited = layout(replace(p, text=f"{p.text} Ask them often."))
+    assert edited is not first
+    assert [s.text for line in edited.lines for s in line][-1] == "Ask them often."
