@@ -445,28 +445,27 @@ def quoted_by(reply: str, titles: Mapping[str, str]) -> tuple[tuple[str, str], .
     return tuple(found)
 
 
-def split_excluded(text: str) -> tuple[str, tuple[str, ...]]:
-    """`text` without its "besides X" clause, and X's topic words (stemmed)."""
-    match = _EXCLUDED.search(text)
+def _split_clause(text: str, clause: re.Pattern[str]) -> tuple[str, tuple[str, ...]]:
+    """`text` without the first match of `clause`, and the topic words of its "what" group."""
+    match = clause.search(text)
     if match is None:
         return text, ()
     words = tuple(w for w in keyword_tokens(match.group("what"), query=True) if w not in _VAGUE)
     rest = " ".join((text[: match.start()] + " " + text[match.end() :]).split())
     rest = re.sub(r"\s+(?=[?!.,;:])", "", rest).strip(" ,;:")
     return (rest or text), words
+
+
+def split_excluded(text: str) -> tuple[str, tuple[str, ...]]:
+    """`text` without its "besides X" clause, and X's topic words (stemmed)."""
+    return _split_clause(text, _EXCLUDED)
 
 
 def split_lacking(text: str) -> tuple[str, tuple[str, ...]]:
-    """`text` without its "without X" / "if I don't have X" clause, and X's topic words."""
-    match = _LACKING.search(text)
-    if match is None:
-        return text, ()
-    words = tuple(w for w in keyword_tokens(match.group("what"), query=True) if w not in _VAGUE)
-    if not words:
-        return text, ()
-    rest = " ".join((text[: match.start()] + " " + text[match.end() :]).split())
-    rest = re.sub(r"\s+(?=[?!.,;:])", "", rest).strip(" ,;:")
-    return (rest or text), words
+    """`text` without its "without X" / "if I don't have X" clause, and X's topic words; a
+    clause naming no topic ("without much") is left in."""
+    rest, words = _split_clause(text, _LACKING)
+    return (rest, words) if words else (text, ())
 
 
 def shifted_topic(text: str) -> tuple[str, ...]:
