@@ -25,7 +25,7 @@ from bot.followups import (
     small_talk,
     split_excluded,
 )
-from bot.models import WITHHELD_QUESTION, Passage, Question, Turn
+from bot.models import WITHHELD_QUESTION, Answer, Passage, Question, Turn
 from bot.prompts import MISSED_REPLY, NOT_DISCUSSED
 from bot.scope import (
     asks_live_facts,
@@ -35,10 +35,16 @@ from bot.scope import (
     missing_concept,
     unsupported_concept,
 )
+from bot.service import CareerBot
 from bot.text import keyword_tokens
 from tests.conftest import REPO_KNOWLEDGE, CachingEmbeddings, MakeCareerBot
 
 TITLES = {"Reflections on my first year": "reflections", "AGI safety career advice": "agi"}
+
+
+async def ask(bot: CareerBot, conversation: str, text: str) -> Answer:
+    """Ask `text` from the terminal in conversation `conversation`, as a user would."""
+    return await bot.answer(Question(text, "u", conversation, "cli"))
 
 
 def history(question: str, reply: str) -> list[Turn]:
@@ -130,10 +136,10 @@ async def test_follow_ups_are_answered_about_the_conversation(
     make_careerbot: MakeCareerBot,
 ) -> None:
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    first = await bot.answer(Question("Should I do a PhD?", "u", "c1", "cli"))
-    older = await bot.answer(Question("what about for someone older?", "u", "c1", "cli"))
+    first = await ask(bot, "c1", "Should I do a PhD?")
+    older = await ask(bot, "c1", "what about for someone older?")
     assert first.covered and older.covered  # judged on the merged question
-    why = await bot.answer(Question("why?", "u", "c1", "cli"))
+    why = await ask(bot, "c1", "why?")
     assert why.covered and why.citations
     shown = {c.quote for c in first.citations} | {c.quote for c in older.citations}
     assert not shown & {c.quote for c in why.citations}
@@ -152,10 +158,10 @@ async def test_someone_picked_out_by_what_they_did_is_the_author_who_tells_it(
     assert described_deed("can you show me the one that covers research skills?") == ""
     assert described_deed("what about the one who did MATS twice?") == "did MATS twice"
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    first = await bot.answer(Question("is mats worth it?", "u", "deed", "cli"))
+    first = await ask(bot, "deed", "is mats worth it?")
     assert first.covered
     asked = "how did the guy who quit his job end up? did he get hired"
-    answer = await bot.answer(Question(asked, "u", "deed", "cli"))
+    answer = await ask(bot, "deed", asked)
     assert answer.covered and answer.citations
     assert {c.author for c in answer.citations} == {"James Chua"}, answer.text
 
@@ -171,14 +177,12 @@ async def test_uncovered_concepts_are_declined_with_a_next_step(
         "signed a 12-month non-compete at my current ML job. would that stop me from joining "
         "an AI safety org? are those even enforceable?",
     ):
-        answer = await bot.answer(Question(text, "u", f"d:{text}", "cli"))
+        answer = await ask(bot, f"d:{text}", text)
         assert not answer.covered and not answer.citations, text
         assert answer.text.endswith("Ask in #careers.")
-    salary = await bot.answer(
-        Question("what salary can I expect at an AI safety org?", "u", "d2", "cli")
-    )
+    salary = await ask(bot, "d2", "what salary can I expect at an AI safety org?")
     assert salary.text.startswith(NOT_DISCUSSED.format(concept="salary"))
-    covered = await bot.answer(Question("how do I get a job in AI governance?", "u", "d3", "cli"))
+    covered = await ask(bot, "d3", "how do I get a job in AI governance?")
     assert covered.covered
 
 
@@ -198,7 +202,7 @@ async def test_undecodable_text_is_replaced_not_a_crash(make_careerbot: MakeCare
     bot = make_careerbot()
     # A Latin-1 "Café résumé PhD?" read as UTF-8 with surrogateescape: lone surrogates.
     text = b"Caf\xe9 r\xe9sum\xe9: should I do a PhD?".decode("utf-8", "surrogateescape")
-    answer = await bot.answer(Question(text, "u", "bad-bytes", "cli"))
+    answer = await ask(bot, "bad-bytes", text)
     assert answer.text
     stored = bot.store.history("bad-bytes", 2)[0].text
     assert "\ufffd" in stored and stored.encode("utf-8")
@@ -256,7 +260,7 @@ async def test_near_scope_questions_are_declined_and_rare_covered_words_are_not(
         ("how much do AI safety researchers get paid?", "paid"),
         ("how do I negotiate my compensation?", "negotiate"),
     ):
-        answer = await bot.answer(Question(text, "u", f"n:{text}", "cli"))
+        answer = await ask(bot, f"n:{text}", text)
         assert not answer.covered and not answer.citations, text
         assert answer.text.startswith(NOT_DISCUSSED.format(concept=word)), answer.text
         assert answer.text.endswith("Ask in #careers.")
@@ -265,7 +269,7 @@ async def test_near_scope_questions_are_declined_and_rare_covered_words_are_not(
         "any advice on the planning fallacy?",
         "I feel like an impostor among all these brilliant researchers",
     ):
-        answer = await bot.answer(Question(text, "u", f"c:{text}", "cli"))
+        answer = await ask(bot, f"c:{text}", text)
         assert answer.covered and answer.citations, text
 
 
@@ -294,14 +298,10 @@ async def test_how_did_he_fix_it_quotes_the_author_just_quoted(
 ) -> None:
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
     key = "he-fix"
-    first = await bot.answer(
-        Question(
-            "my first research project failed and I'm not sure what went wrong", "u", key, "cli"
-        )
-    )
+    first = await ask(bot, key, "my first research project failed and I'm not sure what went wrong")
     storytellers = {c.title for c in first.citations if "I " in f"{c.quote} " or "my " in c.quote}
     assert first.covered and storytellers
-    he = await bot.answer(Question("how did he fix it?", "u", key, "cli"))
+    he = await ask(bot, key, "how did he fix it?")
     assert he.covered and he.citations
     assert {c.title for c in he.citations} <= storytellers
     assert not any(c.quote.startswith(("He ", "She ")) for c in he.citations)
@@ -310,16 +310,11 @@ async def test_how_did_he_fix_it_quotes_the_author_just_quoted(
 async def test_how_did_it_go_for_him_quotes_only_his_post(make_careerbot: MakeCareerBot) -> None:
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
     key = "him"
-    first = await bot.answer(
-        Question(
-            "is it worth doing mats if i dont really know what area i want to work on yet",
-            "u",
-            key,
-            "cli",
-        )
+    first = await ask(
+        bot, key, "is it worth doing mats if i dont really know what area i want to work on yet"
     )
     assert first.covered and len({c.title for c in first.citations}) == 1
-    him = await bot.answer(Question("how did it go for him then", "u", key, "cli"))
+    him = await ask(bot, key, "how did it go for him then")
     # "him" is the author just quoted: another post's author is somebody else, so however
     # near their MATS story is, it does not say how it went for him.
     assert him.covered and him.citations
@@ -331,17 +326,16 @@ async def test_what_does_that_look_like_in_practice_is_about_the_quote_it_points
 ) -> None:
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
     key = "practice"
-    first = await bot.answer(
-        Question(
+    first = await ask(
+        bot,
+        key,
+        (
             "my project partner is better than me at everything, coding included, and i feel "
-            "like dead weight on our interp project. what should i do?",
-            "u",
-            key,
-            "cli",
-        )
+            "like dead weight on our interp project. what should i do?"
+        ),
     )
     assert first.covered and first.citations
-    then = await bot.answer(Question("what does that look like in practice?", "u", key, "cli"))
+    then = await ask(bot, key, "what does that look like in practice?")
     # "that" is the advice just quoted first: how it looks in practice is told in that post,
     # not wherever "in practice" matches best on its own.
     assert then.covered and then.citations
@@ -369,12 +363,8 @@ async def test_a_follow_up_with_a_topic_of_its_own_is_answered_on_that_topic(
     make_careerbot: MakeCareerBot,
 ) -> None:
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    first = await bot.answer(
-        Question("how can I tell whether I'm any good at research?", "u", "own", "cli")
-    )
-    then = await bot.answer(
-        Question("and what if I'm good at it but don't enjoy it?", "u", "own", "cli")
-    )
+    first = await ask(bot, "own", "how can I tell whether I'm any good at research?")
+    then = await ask(bot, "own", "and what if I'm good at it but don't enjoy it?")
     assert first.covered and then.covered
     # The merged question is mostly the first one; the follow-up's own passages are read too,
     # so the reply speaks to enjoying the work, not to judging research skill again.
@@ -385,16 +375,9 @@ async def test_he_is_the_quoted_author_the_conversation_is_most_about(
     make_careerbot: MakeCareerBot,
 ) -> None:
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    first = await bot.answer(
-        Question(
-            "at what point should i just give up on breaking into ai safety",
-            "u",
-            "g",
-            "cli",
-        )
-    )
+    first = await ask(bot, "g", "at what point should i just give up on breaking into ai safety")
     assert len({c.title for c in first.citations}) > 1  # "he" is ambiguous by the reply alone
-    plan = await bot.answer(Question("what was his plan exactly?", "u", "g", "cli"))
+    plan = await ask(bot, "g", "what was his plan exactly?")
     # The give-up plan is Jay Bailey's, in his own reply under his post: a reply by the post's
     # author is the author speaking, not "somebody else's comment".
     assert plan.citations[0].author == "Jay Bailey (post author)", plan.text
@@ -456,31 +439,26 @@ async def test_a_new_topic_is_answered_from_passages_about_it(
     make_careerbot: MakeCareerBot,
 ) -> None:
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    first = await bot.answer(
-        Question("is mech interp a good first area to get into?", "u", "t", "cli")
-    )
-    evals = await bot.answer(Question("what about evals?", "u", "t", "cli"))
+    first = await ask(bot, "t", "is mech interp a good first area to get into?")
+    evals = await ask(bot, "t", "what about evals?")
     assert first.covered and evals.covered and evals.citations
     # Every quote is about evals, none about mech interp again.
     for citation in evals.citations:
         assert "eval" in f"{citation.section} {citation.quote}".lower(), citation.quote
     # The rest of the question stays: an undergrad with no research experience, getting in.
-    await bot.answer(
-        Question(
-            "I'm an undergrad who's never done research; how do I break into alignment research?",
-            "u",
-            "g",
-            "cli",
-        )
+    await ask(
+        bot,
+        "g",
+        "I'm an undergrad who's never done research; how do I break into alignment research?",
     )
-    governance = await bot.answer(Question("and for governance?", "u", "g", "cli"))
+    governance = await ask(bot, "g", "and for governance?")
     assert governance.covered and governance.citations
     assert "alignment" not in governance.standalone_query
     assert "never done research" in governance.standalone_query
     assert all("governance" in c.section.lower() for c in governance.citations), governance.text
     # A misspelt topic is the posts' word it is one letter from, not a topic they never mention.
-    await bot.answer(Question("how do I get started in alignment research?", "u", "typo", "cli"))
-    typo = await bot.answer(Question("and for goverance?", "u", "typo", "cli"))
+    await ask(bot, "typo", "how do I get started in alignment research?")
+    typo = await ask(bot, "typo", "and for goverance?")
     assert typo.covered and not typo.notices
     assert all("governance" in c.section.lower() for c in typo.citations), typo.text
 
@@ -491,35 +469,28 @@ async def test_a_new_topic_may_be_answered_by_a_quote_shown_before(
     # The first answer already quoted the fast track into policy jobs; asked about government
     # jobs next, that sentence is still the answer and is shown again, not left out.
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    first = await bot.answer(
-        Question(
+    first = await ask(
+        bot,
+        "gov",
+        (
             "no stem background, i studied history. i want to do something on ai policy. "
-            "where do i begin?",
-            "u",
-            "gov",
-            "cli",
-        )
+            "where do i begin?"
+        ),
     )
     fast_track = "policy fellowships are quick ways to fast-track"
     assert any(fast_track in c.quote for c in first.citations), first.text
-    then = await bot.answer(
-        Question(
-            "what about working in government directly instead of research?", "u", "gov", "cli"
-        )
-    )
+    then = await ask(bot, "gov", "what about working in government directly instead of research?")
     assert then.covered and any(fast_track in c.quote for c in then.citations), then.text
     # "why?" still goes on to what was not shown.
-    why = await bot.answer(Question("why?", "u", "gov", "cli"))
+    why = await ask(bot, "gov", "why?")
     shown = {c.quote for c in (*first.citations, *then.citations)}
     assert why.covered and not shown & {c.quote for c in why.citations}, why.text
 
 
 async def test_besides_x_is_answered_with_the_rest(make_careerbot: MakeCareerBot) -> None:
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    first = await bot.answer(Question("did james chua find MATS useful?", "u", "x", "cli"))
-    rest = await bot.answer(
-        Question("apart from the soft skills, what did he learn?", "u", "x", "cli")
-    )
+    first = await ask(bot, "x", "did james chua find MATS useful?")
+    rest = await ask(bot, "x", "apart from the soft skills, what did he learn?")
     assert first.covered and rest.covered and rest.citations
     # "he" is the author the conversation named; nothing under "Soft skills", nor about them.
     assert {c.author for c in rest.citations} == {"James Chua"}, rest.text
@@ -529,17 +500,16 @@ async def test_besides_x_is_answered_with_the_rest(make_careerbot: MakeCareerBot
 
 async def test_he_is_a_named_author_and_his_story_goes_on(make_careerbot: MakeCareerBot) -> None:
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    first = await bot.answer(
-        Question(
+    first = await ask(
+        bot,
+        "s",
+        (
             "the other person on my interp project is way stronger than me, I feel like I'm not "
-            "contributing",
-            "u",
-            "s",
-            "cli",
-        )
+            "contributing"
+        ),
     )
     assert first.covered
-    story = await bot.answer(Question("so how did he turn it around?", "u", "s", "cli"))
+    story = await ask(bot, "s", "so how did he turn it around?")
     assert story.covered and story.citations
     assert {c.author for c in story.citations} == {"Jay Bailey"}, story.text
     shown = {c.quote for c in first.citations}
@@ -550,14 +520,12 @@ async def test_a_new_topic_the_posts_never_mention_gets_the_question_before(
     make_careerbot: MakeCareerBot,
 ) -> None:
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    first = await bot.answer(
-        Question("should I get a PhD before doing alignment work?", "u", "o", "cli")
-    )
-    older = await bot.answer(Question("what about for someone older?", "u", "o", "cli"))
+    first = await ask(bot, "o", "should I get a PhD before doing alignment work?")
+    older = await ask(bot, "o", "what about for someone older?")
     assert first.covered and older.covered and older.citations
     assert any("“older”" in notice for notice in older.notices), older.notices
     # Numbers name no topic: "a 40 year old" is about being old, not about "40".
-    aged = await bot.answer(Question("and for a 40 year old?", "u", "o", "cli"))
+    aged = await ask(bot, "o", "and for a 40 year old?")
     assert aged.covered and not any("“40”" in notice for notice in aged.notices)
     assert "older" not in older.standalone_query
 
@@ -566,14 +534,14 @@ async def test_a_new_topic_put_in_words_the_posts_never_use_is_still_the_topic(
     make_careerbot: MakeCareerBot,
 ) -> None:
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    first = await bot.answer(Question("how much math do i need for alignment?", "u", "p", "cli"))
-    phd = await bot.answer(Question("what about going straight to a phd instead?", "u", "p", "cli"))
+    first = await ask(bot, "p", "how much math do i need for alignment?")
+    phd = await ask(bot, "p", "what about going straight to a phd instead?")
     assert first.covered and phd.covered and phd.citations
     # "straight" is how the question is put (the posts never say it); the PhD is its topic.
     assert not any("“straight" in notice for notice in phd.notices), phd.notices
     assert any("PhD" in c.quote for c in phd.citations), phd.text
     # A word the posts lack that the question is about is still said to be missing.
-    visas = await bot.answer(Question("what about visas for phd students?", "u", "p", "cli"))
+    visas = await ask(bot, "p", "what about visas for phd students?")
     assert any("“visa" in notice for notice in visas.notices), visas.notices
 
 
@@ -581,10 +549,8 @@ async def test_why_is_answered_from_around_the_quote_just_shown(
     make_careerbot: MakeCareerBot,
 ) -> None:
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    first = await bot.answer(
-        Question("should I apply to as many MATS mentors as I can?", "u", "w", "cli")
-    )
-    why = await bot.answer(Question("why?", "u", "w", "cli"))
+    first = await ask(bot, "w", "should I apply to as many MATS mentors as I can?")
+    why = await ask(bot, "w", "why?")
     assert first.covered and why.covered and why.citations
     assert {c.title for c in why.citations} <= {c.title for c in first.citations}, why.text
 
@@ -635,19 +601,12 @@ async def test_is_that_also_true_is_answered_beside_the_quote_it_points_at(
     make_careerbot: MakeCareerBot,
 ) -> None:
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    first = await bot.answer(
-        Question(
-            "how strong do my coding skills need to be to pass technical interviews?",
-            "u",
-            "c",
-            "cli",
-        )
+    first = await ask(
+        bot, "c", "how strong do my coding skills need to be to pass technical interviews?"
     )
     section = "What level of general programming skills do I need?"
     assert first.covered and {c.section.split(" > ")[-1] for c in first.citations} == {section}
-    again = await bot.answer(
-        Question("is that also what you need once you're on the job?", "u", "c", "cli")
-    )
+    again = await ask(bot, "c", "is that also what you need once you're on the job?")
     assert again.covered and again.citations
     # What qualifies the interview bar is in the same section, not another topic's advice.
     assert {c.section.split(" > ")[-1] for c in again.citations} == {section}, again.text
@@ -658,17 +617,16 @@ async def test_why_quotes_the_reason_beside_the_quote_just_shown(
     make_careerbot: MakeCareerBot,
 ) -> None:
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    first = await bot.answer(
-        Question(
+    first = await ask(
+        bot,
+        "y",
+        (
             "I studied physics. Do I need to learn a lot of ML theory before doing deep learning "
-            "research?",
-            "u",
-            "y",
-            "cli",
-        )
+            "research?"
+        ),
     )
     assert first.covered and first.citations
-    why = await bot.answer(Question("why?", "u", "y", "cli"))
+    why = await ask(bot, "y", "why?")
     assert why.covered and why.citations
     assert {c.author for c in why.citations} == {c.author for c in first.citations}
     # The reason ("…how much shallower deep learning is…, and so…") is the answer, even where
@@ -699,11 +657,11 @@ async def test_pushing_on_the_last_reply_is_a_follow_up_not_a_new_question(
     # A question of its own stays one.
     assert not resolve("what is the next big thing in interp?", past, TITLES).is_follow_up
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    first = await bot.answer(Question("should i do a phd?", "u", "push", "cli"))
-    more = await bot.answer(Question("can you be more specific?", "u", "push", "cli"))
+    first = await ask(bot, "push", "should i do a phd?")
+    more = await ask(bot, "push", "can you be more specific?")
     assert first.covered and more.covered and more.citations, more.text
     # "that doesn't answer my question": no more quotes that miss; ask for it another way.
-    missed = await bot.answer(Question("that doesn't answer my question", "u", "push", "cli"))
+    missed = await ask(bot, "push", "that doesn't answer my question")
     assert missed.text == MISSED_REPLY and not missed.citations and not missed.covered
     assert resolve("is it not helpful to do a phd?", past, TITLES).asks != MISSED
 
@@ -717,9 +675,9 @@ async def test_which_post_says_that_names_the_posts_just_quoted(
     for asked in ("which post should i read first?", "which post is best for a beginner?"):
         assert resolve(asked, past, TITLES).asks != SOURCE, asked
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    first = await bot.answer(Question("how do i find ai safety jobs?", "u", "src", "cli"))
+    first = await ask(bot, "src", "how do i find ai safety jobs?")
     assert first.covered and first.citations
-    where = await bot.answer(Question("which post says that?", "u", "src", "cli"))
+    where = await ask(bot, "src", "which post says that?")
     # The posts the last reply quoted, each once, with the sections quoted; no new quotes.
     assert where.covered and not where.citations, where.text
     for c in first.citations:
@@ -737,21 +695,19 @@ async def test_is_that_still_true_says_when_the_posts_quoted_were_written(
     # What qualifies the claim is still asked of the posts.
     assert resolve("is that also true for seniors?", past, TITLES).asks == CLARIFY
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    first = await bot.answer(Question("should i do a phd?", "u", "old", "cli"))
+    first = await ask(bot, "old", "should i do a phd?")
     assert first.covered and first.citations[0].author == "George Wang (Timaeus)"
-    still = await bot.answer(Question("is that still true?", "u", "old", "cli"))
+    still = await ask(bot, "old", "is that still true?")
     assert still.covered and not still.citations
     assert "George Wang (Timaeus) was published on 2024-08-24" in still.text, still.text
     # The reply without quotes is not what "which post says that?" asks about: the one before.
-    where = await bot.answer(Question("which post says that?", "u", "old", "cli"))
+    where = await ask(bot, "old", "which post says that?")
     assert "“Should I do a PhD?”" in where.text and not where.citations, where.text
     # Asked of the posts in general, the list of posts says when each was written.
-    posts = await bot.answer(
-        Question("when were these posts written? are they out of date?", "u", "when", "cli")
-    )
+    posts = await ask(bot, "when", "when were these posts written? are they out of date?")
     assert "by Richard Ngo (2023-05)" in posts.text and not posts.citations, posts.text
     # A question about what is open today is told how old the posts are.
-    live = await bot.answer(Question("is redwood hiring right now?", "u", "live", "cli"))
+    live = await ask(bot, "live", "is redwood hiring right now?")
     assert not live.covered and "(written 2023–2024)" in live.text, live.text
 
 
@@ -759,17 +715,10 @@ async def test_why_with_a_reaction_is_asked_of_the_best_quote_just_shown(
     make_careerbot: MakeCareerBot,
 ) -> None:
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    first = await bot.answer(
-        Question("research engineer jobs: how good at leetcode do i have to get?", "u", "l", "cli")
-    )
+    first = await ask(bot, "l", "research engineer jobs: how good at leetcode do i have to get?")
     assert first.covered and first.citations
-    why = await bot.answer(
-        Question(
-            "why though?? that's not what the job is about, seems like a pointless filter",
-            "u",
-            "l",
-            "cli",
-        )
+    why = await ask(
+        bot, "l", "why though?? that's not what the job is about, seems like a pointless filter"
     )
     # The reason is the one the first quote's author gives for it (why interviews test
     # LeetCode at all), not a reason beside another post's quote further down the reply.
@@ -781,16 +730,11 @@ async def test_what_did_he_get_out_of_it_is_his_verdict_not_the_quote_again(
     make_careerbot: MakeCareerBot,
 ) -> None:
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    first = await bot.answer(
-        Question(
-            "I want to quit my job as an ML engineer to do MATS. Has anyone done that?",
-            "u",
-            "g",
-            "cli",
-        )
+    first = await ask(
+        bot, "g", "I want to quit my job as an ML engineer to do MATS. Has anyone done that?"
     )
     assert first.covered and first.citations
-    got = await bot.answer(Question("what did he get out of it?", "u", "g", "cli"))
+    got = await ask(bot, "g", "what did he get out of it?")
     assert got.covered and got.citations
     assert {c.author for c in got.citations} == {"James Chua"}, got.text
     # Every quote the reply before showed counts as shown, its preamble quote (no section) too.
@@ -802,9 +746,9 @@ async def test_tldr_gives_the_last_replys_point_in_one_sentence(
     make_careerbot: MakeCareerBot,
 ) -> None:
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    first = await bot.answer(Question("should I do a PhD to get into alignment?", "u", "tl", "cli"))
+    first = await ask(bot, "tl", "should I do a PhD to get into alignment?")
     assert first.covered and first.citations
-    brief = await bot.answer(Question("tl;dr?", "u", "tl", "cli"))
+    brief = await ask(bot, "tl", "tl;dr?")
     assert brief.covered and len(brief.citations) == 1, brief.text
     point = " ".join(brief.citations[0].quote.split())
     # One sentence of what was just said, not new material and not the whole quote again.
@@ -817,19 +761,12 @@ async def test_a_push_back_may_be_answered_by_part_of_a_quote_already_shown(
     make_careerbot: MakeCareerBot,
 ) -> None:
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    first = await bot.answer(
-        Question(
-            "an org i really want to join has nothing posted. can i just write to them?",
-            "u",
-            "pb",
-            "cli",
-        )
+    first = await ask(
+        bot, "pb", "an org i really want to join has nothing posted. can i just write to them?"
     )
     plan = "pick the small open problems you work on to match their research interests"
     assert any(plan in c.quote for c in first.citations), first.text
-    then = await bot.answer(
-        Question("but what would i even tell them? i have no results yet", "u", "pb", "cli")
-    )
+    then = await ask(bot, "pb", "but what would i even tell them? i have no results yet")
     # What to tell them is the plan the first reply quoted inside a longer quote (work on
     # their open problems, then reach out with results): it is quoted again, on its own.
     assert any(plan in c.quote for c in then.citations), then.text
@@ -868,9 +805,9 @@ async def test_how_the_author_ended_up_in_safety_quotes_where_he_says_his_backgr
     make_careerbot: MakeCareerBot, first_question: str, follow_up: str
 ) -> None:
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    first = await bot.answer(Question(first_question, "u", "b", "cli"))
+    first = await ask(bot, "b", first_question)
     assert first.covered and "George Wang" in first.text
-    how = await bot.answer(Question(follow_up, "u", "b", "cli"))
+    how = await ask(bot, "b", follow_up)
     assert how.covered and how.citations
     assert any("PhD in combinatorics" in c.quote for c in how.citations), how.text
 
@@ -881,16 +818,13 @@ async def test_why_about_something_the_reply_never_said_is_read_where_the_posts_
     # The first reply quotes advice on upskilling; "situational" is Jay Bailey's word about
     # poor productivity, so the reason asked for is there, not beside the upskilling quote.
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    first = await bot.answer(
-        Question(
-            "been super unproductive on my first research project, pretty sure im just lazy tbh",
-            "u",
-            "s",
-            "cli",
-        )
+    first = await ask(
+        bot,
+        "s",
+        "been super unproductive on my first research project, pretty sure im just lazy tbh",
     )
     assert first.covered and not any("situational" in c.quote for c in first.citations)
-    why = await bot.answer(Question("why would it be situational tho", "u", "s", "cli"))
+    why = await ask(bot, "s", "why would it be situational tho")
     assert why.covered and any("situational" in c.quote for c in why.citations), why.text
 
 
@@ -907,10 +841,8 @@ async def test_a_new_topic_in_shorthand_is_the_corpus_word_it_stands_for(
     make_careerbot: MakeCareerBot,
 ) -> None:
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    first = await bot.answer(
-        Question("i have no research experience, how do i start on alignment?", "u", "g", "cli")
-    )
-    govt = await bot.answer(Question("and for govt?", "u", "g", "cli"))
+    first = await ask(bot, "g", "i have no research experience, how do i start on alignment?")
+    govt = await ask(bot, "g", "and for govt?")
     assert first.covered and govt.covered and govt.citations
     # "govt" is government, a contraction by its first letters: not a topic the posts lack.
     assert not any("govt" in notice for notice in govt.notices), govt.notices
@@ -928,19 +860,15 @@ async def test_any_others_on_that_list_goes_on_with_the_list_or_says_it_was_whol
     make_careerbot: MakeCareerBot,
 ) -> None:
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    first = await bot.answer(
-        Question("what are some governance topics that need a world expert?", "u", "l", "cli")
-    )
+    first = await ask(bot, "l", "what are some governance topics that need a world expert?")
     assert any("Tamper-evident logging" in c.quote for c in first.citations), first.text
-    more = await bot.answer(Question("any others on that list?", "u", "l", "cli"))
+    more = await ask(bot, "l", "any others on that list?")
     # The list goes on in its section: its next cluster ("…topics such as"), with its items.
     assert "Another cluster: security-related topics such as" in more.text, more.text
     assert "weight exfiltration" in more.text and WHOLE_LIST not in more.notices
-    first = await bot.answer(
-        Question("which research directions are overrated by newcomers?", "u", "m", "cli")
-    )
+    first = await ask(bot, "m", "which research directions are overrated by newcomers?")
     assert "acting myopically" in first.text, first.text
-    more = await bot.answer(Question("any more?", "u", "m", "cli"))
+    more = await ask(bot, "m", "any more?")
     # Nothing follows that list in its section: said plainly, and the list shown again.
     assert WHOLE_LIST in more.notices, more.text
     assert "acting myopically" in more.text and "heavy-tailed" not in more.text, more.text
@@ -964,11 +892,9 @@ async def test_without_a_phd_is_not_answered_from_the_phd_section(
     make_careerbot: MakeCareerBot,
 ) -> None:
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    first = await bot.answer(
-        Question("should I do a PhD to get into AI safety research?", "u", "np", "cli")
-    )
+    first = await ask(bot, "np", "should I do a PhD to get into AI safety research?")
     assert any("Should I do a PhD?" in c.section for c in first.citations), first.text
-    then = await bot.answer(Question("what about someone without a PhD", "u", "np", "cli"))
+    then = await ask(bot, "np", "what about someone without a PhD")
     assert then.covered and then.citations
     assert not any("Should I do a PhD?" in c.section for c in then.citations), then.text
     assert any("shortest path of actually working" in c.quote for c in then.citations), then.text
@@ -978,16 +904,11 @@ async def test_why_after_a_conclusion_quotes_what_it_rests_on(
     make_careerbot: MakeCareerBot,
 ) -> None:
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    first = await bot.answer(
-        Question(
-            "how much should i trust experts' hot takes on which research is good?",
-            "u",
-            "wy",
-            "cli",
-        )
+    first = await ask(
+        bot, "wy", "how much should i trust experts' hot takes on which research is good?"
     )
     assert any("As a result, you should start off" in c.quote for c in first.citations)
-    why = await bot.answer(Question("why?", "u", "wy", "cli"))
+    why = await ask(bot, "wy", "why?")
     # "As a result, you should…" is the claim asked about; the asymmetry before it is why.
     assert any("massive asymmetry" in c.quote for c in why.citations), why.text
     assert not any(c.quote.startswith("As a result") for c in why.citations), why.text
@@ -997,11 +918,9 @@ async def test_how_did_he_turn_it_around_quotes_what_the_author_did(
     make_careerbot: MakeCareerBot,
 ) -> None:
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    first = await bot.answer(
-        Question("did james chua have trouble getting hired before MATS?", "u", "ta", "cli")
-    )
+    first = await ask(bot, "ta", "did james chua have trouble getting hired before MATS?")
     assert first.citations and all("MATS Summer" in c.title for c in first.citations), first.text
-    then = await bot.answer(Question("so how did he turn that around", "u", "ta", "cli"))
+    then = await ask(bot, "ta", "so how did he turn that around")
     # What he did about it ("I quit my job and participated in…"), not more of his views.
     assert any("I quit my job and participated" in c.quote for c in then.citations), then.text
 
@@ -1013,9 +932,9 @@ async def test_isnt_that_pushes_back_on_the_conversations_topic(
     push = resolve("isn't that really competitive though", past, TITLES)
     assert push.is_follow_up and push.asks == ""  # a question on the topic, not "is that also…"
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    first = await bot.answer(Question("should i work on safety at a big lab?", "u", "pu", "cli"))
+    first = await ask(bot, "pu", "should i work on safety at a big lab?")
     assert first.covered
-    then = await bot.answer(Question("isn't that really competitive though", "u", "pu", "cli"))
+    then = await ask(bot, "pu", "isn't that really competitive though")
     assert any("There are less people really trying" in c.quote for c in then.citations), then.text
 
 
@@ -1023,11 +942,9 @@ async def test_an_authors_name_the_question_before_carries_does_not_decline_a_fo
     make_careerbot: MakeCareerBot,
 ) -> None:
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    first = await bot.answer(
-        Question("how did james chua network as someone from singapore?", "u", "nm", "cli")
-    )
+    first = await ask(bot, "nm", "how did james chua network as someone from singapore?")
     assert first.covered and first.citations
-    then = await bot.answer(Question("what did he get out of that?", "u", "nm", "cli"))
+    then = await ask(bot, "nm", "what did he get out of that?")
     # His name carried into the search diluted it below the gate; the follow-up is about him.
     assert then.covered and then.citations, then.text
     assert {c.author for c in then.citations} == {"James Chua"}, then.text
