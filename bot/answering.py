@@ -32,6 +32,7 @@ from bot.followups import (
     DATED,
     MISSED,
     MORE,
+    OUTCOME,
     SHORTER,
     SOURCE,
     WHY,
@@ -500,6 +501,12 @@ class Answerer:
             )
         if context.asks == DATED:
             dated = self._dated(context.last_quoted)
+            brief = self._in_brief(text, context) if dated else None
+            if brief is not None:
+                # "is that still true?" asks about a claim: the one sentence of the last reply
+                # that made it is shown again under the dates, so the asker sees what is dated.
+                quoted = self._quoted(text, [brief], False, notices, context.carried, answer_id)
+                return replace(quoted, text=f"{dated}\n\n{quoted.text}")
             if dated:
                 return _plain_answer(
                     dated, notices, covered=True, query=context.carried, answer_id=answer_id
@@ -631,7 +638,7 @@ class Answerer:
             if beside:
                 passages = beside
                 ranks = None
-        elif context.asks in (CLARIFY, MORE) and last:
+        elif context.asks in (CLARIFY, MORE, OUTCOME) and last:
             # What qualifies the last quote, or the rest of its list, is beside it.
             have = {p.id for p in passages}
             passages = [*passages, *(p for p in self._around(last) if p.id not in have)]
@@ -983,6 +990,14 @@ class Answerer:
         if context.story_goes_on and context.message and context.prefer_docs:
             told = [q for doc, q in context.last_quotes if doc in context.prefer_docs]
             return tuple(told[:1])
+        if (
+            context.short
+            and not context.asks
+            and not (context.message or context.shift_to or context.excluded or context.lacking)
+        ):
+            # "and once I have the basics?", "but what if I pick the wrong area?": a short
+            # question on what was just quoted, which the post takes up where the quote stopped.
+            return context.last_reply_shown[:1]
         return ()
 
     def _authored(self, docs: Sequence[str]) -> tuple[str, ...]:

@@ -22,7 +22,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from bot.embeddings import embedding_matrix
-from bot.followups import CLARIFY, WHY
+from bot.followups import CLARIFY, OUTCOME, WHY
 from bot.models import Citation, Passage
 from bot.text import (
     LIST_MARKER,
@@ -280,6 +280,13 @@ _QUALIFIER = re.compile(
     r"perhaps|at least|even (?:if|then|so|though)|that said|on the other hand|"
     r"not (?:necessarily|always)|depends? on|(?:a|the) (?:\w+ )?difference between|"
     r"in (?:some|many|most|those) cases|as a junior|as a senior|early on|later on)\b",
+    re.IGNORECASE,
+)
+# A sentence saying how something turned out ("It helped me with my motivation…", "This
+# question helped me to identify…"): what "did it actually help?" asks of a quote.
+_OUTCOME_SAID = re.compile(
+    r"\b(help(?:s|ed)?|work(?:s|ed) (?:well|out)|useful|valuable|paid off|effective|"
+    r"improv(?:es|ed)|got better|made a difference|worth it)\b",
     re.IGNORECASE,
 )
 # How far from a quote just shown a sentence still speaks to it (sentences, in the post's order).
@@ -848,7 +855,7 @@ def pick_quotes(
     follow_keys = _following_keys(per_passage, continue_after)
     resumes = _resuming_keys(per_passage, continue_after, next_passage or {})
     again: set[tuple[str, int, int]] = set()
-    cue = {WHY: _REASON, CLARIFY: _QUALIFIER}.get(asks)
+    cue = {WHY: _REASON, CLARIFY: _QUALIFIER, OUTCOME: _OUTCOME_SAID}.get(asks)
     if cue is not None and last_quotes:
         near, inside = _near_keys(per_passage, last_quotes)
         follow_keys |= near

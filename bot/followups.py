@@ -129,6 +129,23 @@ _CUES = re.compile(
     r"(?:isn|aren|doesn|don|wouldn|won)['’]?t)\b",
     re.IGNORECASE,
 )
+# Leaning on the last reply wherever it stands, however long the message: "does the same
+# advice apply to academics?", "would you say the same for governance?", "what would the
+# first step look like then?", "can you say more about the mentor part?". ("…jobs in other
+# countries instead" is often a question of its own.)
+_LEANS = re.compile(
+    r"\b(?:the same|say more|more about (?:the|that|this)|"
+    r"(?:that|this|the (?:\w+ ){1,2})(?:part|bit))\b|"
+    r"\b(?:then|too|as well)\W*$",
+    re.IGNORECASE,
+)
+# Pushing back on what was just quoted ("isn't that super competitive though?", "but doesn't
+# that take years?"): the answer is as often in the quote itself as after it.
+_PUSHBACK = re.compile(
+    r"^\W*(?:(?:and|but|so|ok|okay|wait|hm+|hmm+)\W+)*(?:isn|aren|doesn|don|wouldn|won|wasn|"
+    r"weren|can|couldn|shouldn)['’]?t\b",
+    re.IGNORECASE,
+)
 # Asking for more of what was just said, wherever it stands in the message: "can u expand,
 # like what does a pitch look like", "anything else? nothing posted fits me".
 # So is pushing on the last reply: "can you be more specific?", "what next?", "ok and after
@@ -140,6 +157,8 @@ _MORE = re.compile(
     # "i cant do this any more".
     r"any ?more(?=\W*$)|^\W*more(?=\W*$)|more (?:like|of) (?:that|this|those|these)|"
     r"more specific|be (?:more )?specific|specifics|in (?:more )?detail|more concrete|"
+    # "what does he mean by that?", "what do you mean": the passage just quoted, explained
+    r"what (?:does|do|did) (?:he|she|they|that|this|it|you|u) (?:mean|imply)(?=\s+by\b|\W*$)|"
     r"what(?:'s|’s| is)? next|then what|after that|next steps?|step[- ]by[- ]step|"
     r"what (?:should|do) i do first|what would (?:you|u) do|if (?:you|u) were me|"
     r"in my (?:place|shoes|position)|what do (?:you|u) (?:recommend|suggest))\b",
@@ -180,6 +199,7 @@ _PERSON = re.compile(
 WHY = "why"
 CLARIFY = "clarify"
 MORE = "more"
+OUTCOME = "outcome"  # "did it actually help him?": how what was just quoted turned out
 SHORTER = "shorter"  # "tl;dr?": the last reply's point in one sentence
 SOURCE = "source"  # "which post says that?": where the last reply's quotes come from
 DATED = "dated"  # "is that still true?": when the posts quoted were written
@@ -232,6 +252,17 @@ def first_clause(text: str) -> str:
     return re.split(_CLAUSE_BREAK, text, maxsplit=1)[0]
 
 
+# "does that actually work?", "did it help him?": whether what was just quoted worked, which
+# the author says right where they tell it.
+_OUTCOME = re.compile(
+    r"^\W*(?:(?:wait|so|but|ok|okay|and|hm+|hmm+)\W+)*(?:does|did|do|has|have|will|would)\s+"
+    r"(?:that|this|it|those|these)\s+(?:\w+\s+){0,2}?(?:work|help|pay off|paid off|pan out)"
+    r"(?:\s+(?:him|her|them|you|u|me))?"
+    # … as the whole question: "does that work for seniors too?" asks what qualifies it
+    r"(?:\s+(?:for (?:him|her|them|you|u|people)|though|tho|in practice|at all|really|then))*"
+    r"\W*$",
+    re.IGNORECASE,
+)
 _CLARIFY = re.compile(
     r"^\W*(?:(?:wait|so|but|ok|okay|and|hm+|hmm+)\W+)*"
     r"(?:is|does|do|would|will|can|should)\s+(?:that|this|it|the same)\b",
@@ -268,7 +299,9 @@ _WHO = rf"(?:he|she|they|{_NAMED_PERSON})"
 _STORY_GOES_ON = re.compile(
     rf"\b(?:how\s+did\s+{_WHO}\b"
     rf"|what\s+did\s+{_WHO}\s+(?:end\s+up\s+)?do(?:ing)?\b"
-    rf"|what\s+happened\s+(?:next|then|after)|{_WHO}\s+end(?:ed)?\s+up\b)",
+    rf"|what\s+happened\s+(?:next|then|after)|{_WHO}\s+end(?:ed)?\s+up\b"
+    # "so what did he go into after that?", "where did she go next?"
+    rf"|\b{_WHO}\b.{{0,30}}\b(?:after\s+(?:that|this)|next|afterwards)\W*$)",
     re.IGNORECASE,
 )
 # "how did that guy end up in safety himself?", "what's her background?", "how did he get into
@@ -308,6 +341,9 @@ class TurnContext:
     query: str
     is_follow_up: bool = False
     vague: bool = False  # no topic words of its own: "why?", "tell me more"
+    # A few topic words of its own ("and once I have the basics?", "so what matters more
+    # then?"): the post usually goes on about them right where the last reply's quote stopped.
+    short: bool = False
     prefer_docs: tuple[str, ...] = ()
     previous_quotes: tuple[str, ...] = ()  # every quote shown in the conversation, oldest first
     last_reply_quotes: int = 0  # how many of them the last reply showed
@@ -468,9 +504,14 @@ def split_lacking(text: str) -> tuple[str, tuple[str, ...]]:
     return (rest, words) if words else (text, ())
 
 
+# "would you say the same for governance people?", "is it the same in policy?": the question
+# just answered, asked about something else, however the message opens.
+_SAME_FOR = re.compile(r"\bthe\s+same\s+(?:for|with|in|about)\b(?P<rest>.*)$", re.IGNORECASE)
+
+
 def shifted_topic(text: str) -> tuple[str, ...]:
     """The new topic of "and for governance?" / "what about evals?" (stemmed), else ()."""
-    match = _SHIFT.match(text)
+    match = _SHIFT.match(text) or _SAME_FOR.search(text)
     if match is None:
         return ()
     words = [w for w in keyword_tokens(match.group("rest"), query=True) if w not in _VAGUE]
@@ -485,16 +526,18 @@ _OF_THE_REPLY = ((_MISSED, MISSED), (_SOURCE, SOURCE), (_DATED, DATED))
 
 
 def asks_of_last_reply(text: str, topic_words: int) -> str:
-    """What a follow-up asks of the last reply (MISSED, SOURCE, DATED, CLARIFY, SHORTER, WHY,
-    MORE), else "".
+    """What a follow-up asks of the last reply (MISSED, SOURCE, DATED, OUTCOME, CLARIFY,
+    SHORTER, WHY, MORE), else "".
 
-    The first four are read from the whole message, however long: "is that…" points back
+    The first five are read from the whole message, however long: "is that…" points back
     however long it goes on ("is that the same skillset once you're hired or just to get in
     the door?"). The rest only from a short one: a long "why…" is a question of its own.
     """
     for pattern, kind in _OF_THE_REPLY:
         if pattern.search(text):
             return kind
+    if _OUTCOME.search(text):
+        return OUTCOME
     if _CLARIFY.search(text):
         return CLARIFY
     if _BARE_WHY.match(text):
@@ -556,7 +599,9 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
     # Whether it leans on the turn before is judged on the whole message; a message of its
     # own that says "besides" is not made short by cutting that clause out.
     words = [w for w in keyword_tokens(text, query=True) if w not in _VAGUE]
-    cue = any(p.search(text) for p in (_CUES, _MORE, _SHORTER, *(p for p, _ in _OF_THE_REPLY)))
+    cue = any(
+        p.search(text) for p in (_CUES, _MORE, _LEANS, _SHORTER, *(p for p, _ in _OF_THE_REPLY))
+    )
     dependent = cue or not words or (bool(_ANAPHORA.search(text)) and len(words) <= _SHORT)
     if not dependent:
         return TurnContext(query=text, own_text=text)
@@ -586,6 +631,11 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
     if person and replies:
         story = narrator(replies[-1], titles)
         prefer = (story,) if story else ()
+    story_goes_on = person and not background and bool(_STORY_GOES_ON.search(own))
+    shift_to = shifted_topic(own)
+    asks = "" if story_goes_on or background else asks_of_last_reply(own, len(topic))
+    if shift_to and asks == CLARIFY:
+        asks = ""  # "is it the same for evals?": the question before, asked about evals
     per_reply = [quotes_in(reply) for reply in replies]
     shown = tuple(q for quotes in per_reply for q in quotes)
     last = len(per_reply[-1]) if per_reply else 0
@@ -593,6 +643,7 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
         query=" ".join([*carried, own]),
         is_follow_up=True,
         vague=not topic and not excluded and not lacking,
+        short=len(topic) <= _SHORT and not _PUSHBACK.search(own),
         prefer_docs=prefer,
         previous_quotes=shown,
         last_reply_quotes=last,
@@ -600,12 +651,14 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
         message=as_author(own) if person and prefer else "",
         quoted_docs=docs,
         last_quotes=quoted_by(replies[-1], titles) if replies else (),
-        shift_to=shifted_topic(own),
+        shift_to=shift_to,
         excluded=excluded,
         lacking=lacking,
         own_text=own,
         carried=" ".join(carried),
-        story_goes_on=person and not background and bool(_STORY_GOES_ON.search(own)),
+        story_goes_on=story_goes_on,
         background=background,
-        asks="" if person else asks_of_last_reply(own, len(topic)),
+        # "why does he think that?", "what does he mean by that?" ask of what he was just
+        # quoted saying as "why?" does; only his story and his background are asked of him.
+        asks=asks,
     )

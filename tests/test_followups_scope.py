@@ -10,6 +10,7 @@ from bot.followups import (
     DATED,
     MISSED,
     MORE,
+    OUTCOME,
     SHORTER,
     SOURCE,
     WHY,
@@ -698,9 +699,11 @@ async def test_is_that_still_true_says_when_the_posts_quoted_were_written(
     first = await ask(bot, "old", "should i do a phd?")
     assert first.covered and first.citations[0].author == "George Wang (Timaeus)"
     still = await ask(bot, "old", "is that still true?")
-    assert still.covered and not still.citations
     assert "George Wang (Timaeus) was published on 2024-08-24" in still.text, still.text
-    # The reply without quotes is not what "which post says that?" asks about: the one before.
+    # The claim asked about is shown again under the date: one sentence of the quote before.
+    assert still.covered and len(still.citations) == 1, still.text
+    assert still.citations[0].quote in first.citations[0].quote, still.text
+    # The dated reply is not what "which post says that?" asks about: the one before it is.
     where = await ask(bot, "old", "which post says that?")
     assert "“Should I do a PhD?”" in where.text and not where.citations, where.text
     # Asked of the posts in general, the list of posts says when each was written.
@@ -948,3 +951,64 @@ async def test_an_authors_name_the_question_before_carries_does_not_decline_a_fo
     # His name carried into the search diluted it below the gate; the follow-up is about him.
     assert then.covered and then.citations, then.text
     assert {c.author for c in then.citations} == {"James Chua"}, then.text
+
+
+def test_a_question_about_what_he_said_asks_of_his_quote() -> None:
+    # "why does he think that?" asks for the reason behind the quote, as "why?" does; only his
+    # story ("how did he turn it around?") and his background are asked of him instead.
+    past = history("what does Richard Ngo think of evals?", "Richard Ngo’s post speaks to this")
+    assert resolve("why does he think that?", past, TITLES).asks == WHY
+    assert resolve("what does he mean by that", past, TITLES).asks == MORE
+    assert resolve("did it actually help him?", past, TITLES).asks == OUTCOME
+    assert resolve("does that actually work though?", past, TITLES).asks == OUTCOME
+    # Whether it holds for someone else is what qualifies it, not how it turned out.
+    assert resolve("does that work for seniors too?", past, TITLES).asks == CLARIFY
+    # What he did after the part just told goes on with his story.
+    later = resolve("so what did he go into after that?", past, TITLES)
+    assert later.story_goes_on and not later.asks
+
+
+async def test_a_short_follow_up_goes_on_where_the_quote_stopped(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await ask(
+        bot, "m", "do i need a strong math background to start deep learning research?"
+    )
+    assert first.covered and "first-year undergrad math" in first.citations[0].quote
+    more = await ask(bot, "m", "so what matters more then?")
+    # What matters more is what the author says right after "you don't need the maths".
+    assert any("Coding skill is a much more important" in c.quote for c in more.citations), (
+        more.text
+    )
+
+
+async def test_does_that_work_is_answered_by_the_authors_verdict_on_it(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await ask(bot, "p", "how did james chua handle the planning fallacy?")
+    assert first.covered and "Would I be surprised" in first.citations[0].quote
+    works = await ask(bot, "p", "does that actually work though?")
+    # His verdict sits inside the quote just shown: it is shown again on its own, from his post.
+    assert {c.author for c in works.citations} == {"James Chua"}, works.text
+    assert any(c.quote.startswith("This question helped me") for c in works.citations), works.text
+
+
+def test_a_message_leaning_on_the_reply_follows_up_whatever_its_length() -> None:
+    past = history("should I do MATS?", "Jay’s “Reflections on my first year” speaks to this")
+    for asked in (
+        "does the same advice apply to people coming from academia",
+        "would you say the same for governance people",
+        "what would the first step look like for me then",
+        "can you say more about the mentor part",
+        "explain the comparative advantage bit",
+    ):
+        assert resolve(asked, past, TITLES).is_follow_up, asked
+    # "the same for X", however it opens, is the question before asked about X.
+    same = resolve("would you say the same for governance people", past, TITLES)
+    assert same.shift_to == tuple(keyword_tokens("governance")) and not same.asks
+    assert resolve("is it the same for evals?", past, TITLES).shift_to == ("eval",)
+    # "…instead" at the end is as often a question of its own, with its own scope.
+    alone = "do safety orgs sponsor h1b or should i be looking at jobs in other countries instead"
+    assert not resolve(alone, past, TITLES).is_follow_up
