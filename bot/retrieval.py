@@ -189,6 +189,34 @@ class RetrievalConfig:
     # through the composer's rank penalty, where it moves as many gold quotes out as in.
     # (Heading-path cosine, dense feedback and asking-clause weighting: second and third
     # rounds above.)
+    # Fifth round, same sets (retrieval MRR@10 dev / extra / fourth / fifth / sixth / first
+    # turns, today 0.865 / 0.945 / 0.750 / 0.757 / 0.588 / 0.569; answers as rows won / lost
+    # over the seven sets, follow-ups included). Of the 22 first turns with the gold passage
+    # outside the top ten, 8 have it in the dense top ten but BM25 places 19..95 (the asker's
+    # story outscores it: "butting heads over which experiments", "lazy", "deadlines"); 8 share
+    # neither words nor meaning with it (a TikTok plan vs "outreach and political advocacy";
+    # "mech interp" vs "Mechanistic interpretability"); 1 names a section heading whose answer
+    # is in the section's next chunks ("most impactful area"); 5 sit at 11..30 on both. Their
+    # gold sentences rank 14th..600th of the posts' ~650 by cosine with the message or a clause.
+    #   a word the posts never use also searching, in BM25, their words nearest it (word vs
+    #   word cosine >= 0.5, up to 5, weight 0.6; "lazy" -> "productive", "procrastination")
+    #                                                  0.865 / 0.945 / 0.767 / 0.797 / 0.617 /
+    #                                                    0.591; answers +2 / -5 (dev, extra,
+    #                                                    fourth and two follow-ups)
+    #   the same at cosine >= 0.6                      0.865 / 0.945 / 0.742 / 0.772 / 0.588 /
+    #                                                    0.586; answers +2 / -3. The neighbours
+    #                                                    ignore context: "killed" (a result)
+    #                                                    -> "die", "death"; "besides" ->
+    #                                                    "include"; "rent" -> "apartment"
+    #   BM25 of each passage's best sentence, added   +0.000 / -0.016 / +0.022 / +0.008 /
+    #     x 0.3..1.0 (or instead of passage BM25)       -0.02..-0.08 / +0.010..+0.018 (instead:
+    #                                                   dev -0.029, extra -0.062, first +0.028)
+    #   vectors centred on the passages' mean (hubs:   dev -0.007..-0.032, extra -0.016..-0.023,
+    #     "Thanks for the writeup…" comments), 0.3..1  fifth +0.04, sixth -0.02, first +-0.01
+    #   keyword_weight 1.0..1.25 x sentence_weight    none up on every set; best (1.0 / 0.5):
+    #     0.3 / 0.5 x sentence_candidates 20 / 30       fourth +0.022, fifth +0.030, first
+    #                                                   +0.013; dev -0.020, extra -0.041, sixth
+    #                                                   -0.033
 
 
 @dataclass(frozen=True)
