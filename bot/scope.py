@@ -142,6 +142,15 @@ _HEAD_SENSE = 0.25
 # near-scope questions' best 0.00..0.36, "what's the pay like for MATS scholars" aside (0.43).
 _ANCHOR_DF = 3
 _ANCHORED = 0.45
+# A word the posts never use is how a question is put, not its subject, when the question is
+# more about a word they use in at least `_LEAD_DF` passages, in the sense asked (a sentence
+# using it this close to the whole question): "worth applying to roles way out of my league?"
+# (roles 0.45 against league 0.37; sense 0.58), "a github portfolio" (github 0.57 against
+# portfolio 0.35; 0.55). Measured on the near-scope probe rows this reading would answer: "how
+# to apply for a UK talent visa" (apply, the verb asked with, is left out), "how much does
+# MATS pay per month" (pay, sense 0.17), "rust or c++ for ml roles at labs" (a choice, below).
+_LEAD_DF = 3
+_LEAD_SENSE = 0.35
 
 
 # A message that doubts the asker's own standing ("am I too old for this?", "is it too late to
@@ -626,13 +635,21 @@ def unsupported_concept(
     rare = [t for t in rare if t not in described]
     if embed is not None:
         # A word the posts never use that the question is about ("do I need a visa to work
-        # at a UK lab?": the visa, not the lab) is uncovered whatever else the question says.
+        # at a UK lab?": the visa, not the lab) is uncovered, unless the question is more
+        # about a word the posts discuss in the sense asked (`_LEAD_SENSE`).
         question = np.asarray(embed(text))
+        led = _led_by_a_discussed_word(text, tokens, vocabulary, discussed, embed, named)
         for t in rare:
+            aboutness = float(question @ np.asarray(embed(words[t])))
             if (
                 vocabulary.get(t, 0) == 0
                 and talk[t] < _NEVER_TALK
-                and float(question @ np.asarray(embed(words[t]))) >= _ASKED_ABOUT
+                and aboutness >= _ASKED_ABOUT
+                and not (
+                    led is not None
+                    and led[1] > aboutness
+                    and not _choice_between_unknowns(text, t, vocabulary)
+                )
             ):
                 return t
     generic = max(2, int(_GENERIC_SHARE * _highest_df(vocabulary)))
@@ -654,6 +671,31 @@ def unsupported_concept(
     return min(rare, key=lambda t: vocabulary.get(t, 0), default=None)
 
 
+def _led_by_a_discussed_word(
+    text: str,
+    tokens: list[str],
+    vocabulary: Mapping[str, int],
+    discussed: Callable[[str, str], float],
+    embed: Callable[[str], list[float]],
+    named: Collection[str],
+) -> tuple[str, float] | None:
+    """The word the posts use in several passages that the question is most about, and how much,
+    when the posts use it in the sense asked."""
+    acts = set(_asker_actions(text)) | {
+        t for w in _HOW_TO.findall(text) for t in keyword_tokens(w, query=True)
+    }
+    used = [
+        t for t in tokens if t not in acts and t not in named and vocabulary.get(t, 0) >= _LEAD_DF
+    ]
+    about = about_words(text, used, embed)
+    if not about:
+        return None
+    word = max(about, key=lambda t: about[t])
+    if discussed(text, word) < _LEAD_SENSE:
+        return None
+    return word, about[word]
+
+
 def about_words(
     text: str, tokens: Iterable[str], embed: Callable[[str], list[float]]
 ) -> dict[str, float]:
@@ -672,6 +714,8 @@ _ADVERB = r"(?:(?:just|even|still|really|actually|\w+ly)\s+)?"
 # ... whose object may open on determiners ("keep overshooting my own timelines").
 _DETERMINERS = r"(?:(?:my|our|your|their|the|a|an|own|this|that|these|those)\s+)*"
 _ASKER_ACTION = re.compile(rf"\b(?:i|we)\s+{_ADVERB}([a-z][\w-]*)", re.IGNORECASE)
+# ... and so is the verb after "how to" ("how to apply for a talent visa").
+_HOW_TO = re.compile(r"\bhow\s+to\s+([a-z][\w-]*)", re.IGNORECASE)
 # ... and so is the verb the asker needs, wants or plans to do ("do I need to grind LeetCode?").
 # ... and so is what the asker has been doing ("been grinding ARENA", "I'm applying to MATS").
 _ASKER_DOING = re.compile(
@@ -720,6 +764,23 @@ def _alternative_known(text: str, token: str, vocabulary: Mapping[str, int]) -> 
         for mine, other in (sides, sides[::-1]):
             if token in mine and any(vocabulary.get(t, 0) > 0 for t in other):
                 return True
+    return False
+
+
+# Two things typed as one choice ("pytorch or jax", "rust or c++", "a vs b").
+_CHOICE = re.compile(r"([a-z][\w+#-]*)\s*(?:\bor\b|\bvs\b\.?|/)\s*([a-z][\w+#-]*)", re.I)
+
+
+def _choice_between_unknowns(text: str, token: str, vocabulary: Mapping[str, int]) -> bool:
+    """Whether `token` is one side of a choice between two things the posts never name
+    ("pytorch or jax for interp?"): the choice is what is asked, whatever else the question
+    is about."""
+    for pair in _CHOICE.findall(text):
+        sides = [keyword_tokens(word, query=True) for word in pair]
+        if any(token in side for side in sides) and not any(
+            vocabulary.get(t, 0) > 0 for side in sides for t in side
+        ):
+            return True
     return False
 
 

@@ -892,3 +892,29 @@ def test_an_age_others_started_at_is_not_the_askers() -> None:
     assert asks_about_age("is it too late to start at 40?")
     assert asks_about_age("am i behind if i start at 35?")
     assert asks_about_age("would labs hire someone in their 40s?")
+
+
+async def test_a_word_the_posts_never_use_beside_a_stronger_word_they_discuss_is_phrasing(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    # The question is more about a word the posts use in several passages, in the sense asked
+    # ("github", "roles", "government", "interp"), than about the word they never use: that
+    # word is how it is put, an idiom's ("out of my league") or a paraphrase ("portfolio").
+    await assert_answered(
+        bot,
+        "led",
+        "should i put together a portfolio of github projects before applying?",
+        "is it dumb to apply for roles way out of my league?",
+        "think tank or government job for someone going into ai policy?",
+        "is mech interp oversaturated now?",
+    )
+    # The word a question is most about stays its subject, and so does a choice between two
+    # things the posts never name, whatever the question is about besides.
+    await assert_declined(
+        bot,
+        "led",
+        "pytorch or jax for interp work?",
+        "do i need a visa to do MATS in Berkeley?",
+        "which laptop should i buy for interp experiments?",
+    )
