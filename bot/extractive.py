@@ -361,6 +361,28 @@ def poses_dichotomy(question: str) -> bool:
     return bool(_DICHOTOMY.search(question) and _SIDES.search(question))
 
 
+# A question that weighs two alternatives ("courses first, or jump into a project?", "a big
+# lab vs independent?") names them either side of one of these, in one sentence.
+_ALTERNATIVE = re.compile(r"\s(?:or|vs\.?|versus|compared to)\s", re.IGNORECASE)
+_CLAUSE_END = re.compile(r"[.?!;\n]")
+
+
+def alternatives(question: str) -> tuple[str, str] | None:
+    """The two sides of a question that weighs alternatives: the words either side of its
+    first "or"/"vs" within that sentence, when each side names something the other does not
+    ("…worth it vs doing independent stuff?"; not "…this year or not?")."""
+    match = _ALTERNATIVE.search(question)
+    if match is None:
+        return None
+    before = _CLAUSE_END.split(question[: match.start()])[-1].strip(" ,")
+    after = _CLAUSE_END.split(question[match.end() :])[0].strip(" ,")
+    left = set(keyword_tokens(before, query=True))
+    right = set(keyword_tokens(after, query=True))
+    if not (left - right) or not (right - left):
+        return None
+    return before, after
+
+
 @dataclass(frozen=True)
 class Sentence:
     """One sentence of a passage line: `line[start:end]`, with where it sits."""
@@ -939,6 +961,7 @@ def pick_quotes(
     spans.sort(key=lambda s: s.score, reverse=True)
     if rank_only:
         return spans
+    first_turn = contrast is None  # (a follow-up's caller decides contrast itself)
     if contrast is None:
         contrast = poses_dichotomy(query)
     limit = MAX_ANSWER_CHARS * (2 if list_wanted else 1)
@@ -947,9 +970,60 @@ def pick_quotes(
     # are from the question the conversation carries: it is shown like a FAQ's answer.
     reserved = asked_as_heading | {key[0] for key in introduces}
     chosen = _choose(spans, max_quotes, limit, contrast, lines_of, shown, relevance, reserved, role)
+    sides = alternatives(message or query) if first_turn and not list_wanted else None
+    if sides is not None and chosen:
+        # "X or Y?": the best quote about each side, read against that side's words alone.
+        matrix = embedding_matrix(embedder, [s.text for s in sentences])
+        on_side = []
+        for side in map(without_field, sides):
+            side_terms = set(keyword_tokens(side, query=True)) - _FRAME_WORDS
+            side_weights = {t: weights.get(t, 1.0) for t in side_terms}
+            sims = matrix @ np.asarray(embedder.embed_query(side))
+            on_side.append(
+                {
+                    s.key: float(sim) + KEYWORD_WEIGHT * _keyword_overlap(side_weights, present)
+                    for s, sim, present in zip(sentences, sims, tokens, strict=True)
+                }
+            )
+        chosen = _each_side(chosen, spans, on_side, max_quotes, limit)
     if not list_wanted:
         return chosen
     return _lists_in_post_order(_with_list(chosen, spans, max_quotes, limit), following or {})
+
+
+# How far below the best quote a quote may score and still be shown for the other side.
+SIDE_MARGIN = 0.3
+
+
+def _each_side(
+    chosen: list[Span],
+    spans: Sequence[Span],
+    on_side: Sequence[Mapping[tuple[str, int, int], float]],
+    max_quotes: int,
+    limit: int,
+) -> list[Span]:
+    """`chosen` with, for each side of a question weighing two alternatives, the quote that
+    best answers that side (its relevance to the side's words in place of the question's),
+    while there is room: the best quotes of "is a big lab worth it vs independent stuff?"
+    may all weigh one side ("…worth exploring what safety roles exist at a big lab") and
+    leave out the author's reason for the other ("Working around lots of other people…")."""
+    best = spans[0].score
+    candidates = [s for s in spans if s.score >= best - SIDE_MARGIN]
+    out = list(chosen)
+    for relevance in on_side:
+        if len(out) >= max_quotes:
+            break
+        top = max(
+            candidates,
+            key=lambda s: (
+                s.score - s.relevance + max(relevance.get(x.key, 0.0) for x in s.sentences)
+            ),
+        )
+        if any(top is c or _overlaps(top, c) for c in out):
+            continue
+        if _quotes_cost([*out, top]) <= limit:
+            out.append(top)
+    return out
 
 
 # A list's overview is shown only for a list of two to this many items (a longer one is not
