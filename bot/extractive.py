@@ -298,6 +298,12 @@ _LESSON_LABEL = re.compile(r"^\W*how to [^.?!:]{3,60}[.:](?:\s|$)", re.IGNORECAS
 # A sentence that sums up the one before it by pointing back at it ("My impression is that the
 # majority of public job opportunities can be found this way."): a quote that stops before it
 # leaves out the author's verdict on what it says.
+# A concession ("Of course you’ll run into things you don’t know, but…", "Admittedly, …")
+# grants something against the claim right before it: quoted without that claim, it reads as
+# if it were the advice. A quote may end on it, not open on it.
+_CONCESSION = re.compile(
+    r"^[\"'“‘(]*(?:of course|admittedly|granted|to be fair|that being said)\b", re.IGNORECASE
+)
 _SUMS_UP = re.compile(r"\b(?:this|that) way\b|\blike (?:this|that)[.!]?$", re.IGNORECASE)
 # A sentence about somebody else: it opens on "He …"/"Her …" (the author writes as "I").
 _THIRD_PERSON = re.compile(r"^\W*(he|she|his|her)\b", re.IGNORECASE)
@@ -1404,7 +1410,7 @@ def _shape(window: tuple[Sentence, ...], lines: list[list[Sentence]]) -> _Window
         sentences=window,
         text=text,
         has_items=has_items,
-        dangling=opens_dangling(first.text),
+        dangling=opens_dangling(first.text) or bool(_CONCESSION.match(first.text.lstrip())),
         # A list quoted with its lead-in is as relevant as the lead-in: the items ("1. MLAB",
         # "2. ARENA") are names that the lead-in says what they are.
         keys=tuple(s.key for s in window if not (has_items and s.is_item)),

@@ -370,6 +370,18 @@ def test_a_question_weighing_two_alternatives_gets_a_quote_for_each(
     assert alternatives("how do I find a mentor?") is None
 
 
+def test_a_concession_is_quoted_with_the_claim_it_grants_against(
+    embedder: CachingEmbeddings,
+) -> None:
+    claim = "If you want to do research, skip the textbooks and start a small research project "
+    claim += "this week."
+    concession = "Of course you will run into many things you do not know yet, but then you will "
+    concession += "know exactly what you need to learn next."
+    question = "i keep running into things i do not know, what do i need to learn next?"
+    spans = pick_quotes(question, [passage(f"{claim} {concession}")], embedder, 3)
+    assert [s.text for s in spans] == [f"{claim} {concession}"]
+
+
 def test_a_comment_quoting_the_post_is_not_shown_twice(embedder: CachingEmbeddings) -> None:
     advice = "Being good at something rarely feels like being good at it from the inside."
     post = passage(f"{advice} Keep going anyway.", pid="post")
