@@ -797,7 +797,8 @@ def pick_quotes(
         vectors = embedding_matrix(embedder, texts)
         return sum(vectors @ v for v in asked_vectors) / len(asked_vectors)
 
-    sims = cosines([s.text for s in sentences])
+    sentence_vectors = embedding_matrix(embedder, [s.text for s in sentences])
+    sims = sum(sentence_vectors @ v for v in asked_vectors) / len(asked_vectors)
     # (A question about the author, "how did he end up in safety?", is not the heading's.)
     framed = set() if author_voice else _answering_the_heading(passages, per_passage, opens_section)
     weighed = set() if author_voice else _weighed_under_question(sentences)
@@ -977,21 +978,24 @@ def pick_quotes(
     reserved = asked_as_heading | {key[0] for key in introduces}
     chosen = _choose(spans, max_quotes, limit, contrast, lines_of, shown, relevance, reserved, role)
     sides = alternatives(message or query) if first_turn and not list_wanted else None
-    if sides is not None and chosen:
+    if sides is not None and 0 < len(chosen) < max_quotes:
         # "X or Y?": the best quote about each side, read against that side's words alone.
-        matrix = embedding_matrix(embedder, [s.text for s in sentences])
+        candidates = [s for s in spans if s.score >= spans[0].score - SIDE_MARGIN]
+        wanted = {x.key for span in candidates for x in span.sentences}
+        among = [i for i, s in enumerate(sentences) if s.key in wanted]
         on_side = []
         for side in map(without_field, sides):
             side_terms = set(keyword_tokens(side, query=True)) - _FRAME_WORDS
             side_weights = {t: weights.get(t, 1.0) for t in side_terms}
-            sims = matrix @ np.asarray(embedder.embed_query(side))
+            side_sims = sentence_vectors[among] @ np.asarray(embedder.embed_query(side))
             on_side.append(
                 {
-                    s.key: float(sim) + KEYWORD_WEIGHT * _keyword_overlap(side_weights, present)
-                    for s, sim, present in zip(sentences, sims, tokens, strict=True)
+                    sentences[i].key: float(sim)
+                    + KEYWORD_WEIGHT * _keyword_overlap(side_weights, tokens[i])
+                    for i, sim in zip(among, side_sims, strict=True)
                 }
             )
-        chosen = _each_side(chosen, spans, on_side, max_quotes, limit)
+        chosen = _each_side(chosen, candidates, on_side, max_quotes, limit)
     if not list_wanted:
         return chosen
     return _lists_in_post_order(_with_list(chosen, spans, max_quotes, limit), following or {})
@@ -1003,7 +1007,7 @@ SIDE_MARGIN = 0.3
 
 def _each_side(
     chosen: list[Span],
-    spans: Sequence[Span],
+    candidates: Sequence[Span],
     on_side: Sequence[Mapping[tuple[str, int, int], float]],
     max_quotes: int,
     limit: int,
@@ -1012,9 +1016,8 @@ def _each_side(
     best answers that side (its relevance to the side's words in place of the question's),
     while there is room: the best quotes of "is a big lab worth it vs independent stuff?"
     may all weigh one side ("…worth exploring what safety roles exist at a big lab") and
-    leave out the author's reason for the other ("Working around lots of other people…")."""
-    best = spans[0].score
-    candidates = [s for s in spans if s.score >= best - SIDE_MARGIN]
+    leave out the author's reason for the other ("Working around lots of other people…").
+    `candidates`: the spans within SIDE_MARGIN of the best, best first."""
     out = list(chosen)
     for relevance in on_side:
         if len(out) >= max_quotes:
