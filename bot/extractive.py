@@ -305,6 +305,12 @@ _LESSON_LABEL = re.compile(r"^\W*how to [^.?!:]{3,60}[.:](?:\s|$)", re.IGNORECAS
 # A sentence that sums up the one before it by pointing back at it ("My impression is that the
 # majority of public job opportunities can be found this way."): a quote that stops before it
 # leaves out the author's verdict on what it says.
+# A concession ("Of course you’ll run into things you don’t know, but…", "Admittedly, …")
+# grants something against the claim right before it: quoted without that claim, it reads as
+# if it were the advice. A quote may end on it, not open on it.
+_CONCESSION = re.compile(
+    r"^[\"'“‘(]*(?:of course|admittedly|granted|to be fair|that being said)\b", re.IGNORECASE
+)
 _SUMS_UP = re.compile(r"\b(?:this|that) way\b|\blike (?:this|that)[.!]?$", re.IGNORECASE)
 # A sentence about somebody else: it opens on "He …"/"Her …" (the author writes as "I").
 _THIRD_PERSON = re.compile(r"^\W*(he|she|his|her)\b", re.IGNORECASE)
@@ -366,6 +372,28 @@ _SIDES = re.compile(r"\b(or|but|vs|versus|instead of|rather than)\b", re.IGNOREC
 def poses_dichotomy(question: str) -> bool:
     """Whether the question says views differ and names the sides, so both should be shown."""
     return bool(_DICHOTOMY.search(question) and _SIDES.search(question))
+
+
+# A question that weighs two alternatives ("courses first, or jump into a project?", "a big
+# lab vs independent?") names them either side of one of these, in one sentence.
+_ALTERNATIVE = re.compile(r"\s(?:or|vs\.?|versus|compared to)\s", re.IGNORECASE)
+_CLAUSE_END = re.compile(r"[.?!;\n]")
+
+
+def alternatives(question: str) -> tuple[str, str] | None:
+    """The two sides of a question that weighs alternatives: the words either side of its
+    first "or"/"vs" within that sentence, when each side names something the other does not
+    ("…worth it vs doing independent stuff?"; not "…this year or not?")."""
+    match = _ALTERNATIVE.search(question)
+    if match is None:
+        return None
+    before = _CLAUSE_END.split(question[: match.start()])[-1].strip(" ,")
+    after = _CLAUSE_END.split(question[match.end() :])[0].strip(" ,")
+    left = set(keyword_tokens(before, query=True))
+    right = set(keyword_tokens(after, query=True))
+    if not (left - right) or not (right - left):
+        return None
+    return before, after
 
 
 @dataclass(frozen=True)
@@ -776,7 +804,8 @@ def pick_quotes(
         vectors = embedding_matrix(embedder, texts)
         return sum(vectors @ v for v in asked_vectors) / len(asked_vectors)
 
-    sims = cosines([s.text for s in sentences])
+    sentence_vectors = embedding_matrix(embedder, [s.text for s in sentences])
+    sims = sum(sentence_vectors @ v for v in asked_vectors) / len(asked_vectors)
     # (A question about the author, "how did he end up in safety?", is not the heading's.)
     framed = set() if author_voice else _answering_the_heading(passages, per_passage, opens_section)
     weighed = set() if author_voice else _weighed_under_question(sentences)
@@ -946,6 +975,7 @@ def pick_quotes(
     spans.sort(key=lambda s: s.score, reverse=True)
     if rank_only:
         return spans
+    first_turn = contrast is None  # (a follow-up's caller decides contrast itself)
     if contrast is None:
         contrast = poses_dichotomy(query)
     limit = MAX_ANSWER_CHARS * (2 if list_wanted else 1)
@@ -954,9 +984,62 @@ def pick_quotes(
     # are from the question the conversation carries: it is shown like a FAQ's answer.
     reserved = asked_as_heading | {key[0] for key in introduces}
     chosen = _choose(spans, max_quotes, limit, contrast, lines_of, shown, relevance, reserved, role)
+    sides = alternatives(message or query) if first_turn and not list_wanted else None
+    if sides is not None and 0 < len(chosen) < max_quotes:
+        # "X or Y?": the best quote about each side, read against that side's words alone.
+        candidates = [s for s in spans if s.score >= spans[0].score - SIDE_MARGIN]
+        wanted = {x.key for span in candidates for x in span.sentences}
+        among = [i for i, s in enumerate(sentences) if s.key in wanted]
+        on_side = []
+        for side in map(without_field, sides):
+            side_terms = set(keyword_tokens(side, query=True)) - _FRAME_WORDS
+            side_weights = {t: weights.get(t, 1.0) for t in side_terms}
+            side_sims = sentence_vectors[among] @ np.asarray(embedder.embed_query(side))
+            on_side.append(
+                {
+                    sentences[i].key: float(sim)
+                    + KEYWORD_WEIGHT * _keyword_overlap(side_weights, tokens[i])
+                    for i, sim in zip(among, side_sims, strict=True)
+                }
+            )
+        chosen = _each_side(chosen, candidates, on_side, max_quotes, limit)
     if not list_wanted:
         return chosen
     return _lists_in_post_order(_with_list(chosen, spans, max_quotes, limit), following or {})
+
+
+# How far below the best quote a quote may score and still be shown for the other side.
+SIDE_MARGIN = 0.3
+
+
+def _each_side(
+    chosen: list[Span],
+    candidates: Sequence[Span],
+    on_side: Sequence[Mapping[tuple[str, int, int], float]],
+    max_quotes: int,
+    limit: int,
+) -> list[Span]:
+    """`chosen` with, for each side of a question weighing two alternatives, the quote that
+    best answers that side (its relevance to the side's words in place of the question's),
+    while there is room: the best quotes of "is a big lab worth it vs independent stuff?"
+    may all weigh one side ("…worth exploring what safety roles exist at a big lab") and
+    leave out the author's reason for the other ("Working around lots of other people…").
+    `candidates`: the spans within SIDE_MARGIN of the best, best first."""
+    out = list(chosen)
+    for relevance in on_side:
+        if len(out) >= max_quotes:
+            break
+        top = max(
+            candidates,
+            key=lambda s: (
+                s.score - s.relevance + max(relevance.get(x.key, 0.0) for x in s.sentences)
+            ),
+        )
+        if any(top is c or _overlaps(top, c) for c in out):
+            continue
+        if _quotes_cost([*out, top]) <= limit:
+            out.append(top)
+    return out
 
 
 # A list's overview is shown only for a list of two to this many items (a longer one is not
@@ -1337,7 +1420,7 @@ def _shape(window: tuple[Sentence, ...], lines: list[list[Sentence]]) -> _Window
         sentences=window,
         text=text,
         has_items=has_items,
-        dangling=opens_dangling(first.text),
+        dangling=opens_dangling(first.text) or bool(_CONCESSION.match(first.text.lstrip())),
         # A list quoted with its lead-in is as relevant as the lead-in: the items ("1. MLAB",
         # "2. ARENA") are names that the lead-in says what they are.
         keys=tuple(s.key for s in window if not (has_items and s.is_item)),

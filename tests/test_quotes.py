@@ -13,6 +13,7 @@ from bot.extractive import (
     _merged,
     _with_list,
     _with_reserved,
+    alternatives,
     asks_for_advice,
     asks_for_list,
     asks_for_verdict,
@@ -334,6 +335,51 @@ async def test_every_quote_is_verbatim_and_ends_a_sentence(
             assert normalise(line) in corpus, line
         assert ends_quote(c.quote) and not opens_dangling(c.quote), c.quote
     assert len(answer.text) <= 1500
+
+
+def test_a_question_weighing_two_alternatives_gets_a_quote_for_each(
+    embedder: CachingEmbeddings,
+) -> None:
+    lab = "You should join a big lab's safety team if you can: the safety teams at big labs do "
+    lab += "most of the work that matters."
+    alone = "Staying independent on a grant is worth it for the freedom alone, since you pick "
+    alone += "every problem you work on."
+    passages = [
+        passage(lab, pid="p1"),
+        passage(
+            "A big lab's safety team also looks good on your CV when you apply to other labs.",
+            doc="d2",
+            pid="p2",
+        ),
+        passage(alone, doc="d3", pid="p3"),
+    ]
+    question = "should I join a big lab's safety team or stay independent on a grant?"
+    quotes = [s.text for s in pick_quotes(question, passages, embedder, 3)]
+    # The second-best quote by the whole question is about the lab again; the independent
+    # side's best quote scores lower but answers the other half of the question.
+    assert quotes[0] == lab and alone in quotes
+    # A follow-up's caller decides contrast itself: no side is added there.
+    assert alone not in [
+        s.text for s in pick_quotes(question, passages, embedder, 3, contrast=False)
+    ]
+    assert alternatives("is a big lab worth it vs doing independent stuff? whats the upside") == (
+        "is a big lab worth it",
+        "doing independent stuff",
+    )
+    assert alternatives("thinking of a thesis on debate. should I apply this year or not?") is None
+    assert alternatives("how do I find a mentor?") is None
+
+
+def test_a_concession_is_quoted_with_the_claim_it_grants_against(
+    embedder: CachingEmbeddings,
+) -> None:
+    claim = "If you want to do research, skip the textbooks and start a small research project "
+    claim += "this week."
+    concession = "Of course you will run into many things you do not know yet, but then you will "
+    concession += "know exactly what you need to learn next."
+    question = "i keep running into things i do not know, what do i need to learn next?"
+    spans = pick_quotes(question, [passage(f"{claim} {concession}")], embedder, 3)
+    assert [s.text for s in spans] == [f"{claim} {concession}"]
 
 
 def test_a_comment_quoting_the_post_is_not_shown_twice(embedder: CachingEmbeddings) -> None:
