@@ -128,6 +128,9 @@ _META = re.compile(
     r"won['’]?t (?:try to )?(?:list|cover|go into|get into))\b",
     re.IGNORECASE,
 )
+# A sentence that only points elsewhere ("See the first lesson.", "See the discussion here for
+# more on this.") says nothing a quote can carry.
+_POINTER = re.compile(r"\W*see (?:the|my|here|this)\b", re.IGNORECASE)
 _BIOGRAPHY = re.compile(
     r"\b(i(?:'ve| have) been (?:a|an|working)|i(?:'m| am) (?:a|an) [a-z ]{0,30}"
     r"(?:engineer|student|researcher|developer|scientist|manager)|i (?:studied|graduated|"
@@ -624,7 +627,7 @@ def _role(
         score += 0.1
     if _SECOND_PERSON.search(text):
         score += 0.03
-    if _META.search(text):
+    if _is_meta(text):
         score -= 0.3
     if feelings and _REASSURANCE.search(text):
         score += 0.12
@@ -1379,9 +1382,14 @@ def _resuming_keys(
                 if j in shown:
                     break
                 keys.add(following[j].key)
-                if not _META.search(following[j].text):
+                if not _is_meta(following[j].text):
                     break  # past an aside ("…so I can't comment on…") only
     return keys
+
+
+def _is_meta(text: str) -> bool:
+    """Whether a sentence is about the post or points elsewhere in it, not advice."""
+    return bool(_META.search(text) or _POINTER.match(text))
 
 
 def _shape(window: tuple[Sentence, ...], lines: list[list[Sentence]]) -> _Window | None:

@@ -281,6 +281,16 @@ def test_roles_rank_advice_over_biography_preamble_and_links() -> None:
         passage("In particular, my experience is limited to small labs, so take that into account.")
     )
     assert role_score(limited, "Lessons") < 0
+    # A sentence that only points elsewhere in the post says nothing a quote can carry; "see"
+    # inside advice is still advice.
+    ((pointer, more, advice),) = passage_sentences(
+        passage(
+            "See the first lesson. See my notes on this for more. "
+            "You should apply early, as you will see the results sooner."
+        )
+    )
+    assert role_score(pointer, "Lessons") < 0 and role_score(more, "Lessons") < 0
+    assert role_score(advice, "Lessons") > 0
 
 
 def test_composed_reply_opens_by_naming_the_posts_and_shows_both_sides(
