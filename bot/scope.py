@@ -649,6 +649,7 @@ def unsupported_concept(
                     led is not None
                     and led[1] > aboutness
                     and not _choice_between_unknowns(text, t, vocabulary)
+                    and not _needed_thing(text, words[t], led[0])
                 )
             ):
                 return t
@@ -765,6 +766,22 @@ def _alternative_known(text: str, token: str, vocabulary: Mapping[str, int]) -> 
             if token in mine and any(vocabulary.get(t, 0) > 0 for t in other):
                 return True
     return False
+
+
+# What the asker needs or must get ("do I need a visa to…", "how do I get a security
+# clearance"), with up to two words before it.
+_NEEDED = (
+    r"\b(?:need|needs|get|obtain|require|requires)\s+(?:a|an|the|any|my)?\s*"
+    r"((?:[\w-]+\s+){{0,2}}){word}\b"
+)
+
+
+def _needed_thing(text: str, word: str, lead: str) -> bool:
+    """Whether `word` (as typed) is the thing the asker needs, and `lead` (a discussed word) is
+    not part of what it is: "do I need a visa to work at a UK lab?" asks about the visa,
+    "do I need a github portfolio?" about a kind of github work."""
+    found = re.search(_NEEDED.format(word=re.escape(word)), text, re.IGNORECASE)
+    return found is not None and lead not in keyword_tokens(found.group(1), query=True)
 
 
 # Two things typed as one choice ("pytorch or jax", "rust or c++", "a vs b").

@@ -917,4 +917,8 @@ async def test_a_word_the_posts_never_use_beside_a_stronger_word_they_discuss_is
         "pytorch or jax for interp work?",
         "do i need a visa to do MATS in Berkeley?",
         "which laptop should i buy for interp experiments?",
+        # What the asker needs is the subject, however much the rest is about a lab.
+        "do i need a visa to work at a UK lab?",
     )
+    # ... unless the discussed word is part of the thing needed.
+    await assert_answered(bot, "led", "do i need a github portfolio to get hired?")
