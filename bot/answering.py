@@ -484,6 +484,10 @@ class Answerer:
                 ENGLISH_ONLY, notices, covered=False, query=text, answer_id=answer_id
             )
         context = resolve(text, history, self._titles())
+        # A second decline in one conversation does not list what the posts cover again.
+        topics_listed = any(
+            t.role == "assistant" and self._covered_topics() in t.text for t in history
+        )
         deed = described_deed(context.own_text or text)
         if deed and context.is_follow_up:
             # "how did the guy who quit his job end up?": the author who writes "I quit my
@@ -563,7 +567,12 @@ class Answerer:
             if concept is not None:
                 log.info("declined: the posts do not cover %r", concept)
                 return self._not_covered(
-                    query, "extractive", notices, answer_id, concept=asked_phrase(asked, concept)
+                    query,
+                    "extractive",
+                    notices,
+                    answer_id,
+                    concept=asked_phrase(asked, concept),
+                    listed=topics_listed,
                 )
         # Sentences are ranked on their own, so the composer reads more passages than the
         # LLM is shown: advice often sits in the 6th-8th passage of a chatty question.
@@ -580,7 +589,9 @@ class Answerer:
             # it is worded; the concept checks above have already run.
             result = replace(result, covered=True)
         if not result.covered or not result.passages:
-            return self._not_covered(query, "extractive", notices, answer_id, result)
+            return self._not_covered(
+                query, "extractive", notices, answer_id, result, listed=topics_listed
+            )
         own_text = context.own_text or text
         # Whether the asker's own words ask for several things: decided here, once.
         list_wanted = asks_for_list(own_text)
@@ -710,7 +721,9 @@ class Answerer:
         if not spans:
             spans = quotes(passages)
         if not spans:
-            return self._not_covered(query, "extractive", notices, answer_id, result)
+            return self._not_covered(
+                query, "extractive", notices, answer_id, result, listed=topics_listed
+            )
         contrast = None if not context.is_follow_up else False
         return self._quoted(text, spans, contrast, notices, query, answer_id)
 
@@ -1161,12 +1174,14 @@ class Answerer:
         *,
         live: bool = False,
         concept: str = "",
+        listed: bool = False,
     ) -> Answer:
         """A decline: why (in the asker's words when one is missing), then a next step.
 
         A missing concept ("parental leave") is the point of the question, so what the posts
         say about the rest of it is beside the point: the next step is the configured hint, or
-        people who may know. A question the posts don't cover at all gets what is near.
+        people who may know. A question the posts don't cover at all gets what is near. What
+        the posts do cover is listed once a conversation (`listed`: a reply before listed it).
         """
         if live:
             written = self._written()
@@ -1179,13 +1194,15 @@ class Answerer:
         elif concept:
             # What the bot can help with instead, then the next step: read blind, a decline
             # ending on "someone in the community may know" alone was "honest but empty".
-            lines = [NOT_DISCUSSED.format(concept=concept), self._covered_topics()]
+            lines = [NOT_DISCUSSED.format(concept=concept)]
+            if not listed:
+                lines.append(self._covered_topics())
         else:
             lines = [NOT_COVERED]
             near = nearest_topic(result.passages) if result is not None else None
             if near is not None and result is not None and result.best_similarity >= 0.25:
                 lines.append(nearest_pointer(near))
-            else:
+            elif not listed:
                 lines.append(self._covered_topics())
         if self.config.decline_hint:
             lines.append(self.config.decline_hint)

@@ -27,7 +27,7 @@ from bot.followups import (
     split_excluded,
 )
 from bot.models import WITHHELD_QUESTION, Answer, Passage, Question, Turn
-from bot.prompts import MISSED_REPLY, NOT_DISCUSSED
+from bot.prompts import ASK_PEOPLE, MISSED_REPLY, NOT_DISCUSSED
 from bot.scope import (
     asks_live_facts,
     copes,
@@ -185,6 +185,23 @@ async def test_uncovered_concepts_are_declined_with_a_next_step(
     assert salary.text.startswith(NOT_DISCUSSED.format(concept="salary"))
     covered = await ask(bot, "d3", "how do I get a job in AI governance?")
     assert covered.covered
+
+
+async def test_a_second_decline_in_a_conversation_does_not_list_the_topics_again(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    # Told three times in one conversation what the posts cover, a newcomer read the bot as
+    # robotic: the list comes once, then only what is missing and the next step.
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    salary = await ask(bot, "twice", "what salary can I expect at an AI safety org?")
+    visa = await ask(bot, "twice", "do i need a visa to work at a UK lab?")
+    assert not salary.covered and not visa.covered
+    assert "They do discuss" in salary.text, salary.text
+    assert visa.text.startswith(NOT_DISCUSSED.format(concept="visa")), visa.text
+    assert "They do discuss" not in visa.text and visa.text.endswith(ASK_PEOPLE), visa.text
+    # A new conversation is told again.
+    fresh = await ask(bot, "fresh", "do i need a visa to work at a UK lab?")
+    assert "They do discuss" in fresh.text, fresh.text
 
 
 async def test_distress_gets_support_not_quotes_and_is_not_stored(
