@@ -195,7 +195,8 @@ class AnswerSettings(_Group):
             "A next step added when the posts don't cover a question, e.g. 'Ask in #careers "
             "and a person will pick it up.'; empty = none, except that a question about "
             "something the posts never mention gets 'Someone in the community may know…'. "
-            "Either way such a decline first lists the topics the posts do discuss."
+            "Either way such a decline first lists the topics the posts do discuss (once a "
+            "conversation)."
         ),
     )
     support_message: str = Field(
