@@ -131,6 +131,13 @@ _META = re.compile(
 # A sentence that only points elsewhere ("See the first lesson.", "See the discussion here for
 # more on this.") says nothing a quote can carry.
 _POINTER = re.compile(r"\W*see (?:the|my|here|this)\b", re.IGNORECASE)
+
+
+def _is_meta(text: str) -> bool:
+    """Whether a sentence is about the post or points elsewhere in it, not advice."""
+    return bool(_META.search(text) or _POINTER.match(text))
+
+
 _BIOGRAPHY = re.compile(
     r"\b(i(?:'ve| have) been (?:a|an|working)|i(?:'m| am) (?:a|an) [a-z ]{0,30}"
     r"(?:engineer|student|researcher|developer|scientist|manager)|i (?:studied|graduated|"
@@ -802,13 +809,15 @@ def pick_quotes(
     if message and message != query:
         asked_vectors.append(np.asarray(embedder.embed_query(without_field(message))))
 
-    def cosines(texts: list[str]) -> np.ndarray:
+    def asked_cosines(vectors: np.ndarray) -> np.ndarray:
         # with the asker's own words too, each half
-        vectors = embedding_matrix(embedder, texts)
         return sum(vectors @ v for v in asked_vectors) / len(asked_vectors)
 
+    def cosines(texts: list[str]) -> np.ndarray:
+        return asked_cosines(embedding_matrix(embedder, texts))
+
     sentence_vectors = embedding_matrix(embedder, [s.text for s in sentences])
-    sims = sum(sentence_vectors @ v for v in asked_vectors) / len(asked_vectors)
+    sims = asked_cosines(sentence_vectors)
     # (A question about the author, "how did he end up in safety?", is not the heading's.)
     framed = set() if author_voice else _answering_the_heading(passages, per_passage, opens_section)
     weighed = set() if author_voice else _weighed_under_question(sentences)
@@ -1385,11 +1394,6 @@ def _resuming_keys(
                 if not _is_meta(following[j].text):
                     break  # past an aside ("…so I can't comment on…") only
     return keys
-
-
-def _is_meta(text: str) -> bool:
-    """Whether a sentence is about the post or points elsewhere in it, not advice."""
-    return bool(_META.search(text) or _POINTER.match(text))
 
 
 def _shape(window: tuple[Sentence, ...], lines: list[list[Sentence]]) -> _Window | None:

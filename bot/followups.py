@@ -121,6 +121,9 @@ def without_acknowledgements(history: Sequence[Turn]) -> list[Turn]:
     return kept
 
 
+# What a reply to the last answer may open on before what it asks ("wait, so is that…",
+# "hmm but doesn't that…").
+_OPENER = r"^\W*(?:(?:and|but|so|ok|okay|wait|hm+|hmm+)\W+)*"
 _CUES = re.compile(
     r"^\W*(and|but|also|so|what about|how about|what if|why|how come|then|ok|okay|nice|thanks|"
     r"cool|great|is that|does that|do they|did (?:he|she|they)|how did|tell me more|more on|"
@@ -142,8 +145,7 @@ _LEANS = re.compile(
 # Pushing back on what was just quoted ("isn't that super competitive though?", "but doesn't
 # that take years?"): the answer is as often in the quote itself as after it.
 _PUSHBACK = re.compile(
-    r"^\W*(?:(?:and|but|so|ok|okay|wait|hm+|hmm+)\W+)*(?:isn|aren|doesn|don|wouldn|won|wasn|"
-    r"weren|can|couldn|shouldn)['’]?t\b",
+    _OPENER + r"(?:isn|aren|doesn|don|wouldn|won|wasn|weren|can|couldn|shouldn)['’]?t\b",
     re.IGNORECASE,
 )
 # Asking for more of what was just said, wherever it stands in the message: "can u expand,
@@ -255,7 +257,7 @@ def first_clause(text: str) -> str:
 # "does that actually work?", "did it help him?": whether what was just quoted worked, which
 # the author says right where they tell it.
 _OUTCOME = re.compile(
-    r"^\W*(?:(?:wait|so|but|ok|okay|and|hm+|hmm+)\W+)*(?:does|did|do|has|have|will|would)\s+"
+    _OPENER + r"(?:does|did|do|has|have|will|would)\s+"
     r"(?:that|this|it|those|these)\s+(?:\w+\s+){0,2}?(?:work|help|pay off|paid off|pan out)"
     r"(?:\s+(?:him|her|them|you|u|me))?"
     # … as the whole question: "does that work for seniors too?" asks what qualifies it
@@ -264,8 +266,7 @@ _OUTCOME = re.compile(
     re.IGNORECASE,
 )
 _CLARIFY = re.compile(
-    r"^\W*(?:(?:wait|so|but|ok|okay|and|hm+|hmm+)\W+)*"
-    r"(?:is|does|do|would|will|can|should)\s+(?:that|this|it|the same)\b",
+    _OPENER + r"(?:is|does|do|would|will|can|should)\s+(?:that|this|it|the same)\b",
     re.IGNORECASE,
 )
 _VAGUE = frozenset(

@@ -450,6 +450,11 @@ def _highest_df(vocabulary: Mapping[str, int]) -> int:
     return max(vocabulary.values(), default=0)
 
 
+def _generic_df(vocabulary: Mapping[str, int]) -> int:
+    """How many texts use a word the posts use too widely to mark a topic (at least 2)."""
+    return max(2, int(_GENERIC_SHARE * _highest_df(vocabulary)))
+
+
 # A number ("45", "40s") or a two-letter token ("im" for "I'm") names no concept to decline on.
 _NOT_A_CONCEPT = re.compile(r"\d+s?|\w{1,2}")
 
@@ -565,7 +570,7 @@ def missing_concept(
         if missing:
             return _central(text, missing, embed)
         return None
-    generic = max(2, int(_GENERIC_SHARE * _highest_df(vocabulary)))
+    generic = _generic_df(vocabulary)
     for clause in _QUESTION_CLAUSE.findall(text):
         words = [t for t in dict.fromkeys(keyword_tokens(clause, query=True)) if t not in judged]
         if not words or len(words) > _CLAUSE_TOKENS:
@@ -638,22 +643,25 @@ def unsupported_concept(
         # at a UK lab?": the visa, not the lab) is uncovered, unless the question is more
         # about a word the posts discuss in the sense asked (`_LEAD_SENSE`).
         question = np.asarray(embed(text))
-        led = _led_by_a_discussed_word(text, tokens, vocabulary, discussed, embed, named)
+        led: tuple[str, float] | None = None
+        read_lead = False
         for t in rare:
+            if vocabulary.get(t, 0) != 0 or talk[t] >= _NEVER_TALK:
+                continue
             aboutness = float(question @ np.asarray(embed(words[t])))
-            if (
-                vocabulary.get(t, 0) == 0
-                and talk[t] < _NEVER_TALK
-                and aboutness >= _ASKED_ABOUT
-                and not (
-                    led is not None
-                    and led[1] > aboutness
-                    and not _choice_between_unknowns(text, t, vocabulary)
-                    and not _needed_thing(text, words[t], led[0])
-                )
+            if aboutness < _ASKED_ABOUT:
+                continue
+            if not read_lead:  # (only for a question that has such a word)
+                led = _led_by_a_discussed_word(text, tokens, vocabulary, discussed, embed, named)
+                read_lead = True
+            if not (
+                led is not None
+                and led[1] > aboutness
+                and not _choice_between_unknowns(text, t, vocabulary)
+                and not _needed_thing(text, words[t], led[0])
             ):
                 return t
-    generic = max(2, int(_GENERIC_SHARE * _highest_df(vocabulary)))
+    generic = _generic_df(vocabulary)
     if any(_RARE_DF < vocabulary.get(t, 0) < generic for t in tokens):
         return None  # another distinctive word of the question is one the posts discuss
     if any(score >= _RARE_TALK for score in talk.values()) or not rare:
@@ -1101,7 +1109,7 @@ def names_no_topic(text: str, vocabulary: Mapping[str, int]) -> bool:
     """
     if not doubts(text):
         return False
-    generic = max(2, int(_GENERIC_SHARE * _highest_df(vocabulary)))
+    generic = _generic_df(vocabulary)
     tokens = keyword_tokens(_without_doubt(text), query=True)
     return all(no_concept(t) or vocabulary.get(t, 0) >= generic for t in tokens)
 
@@ -1276,7 +1284,7 @@ def uncovered_phrase(
         return None  # in a handful of posts every pair is rare: no signal
     skip = set(name_tokens(names)) | self_described(text)
     everything = list(dict.fromkeys(keyword_tokens(text, query=True)))
-    generic = max(2, int(_GENERIC_SHARE * _highest_df(vocabulary)))
+    generic = _generic_df(vocabulary)
     for sentence in _asking_parts(text):
         own = skip | set(judgements(sentence)) | set(_asker_actions(sentence)) | phrasing(sentence)
         pairs = [
