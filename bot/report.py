@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from bot.models import FEEDBACK_REASONS, WITHHELD_QUESTION, CareerbotError
-from bot.text import keyword_tokens
+from bot.text import keyword_tokens, word_forms
 
 REPORT_SCHEMA = 1
 """Version of the `careerbot report --json` shape; bumped when a field changes meaning."""
@@ -25,6 +25,16 @@ _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 # Two declined questions ask the same thing when their keyword sets overlap this much.
 SAME_QUESTION_OVERLAP = 0.5
 _SHOWN_QUESTION_CHARS = 300
+# Words a question uses whatever it asks about: the community's field ("ai safety") and chat
+# filler ("actually", "only", "start"). A topic count of them tells an admin nothing.
+_NOT_TOPICS = frozenset(
+    """ai agi safety actual actually really only even still also already maybe probably
+    basically honestly literally anyway currently start started starting begin get getting
+    got go going want wanted wants need needs know think thought like feel felt make making
+    take good great best better bad way ways thing things stuff lot lots much many someone
+    something anyone anything everyone people person one ones new sure kind sort bit ask
+    asking question questions help advice tips thanks hi hello hey please""".split()
+)
 
 
 class BadReportWindow(CareerbotError, ValueError):
@@ -201,6 +211,22 @@ def _withheld(question: str) -> bool:
     return question.strip() == WITHHELD_QUESTION
 
 
+def topic_words(question: str) -> dict[str, str]:
+    """The words a question is about, as typed, keyed by stem ("salaries" and "salary" count once).
+
+    Stop words, numbers ("i'm 29"), the field's own name and chat filler are not topics.
+    """
+    out: dict[str, str] = {}
+    for word in word_forms(question):
+        word = re.sub(r"'s$", "", word).strip("'")
+        if len(word) < 2 or word.isdigit() or word in _NOT_TOPICS:
+            continue
+        stems = keyword_tokens(word, query=True)
+        if len(stems) == 1:
+            out.setdefault(stems[0], word)
+    return out
+
+
 def group_questions(questions: Iterable[str]) -> list[QuestionGroup]:
     """Group questions that ask the same thing (same keywords, or a large keyword overlap).
 
@@ -269,9 +295,13 @@ def build_report(
             post_counts[title] += 1
 
     topic_counts: Counter[str] = Counter()
+    spellings: dict[str, Counter[str]] = {}
     for row in answers:
         if not _withheld(row.question):
-            topic_counts.update(set(keyword_tokens(row.question, query=True)))
+            words = topic_words(row.question)
+            topic_counts.update(words.keys())
+            for stem, word in words.items():
+                spellings.setdefault(stem, Counter())[word] += 1
 
     indexed = list(dict.fromkeys(passages))
     posts = list(dict.fromkeys(t for t, _ in indexed))
@@ -311,7 +341,9 @@ def build_report(
             for v in reversed(downvotes)
         ),
         reasons=dict(reasons.most_common()),
-        top_topics=tuple(topic_counts.most_common(top)),
+        top_topics=tuple(
+            (spellings[stem].most_common(1)[0][0], n) for stem, n in topic_counts.most_common(top)
+        ),
         cited_posts=tuple(post_counts.most_common(top)),
         cited_sections=tuple((t, s, n) for (t, s), n in section_counts.most_common(top)),
         never_cited_posts=tuple(p for p in posts if p not in post_counts),
