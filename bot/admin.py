@@ -94,6 +94,12 @@ class DryRunReport:
         """The report as text, one line per item."""
         return "\n".join(self.lines())
 
+    def audit_line(self) -> str:
+        """The audit log's one line: the verdict, then every problem or the last change."""
+        lines = self.lines()
+        tail = [f"Problem: {p}" for p in self.problems] if self.problems else lines[-1:]
+        return " ".join([lines[0], *tail])
+
 
 def plan_reload(
     serving: Sequence[Passage],
@@ -104,7 +110,12 @@ def plan_reload(
     serving_name: str | None = None,
     git: str | None = None,
 ) -> DryRunReport:
-    """Compare the serving generation's passages with those the files would give now."""
+    """Compare the serving generation's passages with those the files would give now.
+
+    A file with a problem is still in the folder: it is listed as a problem, not as removed.
+    """
+    problems = list(problems)
+    unread = {Path(p.path).stem for p in problems if isinstance(p, IngestError)}
     before = _by_file(serving)
     after = _by_file(candidate)
     added, changed, removed = [], [], []
@@ -113,6 +124,8 @@ def plan_reload(
         change = FileChange(f"{doc_id}.md", len(old), len(new))
         if not old:
             added.append(change)
+        elif not new and doc_id in unread:
+            continue
         elif not new:
             removed.append(change)
         elif old != new:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import errno
 import hashlib
 import json
@@ -33,6 +34,9 @@ HARD_MAX_WORDS = 250
 _CHUNKER_VERSION = "3"
 
 _OPTIONAL_KEYS = ("author", "url", "published", "site")
+# Kept in the file, not used: where an imported post came from.
+_PROVENANCE_KEYS = ("source_file",)
+_PUBLISHED = re.compile(r"\d{4}(?:-\d{2}(?:-\d{2})?)?")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*\S)\s*$")
 _COMMENT_HEADING = re.compile(r"^(Comment|Reply)(?: by (?P<who>.+))?$")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
@@ -105,6 +109,15 @@ def check_knowledge(
             )
             continue
         paths.append(path)
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        nested = sum(1 for p in sub.rglob("*.md") if not p.name.startswith("."))
+        if nested:
+            log.warning(
+                "knowledge: skipping %s/ (%d .md file(s)): only files at the top of the "
+                "knowledge folder are read",
+                sub,
+                nested,
+            )
     if not paths and not problems:
         return [], [IngestError(str(folder), "no knowledge files (*.md) found")]
     documents = []
@@ -149,23 +162,53 @@ def parse_document(path: Path) -> Document:
         meta = yaml.safe_load("\n".join(lines[1:end]))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
+        if "end of stream" in str(getattr(exc, "problem", "")):
+            # An unclosed quote or bracket runs to the end: the line it opens on is the fault.
+            mark = getattr(exc, "context_mark", None) or mark
         line = mark.line + 2 if mark is not None else 1
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise IngestError(str(path), f"invalid front matter: {problem}", line) from None
     if not isinstance(meta, dict):
         raise IngestError(str(path), "front matter must be a mapping of keys to values", 2)
+
+    def line_of(key: str) -> int:
+        """The line of `key:` in the file (the front matter's first line when it is absent)."""
+        start = re.compile(rf"^{re.escape(key)}\s*:")
+        return next((i + 1 for i in range(1, end) if start.match(lines[i])), 2)
+
     title = meta.get("title")
     if not isinstance(title, str) or not title.strip():
-        raise IngestError(str(path), "front matter needs a non-empty 'title'", 2)
+        raise IngestError(str(path), "front matter needs a non-empty 'title'", line_of("title"))
     values: dict[str, str | None] = {}
     for key in _OPTIONAL_KEYS:
         value = meta.get(key)
+        if isinstance(value, datetime.date):  # `published: 2024-08-24` unquoted is a YAML date
+            value = value.isoformat()[:10]
         if value is not None and not isinstance(value, str | int | float):
-            raise IngestError(str(path), f"front matter '{key}' must be text or null", 2)
+            raise IngestError(str(path), f"front matter '{key}' must be text or null", line_of(key))
         values[key] = str(value).strip() if value is not None else None
     url = values["url"]
     if url is not None and not re.match(r"https?://", url):
-        raise IngestError(str(path), f"front matter 'url' must start with http(s)://: {url}", 2)
+        raise IngestError(
+            str(path), f"front matter 'url' must start with http(s)://: {url}", line_of("url")
+        )
+    published = values["published"]
+    if published is not None and not _PUBLISHED.fullmatch(published):
+        # Replies date a claim by it ("was published in 2024") and years are compared.
+        raise IngestError(
+            str(path),
+            f"front matter 'published' must be a date (YYYY-MM-DD, YYYY-MM or YYYY): {published}",
+            line_of("published"),
+        )
+    for key in meta:
+        if key != "title" and key not in _OPTIONAL_KEYS and key not in _PROVENANCE_KEYS:
+            log.warning(
+                "knowledge: %s:%d: front matter key %r is not used (known: title, %s)",
+                path,
+                line_of(str(key)),
+                key,
+                ", ".join(_OPTIONAL_KEYS),
+            )
     body = "\n".join(lines[end + 1 :]).strip("\n")
     if not body.strip():
         raise IngestError(str(path), "the body is empty", end + 2)

@@ -610,7 +610,12 @@ class CareerBot:
     def reload_dry_run_sync(self, by: Actor | None = None) -> DryRunReport:
         """Blocking :meth:`reload_dry_run` (the CLI's `reload --dry-run`)."""
         return self._audited(
-            by, ACTION_DRY_RUN, self._dry_run, lambda r: " ".join(r.lines()[:1] + r.lines()[-1:])
+            by,
+            ACTION_DRY_RUN,
+            self._dry_run,
+            DryRunReport.audit_line,
+            # A dry run that finds problems ran, but the reload it previews would fail.
+            judge=lambda r: "failed" if r.problems else "ok",
         )
 
     def _dry_run(self) -> DryRunReport:
@@ -717,7 +722,12 @@ class CareerBot:
         )
 
     def _audited(
-        self, by: Actor | None, action: str, run: Callable[[], T], describe: Callable[[T], str]
+        self,
+        by: Actor | None,
+        action: str,
+        run: Callable[[], T],
+        describe: Callable[[T], str],
+        judge: Callable[[T], Result] = lambda _: "ok",
     ) -> T:
         """Run an admin action; with `by`, record who ran it and how it ended."""
         try:
@@ -727,7 +737,7 @@ class CareerBot:
                 self._audit_quietly(by, action, "failed", _line(exc))
             raise
         if by is not None:
-            self._audit_quietly(by, action, "ok", describe(result))
+            self._audit_quietly(by, action, judge(result), describe(result))
         return result
 
     def _audit_quietly(self, by: Actor, action: str, result: Result, outcome: str) -> None:

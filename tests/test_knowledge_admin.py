@@ -119,6 +119,29 @@ def test_dry_run_lists_every_problem_and_an_unchanged_folder_changes_nothing(
     assert "reload would FAIL with 2 problem(s)" in report.summary()
 
 
+def test_a_title_clash_is_a_problem_not_a_removed_file(
+    make_careerbot: MakeCareerBot, db_url: str
+) -> None:
+    import asyncio
+
+    bot = make_careerbot(database_url=db_url)
+    existing = sorted(bot.knowledge_dir.glob("*.md"))[-1]
+    # Sorted first, the copy is read first and the serving post is the one that clashes.
+    (bot.knowledge_dir / "aaa-copy.md").write_text(existing.read_text(encoding="utf-8"))
+    (bot.knowledge_dir / "untitled.md").write_text("---\nauthor: x\n---\nbody\n")
+
+    report = bot.reload_dry_run_sync(Actor("ada", "cli"))
+
+    assert report.removed == ()
+    assert {p.split(":")[0] for p in report.problems} == {existing.name, "untitled.md"}
+    assert any(p.startswith(f"{existing.name}:2: duplicate title") for p in report.problems)
+    (row,) = asyncio.run(bot.admin_actions(timedelta(days=1)))
+    assert (row.action, row.result) == ("reload-dry-run", "failed")
+    assert row.outcome.startswith("Dry run: reload would FAIL with 2 problem(s)")
+    assert f"Problem: {existing.name}:2: duplicate title" in row.outcome
+    assert "Problem: untitled.md:2: front matter needs" in row.outcome
+
+
 # --- rollback ----------------------------------------------------------------------------
 
 

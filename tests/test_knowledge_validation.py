@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
@@ -54,11 +55,23 @@ def _error(tmp_path: Path, content: str | bytes, name: str = "post.md") -> Inges
         pytest.param("---\nauthor: x\n---\nBody.\n", 2, "'title'", id="no-title"),
         pytest.param('---\ntitle: "  "\n---\nBody.\n', 2, "'title'", id="blank-title"),
         pytest.param("---\ntitle: 2024\n---\nBody.\n", 2, "'title'", id="numeric-title"),
-        pytest.param("---\ntitle: t\nauthor: [a, b]\n---\nB.\n", 2, "'author'", id="list-author"),
+        pytest.param("---\ntitle: t\nauthor: [a, b]\n---\nB.\n", 3, "'author'", id="list-author"),
         pytest.param("---\ntitle: t\n---\n\n  \n\n", 4, "body is empty", id="empty-body"),
         pytest.param("---\ntitle: t\n---\n", 4, "body is empty", id="no-body"),
-        pytest.param("---\ntitle: t\nurl: www.x.org\n---\nB.\n", 2, "'url'", id="bad-url"),
-        pytest.param("---\ntitle: t\nurl: ftp://x.org\n---\nB.\n", 2, "'url'", id="ftp-url"),
+        pytest.param("---\ntitle: t\nurl: www.x.org\n---\nB.\n", 3, "'url'", id="bad-url"),
+        pytest.param("---\ntitle: t\nurl: ftp://x.org\n---\nB.\n", 3, "'url'", id="ftp-url"),
+        pytest.param(
+            "---\ntitle: t\nauthor: a\npublished: last spring\n---\nB.\n",
+            4,
+            "'published' must be a date",
+            id="published-not-a-date",
+        ),
+        pytest.param(
+            '---\ntitle: t\nauthor: "unclosed\nsite: x\n---\nB.\n',
+            3,
+            "invalid front matter",
+            id="unclosed-quote-names-its-line",
+        ),
     ],
 )
 def test_bad_file_fails_with_one_line_naming_file_and_line(
@@ -89,6 +102,39 @@ def test_non_utf8_bytes_name_the_file_and_line(tmp_path: Path) -> None:
     assert "not valid UTF-8" in error.message
     assert error.line == bad_line
     assert str(error).startswith(f"{tmp_path / 'post.md'}:{bad_line}: ")
+
+
+def test_an_unquoted_date_is_a_date_and_an_unknown_key_is_one_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    post = tmp_path / "post.md"
+    post.write_text(
+        GOOD.replace('published: "2024-01-01"', "published: 2024-01-01\nauther: Someone"),
+        encoding="utf-8",
+    )
+
+    with caplog.at_level(logging.WARNING, logger="bot.knowledge"):
+        (doc,) = load_knowledge(tmp_path)
+
+    assert doc.published == "2024-01-01"
+    (record,) = [r for r in caplog.records if "not used" in r.getMessage()]
+    assert f"{post}:6: front matter key 'auther' is not used" in record.getMessage()
+
+
+def test_posts_in_sub_folders_are_skipped_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "post.md").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "drafts").mkdir()
+    (tmp_path / "drafts" / "later.md").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "images").mkdir()
+
+    with caplog.at_level(logging.WARNING, logger="bot.knowledge"):
+        documents = load_knowledge(tmp_path)
+
+    assert [d.title for d in documents] == ["A good post"]
+    (record,) = [r for r in caplog.records if "skipping" in r.getMessage()]
+    assert "drafts/ (1 .md file(s)): only files at the top" in record.getMessage()
 
 
 def test_duplicate_titles_across_two_files_name_both(tmp_path: Path) -> None:
