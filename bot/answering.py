@@ -42,6 +42,7 @@ from bot.followups import (
     described_deed,
     first_clause,
     greets,
+    quotes_in,
     resolve,
     small_talk,
     thanks,
@@ -670,6 +671,14 @@ class Answerer:
         # question on a new topic ("what about govt jobs instead?"): if the best answer to it
         # was shown under the old one, it is still the answer, and leaving it out drops it.
         shown = () if context.shift_to else context.previous_quotes
+        # A question of its own in a conversation may be answered by a quote shown for an
+        # earlier one, but at a cost: the asker has read it, and a sentence they have not read
+        # that answers as well is the better reply.
+        earlier = (
+            ()
+            if context.is_follow_up
+            else tuple(q for t in history if t.role == "assistant" for q in quotes_in(t.text))
+        )
 
         def quotes(among: Sequence[Passage]) -> list[Span]:
             return pick_quotes(
@@ -678,6 +687,7 @@ class Answerer:
                 self.embedder,
                 self.config.max_quotes,
                 already_shown=(*shown, *hidden) if context.is_follow_up else (),
+                read_before=earlier,
                 message=""
                 if context.vague
                 else self._story_message(context)

@@ -764,6 +764,7 @@ def pick_quotes(
     may_repeat: Sequence[str] = (),
     background: bool = False,
     deeds: bool = False,
+    read_before: Sequence[str] = (),
 ) -> list[Span]:
     """Choose up to `max_quotes` stand-alone spans, best first.
 
@@ -774,6 +775,8 @@ def pick_quotes(
     Part of a `may_repeat` quote (one the last reply showed) may be quoted again, at a cost:
     pushed back on ("wait, aren't those teams very competitive?"), the answer may be the
     sentence already shown; the same quote whole is never shown twice.
+    A sentence of a `read_before` quote (shown for an earlier question of the conversation)
+    costs as much: a new question may need it again, but not before an unread one as good.
     `rank_only` returns every candidate span, best first (for diagnostics and tests).
     `author_voice` (a follow-up asked about the author: "how did he fix it?") ranks down
     sentences about a third person (in a post, "He …" is somebody other than the author) and
@@ -968,6 +971,8 @@ def pick_quotes(
             )
             if span is None:
                 continue
+            if read_before and _repeats(span, read_before):
+                span = replace(span, score=span.score - REPEAT_COST)
             if not shown:
                 spans.append(span)
                 continue  # (nothing shown yet: nothing to repeat)

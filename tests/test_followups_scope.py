@@ -187,6 +187,20 @@ async def test_uncovered_concepts_are_declined_with_a_next_step(
     assert covered.covered
 
 
+async def test_a_new_question_prefers_quotes_the_asker_has_not_read(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    # Two questions of their own on one worry: the second reply showed two of the first
+    # reply's three quotes again, and the newcomer read the bot as going in circles.
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await ask(bot, "twice", "should i quit my job to do safety full time?")
+    second = await ask(bot, "twice", "is it risky to leave a stable job for ai safety?")
+    assert first.covered and second.covered
+    read = set(quotes_in(first.text))
+    again = [q for q in quotes_in(second.text) if q in read]
+    assert len(again) <= 1 and len(quotes_in(second.text)) >= 2, second.text
+
+
 async def test_a_second_decline_in_a_conversation_does_not_list_the_topics_again(
     make_careerbot: MakeCareerBot,
 ) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.extractive import (
+    REPEAT_COST,
     RESUME_BONUS,
     Span,
     _merged,
@@ -503,6 +504,33 @@ def test_a_question_asking_how_it_turned_out_ranks_the_authors_judgement_up(
     asked = "anyone here leave their job for the program? did it pay off or was it a mistake"
     spans = pick_quotes(asked, [passage(text)], embedder, 1)
     assert spans and "worth it" in spans[0].text
+
+
+def test_a_quote_read_for_an_earlier_question_gives_way_to_an_unread_one_as_good(
+    embedder: CachingEmbeddings,
+) -> None:
+    """A question of its own may need an earlier quote again, but not before a fresh one."""
+    first = passage(
+        "Apply to a few mentors whose work you have read closely. A focused application beats"
+        " a scattered one.",
+        pid="a",
+    )
+    second = passage(
+        "When applying to mentors, pick a few whose research you know well. Write to each about"
+        " their own work.",
+        doc="other",
+        pid="b",
+    )
+    asked = "how many mentors should i apply to?"
+    plain = pick_quotes(asked, [first, second], embedder, 3, rank_only=True)
+    read = plain[0].text
+    again = pick_quotes(asked, [first, second], embedder, 3, rank_only=True, read_before=[read])
+    score = {s.text: s.score for s in again}
+    assert score[read] == pytest.approx(
+        next(s.score for s in plain if s.text == read) - REPEAT_COST
+    )
+    unread = [s for s in plain if not set(s.sentences) & set(plain[0].sentences)]
+    assert unread and all(score[s.text] == pytest.approx(s.score) for s in unread)
 
 
 def test_a_heading_asking_the_question_has_its_answer_quoted(
