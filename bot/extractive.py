@@ -24,6 +24,7 @@ from langchain_core.embeddings import Embeddings
 from bot.embeddings import embedding_matrix
 from bot.followups import CLARIFY, OUTCOME, WHY
 from bot.models import Citation, Passage
+from bot.suggestions import readable_section
 from bot.text import (
     LIST_MARKER,
     ends_quote,
@@ -1823,8 +1824,9 @@ def _link(passage: Passage) -> str:
 
 
 def _where(passage: Passage) -> str:
-    """The section a quote comes from, as readers would name it (not for comments)."""
-    return "" if passage.is_comment else passage.heading
+    """The section a quote comes from, as readers would name it (not for comments): its
+    deepest heading that is not about the post itself ("Pre", "Footnotes")."""
+    return "" if passage.is_comment else readable_section(passage.section).rsplit(" > ", 1)[-1]
 
 
 def citation_for(span: Span) -> Citation:

@@ -108,6 +108,15 @@ def is_meta(heading: str) -> bool:
     return text in _META or bool(_META_PREFIX.match(text))
 
 
+def readable_section(section: str) -> str:
+    """A section path as a reader would name it: without headings about the post itself.
+
+    "Pre" (a post's "before" part), "Footnotes" or "Introduction" tell a reader of a
+    citation nothing; "Lessons > Footnotes" is shown as "Lessons", "Pre" as nothing.
+    """
+    return " > ".join(h for h in section.split(" > ") if h.strip() and not is_meta(h))
+
+
 def _title_case(words: Sequence[str]) -> bool:
     """'Applications and Future Plans': every word that is not a small word is capitalized."""
     big = [w for w in words if w.casefold() not in _SMALL]

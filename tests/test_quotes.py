@@ -658,6 +658,22 @@ def test_a_paragraph_that_opens_on_the_one_before_is_quoted_with_it(
     assert bullet.count("[1]") == 1 and citations[0].quote == text
 
 
+def test_a_quote_names_its_section_but_not_a_heading_about_the_post(
+    embedder: CachingEmbeddings,
+) -> None:
+    text = "I thought a big lab had no use for me. I was wrong: they hired me within a year."
+    for section, shown in [
+        ("Lessons", " — in “Lessons”"),
+        ("Pre", ""),
+        ("Lessons > Post", " — in “Lessons”"),
+    ]:
+        (span,) = pick_quotes(
+            "did a big lab hire you?", [passage(text, section=section)], embedder, 1
+        )
+        reply, _ = compose("did a big lab hire you?", [span], contrast=False)
+        assert reply.splitlines()[2].endswith(f"{shown} [1]"), reply
+
+
 def test_a_quote_is_never_carried_on_into_a_list_or_past_its_passage(
     embedder: CachingEmbeddings,
 ) -> None:
@@ -688,14 +704,14 @@ def test_a_post_with_no_known_author_is_named_by_its_title(embedder: CachingEmbe
         "Notes From A Blog",
         None,
         None,
-        "Post",
+        "Advice",
         "To choose a field, it is worth reading widely first: most people choose too early.",
     )
     question = "how do I choose a field?"
     spans = pick_quotes(question, [known, anonymous], embedder, 3, contrast=True)
     text, _ = compose(question, spans, contrast=True)
     assert "author unknown" not in text
-    assert "— *Notes From A Blog* (Post) [" in text
+    assert "— *Notes From A Blog* (Advice) [" in text
 
 
 def test_a_post_is_linked_once_per_reply(embedder: CachingEmbeddings) -> None:

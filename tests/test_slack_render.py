@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -249,7 +250,12 @@ def test_blocks_pass_slack_sdk_validation() -> None:
 
 
 def test_a_source_with_no_known_author_is_named_by_its_title() -> None:
-    anonymous = Citation("Notes From A Blog", None, None, "q", "p", section="Post")
-    assert citation_line(1, anonymous) == "[1] *Notes From A Blog* › Post"
+    anonymous = Citation("Notes From A Blog", None, None, "q", "p", section="Lessons")
+    assert citation_line(1, anonymous) == "[1] *Notes From A Blog* › Lessons"
+    # A heading about the post itself ("Pre", "Post", "Footnotes") names no place to a reader.
+    after = replace(anonymous, section="Post")
+    assert citation_line(1, after) == "[1] *Notes From A Blog*"
+    noted = replace(anonymous, section="Lessons > Footnotes")
+    assert citation_line(1, noted) == "[1] *Notes From A Blog* › Lessons"
     commenter = Citation("Notes", None, None, "q", "c", is_comment=True)
     assert citation_line(2, commenter).endswith("· comment on “Notes”")

@@ -23,6 +23,7 @@ from bot.models import (
     Suggestion,
 )
 from bot.report import Report, report_sections
+from bot.suggestions import readable_section
 from bot.user_messages import Surface, error_message
 
 Block = dict[str, Any]
@@ -202,7 +203,8 @@ def citation_line(number: int, citation: Citation) -> str:
     """One source as shown under an answer: `[n] <url|Title> · attribution`."""
     title = citation.title or "Untitled"
     shown = slack_link(citation.url, title) if citation.url else f"*{escape_mrkdwn(title)}*"
-    section = f" › {escape_mrkdwn(citation.section)}" if citation.section else ""
+    where = readable_section(citation.section)
+    section = f" › {escape_mrkdwn(where)}" if where else ""
     if not (citation.author or citation.is_comment):
         return f"[{number}] {shown}{section}"  # no "author unknown": the title names it
     return f"[{number}] {shown}{section} · {escape_mrkdwn(citation.attribution)}"
