@@ -42,11 +42,13 @@ from bot.followups import (
     described_deed,
     first_clause,
     greets,
+    new_topic_words,
     quotes_in,
     resolve,
     small_talk,
     thanks,
     without_acknowledgements,
+    without_asides,
 )
 from bot.knowledge import embedding_text
 from bot.llm import FALLBACK_NOTICES, LLMFailed, LLMResponder, Partial
@@ -89,6 +91,7 @@ from bot.scope import (
     distressed,
     having_a_hard_time,
     missing_concept,
+    name_tokens,
     names_no_topic,
     no_concept,
     read_by_sentence,
@@ -97,6 +100,7 @@ from bot.scope import (
     uncovered_in_asked,
     uncovered_phrase,
     unsupported_concept,
+    used_as_asked,
 )
 from bot.suggestions import is_meta
 from bot.text import (
@@ -125,6 +129,16 @@ FIELD = "AI safety careers"
 # my dog is old" 0.11 / 1.31 stay declined.
 COPING_MIN_SIMILARITY = 0.15
 COPING_MIN_KEYWORD = 1.8
+# A word the posts use this often or less is no topic of theirs unless a sentence using it is
+# near the question (`bot.scope`'s rare words: "paid" appears once, about academia).
+RARE_USE = 2
+# How a decline for a word the posts never discuss opens.
+_DECLINED = NOT_DISCUSSED.split("{concept}", 1)[0]
+# How much a follow-up read alone must be about a word the posts never discuss for that word to
+# be what it asks ("are there remote roles then?": "remote" 0.61, "roles" 0.50; "can u expand,
+# like what does a pitch that works look like": "pitch" 0.53 with "like" 0.25 is asked; "what
+# could go wrong with it?": "wrong" 0.22 is how it is put).
+ALONE_ABOUT = 0.5
 # A question whose best passage is this close (cosine) is one the posts speak to, whatever word
 # of it they never use: "whats the single most impactful thing to work on in ai safety rn"
 # (0.76, "single"), "i'm an ops person… is there room for me in ai safety?" (0.72, "room").
@@ -475,6 +489,63 @@ class Answerer:
             return concept
         return None
 
+    def _uncovered_new_topic(self, context: TurnContext) -> str | None:
+        """The word (stemmed) a follow-up adds to the conversation that the posts never discuss.
+
+        Only what the follow-up adds is judged (`new_topic_words`), not how it asks ("how did he
+        turn it around?", "tell me more") nor what it asks of the last reply ("is that still
+        true?"). Read with the question before ("how do i find jobs? … and job boards?"), the
+        usual concept checks see the sense the new word is asked in; a message too long for
+        them so, and a word the posts use only in another sense, in the whole question or as the
+        asker puts it ("remote roles": "looks remotely sensible"), is read alone.
+        """
+        if not context.is_follow_up or context.vague or context.asks or context.message:
+            return None
+        new = new_topic_words(context)
+        if not new:
+            return None
+        vocabulary = self._vocabulary()
+        concept = self._uncovered_concept(context.query)
+        if concept not in new:
+            concept = self._uncovered_concept(context.own_text)
+            if concept is None or concept not in new:
+                return self._rare_in_another_sense(context, new) if context.shift_to else None
+            # Read alone, a follow-up has lost its topic: only a word it is mostly about is
+            # what it asks, and not when it is as much about a word the posts use ("someone
+            # older with lots of experience").
+            weight = about_words(context.own_text, new, self.embedder.embed_query)
+            known = self._topic_words([w for w in new if w != concept])[0]
+            if weight.get(concept, 0.0) < ALONE_ABOUT or any(
+                weight.get(w, 0.0) >= weight[concept] for w in known
+            ):
+                return None
+        assert concept is not None
+        if concept not in vocabulary and self._topic_words([concept])[0]:
+            return None  # "and for govt?": shorthand for a word the posts use
+        if vocabulary.get(concept, 0) and any(
+            used_as_asked(asked, concept, self.retriever.discussed)
+            for asked in (context.query, asked_phrase(context.own_text, concept))
+        ):
+            return None  # "and job boards?": "80k Hours' job board"
+        return concept
+
+    def _rare_in_another_sense(self, context: TurnContext, new: Sequence[str]) -> str | None:
+        """A new topic's rarest word ("what about remote roles?") when the posts use it only once
+        or twice, and never in the sense asked ("looks remotely sensible"). The rarest word
+        picks the passages about a new topic (`_is_about`): then none is about it."""
+        vocabulary = self._vocabulary()
+        names = name_tokens(self._post_names())
+        used = [w for w in new if vocabulary.get(w, 0) and not no_concept(w) and w not in names]
+        if not used:
+            return None
+        rarest = min(used, key=lambda w: vocabulary[w])
+        if vocabulary[rarest] > RARE_USE or any(
+            used_as_asked(asked, rarest, self.retriever.discussed)
+            for asked in (context.query, asked_phrase(context.own_text, rarest))
+        ):
+            return None
+        return rarest
+
     def _extractive_turn(self, text: str, history: list[Turn], notices: Sequence[str]) -> Answer:
         """Resolve a follow-up, decide scope on the merged question, then quote."""
         answer_id = uuid.uuid4().hex
@@ -484,7 +555,8 @@ class Answerer:
             return _plain_answer(
                 ENGLISH_ONLY, notices, covered=False, query=text, answer_id=answer_id
             )
-        context = resolve(text, history, self._titles())
+        # A follow-up declined for a word the posts never discuss leaves the topic as it was.
+        context = resolve(text, without_asides(history, _DECLINED), self._titles())
         # A second decline in one conversation does not list what the posts cover again.
         topics_listed = any(
             t.role == "assistant" and self._covered_topics() in t.text for t in history
@@ -533,6 +605,7 @@ class Answerer:
             # "how did James Chua network?" … "what did he get out of that?": the name the
             # question before carries into the search dilutes it there as it would have then.
             context = replace(context, query=self._without_names(context.query))
+        fresh = self._uncovered_new_topic(context)
         if context.shift_to:
             known, unknown = self._topic_words(context.shift_to)
             if known and unknown:
@@ -543,6 +616,9 @@ class Answerer:
                 weight = about_words(context.own_text, context.shift_to, self.embedder.embed_query)
                 topic = max(weight.get(w, 0.0) for w in context.shift_to if w not in unknown)
                 unknown = tuple(w for w in unknown if weight.get(w, 0.0) >= topic)
+            if not unknown and fresh is not None:
+                unknown = (fresh,)  # "what about remote roles?": "remotely sensible" is no topic
+            fresh = None
             context = replace(context, shift_to=known)
             if unknown:
                 # "what about for someone older?" and the posts never speak of age: say so,
@@ -562,6 +638,18 @@ class Answerer:
             query = f"{query} ({FIELD})"  # "am I too old for this?": this is the posts' field
         if asks_live_facts(text):
             return self._not_covered(query, "extractive", notices, answer_id, live=True)
+        if fresh is not None:
+            # "ok. are there remote roles then?" after a question on finding jobs: the follow-up
+            # asks about something the posts never discuss; the question before stays answered.
+            log.info("declined follow-up: the posts do not cover %r", fresh)
+            return self._not_covered(
+                query,
+                "extractive",
+                notices,
+                answer_id,
+                concept=asked_phrase(context.own_text, fresh),
+                listed=topics_listed,
+            )
         if not context.is_follow_up:
             asked = context.own_text or text  # without "unrelated but…"
             concept = self._uncovered_concept(asked)

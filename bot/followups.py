@@ -121,6 +121,28 @@ def without_acknowledgements(history: Sequence[Turn]) -> list[Turn]:
     return kept
 
 
+def without_asides(history: Sequence[Turn], declined: str) -> list[Turn]:
+    """The conversation without the questions declined after its opening question (replies
+    opening on `declined`) and their replies: after "ok. are there remote roles then?" was
+    declined for "remote", "and job boards?" follows up on finding jobs, the question before."""
+    kept: list[Turn] = []
+    skip_reply = False
+    for at, turn in enumerate(history):
+        if turn.role == "user":
+            reply = history[at + 1] if at + 1 < len(history) else None
+            skip_reply = (
+                reply is not None
+                and reply.role == "assistant"
+                and reply.text.startswith(declined)
+                and any(t.role == "user" for t in kept)
+            )
+            if not skip_reply:
+                kept.append(turn)
+        elif not skip_reply:
+            kept.append(turn)
+    return kept
+
+
 # What a reply to the last answer may open on before what it asks ("wait, so is that…",
 # "hmm but doesn't that…").
 _OPENER = r"^\W*(?:(?:and|but|so|ok|okay|wait|hm+|hmm+)\W+)*"
@@ -376,6 +398,8 @@ class TurnContext:
     story_goes_on: bool = False
     # "how did that guy end up in safety?": how the author came to the field (their background).
     background: bool = False
+    # "isn't that super competitive though?": pushing back on what was just quoted.
+    pushback: bool = False
     # The query is the question before reframed on the new topic: quotes are ranked on it
     # alone, not half on the bare "and for governance?".
     message_is_query: bool = False
@@ -560,6 +584,37 @@ def asks_of_last_reply(text: str, topic_words: int) -> str:
     return ""
 
 
+# What the asker does to what the conversation is about ("what should i send them?", "can i
+# do it remotely?"): the object is the topic before, so the verb is how the follow-up is put.
+_DONE_TO_TOPIC = re.compile(
+    r"\b(?:i|we)\s+(?:(?:even|just|still|really|\w+ly)\s+)?([a-z]+)\s+"
+    r"(?:it|that|this|them|those|these|one)\b",
+    re.IGNORECASE,
+)
+
+
+def new_topic_words(context: TurnContext) -> tuple[str, ...]:
+    """The words (stemmed) a follow-up adds to the conversation: what it asks about that the
+    question before did not. Not its follow-up form: the "tell", "more" and "why" of asking
+    for more (`_VAGUE`), nor a verb the asker would do to the topic before ("send them").
+    Pushing back ("isnt that risky with a mortgage tho") and asking after the author's story
+    ("how did he turn it around?") add nothing: they are about what was just quoted, and so is
+    asking for more of it, however long ("can u expand, like what does a pitch look like")."""
+    if context.pushback or context.story_goes_on or context.background:
+        return ()
+    if _MORE.search(context.own_text):
+        return ()
+    old = set(keyword_tokens(context.carried))
+    done = {t for w in _DONE_TO_TOPIC.findall(context.own_text) for t in keyword_tokens(w)}
+    return tuple(
+        dict.fromkeys(
+            w
+            for w in keyword_tokens(context.own_text, query=True)
+            if w not in old and w not in _VAGUE and w not in done
+        )
+    )
+
+
 def docs_in(reply: str, titles: Mapping[str, str]) -> tuple[str, ...]:
     """Doc ids whose titles the reply names, in order of first mention."""
     found = [(reply.find(title), doc) for title, doc in titles.items() if title in reply]
@@ -645,6 +700,7 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
         is_follow_up=True,
         vague=not topic and not excluded and not lacking,
         short=len(topic) <= _SHORT and not _PUSHBACK.search(own),
+        pushback=bool(_PUSHBACK.search(own)),
         prefer_docs=prefer,
         previous_quotes=shown,
         last_reply_quotes=last,

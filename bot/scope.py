@@ -705,6 +705,13 @@ def _led_by_a_discussed_word(
     return word, about[word]
 
 
+def used_as_asked(question: str, token: str, discussed: Callable[[str, str], float]) -> bool:
+    """Whether the posts use `token` in the sense `question` asks (a sentence using it is near
+    the question): "job boards" after a question on finding jobs, not "remote roles" where the
+    posts only say "looks remotely sensible"."""
+    return discussed(question, token) >= _LEAD_SENSE
+
+
 def about_words(
     text: str, tokens: Iterable[str], embed: Callable[[str], list[float]]
 ) -> dict[str, float]:

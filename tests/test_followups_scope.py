@@ -19,6 +19,7 @@ from bot.followups import (
     docs_in,
     narrator,
     new_topic,
+    new_topic_words,
     quoted_by,
     quotes_in,
     resolve,
@@ -1043,3 +1044,49 @@ def test_a_message_leaning_on_the_reply_follows_up_whatever_its_length() -> None
     # "…instead" at the end is as often a question of its own, with its own scope.
     alone = "do safety orgs sponsor h1b or should i be looking at jobs in other countries instead"
     assert not resolve(alone, past, TITLES).is_follow_up
+
+
+def test_a_follow_ups_new_topic_is_what_it_adds_not_how_it_asks() -> None:
+    past = history("how do i find ai safety jobs?", "…")
+    remote = resolve("ok. are there remote roles then?", past, TITLES)
+    assert set(new_topic_words(remote)) == set(keyword_tokens("remote roles"))
+    # "jobs" was asked before; "send them" is done to the topic before.
+    assert new_topic_words(resolve("and job boards?", past, TITLES)) == ("board",)
+    assert new_topic_words(resolve("what should i send them?", past, TITLES)) == ()
+    # Pushing back and asking for more are about what was just quoted.
+    risky = resolve("isnt that risky with a mortgage tho", past, TITLES)
+    assert new_topic_words(risky) == ()
+    pitch = resolve("can u expand, like what does a pitch that works look like", past, TITLES)
+    assert new_topic_words(pitch) == ()
+    story = history("should i quit my job for MATS?", "Reflections on my first year: - “I quit…”")
+    assert new_topic_words(resolve("how did he turn it around?", story, TITLES)) == ()
+
+
+async def test_a_follow_up_about_something_the_posts_never_discuss_is_declined(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await ask(bot, "r", "how do i find ai safety jobs?")
+    assert first.covered
+    # The posts say "remotely" only in "looks remotely sensible": not remote work.
+    remote = await ask(bot, "r", "ok. are there remote roles then?")
+    assert not remote.covered and "“remote roles”" in remote.text, remote.text
+    visa = await ask(bot, "r", "would i need a visa for that")
+    assert not visa.covered and "“visa”" in visa.text, visa.text
+    # A new word the posts use in the sense asked ("80k Hours’ job board") is answered, and
+    # the conversation goes on after a decline.
+    boards = await ask(bot, "r", "and job boards?")
+    assert boards.covered and any("job board" in c.quote for c in boards.citations), boards.text
+    # So is a word the follow-up is no more about than one the posts discuss.
+    await ask(bot, "s", "is it ok to mostly do conceptual alignment research as a beginner")
+    senior = await ask(bot, "s", "what about someone older with lots of experience")
+    assert senior.covered and senior.citations, senior.text
+
+
+async def test_what_about_x_names_a_word_the_posts_use_only_in_another_sense(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    await ask(bot, "w", "how do i find ai safety jobs?")
+    remote = await ask(bot, "w", "what about remote roles?")
+    assert remote.covered and any("“remote" in n for n in remote.notices), remote.notices
