@@ -74,6 +74,8 @@ KEYWORD_WEIGHT = 0.35
 ROLE_WEIGHT = 1.0
 RANK_PENALTY = 0.03
 MAX_MERGED_CHARS = 640
+# What a follow-up adds to a quote of the sentences right after the quote shown last.
+FOLLOW_BONUS = 0.15
 # What "tell me more" adds to a quote that opens right where the quote shown last stopped,
 # over one a sentence or two further on.
 RESUME_BONUS = 0.05
@@ -893,7 +895,7 @@ def pick_quotes(
     if ranks is not None:
         rank_of.update(ranks)
     shown = [" ".join(q.split()) for q in already_shown]
-    follow_keys = _following_keys(per_passage, continue_after)
+    follow_keys = _following_keys(per_passage, continue_after, next_passage)
     resumes = _resuming_keys(per_passage, continue_after, next_passage or {})
     again: set[tuple[str, int, int]] = set()
     cue = {WHY: _REASON, CLARIFY: _QUALIFIER, OUTCOME: _OUTCOME_SAID}.get(asks)
@@ -1352,17 +1354,45 @@ def _near_keys(
 
 
 def _following_keys(
-    per_passage: list[list[list[Sentence]]], previous: Sequence[str]
+    per_passage: list[list[list[Sentence]]],
+    previous: Sequence[str],
+    next_passage: Mapping[str, str] | None = None,
 ) -> set[tuple[str, int, int]]:
-    """Sentences right after a previously quoted span, for "why?" / "tell me more"."""
+    """Sentences right after a previously quoted span, for "why?" / "tell me more".
+
+    The post goes on where the chunker cut it: a quote that ends its passage is followed by
+    the opening sentences of the next passage of its section (`next_passage`: passage id -> id,
+    when that passage is among those read), as "What's far more important… is just personal
+    fit." follows "…You don't have to be able to divine The Truth…" one paragraph on."""
+    ordered_of = {
+        ordered[0].passage.id: ordered for ordered in map(_in_order, per_passage) if ordered
+    }
     keys: set[tuple[str, int, int]] = set()
     for ordered, hits in _quoted_runs(per_passage, previous):
+        following = list(ordered)
+        successor = ordered_of.get((next_passage or {}).get(ordered[0].passage.id, ""), [])
+        if successor and successor[0].passage.section == ordered[0].passage.section:
+            following += successor
         shown = set(hits)
         for i in hits:
+            after = _past_its_list(following, i)
             keys.update(
-                ordered[j].key for j in range(i + 1, i + 4) if j < len(ordered) and j not in shown
+                following[j].key
+                for j in range(after, after + 3)
+                if j < len(following) and j not in shown
             )
     return keys
+
+
+def _past_its_list(ordered: Sequence[Sentence], i: int) -> int:
+    """Where the post goes on after sentence `i`: the next sentence, or, when `i` leads into
+    a list (quoted with its items), the first one after the list ("Each of these teaches you
+    important skills…" after "Some recommended ways to upskill…:" and its five items)."""
+    j = i + 1
+    if _is_lead_in(ordered[i]):
+        while j < len(ordered) and ordered[j].is_item:
+            j += 1
+    return j
 
 
 def _resuming_keys(
@@ -1387,7 +1417,7 @@ def _resuming_keys(
         following += ordered_of.get(successor or "", [])
         shown = set(hits)
         for i in hits:
-            for j in range(i + 1, len(following)):
+            for j in range(_past_its_list(following, i), len(following)):
                 if j in shown:
                     break
                 keys.add(following[j].key)
@@ -1497,7 +1527,7 @@ def _score_window(
     if window.has_items and list_wanted:
         score += LIST_BONUS
     if follow_keys and any(k in follow_keys for k in keys):
-        score += 0.15
+        score += FOLLOW_BONUS
         if resumed:
             score += RESUME_BONUS  # reads on from where the quote shown last stopped
     return Span(first.passage, window.sentences, window.text, score, best)

@@ -1029,3 +1029,30 @@ def test_a_message_leaning_on_the_reply_follows_up_whatever_its_length() -> None
     # "…instead" at the end is as often a question of its own, with its own scope.
     alone = "do safety orgs sponsor h1b or should i be looking at jobs in other countries instead"
     assert not resolve(alone, past, TITLES).is_follow_up
+
+
+async def test_a_follow_up_goes_on_where_the_post_goes_on_past_its_chunk(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await ask(bot, "f1", "what's the most impactful area of AI safety to work on?")
+    assert any("Most research areas have people" in c.quote for c in first.citations), first.text
+    then = await ask(bot, "f1", "so what should i focus on instead?")
+    # The post answers one paragraph on, in the next passage of the same section.
+    assert any("What’s far more important to worry about" in c.quote for c in then.citations), (
+        then.text
+    )
+
+
+async def test_a_follow_up_on_a_list_goes_on_after_the_list(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await ask(
+        bot, "f3", "what resources does richard ngo recommend for upskilling at empirical research?"
+    )
+    assert any(c.quote == "ARENA" for c in first.citations) or "ARENA" in first.text
+    then = await ask(bot, "f3", "what do they actually teach you?")
+    assert any("Each of these teaches you important skills" in c.quote for c in then.citations), (
+        then.text
+    )
