@@ -22,7 +22,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from bot.embeddings import embedding_matrix
-from bot.followups import CLARIFY, OUTCOME, WHY
+from bot.followups import CLARIFY, EXAMPLE, OUTCOME, WHY
 from bot.models import Citation, Passage
 from bot.text import (
     LIST_MARKER,
@@ -299,6 +299,14 @@ _QUALIFIER = re.compile(
 _OUTCOME_SAID = re.compile(
     r"\b(help(?:s|ed)?|work(?:s|ed) (?:well|out)|useful|valuable|paid off|effective|"
     r"improv(?:es|ed)|got better|made a difference|worth it)\b",
+    re.IGNORECASE,
+)
+# A sentence giving an example ("For example, if I aimed to have a draft out by friday…", "Some
+# particularly common examples of ways this might manifest:"): what "any examples?" asks of a
+# quote.
+_EXAMPLE_GIVEN = re.compile(
+    r"\b(for (?:example|instance)|e\.g\.|examples?|such as|one (?:anecdote|case)|"
+    r"a (?:simple|good|concrete) (?:example|case)|to illustrate)\b",
     re.IGNORECASE,
 )
 # How far from a quote just shown a sentence still speaks to it (sentences, in the post's order).
@@ -898,7 +906,9 @@ def pick_quotes(
     follow_keys = _following_keys(per_passage, continue_after, next_passage)
     resumes = _resuming_keys(per_passage, continue_after, next_passage or {})
     again: set[tuple[str, int, int]] = set()
-    cue = {WHY: _REASON, CLARIFY: _QUALIFIER, OUTCOME: _OUTCOME_SAID}.get(asks)
+    cue = {WHY: _REASON, CLARIFY: _QUALIFIER, OUTCOME: _OUTCOME_SAID, EXAMPLE: _EXAMPLE_GIVEN}.get(
+        asks
+    )
     if cue is not None and last_quotes:
         near, inside = _near_keys(per_passage, last_quotes)
         follow_keys |= near
@@ -984,8 +994,16 @@ def pick_quotes(
         for p, lines in zip(passages, per_passage, strict=True):
             after = following.get(p.id, ())
             span = _overview(p, lines, after, relevance, role, rank_of, headings.get(p.id))
-            if span is not None and not _repeats(span, shown):
-                spans.append(span)
+            if span is None or _repeats(span, shown):
+                continue
+            lead = span.sentences[0].key
+            if lead in follow_keys:
+                # The list right after the quote just shown ("Some particularly common examples
+                # of ways this might manifest:" after the claim) goes on from it, as a quote
+                # of its sentences would.
+                bonus = FOLLOW_BONUS + (RESUME_BONUS if lead in resumes else 0.0)
+                span = replace(span, score=span.score + bonus)
+            spans.append(span)
     spans.sort(key=lambda s: s.score, reverse=True)
     if rank_only:
         return spans
