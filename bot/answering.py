@@ -30,6 +30,7 @@ from bot.extractive import passage_sentences as composer_sentences
 from bot.followups import (
     CLARIFY,
     DATED,
+    EXAMPLE,
     MISSED,
     MORE,
     OUTCOME,
@@ -738,7 +739,7 @@ class Answerer:
             if beside:
                 passages = beside
                 ranks = None
-        elif context.asks in (CLARIFY, MORE, OUTCOME) and last:
+        elif context.asks in (CLARIFY, MORE, OUTCOME, EXAMPLE) and last:
             # What qualifies the last quote, or the rest of its list, is beside it.
             have = {p.id for p in passages}
             passages = [*passages, *(p for p in self._around(last) if p.id not in have)]
@@ -1096,7 +1097,7 @@ class Answerer:
         "tell me more" continues from the best quote shown last, not from its padding; "how
         did he turn it around?" continues the story of the author it is about.
         """
-        if (context.vague or context.asks == MORE) and context.last_reply_quotes:
+        if (context.vague or context.asks in (MORE, EXAMPLE)) and context.last_reply_quotes:
             return context.last_reply_shown[:1]
         if context.story_goes_on and context.message and context.prefer_docs:
             told = [q for doc, q in context.last_quotes if doc in context.prefer_docs]

@@ -22,7 +22,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from bot.embeddings import embedding_matrix
-from bot.followups import CLARIFY, OUTCOME, WHY
+from bot.followups import CLARIFY, EXAMPLE, OUTCOME, WHY
 from bot.models import Citation, Passage
 from bot.suggestions import readable_section
 from bot.text import (
@@ -75,6 +75,8 @@ KEYWORD_WEIGHT = 0.35
 ROLE_WEIGHT = 1.0
 RANK_PENALTY = 0.03
 MAX_MERGED_CHARS = 640
+# What a follow-up adds to a quote of the sentences right after the quote shown last.
+FOLLOW_BONUS = 0.15
 # What "tell me more" adds to a quote that opens right where the quote shown last stopped,
 # over one a sentence or two further on.
 RESUME_BONUS = 0.05
@@ -298,6 +300,14 @@ _QUALIFIER = re.compile(
 _OUTCOME_SAID = re.compile(
     r"\b(help(?:s|ed)?|work(?:s|ed) (?:well|out)|useful|valuable|paid off|effective|"
     r"improv(?:es|ed)|got better|made a difference|worth it)\b",
+    re.IGNORECASE,
+)
+# A sentence giving an example ("For example, if I aimed to have a draft out by friday…", "Some
+# particularly common examples of ways this might manifest:"): what "any examples?" asks of a
+# quote.
+_EXAMPLE_GIVEN = re.compile(
+    r"\b(for (?:example|instance)|e\.g\.|examples?|such as|one (?:anecdote|case)|"
+    r"a (?:simple|good|concrete) (?:example|case)|to illustrate)\b",
     re.IGNORECASE,
 )
 # How far from a quote just shown a sentence still speaks to it (sentences, in the post's order).
@@ -897,10 +907,12 @@ def pick_quotes(
     if ranks is not None:
         rank_of.update(ranks)
     shown = [" ".join(q.split()) for q in already_shown]
-    follow_keys = _following_keys(per_passage, continue_after)
+    follow_keys = _following_keys(per_passage, continue_after, next_passage)
     resumes = _resuming_keys(per_passage, continue_after, next_passage or {})
     again: set[tuple[str, int, int]] = set()
-    cue = {WHY: _REASON, CLARIFY: _QUALIFIER, OUTCOME: _OUTCOME_SAID}.get(asks)
+    cue = {WHY: _REASON, CLARIFY: _QUALIFIER, OUTCOME: _OUTCOME_SAID, EXAMPLE: _EXAMPLE_GIVEN}.get(
+        asks
+    )
     if cue is not None and last_quotes:
         near, inside = _near_keys(per_passage, last_quotes)
         follow_keys |= near
@@ -988,8 +1000,16 @@ def pick_quotes(
         for p, lines in zip(passages, per_passage, strict=True):
             after = following.get(p.id, ())
             span = _overview(p, lines, after, relevance, role, rank_of, headings.get(p.id))
-            if span is not None and not _repeats(span, shown):
-                spans.append(span)
+            if span is None or _repeats(span, shown):
+                continue
+            lead = span.sentences[0].key
+            if lead in follow_keys:
+                # The list right after the quote just shown ("Some particularly common examples
+                # of ways this might manifest:" after the claim) goes on from it, as a quote
+                # of its sentences would.
+                bonus = FOLLOW_BONUS + (RESUME_BONUS if lead in resumes else 0.0)
+                span = replace(span, score=span.score + bonus)
+            spans.append(span)
     spans.sort(key=lambda s: s.score, reverse=True)
     if rank_only:
         return spans
@@ -1358,17 +1378,45 @@ def _near_keys(
 
 
 def _following_keys(
-    per_passage: list[list[list[Sentence]]], previous: Sequence[str]
+    per_passage: list[list[list[Sentence]]],
+    previous: Sequence[str],
+    next_passage: Mapping[str, str] | None = None,
 ) -> set[tuple[str, int, int]]:
-    """Sentences right after a previously quoted span, for "why?" / "tell me more"."""
+    """Sentences right after a previously quoted span, for "why?" / "tell me more".
+
+    The post goes on where the chunker cut it: a quote that ends its passage is followed by
+    the opening sentences of the next passage of its section (`next_passage`: passage id -> id,
+    when that passage is among those read), as "What's far more important… is just personal
+    fit." follows "…You don't have to be able to divine The Truth…" one paragraph on."""
+    ordered_of = {
+        ordered[0].passage.id: ordered for ordered in map(_in_order, per_passage) if ordered
+    }
     keys: set[tuple[str, int, int]] = set()
     for ordered, hits in _quoted_runs(per_passage, previous):
+        following = list(ordered)
+        successor = ordered_of.get((next_passage or {}).get(ordered[0].passage.id, ""), [])
+        if successor and successor[0].passage.section == ordered[0].passage.section:
+            following += successor
         shown = set(hits)
         for i in hits:
+            after = _past_its_list(following, i)
             keys.update(
-                ordered[j].key for j in range(i + 1, i + 4) if j < len(ordered) and j not in shown
+                following[j].key
+                for j in range(after, after + 3)
+                if j < len(following) and j not in shown
             )
     return keys
+
+
+def _past_its_list(ordered: Sequence[Sentence], i: int) -> int:
+    """Where the post goes on after sentence `i`: the next sentence, or, when `i` leads into
+    a list (quoted with its items), the first one after the list ("Each of these teaches you
+    important skills…" after "Some recommended ways to upskill…:" and its five items)."""
+    j = i + 1
+    if _is_lead_in(ordered[i]):
+        while j < len(ordered) and ordered[j].is_item:
+            j += 1
+    return j
 
 
 def _resuming_keys(
@@ -1393,7 +1441,7 @@ def _resuming_keys(
         following += ordered_of.get(successor or "", [])
         shown = set(hits)
         for i in hits:
-            for j in range(i + 1, len(following)):
+            for j in range(_past_its_list(following, i), len(following)):
                 if j in shown:
                     break
                 keys.add(following[j].key)
@@ -1503,7 +1551,7 @@ def _score_window(
     if window.has_items and list_wanted:
         score += LIST_BONUS
     if follow_keys and any(k in follow_keys for k in keys):
-        score += 0.15
+        score += FOLLOW_BONUS
         if resumed:
             score += RESUME_BONUS  # reads on from where the quote shown last stopped
     return Span(first.passage, window.sentences, window.text, score, best)

@@ -224,6 +224,7 @@ WHY = "why"
 CLARIFY = "clarify"
 MORE = "more"
 OUTCOME = "outcome"  # "did it actually help him?": how what was just quoted turned out
+EXAMPLE = "example"  # "any examples?", "like what?": the example the post gives for the quote
 SHORTER = "shorter"  # "tl;dr?": the last reply's point in one sentence
 SOURCE = "source"  # "which post says that?": where the last reply's quotes come from
 DATED = "dated"  # "is that still true?": when the posts quoted were written
@@ -260,6 +261,13 @@ _SHORTER = re.compile(
     re.IGNORECASE,
 )
 _WHY = re.compile(r"\b(why|how come|what for|for what reason)\b", re.IGNORECASE)
+# Asking for an example of what was just quoted: "any examples?", "can you give an example?",
+# and, once the message is read as a follow-up, "for instance?", "like what?", "such as?".
+_EXAMPLE = re.compile(
+    r"\b(?:examples?|for instance|instances?)\b|"
+    r"^\W*(?:(?:and|so|ok|okay|hm+)\W+)*(?:like what|such as|e\.?g\.?|for example)\W*$",
+    re.IGNORECASE,
+)
 # Where a chat message's first clause ends: punctuation, or a dash set off by spaces.
 _CLAUSE_BREAK = r"[,;:?!]|\s[-–—]\s"
 # A bare "why" opening the message before a comma or dash: "why tho, …", "but why - …".
@@ -552,7 +560,7 @@ _OF_THE_REPLY = ((_MISSED, MISSED), (_SOURCE, SOURCE), (_DATED, DATED))
 
 def asks_of_last_reply(text: str, topic_words: int) -> str:
     """What a follow-up asks of the last reply (MISSED, SOURCE, DATED, OUTCOME, CLARIFY,
-    SHORTER, WHY, MORE), else "".
+    SHORTER, WHY, EXAMPLE, MORE), else "".
 
     The first five are read from the whole message, however long: "is that…" points back
     however long it goes on ("is that the same skillset once you're hired or just to get in
@@ -578,7 +586,7 @@ def asks_of_last_reply(text: str, topic_words: int) -> str:
         if not head.endswith("?") or not short:
             return ""
         text = head
-    for pattern, kind in ((_SHORTER, SHORTER), (_WHY, WHY), (_MORE, MORE)):
+    for pattern, kind in ((_SHORTER, SHORTER), (_WHY, WHY), (_EXAMPLE, EXAMPLE), (_MORE, MORE)):
         if pattern.search(text):
             return kind
     return ""

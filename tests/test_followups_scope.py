@@ -8,6 +8,7 @@ from bot.answering import WHOLE_LIST, nearest_pointer
 from bot.followups import (
     CLARIFY,
     DATED,
+    EXAMPLE,
     MISSED,
     MORE,
     OUTCOME,
@@ -1090,3 +1091,48 @@ async def test_what_about_x_names_a_word_the_posts_use_only_in_another_sense(
     await ask(bot, "w", "how do i find ai safety jobs?")
     remote = await ask(bot, "w", "what about remote roles?")
     assert remote.covered and any("“remote" in n for n in remote.notices), remote.notices
+
+
+async def test_a_follow_up_goes_on_where_the_post_goes_on_past_its_chunk(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await ask(bot, "f1", "what's the most impactful area of AI safety to work on?")
+    assert any("Most research areas have people" in c.quote for c in first.citations), first.text
+    then = await ask(bot, "f1", "so what should i focus on instead?")
+    # The post answers one paragraph on, in the next passage of the same section.
+    assert any("What’s far more important to worry about" in c.quote for c in then.citations), (
+        then.text
+    )
+
+
+def test_asking_for_an_example_is_read_as_such() -> None:
+    past = history("how do i know which expert to trust?", "George Wang’s post speaks to this")
+    for text in ("any examples?", "can you give an example?", "ok, examples of that?"):
+        assert resolve(text, past, TITLES).asks == EXAMPLE, text
+    assert resolve("anything else?", past, TITLES).asks == MORE
+
+
+async def test_any_examples_gets_the_examples_the_post_gives_after_the_claim(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await ask(bot, "f2", "how do i know which expert to trust? they all disagree")
+    assert any("blanket skepticism" in c.quote for c in first.citations), first.text
+    then = await ask(bot, "f2", "any examples?")
+    # "Some particularly common examples of ways this might manifest:" and its items.
+    assert any("too reckless / too dual-use" in c.quote for c in then.citations), then.text
+
+
+async def test_a_follow_up_on_a_list_goes_on_after_the_list(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await ask(
+        bot, "f3", "what resources does richard ngo recommend for upskilling at empirical research?"
+    )
+    assert any(c.quote == "ARENA" for c in first.citations) or "ARENA" in first.text
+    then = await ask(bot, "f3", "what do they actually teach you?")
+    assert any("Each of these teaches you important skills" in c.quote for c in then.citations), (
+        then.text
+    )
