@@ -11,6 +11,7 @@ from bot.extractive import (
     REPEAT_COST,
     RESUME_BONUS,
     Span,
+    _choose,
     _merged,
     _with_list,
     _with_reserved,
@@ -1393,3 +1394,45 @@ def test_a_passage_is_laid_out_once_whatever_its_score_and_anew_when_its_text_ch
     edited = layout(replace(p, text=f"{p.text} Ask them often."))
     assert edited is not first
     assert [s.text for line in edited.lines for s in line][-1] == "Ask them often."
+
+
+def test_a_free_place_goes_to_the_advice_of_the_best_quotes_own_section() -> None:
+    # The best quote is the section's set-up; its recommendation shares fewer of the
+    # question's words, so it scores too low to be a quote of its own anywhere else. A
+    # section keeps to one topic: with a place free, its advice is quoted too.
+    def span(text: str, section: str, pid: str, score: float, rel: float, **kw: bool) -> Span:
+        p = passage(text, section=section, pid=pid)
+        sentences = tuple(s for line in passage_sentences(p) for s in line)
+        return Span(p, sentences, text, score, rel, **kw)
+
+    top = span(
+        "You should take general career advice and go faster from there.", "Policy", "a", 1.0, 0.7
+    )
+    advice = span(
+        "The main advice I give: pick one topic and become an expert on it.",
+        "Policy",
+        "b",
+        0.6,
+        0.45,
+    )
+    elsewhere = span(
+        "You should pick a topic you enjoy and stay curious about it.", "Other", "c", 0.62, 0.45
+    )
+    short = replace(advice, stops_short=True)
+    story = span(
+        "I spent two years reading about policy before I wrote anything.", "Policy", "d", 0.6, 0.45
+    )
+    role = {s.key: 0.12 for x in (top, advice, elsewhere) for s in x.sentences}
+
+    def chosen(*spans: Span) -> list[str]:
+        return [c.passage.id for c in _choose(list(spans), 3, 1200, False, role=role)]
+
+    assert chosen(top, elsewhere, advice) == ["a", "b"]
+    # Not a quote that stops right before its verdict, nor story with no advice in it.
+    assert chosen(top, elsewhere, short) == ["a"]
+    assert chosen(top, elsewhere, story) == ["a"]
+    # Only while there is a free place.
+    assert (
+        chosen(top, advice)[:1] == ["a"]
+        and len(_choose([top, advice], 1, 1200, False, role=role)) == 1
+    )
