@@ -86,6 +86,7 @@ from bot.scope import (
     asked_by_form,
     asked_phrase,
     asked_words,
+    asks_how_much,
     asks_live_facts,
     copes,
     corpus_vocabulary,
@@ -153,6 +154,12 @@ CLOSE_MATCH = 0.70
 # sentence turns on a word the posts never use ("bootcamp style stuff" 0.43, "could it
 # backfire?" after a TikTok plan 0.50) stay answered.
 WEAK_MATCH = 0.42
+# One sentence of the posts this close to the question (cosine) shows they speak to it though no
+# passage does as a whole. Measured on 468 first-turn questions no concept check declines, the
+# best sentence of those the passage gate declines: in-scope 0.30-0.59 (cold email 0.59, "2 kids
+# and can't do an unpaid fellowship" 0.55), near-scope 0.21-0.43 but for "how much does ARENA
+# cost to attend?" (0.60), off-topic at most 0.25.
+SENTENCE_MATCH = 0.5
 # How far a list is followed through the passages of its section.
 MAX_SECTION_PASSAGES = 10
 # A follow-up that moves to a topic the posts never mention ("what about for someone older?").
@@ -677,6 +684,17 @@ class Answerer:
             # encouragement and stories answer it in other words. A question naming an author
             # ("what did Jay Bailey take away from his first year?") is about their post, however
             # it is worded; the concept checks above have already run.
+            result = replace(result, covered=True)
+        elif (
+            not result.covered
+            and result.best_sentence >= SENTENCE_MATCH
+            and not asks_how_much(text)
+        ):
+            # "how do i cold email someone at a lab without being annoying": one sentence says
+            # it ("The cheapest thing you can do here is just cold email people…", 0.59) in a
+            # passage about several things (0.20). A sentence about the thing is no answer to
+            # how much it costs ("how much does ARENA cost to attend?": "ARENA is also
+            # commonly recommended.", 0.60).
             result = replace(result, covered=True)
         if not result.covered or not result.passages:
             return self._not_covered(

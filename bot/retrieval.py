@@ -227,6 +227,8 @@ class RetrievalResult:
     covered: bool
     best_similarity: float
     best_keyword: float = 0.0
+    # The best cosine of one sentence of the top candidates with the question (or a clause).
+    best_sentence: float = 0.0
 
 
 @dataclass
@@ -364,14 +366,15 @@ class Retriever:
         dense = self._with_clauses(snap, clause_vectors, dense)
         keyword, evidence = self._keyword(snap, query)
         fused = self._fuse(dense, keyword)
+        sentence = 0.0
         if self.config.sentence_weight > 0 and self.config.fusion == "relative":
             queries = [vector, *clause_vectors] if self.config.sentence_clauses else [vector]
-            self._add_sentence_ranking(snap, fused, queries)
+            sentence = self._add_sentence_ranking(snap, fused, queries)
         picked = self._diversify(snap, fused, k)
         passages = tuple(
             replace(snap.passages[snap.by_id[pid]], score=score) for pid, score in picked
         )
-        return RetrievalResult(passages, self._covered(best, evidence), best, evidence)
+        return RetrievalResult(passages, self._covered(best, evidence), best, evidence, sentence)
 
     def discussed(self, word: str, token: str) -> float:
         """How much the posts say about `word` (its keyword token: `token`), as a cosine.
@@ -489,11 +492,12 @@ class Retriever:
 
     def _add_sentence_ranking(
         self, snap: Snapshot, fused: dict[str, float], queries: list[list[float]]
-    ) -> None:
-        """Add each top candidate's best sentence cosine with any query vector, scaled 0..1."""
+    ) -> float:
+        """Add each top candidate's best sentence cosine with any query vector, scaled 0..1;
+        return the best cosine."""
         top = sorted(fused, key=lambda p: fused[p], reverse=True)[: self.config.sentence_candidates]
         if len(top) < 2:
-            return
+            return 0.0
         query = np.asarray(queries).T
         best: dict[str, float] = {}
         for pid in top:
@@ -501,9 +505,10 @@ class Retriever:
             best[pid] = float((vectors @ query).max())
         low, high = min(best.values()), max(best.values())
         if high <= low:
-            return
+            return high
         for pid, score in best.items():
             fused[pid] += self.config.sentence_weight * (score - low) / (high - low)
+        return high
 
     def _keyword(self, snap: Snapshot, query: str) -> tuple[list[tuple[str, float]], float]:
         """BM25 ranking of the expanded query, and the best score of the words as asked.

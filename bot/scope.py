@@ -1034,6 +1034,11 @@ _HOW_MUCH = re.compile(
 )
 
 
+def asks_how_much(text: str) -> bool:
+    """Whether the message asks for a quantity ("how much does ARENA cost to attend?")."""
+    return _HOW_MUCH.search(text) is not None
+
+
 def _asked_by_form(sentence: str) -> str | None:
     """The word a "how much/many" question asks about (`_HOW_MUCH`), as typed."""
     found = _HOW_MUCH.search(_main_clause(sentence))

@@ -922,3 +922,24 @@ async def test_a_word_the_posts_never_use_beside_a_stronger_word_they_discuss_is
     )
     # ... unless the discussed word is part of the thing needed.
     await assert_answered(bot, "led", "do i need a github portfolio to get hired?")
+
+
+async def test_one_sentence_about_the_question_passes_the_gate_no_passage_passes(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    # No passage is near these as a whole (cosine ~0.2), but one sentence says it: "The
+    # cheapest thing you can do here is just cold email people", "Start applying for
+    # fellowships, grants, and jobs."
+    answer = await assert_answered(
+        bot, "sentence", "how do i cold email someone at a lab without being annoying"
+    )
+    assert any("cold email" in c.quote for c in answer.citations), answer.text
+    await assert_answered(
+        bot,
+        "sentence",
+        "i have 2 kids and can't do an unpaid fellowship. what else can i do to test fit",
+    )
+    # A sentence about the thing ("ARENA is also commonly recommended.") says nothing of how
+    # much it costs.
+    await assert_declined(bot, "sentence", "how much does ARENA cost to attend?")
