@@ -1036,7 +1036,18 @@ def pick_quotes(
     # Asked who the author is, the sentence where they say it answers, however far its words
     # are from the question the conversation carries: it is shown like a FAQ's answer.
     reserved = asked_as_heading | {key[0] for key in introduces}
-    chosen = _choose(spans, max_quotes, limit, contrast, lines_of, shown, relevance, reserved, role)
+    chosen = _choose(
+        spans,
+        max_quotes,
+        limit,
+        contrast,
+        lines_of,
+        shown,
+        relevance,
+        reserved,
+        role,
+        section_advice=first_turn,
+    )
     sides = alternatives(message or query) if first_turn and not list_wanted else None
     if sides is not None and 0 < len(chosen) < max_quotes:
         # "X or Y?": the best quote about each side, read against that side's words alone.
@@ -1790,6 +1801,7 @@ def _choose(
     relevance: Mapping[tuple[str, int, int], float] | None = None,
     answered_under: Collection[str] = (),
     role: Mapping[tuple[str, int, int], float] | None = None,
+    section_advice: bool = True,
 ) -> list[Span]:
     if not spans:
         return []
@@ -1871,7 +1883,9 @@ def _choose(
     if lines_of is not None and relevance is not None:
         floor = top_relevance - RELEVANCE_GAP
         chosen = _carried_on(chosen, lines_of, relevance, floor, limit, shown, role or {})
-    if 0 < len(chosen) < max_quotes:
+    # (Not for a follow-up: its best quote is ranked by what it asks of the last reply, and
+    # that quote's section is no guide to the rest of the answer.)
+    if section_advice and 0 < len(chosen) < max_quotes:
         advice = _section_advice(spans, chosen, limit, shown, role or {})
         if advice is not None:
             chosen = [*chosen, advice]

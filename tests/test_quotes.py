@@ -1436,3 +1436,8 @@ def test_a_free_place_goes_to_the_advice_of_the_best_quotes_own_section() -> Non
         chosen(top, advice)[:1] == ["a"]
         and len(_choose([top, advice], 1, 1200, False, role=role)) == 1
     )
+    # Not for a follow-up: its best quote is ranked by what it asks of the last reply, so that
+    # quote's section says nothing about the rest ("how long does it take to hear back?" got
+    # two quotes on updating off people's takes beside "It might take a while…").
+    follow_up = _choose([top, elsewhere, advice], 3, 1200, False, role=role, section_advice=False)
+    assert [c.passage.id for c in follow_up] == ["a"]
