@@ -1147,8 +1147,9 @@ def asked_phrase(text: str, token: str, *, shown: bool = False) -> str:
     broken). The next word joins when it is a content word in the same clause, else the one
     before when it reads as a noun ("income", not "decent", "fully", "negotiate" or "many");
     a word next to punctuation or a stop word stands alone. In the name a decline shows, the
-    field's own words ("ai safety meetups": every post is about AI safety) and a place the
-    question is asked about ("europe pay") name nothing with it either."""
+    field's own words ("ai safety meetups": every post is about AI safety), a place the
+    question is asked about ("europe pay") and the preposition before it ("space around")
+    name nothing with it either."""
     words = text.split()
     bare = [w.strip(WORD_EDGE) for w in words]
     at = next((i for i, w in enumerate(bare) if token in keyword_tokens(w)), None)
@@ -1157,7 +1158,11 @@ def asked_phrase(text: str, token: str, *, shown: bool = False) -> str:
 
     def joins(i: int) -> bool:
         tokens = keyword_tokens(bare[i]) if 0 <= i < len(words) and bare[i] else []
-        if tokens and shown and (_APART.fullmatch(bare[i]) or _placed(words, i)):
+        if (
+            tokens
+            and shown
+            and (_APART.fullmatch(bare[i]) or _placed(words, i) or bare[i].lower() in _LOCATIVE)
+        ):
             return False
         return bool(tokens) and not no_concept(tokens[0])
 

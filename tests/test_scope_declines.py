@@ -981,6 +981,7 @@ def test_a_shown_name_leaves_out_the_field_and_the_place() -> None:
         ("are there any ai safety meetups in berlin?", "meetups", "meetups"),
         ("do ai safety orgs in europe pay enough to live in munich?", "pay", "pay"),
         ("what's the ai safety scene like in nairobi?", "scene", "scene"),
+        ("is there an ai safety coworking space around boston?", "space", "space"),
         ("is there an ai safety reading group near toronto?", "reading", "reading group"),
         ("how good is the parental leave at anthropic?", "parental", "parental leave"),
     ):
