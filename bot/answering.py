@@ -85,6 +85,7 @@ from bot.scope import (
     as_typed,
     asked_by_form,
     asked_phrase,
+    asked_thing,
     asked_words,
     asks_how_much,
     asks_live_facts,
@@ -497,6 +498,16 @@ class Answerer:
             return concept
         return None
 
+    def _named(self, text: str, concept: str) -> str:
+        """The words a decline names: the thing asked, not the place it is asked about
+        (`asked_thing`), as the asker typed it (`asked_phrase`)."""
+        vocabulary = self._vocabulary()
+        text = without_code(text)
+        thing = asked_thing(
+            text, concept, vocabulary, self.embedder.embed_query, self._post_names()
+        )
+        return asked_phrase(text, thing, shown=True)
+
     def _uncovered_new_topic(self, context: TurnContext) -> str | None:
         """The word (stemmed) a follow-up adds to the conversation that the posts never discuss.
 
@@ -655,7 +666,7 @@ class Answerer:
                 "extractive",
                 notices,
                 answer_id,
-                concept=asked_phrase(context.own_text, fresh),
+                concept=asked_phrase(context.own_text, fresh, shown=True),
                 listed=topics_listed,
             )
         if not context.is_follow_up:
@@ -668,7 +679,7 @@ class Answerer:
                     "extractive",
                     notices,
                     answer_id,
-                    concept=asked_phrase(asked, concept),
+                    concept=self._named(asked, concept),
                     listed=topics_listed,
                 )
         # Sentences are ranked on their own, so the composer reads more passages than the
@@ -1398,7 +1409,11 @@ class Answerer:
             if concept is not None:
                 log.info("declined: the posts do not cover %r", concept)
                 return self._not_covered(
-                    text, "llm", notices, uuid.uuid4().hex, concept=asked_phrase(text, concept)
+                    text,
+                    "llm",
+                    notices,
+                    uuid.uuid4().hex,
+                    concept=self._named(text, concept),
                 )
 
         async def search(query: str) -> tuple[bool, Sequence[Passage]]:

@@ -1126,6 +1126,12 @@ def names_no_topic(text: str, vocabulary: Mapping[str, int]) -> bool:
     return all(no_concept(t) or vocabulary.get(t, 0) >= generic for t in tokens)
 
 
+# The field's own words: every post is about AI safety, so they name no concept of their own.
+_FIELD_WORD = re.compile(r"ai|agi|safety|alignment", re.IGNORECASE)
+# ... and words that follow a thing without naming one with it ("pay enough", "scene like").
+_APART = re.compile(rf"{_FIELD_WORD.pattern}|enough|like", re.IGNORECASE)
+
+
 # Words that qualify the next one rather than name a thing: adverbs, most adjectives, verbs
 # by their endings, and quantities.
 _MODIFIER = re.compile(
@@ -1135,12 +1141,15 @@ _MODIFIER = re.compile(
 )
 
 
-def asked_phrase(text: str, token: str) -> str:
+def asked_phrase(text: str, token: str, *, shown: bool = False) -> str:
     """The asker's word for a keyword token with the word it goes with, as they typed it:
     "parental leave", "income tax", "system design" (a lone "parental" or "design" reads as
     broken). The next word joins when it is a content word in the same clause, else the one
     before when it reads as a noun ("income", not "decent", "fully", "negotiate" or "many");
-    a word next to punctuation or a stop word stands alone."""
+    a word next to punctuation or a stop word stands alone. In the name a decline shows, the
+    field's own words ("ai safety meetups": every post is about AI safety), a place the
+    question is asked about ("europe pay") and the preposition before it ("space around")
+    name nothing with it either."""
     words = text.split()
     bare = [w.strip(WORD_EDGE) for w in words]
     at = next((i for i, w in enumerate(bare) if token in keyword_tokens(w)), None)
@@ -1149,6 +1158,12 @@ def asked_phrase(text: str, token: str) -> str:
 
     def joins(i: int) -> bool:
         tokens = keyword_tokens(bare[i]) if 0 <= i < len(words) and bare[i] else []
+        if (
+            tokens
+            and shown
+            and (_APART.fullmatch(bare[i]) or _placed(words, i) or bare[i].lower() in _LOCATIVE)
+        ):
+            return False
         return bool(tokens) and not no_concept(tokens[0])
 
     ends_clause = words[at] != bare[at] and not words[at].endswith("'")
@@ -1166,6 +1181,80 @@ def asked_phrase(text: str, token: str) -> str:
     ):
         return f"{bare[at - 1]} {bare[at]}"
     return bare[at]
+
+
+# A preposition that places or dates what is asked ("meetups in berlin", "jobs near boston",
+# "leave at deepmind"), with the words that may stand between it and the place ("in the bay
+# area", "in south germany").
+_LOCATIVE = frozenset("in near around at across outside within throughout inside nearby".split())
+_PLACE_OPENERS = frozenset("the my our a an".split())
+
+
+def _placed(words: list[str], at: int) -> bool:
+    """Whether the word at `at` is the object of a locative preposition: at most one other
+    content word (and a determiner) after the preposition, all in one clause."""
+    skipped = 0
+    for i in range(at - 1, max(-1, at - 4), -1):
+        word = words[i]
+        if word.rstrip(WORD_EDGE) != word:
+            return False  # punctuation after it: another clause
+        bare = word.strip(WORD_EDGE).lower()
+        if bare in _LOCATIVE:
+            return True
+        if bare in _PLACE_OPENERS or _FIELD_WORD.fullmatch(bare):
+            continue  # "in the bay area", "at an AI safety org"
+        skipped += 1
+        if skipped > 1 or not keyword_tokens(bare):
+            return False
+    return False
+
+
+def context_word(text: str, token: str) -> bool:
+    """Whether the question uses `token` only to say where or when it asks (a place after
+    "in", "near", "at": "are there ai safety meetups in berlin?"), not as what it asks."""
+    words = text.split()
+    uses = [i for i, w in enumerate(words) if token in keyword_tokens(w.strip(WORD_EDGE))]
+    return bool(uses) and all(_placed(words, i) for i in uses)
+
+
+def asked_thing(
+    text: str,
+    concept: str,
+    vocabulary: Mapping[str, int],
+    embed: Callable[[str], list[float]],
+    names: Collection[str] = (),
+) -> str:
+    """The word a decline names: `concept`, unless the question uses it only as the place or
+    time it asks about (`context_word`) and asks about another word the posts barely use.
+
+    "are there any ai safety meetups in berlin?" is declined because the posts say nothing of
+    Berlin, but Berlin is where: the meetups are what it asks, and what the posts lack. The
+    other word is the one the question is most about (`about_words`) among its asked words
+    that are not context themselves, not the field's own (`_generic_df`) and not how it is put;
+    with none such, or none it is about enough (`_NAMED_ABOUT`), the place is the thing asked
+    ("is lagos a good base for ai safety work?" has no other).
+    """
+    if not context_word(text, concept):
+        return concept
+    asking = asked_words(text)
+    generic = _generic_df(vocabulary)
+    skip = set(judgements(text)) | phrasing(text) | name_tokens(names) | self_described(text)
+    others = [
+        t
+        for t in dict.fromkeys(keyword_tokens(text, query=True))
+        if t != concept
+        and (asking is None or t in asking)
+        and t not in skip
+        and not no_concept(t)
+        and vocabulary.get(t, 0) < generic
+        and not _abbreviates(t, vocabulary)  # "orgs": the posts' "organisations"
+        and not context_word(text, t)
+    ]
+    weight = about_words(text, others, embed)
+    best = max(weight, key=lambda t: weight[t], default=None)
+    if best is None or weight[best] < _NAMED_ABOUT:
+        return concept
+    return best
 
 
 # A word after the asker's that qualifies it ("…fee refundable", "…even enforceable") or is

@@ -21,6 +21,7 @@ from bot.scope import (
     age_uncovered,
     asked_by_form,
     asked_phrase,
+    asked_thing,
     asked_words,
     asking_sentences,
     asks_about_age,
@@ -943,3 +944,61 @@ async def test_one_sentence_about_the_question_passes_the_gate_no_passage_passes
     # A sentence about the thing ("ARENA is also commonly recommended.") says nothing of how
     # much it costs.
     await assert_declined(bot, "sentence", "how much does ARENA cost to attend?")
+
+
+def test_a_decline_names_the_thing_asked_not_the_place_it_is_asked_about(
+    vocabulary: Mapping[str, int], embedder: CachingEmbeddings
+) -> None:
+    """A place after "in", "near", "at" says where the question asks; when another word the
+    posts barely use is what it asks about, that word is what the decline names."""
+    embed = embedder.embed_query
+    for text, concept, thing in (
+        ("are there any ai safety meetups in berlin?", "berlin", "meetup"),
+        (
+            "do ai safety orgs in europe pay enough to live in munich? i'd be taking a pay cut",
+            "munich",
+            "pay",
+        ),
+        # a hub is what it asks after; Lagos is only where
+        ("is there an ai safety hub in lagos?", "lago", "hub"),
+        ("is there an ai safety reading group near toronto?", "toronto", "read"),
+        ("what's the going salary for a research engineer at deepmind?", "deepmind", "salari"),
+        ("are there ai safety conferences in asia this year?", "asia", "confer"),
+    ):
+        assert asked_thing(text, keyword_tokens(concept)[0], vocabulary, embed) == thing, text
+    for text, concept in (
+        # the place is the thing asked: it is no place phrase's object
+        ("is lagos a good place to base myself for ai safety work?", "lago"),
+        ("should i move to london or berlin for ai safety?", "berlin"),
+        # nothing else the question asks is one the posts barely use
+        ("any ai safety jobs in lagos?", "lago"),
+    ):
+        assert asked_thing(text, concept, vocabulary, embed) == concept, text
+
+
+def test_a_shown_name_leaves_out_the_field_and_the_place() -> None:
+    for text, word, phrase in (
+        ("are there any ai safety meetups in berlin?", "meetups", "meetups"),
+        ("do ai safety orgs in europe pay enough to live in munich?", "pay", "pay"),
+        ("what's the ai safety scene like in nairobi?", "scene", "scene"),
+        ("is there an ai safety coworking space around boston?", "space", "space"),
+        ("is there an ai safety reading group near toronto?", "reading", "reading group"),
+        ("how good is the parental leave at anthropic?", "parental", "parental leave"),
+    ):
+        assert asked_phrase(text, keyword_tokens(word)[0], shown=True) == phrase, text
+    # unchanged where the decision, not the shown name, reads it
+    assert asked_phrase("any ai safety meetups in berlin?", "meetup") == "safety meetups"
+
+
+async def test_a_decline_in_a_city_names_what_is_asked(make_careerbot: MakeCareerBot) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    for text, named in (
+        ("are there any ai safety meetups in berlin?", "meetups"),
+        (
+            "do ai safety orgs in europe pay enough to live in munich? i'd be taking a pay cut",
+            "pay",
+        ),
+    ):
+        answer = await bot.answer(Question(text, "u", f"city:{text}", "cli"))
+        assert not answer.covered and not answer.citations, answer.text
+        assert answer.text.startswith(NOT_DISCUSSED.format(concept=named)), answer.text
