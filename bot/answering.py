@@ -657,31 +657,22 @@ class Answerer:
             query = f"{query} ({FIELD})"  # "am I too old for this?": this is the posts' field
         if asks_live_facts(text):
             return self._not_covered(query, "extractive", notices, answer_id, live=True)
+        missing: str | None = None
         if fresh is not None:
             # "ok. are there remote roles then?" after a question on finding jobs: the follow-up
             # asks about something the posts never discuss; the question before stays answered.
             log.info("declined follow-up: the posts do not cover %r", fresh)
-            return self._not_covered(
-                query,
-                "extractive",
-                notices,
-                answer_id,
-                concept=asked_phrase(context.own_text, fresh, shown=True),
-                listed=topics_listed,
-            )
-        if not context.is_follow_up:
+            missing = asked_phrase(context.own_text, fresh, shown=True)
+        elif not context.is_follow_up:
             asked = context.own_text or text  # without "unrelated but…"
             concept = self._uncovered_concept(asked)
             if concept is not None:
                 log.info("declined: the posts do not cover %r", concept)
-                return self._not_covered(
-                    query,
-                    "extractive",
-                    notices,
-                    answer_id,
-                    concept=self._named(asked, concept),
-                    listed=topics_listed,
-                )
+                missing = self._named(asked, concept)
+        if missing is not None:
+            return self._not_covered(
+                query, "extractive", notices, answer_id, concept=missing, listed=topics_listed
+            )
         # Sentences are ranked on their own, so the composer reads more passages than the
         # LLM is shown: advice often sits in the 6th-8th passage of a chatty question.
         result = self.retriever.search(query, k=self.config.quote_passages)
