@@ -105,7 +105,7 @@ from bot.scope import (
     unsupported_concept,
     used_as_asked,
 )
-from bot.suggestions import is_meta
+from bot.suggestions import readable_heading
 from bot.text import (
     LIST_MARKER,
     WORD_EDGE,
@@ -199,7 +199,7 @@ def nearest_topic(passages: Sequence[Passage]) -> Passage | None:
 
 def _career_heading(passage: Passage) -> str:
     """The passage's deepest heading that is about careers ("" if all are meta: "Pre")."""
-    return next((h for h in reversed(passage.headings) if not is_meta(h)), "")
+    return readable_heading(passage.section)
 
 
 def nearest_pointer(near: Passage) -> str:
@@ -541,10 +541,7 @@ class Answerer:
         assert concept is not None
         if concept not in vocabulary and self._topic_words([concept])[0]:
             return None  # "and for govt?": shorthand for a word the posts use
-        if vocabulary.get(concept, 0) and any(
-            used_as_asked(asked, concept, self.retriever.discussed)
-            for asked in (context.query, asked_phrase(context.own_text, concept))
-        ):
+        if vocabulary.get(concept, 0) and self._used_as_asked(context, concept):
             return None  # "and job boards?": "80k Hours' job board"
         return concept
 
@@ -558,12 +555,17 @@ class Answerer:
         if not used:
             return None
         rarest = min(used, key=lambda w: vocabulary[w])
-        if vocabulary[rarest] > RARE_USE or any(
-            used_as_asked(asked, rarest, self.retriever.discussed)
-            for asked in (context.query, asked_phrase(context.own_text, rarest))
-        ):
+        if vocabulary[rarest] > RARE_USE or self._used_as_asked(context, rarest):
             return None
         return rarest
+
+    def _used_as_asked(self, context: TurnContext, word: str) -> bool:
+        """Whether the posts use a follow-up's word in the sense it is asked, read with the
+        question before or as the asker puts it."""
+        return any(
+            used_as_asked(asked, word, self.retriever.discussed)
+            for asked in (context.query, asked_phrase(context.own_text, word))
+        )
 
     def _extractive_turn(self, text: str, history: list[Turn], notices: Sequence[str]) -> Answer:
         """Resolve a follow-up, decide scope on the merged question, then quote."""

@@ -24,7 +24,7 @@ from langchain_core.embeddings import Embeddings
 from bot.embeddings import embedding_matrix
 from bot.followups import CLARIFY, EXAMPLE, OUTCOME, WHY
 from bot.models import Citation, Passage
-from bot.suggestions import readable_section
+from bot.suggestions import readable_heading
 from bot.text import (
     LIST_MARKER,
     ends_quote,
@@ -1414,15 +1414,8 @@ def _following_keys(
     the opening sentences of the next passage of its section (`next_passage`: passage id -> id,
     when that passage is among those read), as "What's far more important… is just personal
     fit." follows "…You don't have to be able to divine The Truth…" one paragraph on."""
-    ordered_of = {
-        ordered[0].passage.id: ordered for ordered in map(_in_order, per_passage) if ordered
-    }
     keys: set[tuple[str, int, int]] = set()
-    for ordered, hits in _quoted_runs(per_passage, previous):
-        following = list(ordered)
-        successor = ordered_of.get((next_passage or {}).get(ordered[0].passage.id, ""), [])
-        if successor and successor[0].passage.section == ordered[0].passage.section:
-            following += successor
+    for following, hits in _read_on(per_passage, previous, next_passage or {}, same_section=True):
         shown = set(hits)
         for i in hits:
             after = _past_its_list(following, i)
@@ -1432,6 +1425,29 @@ def _following_keys(
                 if j < len(following) and j not in shown
             )
     return keys
+
+
+def _read_on(
+    per_passage: list[list[list[Sentence]]],
+    previous: Sequence[str],
+    next_passage: Mapping[str, str],
+    *,
+    same_section: bool,
+) -> Iterator[tuple[list[Sentence], list[int]]]:
+    """Each passage holding a previous quote (`_quoted_runs`), its sentences in order followed
+    by those of the passage after it in the post (`next_passage`: passage id -> id, when that
+    passage is among those read; with `same_section`, only within the section)."""
+    ordered_of = {
+        ordered[0].passage.id: ordered for ordered in map(_in_order, per_passage) if ordered
+    }
+    for ordered, hits in _quoted_runs(per_passage, previous):
+        following = list(ordered)
+        successor = ordered_of.get(next_passage.get(ordered[0].passage.id) or "", [])
+        if successor and not (
+            same_section and successor[0].passage.section != ordered[0].passage.section
+        ):
+            following += successor
+        yield following, hits
 
 
 def _past_its_list(ordered: Sequence[Sentence], i: int) -> int:
@@ -1457,14 +1473,8 @@ def _resuming_keys(
     when that passage is among those read."""
     if not any(q.strip() for q in previous):
         return set()
-    ordered_of = {
-        ordered[0].passage.id: ordered for ordered in map(_in_order, per_passage) if ordered
-    }
     keys: set[tuple[str, int, int]] = set()
-    for ordered, hits in _quoted_runs(per_passage, previous):
-        following = list(ordered)
-        successor = next_passage.get(ordered[0].passage.id)
-        following += ordered_of.get(successor or "", [])
+    for following, hits in _read_on(per_passage, previous, next_passage, same_section=False):
         shown = set(hits)
         for i in hits:
             for j in range(_past_its_list(following, i), len(following)):
@@ -1716,7 +1726,7 @@ def _carried_on(
     taken = {s.key for c in chosen for s in c.sentences}
     # Carrying on is optional: only while the whole reply (opening line, bullets, who said
     # what) stays within `limit`, not only the quotes' text.
-    total = _OPENING_CHARS + _BULLET_CHARS * len(chosen) + _quotes_cost(chosen)
+    total = _reply_chars(chosen)
     out: list[Span] = []
     for span in chosen:
         lines = lines_of.get(span.passage.id)
@@ -1776,6 +1786,11 @@ def _attribution_cost(span: Span, chosen: Sequence[Span]) -> int:
         return 0
     p = span.passage
     return len(p.title) + len(p.url or "") + len(p.author or "") + 10
+
+
+def _reply_chars(chosen: Sequence[Span]) -> int:
+    """What a reply of these quotes costs the budget: opening line, bullets and quotes."""
+    return _OPENING_CHARS + _BULLET_CHARS * len(chosen) + _quotes_cost(chosen)
 
 
 def _quotes_cost(chosen: Sequence[Span]) -> int:
@@ -1910,7 +1925,7 @@ def _section_advice(
     if not top.passage.section or top.passage.is_comment:
         return None  # a preamble or a comment is no section keeping to one topic
     home = (top.passage.doc_id, top.passage.section)
-    used = _OPENING_CHARS + _BULLET_CHARS * (len(chosen) + 1) + _quotes_cost(chosen)
+    used = _reply_chars(chosen) + _BULLET_CHARS  # and the new quote's bullet
     for span in spans:
         if span.score < top.score - SECTION_CUTOFF:
             return None
@@ -1943,7 +1958,7 @@ def _link(passage: Passage) -> str:
 def _where(passage: Passage) -> str:
     """The section a quote comes from, as readers would name it (not for comments): its
     deepest heading that is not about the post itself ("Pre", "Footnotes")."""
-    return "" if passage.is_comment else readable_section(passage.section).rsplit(" > ", 1)[-1]
+    return "" if passage.is_comment else readable_heading(passage.section)
 
 
 def citation_for(span: Span) -> Citation:

@@ -700,6 +700,7 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
     asks = "" if story_goes_on or background else asks_of_last_reply(own, len(topic))
     if shift_to and asks == CLARIFY:
         asks = ""  # "is it the same for evals?": the question before, asked about evals
+    pushback = bool(_PUSHBACK.search(own))
     per_reply = [quotes_in(reply) for reply in replies]
     shown = tuple(q for quotes in per_reply for q in quotes)
     last = len(per_reply[-1]) if per_reply else 0
@@ -707,8 +708,8 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
         query=" ".join([*carried, own]),
         is_follow_up=True,
         vague=not topic and not excluded and not lacking,
-        short=len(topic) <= _SHORT and not _PUSHBACK.search(own),
-        pushback=bool(_PUSHBACK.search(own)),
+        short=len(topic) <= _SHORT and not pushback,
+        pushback=pushback,
         prefer_docs=prefer,
         previous_quotes=shown,
         last_reply_quotes=last,

@@ -294,14 +294,12 @@ def build_report(
         for title in dict.fromkeys(t for t, _ in row.sources):
             post_counts[title] += 1
 
-    topic_counts: Counter[str] = Counter()
-    spellings: dict[str, Counter[str]] = {}
+    spellings: dict[str, Counter[str]] = {}  # stem -> how it was typed, per question
     for row in answers:
         if not _withheld(row.question):
-            words = topic_words(row.question)
-            topic_counts.update(words.keys())
-            for stem, word in words.items():
+            for stem, word in topic_words(row.question).items():
                 spellings.setdefault(stem, Counter())[word] += 1
+    topic_counts = Counter({stem: sum(typed.values()) for stem, typed in spellings.items()})
 
     indexed = list(dict.fromkeys(passages))
     posts = list(dict.fromkeys(t for t, _ in indexed))

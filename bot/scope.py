@@ -700,7 +700,7 @@ def _led_by_a_discussed_word(
     if not about:
         return None
     word = max(about, key=lambda t: about[t])
-    if discussed(text, word) < _LEAD_SENSE:
+    if not used_as_asked(text, word, discussed):
         return None
     return word, about[word]
 

@@ -117,6 +117,11 @@ def readable_section(section: str) -> str:
     return " > ".join(h for h in section.split(" > ") if h.strip() and not is_meta(h))
 
 
+def readable_heading(section: str) -> str:
+    """The deepest heading of a section path that is not about the post itself ("" if none)."""
+    return readable_section(section).rsplit(" > ", 1)[-1]
+
+
 def _title_case(words: Sequence[str]) -> bool:
     """'Applications and Future Plans': every word that is not a small word is capitalized."""
     big = [w for w in words if w.casefold() not in _SMALL]
