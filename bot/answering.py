@@ -68,6 +68,7 @@ from bot.prompts import (
     ENGLISH_ONLY,
     GREETING,
     HARD_GOING,
+    HARD_GOING_LIVE,
     MISSED_REPLY,
     NOT_COVERED,
     NOT_DISCUSSED,
@@ -658,7 +659,12 @@ class Answerer:
         if not context.is_follow_up and names_no_topic(text, self._vocabulary()):
             query = f"{query} ({FIELD})"  # "am I too old for this?": this is the posts' field
         if asks_live_facts(text):
-            return self._not_covered(query, "extractive", notices, answer_id, live=True)
+            if not having_a_hard_time(text):
+                return self._not_covered(query, "extractive", notices, answer_id, live=True)
+            # "rejected from all twelve… is the market that competitive right now or am i not
+            # good enough?": a discouraged asker gets the posts' encouragement, not only "check
+            # the organisation's site"; how things stand now is named as out of reach.
+            notices = [*notices, HARD_GOING_LIVE]
         missing: str | None = None
         if fresh is not None:
             # "ok. are there remote roles then?" after a question on finding jobs: the follow-up
@@ -1396,7 +1402,9 @@ class Answerer:
         # The same scope decisions as quotes, before any model call: the model is told to
         # decline too, but is not trusted to.
         if asks_live_facts(text):
-            return self._not_covered(text, "llm", notices, uuid.uuid4().hex, live=True)
+            if not having_a_hard_time(text):
+                return self._not_covered(text, "llm", notices, uuid.uuid4().hex, live=True)
+            notices = [*notices, HARD_GOING_LIVE]  # as with quotes: the person first
         if not history:
             concept = await asyncio.to_thread(self._uncovered_concept, text)
             if concept is not None:

@@ -569,6 +569,10 @@ def asks_of_last_reply(text: str, topic_words: int) -> str:
     for pattern, kind in _OF_THE_REPLY:
         if pattern.search(text):
             return kind
+    sentences = message_sentences(text)
+    if len(sentences) == 2 and any(_SOURCE.search(s) for s in sentences):
+        # "hm that's discouraging. who says that": a reaction, then where it comes from.
+        return SOURCE
     if _OUTCOME.search(text):
         return OUTCOME
     if _CLARIFY.search(text):

@@ -26,6 +26,13 @@ MISSED_REPLY = (
 )
 # The opening words of a reply to someone who says they are having a hard time.
 HARD_GOING = "That sounds hard, and you're far from the only one."
+# ... and the note beside it when they also ask how things stand right now ("rejected from all
+# twelve… is the market just that competitive right now?"): the posts can't say, but they speak
+# to the rest.
+HARD_GOING_LIVE = (
+    "The posts can't tell you how hiring stands right now; here is what they say to someone "
+    "in your place."
+)
 # ... to thanks before any answer in the conversation (a new thread, a DM after a reply)...
 WELCOME = (
     "You're welcome! Ask me anything about careers in AI safety, and I'll answer from the "

@@ -704,7 +704,14 @@ async def test_which_post_says_that_names_the_posts_just_quoted(
     make_careerbot: MakeCareerBot,
 ) -> None:
     past = history("should I upskill first?", "Jay’s “Reflections on my first year” speaks to this")
-    for asked in ("which post says that?", "source?", "where is that from?", "who wrote that?"):
+    for asked in (
+        "which post says that?",
+        "source?",
+        "where is that from?",
+        "who wrote that?",
+        # A reaction first, then where it comes from (was: new quotes under "That sounds hard").
+        "hm that's discouraging. who says that",
+    ):
         assert resolve(asked, past, TITLES).asks == SOURCE, asked
     for asked in ("which post should i read first?", "which post is best for a beginner?"):
         assert resolve(asked, past, TITLES).asks != SOURCE, asked

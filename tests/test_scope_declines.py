@@ -10,7 +10,7 @@ import pytest
 
 from bot.knowledge import chunk_documents, embedding_text, load_knowledge
 from bot.models import Answer, Question
-from bot.prompts import ASK_PEOPLE, HARD_GOING, NOT_DISCUSSED
+from bot.prompts import ASK_PEOPLE, HARD_GOING, HARD_GOING_LIVE, NOT_DISCUSSED
 from bot.scope import (
     Vocabulary,
     _asked_by_form,
@@ -1002,3 +1002,22 @@ async def test_a_decline_in_a_city_names_what_is_asked(make_careerbot: MakeCaree
         answer = await bot.answer(Question(text, "u", f"city:{text}", "cli"))
         assert not answer.covered and not answer.citations, answer.text
         assert answer.text.startswith(NOT_DISCUSSED.format(concept=named)), answer.text
+
+
+async def test_a_discouraged_asker_who_asks_about_now_gets_the_posts_not_only_a_pointer(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    # Declined as a live fact ("check the organisation's own site"): cold to someone who
+    # says they were rejected everywhere.
+    low = (
+        "applied to like 12 ai safety roles over the past year and got rejected from all of "
+        "them, is the market just that competitive right now or am i not good enough"
+    )
+    answer = await assert_answered(bot, "low", low)
+    assert answer.text.startswith(HARD_GOING), answer.text
+    assert HARD_GOING_LIVE in answer.notices
+    # How things stand now is still not answered from dated posts when nobody is struggling.
+    live = await bot.answer(Question("are labs even hiring right now?", "u", "live", "slack"))
+    assert not live.covered
+    assert HARD_GOING_LIVE not in live.notices
