@@ -765,7 +765,8 @@ class Answerer:
             # What qualifies the last quote, or the rest of its list, is beside it.
             have = {p.id for p in passages}
             passages = [*passages, *(p for p in self._around(last) if p.id not in have)]
-        listed = self._list_shown(context) if context.asks == MORE else None
+        # "the second one" asks about one item of a list, not for the rest of it.
+        listed = self._list_shown(context) if context.asks == MORE and not context.pointed else None
         if listed is not None:
             # "any others on that list?", "any more?": the list the last reply showed goes on
             # in its section (the next cluster of the same list), or it was whole.
@@ -1058,9 +1059,9 @@ class Answerer:
         own it matches whatever "in practice" matches best."""
         if context.asks != MORE or not context.last_reply_quotes:
             return ""
-        if not _POINTS_BACK.search(context.own_text):
+        if not context.pointed and not _POINTS_BACK.search(context.own_text):
             return ""
-        return f"{context.last_reply_shown[0]} {context.own_text}"
+        return f"{context.about_quotes[0]} {context.own_text}"
 
     def _story_message(self, context: TurnContext) -> str:
         """A follow-up about the author ("how did he turn it around?") read in the light of what
@@ -1110,7 +1111,7 @@ class Answerer:
     @staticmethod
     def _last_quotes(context: TurnContext) -> tuple[str, ...]:
         """The quotes the last reply showed (none for a turn that is not a follow-up)."""
-        return context.last_reply_shown if context.is_follow_up else ()
+        return context.about_quotes if context.is_follow_up else ()
 
     @staticmethod
     def _continue_after(context: TurnContext) -> tuple[str, ...]:
@@ -1120,7 +1121,7 @@ class Answerer:
         did he turn it around?" continues the story of the author it is about.
         """
         if (context.vague or context.asks in (MORE, EXAMPLE)) and context.last_reply_quotes:
-            return context.last_reply_shown[:1]
+            return context.about_quotes[:1]
         if context.story_goes_on and context.message and context.prefer_docs:
             told = [q for doc, q in context.last_quotes if doc in context.prefer_docs]
             return tuple(told[:1])

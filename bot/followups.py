@@ -414,6 +414,8 @@ class TurnContext:
     # What it asks of the last reply: WHY (its reason), CLARIFY (what qualifies it), MORE (the
     # rest of its passage or list), or "" (a question on the conversation's topic).
     asks: str = ""
+    # "can you say more about the second one": the quote of the last reply it points at.
+    pointed: str = ""
 
     @property
     def last_reply_shown(self) -> tuple[str, ...]:
@@ -422,10 +424,55 @@ class TurnContext:
             return ()
         return self.previous_quotes[-self.last_reply_quotes :]
 
+    @property
+    def about_quotes(self) -> tuple[str, ...]:
+        """The quotes of the last reply this turn is about: the one it points at by its place
+        ("the second one"), else all the last reply showed, best first."""
+        return (self.pointed,) if self.pointed else self.last_reply_shown
+
 
 def quotes_in(reply: str) -> tuple[str, ...]:
     """The quotes a previous extractive reply showed (text between curly quotes)."""
     return tuple(m.group(1) for m in _QUOTE.finditer(reply))
+
+
+# Pointing at one thing the last reply showed by its place: "can you say more about the second
+# one", "and the last one?", "where do i start with the first one?" ("the first step" asks for a
+# step, not for the first thing shown).
+_PLACES = {
+    "first": 0,
+    "1st": 0,
+    "second": 1,
+    "2nd": 1,
+    "third": 2,
+    "3rd": 2,
+    "fourth": 3,
+    "4th": 3,
+    "fifth": 4,
+    "5th": 4,
+    "last": -1,
+}
+_ORDINAL = re.compile(
+    r"\bthe\s+(" + "|".join(_PLACES) + r")\s+(?:one|point|item|bullet|quote|lesson|tip|option|"
+    r"idea|area|direction|category|cluster|skill|suggestion)s?\b",
+    re.IGNORECASE,
+)
+
+
+def pointed_quote(text: str, reply: str) -> str:
+    """The quote of `reply` that `text` points at by its place ("the second one"), else "".
+
+    A reply that quoted a list counts the list's items, as the asker sees them numbered down
+    the page; otherwise its quotes, one a bullet."""
+    found = _ORDINAL.search(text)
+    if found is None:
+        return ""
+    lines = [(line, _QUOTE.match(line)) for line in reply.split("\n")]
+    quoted = [(line[:1].isspace(), m.group(1)) for line, m in lines if m is not None]
+    items = [quote for indented, quote in quoted if indented]
+    shown = items or [quote for _, quote in quoted]
+    place = _PLACES[found.group(1).casefold()]
+    return shown[place] if -len(shown) <= place < len(shown) else ""
 
 
 # Third-person words that point at the author, and how the author says them.
@@ -666,7 +713,11 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
     cue = any(
         p.search(text) for p in (_CUES, _MORE, _LEANS, _SHORTER, *(p for p, _ in _OF_THE_REPLY))
     )
-    dependent = cue or not words or (bool(_ANAPHORA.search(text)) and len(words) <= _SHORT)
+    replies = [t.text for t in history if t.role == "assistant"]
+    pointed = pointed_quote(text, replies[-1]) if replies else ""
+    dependent = (
+        cue or not words or bool(pointed) or (bool(_ANAPHORA.search(text)) and len(words) <= _SHORT)
+    )
     if not dependent:
         return TurnContext(query=text, own_text=text)
     own, excluded = split_excluded(text)
@@ -687,7 +738,6 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
         ]
     else:
         lacking = ()
-    replies = [t.text for t in history if t.role == "assistant"]
     docs = docs_in(replies[-1], titles) if replies else ()
     person = bool(_PERSON.search(text))
     background = person and bool(_BACKGROUND.search(own))
@@ -698,6 +748,13 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
     story_goes_on = person and not background and bool(_STORY_GOES_ON.search(own))
     shift_to = shifted_topic(own)
     asks = "" if story_goes_on or background else asks_of_last_reply(own, len(topic))
+    if pointed:
+        if asks in ("", CLARIFY):
+            # "where do i start with the first one?": more of what that quote began.
+            asks = MORE
+        # Searched and ranked as what it points at: "the second one" is no topic ("I can
+        # forgive myself the second" is no answer).
+        own = _ORDINAL.sub(lambda _: f"“{pointed}”", own, count=1)
     if shift_to and asks == CLARIFY:
         asks = ""  # "is it the same for evals?": the question before, asked about evals
     pushback = bool(_PUSHBACK.search(own))
@@ -727,4 +784,5 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
         # "why does he think that?", "what does he mean by that?" ask of what he was just
         # quoted saying as "why?" does; only his story and his background are asked of him.
         asks=asks,
+        pointed=pointed,
     )

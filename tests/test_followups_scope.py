@@ -1136,3 +1136,38 @@ async def test_a_follow_up_on_a_list_goes_on_after_the_list(
     assert any("Each of these teaches you important skills" in c.quote for c in then.citations), (
         then.text
     )
+
+
+def test_the_second_one_points_at_the_second_item_shown() -> None:
+    reply = (
+        "Richard Ngo’s “AGI safety career advice” speaks to this:\n\n"
+        "- “The most promising research falls into three categories.”\n"
+        "    - “Scalable oversight: finding ways…”\n"
+        "    - “Mechanistic interpretability: finding ways…”\n"
+        "    - “Alignment theory: finding formal frameworks…” — in “Directions” [1]\n"
+        "- “Most research won’t succeed.” — in “Alignment research” [2]"
+    )
+    past = history("which research directions are most promising?", reply)
+    second = resolve("can you say more about the second one", past, TITLES)
+    # A reply that quoted a list counts its items; "the second one" is no topic of its own.
+    assert second.pointed.startswith("Mechanistic") and second.asks == MORE
+    assert "second" not in second.own_text and "Mechanistic" in second.query
+    assert resolve("and the last one?", past, TITLES).pointed.startswith("Alignment theory")
+    # Without a list, the quotes count; "the first step" asks for a step.
+    plain = history("how do i find jobs?", "x:\n\n- “A one.” [1]\n- “B two.” [2]")
+    assert resolve("tell me more about the second one", plain, TITLES).pointed == "B two."
+    assert not resolve("what's the first step", plain, TITLES).pointed
+
+
+async def test_more_about_the_second_item_goes_on_with_that_item(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await ask(
+        bot, "o", "what research directions does richard ngo think are most promising?"
+    )
+    assert "Mechanistic interpretability: finding ways" in first.text, first.text
+    more = await ask(bot, "o", "can you say more about the second one")
+    # The rest of the mechanistic interpretability item, not the first item's.
+    assert any("pushing the whole field of ML" in c.quote for c in more.citations), more.text
+    assert not any("Scalable oversight" in c.quote for c in more.citations), more.text
