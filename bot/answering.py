@@ -33,6 +33,7 @@ from bot.followups import (
     EXAMPLE,
     MISSED,
     MORE,
+    OTHERS,
     OUTCOME,
     SHORTER,
     SOURCE,
@@ -216,6 +217,17 @@ def nearest_pointer(near: Passage) -> str:
 # "what does that look like in practice?", "can you expand on this approach?": the follow-up
 # names the last reply's subject by pointing at it.
 _POINTS_BACK = re.compile(r"\b(?:that|this|those|these)\b", re.IGNORECASE)
+
+
+def _quotes_claim(text: str, claim: str) -> bool:
+    """Whether a comment quotes `claim` (a "> …" line it shares a long stretch with)."""
+    said = " ".join(claim.split()).casefold()
+    quoted = [
+        " ".join(line.lstrip().removeprefix(">").split()).casefold()
+        for line in text.split("\n")
+        if line.lstrip().startswith(">")
+    ]
+    return any(len(q) >= 30 and (q in said or said[:60] in q) for q in quoted)
 
 
 def _plain_answer(
@@ -766,6 +778,20 @@ class Answerer:
             have = {p.id for p in passages}
             passages = [*passages, *(p for p in self._around(last) if p.id not in have)]
         # "the second one" asks about one item of a list, not for the rest of it.
+        if context.asks == OTHERS and context.last_quotes:
+            # "does anyone else agree?", "did anyone push back on that?": what other voices
+            # say of the claim just quoted (other posts, the comments under it), searched and
+            # ranked on that claim; its author saying more is no answer.
+            doc, claim = context.last_quotes[0]
+            query = f"{context.carried} {claim}"
+            context = replace(context, query=query, message_is_query=True)
+            found = self.retriever.search(query, k=2 * self.config.quote_passages).passages
+            others = [p for p in found if p.doc_id != doc or p.is_comment]
+            # A comment that quotes the claim answers it directly ("> Alignment is an unusual
+            # field…" then "Isn't this entirely usual?").
+            replies = [p for p in others if p.is_comment and _quotes_claim(p.text, claim)]
+            if replies or others:
+                passages, ranks = (replies or others)[: self.config.quote_passages], None
         listed = self._list_shown(context) if context.asks == MORE and not context.pointed else None
         if listed is not None:
             # "any others on that list?", "any more?": the list the last reply showed goes on

@@ -159,9 +159,16 @@ _CUES = re.compile(
 # first step look like then?", "can you say more about the mentor part?". ("…jobs in other
 # countries instead" is often a question of its own.)
 _LEANS = re.compile(
-    r"\b(?:the same|say more|more about (?:the|that|this)|"
+    r"\b(?:the same|say more|more about (?:the|that|this)|the first step|"
     r"(?:that|this|the (?:\w+ ){1,2})(?:part|bit))\b|"
     r"\b(?:then|too|as well)\W*$",
+    re.IGNORECASE,
+)
+# Asking what somebody would make of the question just asked, as the whole message: "what
+# would richard ngo say?", "and what does jay think?".
+_THEIR_VIEW = re.compile(
+    r"^\W*(?:(?:and|so|ok|okay|but|hm+)\W+)*what\s+(?:would|does|did|do)\s+(?:[\w'’.-]+\s+){1,3}"
+    r"(?:say|think|recommend|suggest|advise)(?:\s+(?:about|of|on|to)\s+(?:that|this|it))?\W*$",
     re.IGNORECASE,
 )
 # Pushing back on what was just quoted ("isn't that super competitive though?", "but doesn't
@@ -228,6 +235,18 @@ EXAMPLE = "example"  # "any examples?", "like what?": the example the post gives
 SHORTER = "shorter"  # "tl;dr?": the last reply's point in one sentence
 SOURCE = "source"  # "which post says that?": where the last reply's quotes come from
 DATED = "dated"  # "is that still true?": when the posts quoted were written
+OTHERS = "others"  # "does anyone else agree?", "did anyone push back?": other voices on it
+# Asking what others make of what was just quoted: somebody other than its author, agreeing
+# or not ("does anyone else agree?", "does anyone disagree?", "did anyone push back on that?").
+_OTHERS = re.compile(
+    r"\b(?:any(?:one|body)|some(?:one|body)|others?|other (?:people|authors|posts|folks)|"
+    r"every(?:one|body)|who)(?:\s+else)?\s+(?:\w+\s+)?"
+    r"(?:(?:agree[sd]?|disagree[sd]?|push(?:ed|es)?\s+back|object(?:s|ed)?)\b|"
+    # "say that" ending its clause ("does anyone else think that?"), not "think that a PhD…"
+    r"(?:say|says|said|think|thinks|thought)\s+(?:so|that|this|the same|otherwise|differently)"
+    r"(?=\s*(?:[^\w\s]|$|too\b|as well\b|tho\b|though\b)))",
+    re.IGNORECASE,
+)
 _DATED = re.compile(
     r"^\W*(?:(?:ok|okay|so|and|but|wait|hm+|hmm+)\W+)*(?:"
     r"(?:is|are) (?:that|this|it|those|these|they) still (?:true|the case|accurate|valid|current|"
@@ -607,7 +626,7 @@ _OF_THE_REPLY = ((_MISSED, MISSED), (_SOURCE, SOURCE), (_DATED, DATED))
 
 def asks_of_last_reply(text: str, topic_words: int) -> str:
     """What a follow-up asks of the last reply (MISSED, SOURCE, DATED, OUTCOME, CLARIFY,
-    SHORTER, WHY, EXAMPLE, MORE), else "".
+    SHORTER, OTHERS, WHY, EXAMPLE, MORE), else "".
 
     The first five are read from the whole message, however long: "is that…" points back
     however long it goes on ("is that the same skillset once you're hired or just to get in
@@ -633,7 +652,13 @@ def asks_of_last_reply(text: str, topic_words: int) -> str:
         if not head.endswith("?") or not short:
             return ""
         text = head
-    for pattern, kind in ((_SHORTER, SHORTER), (_WHY, WHY), (_EXAMPLE, EXAMPLE), (_MORE, MORE)):
+    for pattern, kind in (
+        (_SHORTER, SHORTER),
+        (_OTHERS, OTHERS),
+        (_WHY, WHY),
+        (_EXAMPLE, EXAMPLE),
+        (_MORE, MORE),
+    ):
         if pattern.search(text):
             return kind
     return ""
@@ -711,7 +736,16 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
     # own that says "besides" is not made short by cutting that clause out.
     words = [w for w in keyword_tokens(text, query=True) if w not in _VAGUE]
     cue = any(
-        p.search(text) for p in (_CUES, _MORE, _LEANS, _SHORTER, *(p for p, _ in _OF_THE_REPLY))
+        p.search(text)
+        for p in (
+            _CUES,
+            _MORE,
+            _LEANS,
+            _SHORTER,
+            _OTHERS,
+            _THEIR_VIEW,
+            *(p for p, _ in _OF_THE_REPLY),
+        )
     )
     replies = [t.text for t in history if t.role == "assistant"]
     pointed = pointed_quote(text, replies[-1]) if replies else ""
