@@ -33,6 +33,7 @@ from bot.followups import (
     EXAMPLE,
     MISSED,
     MORE,
+    OTHERS,
     OUTCOME,
     SHORTER,
     SOURCE,
@@ -217,6 +218,17 @@ def nearest_pointer(near: Passage) -> str:
 # "what does that look like in practice?", "can you expand on this approach?": the follow-up
 # names the last reply's subject by pointing at it.
 _POINTS_BACK = re.compile(r"\b(?:that|this|those|these)\b", re.IGNORECASE)
+
+
+def _quotes_claim(text: str, claim: str) -> bool:
+    """Whether a comment quotes `claim` (a "> …" line it shares a long stretch with)."""
+    said = " ".join(claim.split()).casefold()
+    quoted = [
+        " ".join(line.lstrip().removeprefix(">").split()).casefold()
+        for line in text.split("\n")
+        if line.lstrip().startswith(">")
+    ]
+    return any(len(q) >= 30 and (q in said or said[:60] in q) for q in quoted)
 
 
 def _plain_answer(
@@ -771,7 +783,22 @@ class Answerer:
             # What qualifies the last quote, or the rest of its list, is beside it.
             have = {p.id for p in passages}
             passages = [*passages, *(p for p in self._around(last) if p.id not in have)]
-        listed = self._list_shown(context) if context.asks == MORE else None
+        # "the second one" asks about one item of a list, not for the rest of it.
+        if context.asks == OTHERS and context.last_quotes:
+            # "does anyone else agree?", "did anyone push back on that?": what other voices
+            # say of the claim just quoted (other posts, the comments under it), searched and
+            # ranked on that claim; its author saying more is no answer.
+            doc, claim = context.last_quotes[0]
+            query = f"{context.carried} {claim}"
+            context = replace(context, query=query, message_is_query=True)
+            found = self.retriever.search(query, k=2 * self.config.quote_passages).passages
+            others = [p for p in found if p.doc_id != doc or p.is_comment]
+            # A comment that quotes the claim answers it directly ("> Alignment is an unusual
+            # field…" then "Isn't this entirely usual?").
+            replies = [p for p in others if p.is_comment and _quotes_claim(p.text, claim)]
+            if replies or others:
+                passages, ranks = (replies or others)[: self.config.quote_passages], None
+        listed = self._list_shown(context) if context.asks == MORE and not context.pointed else None
         if listed is not None:
             # "any others on that list?", "any more?": the list the last reply showed goes on
             # in its section (the next cluster of the same list), or it was whole.
@@ -1064,9 +1091,9 @@ class Answerer:
         own it matches whatever "in practice" matches best."""
         if context.asks != MORE or not context.last_reply_quotes:
             return ""
-        if not _POINTS_BACK.search(context.own_text):
+        if not context.pointed and not _POINTS_BACK.search(context.own_text):
             return ""
-        return f"{context.last_reply_shown[0]} {context.own_text}"
+        return f"{context.about_quotes[0]} {context.own_text}"
 
     def _story_message(self, context: TurnContext) -> str:
         """A follow-up about the author ("how did he turn it around?") read in the light of what
@@ -1116,7 +1143,7 @@ class Answerer:
     @staticmethod
     def _last_quotes(context: TurnContext) -> tuple[str, ...]:
         """The quotes the last reply showed (none for a turn that is not a follow-up)."""
-        return context.last_reply_shown if context.is_follow_up else ()
+        return context.about_quotes if context.is_follow_up else ()
 
     @staticmethod
     def _continue_after(context: TurnContext) -> tuple[str, ...]:
@@ -1126,7 +1153,7 @@ class Answerer:
         did he turn it around?" continues the story of the author it is about.
         """
         if (context.vague or context.asks in (MORE, EXAMPLE)) and context.last_reply_quotes:
-            return context.last_reply_shown[:1]
+            return context.about_quotes[:1]
         if context.story_goes_on and context.message and context.prefer_docs:
             told = [q for doc, q in context.last_quotes if doc in context.prefer_docs]
             return tuple(told[:1])

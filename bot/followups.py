@@ -159,9 +159,16 @@ _CUES = re.compile(
 # first step look like then?", "can you say more about the mentor part?". ("…jobs in other
 # countries instead" is often a question of its own.)
 _LEANS = re.compile(
-    r"\b(?:the same|say more|more about (?:the|that|this)|"
+    r"\b(?:the same|say more|more about (?:the|that|this)|the first step|"
     r"(?:that|this|the (?:\w+ ){1,2})(?:part|bit))\b|"
     r"\b(?:then|too|as well)\W*$",
+    re.IGNORECASE,
+)
+# Asking what somebody would make of the question just asked, as the whole message: "what
+# would richard ngo say?", "and what does jay think?".
+_THEIR_VIEW = re.compile(
+    r"^\W*(?:(?:and|so|ok|okay|but|hm+)\W+)*what\s+(?:would|does|did|do)\s+(?:[\w'’.-]+\s+){1,3}"
+    r"(?:say|think|recommend|suggest|advise)(?:\s+(?:about|of|on|to)\s+(?:that|this|it))?\W*$",
     re.IGNORECASE,
 )
 # Pushing back on what was just quoted ("isn't that super competitive though?", "but doesn't
@@ -228,6 +235,18 @@ EXAMPLE = "example"  # "any examples?", "like what?": the example the post gives
 SHORTER = "shorter"  # "tl;dr?": the last reply's point in one sentence
 SOURCE = "source"  # "which post says that?": where the last reply's quotes come from
 DATED = "dated"  # "is that still true?": when the posts quoted were written
+OTHERS = "others"  # "does anyone else agree?", "did anyone push back?": other voices on it
+# Asking what others make of what was just quoted: somebody other than its author, agreeing
+# or not ("does anyone else agree?", "does anyone disagree?", "did anyone push back on that?").
+_OTHERS = re.compile(
+    r"\b(?:any(?:one|body)|some(?:one|body)|others?|other (?:people|authors|posts|folks)|"
+    r"every(?:one|body)|who)(?:\s+else)?\s+(?:\w+\s+)?"
+    r"(?:(?:agree[sd]?|disagree[sd]?|push(?:ed|es)?\s+back|object(?:s|ed)?)\b|"
+    # "say that" ending its clause ("does anyone else think that?"), not "think that a PhD…"
+    r"(?:say|says|said|think|thinks|thought)\s+(?:so|that|this|the same|otherwise|differently)"
+    r"(?=\s*(?:[^\w\s]|$|too\b|as well\b|tho\b|though\b)))",
+    re.IGNORECASE,
+)
 _DATED = re.compile(
     r"^\W*(?:(?:ok|okay|so|and|but|wait|hm+|hmm+)\W+)*(?:"
     r"(?:is|are) (?:that|this|it|those|these|they) still (?:true|the case|accurate|valid|current|"
@@ -414,6 +433,8 @@ class TurnContext:
     # What it asks of the last reply: WHY (its reason), CLARIFY (what qualifies it), MORE (the
     # rest of its passage or list), or "" (a question on the conversation's topic).
     asks: str = ""
+    # "can you say more about the second one": the quote of the last reply it points at.
+    pointed: str = ""
 
     @property
     def last_reply_shown(self) -> tuple[str, ...]:
@@ -422,10 +443,55 @@ class TurnContext:
             return ()
         return self.previous_quotes[-self.last_reply_quotes :]
 
+    @property
+    def about_quotes(self) -> tuple[str, ...]:
+        """The quotes of the last reply this turn is about: the one it points at by its place
+        ("the second one"), else all the last reply showed, best first."""
+        return (self.pointed,) if self.pointed else self.last_reply_shown
+
 
 def quotes_in(reply: str) -> tuple[str, ...]:
     """The quotes a previous extractive reply showed (text between curly quotes)."""
     return tuple(m.group(1) for m in _QUOTE.finditer(reply))
+
+
+# Pointing at one thing the last reply showed by its place: "can you say more about the second
+# one", "and the last one?", "where do i start with the first one?" ("the first step" asks for a
+# step, not for the first thing shown).
+_PLACES = {
+    "first": 0,
+    "1st": 0,
+    "second": 1,
+    "2nd": 1,
+    "third": 2,
+    "3rd": 2,
+    "fourth": 3,
+    "4th": 3,
+    "fifth": 4,
+    "5th": 4,
+    "last": -1,
+}
+_ORDINAL = re.compile(
+    r"\bthe\s+(" + "|".join(_PLACES) + r")\s+(?:one|point|item|bullet|quote|lesson|tip|option|"
+    r"idea|area|direction|category|cluster|skill|suggestion)s?\b",
+    re.IGNORECASE,
+)
+
+
+def pointed_quote(text: str, reply: str) -> str:
+    """The quote of `reply` that `text` points at by its place ("the second one"), else "".
+
+    A reply that quoted a list counts the list's items, as the asker sees them numbered down
+    the page; otherwise its quotes, one a bullet."""
+    found = _ORDINAL.search(text)
+    if found is None:
+        return ""
+    lines = [(line, _QUOTE.match(line)) for line in reply.split("\n")]
+    quoted = [(line[:1].isspace(), m.group(1)) for line, m in lines if m is not None]
+    items = [quote for indented, quote in quoted if indented]
+    shown = items or [quote for _, quote in quoted]
+    place = _PLACES[found.group(1).casefold()]
+    return shown[place] if -len(shown) <= place < len(shown) else ""
 
 
 # Third-person words that point at the author, and how the author says them.
@@ -560,7 +626,7 @@ _OF_THE_REPLY = ((_MISSED, MISSED), (_SOURCE, SOURCE), (_DATED, DATED))
 
 def asks_of_last_reply(text: str, topic_words: int) -> str:
     """What a follow-up asks of the last reply (MISSED, SOURCE, DATED, OUTCOME, CLARIFY,
-    SHORTER, WHY, EXAMPLE, MORE), else "".
+    SHORTER, OTHERS, WHY, EXAMPLE, MORE), else "".
 
     The first five are read from the whole message, however long: "is that…" points back
     however long it goes on ("is that the same skillset once you're hired or just to get in
@@ -590,7 +656,13 @@ def asks_of_last_reply(text: str, topic_words: int) -> str:
         if not head.endswith("?") or not short:
             return ""
         text = head
-    for pattern, kind in ((_SHORTER, SHORTER), (_WHY, WHY), (_EXAMPLE, EXAMPLE), (_MORE, MORE)):
+    for pattern, kind in (
+        (_SHORTER, SHORTER),
+        (_OTHERS, OTHERS),
+        (_WHY, WHY),
+        (_EXAMPLE, EXAMPLE),
+        (_MORE, MORE),
+    ):
         if pattern.search(text):
             return kind
     return ""
@@ -668,9 +740,22 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
     # own that says "besides" is not made short by cutting that clause out.
     words = [w for w in keyword_tokens(text, query=True) if w not in _VAGUE]
     cue = any(
-        p.search(text) for p in (_CUES, _MORE, _LEANS, _SHORTER, *(p for p, _ in _OF_THE_REPLY))
+        p.search(text)
+        for p in (
+            _CUES,
+            _MORE,
+            _LEANS,
+            _SHORTER,
+            _OTHERS,
+            _THEIR_VIEW,
+            *(p for p, _ in _OF_THE_REPLY),
+        )
     )
-    dependent = cue or not words or (bool(_ANAPHORA.search(text)) and len(words) <= _SHORT)
+    replies = [t.text for t in history if t.role == "assistant"]
+    pointed = pointed_quote(text, replies[-1]) if replies else ""
+    dependent = (
+        cue or not words or bool(pointed) or (bool(_ANAPHORA.search(text)) and len(words) <= _SHORT)
+    )
     if not dependent:
         return TurnContext(query=text, own_text=text)
     own, excluded = split_excluded(text)
@@ -691,7 +776,6 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
         ]
     else:
         lacking = ()
-    replies = [t.text for t in history if t.role == "assistant"]
     docs = docs_in(replies[-1], titles) if replies else ()
     person = bool(_PERSON.search(text))
     background = person and bool(_BACKGROUND.search(own))
@@ -702,6 +786,13 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
     story_goes_on = person and not background and bool(_STORY_GOES_ON.search(own))
     shift_to = shifted_topic(own)
     asks = "" if story_goes_on or background else asks_of_last_reply(own, len(topic))
+    if pointed:
+        if asks in ("", CLARIFY):
+            # "where do i start with the first one?": more of what that quote began.
+            asks = MORE
+        # Searched and ranked as what it points at: "the second one" is no topic ("I can
+        # forgive myself the second" is no answer).
+        own = _ORDINAL.sub(lambda _: f"“{pointed}”", own, count=1)
     if shift_to and asks == CLARIFY:
         asks = ""  # "is it the same for evals?": the question before, asked about evals
     pushback = bool(_PUSHBACK.search(own))
@@ -731,4 +822,5 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
         # "why does he think that?", "what does he mean by that?" ask of what he was just
         # quoted saying as "why?" does; only his story and his background are asked of him.
         asks=asks,
+        pointed=pointed,
     )

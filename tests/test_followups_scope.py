@@ -11,6 +11,7 @@ from bot.followups import (
     EXAMPLE,
     MISSED,
     MORE,
+    OTHERS,
     OUTCOME,
     SHORTER,
     SOURCE,
@@ -1143,3 +1144,96 @@ async def test_a_follow_up_on_a_list_goes_on_after_the_list(
     assert any("Each of these teaches you important skills" in c.quote for c in then.citations), (
         then.text
     )
+
+
+def test_the_second_one_points_at_the_second_item_shown() -> None:
+    reply = (
+        "Richard Ngo’s “AGI safety career advice” speaks to this:\n\n"
+        "- “The most promising research falls into three categories.”\n"
+        "    - “Scalable oversight: finding ways…”\n"
+        "    - “Mechanistic interpretability: finding ways…”\n"
+        "    - “Alignment theory: finding formal frameworks…” — in “Directions” [1]\n"
+        "- “Most research won’t succeed.” — in “Alignment research” [2]"
+    )
+    past = history("which research directions are most promising?", reply)
+    second = resolve("can you say more about the second one", past, TITLES)
+    # A reply that quoted a list counts its items; "the second one" is no topic of its own.
+    assert second.pointed.startswith("Mechanistic") and second.asks == MORE
+    assert "second" not in second.own_text and "Mechanistic" in second.query
+    assert resolve("and the last one?", past, TITLES).pointed.startswith("Alignment theory")
+    # Without a list, the quotes count; "the first step" asks for a step.
+    plain = history("how do i find jobs?", "x:\n\n- “A one.” [1]\n- “B two.” [2]")
+    assert resolve("tell me more about the second one", plain, TITLES).pointed == "B two."
+    assert not resolve("what's the first step", plain, TITLES).pointed
+
+
+async def test_more_about_the_second_item_goes_on_with_that_item(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await ask(
+        bot, "o", "what research directions does richard ngo think are most promising?"
+    )
+    assert "Mechanistic interpretability: finding ways" in first.text, first.text
+    more = await ask(bot, "o", "can you say more about the second one")
+    # The rest of the mechanistic interpretability item, not the first item's.
+    assert any("pushing the whole field of ML" in c.quote for c in more.citations), more.text
+    assert not any("Scalable oversight" in c.quote for c in more.citations), more.text
+
+
+def test_does_anyone_else_agree_asks_for_other_voices() -> None:
+    past = history("should i study ML theory first?", "x:\n\n- “Upskilling isn’t efficient.” [1]")
+    for others in (
+        "does anyone else agree?",
+        "does anyone disagree?",
+        "did anyone push back on that?",
+        "do others think so too?",
+    ):
+        ctx = resolve(others, past, TITLES)
+        assert ctx.is_follow_up and ctx.asks == OTHERS, others
+    # "think that" opening a clause of its own is not asking after the last reply.
+    assert resolve("does anyone else think that a phd is useless?", past, TITLES).asks != OTHERS
+
+
+async def test_does_anyone_else_agree_quotes_another_author_or_a_reply_to_the_claim(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await ask(
+        bot, "ag", "should i spend a few months studying ML theory before doing any research?"
+    )
+    assert all("technical AI safety" in c.title for c in first.citations), first.text
+    agree = await ask(bot, "ag", "does anyone else agree?")
+    # Another author on the same point, not the line that says "others agree" about debate.
+    assert any("theoretical foundations first" in c.quote for c in agree.citations), agree.text
+    assert not any("technical AI safety" in c.title for c in agree.citations), agree.text
+    first = await ask(
+        bot, "pb", "is alignment unusual because it has so many fans compared to researchers?"
+    )
+    assert any("base of fans" in c.quote for c in first.citations), first.text
+    back = await ask(bot, "pb", "did anyone push back on that?")
+    # The comment that quotes the claim is the pushback.
+    assert any("popular physics books" in c.quote for c in back.citations), back.text
+
+
+async def test_what_would_an_author_say_asks_the_question_before_of_that_author(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await ask(bot, "rv", "how do i pick what to work on in AI safety?")
+    assert first.covered, first.text
+    view = await ask(bot, "rv", "what would richard ngo say?")
+    # Not a question of its own (nothing to search once the name is read): his answer to it.
+    assert view.covered and view.citations, view.text
+    assert all("AGI safety career advice" in c.title for c in view.citations), view.text
+
+
+async def test_the_first_step_follows_up_on_the_advice_just_given(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await ask(bot, "fs", "how do i get into governance research?")
+    assert all("AGI safety career advice" in c.title for c in first.citations), first.text
+    step = await ask(bot, "fs", "what's the first step")
+    # The step into governance research, not the job-hunting steps of another post.
+    assert any("pick one relevant topic" in c.quote for c in step.citations), step.text
