@@ -97,6 +97,7 @@ from bot.scope import (
     name_tokens,
     names_no_topic,
     no_concept,
+    plainly,
     read_by_sentence,
     seeks_reassurance,
     separate_questions,
@@ -446,7 +447,7 @@ class Answerer:
         is not what it asks about.
         """
         vocabulary = self._vocabulary()
-        text = without_code(text)
+        text = plainly(without_code(text))
         if age_uncovered(text, vocabulary):
             return "age"  # "am I too old for this?": the posts never speak of age
         asking = asked_words(text)
@@ -654,7 +655,9 @@ class Answerer:
                     # The old topic is gone from the question: its words no longer drown the
                     # new one, so the composer reads the whole reframed question.
                     context = replace(context, query=shifted, message_is_query=True)
-        query = context.query
+        # Figures of speech ("throw in the towel") are searched in plain words ("give up"), the
+        # posts' own.
+        query = plainly(context.query)
         if not context.is_follow_up and names_no_topic(text, self._vocabulary()):
             query = f"{query} ({FIELD})"  # "am I too old for this?": this is the posts' field
         if asks_live_facts(text):

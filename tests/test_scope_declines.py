@@ -33,6 +33,7 @@ from bot.scope import (
     names_no_topic,
     no_concept,
     phrasing,
+    plainly,
     seeks_reassurance,
     self_described,
     separate_questions,
@@ -1002,3 +1003,34 @@ async def test_a_decline_in_a_city_names_what_is_asked(make_careerbot: MakeCaree
         answer = await bot.answer(Question(text, "u", f"city:{text}", "cli"))
         assert not answer.covered and not answer.citations, answer.text
         assert answer.text.startswith(NOT_DISCUSSED.format(concept=named)), answer.text
+
+
+def test_a_figure_of_speech_is_read_in_plain_words() -> None:
+    # Read literally, "towel" and "door" are words the posts never use.
+    assert (
+        plainly("when should i throw in the towel on safety?") == "when should i give up on safety?"
+    )
+    assert plainly("how do I get my foot in the door at a lab") == "how do I get started at a lab"
+    assert plainly("is it time to call it quits") == "is it time to give up"
+    # Only the figure changes; a literal use of its words does not match.
+    assert (
+        plainly("is a wall street job good ML experience?")
+        == "is a wall street job good ML experience?"
+    )
+    assert plainly("the door to the office") == "the door to the office"
+
+
+async def test_a_question_put_in_a_figure_of_speech_is_answered(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    await assert_answered(
+        bot,
+        "fig",
+        "how do i get my foot in the door",
+        "when should i throw in the towel",
+        "should i get my ducks in a row before applying or just go for it",
+        "is being a jack of all trades bad for getting into governance",
+    )
+    # A figure of speech does not hide a topic the posts never discuss.
+    await assert_declined(bot, "fig", "how do i get my foot in the door for a visa sponsorship")
