@@ -625,7 +625,7 @@ def unsupported_concept(
         and not no_concept(t)
         and t not in named
         and t not in done
-        and not close_forms(t, vocabulary)
+        and not _close_form_as_asked(text, t, vocabulary, discussed)
         and not _prefixed(t, vocabulary)
         and not _alternative_known(text, t, vocabulary)
     ]
@@ -678,6 +678,20 @@ def unsupported_concept(
         weight = about_words(text, rare, embed)
         rare = [t for t in rare if weight.get(t, 0.0) >= _NAMED_ABOUT]
     return min(rare, key=lambda t: vocabulary.get(t, 0), default=None)
+
+
+def _close_form_as_asked(
+    text: str, token: str, vocabulary: Mapping[str, int], discussed: Callable[[str, str], float]
+) -> bool:
+    """Whether the posts use `token` in another form (`close_forms`): a form of the very word
+    ("health": "healthy") only in the sense the question asks it, so "best health plan for
+    independent researchers" is not the posts' "do all the usual healthy things", while "burnt"
+    is their "burnout". A look-alike that is no form of it (a typo's guess) counts as before."""
+    forms = close_forms(token, vocabulary)
+    derived = [w for w in forms if w.startswith(token) or token.startswith(w)]
+    if not derived:
+        return bool(forms)
+    return any(used_as_asked(text, w, discussed) for w in derived)
 
 
 def _led_by_a_discussed_word(

@@ -1034,3 +1034,21 @@ async def test_a_question_put_in_a_figure_of_speech_is_answered(
     )
     # A figure of speech does not hide a topic the posts never discuss.
     await assert_declined(bot, "fig", "how do i get my foot in the door for a visa sponsorship")
+
+
+async def test_another_form_of_a_word_counts_only_in_the_sense_asked(
+    make_careerbot: MakeCareerBot, vocabulary: Mapping[str, int], embedder: CachingEmbeddings
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    discussed = bot.retriever.discussed
+    # The posts say "healthy" only of habits ("do all the usual healthy things"): no passage
+    # speaks to a health plan.
+    text = "what's the best health plan for independent researchers in the us?"
+    assert unsupported_concept(text, vocabulary, discussed, embedder.embed_query) == "health"
+    # "burnt" is the posts' "burnout", in the sense asked.
+    text = "im so burnt out from applying, how do people keep going"
+    assert unsupported_concept(text, vocabulary, discussed, embedder.embed_query) is None
+    # A look-alike that is no form of the word ("admit" for "admire") counts as before.
+    text = "how do i work with a specific researcher i admire?"
+    assert unsupported_concept(text, vocabulary, discussed, embedder.embed_query) is None
+    await assert_answered(bot, "form", "im burnt out. help?", text)
