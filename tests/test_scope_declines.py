@@ -1034,6 +1034,14 @@ async def test_a_question_put_in_a_figure_of_speech_is_answered(
     )
     # A figure of speech does not hide a topic the posts never discuss.
     await assert_declined(bot, "fig", "how do i get my foot in the door for a visa sponsorship")
+    # Read literally, "door" and "foot" are all it would search for: it is searched plainly.
+    door = await bot.answer(Question("how do i get my foot in the door?", "u", "door", "slack"))
+    assert door.standalone_query == "how do i get started?", door.standalone_query
+    # A question the posts answer as typed is searched as typed: the plain words ("the overall
+    # view") would be a different search, and its answer would change for nothing.
+    typed = "what's the big picture on how to choose a research area?"
+    big = await bot.answer(Question(typed, "u", "big", "slack"))
+    assert big.covered and big.standalone_query == typed, big.standalone_query
 
 
 async def test_another_form_of_a_word_counts_only_in_the_sense_asked(
