@@ -99,6 +99,7 @@ from bot.scope import (
     name_tokens,
     names_no_topic,
     no_concept,
+    plainly,
     read_by_sentence,
     seeks_reassurance,
     separate_questions,
@@ -449,7 +450,7 @@ class Answerer:
             self._names = (snap.collection, names)
         return self._names[1]
 
-    def _uncovered_concept(self, text: str) -> str | None:
+    def _uncovered_concept(self, text: str, *, plain: bool = True) -> str | None:
         """The question's key word the posts never use, or only brush (see bot.scope).
 
         A long message is also read one question at a time: "which orgs have decent parental
@@ -460,6 +461,8 @@ class Answerer:
         """
         vocabulary = self._vocabulary()
         text = without_code(text)
+        if plain:  # "when should i throw in the towel?": "towel" is how it is put
+            text = plainly(text)
         if age_uncovered(text, vocabulary):
             return "age"  # "am I too old for this?": the posts never speak of age
         asking = asked_words(text)
@@ -689,6 +692,10 @@ class Answerer:
             if concept is not None:
                 log.info("declined: the posts do not cover %r", concept)
                 missing = self._named(asked, concept)
+            elif plainly(asked) != asked and self._uncovered_concept(asked, plain=False):
+                # Read literally, a figure of speech is a word the posts never use ("towel"):
+                # searched as typed it finds only that word's neighbours.
+                query = plainly(query)
         if missing is not None:
             return self._not_covered(
                 query, "extractive", notices, answer_id, concept=missing, listed=topics_listed
@@ -696,6 +703,14 @@ class Answerer:
         # Sentences are ranked on their own, so the composer reads more passages than the
         # LLM is shown: advice often sits in the 6th-8th passage of a chatty question.
         result = self.retriever.search(query, k=self.config.quote_passages)
+        plain = plainly(query)
+        if not result.covered and plain != query:
+            # "how do i get my foot in the door?" read literally is near nothing in the posts;
+            # in plain words ("get started") it is their own. Read so only when the literal
+            # reading finds nothing: a question answered as typed keeps its answer.
+            in_plain_words = self.retriever.search(plain, k=self.config.quote_passages)
+            if in_plain_words.covered:
+                result, query = in_plain_words, plain
         if (
             not result.covered
             and (copes(text) or seeks_reassurance(text) or bool(named))

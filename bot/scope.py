@@ -625,7 +625,7 @@ def unsupported_concept(
         and not no_concept(t)
         and t not in named
         and t not in done
-        and not close_forms(t, vocabulary)
+        and not _close_form_as_asked(text, t, vocabulary, discussed)
         and not _prefixed(t, vocabulary)
         and not _alternative_known(text, t, vocabulary)
     ]
@@ -678,6 +678,20 @@ def unsupported_concept(
         weight = about_words(text, rare, embed)
         rare = [t for t in rare if weight.get(t, 0.0) >= _NAMED_ABOUT]
     return min(rare, key=lambda t: vocabulary.get(t, 0), default=None)
+
+
+def _close_form_as_asked(
+    text: str, token: str, vocabulary: Mapping[str, int], discussed: Callable[[str, str], float]
+) -> bool:
+    """Whether the posts use `token` in another form (`close_forms`): a form of the very word
+    ("health": "healthy") only in the sense the question asks it, so "best health plan for
+    independent researchers" is not the posts' "do all the usual healthy things", while "burnt"
+    is their "burnout". A look-alike that is no form of it (a typo's guess) counts as before."""
+    forms = close_forms(token, vocabulary)
+    derived = [w for w in forms if w.startswith(token) or token.startswith(w)]
+    if not derived:
+        return bool(forms)
+    return any(used_as_asked(text, w, discussed) for w in derived)
 
 
 def _led_by_a_discussed_word(
@@ -1423,3 +1437,102 @@ def uncovered_phrase(
                 continue
             return b
     return None
+
+
+# Common English figures of speech about work and careers, each with its plain meaning. A
+# newcomer asks "when should i throw in the towel?", and the posts say "give up": read
+# literally, "towel" is a word the posts never use and the question would be declined. This is
+# general English, not a list of topics: each entry says how a thing is put, never what is
+# asked about, so it changes only words that would otherwise be misread as the concept.
+_ME = r"(?:my|your|our|their|his|her|one's|a|the|some|any)"
+_FIGURES: tuple[tuple[str, str], ...] = (
+    (rf"(?:get|gets|getting|got)\s+(?:{_ME}\s+)?(?:foot|feet)\s+in\s+the\s+door", "get started"),
+    (r"(?:a\s+)?(?:foot|feet)\s+in\s+the\s+door", "a start"),
+    (r"throw(?:s|ing|n)?\s+in\s+the\s+towel|threw\s+in\s+the\s+towel", "give up"),
+    (r"call(?:s|ing|ed)?\s+it\s+quits", "give up"),
+    (r"pull(?:s|ing|ed)?\s+the\s+plug(?:\s+on)?", "drop"),
+    (r"jump(?:s|ing|ed)?\s+ship", "change jobs"),
+    (r"(?:hit|hits|hitting)\s+(?:a\s+)?(?:brick\s+)?wall", "get stuck"),
+    (r"stuck\s+in\s+a\s+rut", "stuck"),
+    (r"spin(?:s|ning)?\s+(?:my|your|our|their)\s+wheels", "make no progress"),
+    (r"bit(?:e|es|ing|ten)?\s+the\s+bullet", "accept the cost"),
+    (rf"cut(?:s|ting)?\s+{_ME}\s+teeth", "learn"),
+    (r"learn(?:s|ing|ed|t)?\s+the\s+ropes", "learn the basics"),
+    (
+        rf"(?:all\s+)?{_ME}\s+eggs\s+in\s+(?:one|a\s+single|the\s+\w+)\s+basket",
+        "everything on one option",
+    ),
+    (r"running\s+on\s+(?:fumes|empty)", "close to burnout"),
+    (r"burn(?:ing)?\s+the\s+candle\s+at\s+both\s+ends", "overworking"),
+    (r"burn(?:s|ing|ed|t)?\s+out", "burnout"),
+    (rf"on\s+{_ME}\s+radar", "noticed"),
+    (rf"(?:get|gets|getting|got|have|has)\s+{_ME}\s+ducks\s+in\s+a\s+row", "get ready"),
+    (r"in\s+over\s+(?:my|your|our|their|his|her)\s+heads?", "struggling with something too hard"),
+    (r"hit(?:s|ting)?\s+the\s+ground\s+running", "start quickly"),
+    (r"(?:a\s+)?long\s+shot", "unlikely to work"),
+    (r"(?:a\s+)?shot\s+in\s+the\s+dark", "a guess"),
+    (r"on\s+the\s+fence", "undecided"),
+    (r"up\s+to\s+speed", "competent"),
+    (r"back\s+to\s+the\s+drawing\s+board", "start again"),
+    (r"back\s+to\s+square\s+one|at\s+square\s+one", "at the start"),
+    (r"(?:a\s+)?rules?\s+of\s+thumb", "general advice"),
+    (r"jack\s+of\s+all\s+trades", "broad but expert in nothing"),
+    (r"move(?:s|d)?\s+the\s+needle|moving\s+the\s+needle", "make a difference"),
+    (r"bit(?:e|es|ing)?\s+off\s+more\s+than\s+\w+\s+can\s+chew", "take on too much"),
+    (r"reinvent(?:s|ing|ed)?\s+the\s+wheel", "repeat work others did"),
+    (r"cut(?:s|ting)?\s+corners", "do careless work"),
+    (rf"bang\s+for\s+{_ME}\s+buck", "value"),
+    (r"(?:a\s+)?fish\s+out\s+of\s+water", "out of place"),
+    (r"burn(?:s|ing|ed|t)?\s+(?:my|your|our|their|any)?\s*bridges", "leave on bad terms"),
+    (rf"pick(?:s|ing|ed)?\s+(?:\w+['’]s|{_ME})\s+brains?", "ask for advice"),
+    (r"get(?:s|ting)?\s+the\s+ball\s+rolling", "get started"),
+    (r"low[-\s]hanging\s+fruit", "easy problems"),
+    (
+        r"(?:thrown|throw|threw|dropped)\s+in(?:to)?\s+the\s+deep\s+end",
+        "given hard work without help",
+    ),
+    (r"sink\s+or\s+swim", "succeed or fail alone"),
+    (
+        r"(?:keep|keeping|kept)\s+(?:my|your|our|their|his|her)\s+heads?\s+above\s+water",
+        "keep going",
+    ),
+    (rf"out\s+of\s+{_ME}\s+league", "too advanced"),
+    (r"(?:get|gets|getting|got)\s+cold\s+feet", "have doubts"),
+    (r"take(?:s|n)?\s+the\s+plunge|taking\s+the\s+plunge|took\s+the\s+plunge", "commit"),
+    (r"test(?:s|ing|ed)?\s+the\s+waters?", "try it"),
+    (r"dip(?:s|ping|ped)?\s+(?:my|your|our|their|a)\s+toes?(?:\s+in(?:to)?)?", "try"),
+    (r"(?:an\s+)?uphill\s+(?:battle|climb)", "hard"),
+    (r"(?:a\s+)?tall\s+order", "hard"),
+    (rf"(?:get|gets|getting|got)\s+{_ME}\s+act\s+together", "get organized"),
+    (
+        r"throw(?:s|ing|n)?\s+(?:my|your|our|their|his|her)\s+hats?\s+in(?:to)?\s+the\s+ring",
+        "apply",
+    ),
+    (rf"shoot\s+{_ME}\s+shot", "try"),
+    (r"(?:a\s+)?leg\s+up", "an advantage"),
+    (r"stand(?:s|ing)?\s+out\s+from\s+the\s+crowd", "stand out"),
+    (rf"make\s+{_ME}\s+name\s+for\s+\w+", "become known"),
+    (r"(?:a\s+)?stepping[-\s]stones?", "an intermediate step"),
+    (r"(?:a\s+)?dead[-\s]end", "with no future"),
+    (r"in\s+the\s+same\s+boat", "in the same situation"),
+    (r"the\s+big\s+picture", "the overall view"),
+    (r"in\s+the\s+weeds", "in the details"),
+    (r"(?:go|going|goes|went)\s+the\s+extra\s+mile", "do more"),
+    (r"ahead\s+of\s+the\s+curve", "early"),
+    (r"behind\s+the\s+curve", "behind"),
+    (r"(?:a\s+)?rite\s+of\s+passage", "normal"),
+    (r"(?:pay|pays|paying|paid)\s+(?:my|your|our|their)\s+dues", "do junior work"),
+    (r"the\s+ball\s+is\s+in\s+(?:my|your|our|their|his|her)\s+court", "it is up to them"),
+)
+_FIGURE = re.compile(r"\b(?:" + "|".join(f"({p})" for p, _ in _FIGURES) + r")\b", re.IGNORECASE)
+
+
+def plainly(text: str) -> str:
+    """The message with its figures of speech in plain words ("when should i throw in the
+    towel?" → "when should i give up?"); everything else as typed."""
+
+    def plain(match: re.Match[str]) -> str:
+        group = next(i for i, g in enumerate(match.groups()) if g is not None)
+        return _FIGURES[group][1]
+
+    return _FIGURE.sub(plain, text)

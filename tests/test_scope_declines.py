@@ -33,6 +33,7 @@ from bot.scope import (
     names_no_topic,
     no_concept,
     phrasing,
+    plainly,
     seeks_reassurance,
     self_described,
     separate_questions,
@@ -1021,3 +1022,60 @@ async def test_a_discouraged_asker_who_asks_about_now_gets_the_posts_not_only_a_
     live = await bot.answer(Question("are labs even hiring right now?", "u", "live", "slack"))
     assert not live.covered
     assert HARD_GOING_LIVE not in live.notices
+
+
+def test_a_figure_of_speech_is_read_in_plain_words() -> None:
+    # Read literally, "towel" and "door" are words the posts never use.
+    assert (
+        plainly("when should i throw in the towel on safety?") == "when should i give up on safety?"
+    )
+    assert plainly("how do I get my foot in the door at a lab") == "how do I get started at a lab"
+    assert plainly("is it time to call it quits") == "is it time to give up"
+    # Only the figure changes; a literal use of its words does not match.
+    assert (
+        plainly("is a wall street job good ML experience?")
+        == "is a wall street job good ML experience?"
+    )
+    assert plainly("the door to the office") == "the door to the office"
+
+
+async def test_a_question_put_in_a_figure_of_speech_is_answered(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    await assert_answered(
+        bot,
+        "fig",
+        "how do i get my foot in the door",
+        "when should i throw in the towel",
+        "should i get my ducks in a row before applying or just go for it",
+        "is being a jack of all trades bad for getting into governance",
+    )
+    # A figure of speech does not hide a topic the posts never discuss.
+    await assert_declined(bot, "fig", "how do i get my foot in the door for a visa sponsorship")
+    # Read literally, "door" and "foot" are all it would search for: it is searched plainly.
+    door = await bot.answer(Question("how do i get my foot in the door?", "u", "door", "slack"))
+    assert door.standalone_query == "how do i get started?", door.standalone_query
+    # A question the posts answer as typed is searched as typed: the plain words ("the overall
+    # view") would be a different search, and its answer would change for nothing.
+    typed = "what's the big picture on how to choose a research area?"
+    big = await bot.answer(Question(typed, "u", "big", "slack"))
+    assert big.covered and big.standalone_query == typed, big.standalone_query
+
+
+async def test_another_form_of_a_word_counts_only_in_the_sense_asked(
+    make_careerbot: MakeCareerBot, vocabulary: Mapping[str, int], embedder: CachingEmbeddings
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    discussed = bot.retriever.discussed
+    # The posts say "healthy" only of habits ("do all the usual healthy things"): no passage
+    # speaks to a health plan.
+    text = "what's the best health plan for independent researchers in the us?"
+    assert unsupported_concept(text, vocabulary, discussed, embedder.embed_query) == "health"
+    # "burnt" is the posts' "burnout", in the sense asked.
+    text = "im so burnt out from applying, how do people keep going"
+    assert unsupported_concept(text, vocabulary, discussed, embedder.embed_query) is None
+    # A look-alike that is no form of the word ("admit" for "admire") counts as before.
+    text = "how do i work with a specific researcher i admire?"
+    assert unsupported_concept(text, vocabulary, discussed, embedder.embed_query) is None
+    await assert_answered(bot, "form", "im burnt out. help?", text)
