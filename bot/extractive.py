@@ -572,6 +572,42 @@ def _is_question(text: str) -> bool:
 _LEADS_IN = re.compile(r"(?::|\b(?:such as|including|as follows|the following|e\.g\.))\s*$")
 
 
+# A sentence announcing a list by its count ("…the most promising alignment research falls
+# into three primary categories."): it promises the items as a lead-in does, though it ends on
+# a full stop. "These two things…" points back and announces nothing.
+_ANNOUNCES_COUNT = re.compile(
+    r"(?<!these )(?<!those )(?<!the )\b(?:two|three|four|five|six|seven|eight|nine|ten|a few|"
+    r"several)\s+(?:[\w-]+\s+){0,2}?(?:categories|kinds|types|classes|groups|parts|sections|"
+    r"areas|directions|steps|stages|reasons|ways|lessons|points|buckets|clusters|strands|"
+    r"questions|options|paths|things)[.:]?\W*$",
+    re.IGNORECASE,
+)
+# A sentence wholly in brackets ("(Coding skill is a much more important prerequisite,
+# though.)") is an aside to the sentence before it: quoted alone, it answers nothing.
+def _bracketed(text: str) -> bool:
+    """Whether a sentence is wholly in brackets: its opening "(" closes only at its end."""
+    text = text.strip().rstrip(".!?”’\"'")
+    if not text.startswith("(") or not text.endswith(")"):
+        return False
+    depth = 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            return i == len(text) - 1
+    return False
+
+
+def _announces_list(sentence: Sentence, lines: list[list[Sentence]]) -> bool:
+    """Whether the sentence announces by count the list its paragraph leads into: the
+    paragraph is followed by a list item, or ends the passage (the list goes on in the
+    next one)."""
+    if sentence.is_item or not _ANNOUNCES_COUNT.search(sentence.text):
+        return False
+    below = lines[sentence.line_no + 1 :]
+    nxt = next((line for line in below if line), None)
+    return nxt is None or nxt[0].is_item
+
+
 def leads_into_list(text: str) -> bool:
     """Whether a line or quote leads into a list ("…in particular:", "…topics such as")."""
     return bool(_LEADS_IN.search(text))
@@ -1502,6 +1538,10 @@ def _shape(window: tuple[Sentence, ...], lines: list[list[Sentence]]) -> _Window
         return None  # a fragment, a heading-like line or a link line, not advice
     if len(window) == 1 and _is_question(first.text):
         return None  # the post's own question ("Why do I think X is worth pursuing?"), unanswered
+    if all(_bracketed(s.text) for s in window):
+        return None  # an aside in brackets, without the sentence it qualifies
+    if not has_items and any(_announces_list(s, lines) for s in window):
+        return None  # "…falls into three primary categories." never saying which
     if first.is_item and ((first.short_item and first.first_in_line) or first.led_in):
         return None  # a name in a list, or a point of a sub-list, means little without its lead-in
     following = _next_sentence(lines, last)

@@ -1441,3 +1441,57 @@ def test_a_free_place_goes_to_the_advice_of_the_best_quotes_own_section() -> Non
     # two quotes on updating off people's takes beside "It might take a while…").
     follow_up = _choose([top, elsewhere, advice], 3, 1200, False, role=role, section_advice=False)
     assert [c.passage.id for c in follow_up] == ["a"]
+
+
+def test_a_list_announced_by_its_count_is_not_quoted_without_it(
+    embedder: CachingEmbeddings,
+) -> None:
+    # "…falls into three primary categories." promises a list as "…such as:" does: quoted
+    # alone it never says which. Asked for one thing, the reply quotes something else.
+    first = passage(
+        "From my perspective, the most promising research falls into three primary "
+        "categories. I outline those below.\n"
+        "1. Oversight: finding ways to get better reward signals from models. It may be "
+        "high-leverage if adopted widely.\n"
+        "2. Interpretability: finding ways to understand how networks work inside.",
+        section="Research > Directions",
+    )
+    other = passage(
+        "You should pick a research area by personal fit, since most research won't succeed.",
+        pid="p2",
+    )
+    spans = pick_quotes("what research is most promising?", [first, other], embedder, 3)
+    assert spans, "nothing quoted"
+    assert not any("three primary categories" in s.text and "\n" not in s.text for s in spans), [
+        s.text for s in spans
+    ]
+    # Prose that goes on after the count says which: "There are two reasons. First…".
+    prose = passage(
+        "I recommend that you pick a research area for two reasons. First, fit matters "
+        "most. Second, feedback loops make you fast.\nThat is all there is to it, really."
+    )
+    ranked = pick_quotes("why pick a research area?", [prose], embedder, 3, rank_only=True)
+    assert any("two reasons. First" in s.text for s in ranked)
+
+
+def test_a_sentence_wholly_in_brackets_is_not_quoted_alone(embedder: CachingEmbeddings) -> None:
+    # "(Coding skill is … prerequisite, though.)" qualifies the sentence before it: alone it
+    # reads as an aside with nothing to qualify. With that sentence it may be quoted.
+    text = passage(
+        "You can get started doing deep learning research with nothing more than first-year "
+        "undergrad math, and pick up things you're missing as you go along. (Coding skill is "
+        "a much more important prerequisite for deep learning research, though.) You can also "
+        "pick up many of the conceptual foundations as you go along."
+    )
+    ranked = pick_quotes(
+        "is coding skill an important prerequisite for deep learning research?",
+        [text],
+        embedder,
+        3,
+        rank_only=True,
+    )
+    assert ranked
+    assert not any(s.text.startswith("(") and s.text.endswith(")") for s in ranked), [
+        s.text for s in ranked
+    ]
+    assert any("(Coding skill" in s.text for s in ranked)
