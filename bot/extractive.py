@@ -582,6 +582,8 @@ _ANNOUNCES_COUNT = re.compile(
     r"questions|options|paths|things)[.:]?\W*$",
     re.IGNORECASE,
 )
+
+
 # A sentence wholly in brackets ("(Coding skill is a much more important prerequisite,
 # though.)") is an aside to the sentence before it: quoted alone, it answers nothing.
 def _bracketed(text: str) -> bool:
@@ -930,6 +932,10 @@ def pick_quotes(
     headed = {p.doc_id for p in passages if p.section and not p.is_comment}
     asked_as_heading = _asked_as_heading(passages, embedder, message or query)
     introduces: set[tuple[str, int, int]] = set()
+    # An item that opens on a short label ("- Be organized. … I currently keep a personal
+    # research log in a Google doc…") tells the author's own practice as the example of the
+    # advice its label names: that story is not ranked down as story.
+    told_as_lesson = {s.key for lines in per_passage for line in lines for s, _ in _labelled(line)}
     for s, sim, present in zip(sentences, sims, tokens, strict=True):
         key = s.key
         relevance[key] = float(sim) + KEYWORD_WEIGHT * _keyword_overlap(weights, present)
@@ -943,6 +949,12 @@ def pick_quotes(
             advice_wanted,
             verdict_wanted,
         )
+        if key in told_as_lesson and not story_ok:
+            # (as story it is not ranked down; what reads as advice stays advice)
+            lesson = _role(
+                s.text, s.passage.section, s.passage.is_comment, True, feelings, False, False
+            )
+            role[key] = max(role[key], lesson)
         if author_voice and (_THIRD_PERSON.match(s.text) or s.passage.id in others_comments):
             role[key] -= 0.15  # about somebody else, or somebody else speaking (a comment)
         elif deeds and _AUTHOR_DEED.search(s.text):

@@ -1495,3 +1495,24 @@ def test_a_sentence_wholly_in_brackets_is_not_quoted_alone(embedder: CachingEmbe
         s.text for s in ranked
     ]
     assert any("(Coding skill" in s.text for s in ranked)
+
+
+def test_the_authors_practice_under_a_short_label_is_not_ranked_down_as_story(
+    embedder: CachingEmbeddings,
+) -> None:
+    # "- Be organized. … I currently keep a personal research log…": the label names the
+    # advice and the author's own practice is its example, what "how do you keep track of
+    # results?" asks for, though it is told in the first person.
+    practice = (
+        "I currently keep a personal research log in a shared doc that I write entries into "
+        "throughout the lifetime of a project."
+    )
+    asked = "how do you keep track of results over a long research project?"
+    labelled = passage(f"- Be organized. {practice}")
+    plain = passage(f"- {practice} Be organized.", pid="p2")
+
+    def score(p: Passage) -> float:
+        spans = pick_quotes(asked, [p], embedder, 3, rank_only=True)
+        return next(s.score for s in spans if s.text == practice)
+
+    assert score(labelled) > score(plain) + 0.05
