@@ -1258,10 +1258,14 @@ def _overview(
     text = "\n".join([lead_in.text, *(_item_head(s) for s in items)])
     if len(text) > MAX_ANSWER_CHARS:
         return None  # at most half a list answer's room: a quote beside it still fits
-    score = relevance[lead_in.key] + ROLE_WEIGHT * role.get(lead_in.key, 0.0) + LIST_BONUS
+    # The paragraph a lead-in ends says what its list is about ("I think a big part of what I
+    # took away was … soft skills. … Some things that I've learnt from them are:").
+    opener = lines[lead_in.line_no][0] if lead_in.line_no >= 0 else lead_in
+    rel = max(relevance[lead_in.key], relevance.get(opener.key, 0.0))
+    score = rel + ROLE_WEIGHT * role.get(lead_in.key, 0.0) + LIST_BONUS
     score -= RANK_PENALTY * rank_of.get(passage.id, 0)
     score -= 0.00012 * max(0, len(text) - 220)
-    return Span(passage, (lead_in, *items), text, score, relevance[lead_in.key], overview=True)
+    return Span(passage, (lead_in, *items), text, score, rel, overview=True)
 
 
 def _list_goes_on(lines: list[list[Sentence]], after: Sequence[Passage]) -> bool:
