@@ -584,6 +584,14 @@ _ANNOUNCES_COUNT = re.compile(
 )
 
 
+# ... or by naming it ("Items on this list aren’t necessarily things you’re expected to just
+# have…"): without the list, "this list" is none the asker can see.
+_NAMES_THE_LIST = re.compile(
+    r"\b(?:(?:this|the following) list|the list below|these items|items on (?:this|the) list)\b",
+    re.IGNORECASE,
+)
+
+
 # A sentence wholly in brackets ("(Coding skill is a much more important prerequisite,
 # though.)") is an aside to the sentence before it: quoted alone, it answers nothing.
 def _bracketed(text: str) -> bool:
@@ -600,10 +608,12 @@ def _bracketed(text: str) -> bool:
 
 
 def _announces_list(sentence: Sentence, lines: list[list[Sentence]]) -> bool:
-    """Whether the sentence announces by count the list its paragraph leads into: the
+    """Whether the sentence announces by count (or names) the list its paragraph leads into: the
     paragraph is followed by a list item, or ends the passage (the list goes on in the
     next one)."""
-    if sentence.is_item or not _ANNOUNCES_COUNT.search(sentence.text):
+    if sentence.is_item or not (
+        _ANNOUNCES_COUNT.search(sentence.text) or _NAMES_THE_LIST.search(sentence.text)
+    ):
         return False
     below = lines[sentence.line_no + 1 :]
     nxt = next((line for line in below if line), None)

@@ -1516,3 +1516,26 @@ def test_the_authors_practice_under_a_short_label_is_not_ranked_down_as_story(
         return next(s.score for s in spans if s.text == practice)
 
     assert score(labelled) > score(plain) + 0.05
+
+
+def test_a_sentence_naming_the_list_below_is_not_quoted_without_it(
+    embedder: CachingEmbeddings,
+) -> None:
+    # "Items on this list aren't necessarily things you're expected to have" points at a list
+    # the asker cannot see unless it is quoted with it.
+    text = passage(
+        "There is a lot of tacit knowledge in research skills, so most of what I offer is "
+        "about the research process. Items on this list aren't necessarily research skills "
+        "you're expected to have already. These items are in no particular order:\n"
+        "- Write a lot. Writing is thinking, and research threads come to mind while "
+        "writing.\n"
+        "- Be organized. Figure out some kind of system that works for you to organize "
+        "your results."
+    )
+    ranked = pick_quotes(
+        "what research skills am i expected to have?", [text], embedder, 3, rank_only=True
+    )
+    assert ranked
+    assert not any("Items on this list" in s.text and "\n" not in s.text for s in ranked), [
+        s.text for s in ranked
+    ]
