@@ -59,6 +59,10 @@ RELEVANCE_GAP = 0.16
 # PhD?" for "should i do a phd before working on alignment?") holds the post's own answer,
 # often in words of its own: the best quote under it is always among the quotes.
 HEADING_MATCH = 0.6
+# A heading this close to the question (cosine) asks it in other words ("How can I find (and
+# make!) job opportunities?" for "where do people find job openings?", 0.46): the section's
+# opening sentence is the post's answer to it (see _opening_answers).
+OPENING_MATCH = 0.45
 # How far a sentence before a post's first heading ranks down (see pick_quotes).
 PREAMBLE_PENALTY = 0.1
 # Two good quotes from one paragraph at most this many sentences apart are quoted as one run
@@ -795,7 +799,12 @@ def _keyword_overlap(query_terms: dict[str, float], present: frozenset[str]) -> 
     return sum(w for t, w in query_terms.items() if t in present) / total
 
 
-def _asked_as_heading(passages: Sequence[Passage], embedder: Embeddings, question: str) -> set[str]:
+def _asked_as_heading(
+    passages: Sequence[Passage],
+    embedder: Embeddings,
+    question: str,
+    threshold: float = HEADING_MATCH,
+) -> set[str]:
     """Passages under a heading that asks the asker's question ("Should I do a PhD?").
 
     A post written as questions and answers puts its answer under the question: every
@@ -810,7 +819,7 @@ def _asked_as_heading(passages: Sequence[Passage], embedder: Embeddings, questio
         return set()
     headings = list(dict.fromkeys(asked.values()))
     sims = embedding_matrix(embedder, headings) @ np.asarray(embedder.embed_query(question))
-    close = {h for h, sim in zip(headings, sims, strict=True) if sim >= HEADING_MATCH}
+    close = {h for h, sim in zip(headings, sims, strict=True) if sim >= threshold}
     return {pid for pid, heading in asked.items() if heading in close}
 
 
@@ -898,6 +907,21 @@ def pick_quotes(
     # (A question about the author, "how did he end up in safety?", is not the heading's.)
     framed = set() if author_voice else _answering_the_heading(passages, per_passage, opens_section)
     weighed = set() if author_voice else _weighed_under_question(sentences)
+    # Under a heading that asks the asker's question in other words, the section's opening
+    # sentence is the post's direct answer, in the author's own experience or not ("How can I
+    # find (and make!) job opportunities?" then "I used 80k Hours’ job board and LessWrong…"):
+    # it is read with the heading, and not ranked down as story.
+    openers = (
+        set()
+        if author_voice
+        else _opening_answers(
+            passages,
+            per_passage,
+            opens_section,
+            _asked_as_heading(passages, embedder, message or query, OPENING_MATCH),
+        )
+    )
+    read_with_heading = framed | weighed | openers
     terms = set(keyword_tokens(asked, query=True)) - _FRAME_WORDS
     # An item that opens on a label naming what it is about ("1. Alignment is
     # mentorship-constrained. If you have little research experience, your main priority…")
@@ -916,7 +940,7 @@ def pick_quotes(
         (i, frame)
         for i, s in enumerate(sentences)
         for frame in (
-            s.passage.heading if s.key in framed or s.key in weighed else None,
+            s.passage.heading if s.key in read_with_heading else None,
             labels.get(s.key),
         )
         if frame is not None
@@ -946,6 +970,7 @@ def pick_quotes(
     # research log in a Google doc…") tells the author's own practice as the example of the
     # advice its label names: that story is not ranked down as story.
     told_as_lesson = {s.key for lines in per_passage for line in lines for s, _ in _labelled(line)}
+    told_as_lesson |= openers  # (the answer to the heading's question, see above)
     for s, sim, present in zip(sentences, sims, tokens, strict=True):
         key = s.key
         relevance[key] = float(sim) + KEYWORD_WEIGHT * _keyword_overlap(weights, present)
@@ -1186,6 +1211,24 @@ def _answering_the_heading(
             continue
         first = next((line for line in lines if line), None)
         if first is not None and _is_paragraph(first) and may_mean_the_heading(first[0].text):
+            out.add(first[0].key)
+    return out
+
+
+def _opening_answers(
+    passages: Sequence[Passage],
+    per_passage: Sequence[list[list[Sentence]]],
+    opens_section: Collection[str],
+    asked: Collection[str],
+) -> set[tuple[str, int, int]]:
+    """The opening sentence of each section whose heading asks the asker's question (`asked`:
+    passage ids, see _asked_as_heading), when the section opens on a paragraph."""
+    out: set[tuple[str, int, int]] = set()
+    for p, lines in zip(passages, per_passage, strict=True):
+        if p.id not in asked or p.id not in opens_section or p.is_comment:
+            continue
+        first = next((line for line in lines if line), None)
+        if first is not None and _is_paragraph(first):
             out.add(first[0].key)
     return out
 

@@ -1539,3 +1539,27 @@ def test_a_sentence_naming_the_list_below_is_not_quoted_without_it(
     assert not any("Items on this list" in s.text and "\n" not in s.text for s in ranked), [
         s.text for s in ranked
     ]
+
+
+def test_a_sections_opening_answers_a_heading_asking_the_question_in_other_words(
+    embedder: CachingEmbeddings,
+) -> None:
+    # "How can I find (and make!) job opportunities?" asks "where do people find job
+    # openings?" in other words: the section opens on the post's answer, told as what the
+    # author did.
+    text = (
+        "I used the 80k job board and LessWrong (I found my employer there). If you find your "
+        "way into Slacks from conferences or local groups, there will often be job postings "
+        "shared in those as well. My impression is that the majority of public job "
+        "opportunities can be found this way.\n"
+        "If you really want to work with a specific person or org, you can pick small open "
+        "problems to match their research interests, then reach out to ask for feedback."
+    )
+    section = "Getting a job > How can I find (and make!) job opportunities?"
+    asked = "where do people find job openings?"
+    spans = pick_quotes(asked, [passage(text, section=section)], embedder, 3, opens_section={"p1"})
+    assert spans[0].text.startswith("I used the 80k job board"), [s.text[:50] for s in spans]
+    # Under a heading that does not ask it, the opening is the author's story as before.
+    elsewhere = passage(text, section="Getting a job > My first year")
+    plain = pick_quotes(asked, [elsewhere], embedder, 3, opens_section={"p1"})
+    assert not plain[0].text.startswith("I used the 80k job board"), plain[0].text
