@@ -1097,7 +1097,17 @@ def pick_quotes(
     if list_wanted and following:
         for p, lines in zip(passages, per_passage, strict=True):
             after = following.get(p.id, ())
-            span = _overview(p, lines, after, relevance, role, rank_of, headings.get(p.id))
+            span = _overview(
+                p,
+                lines,
+                after,
+                relevance,
+                role,
+                rank_of,
+                headings.get(p.id),
+                # (a follow-up asks of the last reply, not for the topic a paragraph opens on)
+                by_paragraph=contrast is None,
+            )
             if span is None or _repeats(span, shown):
                 continue
             lead = span.sentences[0].key
@@ -1282,6 +1292,7 @@ def _overview(
     role: Mapping[tuple[str, int, int], float],
     rank_of: Mapping[str, int],
     heading: Sentence | None = None,
+    by_paragraph: bool = True,
 ) -> Span | None:
     """A list's lead-in and the first sentence of each top-level item ("From my perspective,
     the most promising alignment research falls into three primary categories." then
@@ -1313,7 +1324,7 @@ def _overview(
         return None  # at most half a list answer's room: a quote beside it still fits
     # The paragraph a lead-in ends says what its list is about ("I think a big part of what I
     # took away was … soft skills. … Some things that I've learnt from them are:").
-    opener = lines[lead_in.line_no][0] if lead_in.line_no >= 0 else lead_in
+    opener = lines[lead_in.line_no][0] if lead_in.line_no >= 0 and by_paragraph else lead_in
     rel = max(relevance[lead_in.key], relevance.get(opener.key, 0.0))
     score = rel + ROLE_WEIGHT * role.get(lead_in.key, 0.0) + LIST_BONUS
     score -= RANK_PENALTY * rank_of.get(passage.id, 0)
