@@ -61,7 +61,8 @@ RELEVANCE_GAP = 0.16
 HEADING_MATCH = 0.6
 # A heading this close to the question (cosine) asks it in other words ("How can I find (and
 # make!) job opportunities?" for "where do people find job openings?", 0.46): the section's
-# opening sentence is the post's answer to it (see _opening_answers).
+# opening sentence is the post's answer to it (see _opening_answers; HEADING_MATCH or closer:
+# the heading asks it in so many words, and its best quote is shown anyway).
 OPENING_MATCH = 0.45
 # How far a sentence before a post's first heading ranks down (see pick_quotes).
 PREAMBLE_PENALTY = 0.1
@@ -907,10 +908,13 @@ def pick_quotes(
     # (A question about the author, "how did he end up in safety?", is not the heading's.)
     framed = set() if author_voice else _answering_the_heading(passages, per_passage, opens_section)
     weighed = set() if author_voice else _weighed_under_question(sentences)
+    asked_as_heading = _asked_as_heading(passages, embedder, message or query)
     # Under a heading that asks the asker's question in other words, the section's opening
     # sentence is the post's direct answer, in the author's own experience or not ("How can I
     # find (and make!) job opportunities?" then "I used 80k Hours’ job board and LessWrong…"):
-    # it is read with the heading, and not ranked down as story.
+    # it is read with the heading, and not ranked down as story. (A heading asking it in so
+    # many words, "Should I do a PhD?", already has its best quote shown: its opening, "Getting
+    # a PhD seems to me like a special case of upskilling.", is only the set-up of its answer.)
     openers = (
         set()
         if author_voice
@@ -918,7 +922,8 @@ def pick_quotes(
             passages,
             per_passage,
             opens_section,
-            _asked_as_heading(passages, embedder, message or query, OPENING_MATCH),
+            _asked_as_heading(passages, embedder, message or query, OPENING_MATCH)
+            - asked_as_heading,
         )
     )
     read_with_heading = framed | weighed | openers
@@ -964,7 +969,6 @@ def pick_quotes(
     role: dict[tuple[str, int, int], float] = {}
     others_comments = _comments_by_others(passages) if author_voice else set()
     headed = {p.doc_id for p in passages if p.section and not p.is_comment}
-    asked_as_heading = _asked_as_heading(passages, embedder, message or query)
     introduces: set[tuple[str, int, int]] = set()
     # An item that opens on a short label ("- Be organized. … I currently keep a personal
     # research log in a Google doc…") tells the author's own practice as the example of the

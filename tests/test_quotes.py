@@ -1556,7 +1556,7 @@ def test_a_sections_opening_answers_a_heading_asking_the_question_in_other_words
         "problems to match their research interests, then reach out to ask for feedback."
     )
     section = "Getting a job > How can I find (and make!) job opportunities?"
-    asked = "where do people find job openings?"
+    asked = "where do people find AI safety job openings?"
     spans = pick_quotes(asked, [passage(text, section=section)], embedder, 3, opens_section={"p1"})
     assert spans[0].text.startswith("I used the 80k job board"), [s.text[:50] for s in spans]
     # Under a heading that does not ask it, the opening is the author's story as before.
