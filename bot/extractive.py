@@ -59,6 +59,11 @@ RELEVANCE_GAP = 0.16
 # PhD?" for "should i do a phd before working on alignment?") holds the post's own answer,
 # often in words of its own: the best quote under it is always among the quotes.
 HEADING_MATCH = 0.6
+# A heading this close to the question (cosine) asks it in other words ("How can I find (and
+# make!) job opportunities?" for "where do people find job openings?", 0.46): the section's
+# opening sentence is the post's answer to it (see _opening_answers; HEADING_MATCH or closer:
+# the heading asks it in so many words, and its best quote is shown anyway).
+OPENING_MATCH = 0.45
 # How far a sentence before a post's first heading ranks down (see pick_quotes).
 PREAMBLE_PENALTY = 0.1
 # Two good quotes from one paragraph at most this many sentences apart are quoted as one run
@@ -572,6 +577,54 @@ def _is_question(text: str) -> bool:
 _LEADS_IN = re.compile(r"(?::|\b(?:such as|including|as follows|the following|e\.g\.))\s*$")
 
 
+# A sentence announcing a list by its count ("…the most promising alignment research falls
+# into three primary categories."): it promises the items as a lead-in does, though it ends on
+# a full stop. "These two things…" points back and announces nothing.
+_ANNOUNCES_COUNT = re.compile(
+    r"(?<!these )(?<!those )(?<!the )\b(?:two|three|four|five|six|seven|eight|nine|ten|a few|"
+    r"several)\s+(?:[\w-]+\s+){0,2}?(?:categories|kinds|types|classes|groups|parts|sections|"
+    r"areas|directions|steps|stages|reasons|ways|lessons|points|buckets|clusters|strands|"
+    r"questions|options|paths|things)[.:]?\W*$",
+    re.IGNORECASE,
+)
+
+
+# ... or by naming it ("Items on this list aren’t necessarily things you’re expected to just
+# have…"): without the list, "this list" is none the asker can see.
+_NAMES_THE_LIST = re.compile(
+    r"\b(?:(?:this|the following) list|the list below|these items|items on (?:this|the) list)\b",
+    re.IGNORECASE,
+)
+
+
+# A sentence wholly in brackets ("(Coding skill is a much more important prerequisite,
+# though.)") is an aside to the sentence before it: quoted alone, it answers nothing.
+def _bracketed(text: str) -> bool:
+    """Whether a sentence is wholly in brackets: its opening "(" closes only at its end."""
+    text = text.strip().rstrip(".!?”’\"'")
+    if not text.startswith("(") or not text.endswith(")"):
+        return False
+    depth = 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            return i == len(text) - 1
+    return False
+
+
+def _announces_list(sentence: Sentence, lines: list[list[Sentence]]) -> bool:
+    """Whether the sentence announces by count (or names) the list its paragraph leads into: the
+    paragraph is followed by a list item, or ends the passage (the list goes on in the
+    next one)."""
+    if sentence.is_item or not (
+        _ANNOUNCES_COUNT.search(sentence.text) or _NAMES_THE_LIST.search(sentence.text)
+    ):
+        return False
+    below = lines[sentence.line_no + 1 :]
+    nxt = next((line for line in below if line), None)
+    return nxt is None or nxt[0].is_item
+
+
 def leads_into_list(text: str) -> bool:
     """Whether a line or quote leads into a list ("…in particular:", "…topics such as")."""
     return bool(_LEADS_IN.search(text))
@@ -747,7 +800,12 @@ def _keyword_overlap(query_terms: dict[str, float], present: frozenset[str]) -> 
     return sum(w for t, w in query_terms.items() if t in present) / total
 
 
-def _asked_as_heading(passages: Sequence[Passage], embedder: Embeddings, question: str) -> set[str]:
+def _asked_as_heading(
+    passages: Sequence[Passage],
+    embedder: Embeddings,
+    question: str,
+    threshold: float = HEADING_MATCH,
+) -> set[str]:
     """Passages under a heading that asks the asker's question ("Should I do a PhD?").
 
     A post written as questions and answers puts its answer under the question: every
@@ -762,7 +820,7 @@ def _asked_as_heading(passages: Sequence[Passage], embedder: Embeddings, questio
         return set()
     headings = list(dict.fromkeys(asked.values()))
     sims = embedding_matrix(embedder, headings) @ np.asarray(embedder.embed_query(question))
-    close = {h for h, sim in zip(headings, sims, strict=True) if sim >= HEADING_MATCH}
+    close = {h for h, sim in zip(headings, sims, strict=True) if sim >= threshold}
     return {pid for pid, heading in asked.items() if heading in close}
 
 
@@ -850,6 +908,25 @@ def pick_quotes(
     # (A question about the author, "how did he end up in safety?", is not the heading's.)
     framed = set() if author_voice else _answering_the_heading(passages, per_passage, opens_section)
     weighed = set() if author_voice else _weighed_under_question(sentences)
+    asked_as_heading = _asked_as_heading(passages, embedder, message or query)
+    # Under a heading that asks the asker's question in other words, the section's opening
+    # sentence is the post's direct answer, in the author's own experience or not ("How can I
+    # find (and make!) job opportunities?" then "I used 80k Hours’ job board and LessWrong…"):
+    # it is read with the heading, and not ranked down as story. (A heading asking it in so
+    # many words, "Should I do a PhD?", already has its best quote shown: its opening, "Getting
+    # a PhD seems to me like a special case of upskilling.", is only the set-up of its answer.)
+    openers = (
+        set()
+        if author_voice
+        else _opening_answers(
+            passages,
+            per_passage,
+            opens_section,
+            _asked_as_heading(passages, embedder, message or query, OPENING_MATCH)
+            - asked_as_heading,
+        )
+    )
+    read_with_heading = framed | weighed | openers
     terms = set(keyword_tokens(asked, query=True)) - _FRAME_WORDS
     # An item that opens on a label naming what it is about ("1. Alignment is
     # mentorship-constrained. If you have little research experience, your main priority…")
@@ -868,7 +945,7 @@ def pick_quotes(
         (i, frame)
         for i, s in enumerate(sentences)
         for frame in (
-            s.passage.heading if s.key in framed or s.key in weighed else None,
+            s.passage.heading if s.key in read_with_heading else None,
             labels.get(s.key),
         )
         if frame is not None
@@ -892,8 +969,12 @@ def pick_quotes(
     role: dict[tuple[str, int, int], float] = {}
     others_comments = _comments_by_others(passages) if author_voice else set()
     headed = {p.doc_id for p in passages if p.section and not p.is_comment}
-    asked_as_heading = _asked_as_heading(passages, embedder, message or query)
     introduces: set[tuple[str, int, int]] = set()
+    # An item that opens on a short label ("- Be organized. … I currently keep a personal
+    # research log in a Google doc…") tells the author's own practice as the example of the
+    # advice its label names: that story is not ranked down as story.
+    told_as_lesson = {s.key for lines in per_passage for line in lines for s, _ in _labelled(line)}
+    told_as_lesson |= openers  # (the answer to the heading's question, see above)
     for s, sim, present in zip(sentences, sims, tokens, strict=True):
         key = s.key
         relevance[key] = float(sim) + KEYWORD_WEIGHT * _keyword_overlap(weights, present)
@@ -907,6 +988,12 @@ def pick_quotes(
             advice_wanted,
             verdict_wanted,
         )
+        if key in told_as_lesson and not story_ok:
+            # (as story it is not ranked down; what reads as advice stays advice)
+            lesson = _role(
+                s.text, s.passage.section, s.passage.is_comment, True, feelings, False, False
+            )
+            role[key] = max(role[key], lesson)
         if author_voice and (_THIRD_PERSON.match(s.text) or s.passage.id in others_comments):
             role[key] -= 0.15  # about somebody else, or somebody else speaking (a comment)
         elif deeds and _AUTHOR_DEED.search(s.text):
@@ -1014,7 +1101,17 @@ def pick_quotes(
     if list_wanted and following:
         for p, lines in zip(passages, per_passage, strict=True):
             after = following.get(p.id, ())
-            span = _overview(p, lines, after, relevance, role, rank_of, headings.get(p.id))
+            span = _overview(
+                p,
+                lines,
+                after,
+                relevance,
+                role,
+                rank_of,
+                headings.get(p.id),
+                # (a follow-up asks of the last reply, not for the topic a paragraph opens on)
+                by_paragraph=contrast is None,
+            )
             if span is None or _repeats(span, shown):
                 continue
             lead = span.sentences[0].key
@@ -1132,6 +1229,24 @@ def _answering_the_heading(
     return out
 
 
+def _opening_answers(
+    passages: Sequence[Passage],
+    per_passage: Sequence[list[list[Sentence]]],
+    opens_section: Collection[str],
+    asked: Collection[str],
+) -> set[tuple[str, int, int]]:
+    """The opening sentence of each section whose heading asks the asker's question (`asked`:
+    passage ids, see _asked_as_heading), when the section opens on a paragraph."""
+    out: set[tuple[str, int, int]] = set()
+    for p, lines in zip(passages, per_passage, strict=True):
+        if p.id not in asked or p.id not in opens_section or p.is_comment:
+            continue
+        first = next((line for line in lines if line), None)
+        if first is not None and _is_paragraph(first):
+            out.add(first[0].key)
+    return out
+
+
 # A list item's label: a short first sentence saying what the item is about ("Manage burnout.",
 # "Alignment is mentorship-constrained.").
 LABEL_WORDS = (2, 6)
@@ -1181,6 +1296,7 @@ def _overview(
     role: Mapping[tuple[str, int, int], float],
     rank_of: Mapping[str, int],
     heading: Sentence | None = None,
+    by_paragraph: bool = True,
 ) -> Span | None:
     """A list's lead-in and the first sentence of each top-level item ("From my perspective,
     the most promising alignment research falls into three primary categories." then
@@ -1210,10 +1326,14 @@ def _overview(
     text = "\n".join([lead_in.text, *(_item_head(s) for s in items)])
     if len(text) > MAX_ANSWER_CHARS:
         return None  # at most half a list answer's room: a quote beside it still fits
-    score = relevance[lead_in.key] + ROLE_WEIGHT * role.get(lead_in.key, 0.0) + LIST_BONUS
+    # The paragraph a lead-in ends says what its list is about ("I think a big part of what I
+    # took away was … soft skills. … Some things that I've learnt from them are:").
+    opener = lines[lead_in.line_no][0] if lead_in.line_no >= 0 and by_paragraph else lead_in
+    rel = max(relevance[lead_in.key], relevance.get(opener.key, 0.0))
+    score = rel + ROLE_WEIGHT * role.get(lead_in.key, 0.0) + LIST_BONUS
     score -= RANK_PENALTY * rank_of.get(passage.id, 0)
     score -= 0.00012 * max(0, len(text) - 220)
-    return Span(passage, (lead_in, *items), text, score, relevance[lead_in.key], overview=True)
+    return Span(passage, (lead_in, *items), text, score, rel, overview=True)
 
 
 def _list_goes_on(lines: list[list[Sentence]], after: Sequence[Passage]) -> bool:
@@ -1502,6 +1622,10 @@ def _shape(window: tuple[Sentence, ...], lines: list[list[Sentence]]) -> _Window
         return None  # a fragment, a heading-like line or a link line, not advice
     if len(window) == 1 and _is_question(first.text):
         return None  # the post's own question ("Why do I think X is worth pursuing?"), unanswered
+    if all(_bracketed(s.text) for s in window):
+        return None  # an aside in brackets, without the sentence it qualifies
+    if not has_items and any(_announces_list(s, lines) for s in window):
+        return None  # "…falls into three primary categories." never saying which
     if first.is_item and ((first.short_item and first.first_in_line) or first.led_in):
         return None  # a name in a list, or a point of a sub-list, means little without its lead-in
     following = _next_sentence(lines, last)

@@ -305,3 +305,37 @@ def test_a_lead_in_is_not_quoted_with_only_the_first_of_its_items(
     assert lead_in_with_items(list_wanted=True, following={"p1": [second]}) == []
     # Where the list ends in the passage, the lead-in is quoted with its items as before.
     assert lead_in_with_items(list_wanted=True, following={"p1": []})
+
+
+def test_a_lists_overview_is_as_relevant_as_the_paragraph_its_lead_in_ends(
+    embedder: CachingEmbeddings,
+) -> None:
+    # "Some things that I've learnt from them are:" names nothing the question asks: the
+    # paragraph it ends opens on what the list is about ("…the intangible side of soft
+    # skills"), and the overview is that relevant.
+    first = passage(
+        "I think a big part of what I took away was on the intangible side of soft skills. "
+        "During the program you have access to a coach. Some things that I've learnt from "
+        "them are:\n"
+        "- How to tackle the planning fallacy. For example, if I aimed to have a draft out by "
+        "friday, I would ask myself whether I would be surprised to miss it.\n"
+        "- How to tackle procrastination. It turns out that I procrastinate when one side of "
+        "me wants to do something and the other thinks it is dumb.",
+        pid="p1",
+    )
+    second = passage(
+        "- How to resolve disagreements. I learnt that it is better to try to fully "
+        "understand the other person's point of view.",
+        pid="p2",
+    )
+    spans = pick_quotes(
+        "what soft skills did people pick up?",
+        [first, second],
+        embedder,
+        3,
+        following={"p1": [second], "p2": []},
+        list_wanted=True,
+        rank_only=True,
+    )
+    [overview] = [s for s in spans if s.overview]
+    assert overview.relevance >= max(s.relevance for s in spans if not s.overview) - 0.05

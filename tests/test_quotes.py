@@ -1441,3 +1441,125 @@ def test_a_free_place_goes_to_the_advice_of_the_best_quotes_own_section() -> Non
     # two quotes on updating off people's takes beside "It might take a while…").
     follow_up = _choose([top, elsewhere, advice], 3, 1200, False, role=role, section_advice=False)
     assert [c.passage.id for c in follow_up] == ["a"]
+
+
+def test_a_list_announced_by_its_count_is_not_quoted_without_it(
+    embedder: CachingEmbeddings,
+) -> None:
+    # "…falls into three primary categories." promises a list as "…such as:" does: quoted
+    # alone it never says which. Asked for one thing, the reply quotes something else.
+    first = passage(
+        "From my perspective, the most promising research falls into three primary "
+        "categories. I outline those below.\n"
+        "1. Oversight: finding ways to get better reward signals from models. It may be "
+        "high-leverage if adopted widely.\n"
+        "2. Interpretability: finding ways to understand how networks work inside.",
+        section="Research > Directions",
+    )
+    other = passage(
+        "You should pick a research area by personal fit, since most research won't succeed.",
+        pid="p2",
+    )
+    spans = pick_quotes("what research is most promising?", [first, other], embedder, 3)
+    assert spans, "nothing quoted"
+    assert not any("three primary categories" in s.text and "\n" not in s.text for s in spans), [
+        s.text for s in spans
+    ]
+    # Prose that goes on after the count says which: "There are two reasons. First…".
+    prose = passage(
+        "I recommend that you pick a research area for two reasons. First, fit matters "
+        "most. Second, feedback loops make you fast.\nThat is all there is to it, really."
+    )
+    ranked = pick_quotes("why pick a research area?", [prose], embedder, 3, rank_only=True)
+    assert any("two reasons. First" in s.text for s in ranked)
+
+
+def test_a_sentence_wholly_in_brackets_is_not_quoted_alone(embedder: CachingEmbeddings) -> None:
+    # "(Coding skill is … prerequisite, though.)" qualifies the sentence before it: alone it
+    # reads as an aside with nothing to qualify. With that sentence it may be quoted.
+    text = passage(
+        "You can get started doing deep learning research with nothing more than first-year "
+        "undergrad math, and pick up things you're missing as you go along. (Coding skill is "
+        "a much more important prerequisite for deep learning research, though.) You can also "
+        "pick up many of the conceptual foundations as you go along."
+    )
+    ranked = pick_quotes(
+        "is coding skill an important prerequisite for deep learning research?",
+        [text],
+        embedder,
+        3,
+        rank_only=True,
+    )
+    assert ranked
+    assert not any(s.text.startswith("(") and s.text.endswith(")") for s in ranked), [
+        s.text for s in ranked
+    ]
+    assert any("(Coding skill" in s.text for s in ranked)
+
+
+def test_the_authors_practice_under_a_short_label_is_not_ranked_down_as_story(
+    embedder: CachingEmbeddings,
+) -> None:
+    # "- Be organized. … I currently keep a personal research log…": the label names the
+    # advice and the author's own practice is its example, what "how do you keep track of
+    # results?" asks for, though it is told in the first person.
+    practice = (
+        "I currently keep a personal research log in a shared doc that I write entries into "
+        "throughout the lifetime of a project."
+    )
+    asked = "how do you keep track of results over a long research project?"
+    labelled = passage(f"- Be organized. {practice}")
+    plain = passage(f"- {practice} Be organized.", pid="p2")
+
+    def score(p: Passage) -> float:
+        spans = pick_quotes(asked, [p], embedder, 3, rank_only=True)
+        return next(s.score for s in spans if s.text == practice)
+
+    assert score(labelled) > score(plain) + 0.05
+
+
+def test_a_sentence_naming_the_list_below_is_not_quoted_without_it(
+    embedder: CachingEmbeddings,
+) -> None:
+    # "Items on this list aren't necessarily things you're expected to have" points at a list
+    # the asker cannot see unless it is quoted with it.
+    text = passage(
+        "There is a lot of tacit knowledge in research skills, so most of what I offer is "
+        "about the research process. Items on this list aren't necessarily research skills "
+        "you're expected to have already. These items are in no particular order:\n"
+        "- Write a lot. Writing is thinking, and research threads come to mind while "
+        "writing.\n"
+        "- Be organized. Figure out some kind of system that works for you to organize "
+        "your results."
+    )
+    ranked = pick_quotes(
+        "what research skills am i expected to have?", [text], embedder, 3, rank_only=True
+    )
+    assert ranked
+    assert not any("Items on this list" in s.text and "\n" not in s.text for s in ranked), [
+        s.text for s in ranked
+    ]
+
+
+def test_a_sections_opening_answers_a_heading_asking_the_question_in_other_words(
+    embedder: CachingEmbeddings,
+) -> None:
+    # "How can I find (and make!) job opportunities?" asks "where do people find job
+    # openings?" in other words: the section opens on the post's answer, told as what the
+    # author did.
+    text = (
+        "I used the 80k job board and LessWrong (I found my employer there). If you find your "
+        "way into Slacks from conferences or local groups, there will often be job postings "
+        "shared in those as well. My impression is that the majority of public job "
+        "opportunities can be found this way.\n"
+        "If you really want to work with a specific person or org, you can pick small open "
+        "problems to match their research interests, then reach out to ask for feedback."
+    )
+    section = "Getting a job > How can I find (and make!) job opportunities?"
+    asked = "where do people find AI safety job openings?"
+    spans = pick_quotes(asked, [passage(text, section=section)], embedder, 3, opens_section={"p1"})
+    assert spans[0].text.startswith("I used the 80k job board"), [s.text[:50] for s in spans]
+    # Under a heading that does not ask it, the opening is the author's story as before.
+    elsewhere = passage(text, section="Getting a job > My first year")
+    plain = pick_quotes(asked, [elsewhere], embedder, 3, opens_section={"p1"})
+    assert not plain[0].text.startswith("I used the 80k job board"), plain[0].text
