@@ -79,11 +79,25 @@ def _chat_words(text: str) -> list[str]:
     return re.findall(r"[a-z']+", text.casefold().replace("’", "'"))
 
 
+# What the posts are about as a whole ("what are the five posts about? give me an overview",
+# "tl;dr what do these posts say"): the bot's description of its posts answers it; their
+# words are no concept the posts lack.
+_POSTS = r"(?:the|your|these|those)(?: (?:five|5))? (?:posts|sources|articles)"
+_POSTS_OVERVIEW = (
+    rf"(?:tl ?dr )?(?:what (?:are|is) {_POSTS} (?:about|on)|"
+    rf"what do {_POSTS} (?:say|cover|talk about)|"
+    rf"(?:(?:give|show) me |can (?:you|u) give (?:me )?)?an? (?:overview|summary) of {_POSTS}|"
+    rf"summari[sz]e {_POSTS}(?: for me)?)"
+)
+# ... after which a bare "give me an overview" says the same ("give me a summary" alone, after
+# an answer, asks for that answer in brief).
+_BARE_OVERVIEW = r"(?:(?:give|show) me |can (?:you|u) give (?:me )?)?an? (?:overview|summary)"
 # A question about the bot itself ("what can you do?", "help", "which posts do you use?",
 # "who wrote the posts?"), asked as a whole message: "what can you do with a physics degree in
 # AI safety?" is a career question.
 _ABOUT_BOT = re.compile(
-    r"(?:(?:hi|hey|hello)\W+)?(?:help|about|"
+    rf"(?:(?:hi|hey|hello)\W+)?(?:{_POSTS_OVERVIEW}(?: {_POSTS_OVERVIEW}| {_BARE_OVERVIEW})?|"
+    r"help|about|"
     r"what can (?:you|u) (?:do|help with)|how can (?:you|u) help(?: me)?|who are (?:you|u)|"
     r"what are (?:you|u)|what is this(?: bot)?|how do (?:you|u) work|what do (?:you|u) know|"
     r"what can i ask(?: (?:you|u))?|"
@@ -690,10 +704,12 @@ def new_topic_words(context: TurnContext) -> tuple[str, ...]:
         return ()
     old = set(keyword_tokens(context.carried))
     done = {t for w in _DONE_TO_TOPIC.findall(context.own_text) for t in keyword_tokens(w)}
+    # "the fourth one" after a reply that showed three is still how it points, not its topic.
+    own = _ORDINAL.sub(" ", context.own_text)
     return tuple(
         dict.fromkeys(
             w
-            for w in keyword_tokens(context.own_text, query=True)
+            for w in keyword_tokens(own, query=True)
             if w not in old and w not in _VAGUE and w not in done
         )
     )
@@ -754,7 +770,11 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
     replies = [t.text for t in history if t.role == "assistant"]
     pointed = pointed_quote(text, replies[-1]) if replies else ""
     dependent = (
-        cue or not words or bool(pointed) or (bool(_ANAPHORA.search(text)) and len(words) <= _SHORT)
+        cue
+        or not words
+        # "the fourth one?" points back even at a place the last reply does not have
+        or bool(pointed or (replies and _ORDINAL.search(text)))
+        or (bool(_ANAPHORA.search(text)) and len(words) <= _SHORT)
     )
     if not dependent:
         return TurnContext(query=text, own_text=text)

@@ -332,12 +332,25 @@ def test_tell_me_more_after_thanks_is_about_the_answer_before_the_thanks() -> No
 
 
 def test_a_question_about_the_bot_is_told_apart_from_a_career_question() -> None:
-    for about in ("what can you do?", "help", "Which posts do you use?", "who are you"):
+    for about in (
+        "what can you do?",
+        "help",
+        "Which posts do you use?",
+        "who are you",
+        # What the posts are about as a whole: was declined on "five posts".
+        "what are the five posts about? give me an overview",
+        "tl;dr what do these posts say",
+        "give me an overview of the posts",
+    ):
         assert asks_about_bot(about), about
     for career in (
         "what can you do with a physics degree in ai safety?",
         "what are you supposed to learn first?",
         "help me choose between MATS and a PhD",
+        "give me an overview of governance careers",
+        "what do the posts say about phds?",
+        # After an answer this asks for that answer in brief.
+        "give me a summary",
     ):
         assert not asks_about_bot(career), career
 

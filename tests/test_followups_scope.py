@@ -1069,6 +1069,10 @@ def test_a_follow_ups_new_topic_is_what_it_adds_not_how_it_asks() -> None:
     assert new_topic_words(pitch) == ()
     story = history("should i quit my job for MATS?", "Reflections on my first year: - “I quit…”")
     assert new_topic_words(resolve("how did he turn it around?", story, TITLES)) == ()
+    # A place the last reply does not have ("the fourth one" after one quote) still only
+    # points: it was declined as "the posts don't discuss “fourth one”".
+    fourth = resolve("the fourth one?", story, TITLES)
+    assert fourth.is_follow_up and new_topic_words(fourth) == ()
 
 
 async def test_a_follow_up_about_something_the_posts_never_discuss_is_declined(
