@@ -96,6 +96,7 @@ from bot.scope import (
     distressed,
     having_a_hard_time,
     missing_concept,
+    money_asked,
     name_tokens,
     names_no_topic,
     no_concept,
@@ -103,6 +104,7 @@ from bot.scope import (
     read_by_sentence,
     seeks_reassurance,
     separate_questions,
+    states_amount,
     uncovered_in_asked,
     uncovered_phrase,
     unsupported_concept,
@@ -738,6 +740,14 @@ class Answerer:
                 query, "extractive", notices, answer_id, result, listed=topics_listed
             )
         own_text = context.own_text or text
+        money = money_asked(own_text)
+        if money is not None and not any(states_amount(p.text) for p in result.passages):
+            # "how much does MATS pay?", "do those pay well?": an amount of money is the
+            # answer, and no passage found names one; quotes about MATS would be no answer.
+            log.info("declined: the posts name no amount for %r", money)
+            return self._not_covered(
+                query, "extractive", notices, answer_id, concept=money, listed=topics_listed
+            )
         # Whether the asker's own words ask for several things: decided here, once.
         list_wanted = asks_for_list(own_text)
         in_topic = [d for d in self._named_posts(context.carried) if d in context.quoted_docs]

@@ -1048,6 +1048,36 @@ _HOW_MUCH = re.compile(
 )
 
 
+# Asking for an amount of money: what something pays or costs ("how much does MATS pay?",
+# "do those pay well?", "what's the stipend like?"). Not how much time, effort or skill
+# something costs ("how much math do I need?" is the posts' advice).
+_MONEY_ASK = re.compile(
+    r"\bhow much\b(?!\s+(?:time|effort|work|math|maths|coding|experience|energy|prep)\b)"
+    r"[^?.!]{0,40}?\b(?P<a>pay|pays|paid|cost|costs|earn|earns|charge|charges)\b|"
+    r"\b(?P<b>pay|pays|paying)\s+(?:well|decently|enough|ok|okay|good|badly|poorly)\b|"
+    r"\b(?P<c>salary|salaries|stipends?|compensation)\b",
+    re.IGNORECASE,
+)
+# An amount of money in a passage ("£100m", "$80k", "60,000 dollars").
+_AMOUNT = re.compile(
+    r"[$£€]\s?\d|\b\d[\d,.]*\s?(?:k|m)?\s?(?:usd|gbp|eur|dollars|pounds|euros)\b",
+    re.IGNORECASE,
+)
+
+
+def money_asked(text: str) -> str | None:
+    """The word of a message that asks for an amount of money, as typed, else None."""
+    found = _MONEY_ASK.search(text.replace("\u2019", "'"))
+    if found is None:
+        return None
+    return next(g for g in found.groups() if g)
+
+
+def states_amount(text: str) -> bool:
+    """Whether a text names an amount of money."""
+    return _AMOUNT.search(text) is not None
+
+
 def asks_how_much(text: str) -> bool:
     """Whether the message asks for a quantity ("how much does ARENA cost to attend?")."""
     return _HOW_MUCH.search(text) is not None

@@ -30,6 +30,7 @@ from bot.scope import (
     doubts,
     judgements,
     missing_concept,
+    money_asked,
     names_no_topic,
     no_concept,
     phrasing,
@@ -37,6 +38,7 @@ from bot.scope import (
     seeks_reassurance,
     self_described,
     separate_questions,
+    states_amount,
     uncovered_in_asked,
     uncovered_phrase,
     unsupported_concept,
@@ -1079,3 +1081,34 @@ async def test_another_form_of_a_word_counts_only_in_the_sense_asked(
     text = "how do i work with a specific researcher i admire?"
     assert unsupported_concept(text, vocabulary, discussed, embedder.embed_query) is None
     await assert_answered(bot, "form", "im burnt out. help?", text)
+
+
+def test_an_amount_of_money_is_told_from_how_much_skill_or_time() -> None:
+    assert money_asked("how much does mats pay?") == "pay"
+    assert money_asked("do those pay well?") == "pay"
+    assert money_asked("what's the stipend like for fellowships") == "stipend"
+    assert money_asked("how much does it cost to attend ARENA?") == "cost"
+    for skill in (
+        "how much math do i need for alignment research?",
+        "how much time does it cost to upskill?",
+        "will this pay off in the long run?",
+    ):
+        assert money_asked(skill) is None, skill
+    assert states_amount("they committed £100m to a task force")
+    assert states_amount("fellows get 4,000 dollars a month")
+    assert not states_amount("it took me 3 months and 2 papers")
+
+
+async def test_a_question_after_an_amount_of_money_is_declined_when_no_post_names_one(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    # Was answered with quotes about MATS, first turn or follow-up: the posts name no pay.
+    await assert_declined(bot, "money", "how much does mats pay?")
+    first = await bot.answer(Question("is mats worth it?", "u", "mats", "slack"))
+    assert first.covered
+    pay = await bot.answer(Question("how much does it pay", "u", "mats", "slack"))
+    assert not pay.covered and not pay.citations, pay.text
+    assert NOT_DISCUSSED.format(concept="pay") in pay.text
+    # How much skill is the posts' advice, not an amount of money.
+    await assert_answered(bot, "math", "how much math do i need for alignment research?")
