@@ -197,14 +197,9 @@ def nearest_topic(passages: Sequence[Passage]) -> Passage | None:
     would only name the post.
     """
     for passage in passages:
-        if not passage.is_comment and _career_heading(passage):
+        if not passage.is_comment and readable_heading(passage.section):
             return passage
     return passages[0] if passages else None
-
-
-def _career_heading(passage: Passage) -> str:
-    """The passage's deepest heading that is about careers ("" if all are meta: "Pre")."""
-    return readable_heading(passage.section)
 
 
 def nearest_pointer(near: Passage) -> str:
@@ -213,7 +208,7 @@ def nearest_pointer(near: Passage) -> str:
     The section named is the deepest heading that is about careers: a meta heading ("Pre",
     "Footnotes", "About me") tells the asker nothing, so its parent is named, or no section.
     """
-    where = _career_heading(near)
+    where = readable_heading(near.section)
     section = f", in “{where}”" if where and not near.is_comment else ""
     return f"The nearest they come is “{near.title}”{section}."
 
@@ -808,7 +803,6 @@ class Answerer:
             # What qualifies the last quote, or the rest of its list, is beside it.
             have = {p.id for p in passages}
             passages = [*passages, *(p for p in self._around(last) if p.id not in have)]
-        # "the second one" asks about one item of a list, not for the rest of it.
         if context.asks == OTHERS and context.last_quotes:
             # "does anyone else agree?", "did anyone push back on that?": what other voices
             # say of the claim just quoted (other posts, the comments under it), searched and
@@ -823,6 +817,7 @@ class Answerer:
             replies = [p for p in others if p.is_comment and _quotes_claim(p.text, claim)]
             if replies or others:
                 passages, ranks = (replies or others)[: self.config.quote_passages], None
+        # "the second one" asks about one item of a list, not for the rest of it.
         listed = self._list_shown(context) if context.asks == MORE and not context.pointed else None
         if listed is not None:
             # "any others on that list?", "any more?": the list the last reply showed goes on

@@ -83,15 +83,16 @@ def _chat_words(text: str) -> list[str]:
 # "tl;dr what do these posts say"): the bot's description of its posts answers it; their
 # words are no concept the posts lack.
 _POSTS = r"(?:the|your|these|those)(?: (?:five|5))? (?:posts|sources|articles)"
+# Asking for an overview: of the posts, or bare right after a question about them ("what are
+# the five posts about? give me an overview"). Alone, after an answer, "give me a summary" asks
+# for that answer in brief.
+_BARE_OVERVIEW = r"(?:(?:give|show) me |can (?:you|u) give (?:me )?)?an? (?:overview|summary)"
 _POSTS_OVERVIEW = (
     rf"(?:tl ?dr )?(?:what (?:are|is) {_POSTS} (?:about|on)|"
     rf"what do {_POSTS} (?:say|cover|talk about)|"
-    rf"(?:(?:give|show) me |can (?:you|u) give (?:me )?)?an? (?:overview|summary) of {_POSTS}|"
+    rf"{_BARE_OVERVIEW} of {_POSTS}|"
     rf"summari[sz]e {_POSTS}(?: for me)?)"
 )
-# ... after which a bare "give me an overview" says the same ("give me a summary" alone, after
-# an answer, asks for that answer in brief).
-_BARE_OVERVIEW = r"(?:(?:give|show) me |can (?:you|u) give (?:me )?)?an? (?:overview|summary)"
 # A question about the bot itself ("what can you do?", "help", "which posts do you use?",
 # "who wrote the posts?"), asked as a whole message: "what can you do with a physics degree in
 # AI safety?" is a career question.
@@ -664,7 +665,6 @@ def asks_of_last_reply(text: str, topic_words: int) -> str:
     if topic_words > _SHORT:
         # "why tho?? none of that is what you do day to day": a short question first, the
         # asker's reaction after it. What is asked is the question.
-        sentences = message_sentences(text)
         head = sentences[0] if len(sentences) > 1 else ""
         short = len([w for w in keyword_tokens(head, query=True) if w not in _VAGUE]) <= _SHORT
         if not head.endswith("?") or not short:
