@@ -1464,15 +1464,26 @@ class Answerer:
                     concept=self._named(text, concept),
                 )
 
+        money = money_asked(text)
+        unpriced: list[str] = []
+
         async def search(query: str) -> tuple[bool, Sequence[Passage]]:
             result = await asyncio.to_thread(self.retriever.search, query)
+            if money is not None and not any(states_amount(p.text) for p in result.passages):
+                # As with quotes: an amount of money is the answer and no passage found names
+                # one, so the model is not asked to make one up from quotes about MATS.
+                unpriced.append(money)
+                return False, result.passages
             return result.covered, result.passages
 
         reply = await self.llm.respond(text, history, search, on_partial)
         answer_id = uuid.uuid4().hex
         all_notices = (*notices, *reply.notices)
         if not reply.covered:
-            declined = self._not_covered(reply.query, "llm", all_notices, answer_id)
+            concept = unpriced[0] if unpriced else ""
+            declined = self._not_covered(
+                reply.query, "llm", all_notices, answer_id, concept=concept
+            )
             return dataclasses.replace(declined, usage=reply.usage)
         return Answer(
             text=reply.text,
