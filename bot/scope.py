@@ -341,10 +341,25 @@ _HARD_GOING = re.compile(
 )
 
 
+# The asker speaking of themselves, and a message about someone else: a post, its author,
+# other people.
+_FIRST_PERSON = re.compile(r"\b(?:i|i'?m|i'?ve|i'?d|i'?ll|me|my|myself|mine)\b", re.IGNORECASE)
+_SOMEONE_ELSE = re.compile(
+    r"\b(?:he|she|his|her|him|they|their|them|people|someone|others|authors?|posts?|"
+    r"articles?|writer)\b|\w's\s+(?:post|article|advice)\b",
+    re.IGNORECASE,
+)
+
+
 def having_a_hard_time(text: str) -> bool:
     """Whether the asker says they are having a hard time (not acute distress: that is
-    `distressed`): "been at it 8 months, 40 rejections, feel like a fraud"."""
-    return bool(_HARD_GOING.search(text.replace("\u2019", "'")))
+    `distressed`): "been at it 8 months, 40 rejections, feel like a fraud". A message about
+    someone else's ("george's post, the part about rejections", "how do people cope with
+    rejections?") says nothing of the asker's, unless the asker speaks of themselves too."""
+    text = text.replace("\u2019", "'")
+    if not _HARD_GOING.search(text):
+        return False
+    return bool(_FIRST_PERSON.search(text)) or not _SOMEONE_ELSE.search(text)
 
 
 def seeks_reassurance(text: str) -> bool:

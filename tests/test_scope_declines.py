@@ -511,6 +511,15 @@ async def test_how_the_asker_feels_about_themselves_is_no_concept_and_is_heard(
     assert answer.text.startswith(HARD_GOING), answer.text
     plain = await assert_answered(bot, "plain", "should i do a phd?")
     assert not plain.text.startswith(HARD_GOING)
+    # Asking what a post says of rejections is no hard time of the asker's.
+    for about_others in (
+        "george's post, the part about rejections, can you explain",
+        "how do people cope with rejections in this field?",
+    ):
+        other = await assert_answered(bot, "others", about_others)
+        assert not other.text.startswith(HARD_GOING), other.text
+    own = await assert_answered(bot, "own", "40 rejections so far and stuck. what next?")
+    assert own.text.startswith(HARD_GOING), own.text
     # A word the posts use, done again ("reapply"), is theirs too.
     await assert_answered(bot, "again", "got rejected from mats, should i reapply next year?")
 
