@@ -246,9 +246,11 @@ def _plain_answer(
 # A post named by what its title says: "the MATS post", "that siloed views article".
 _POST_NAMED = re.compile(
     r"\b(?:the|that|this|your|ur|his|her)\s+((?:[\w'’-]+\s+){0,3}?[\w'’-]+)\s+"
-    r"(?:post|article|blog ?post|write-?up|essay)\b",
+    r"(post|article|blog ?post|write-?up|essay|author|writer|guy|person)\b",
     re.IGNORECASE,
 )
+# "the siloed guy", "the MATS author": the post's author, named by what its title says.
+_AUTHOR_NOUNS = frozenset("author writer guy person".split())
 
 
 def _as_name(word: str) -> str:
@@ -418,12 +420,30 @@ class Answerer:
         by their title ("the MATS post", "that siloed views article")."""
         words = {_as_name(w) for w in re.findall(r"[A-Za-z][A-Za-z'’-]+", text)}
         found = [doc for doc, names in self._author_names().items() if names & words]
-        for named in _POST_NAMED.findall(text):
-            said = set(keyword_tokens(named))
-            for title, doc in self._titles().items():
-                if said and said <= set(keyword_tokens(title)) and doc not in found:
-                    found.append(doc)
+        for named, _ in _POST_NAMED.findall(text):
+            doc = self._titled(named)
+            if doc is not None and doc not in found:
+                found.append(doc)
         return tuple(found)
+
+    def _titled(self, named: str) -> str | None:
+        """The post whose title has every word of `named` ("siloed views", "mats")."""
+        said = set(keyword_tokens(named))
+        for title, doc in self._titles().items():
+            if said and said <= set(keyword_tokens(title)):
+                return doc
+        return None
+
+    def _as_post_named(self, text: str) -> str:
+        """`text` with an author named by their post's title read as the post: "the first
+        year guy" asks about "the first year post", and "guy" is no word the posts lack."""
+
+        def post(match: re.Match[str]) -> str:
+            if match[2].lower() not in _AUTHOR_NOUNS or self._titled(match[1]) is None:
+                return match[0]
+            return f"{match[0][: match.start(2) - match.start(0)]}post"
+
+        return _POST_NAMED.sub(post, text)
 
     def _without_names(self, text: str) -> str:
         """The question without its authors' names: "how did James Chua get into MATS?" is
@@ -684,7 +704,7 @@ class Answerer:
             log.info("declined follow-up: the posts do not cover %r", fresh)
             missing = asked_phrase(context.own_text, fresh, shown=True)
         elif not context.is_follow_up:
-            asked = context.own_text or text  # without "unrelated but…"
+            asked = self._as_post_named(context.own_text or text)  # without "unrelated but…"
             concept = self._uncovered_concept(asked)
             if concept is not None:
                 log.info("declined: the posts do not cover %r", concept)
@@ -1453,7 +1473,8 @@ class Answerer:
                 return self._not_covered(text, "llm", notices, uuid.uuid4().hex, live=True)
             notices = [*notices, HARD_GOING_LIVE]  # as with quotes: the person first
         if not history:
-            concept = await asyncio.to_thread(self._uncovered_concept, text)
+            asked = self._as_post_named(text)
+            concept = await asyncio.to_thread(self._uncovered_concept, asked)
             if concept is not None:
                 log.info("declined: the posts do not cover %r", concept)
                 return self._not_covered(
@@ -1461,7 +1482,7 @@ class Answerer:
                     "llm",
                     notices,
                     uuid.uuid4().hex,
-                    concept=self._named(text, concept),
+                    concept=self._named(asked, concept),
                 )
 
         money = money_asked(text)
