@@ -1070,7 +1070,10 @@ _MONEY_ASK = re.compile(
     r"\bhow much\b(?!\s+(?:time|effort|work|math|maths|coding|experience|energy|prep)\b)"
     r"[^?.!]{0,40}?\b(?P<a>pay|pays|paid|cost|costs|earn|earns|charge|charges)\b|"
     r"\b(?P<b>pay|pays|paying)\s+(?:well|decently|enough|ok|okay|good|badly|poorly)\b|"
-    r"\b(?P<c>salary|salaries|stipends?|compensation)\b",
+    r"\b(?P<c>salary|salaries|stipends?|compensation)\b|"
+    # Whether an income is enough to live on: "can you live on a grant?", "get by on savings".
+    r"\b(?P<d>(?:live|living|survive|get\s+by)\s+(?:on|off)\s+(?:(?:a|an|the|my|your|their|one)\s+)?"
+    r"(?:\w+\s+)?(?:grants?|stipends?|fellowships?|funding|income|savings|salary))\b",
     re.IGNORECASE,
 )
 # An amount of money in a passage ("£100m", "$80k", "60,000 dollars").

@@ -1097,6 +1097,8 @@ def test_an_amount_of_money_is_told_from_how_much_skill_or_time() -> None:
     assert money_asked("do those pay well?") == "pay"
     assert money_asked("what's the stipend like for fellowships") == "stipend"
     assert money_asked("how much does it cost to attend ARENA?") == "cost"
+    assert money_asked("can you live on a grant as an independent researcher?") == "live on a grant"
+    assert money_asked("is it possible to get by on an LTFF grant") == "get by on an LTFF grant"
     for skill in (
         "how much math do i need for alignment research?",
         "how much time does it cost to upskill?",
@@ -1114,6 +1116,8 @@ async def test_a_question_after_an_amount_of_money_is_declined_when_no_post_name
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
     # Was answered with quotes about MATS, first turn or follow-up: the posts name no pay.
     await assert_declined(bot, "money", "how much does mats pay?")
+    # Quoted George's "Start applying for fellowships, grants, and jobs.": no answer to it.
+    await assert_declined(bot, "grant", "can you live on a grant as an independent researcher?")
     first = await bot.answer(Question("is mats worth it?", "u", "mats", "slack"))
     assert first.covered
     pay = await bot.answer(Question("how much does it pay", "u", "mats", "slack"))
