@@ -69,10 +69,12 @@ from bot.prompts import (
     ENGLISH_ONLY,
     GREETING,
     HARD_GOING,
+    HARD_GOING_FUTURE,
     HARD_GOING_LIVE,
     MISSED_REPLY,
     NOT_COVERED,
     NOT_DISCUSSED,
+    NOT_FORECAST,
     WELCOME,
     Prompts,
 )
@@ -89,6 +91,7 @@ from bot.scope import (
     asked_phrase,
     asked_thing,
     asked_words,
+    asks_forecast,
     asks_how_much,
     asks_live_facts,
     copes,
@@ -697,6 +700,10 @@ class Answerer:
             # good enough?": a discouraged asker gets the posts' encouragement, not only "check
             # the organisation's site"; how things stand now is named as out of reach.
             notices = [*notices, HARD_GOING_LIVE]
+        elif asks_forecast(text):
+            if not having_a_hard_time(text):
+                return self._not_covered(query, "extractive", notices, answer_id, future=True)
+            notices = [*notices, HARD_GOING_FUTURE]  # as with how things stand now
         missing: str | None = None
         if fresh is not None:
             # "ok. are there remote roles then?" after a question on finding jobs: the follow-up
@@ -1367,6 +1374,7 @@ class Answerer:
         result: RetrievalResult | None = None,
         *,
         live: bool = False,
+        future: bool = False,
         concept: str = "",
         listed: bool = False,
     ) -> Answer:
@@ -1385,6 +1393,10 @@ class Answerer:
                 + ", so they can't tell you what is open or true right now; check the "
                 "organisation's own site or ask people in the community."
             ]
+        elif future:
+            lines = [NOT_FORECAST]
+            if not listed:
+                lines.append(self._covered_topics())
         elif concept:
             # What the bot can help with instead, then the next step: read blind, a decline
             # ending on "someone in the community may know" alone was "honest but empty".
@@ -1472,6 +1484,10 @@ class Answerer:
             if not having_a_hard_time(text):
                 return self._not_covered(text, "llm", notices, uuid.uuid4().hex, live=True)
             notices = [*notices, HARD_GOING_LIVE]  # as with quotes: the person first
+        elif asks_forecast(text):
+            if not having_a_hard_time(text):
+                return self._not_covered(text, "llm", notices, uuid.uuid4().hex, future=True)
+            notices = [*notices, HARD_GOING_FUTURE]
         if not history:
             asked = self._as_post_named(text)
             concept = await asyncio.to_thread(self._uncovered_concept, asked)

@@ -401,6 +401,44 @@ def asks_live_facts(text: str) -> bool:
     return any(_dates_the_world(sentence) for sentence in message_sentences(text))
 
 
+# A time to come ("in 10 years", "by 2030", "the next decade", "in the future") that a question
+# asks what the world will be like at ("where will the field be in 10 years?", "will labs still
+# hire engineers by 2030?"), unless it is the asker's own future ("where should i be in 5
+# years?", "i want to work in alignment in the future"): the posts are advice, not forecasts.
+_FUTURE_TIME = re.compile(
+    r"\b(?:in|within|over)\s+(?:the\s+)?(?:next\s+)?(?:\d+|a\s+few|few|couple(?:\s+of)?|"
+    r"two|three|five|ten|twenty)\s+(?:years?|decades?)|"
+    r"\b(?:\d+|five|ten|twenty)\s+years\s+from\s+now|\bby\s+20\d\d|\bin\s+20[3-9]\d|"
+    r"\bthe\s+next\s+decade|\bin\s+the\s+(?:long\s+run|future)",
+    re.IGNORECASE,
+)
+_FORECAST = re.compile(
+    r"\b(?:will|won'?t|going\s+to|gonna|look\s+like|still\s+(?:be|exist|need|hire|hiring))\b",
+    re.IGNORECASE,
+)
+_HEADED = re.compile(
+    r"\bwhere\s+(?:is|are)\s+(?:the\s+)?(?:field|ai\s+safety|alignment|safety|job\s+market|"
+    r"market)\s+(?:heading|headed|going)\b|\bthe\s+future\s+of\s+(?:the\s+)?(?:field|ai\s+safety|"
+    r"alignment|safety\s+jobs|jobs|hiring|the\s+job\s+market)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_forecast(text: str) -> bool:
+    """Whether the question asks how the world will be ("where will the field be in 10
+    years?", "what's the future of alignment jobs?"): no post can say, however dated."""
+    asked = asked_sentences(text)
+    for sentence in message_sentences(" ".join(asked) if asked else text):
+        sentence = sentence.replace("\u2019", "'")
+        if _HEADED.search(sentence):
+            return True
+        if not _FORECAST.search(sentence):
+            continue
+        if any(not _the_askers_time(sentence, m.start()) for m in _FUTURE_TIME.finditer(sentence)):
+            return True
+    return False
+
+
 def _dates_the_world(sentence: str) -> bool:
     """Whether one sentence asks for a current fact: openings, hiring, rates, now."""
     dated = bool(_LIVE.search(sentence)) or any(

@@ -10,7 +10,14 @@ import pytest
 
 from bot.knowledge import chunk_documents, embedding_text, load_knowledge
 from bot.models import Answer, Question
-from bot.prompts import ASK_PEOPLE, HARD_GOING, HARD_GOING_LIVE, NOT_DISCUSSED
+from bot.prompts import (
+    ASK_PEOPLE,
+    HARD_GOING,
+    HARD_GOING_FUTURE,
+    HARD_GOING_LIVE,
+    NOT_DISCUSSED,
+    NOT_FORECAST,
+)
 from bot.scope import (
     Vocabulary,
     _asked_by_form,
@@ -25,6 +32,7 @@ from bot.scope import (
     asked_words,
     asking_sentences,
     asks_about_age,
+    asks_forecast,
     asks_live_facts,
     corpus_vocabulary,
     doubts,
@@ -91,6 +99,40 @@ def test_an_organisations_deadline_is_a_live_fact_the_askers_own_is_planning() -
         "we blew through the deadline we agreed with our mentor, how do we recover?",
     ):
         assert not asks_live_facts(text), text
+
+
+def test_a_forecast_of_the_field_is_asked_the_askers_own_future_is_not() -> None:
+    for text in (
+        "where will the field be in 10 years?",
+        "will there still be jobs in alignment in 5 years?",
+        "what will ai safety look like by 2030",
+        "where is the field heading?",
+        "whats the future of alignment jobs",
+        "is interp going to matter in the next decade?",
+    ):
+        assert asks_forecast(text), text
+    for text in (
+        "where should i be in 5 years if i want to do alignment?",
+        "i want to work in alignment in the future, what should i study?",
+        "will a PhD help me?",
+        "should I do a PhD right now or later?",
+        "I'll be 40 in 2030, is it too late to switch?",
+    ):
+        assert not asks_forecast(text), text
+
+
+async def test_a_forecast_is_declined_plainly_a_discouraged_asker_still_gets_quotes(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    # Was answered with a comment on having a plan to give up on the field.
+    answer = await bot.answer(Question("where will the field be in 10 years?", "u", "f1", "slack"))
+    assert not answer.covered and not answer.citations
+    assert answer.text.startswith(NOT_FORECAST), answer.text
+    hard = "so anxious. 30 rejections. will there even be jobs in safety in 5 years?"
+    worried = await bot.answer(Question(hard, "u", "f2", "slack"))
+    assert worried.covered and worried.text.startswith(HARD_GOING), worried.text
+    assert HARD_GOING_FUTURE in worried.notices
 
 
 def test_a_time_that_dates_the_world_is_a_live_fact_one_that_dates_the_asker_is_not() -> None:
