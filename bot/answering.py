@@ -98,11 +98,13 @@ from bot.scope import (
     corpus_vocabulary,
     distressed,
     having_a_hard_time,
+    judgements,
     missing_concept,
     money_asked,
     name_tokens,
     names_no_topic,
     no_concept,
+    phrasing,
     plainly,
     read_by_sentence,
     seeks_reassurance,
@@ -179,6 +181,12 @@ NOT_SPECIFIC = (
     "The posts don't speak to “{concept}” specifically; here is more of what they say about "
     "your question before."
 )
+# "the siloed guy said something about mentors?" and that post never mentions mentors: say so,
+# and quote the posts that do.
+NOT_IN_POST = "“{title}” doesn't mention “{concept}”; here is what the other posts say."
+# How much of a question a word the named post lacks must carry to be what it asks ("mentors"
+# 0.78; verbs such as "pick", "find", "end up" 0.3 at most, on 65 questions naming a post).
+ABSENT_ABOUT = 0.5
 
 
 @dataclass(frozen=True)
@@ -254,6 +262,7 @@ _POST_NAMED = re.compile(
 )
 # "the siloed guy", "the MATS author": the post's author, named by what its title says.
 _AUTHOR_NOUNS = frozenset("author writer guy person".split())
+_POST_NOUNS = ("post", "article", "blog", "essay", "write-up", *_AUTHOR_NOUNS)
 
 
 def _as_name(word: str) -> str:
@@ -428,6 +437,36 @@ class Answerer:
             if doc is not None and doc not in found:
                 found.append(doc)
         return tuple(found)
+
+    def _absent_from(self, docs: Sequence[str], text: str) -> str | None:
+        """The word a question asks about a named post that the post never uses, though other
+        posts do ("the siloed guy said something about mentors?"), as typed; else None."""
+        if len(docs) != 1:
+            return None
+        text = self._as_post_named(text)
+        used = self._post_vocabulary(docs[0])
+        vocabulary = self._vocabulary()
+        skip = set(judgements(text)) | phrasing(text) | name_tokens(self._post_names())
+        skip |= set(keyword_tokens(" ".join(_POST_NOUNS)))  # "the MATS post", "the siloed guy"
+        lacking = [
+            t
+            for t in dict.fromkeys(keyword_tokens(text, query=True))
+            if t not in skip and not no_concept(t) and vocabulary.get(t, 0) >= 2 and t not in used
+        ]
+        if not lacking:
+            return None
+        weight = about_words(text, lacking, self.embedder.embed_query)
+        best = max(lacking, key=lambda t: weight.get(t, 0.0))
+        return as_typed(text, best) if weight.get(best, 0.0) >= ABSENT_ABOUT else None
+
+    def _post_vocabulary(self, doc: str) -> frozenset[str]:
+        """The words (stemmed) of one post, its headings and comments."""
+        return frozenset(
+            t
+            for p in self.retriever.snapshot.passages
+            if p.doc_id == doc
+            for t in keyword_tokens(embedding_text(p.title, p.section, p.text))
+        )
 
     def _titled(self, named: str) -> str | None:
         """The post whose title has every word of `named` ("siloed views", "mats")."""
@@ -652,6 +691,11 @@ class Answerer:
                     sources, notices, covered=True, query=context.carried, answer_id=answer_id
                 )
         named = self._named_posts(text)
+        absent = self._absent_from(named, text) if named and not context.is_follow_up else None
+        if absent is not None:
+            titles = {doc: title for title, doc in self._titles().items()}
+            notices = [*notices, NOT_IN_POST.format(title=titles[named[0]], concept=absent)]
+            named = ()  # the posts that do speak of it answer
         if named:  # "what did Jay learn from MATS?": read that author's post first
             context = replace(
                 context,
