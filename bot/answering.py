@@ -13,10 +13,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from bot.conversations import ConversationStore
+from bot.embeddings import embedding_matrix
 from bot.extractive import (
     Span,
     asks_for_list,
@@ -165,6 +167,10 @@ CLOSE_MATCH = 0.70
 # sentence turns on a word the posts never use ("bootcamp style stuff" 0.43, "could it
 # backfire?" after a TikTok plan 0.50) stay answered.
 WEAK_MATCH = 0.42
+# A word the posts never use that one word of theirs means ("doctorate" ~ "PhD" 0.85, "begin" ~
+# "start" 0.84, "kids" ~ "children" 0.89), where near-scope words find only neighbours ("salary"
+# ~ "pay" 0.52, "relocation" ~ "move" 0.65, "parental leave" ~ "leave" 0.53).
+SAME_MEANING = 0.8
 # One sentence of the posts this close to the question (cosine) shows they speak to it though no
 # passage does as a whole. Measured on 468 first-turn questions no concept check declines, the
 # best sentence of those the passage gate declines: in-scope 0.30-0.59 (cold email 0.59, "2 kids
@@ -509,14 +515,17 @@ class Answerer:
             self._names = (snap.collection, names)
         return self._names[1]
 
-    def _uncovered_concept(self, text: str, *, plain: bool = True) -> str | None:
+    def _uncovered_concept(
+        self, text: str, *, plain: bool = True, said: list[tuple[str, str]] | None = None
+    ) -> str | None:
         """The question's key word the posts never use, or only brush (see bot.scope).
 
         A long message is also read one question at a time: "which orgs have decent parental
         leave? wife is due in march and im interviewing" asks only its first sentence, and
         the context after it would otherwise hide the uncovered word. A word only in the
         context beside a question ("where do people find job listings?? linkedin is useless")
-        is not what it asks about.
+        is not what it asks about. A word the posts say in a word of their own ("doctorate":
+        "PhD") is no missing concept; the pair goes into `said` for the search.
         """
         vocabulary = self._vocabulary()
         text = without_code(text)
@@ -551,6 +560,11 @@ class Answerer:
         if concept is not None:
             if best_similarity() >= CLOSE_MATCH:
                 return None  # the posts speak to this very question: the odd word is not its point
+            theirs = self._said_otherwise(text, concept)
+            if theirs is not None:  # "must I do a doctorate?": the posts say "PhD"
+                if said is not None:
+                    said.append((as_typed(text, concept), theirs))
+                return None
             return concept
         if read_by_sentence(text) and best_similarity() < WEAK_MATCH:
             # No passage speaks to the message as a whole: an asking sentence may turn on a
@@ -572,6 +586,34 @@ class Answerer:
         ):
             return concept
         return None
+
+    def _said_otherwise(self, text: str, concept: str) -> str | None:
+        """The word of the posts that means the question's missing word, if they have one: in
+        the passages the word or the question finds, a word at `SAME_MEANING` or closer that
+        is no form of it ("healthy" is no "health plan": `_close_form_as_asked` judges forms)."""
+        typed = as_typed(text, concept).lower()
+        if " " in typed or not typed.isalpha():
+            return None
+        passages = [
+            *self.retriever.search(typed, k=3).passages,
+            *self.retriever.search(text, k=5).passages,
+        ]
+        words = sorted(
+            {
+                w.lower()
+                for p in passages
+                for w in re.findall(r"[A-Za-z][A-Za-z-]{2,}", p.text)
+                if w.lower()[:4] != typed[:4]
+            }
+        )
+        words = [w for w in words if keyword_tokens(w)]  # content words only
+        if not words:
+            return None
+        similarity = embedding_matrix(self.embedder, words) @ np.asarray(
+            self.embedder.embed_query(typed), dtype=np.float32
+        )
+        best = int(similarity.argmax())
+        return words[best] if float(similarity[best]) >= SAME_MEANING else None
 
     def _named(self, text: str, concept: str) -> str:
         """The words a decline names: the thing asked, not the place it is asked about
@@ -756,7 +798,8 @@ class Answerer:
             missing = asked_phrase(context.own_text, fresh, shown=True)
         elif not context.is_follow_up:
             asked = self._as_post_named(context.own_text or text)  # without "unrelated but…"
-            concept = self._uncovered_concept(asked)
+            said: list[tuple[str, str]] = []
+            concept = self._uncovered_concept(asked, said=said)
             if concept is not None:
                 log.info("declined: the posts do not cover %r", concept)
                 missing = self._named(asked, concept)
@@ -764,6 +807,9 @@ class Answerer:
                 # Read literally, a figure of speech is a word the posts never use ("towel"):
                 # searched as typed it finds only that word's neighbours.
                 query = plainly(query)
+            for typed, theirs in said:
+                # "must I do a doctorate before?" is searched in the posts' word: "PhD".
+                query = re.sub(rf"\b{re.escape(typed)}\b", theirs, query, flags=re.IGNORECASE)
         if missing is not None:
             return self._not_covered(
                 query, "extractive", notices, answer_id, concept=missing, listed=topics_listed

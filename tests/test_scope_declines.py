@@ -1167,3 +1167,19 @@ async def test_a_question_after_an_amount_of_money_is_declined_when_no_post_name
     assert NOT_DISCUSSED.format(concept="pay") in pay.text
     # How much skill is the posts' advice, not an amount of money.
     await assert_answered(bot, "math", "how much math do i need for alignment research?")
+
+
+async def test_a_word_the_posts_say_in_a_word_of_their_own_is_theirs(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    # Declined on "doctorate" and "begin": the posts say "PhD" and "start".
+    phd = await assert_answered(bot, "same", "Must I do a doctorate before?")
+    # ... and searched in their word: the PhD section, not a line with "must" in it.
+    assert "PhD" in phd.citations[0].quote, phd.text
+    await assert_answered(bot, "same", "How can I begin concretely?")
+    # A word that only has neighbours in the posts ("kids": "people", "relocation": "move")
+    # is still missing.
+    await assert_declined(
+        bot, "near", "my kids are small, can i still do this?", "any tips on relocation?"
+    )
