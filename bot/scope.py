@@ -327,7 +327,8 @@ _REASSURANCE = re.compile(
 # How the asker feels about themselves ("feel like a fraud", "burnt out", "not smart enough",
 # "freaking out"): a message saying so is about coping, and none of it is a concept to decline.
 _SELF_FEELING = (
-    r"fraud|impostor|imposter|overwhelm\w*|discourag\w*|burn(?:t|ed)? ?out|exhausted|fried|"
+    r"fraud|impostor|imposter|overwhelm\w*|discourag\w*|burn(?:t|ed|ing)? ?out|exhausted|fried|"
+    r"(?:feel(?:ing)?|am|i'?m) (?:like )?(?:a )?(?:failure|loser)|"
     r"freak(?:ing|ed)? out|hopeless|giv(?:e|ing) up|not (?:smart|good) enough|useless|"
     r"dead weight|lazy|i suck|demotivated|lonely|isolated|feel(?:ing)? (?:so )?(?:lost|stupid|dumb)"
 )
@@ -1108,6 +1109,8 @@ _MONEY_ASK = re.compile(
     r"\bhow much\b(?!\s+(?:time|effort|work|math|maths|coding|experience|energy|prep)\b)"
     r"[^?.!]{0,40}?\b(?P<a>pay|pays|paid|cost|costs|earn|earns|charge|charges)\b|"
     r"\b(?P<b>pay|pays|paying)\s+(?:well|decently|enough|ok|okay|good|badly|poorly)\b|"
+    r"\b(?P<e>(?:well|badly|poorly|decently|better|worse)[\s-]+paid|paid\s+(?:well|badly|"
+    r"poorly|decently|better|worse|enough))\b|"
     r"\b(?P<c>salary|salaries|stipends?|compensation)\b|"
     # Whether an income is enough to live on: "can you live on a grant?", "get by on savings".
     r"\b(?P<d>(?:live|living|survive|get\s+by)\s+(?:on|off)\s+(?:(?:a|an|the|my|your|their|one)\s+)?"

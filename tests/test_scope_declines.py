@@ -562,6 +562,9 @@ async def test_how_the_asker_feels_about_themselves_is_no_concept_and_is_heard(
         assert not other.text.startswith(HARD_GOING), other.text
     own = await assert_answered(bot, "own", "40 rejections so far and stuck. what next?")
     assert own.text.startswith(HARD_GOING), own.text
+    for hard in ("I'm burning out right now, what should I do today", "I feel like a failure."):
+        heard = await assert_answered(bot, "heard", hard)
+        assert heard.text.startswith(HARD_GOING), heard.text
     # A word the posts use, done again ("reapply"), is theirs too.
     await assert_answered(bot, "again", "got rejected from mats, should i reapply next year?")
 
@@ -1140,6 +1143,8 @@ def test_an_amount_of_money_is_told_from_how_much_skill_or_time() -> None:
     assert money_asked("what's the stipend like for fellowships") == "stipend"
     assert money_asked("how much does it cost to attend ARENA?") == "cost"
     assert money_asked("can you live on a grant as an independent researcher?") == "live on a grant"
+    assert money_asked("is it well paid compared to normal software jobs?") == "well paid"
+    assert money_asked("are safety researchers paid well?") == "paid well"
     assert money_asked("is it possible to get by on an LTFF grant") == "get by on an LTFF grant"
     for skill in (
         "how much math do i need for alignment research?",
