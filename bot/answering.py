@@ -271,6 +271,11 @@ _AUTHOR_NOUNS = frozenset("author writer guy person".split())
 _POST_NOUNS = ("post", "article", "blog", "essay", "write-up", *_AUTHOR_NOUNS)
 
 
+def _same_stem_start(word: str, other: str) -> bool:
+    """Whether two words start alike, as forms of one word do ("gpus", "gpu"; "healthy")."""
+    return word.startswith(other[:4]) or other.startswith(word[:4])
+
+
 def _as_name(word: str) -> str:
     """A word as it would name an author: casefolded, without a possessive ("Richard's" ->
     "richard"); "" for a word in capitals ("NGO" is an acronym, not Richard Ngo)."""
@@ -603,7 +608,7 @@ class Answerer:
                 w.lower()
                 for p in passages
                 for w in re.findall(r"[A-Za-z][A-Za-z-]{2,}", p.text)
-                if w.lower()[:4] != typed[:4]
+                if not _same_stem_start(w.lower(), typed)
             }
         )
         words = [w for w in words if keyword_tokens(w)]  # content words only

@@ -1188,3 +1188,5 @@ async def test_a_word_the_posts_say_in_a_word_of_their_own_is_theirs(
     await assert_declined(
         bot, "near", "my kids are small, can i still do this?", "any tips on relocation?"
     )
+    # A form of the word is no other word for it ("GPU": the posts' "GPUs" say nothing of buying).
+    await assert_declined(bot, "form", "which GPU should i buy for interp experiments at home?")
