@@ -13,10 +13,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from bot.conversations import ConversationStore
+from bot.embeddings import embedding_matrix
 from bot.extractive import (
     Span,
     asks_for_list,
@@ -69,10 +71,12 @@ from bot.prompts import (
     ENGLISH_ONLY,
     GREETING,
     HARD_GOING,
+    HARD_GOING_FUTURE,
     HARD_GOING_LIVE,
     MISSED_REPLY,
     NOT_COVERED,
     NOT_DISCUSSED,
+    NOT_FORECAST,
     WELCOME,
     Prompts,
 )
@@ -89,17 +93,20 @@ from bot.scope import (
     asked_phrase,
     asked_thing,
     asked_words,
+    asks_forecast,
     asks_how_much,
     asks_live_facts,
     copes,
     corpus_vocabulary,
     distressed,
     having_a_hard_time,
+    judgements,
     missing_concept,
     money_asked,
     name_tokens,
     names_no_topic,
     no_concept,
+    phrasing,
     plainly,
     read_by_sentence,
     seeks_reassurance,
@@ -160,6 +167,10 @@ CLOSE_MATCH = 0.70
 # sentence turns on a word the posts never use ("bootcamp style stuff" 0.43, "could it
 # backfire?" after a TikTok plan 0.50) stay answered.
 WEAK_MATCH = 0.42
+# A word the posts never use that one word of theirs means ("doctorate" ~ "PhD" 0.85, "begin" ~
+# "start" 0.84, "kids" ~ "children" 0.89), where near-scope words find only neighbours ("salary"
+# ~ "pay" 0.52, "relocation" ~ "move" 0.65, "parental leave" ~ "leave" 0.53).
+SAME_MEANING = 0.8
 # One sentence of the posts this close to the question (cosine) shows they speak to it though no
 # passage does as a whole. Measured on 468 first-turn questions no concept check declines, the
 # best sentence of those the passage gate declines: in-scope 0.30-0.59 (cold email 0.59, "2 kids
@@ -176,6 +187,12 @@ NOT_SPECIFIC = (
     "The posts don't speak to “{concept}” specifically; here is more of what they say about "
     "your question before."
 )
+# "the siloed guy said something about mentors?" and that post never mentions mentors: say so,
+# and quote the posts that do.
+NOT_IN_POST = "“{title}” doesn't mention “{concept}”; here is what the other posts say."
+# How much of a question a word the named post lacks must carry to be what it asks ("mentors"
+# 0.78; verbs such as "pick", "find", "end up" 0.3 at most, on 65 questions naming a post).
+ABSENT_ABOUT = 0.5
 
 
 @dataclass(frozen=True)
@@ -246,9 +263,17 @@ def _plain_answer(
 # A post named by what its title says: "the MATS post", "that siloed views article".
 _POST_NAMED = re.compile(
     r"\b(?:the|that|this|your|ur|his|her)\s+((?:[\w'’-]+\s+){0,3}?[\w'’-]+)\s+"
-    r"(?:post|article|blog ?post|write-?up|essay)\b",
+    r"(post|article|blog ?post|write-?up|essay|author|writer|guy|person)\b",
     re.IGNORECASE,
 )
+# "the siloed guy", "the MATS author": the post's author, named by what its title says.
+_AUTHOR_NOUNS = frozenset("author writer guy person".split())
+_POST_NOUNS = ("post", "article", "blog", "essay", "write-up", *_AUTHOR_NOUNS)
+
+
+def _same_stem_start(word: str, other: str) -> bool:
+    """Whether two words start alike, as forms of one word do ("gpus", "gpu"; "healthy")."""
+    return word.startswith(other[:4]) or other.startswith(word[:4])
 
 
 def _as_name(word: str) -> str:
@@ -418,12 +443,60 @@ class Answerer:
         by their title ("the MATS post", "that siloed views article")."""
         words = {_as_name(w) for w in re.findall(r"[A-Za-z][A-Za-z'’-]+", text)}
         found = [doc for doc, names in self._author_names().items() if names & words]
-        for named in _POST_NAMED.findall(text):
-            said = set(keyword_tokens(named))
-            for title, doc in self._titles().items():
-                if said and said <= set(keyword_tokens(title)) and doc not in found:
-                    found.append(doc)
+        for named, _ in _POST_NAMED.findall(text):
+            doc = self._titled(named)
+            if doc is not None and doc not in found:
+                found.append(doc)
         return tuple(found)
+
+    def _absent_from(self, docs: Sequence[str], text: str) -> str | None:
+        """The word a question asks about a named post that the post never uses, though other
+        posts do ("the siloed guy said something about mentors?"), as typed; else None."""
+        if len(docs) != 1:
+            return None
+        text = self._as_post_named(text)
+        used = self._post_vocabulary(docs[0])
+        vocabulary = self._vocabulary()
+        skip = set(judgements(text)) | phrasing(text) | name_tokens(self._post_names())
+        skip |= set(keyword_tokens(" ".join(_POST_NOUNS)))  # "the MATS post", "the siloed guy"
+        lacking = [
+            t
+            for t in dict.fromkeys(keyword_tokens(text, query=True))
+            if t not in skip and not no_concept(t) and vocabulary.get(t, 0) >= 2 and t not in used
+        ]
+        if not lacking:
+            return None
+        weight = about_words(text, lacking, self.embedder.embed_query)
+        best = max(lacking, key=lambda t: weight.get(t, 0.0))
+        return as_typed(text, best) if weight.get(best, 0.0) >= ABSENT_ABOUT else None
+
+    def _post_vocabulary(self, doc: str) -> frozenset[str]:
+        """The words (stemmed) of one post, its headings and comments."""
+        return frozenset(
+            t
+            for p in self.retriever.snapshot.passages
+            if p.doc_id == doc
+            for t in keyword_tokens(embedding_text(p.title, p.section, p.text))
+        )
+
+    def _titled(self, named: str) -> str | None:
+        """The post whose title has every word of `named` ("siloed views", "mats")."""
+        said = set(keyword_tokens(named))
+        for title, doc in self._titles().items():
+            if said and said <= set(keyword_tokens(title)):
+                return doc
+        return None
+
+    def _as_post_named(self, text: str) -> str:
+        """`text` with an author named by their post's title read as the post: "the first
+        year guy" asks about "the first year post", and "guy" is no word the posts lack."""
+
+        def post(match: re.Match[str]) -> str:
+            if match[2].lower() not in _AUTHOR_NOUNS or self._titled(match[1]) is None:
+                return match[0]
+            return f"{match[0][: match.start(2) - match.start(0)]}post"
+
+        return _POST_NAMED.sub(post, text)
 
     def _without_names(self, text: str) -> str:
         """The question without its authors' names: "how did James Chua get into MATS?" is
@@ -447,14 +520,17 @@ class Answerer:
             self._names = (snap.collection, names)
         return self._names[1]
 
-    def _uncovered_concept(self, text: str, *, plain: bool = True) -> str | None:
+    def _uncovered_concept(
+        self, text: str, *, plain: bool = True, said: list[tuple[str, str]] | None = None
+    ) -> str | None:
         """The question's key word the posts never use, or only brush (see bot.scope).
 
         A long message is also read one question at a time: "which orgs have decent parental
         leave? wife is due in march and im interviewing" asks only its first sentence, and
         the context after it would otherwise hide the uncovered word. A word only in the
         context beside a question ("where do people find job listings?? linkedin is useless")
-        is not what it asks about.
+        is not what it asks about. A word the posts say in a word of their own ("doctorate":
+        "PhD") is no missing concept; the pair goes into `said` for the search.
         """
         vocabulary = self._vocabulary()
         text = without_code(text)
@@ -489,6 +565,11 @@ class Answerer:
         if concept is not None:
             if best_similarity() >= CLOSE_MATCH:
                 return None  # the posts speak to this very question: the odd word is not its point
+            theirs = self._said_otherwise(text, concept)
+            if theirs is not None:  # "must I do a doctorate?": the posts say "PhD"
+                if said is not None:
+                    said.append((as_typed(text, concept), theirs))
+                return None
             return concept
         if read_by_sentence(text) and best_similarity() < WEAK_MATCH:
             # No passage speaks to the message as a whole: an asking sentence may turn on a
@@ -510,6 +591,34 @@ class Answerer:
         ):
             return concept
         return None
+
+    def _said_otherwise(self, text: str, concept: str) -> str | None:
+        """The word of the posts that means the question's missing word, if they have one: in
+        the passages the word or the question finds, a word at `SAME_MEANING` or closer that
+        is no form of it ("healthy" is no "health plan": `_close_form_as_asked` judges forms)."""
+        typed = as_typed(text, concept).lower()
+        if " " in typed or not typed.isalpha():
+            return None
+        passages = [
+            *self.retriever.search(typed, k=3).passages,
+            *self.retriever.search(text, k=5).passages,
+        ]
+        words = sorted(
+            {
+                w.lower()
+                for p in passages
+                for w in re.findall(r"[A-Za-z][A-Za-z-]{2,}", p.text)
+                if not _same_stem_start(w.lower(), typed)
+            }
+        )
+        words = [w for w in words if keyword_tokens(w)]  # content words only
+        if not words:
+            return None
+        similarity = embedding_matrix(self.embedder, words) @ np.asarray(
+            self.embedder.embed_query(typed), dtype=np.float32
+        )
+        best = int(similarity.argmax())
+        return words[best] if float(similarity[best]) >= SAME_MEANING else None
 
     def _named(self, text: str, concept: str) -> str:
         """The words a decline names: the thing asked, not the place it is asked about
@@ -629,6 +738,11 @@ class Answerer:
                     sources, notices, covered=True, query=context.carried, answer_id=answer_id
                 )
         named = self._named_posts(text)
+        absent = self._absent_from(named, text) if named and not context.is_follow_up else None
+        if absent is not None:
+            titles = {doc: title for title, doc in self._titles().items()}
+            notices = [*notices, NOT_IN_POST.format(title=titles[named[0]], concept=absent)]
+            named = ()  # the posts that do speak of it answer
         if named:  # "what did Jay learn from MATS?": read that author's post first
             context = replace(
                 context,
@@ -677,6 +791,10 @@ class Answerer:
             # good enough?": a discouraged asker gets the posts' encouragement, not only "check
             # the organisation's site"; how things stand now is named as out of reach.
             notices = [*notices, HARD_GOING_LIVE]
+        elif asks_forecast(text):
+            if not having_a_hard_time(text):
+                return self._not_covered(query, "extractive", notices, answer_id, future=True)
+            notices = [*notices, HARD_GOING_FUTURE]  # as with how things stand now
         missing: str | None = None
         if fresh is not None:
             # "ok. are there remote roles then?" after a question on finding jobs: the follow-up
@@ -684,8 +802,9 @@ class Answerer:
             log.info("declined follow-up: the posts do not cover %r", fresh)
             missing = asked_phrase(context.own_text, fresh, shown=True)
         elif not context.is_follow_up:
-            asked = context.own_text or text  # without "unrelated but…"
-            concept = self._uncovered_concept(asked)
+            asked = self._as_post_named(context.own_text or text)  # without "unrelated but…"
+            said: list[tuple[str, str]] = []
+            concept = self._uncovered_concept(asked, said=said)
             if concept is not None:
                 log.info("declined: the posts do not cover %r", concept)
                 missing = self._named(asked, concept)
@@ -693,6 +812,9 @@ class Answerer:
                 # Read literally, a figure of speech is a word the posts never use ("towel"):
                 # searched as typed it finds only that word's neighbours.
                 query = plainly(query)
+            for typed, theirs in said:
+                # "must I do a doctorate before?" is searched in the posts' word: "PhD".
+                query = re.sub(rf"\b{re.escape(typed)}\b", theirs, query, flags=re.IGNORECASE)
         if missing is not None:
             return self._not_covered(
                 query, "extractive", notices, answer_id, concept=missing, listed=topics_listed
@@ -1347,6 +1469,7 @@ class Answerer:
         result: RetrievalResult | None = None,
         *,
         live: bool = False,
+        future: bool = False,
         concept: str = "",
         listed: bool = False,
     ) -> Answer:
@@ -1365,6 +1488,10 @@ class Answerer:
                 + ", so they can't tell you what is open or true right now; check the "
                 "organisation's own site or ask people in the community."
             ]
+        elif future:
+            lines = [NOT_FORECAST]
+            if not listed:
+                lines.append(self._covered_topics())
         elif concept:
             # What the bot can help with instead, then the next step: read blind, a decline
             # ending on "someone in the community may know" alone was "honest but empty".
@@ -1452,8 +1579,13 @@ class Answerer:
             if not having_a_hard_time(text):
                 return self._not_covered(text, "llm", notices, uuid.uuid4().hex, live=True)
             notices = [*notices, HARD_GOING_LIVE]  # as with quotes: the person first
+        elif asks_forecast(text):
+            if not having_a_hard_time(text):
+                return self._not_covered(text, "llm", notices, uuid.uuid4().hex, future=True)
+            notices = [*notices, HARD_GOING_FUTURE]
         if not history:
-            concept = await asyncio.to_thread(self._uncovered_concept, text)
+            asked = self._as_post_named(text)
+            concept = await asyncio.to_thread(self._uncovered_concept, asked)
             if concept is not None:
                 log.info("declined: the posts do not cover %r", concept)
                 return self._not_covered(
@@ -1461,18 +1593,29 @@ class Answerer:
                     "llm",
                     notices,
                     uuid.uuid4().hex,
-                    concept=self._named(text, concept),
+                    concept=self._named(asked, concept),
                 )
+
+        money = money_asked(text)
+        unpriced: list[str] = []
 
         async def search(query: str) -> tuple[bool, Sequence[Passage]]:
             result = await asyncio.to_thread(self.retriever.search, query)
+            if money is not None and not any(states_amount(p.text) for p in result.passages):
+                # As with quotes: an amount of money is the answer and no passage found names
+                # one, so the model is not asked to make one up from quotes about MATS.
+                unpriced.append(money)
+                return False, result.passages
             return result.covered, result.passages
 
         reply = await self.llm.respond(text, history, search, on_partial)
         answer_id = uuid.uuid4().hex
         all_notices = (*notices, *reply.notices)
         if not reply.covered:
-            declined = self._not_covered(reply.query, "llm", all_notices, answer_id)
+            concept = unpriced[0] if unpriced else ""
+            declined = self._not_covered(
+                reply.query, "llm", all_notices, answer_id, concept=concept
+            )
             return dataclasses.replace(declined, usage=reply.usage)
         return Answer(
             text=reply.text,

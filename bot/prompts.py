@@ -33,6 +33,16 @@ HARD_GOING_LIVE = (
     "The posts can't tell you how hiring stands right now; here is what they say to someone "
     "in your place."
 )
+# A question about how the field will be ("where will it be in 10 years?"), and the note for a
+# discouraged asker who asks it (as `HARD_GOING_LIVE`).
+NOT_FORECAST = (
+    "The advice posts I draw on say how things looked to their authors when they wrote; they "
+    "don't forecast where the field is going, so I'd rather not guess."
+)
+HARD_GOING_FUTURE = (
+    "The posts can't tell you how the field will look in years to come; here is what they say "
+    "to someone in your place."
+)
 # ... to thanks before any answer in the conversation (a new thread, a DM after a reply)...
 WELCOME = (
     "You're welcome! Ask me anything about careers in AI safety, and I'll answer from the "

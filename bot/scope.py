@@ -327,7 +327,8 @@ _REASSURANCE = re.compile(
 # How the asker feels about themselves ("feel like a fraud", "burnt out", "not smart enough",
 # "freaking out"): a message saying so is about coping, and none of it is a concept to decline.
 _SELF_FEELING = (
-    r"fraud|impostor|imposter|overwhelm\w*|discourag\w*|burn(?:t|ed)? ?out|exhausted|fried|"
+    r"fraud|impostor|imposter|overwhelm\w*|discourag\w*|burn(?:t|ed|ing)? ?out|exhausted|fried|"
+    r"(?:feel(?:ing)?|am|i'?m) (?:like )?(?:a )?(?:failure|loser)|"
     r"freak(?:ing|ed)? out|hopeless|giv(?:e|ing) up|not (?:smart|good) enough|useless|"
     r"dead weight|lazy|i suck|demotivated|lonely|isolated|feel(?:ing)? (?:so )?(?:lost|stupid|dumb)"
 )
@@ -341,10 +342,25 @@ _HARD_GOING = re.compile(
 )
 
 
+# The asker speaking of themselves, and a message about someone else: a post, its author,
+# other people.
+_FIRST_PERSON = re.compile(r"\b(?:i|i'?m|i'?ve|i'?d|i'?ll|me|my|myself|mine)\b", re.IGNORECASE)
+_SOMEONE_ELSE = re.compile(
+    r"\b(?:he|she|his|her|him|they|their|them|people|someone|others|authors?|posts?|"
+    r"articles?|writer)\b|\w's\s+(?:post|article|advice)\b",
+    re.IGNORECASE,
+)
+
+
 def having_a_hard_time(text: str) -> bool:
     """Whether the asker says they are having a hard time (not acute distress: that is
-    `distressed`): "been at it 8 months, 40 rejections, feel like a fraud"."""
-    return bool(_HARD_GOING.search(text.replace("\u2019", "'")))
+    `distressed`): "been at it 8 months, 40 rejections, feel like a fraud". A message about
+    someone else's ("george's post, the part about rejections", "how do people cope with
+    rejections?") says nothing of the asker's, unless the asker speaks of themselves too."""
+    text = text.replace("\u2019", "'")
+    if not _HARD_GOING.search(text):
+        return False
+    return bool(_FIRST_PERSON.search(text)) or not _SOMEONE_ELSE.search(text)
 
 
 def seeks_reassurance(text: str) -> bool:
@@ -384,6 +400,44 @@ def asks_live_facts(text: str) -> bool:
     # a fellowship. … i should go back to my old job" the month dates the asker's rejections,
     # and the job is another sentence's.
     return any(_dates_the_world(sentence) for sentence in message_sentences(text))
+
+
+# A time to come ("in 10 years", "by 2030", "the next decade", "in the future") that a question
+# asks what the world will be like at ("where will the field be in 10 years?", "will labs still
+# hire engineers by 2030?"), unless it is the asker's own future ("where should i be in 5
+# years?", "i want to work in alignment in the future"): the posts are advice, not forecasts.
+_FUTURE_TIME = re.compile(
+    r"\b(?:in|within|over)\s+(?:the\s+)?(?:next\s+)?(?:\d+|a\s+few|few|couple(?:\s+of)?|"
+    r"two|three|five|ten|twenty)\s+(?:years?|decades?)|"
+    r"\b(?:\d+|five|ten|twenty)\s+years\s+from\s+now|\bby\s+20\d\d|\bin\s+20[3-9]\d|"
+    r"\bthe\s+next\s+decade|\bin\s+the\s+(?:long\s+run|future)",
+    re.IGNORECASE,
+)
+_FORECAST = re.compile(
+    r"\b(?:will|won'?t|going\s+to|gonna|look\s+like|still\s+(?:be|exist|need|hire|hiring))\b",
+    re.IGNORECASE,
+)
+_HEADED = re.compile(
+    r"\bwhere\s+(?:is|are)\s+(?:the\s+)?(?:field|ai\s+safety|alignment|safety|job\s+market|"
+    r"market)\s+(?:heading|headed|going)\b|\bthe\s+future\s+of\s+(?:the\s+)?(?:field|ai\s+safety|"
+    r"alignment|safety\s+jobs|jobs|hiring|the\s+job\s+market)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_forecast(text: str) -> bool:
+    """Whether the question asks how the world will be ("where will the field be in 10
+    years?", "what's the future of alignment jobs?"): no post can say, however dated."""
+    asked = asked_sentences(text)
+    for sentence in message_sentences(" ".join(asked) if asked else text):
+        sentence = sentence.replace("\u2019", "'")
+        if _HEADED.search(sentence):
+            return True
+        if not _FORECAST.search(sentence):
+            continue
+        if any(not _the_askers_time(sentence, m.start()) for m in _FUTURE_TIME.finditer(sentence)):
+            return True
+    return False
 
 
 def _dates_the_world(sentence: str) -> bool:
@@ -1055,7 +1109,12 @@ _MONEY_ASK = re.compile(
     r"\bhow much\b(?!\s+(?:time|effort|work|math|maths|coding|experience|energy|prep)\b)"
     r"[^?.!]{0,40}?\b(?P<a>pay|pays|paid|cost|costs|earn|earns|charge|charges)\b|"
     r"\b(?P<b>pay|pays|paying)\s+(?:well|decently|enough|ok|okay|good|badly|poorly)\b|"
-    r"\b(?P<c>salary|salaries|stipends?|compensation)\b",
+    r"\b(?P<e>(?:well|badly|poorly|decently|better|worse)[\s-]+paid|paid\s+(?:well|badly|"
+    r"poorly|decently|better|worse|enough))\b|"
+    r"\b(?P<c>salary|salaries|stipends?|compensation)\b|"
+    # Whether an income is enough to live on: "can you live on a grant?", "get by on savings".
+    r"\b(?P<d>(?:live|living|survive|get\s+by)\s+(?:on|off)\s+(?:(?:a|an|the|my|your|their|one)\s+)?"
+    r"(?:\w+\s+)?(?:grants?|stipends?|fellowships?|funding|income|savings|salary))\b",
     re.IGNORECASE,
 )
 # An amount of money in a passage ("£100m", "$80k", "60,000 dollars").

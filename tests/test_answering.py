@@ -205,6 +205,28 @@ async def test_llm_is_not_called_when_nothing_relevant_is_retrieved(
     assert recorder.prompts == []
 
 
+async def test_llm_is_not_asked_for_an_amount_of_money_no_passage_names(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    recorder = Recorder()
+    model = fake_model(
+        "MATS is a mentorship programme worth it for most people [1].",
+        "How much does MATS pay?",
+        recorder=recorder,
+    )
+    bot = make_careerbot(chat_model=model, knowledge_dir=REPO_KNOWLEDGE)
+    # The posts name no pay: the model was asked to answer from quotes about MATS.
+    first = await bot.answer(ask("how much does mats pay?", key="a"))
+    assert not first.covered and not first.citations and first.mode == "llm"
+    assert "“pay”" in first.text and recorder.prompts == []
+    # As a follow-up too: the question is condensed, then declined before any answer call.
+    await bot.answer(ask("is mats worth it?", key="b"))
+    asked = len(recorder.prompts)
+    pay = await bot.answer(ask("how much does it pay", key="b"))
+    assert not pay.covered and "“pay”" in pay.text, pay.text
+    assert len(recorder.prompts) == asked + 1  # the condense call only
+
+
 async def test_llm_follow_up_is_rewritten_into_a_standalone_query(
     make_careerbot: MakeCareerBot,
 ) -> None:

@@ -104,6 +104,25 @@ async def test_a_question_naming_an_author_or_a_post_is_answered_from_that_post_
     # A post named by its title ("the MATS post") is that post, not another post on MATS.
     mats = await ask(posts_bot, "can u summarize the mats post", "g7d")
     assert mats.covered and {c.author for c in mats.citations} == {"James Chua"}, mats.text
+    # ... and its author by the same words ("the first year guy" was declined on "guy"; "the
+    # siloed guy" got Richard Ngo's advice on mentors).
+    guy = await ask(posts_bot, "the first year guy, what would he do differently?", "g7e")
+    read_as_newcomer(guy)
+    assert guy.covered and {c.author for c in guy.citations} == {"Jay Bailey"}, guy.text
+    siloed = await ask(posts_bot, "the siloed guy said something about coworkers?", "g7f")
+    assert siloed.covered, siloed.text
+    assert {c.title for c in siloed.citations} == {"My Siloed Views Meet Reality"}, siloed.text
+    # What the named post never mentions is said, and the posts that do are quoted.
+    mentors = await ask(posts_bot, "the siloed guy said something about mentors?", "g7g")
+    assert mentors.covered and mentors.citations, mentors.text
+    assert mentors.notices == (
+        "“My Siloed Views Meet Reality” doesn't mention “mentors”; here is what the other posts "
+        "say.",
+    )
+    assert all("mentor" in c.quote for c in mentors.citations), mentors.text
+    # A verb the post lacks is how the question is put, not what it asks.
+    found = await ask(posts_bot, "did james find mats useful", "g7h")
+    assert not found.notices and {c.author for c in found.citations} == {"James Chua"}
 
 
 async def test_feelings_in_words_the_posts_never_use_get_their_encouragement(

@@ -10,7 +10,14 @@ import pytest
 
 from bot.knowledge import chunk_documents, embedding_text, load_knowledge
 from bot.models import Answer, Question
-from bot.prompts import ASK_PEOPLE, HARD_GOING, HARD_GOING_LIVE, NOT_DISCUSSED
+from bot.prompts import (
+    ASK_PEOPLE,
+    HARD_GOING,
+    HARD_GOING_FUTURE,
+    HARD_GOING_LIVE,
+    NOT_DISCUSSED,
+    NOT_FORECAST,
+)
 from bot.scope import (
     Vocabulary,
     _asked_by_form,
@@ -25,6 +32,7 @@ from bot.scope import (
     asked_words,
     asking_sentences,
     asks_about_age,
+    asks_forecast,
     asks_live_facts,
     corpus_vocabulary,
     doubts,
@@ -91,6 +99,40 @@ def test_an_organisations_deadline_is_a_live_fact_the_askers_own_is_planning() -
         "we blew through the deadline we agreed with our mentor, how do we recover?",
     ):
         assert not asks_live_facts(text), text
+
+
+def test_a_forecast_of_the_field_is_asked_the_askers_own_future_is_not() -> None:
+    for text in (
+        "where will the field be in 10 years?",
+        "will there still be jobs in alignment in 5 years?",
+        "what will ai safety look like by 2030",
+        "where is the field heading?",
+        "whats the future of alignment jobs",
+        "is interp going to matter in the next decade?",
+    ):
+        assert asks_forecast(text), text
+    for text in (
+        "where should i be in 5 years if i want to do alignment?",
+        "i want to work in alignment in the future, what should i study?",
+        "will a PhD help me?",
+        "should I do a PhD right now or later?",
+        "I'll be 40 in 2030, is it too late to switch?",
+    ):
+        assert not asks_forecast(text), text
+
+
+async def test_a_forecast_is_declined_plainly_a_discouraged_asker_still_gets_quotes(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    # Was answered with a comment on having a plan to give up on the field.
+    answer = await bot.answer(Question("where will the field be in 10 years?", "u", "f1", "slack"))
+    assert not answer.covered and not answer.citations
+    assert answer.text.startswith(NOT_FORECAST), answer.text
+    hard = "so anxious. 30 rejections. will there even be jobs in safety in 5 years?"
+    worried = await bot.answer(Question(hard, "u", "f2", "slack"))
+    assert worried.covered and worried.text.startswith(HARD_GOING), worried.text
+    assert HARD_GOING_FUTURE in worried.notices
 
 
 def test_a_time_that_dates_the_world_is_a_live_fact_one_that_dates_the_asker_is_not() -> None:
@@ -511,6 +553,18 @@ async def test_how_the_asker_feels_about_themselves_is_no_concept_and_is_heard(
     assert answer.text.startswith(HARD_GOING), answer.text
     plain = await assert_answered(bot, "plain", "should i do a phd?")
     assert not plain.text.startswith(HARD_GOING)
+    # Asking what a post says of rejections is no hard time of the asker's.
+    for about_others in (
+        "george's post, the part about rejections, can you explain",
+        "how do people cope with rejections in this field?",
+    ):
+        other = await assert_answered(bot, "others", about_others)
+        assert not other.text.startswith(HARD_GOING), other.text
+    own = await assert_answered(bot, "own", "40 rejections so far and stuck. what next?")
+    assert own.text.startswith(HARD_GOING), own.text
+    for hard in ("I'm burning out right now, what should I do today", "I feel like a failure."):
+        heard = await assert_answered(bot, "heard", hard)
+        assert heard.text.startswith(HARD_GOING), heard.text
     # A word the posts use, done again ("reapply"), is theirs too.
     await assert_answered(bot, "again", "got rejected from mats, should i reapply next year?")
 
@@ -1088,6 +1142,10 @@ def test_an_amount_of_money_is_told_from_how_much_skill_or_time() -> None:
     assert money_asked("do those pay well?") == "pay"
     assert money_asked("what's the stipend like for fellowships") == "stipend"
     assert money_asked("how much does it cost to attend ARENA?") == "cost"
+    assert money_asked("can you live on a grant as an independent researcher?") == "live on a grant"
+    assert money_asked("is it well paid compared to normal software jobs?") == "well paid"
+    assert money_asked("are safety researchers paid well?") == "paid well"
+    assert money_asked("is it possible to get by on an LTFF grant") == "get by on an LTFF grant"
     for skill in (
         "how much math do i need for alignment research?",
         "how much time does it cost to upskill?",
@@ -1105,6 +1163,8 @@ async def test_a_question_after_an_amount_of_money_is_declined_when_no_post_name
     bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
     # Was answered with quotes about MATS, first turn or follow-up: the posts name no pay.
     await assert_declined(bot, "money", "how much does mats pay?")
+    # Quoted George's "Start applying for fellowships, grants, and jobs.": no answer to it.
+    await assert_declined(bot, "grant", "can you live on a grant as an independent researcher?")
     first = await bot.answer(Question("is mats worth it?", "u", "mats", "slack"))
     assert first.covered
     pay = await bot.answer(Question("how much does it pay", "u", "mats", "slack"))
@@ -1112,3 +1172,21 @@ async def test_a_question_after_an_amount_of_money_is_declined_when_no_post_name
     assert NOT_DISCUSSED.format(concept="pay") in pay.text
     # How much skill is the posts' advice, not an amount of money.
     await assert_answered(bot, "math", "how much math do i need for alignment research?")
+
+
+async def test_a_word_the_posts_say_in_a_word_of_their_own_is_theirs(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    # Declined on "doctorate" and "begin": the posts say "PhD" and "start".
+    phd = await assert_answered(bot, "same", "Must I do a doctorate before?")
+    # ... and searched in their word: the PhD section, not a line with "must" in it.
+    assert "PhD" in phd.citations[0].quote, phd.text
+    await assert_answered(bot, "same", "How can I begin concretely?")
+    # A word that only has neighbours in the posts ("kids": "people", "relocation": "move")
+    # is still missing.
+    await assert_declined(
+        bot, "near", "my kids are small, can i still do this?", "any tips on relocation?"
+    )
+    # A form of the word is no other word for it ("GPU": the posts' "GPUs" say nothing of buying).
+    await assert_declined(bot, "form", "which GPU should i buy for interp experiments at home?")
