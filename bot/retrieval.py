@@ -195,6 +195,20 @@ class RetrievalConfig:
     # Every gain here reorders the ten passages the composer reads: first-turn gold in the top
     # ten is 145 / 167 today and 146 with the best combination, so it reaches the answers only
     # through the composer's rank penalty, where it moves as many gold quotes out as in.
+    # Fifth round (session 17), hit@1 / MRR@10 on a 42-row probe of chatty first turns
+    # written from the posts (0.714 / 0.779 with author_weight) and the 167 first turns
+    # (0.413 / 0.569); dev / extra unchanged unless said:
+    #   dense query minus 0.3 x the mean of its         probe 0.714 / 0.781, first turns
+    #     non-asking clauses' vectors (multi-clause)      0.431 / 0.579, fifth hit@5 -1 row;
+    #                                                     answers third 0.667 -> 0.625
+    #   the same at 0.15                                 first turns 0.413 / 0.570
+    #   hubness (cosine - a x mean cosine with other    a=0.5: probe 0.690 / 0.756, first
+    #     posts' passages), multi-clause messages only    turns 0.407 / 0.564, fourth -0.03
+    #   sentence cosine over every sentence as ranking   gold of the missed probe rows ranks
+    #                                                     13..63 for the asking clause: no help
+    # The named miss (a non-technical newcomer asking what roles exist; Ngo's "operations and
+    # field-building to politics and communications") ranks 74th by cosine and 125th by BM25:
+    # it shares no word and little MiniLM meaning with "roles for someone not a researcher".
     # (Heading-path cosine, dense feedback and asking-clause weighting: second and third
     # rounds above.)
     # Fifth round, same sets (retrieval MRR@10 dev / extra / fourth / fifth / sixth / first
