@@ -85,6 +85,14 @@ class RetrievalConfig:
     # rows with the gold passage in the top 10 20 -> 21 of 27, MRR 0.531 -> 0.535; answers
     # eval unchanged (gold_in_quotes 0.652, follow-ups 0.75).
     sentence_clauses: bool = True
+    # A message naming a post's author ("what did Jay Bailey say about MATS?") lifts that
+    # post's candidates by this much (fused scores are ~0..2.8). The name is not in the
+    # passage text BM25 reads, and adding it there lengthens every passage of the post.
+    # Measured (hit@1): a 42-row probe of chatty first turns 0.690 -> 0.714; dev, extra,
+    # fourth, fifth, sixth and 167 answer-set first turns unchanged (row by row). As a
+    # BM25 field of title + author + section instead, weight 0.3: extra 0.906 -> 0.844,
+    # first turns 0.413 -> 0.407 (the headings pull every passage of a section up alike).
+    author_weight: float = 0.5
     # Tried for chatty messages and not kept (Snowball tokens; dev / extra MRR@10 0.865 /
     # 0.945, answer-set gold passage in the top 10 for 20 of 27 rows, MRR 0.531):
     #   clause_weight 0.7                                 0.865 / 0.945; 20; 0.512
@@ -187,6 +195,20 @@ class RetrievalConfig:
     # Every gain here reorders the ten passages the composer reads: first-turn gold in the top
     # ten is 145 / 167 today and 146 with the best combination, so it reaches the answers only
     # through the composer's rank penalty, where it moves as many gold quotes out as in.
+    # Fifth round (session 17), hit@1 / MRR@10 on a 42-row probe of chatty first turns
+    # written from the posts (0.714 / 0.779 with author_weight) and the 167 first turns
+    # (0.413 / 0.569); dev / extra unchanged unless said:
+    #   dense query minus 0.3 x the mean of its         probe 0.714 / 0.781, first turns
+    #     non-asking clauses' vectors (multi-clause)      0.431 / 0.579, fifth hit@5 -1 row;
+    #                                                     answers third 0.667 -> 0.625
+    #   the same at 0.15                                 first turns 0.413 / 0.570
+    #   hubness (cosine - a x mean cosine with other    a=0.5: probe 0.690 / 0.756, first
+    #     posts' passages), multi-clause messages only    turns 0.407 / 0.564, fourth -0.03
+    #   sentence cosine over every sentence as ranking   gold of the missed probe rows ranks
+    #                                                     13..63 for the asking clause: no help
+    # The named miss (a non-technical newcomer asking what roles exist; Ngo's "operations and
+    # field-building to politics and communications") ranks 74th by cosine and 125th by BM25:
+    # it shares no word and little MiniLM meaning with "roles for someone not a researcher".
     # (Heading-path cosine, dense feedback and asking-clause weighting: second and third
     # rounds above.)
     # Fifth round, same sets (retrieval MRR@10 dev / extra / fourth / fifth / sixth / first
@@ -244,6 +266,8 @@ class Snapshot:
     # keyword token -> how many passages use it (query expansion and scope decisions)
     vocabulary: Counter[str] = field(default_factory=Counter)
     passage_tokens: list[frozenset[str]] = field(default_factory=list)
+    # post (doc_id) -> the keyword tokens of its author's name ("Richard Ngo" -> ngo, richard)
+    author_tokens: dict[str, frozenset[str]] = field(default_factory=dict)
     # passage index -> its sentences (filled lazily for the sentence ranking)
     sentences: dict[int, list[str]] = field(default_factory=dict)
     # ... and their keyword tokens and vectors, worked out once per generation, not per question
@@ -296,6 +320,7 @@ class Retriever:
                 handle=handle,
                 passages=passages,
                 by_id={p.id: i for i, p in enumerate(passages)},
+                author_tokens=post_authors(passages),
                 bm25=bm25,
                 vocabulary=vocabulary,
                 passage_tokens=passage_tokens,
@@ -366,6 +391,7 @@ class Retriever:
         dense = self._with_clauses(snap, clause_vectors, dense)
         keyword, evidence = self._keyword(snap, query)
         fused = self._fuse(dense, keyword)
+        self._add_named_authors(snap, fused, query)
         sentence = 0.0
         if self.config.sentence_weight > 0 and self.config.fusion == "relative":
             queries = [vector, *clause_vectors] if self.config.sentence_clauses else [vector]
@@ -490,6 +516,20 @@ class Retriever:
         }
         return sorted(blended.items(), key=lambda item: item[1], reverse=True)[:n]
 
+    def _add_named_authors(self, snap: Snapshot, fused: dict[str, float], query: str) -> None:
+        """Lift the candidates of each post whose author the message names (the post's own
+        text: comments below it, even the author's replies, answer someone else)."""
+        if self.config.author_weight <= 0 or not snap.author_tokens:
+            return
+        words = set(keyword_tokens(query, query=True))
+        named = {doc for doc, name in snap.author_tokens.items() if name & words}
+        if not named:
+            return
+        for pid in fused:
+            passage = snap.passages[snap.by_id[pid]]
+            if passage.doc_id in named and not passage.is_comment:
+                fused[pid] += self.config.author_weight
+
     def _add_sentence_ranking(
         self, snap: Snapshot, fused: dict[str, float], queries: list[list[float]]
     ) -> float:
@@ -570,6 +610,18 @@ def passage_sentences(text: str) -> list[str]:
         if len(sentence) >= _MIN_SENTENCE_CHARS
     ]
     return found or [text]
+
+
+def post_authors(passages: list[Passage]) -> dict[str, frozenset[str]]:
+    """Each post's author name as keyword tokens, from its own passages (a comment's author
+    is not the post's)."""
+    found: dict[str, frozenset[str]] = {}
+    for p in passages:
+        if p.author and not p.is_comment and p.doc_id not in found:
+            tokens = frozenset(keyword_tokens(p.author))
+            if tokens:
+                found[p.doc_id] = tokens
+    return found
 
 
 def expand_tokens(tokens: list[str], vocabulary: Counter[str]) -> list[str]:

@@ -20,6 +20,7 @@ from bot.retrieval import (
     Retriever,
     expand_tokens,
     passage_sentences,
+    post_authors,
 )
 from bot.text import close_forms, keyword_tokens, long_forms, message_sentences, without_field
 
@@ -280,6 +281,33 @@ def test_the_sentence_ranking_also_reads_each_clause(
     # moves up when each clause is read on its own.
     target = max(candidates, key=closest)
     assert rank(target, [vector, *clauses]) < rank(target, [vector])
+
+
+@pytest.mark.parametrize(
+    ("message", "post"),
+    [
+        (
+            "I applied to MATS mostly because everyone around me did. Jay Bailey wrote about "
+            "this, what was his take?",
+            "reflections-first-year-ai-safety-research",
+        ),
+        ("Richard Ngo's post: what did he say about evals?", "agi-safety-career-advice"),
+    ],
+)
+def test_naming_a_posts_author_searches_that_post_first(
+    corpus_retriever: Retriever, message: str, post: str
+) -> None:
+    top = corpus_retriever.search(message, 5).passages[0]
+    assert top.doc_id == post
+    assert not top.is_comment
+
+
+def test_post_authors_come_from_the_posts_not_their_comments() -> None:
+    passages = chunk_documents(load_knowledge(ROOT / "knowledge"))
+    authors = post_authors(passages)
+    assert authors["agi-safety-career-advice"] == frozenset({"richard", "ngo"})
+    # A post without an author is not named by anyone who comments on it.
+    assert "my-siloed-views-meet-reality" not in authors
 
 
 def test_passage_sentences_drop_markers_and_fragments() -> None:
