@@ -39,6 +39,7 @@ from bot.followups import (
     OUTCOME,
     SHORTER,
     SOURCE,
+    STEP,
     WHY,
     TurnContext,
     as_author,
@@ -743,6 +744,11 @@ class Answerer:
             titles = {doc: title for title, doc in self._titles().items()}
             notices = [*notices, NOT_IN_POST.format(title=titles[named[0]], concept=absent)]
             named = ()  # the posts that do speak of it answer
+        if named and context.their_view:
+            # "what would Richard Ngo say?" after "should I do a PhD or MATS?": that question,
+            # asked of his post; "say" is no topic (his post's comments "say" plenty).
+            asked = self._without_names(context.carried)
+            context = replace(context, query=asked, own_text=asked, message_is_query=True)
         if named:  # "what did Jay learn from MATS?": read that author's post first
             context = replace(
                 context,
@@ -917,6 +923,14 @@ class Answerer:
             last = last[:1]
             # "why?": the reason is given where the claim was made, in the passages the last
             # reply quoted or right beside them, not wherever the topic comes up again.
+            beside = self._same_topic(self._around(last), last, context.carried)
+            if beside:
+                passages = beside
+                ranks = None
+        elif context.asks == STEP and last:
+            # "what's the first step?": the step is in the advice just quoted or right beside
+            # it ("The main advice…: pick one relevant topic…" above the item quoted), not in
+            # whatever else says "steps".
             beside = self._around(last)
             if beside:
                 passages = beside
@@ -1013,7 +1027,21 @@ class Answerer:
         elif not spans and named:
             # "what did Jay Bailey learn in his first year?": what he wrote, not another post
             # that happens to say "first-year".
-            spans = quotes([p for p in passages if p.doc_id in named])
+            among = [p for p in passages if p.doc_id in named]
+            if context.their_view:
+                # His own advice on it, wherever in his post (the search for the question
+                # before finds other posts' answers first), in the search's order.
+                wider = self.retriever.search(query, k=4 * self.config.quote_passages).passages
+                own = [
+                    p
+                    for p in (*wider, *self.retriever.snapshot.passages)
+                    if p.doc_id in named and not self._by_others(p)
+                ]
+                # (read whole, his post has no search rank to favour one part of it)
+                passages = list({p.id: p for p in own}.values())
+                ranks = dict.fromkeys((p.id for p in passages), 0)
+                among = passages
+            spans = quotes(among)
         if not spans:
             spans = quotes(passages)
         if not spans:
@@ -1231,6 +1259,9 @@ class Answerer:
         """A "tell me more" that points at the last reply ("what does that look like in
         practice?") read together with the quote it points at, the last reply's first: on its
         own it matches whatever "in practice" matches best."""
+        if context.asks == STEP and context.last_reply_quotes:
+            # "what's the first step?": the advice just given, not whatever says "steps".
+            return f"{context.about_quotes[0]} {context.carried}"
         if context.asks != MORE or not context.last_reply_quotes:
             return ""
         if not context.pointed and not _POINTS_BACK.search(context.own_text):
@@ -1276,6 +1307,10 @@ class Answerer:
         that also true…" has its own way with the last quotes; a new topic, a question about
         the author and a "besides …" ask for something else.
         """
+        if context.pointed and context.asks == MORE:
+            # "say more about the first one": its rest may lean on it ("These two things
+            # determined…"), so it may open the quote again, never stand alone again.
+            return (context.pointed,)
         if not context.is_follow_up or context.vague or context.asks:
             return ()
         if context.shift_to or context.message or context.excluded:
@@ -1308,6 +1343,41 @@ class Answerer:
             # question on what was just quoted, which the post takes up where the quote stopped.
             return context.last_reply_shown[:1]
         return ()
+
+    def _same_topic(
+        self, beside: list[Passage], quoted: Sequence[str], asked: str
+    ) -> list[Passage]:
+        """The passages `beside` a quote that are under its heading: a passage under another
+        heading (the next item's "Scalable oversight" sub-points after a quote on mechanistic
+        interpretability) argues for something else. A heading nested under the quote's that
+        the quote or the question names ("Scalable oversight") is still its own."""
+        held = self._around(quoted, either_side=False)
+        if not held:
+            return beside
+        section = held[0].section
+        named = {t for text in (*quoted, asked) for t in keyword_tokens(text)}
+        kept = [
+            p
+            for p in beside
+            if p.section == section
+            or (p.within(section) and set(keyword_tokens(p.heading)) <= named)
+        ]
+        return kept or beside
+
+    def _by_others(self, passage: Passage) -> bool:
+        """Whether a passage is a comment by somebody other than its post's author: "what
+        would Richard Ngo say?" is not answered by a reader's comment under his post."""
+        if not passage.is_comment:
+            return False
+        author = next(
+            (
+                p.author
+                for p in self.retriever.snapshot.passages
+                if p.doc_id == passage.doc_id and not p.is_comment
+            ),
+            None,
+        )
+        return not (author and passage.author and passage.author.startswith(author))
 
     def _authored(self, docs: Sequence[str]) -> tuple[str, ...]:
         """The posts among `docs` whose author is known (a reply names them)."""

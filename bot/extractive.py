@@ -22,7 +22,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from bot.embeddings import embedding_matrix
-from bot.followups import CLARIFY, EXAMPLE, OUTCOME, WHY
+from bot.followups import CLARIFY, EXAMPLE, OUTCOME, STEP, WHY
 from bot.models import Citation, Passage
 from bot.suggestions import readable_heading
 from bot.text import (
@@ -326,6 +326,20 @@ _EXAMPLE_GIVEN = re.compile(
     r"\b(for (?:example|instance)|e\.g\.|examples?|such as|one (?:anecdote|case)|"
     r"a (?:simple|good|concrete) (?:example|case)|to illustrate)\b",
     re.IGNORECASE,
+)
+# A sentence that tells the asker to do something ("The main advice I give people…: pick one
+# relevant topic…", "To get started, check out…", "Once you have the basic concepts, do
+# LeetCode problems…", "…of first gaining expertise on a specific topic"): what "what's the
+# first step?" asks of the advice just quoted. A sentence about what comes later ("Eventually
+# you'll be able to…") or why is no step.
+_IMPERATIVES = "|".join(sorted(_IMPERATIVE | {"check", "implement", "replicate"}))
+_STEP_GIVEN = re.compile(
+    r"^(?!.*\b(?:eventually|you['’]ll|you will)\b).*?(?:"
+    rf"(?:^|[:;,]\s+|\bthen\s+|\band\s+)(?:(?:just|simply|first|then)\s+)?(?:{_IMPERATIVES})\b|"
+    r"\b(?:you should|i (?:strongly )?(?:recommend|suggest)|the main advice|main priority|"
+    r"the cheapest thing you can do|to get started|to start|start by|start with|"
+    r"first \w+ing)\b)",
+    re.IGNORECASE | re.DOTALL,
 )
 # How far from a quote just shown a sentence still speaks to it (sentences, in the post's order).
 NEAR_SENTENCES = 3
@@ -1012,15 +1026,20 @@ def pick_quotes(
     follow_keys = _following_keys(per_passage, continue_after, next_passage)
     resumes = _resuming_keys(per_passage, continue_after, next_passage or {})
     again: set[tuple[str, int, int]] = set()
-    cue = {WHY: _REASON, CLARIFY: _QUALIFIER, OUTCOME: _OUTCOME_SAID, EXAMPLE: _EXAMPLE_GIVEN}.get(
-        asks
-    )
+    cue = {
+        WHY: _REASON,
+        CLARIFY: _QUALIFIER,
+        OUTCOME: _OUTCOME_SAID,
+        EXAMPLE: _EXAMPLE_GIVEN,
+        STEP: _STEP_GIVEN,
+    }.get(asks)
     if cue is not None and last_quotes:
         near, inside = _near_keys(per_passage, last_quotes)
         follow_keys |= near
         # "why?": the post gives its reason for a claim where it makes it, in that section,
         # though maybe a paragraph before ("A core argument in their favor is that…").
-        sections = _quoted_sections(per_passage, last_quotes) if asks == WHY else set()
+        # So does the first step of the advice quoted (the section's "pick one relevant topic").
+        sections = _quoted_sections(per_passage, last_quotes) if asks in (WHY, STEP) else set()
         # A qualification answers "is that also true for senior people?" when it names what
         # the asker asks about ("once you're a senior researcher…"), not any "however".
         named = set(keyword_tokens(message, query=True)) if asks == CLARIFY else set()
@@ -1037,10 +1056,28 @@ def pick_quotes(
                 role[s.key] = role.get(s.key, 0.0) + FOLLOW_ROLE_BONUS
                 again.add(s.key)
                 continue
-            argued = (s.passage.doc_id, s.passage.section) in sections
+            argued = (s.passage.doc_id, s.passage.section) in sections or (
+                # a step may be the section's recommendation one heading up ("The main advice…:
+                # pick one relevant topic…" above the item quoted)
+                asks == STEP
+                and any(
+                    doc == s.passage.doc_id and _nested(section, s.passage.section)
+                    for doc, section in sections
+                )
+            )
+            if asks == STEP and not cue.search(s.text):
+                # "what's the first step?" is not answered by why or what comes later
+                role[s.key] = role.get(s.key, 0.0) - FOLLOW_ROLE_BONUS
+                continue
             if (s.key in near or s.key in inside or argued) and cue.search(s.text):
                 role[s.key] = role.get(s.key, 0.0) + FOLLOW_ROLE_BONUS
-                if s.key in inside:
+                if asks == STEP and s.key in inside:
+                    # the step the advice just quoted starts with ("To start, you should…")
+                    # is the answer, though the asker has read it in passing
+                    role[s.key] += FOLLOW_ROLE_BONUS
+                # (a step read already is shown again only where it stands alone: "This
+                # probably looks…, of first gaining expertise…" leans on what it followed)
+                if s.key in inside and not (asks == STEP and opens_dangling(s.text)):
                     again.add(s.key)
     # A list that opens its section with no sentence leading into it ("## List of Lessons" then
     # "- It’s important to…"): its heading leads into it, scored as a sentence of the post is.
@@ -1491,6 +1528,13 @@ def _claims(
         claims.update(ordered[i].key for i in found)
         grounds.update(ordered[i - 1].key for i in found if i - 1 in hits)
     return claims, grounds - claims
+
+
+def _nested(one: str, other: str) -> bool:
+    """Whether one section is the other or holds it ("A" and "A > B"); no post's preamble ("")."""
+    if not one or not other:
+        return False
+    return one == other or one.startswith(f"{other} > ") or other.startswith(f"{one} > ")
 
 
 def _quoted_sections(

@@ -251,6 +251,7 @@ SHORTER = "shorter"  # "tl;dr?": the last reply's point in one sentence
 SOURCE = "source"  # "which post says that?": where the last reply's quotes come from
 DATED = "dated"  # "is that still true?": when the posts quoted were written
 OTHERS = "others"  # "does anyone else agree?", "did anyone push back?": other voices on it
+STEP = "step"  # "what's the first step?": the action the advice just given starts with
 # Asking what others make of what was just quoted: somebody other than its author, agreeing
 # or not ("does anyone else agree?", "does anyone disagree?", "did anyone push back on that?").
 _OTHERS = re.compile(
@@ -300,6 +301,17 @@ _WHY = re.compile(r"\b(why|how come|what for|for what reason)\b", re.IGNORECASE)
 _EXAMPLE = re.compile(
     r"\b(?:examples?|for instance|instances?)\b|"
     r"^\W*(?:(?:and|so|ok|okay|hm+)\W+)*(?:like what|such as|e\.?g\.?|for example)\W*$",
+    re.IGNORECASE,
+)
+# Asking for the action the advice just given starts with, as the whole question: "what's the
+# first step", "give me the concrete next step", "ok so where do i start". ("The first step to
+# getting a visa" names a topic of its own.)
+_STEP = re.compile(
+    r"^\W*(?:(?:and|so|ok|okay|but|alright|then|hm+)\W+)*(?:"
+    r"(?:what(?:['’]?s| is| would be| should be)|whats|give me|tell me|show me)\s+"
+    r"(?:the|a|my)\s+(?:(?:very|concrete|first|next|practical|actual|immediate|1st)\s+){1,3}"
+    r"steps?|where (?:do|should|would|can) i (?:even |actually )?(?:start|begin))"
+    r"(?:\s+(?:then|here|now|exactly|tho|though|for (?:me|that|this)))*\W*$",
     re.IGNORECASE,
 )
 # Where a chat message's first clause ends: punctuation, or a dash set off by spaces.
@@ -446,10 +458,13 @@ class TurnContext:
     # alone, not half on the bare "and for governance?".
     message_is_query: bool = False
     # What it asks of the last reply: WHY (its reason), CLARIFY (what qualifies it), MORE (the
-    # rest of its passage or list), or "" (a question on the conversation's topic).
+    # rest of its passage or list), STEP (the step its advice starts with), or "" (a question
+    # on the conversation's topic).
     asks: str = ""
     # "can you say more about the second one": the quote of the last reply it points at.
     pointed: str = ""
+    # "what would Richard Ngo say?": the question before, asked of the post named.
+    their_view: bool = False
 
     @property
     def last_reply_shown(self) -> tuple[str, ...]:
@@ -641,7 +656,7 @@ _OF_THE_REPLY = ((_MISSED, MISSED), (_SOURCE, SOURCE), (_DATED, DATED))
 
 def asks_of_last_reply(text: str, topic_words: int) -> str:
     """What a follow-up asks of the last reply (MISSED, SOURCE, DATED, OUTCOME, CLARIFY,
-    SHORTER, OTHERS, WHY, EXAMPLE, MORE), else "".
+    STEP, SHORTER, OTHERS, WHY, EXAMPLE, MORE), else "".
 
     The first five are read from the whole message, however long: "is that…" points back
     however long it goes on ("is that the same skillset once you're hired or just to get in
@@ -671,6 +686,7 @@ def asks_of_last_reply(text: str, topic_words: int) -> str:
             return ""
         text = head
     for pattern, kind in (
+        (_STEP, STEP),
         (_SHORTER, SHORTER),
         (_OTHERS, OTHERS),
         (_WHY, WHY),
@@ -691,6 +707,17 @@ _DONE_TO_TOPIC = re.compile(
 )
 
 
+# What the asker says the last reply said before asking on from it: "you said job boards but
+# what about making my own job?", "you mentioned mentors, what about…". It quotes the reply
+# (rightly or not): what the follow-up adds comes after it.
+_YOU_SAID = re.compile(
+    r"^\W*(?:(?:ok|okay|so|but|and|wait|hm+)\W+)*(?:you|u|he|she|they|the post|it)\s+"
+    r"(?:said|say|says|mentioned|mention|wrote|suggested|suggest|recommended|recommend)\b"
+    r"[^,;?!]*?(?:,|;|\s(?=but\b))",
+    re.IGNORECASE,
+)
+
+
 def new_topic_words(context: TurnContext) -> tuple[str, ...]:
     """The words (stemmed) a follow-up adds to the conversation: what it asks about that the
     question before did not. Not its follow-up form: the "tell", "more" and "why" of asking
@@ -705,7 +732,7 @@ def new_topic_words(context: TurnContext) -> tuple[str, ...]:
     old = set(keyword_tokens(context.carried))
     done = {t for w in _DONE_TO_TOPIC.findall(context.own_text) for t in keyword_tokens(w)}
     # "the fourth one" after a reply that showed three is still how it points, not its topic.
-    own = _ORDINAL.sub(" ", context.own_text)
+    own = _ORDINAL.sub(" ", _YOU_SAID.sub(" ", context.own_text, count=1))
     return tuple(
         dict.fromkeys(
             w
@@ -764,6 +791,8 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
             _SHORTER,
             _OTHERS,
             _THEIR_VIEW,
+            _STEP,
+            _YOU_SAID,
             *(p for p, _ in _OF_THE_REPLY),
         )
     )
@@ -786,6 +815,11 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
     carried = [users[-1]]
     if len(users) > 1 and len(keyword_tokens(users[-1], query=True)) <= _SHORT:
         carried.insert(0, users[-2])
+    before = pointed_quote(users[-1], replies[-2]) if len(replies) > 1 else ""
+    if before:
+        # "say more about the second one" … "why?": the conversation is about what the second
+        # one was, not about "the second" of anything.
+        carried[-1] = _ORDINAL.sub(lambda _: f"“{before}”", users[-1], count=1)
     if set(lacking) & {t for c in carried for t in keyword_tokens(c)}:
         # "should I do a PhD?" … "what about someone without a PhD?": the PhD leaves the
         # question. A new condition ("and if I don't have a degree?") is asked with it.
@@ -820,7 +854,8 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
     shown = tuple(q for quotes in per_reply for q in quotes)
     last = len(per_reply[-1]) if per_reply else 0
     return TurnContext(
-        query=" ".join([*carried, own]),
+        # "what's the first step?" names no topic: "step" would find the posts' lists of steps
+        query=" ".join(carried if asks == STEP else [*carried, own]),
         is_follow_up=True,
         vague=not topic and not excluded and not lacking,
         short=len(topic) <= _SHORT and not pushback,
@@ -843,4 +878,5 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
         # quoted saying as "why?" does; only his story and his background are asked of him.
         asks=asks,
         pointed=pointed,
+        their_view=bool(_THEIR_VIEW.search(text)),
     )

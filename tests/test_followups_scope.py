@@ -15,6 +15,7 @@ from bot.followups import (
     OUTCOME,
     SHORTER,
     SOURCE,
+    STEP,
     WHY,
     as_author,
     described_deed,
@@ -1241,3 +1242,87 @@ async def test_the_first_step_follows_up_on_the_advice_just_given(
     step = await ask(bot, "fs", "what's the first step")
     # The step into governance research, not the job-hunting steps of another post.
     assert any("pick one relevant topic" in c.quote for c in step.citations), step.text
+
+
+def test_a_step_is_asked_for_as_the_whole_question() -> None:
+    past = history("how do i get into governance research?", "x:\n\n- “Pick a topic.” [1]")
+    for asked in (
+        "what's the first step",
+        "what's the concrete first step?",
+        "ok give me the concrete next step",
+        "so where do i start",
+    ):
+        ctx = resolve(asked, past, TITLES)
+        # "step" names no topic: the search is the question before.
+        assert ctx.is_follow_up and ctx.asks == STEP, asked
+        assert ctx.query == "how do i get into governance research?", asked
+    # A step toward a thing of its own is a question about that thing.
+    assert resolve("what's the first step to get a visa?", past, TITLES).asks != STEP
+
+
+async def test_the_first_step_is_a_step_of_the_advice_just_given(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    await ask(bot, "ns", "how do i get into governance research?")
+    step = await ask(bot, "ns", "give me the concrete next step")
+    # The section's recommendation leads, not what comes "eventually".
+    assert "pick one relevant topic" in step.citations[0].quote, step.text
+    assert not any(c.quote.startswith("Eventually") for c in step.citations), step.text
+    await ask(bot, "bo", "i keep burning out doing research, what should i do?")
+    step = await ask(bot, "bo", "what's the concrete first step?")
+    # The step in the burnout advice quoted, not the job-hunting list that says "steps".
+    assert "Do all the usual healthy things" in step.citations[0].quote, step.text
+
+
+async def test_what_an_author_would_say_is_his_own_advice_not_comments_under_his_post(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await ask(bot, "pm", "should i do a phd or mats?")
+    assert not any("AGI safety career advice" in c.title for c in first.citations), first.text
+    view = await ask(bot, "pm", "what would richard ngo say?")
+    # His advice, read in his whole post: not a reader's comment on debate.
+    assert view.citations, view.text
+    assert all(c.author == "Richard Ngo" and not c.is_comment for c in view.citations), view.text
+    assert not any("debate" in c.quote for c in view.citations), view.text
+
+
+async def test_why_after_pointing_at_an_item_asks_about_that_item(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    await ask(bot, "ch", "what are the most promising alignment research directions?")
+    await ask(bot, "ch", "say more about the second one")
+    why = await ask(bot, "ch", "why")
+    # Why mechanistic interpretability is promising, not the scalable oversight item's
+    # reasons for recommending debate.
+    first = why.citations[0].quote
+    assert "behaviorist" in first or "easier to do outside industry labs" in first, why.text
+    assert not any("debate" in c.quote for c in why.citations), why.text
+
+
+async def test_more_about_an_item_quotes_its_rest_with_what_that_leans_on(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    await ask(bot, "fi", "what lessons did jay bailey learn in his first year?")
+    more = await ask(bot, "fi", "can you say more about the first one")
+    # "These two things determined…" is quoted with the item it points back at.
+    assert more.citations, more.text
+    assert not any(c.quote.startswith("These two things") for c in more.citations), more.text
+    assert any("These two things determined" in c.quote for c in more.citations), more.text
+
+
+async def test_what_the_last_reply_said_is_no_new_topic_of_a_follow_up(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    await ask(bot, "ys", "how do i find ai safety jobs?")
+    own = await ask(bot, "ys", "you said job boards but what about making my own job?")
+    # "job boards" is what the asker heard, not what they ask about.
+    assert own.covered, own.text
+    assert any("make your own opportunities" in c.quote for c in own.citations), own.text
+    await ask(bot, "yv", "how do i find ai safety jobs?")
+    visa = await ask(bot, "yv", "you said job boards but what about a visa?")
+    assert not visa.covered and "visa" in visa.text, visa.text
