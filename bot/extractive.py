@@ -153,9 +153,27 @@ _META = re.compile(
 _POINTER = re.compile(r"\W*see (?:the|my|here|this)\b", re.IGNORECASE)
 
 
+# A sentence naming what it speaks of by pointing back at where the post named it before ("If
+# you want to get your hands dirty, then the aforementioned mechinterp quickstart guide is…"):
+# quoted, it points at nothing the asker can see. Not in brackets ("…(see also upskilling
+# above)"), which qualify a sentence that stands.
+_POINTS_BACK = re.compile(
+    r"\b(?:aforementioned|afore-mentioned|above-?mentioned|aforesaid|the above\b|"
+    r"(?:mentioned|noted|discussed|described|listed|linked) (?:above|earlier|previously)|"
+    r"as (?:i |we )?(?:mentioned|noted|said|discussed|described)\b)",
+    re.IGNORECASE,
+)
+_BRACKETED = re.compile(r"\([^()]*\)")
+
+
+def _points_back(text: str) -> bool:
+    """Whether a sentence names what it speaks of only by where the post named it before."""
+    return bool(_POINTS_BACK.search(_BRACKETED.sub("", text)))
+
+
 def _is_meta(text: str) -> bool:
     """Whether a sentence is about the post or points elsewhere in it, not advice."""
-    return bool(_META.search(text) or _POINTER.match(text))
+    return bool(_META.search(text) or _POINTER.match(text) or _points_back(text))
 
 
 _BIOGRAPHY = re.compile(
@@ -1624,6 +1642,8 @@ def _shape(window: tuple[Sentence, ...], lines: list[list[Sentence]]) -> _Window
         return None  # the post's own question ("Why do I think X is worth pursuing?"), unanswered
     if all(_bracketed(s.text) for s in window):
         return None  # an aside in brackets, without the sentence it qualifies
+    if all(_points_back(s.text) for s in window):
+        return None  # "the aforementioned guide…", without where the post named it
     if not has_items and any(_announces_list(s, lines) for s in window):
         return None  # "…falls into three primary categories." never saying which
     if first.is_item and ((first.short_item and first.first_in_line) or first.led_in):

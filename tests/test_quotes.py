@@ -1563,3 +1563,28 @@ def test_a_sections_opening_answers_a_heading_asking_the_question_in_other_words
     elsewhere = passage(text, section="Getting a job > My first year")
     plain = pick_quotes(asked, [elsewhere], embedder, 3, opens_section={"p1"})
     assert not plain[0].text.startswith("I used the 80k job board"), plain[0].text
+
+
+def test_a_sentence_naming_its_subject_by_pointing_back_is_not_quoted_alone(
+    embedder: CachingEmbeddings,
+) -> None:
+    # "the aforementioned … guide" names the guide only by where the post named it, sections
+    # before: quoted, it points at nothing the asker can see. A pointer in brackets ("(see
+    # also upskilling above)") qualifies a sentence that stands, and does not count.
+    text = passage(
+        "Most empirical work happens with large language models these days. If you want to "
+        "get your hands dirty with interpretability, then the aforementioned quickstart guide "
+        "is probably as good a starting point as any. You should also try a small project "
+        "early on (see also upskilling above)."
+    )
+    ranked = pick_quotes(
+        "what is a good starting point for interpretability?", [text], embedder, 3, rank_only=True
+    )
+    assert ranked
+    alone = [s.text for s in ranked if s.text.startswith("If you want") and s.text.endswith("any.")]
+    assert not alone, alone
+    assert any(s.text.startswith("You should also try") for s in ranked)
+    assert role_score(passage_sentences(text)[0][1], "Lessons") < role_score(
+        passage_sentences(text)[0][2], "Lessons"
+    )
+
