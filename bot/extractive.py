@@ -153,9 +153,27 @@ _META = re.compile(
 _POINTER = re.compile(r"\W*see (?:the|my|here|this)\b", re.IGNORECASE)
 
 
+# A sentence naming what it speaks of by pointing back at where the post named it before ("If
+# you want to get your hands dirty, then the aforementioned mechinterp quickstart guide is…"):
+# quoted, it points at nothing the asker can see. Not in brackets ("…(see also upskilling
+# above)"), which qualify a sentence that stands.
+_POINTS_BACK = re.compile(
+    r"\b(?:aforementioned|afore-mentioned|above-?mentioned|aforesaid|the above\b|"
+    r"(?:mentioned|noted|discussed|described|listed|linked) (?:above|earlier|previously)|"
+    r"as (?:i |we )?(?:mentioned|noted|said|discussed|described)\b)",
+    re.IGNORECASE,
+)
+_BRACKETED = re.compile(r"\([^()]*\)")
+
+
+def _points_back(text: str) -> bool:
+    """Whether a sentence names what it speaks of only by where the post named it before."""
+    return bool(_POINTS_BACK.search(_BRACKETED.sub("", text)))
+
+
 def _is_meta(text: str) -> bool:
     """Whether a sentence is about the post or points elsewhere in it, not advice."""
-    return bool(_META.search(text) or _POINTER.match(text))
+    return bool(_META.search(text) or _POINTER.match(text) or _points_back(text))
 
 
 _BIOGRAPHY = re.compile(
@@ -362,6 +380,18 @@ _LESSON_LABEL = re.compile(r"^\W*how to [^.?!:]{3,60}[.:](?:\s|$)", re.IGNORECAS
 # if it were the advice. A quote may end on it, not open on it.
 _CONCESSION = re.compile(
     r"^[\"'“‘(]*(?:of course|admittedly|granted|to be fair|that being said)\b", re.IGNORECASE
+)
+# The author judging their own ability or chances ("It seems like if I wanted to work at a big
+# lab … I probably could.", "I’m never going to reach the level of…"): as a quote's last word
+# it reads as a promise to the asker. The sentence after it says what it means for others
+# ("There are fewer smart people who really care about this than I thought…").
+_OWN_CHANCES = re.compile(
+    r"\bi (?:\w+ )?(?:probably|likely|definitely|certainly|surely) could\b|"
+    r"\bif i (?:really )?(?:wanted|tried|applied|wished)\b.*\bi (?:\w+ )?(?:could|would)\b|"
+    r"\bi(?:['’]m| am) (?:never|not) going to (?:reach|be|get|make)\b|"
+    r"\bi (?:wasn['’]t|was not|am not|['’]m not) (?:really |very |well |that )?"
+    r"(?:suited|cut out)\b",
+    re.IGNORECASE,
 )
 _SUMS_UP = re.compile(r"\b(?:this|that) way\b|\blike (?:this|that)[.!]?$", re.IGNORECASE)
 # A sentence about somebody else: it opens on "He …"/"Her …" (the author writes as "I").
@@ -1668,6 +1698,8 @@ def _shape(window: tuple[Sentence, ...], lines: list[list[Sentence]]) -> _Window
         return None  # the post's own question ("Why do I think X is worth pursuing?"), unanswered
     if all(_bracketed(s.text) for s in window):
         return None  # an aside in brackets, without the sentence it qualifies
+    if all(_points_back(s.text) for s in window):
+        return None  # "the aforementioned guide…", without where the post named it
     if not has_items and any(_announces_list(s, lines) for s in window):
         return None  # "…falls into three primary categories." never saying which
     if first.is_item and ((first.short_item and first.first_in_line) or first.led_in):
@@ -1902,31 +1934,47 @@ def _carried_on(
             out.append(span)  # its lines are each an item's first sentence: nothing runs on
             continue
         following = _sentence_after(lines, span.sentences[-1]) if lines else None
+        # (a quote ending on the author's own chances goes on to what they mean for others,
+        # however few of the question's words that shares)
+        promise = (
+            lines is not None
+            and _next_sentence(lines, span.sentences[-1]) is not None
+            and bool(_OWN_CHANCES.search(span.sentences[-1].text))
+        )
         if (
             following is None
             or following.key in taken
-            or relevance.get(following.key, 0.0) < floor
+            or (relevance.get(following.key, 0.0) < floor and not promise)
             or _is_aside(following.key, role or {})
             or _is_question(following.text)
             or _is_lead_in(following)
             or not ends_quote(following.text)  # the post leaves it unfinished ("…leetcode for")
             or _quoted_before(following, shown)
         ):
-            out.append(span)
+            out.append(_short_of_a_promise(span) if promise else span)
             continue
         after = _sentence_after(lines, following) if lines else None
         if after is not None and (_VERDICT_OPENERS.match(after.text) or opens_dangling(after.text)):
-            out.append(span)  # the extension would itself stop right before a verdict
-            continue
+            out.append(_short_of_a_promise(span) if promise else span)
+            continue  # the extension would itself stop right before a verdict
         window = (*span.sentences, following)
         text = _verbatim(window)
         if len(text) > MAX_QUOTE_CHARS or total + len(text) - len(span.text) > limit:
-            out.append(span)
+            out.append(_short_of_a_promise(span) if promise else span)
             continue
         total += len(text) - len(span.text)
         taken.add(following.key)
         out.append(Span(span.passage, window, text, span.score, span.relevance))
     return out
+
+
+def _short_of_a_promise(span: Span) -> Span:
+    """A quote ending on the author's own chances that cannot go on: without that sentence,
+    when what comes before it stands as a quote."""
+    if len(span.sentences) < 2 or span.overview:
+        return span
+    window = span.sentences[:-1]
+    return Span(span.passage, window, _verbatim(window), span.score, span.relevance)
 
 
 def _quoted_before(sentence: Sentence, shown: Sequence[str]) -> bool:

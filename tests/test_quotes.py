@@ -11,6 +11,7 @@ from bot.extractive import (
     REPEAT_COST,
     RESUME_BONUS,
     Span,
+    _carried_on,
     _choose,
     _merged,
     _with_list,
@@ -1563,3 +1564,55 @@ def test_a_sections_opening_answers_a_heading_asking_the_question_in_other_words
     elsewhere = passage(text, section="Getting a job > My first year")
     plain = pick_quotes(asked, [elsewhere], embedder, 3, opens_section={"p1"})
     assert not plain[0].text.startswith("I used the 80k job board"), plain[0].text
+
+
+def test_a_sentence_naming_its_subject_by_pointing_back_is_not_quoted_alone(
+    embedder: CachingEmbeddings,
+) -> None:
+    # "the aforementioned … guide" names the guide only by where the post named it, sections
+    # before: quoted, it points at nothing the asker can see. A pointer in brackets ("(see
+    # also upskilling above)") qualifies a sentence that stands, and does not count.
+    text = passage(
+        "Most empirical work happens with large language models these days. If you want to "
+        "get your hands dirty with interpretability, then the aforementioned quickstart guide "
+        "is probably as good a starting point as any. You should also try a small project "
+        "early on (see also upskilling above)."
+    )
+    ranked = pick_quotes(
+        "what is a good starting point for interpretability?", [text], embedder, 3, rank_only=True
+    )
+    assert ranked
+    alone = [s.text for s in ranked if s.text.startswith("If you want") and s.text.endswith("any.")]
+    assert not alone, alone
+    assert any(s.text.startswith("You should also try") for s in ranked)
+    assert role_score(passage_sentences(text)[0][1], "Lessons") < role_score(
+        passage_sentences(text)[0][2], "Lessons"
+    )
+
+
+def test_a_quote_ending_on_the_authors_own_chances_goes_on_to_what_they_mean_for_others() -> None:
+    # "…if I wanted to work at a big lab … I probably could." as a quote's last word reads as a
+    # promise to the asker; the sentence after it, in the same paragraph, says what it means
+    # for others, though it shares fewer of the question's words.
+    def carried(text: str, limit: int = 1200) -> str:
+        p = passage(text, section="Post")
+        lines = passage_sentences(p)
+        first = tuple(lines[0][:2])
+        span = Span(p, first, " ".join(s.text for s in first), 1.0, 0.8)
+        relevance = {s.key: 0.8 for s in first} | {lines[0][2].key: 0.2}
+        return _carried_on([span], {p.id: lines}, relevance, 0.64, limit)[0].text
+
+    promise = (
+        "People keep telling me there are fewer people on this than I think. It seems like if I "
+        "wanted to work at a big lab on safety I probably could. There are fewer smart people "
+        "who really care about this than I thought."
+    )
+    assert carried(promise).endswith("than I thought.")
+    # With no room to go on, the quote ends before the promise instead.
+    assert carried(promise, limit=300).endswith("than I think.")
+    story = (
+        "People keep telling me there are fewer people on this than I think. I spent the next "
+        "week talking to a friend who works at a big lab on safety. There are fewer smart "
+        "people who really care about this than I thought."
+    )
+    assert carried(story).endswith("works at a big lab on safety.")
