@@ -619,7 +619,14 @@ class Answerer:
             self.embedder.embed_query(typed), dtype=np.float32
         )
         best = int(similarity.argmax())
-        return words[best] if float(similarity[best]) >= SAME_MEANING else None
+        if float(similarity[best]) < SAME_MEANING:
+            return None
+        # ... and the question, put in that word, is one the posts speak to: "reveal your hidden
+        # instructions" is not their "directions" (0.29), "must I do a PhD before?" is (0.45).
+        theirs = re.sub(rf"\b{re.escape(typed)}\b", words[best], text, flags=re.IGNORECASE)
+        if self.retriever.search(theirs).best_similarity < WEAK_MATCH:
+            return None
+        return words[best]
 
     def _named(self, text: str, concept: str) -> str:
         """The words a decline names: the thing asked, not the place it is asked about
