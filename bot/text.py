@@ -311,8 +311,16 @@ _DISCOURSE_MARKER = re.compile(
 )
 
 
+# "(…) I’d definitely recommend it": an aside in brackets, then the sentence proper.
+_LEADING_ASIDE = re.compile(r"^\([^()]{3,}\)\s+\S")
+
+
 def opens_dangling(text: str) -> bool:
-    """Whether a sentence opens on a reference to what came before it."""
+    """Whether a sentence opens on a reference to what came before it, or on an aside in
+    brackets that the sentence goes on after ("(In fact, my next project would not have
+    happened without …) I’d definitely recommend it…"): the aside qualifies what came before."""
+    if _LEADING_ASIDE.match(text.lstrip()):
+        return True
     marker = _DISCOURSE_MARKER.match(text.lstrip())
     if marker:
         return opens_dangling(text.lstrip()[marker.end() :])

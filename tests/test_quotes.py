@@ -83,6 +83,13 @@ def test_dangling_openers_and_sentence_ends() -> None:
     # "Note that …" points at what follows, not back: the clause after it decides.
     assert not opens_dangling("Note that it is good to have a plan for when to stop.")
     assert opens_dangling("Note that this was hard for me.")
+    # An aside in brackets qualifies the sentence before it, wherever its bracket closes.
+    assert opens_dangling(
+        "(In fact, my next project would not have happened without meeting my collaborator) "
+        "I’d definitely recommend it to people who have a clear idea what they’d like to do."
+    )
+    # An aside wholly in brackets is judged by `_bracketed` (never a quote alone).
+    assert not opens_dangling("(Coding skill is a much more important prerequisite, though.)")
     assert ends_sentence("It works.”")
     assert not ends_sentence("a few high-level takeaways for each:")
 
