@@ -853,6 +853,10 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
     per_reply = [quotes_in(reply) for reply in replies]
     shown = tuple(q for quotes in per_reply for q in quotes)
     last = len(per_reply[-1]) if per_reply else 0
+    if asks == STEP and not last:
+        # "what's the first step" after a reply without quotes (a decline) has no advice to
+        # start from: it asks for the first steps the posts give.
+        asks = ""
     return TurnContext(
         # "what's the first step?" names no topic: "step" would find the posts' lists of steps
         query=" ".join(carried if asks == STEP else [*carried, own]),

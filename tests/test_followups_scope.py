@@ -1258,6 +1258,11 @@ def test_a_step_is_asked_for_as_the_whole_question() -> None:
         assert ctx.query == "how do i get into governance research?", asked
     # A step toward a thing of its own is a question about that thing.
     assert resolve("what's the first step to get a visa?", past, TITLES).asks != STEP
+    # After a reply without quotes (a decline) there is no advice to start from: the first
+    # steps the posts give are asked for (it was declined again, as the question before).
+    declined = history("hw do i get started w/ reserch if i have no publicatons", "I don't know.")
+    ctx = resolve("what's the first step", declined, TITLES)
+    assert ctx.asks != STEP and "first step" in ctx.query
 
 
 async def test_the_first_step_is_a_step_of_the_advice_just_given(
