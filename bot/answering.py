@@ -488,6 +488,17 @@ class Answerer:
                 return doc
         return None
 
+    def _without_authors_by_title(self, text: str) -> str:
+        """`text` without an author named by their post's title: "what did the first year guy
+        say about upskilling" is searched, within his post, as "what did say about upskilling"
+        ("first year" would find his "first year" story, not his upskilling)."""
+
+        def gone(match: re.Match[str]) -> str:
+            named = match[2].lower() in _AUTHOR_NOUNS and self._titled(match[1]) is not None
+            return " " if named else match[0]
+
+        return " ".join(_POST_NAMED.sub(gone, text).split())
+
     def _as_post_named(self, text: str) -> str:
         """`text` with an author named by their post's title read as the post: "the first
         year guy" asks about "the first year post", and "guy" is no word the posts lack."""
@@ -757,11 +768,12 @@ class Answerer:
             asked = self._without_names(context.carried)
             context = replace(context, query=asked, own_text=asked, message_is_query=True)
         if named:  # "what did Jay learn from MATS?": read that author's post first
-            context = replace(
-                context,
-                prefer_docs=tuple(dict.fromkeys((*named, *context.prefer_docs))),
-                query=self._without_names(context.query),
-            )
+            query = self._without_names(context.query)
+            bare = self._without_authors_by_title(query)
+            if bare != query and self.retriever.search(bare).covered:
+                query = bare  # a topic of its own is left ("upskilling"), not only "he"
+            prefer = tuple(dict.fromkeys((*named, *context.prefer_docs)))
+            context = replace(context, prefer_docs=prefer, query=query)
         elif context.is_follow_up:
             # "how did James Chua network?" … "what did he get out of that?": the name the
             # question before carries into the search dilutes it there as it would have then.

@@ -109,6 +109,10 @@ async def test_a_question_naming_an_author_or_a_post_is_answered_from_that_post_
     guy = await ask(posts_bot, "the first year guy, what would he do differently?", "g7e")
     read_as_newcomer(guy)
     assert guy.covered and {c.author for c in guy.citations} == {"Jay Bailey"}, guy.text
+    # The words naming him are no topic within his post ("first year" found his story).
+    upskill = await ask(posts_bot, "what did the first year guy say about upskilling", "g7i")
+    assert {c.author for c in upskill.citations} == {"Jay Bailey"}, upskill.text
+    assert "upskilling" in upskill.citations[0].quote, upskill.text
     siloed = await ask(posts_bot, "the siloed guy said something about coworkers?", "g7f")
     assert siloed.covered, siloed.text
     assert {c.title for c in siloed.citations} == {"My Siloed Views Meet Reality"}, siloed.text
