@@ -418,7 +418,7 @@ _FORECAST = re.compile(
     re.IGNORECASE,
 )
 _HEADED = re.compile(
-    r"\bwhere\s+(?:is|are)\s+(?:the\s+)?(?:field|ai\s+safety|alignment|safety|job\s+market|"
+    r"\bwhere(?:'s|\s+is|\s+are)\s+(?:the\s+)?(?:field|ai\s+safety|alignment|safety|job\s+market|"
     r"market)\s+(?:heading|headed|going)\b|\bthe\s+future\s+of\s+(?:the\s+)?(?:field|ai\s+safety|"
     r"alignment|safety\s+jobs|jobs|hiring|the\s+job\s+market)\b",
     re.IGNORECASE,

@@ -107,6 +107,7 @@ def test_a_forecast_of_the_field_is_asked_the_askers_own_future_is_not() -> None
         "will there still be jobs in alignment in 5 years?",
         "what will ai safety look like by 2030",
         "where is the field heading?",
+        "where's ai safety headed as a field",
         "whats the future of alignment jobs",
         "is interp going to matter in the next decade?",
     ):
