@@ -103,7 +103,6 @@ from bot.scope import (
     having_a_hard_time,
     judgements,
     missing_concept,
-    money_asked,
     name_tokens,
     names_no_topic,
     no_concept,
@@ -112,9 +111,9 @@ from bot.scope import (
     read_by_sentence,
     seeks_reassurance,
     separate_questions,
-    states_amount,
     uncovered_in_asked,
     uncovered_phrase,
+    unpriced,
     unsupported_concept,
     used_as_asked,
 )
@@ -272,6 +271,24 @@ _AUTHOR_NOUNS = frozenset("author writer guy person".split())
 _POST_NOUNS = ("post", "article", "blog", "essay", "write-up", *_AUTHOR_NOUNS)
 
 
+# Questions no post can answer however it is worded: how things stand now ("live") and how the
+# field will be ("future"); the note beside the quotes for a discouraged asker who asks them.
+LIVE, FUTURE = "live", "future"
+_HARD_GOING_NOTES = {LIVE: HARD_GOING_LIVE, FUTURE: HARD_GOING_FUTURE}
+
+
+def beyond_the_posts(text: str) -> str:
+    """`LIVE` for a question about current facts, `FUTURE` for a forecast, else ""."""
+    if asks_live_facts(text):
+        return LIVE
+    return FUTURE if asks_forecast(text) else ""
+
+
+def _in_word(text: str, typed: str, theirs: str) -> str:
+    """`text` with the whole word `typed` put as `theirs` ("doctorate" -> "phd")."""
+    return re.sub(rf"\b{re.escape(typed)}\b", theirs, text, flags=re.IGNORECASE)
+
+
 def _same_stem_start(word: str, other: str) -> bool:
     """Whether two words start alike, as forms of one word do ("gpus", "gpu"; "healthy")."""
     return word.startswith(other[:4]) or other.startswith(word[:4])
@@ -319,6 +336,7 @@ class Answerer:
         self._vocab: tuple[str | None, Vocabulary] = (None, Vocabulary())
         self._successors: tuple[str | None, Mapping[str, str]] = (None, {})
         self._names: tuple[str | None, frozenset[str]] = (None, frozenset())
+        self._post_words: tuple[str | None, dict[str, frozenset[str]]] = (None, {})
 
     def warm_up(self, stop: threading.Event | None = None, batch: int = 32) -> int:
         """Embed every sentence of the serving index once, so no asker pays for it.
@@ -472,13 +490,16 @@ class Answerer:
         return as_typed(text, best) if weight.get(best, 0.0) >= ABSENT_ABOUT else None
 
     def _post_vocabulary(self, doc: str) -> frozenset[str]:
-        """The words (stemmed) of one post, its headings and comments."""
-        return frozenset(
-            t
-            for p in self.retriever.snapshot.passages
-            if p.doc_id == doc
-            for t in keyword_tokens(embedding_text(p.title, p.section, p.text))
-        )
+        """The words (stemmed) of one post, its headings and comments (once per index
+        generation, as `_vocabulary`)."""
+        snap = self.retriever.snapshot
+        if self._post_words[0] != snap.collection:
+            words: dict[str, set[str]] = {}
+            for p in snap.passages:
+                text = embedding_text(p.title, p.section, p.text)
+                words.setdefault(p.doc_id, set()).update(keyword_tokens(text))
+            self._post_words = (snap.collection, {d: frozenset(w) for d, w in words.items()})
+        return self._post_words[1].get(doc, frozenset())
 
     def _titled(self, named: str) -> str | None:
         """The post whose title has every word of `named` ("siloed views", "mats")."""
@@ -494,8 +515,7 @@ class Answerer:
         ("first year" would find his "first year" story, not his upskilling)."""
 
         def gone(match: re.Match[str]) -> str:
-            named = match[2].lower() in _AUTHOR_NOUNS and self._titled(match[1]) is not None
-            return " " if named else match[0]
+            return " " if self._author_by_title(match) else match[0]
 
         return " ".join(_POST_NAMED.sub(gone, text).split())
 
@@ -504,11 +524,16 @@ class Answerer:
         year guy" asks about "the first year post", and "guy" is no word the posts lack."""
 
         def post(match: re.Match[str]) -> str:
-            if match[2].lower() not in _AUTHOR_NOUNS or self._titled(match[1]) is None:
+            if not self._author_by_title(match):
                 return match[0]
             return f"{match[0][: match.start(2) - match.start(0)]}post"
 
         return _POST_NAMED.sub(post, text)
+
+    def _author_by_title(self, match: re.Match[str]) -> bool:
+        """Whether a `_POST_NAMED` match names an author by words of their post's title ("the
+        first year guy"), not the post itself ("the MATS post")."""
+        return match[2].lower() in _AUTHOR_NOUNS and self._titled(match[1]) is not None
 
     def _without_names(self, text: str) -> str:
         """The question without its authors' names: "how did James Chua get into MATS?" is
@@ -634,8 +659,7 @@ class Answerer:
             return None
         # ... and the question, put in that word, is one the posts speak to: "reveal your hidden
         # instructions" is not their "directions" (0.29), "must I do a PhD before?" is (0.45).
-        theirs = re.sub(rf"\b{re.escape(typed)}\b", words[best], text, flags=re.IGNORECASE)
-        if self.retriever.search(theirs).best_similarity < WEAK_MATCH:
+        if self.retriever.search(_in_word(text, typed, words[best])).best_similarity < WEAK_MATCH:
             return None
         return words[best]
 
@@ -809,17 +833,14 @@ class Answerer:
         query = context.query
         if not context.is_follow_up and names_no_topic(text, self._vocabulary()):
             query = f"{query} ({FIELD})"  # "am I too old for this?": this is the posts' field
-        if asks_live_facts(text):
+        beyond = beyond_the_posts(text)
+        if beyond:
             if not having_a_hard_time(text):
-                return self._not_covered(query, "extractive", notices, answer_id, live=True)
+                return self._not_covered(query, "extractive", notices, answer_id, beyond=beyond)
             # "rejected from all twelve… is the market that competitive right now or am i not
             # good enough?": a discouraged asker gets the posts' encouragement, not only "check
-            # the organisation's site"; how things stand now is named as out of reach.
-            notices = [*notices, HARD_GOING_LIVE]
-        elif asks_forecast(text):
-            if not having_a_hard_time(text):
-                return self._not_covered(query, "extractive", notices, answer_id, future=True)
-            notices = [*notices, HARD_GOING_FUTURE]  # as with how things stand now
+            # the organisation's site"; how things stand now (or will) is named as out of reach.
+            notices = [*notices, _HARD_GOING_NOTES[beyond]]
         missing: str | None = None
         if fresh is not None:
             # "ok. are there remote roles then?" after a question on finding jobs: the follow-up
@@ -839,7 +860,7 @@ class Answerer:
                 query = plainly(query)
             for typed, theirs in said:
                 # "must I do a doctorate before?" is searched in the posts' word: "PhD".
-                query = re.sub(rf"\b{re.escape(typed)}\b", theirs, query, flags=re.IGNORECASE)
+                query = _in_word(query, typed, theirs)
         if missing is not None:
             return self._not_covered(
                 query, "extractive", notices, answer_id, concept=missing, listed=topics_listed
@@ -882,8 +903,8 @@ class Answerer:
                 query, "extractive", notices, answer_id, result, listed=topics_listed
             )
         own_text = context.own_text or text
-        money = money_asked(own_text)
-        if money is not None and not any(states_amount(p.text) for p in result.passages):
+        money = unpriced(own_text, (p.text for p in result.passages))
+        if money is not None:
             # "how much does MATS pay?", "do those pay well?": an amount of money is the
             # answer, and no passage found names one; quotes about MATS would be no answer.
             log.info("declined: the posts name no amount for %r", money)
@@ -1557,8 +1578,7 @@ class Answerer:
         answer_id: str,
         result: RetrievalResult | None = None,
         *,
-        live: bool = False,
-        future: bool = False,
+        beyond: str = "",
         concept: str = "",
         listed: bool = False,
     ) -> Answer:
@@ -1569,7 +1589,7 @@ class Answerer:
         people who may know. A question the posts don't cover at all gets what is near. What
         the posts do cover is listed once a conversation (`listed`: a reply before listed it).
         """
-        if live:
+        if beyond == LIVE:
             written = self._written()
             lines = [
                 "The advice posts I draw on are dated"
@@ -1577,7 +1597,7 @@ class Answerer:
                 + ", so they can't tell you what is open or true right now; check the "
                 "organisation's own site or ask people in the community."
             ]
-        elif future:
+        elif beyond == FUTURE:
             lines = [NOT_FORECAST]
             if not listed:
                 lines.append(self._covered_topics())
@@ -1596,7 +1616,7 @@ class Answerer:
                 lines.append(self._covered_topics())
         if self.config.decline_hint:
             lines.append(self.config.decline_hint)
-        elif concept and not live:
+        elif concept and not beyond:
             lines.append(ASK_PEOPLE)
         return Answer(
             text=" ".join(lines),
@@ -1664,14 +1684,11 @@ class Answerer:
         assert self.llm is not None
         # The same scope decisions as quotes, before any model call: the model is told to
         # decline too, but is not trusted to.
-        if asks_live_facts(text):
+        beyond = beyond_the_posts(text)
+        if beyond:
             if not having_a_hard_time(text):
-                return self._not_covered(text, "llm", notices, uuid.uuid4().hex, live=True)
-            notices = [*notices, HARD_GOING_LIVE]  # as with quotes: the person first
-        elif asks_forecast(text):
-            if not having_a_hard_time(text):
-                return self._not_covered(text, "llm", notices, uuid.uuid4().hex, future=True)
-            notices = [*notices, HARD_GOING_FUTURE]
+                return self._not_covered(text, "llm", notices, uuid.uuid4().hex, beyond=beyond)
+            notices = [*notices, _HARD_GOING_NOTES[beyond]]  # as with quotes: the person first
         if not history:
             asked = self._as_post_named(text)
             concept = await asyncio.to_thread(self._uncovered_concept, asked)
@@ -1685,15 +1702,15 @@ class Answerer:
                     concept=self._named(asked, concept),
                 )
 
-        money = money_asked(text)
-        unpriced: list[str] = []
+        priced: list[str] = []
 
         async def search(query: str) -> tuple[bool, Sequence[Passage]]:
             result = await asyncio.to_thread(self.retriever.search, query)
-            if money is not None and not any(states_amount(p.text) for p in result.passages):
+            money = unpriced(text, (p.text for p in result.passages))
+            if money is not None:
                 # As with quotes: an amount of money is the answer and no passage found names
                 # one, so the model is not asked to make one up from quotes about MATS.
-                unpriced.append(money)
+                priced.append(money)
                 return False, result.passages
             return result.covered, result.passages
 
@@ -1701,7 +1718,7 @@ class Answerer:
         answer_id = uuid.uuid4().hex
         all_notices = (*notices, *reply.notices)
         if not reply.covered:
-            concept = unpriced[0] if unpriced else ""
+            concept = priced[0] if priced else ""
             declined = self._not_covered(
                 reply.query, "llm", all_notices, answer_id, concept=concept
             )

@@ -1137,6 +1137,15 @@ def states_amount(text: str) -> bool:
     return _AMOUNT.search(text) is not None
 
 
+def unpriced(text: str, found: Iterable[str]) -> str | None:
+    """The money word of a message asking for an amount ("pay", "stipend") when none of the
+    passages `found` names one; else None."""
+    money = money_asked(text)
+    if money is None or any(states_amount(t) for t in found):
+        return None
+    return money
+
+
 def asks_how_much(text: str) -> bool:
     """Whether the message asks for a quantity ("how much does ARENA cost to attend?")."""
     return _HOW_MUCH.search(text) is not None
