@@ -65,6 +65,7 @@ from bot.models import (
     Passage,
     Question,
     Turn,
+    comments_by_others,
 )
 from bot.prompts import (
     ACKNOWLEDGED,
@@ -1072,10 +1073,11 @@ class Answerer:
                 # His own advice on it, wherever in his post (the search for the question
                 # before finds other posts' answers first), in the search's order.
                 wider = self.retriever.search(query, k=4 * self.config.quote_passages).passages
+                by_readers = comments_by_others(self.retriever.snapshot.passages)
                 own = [
                     p
                     for p in (*wider, *self.retriever.snapshot.passages)
-                    if p.doc_id in named and not self._by_others(p)
+                    if p.doc_id in named and p.id not in by_readers
                 ]
                 # (read whole, his post has no search rank to favour one part of it)
                 passages = list({p.id: p for p in own}.values())
@@ -1403,21 +1405,6 @@ class Answerer:
             or (p.within(section) and set(keyword_tokens(p.heading)) <= named)
         ]
         return kept or beside
-
-    def _by_others(self, passage: Passage) -> bool:
-        """Whether a passage is a comment by somebody other than its post's author: "what
-        would Richard Ngo say?" is not answered by a reader's comment under his post."""
-        if not passage.is_comment:
-            return False
-        author = next(
-            (
-                p.author
-                for p in self.retriever.snapshot.passages
-                if p.doc_id == passage.doc_id and not p.is_comment
-            ),
-            None,
-        )
-        return not (author and passage.author and passage.author.startswith(author))
 
     def _authored(self, docs: Sequence[str]) -> tuple[str, ...]:
         """The posts among `docs` whose author is known (a reply names them)."""
