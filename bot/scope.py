@@ -254,12 +254,34 @@ _SELF_DESCRIPTION = re.compile(
 )
 
 
+# Who the asker is, put in other ways: "nurse here.", "law grad.", "…governance as an
+# accountant?", "can lawyers do anything useful…", "is my healthcare experience useful…". What
+# someone like that could do is the question; their line of work is who asks it. Mid-sentence,
+# "as a …" names a person only by an agent noun ("as an accountant", not "as a visa route").
+_AGENT = r"(?:[a-z-]*(?:er|or|ist|ian|ant|ent|ee)|nurse|grad|dev|phd)s?"
+_BACKGROUND = re.compile(
+    r"(?:^|(?<=[.!?(]))\s*(?P<here>[\w/ -]{2,30}?)\s+(?:here|grad|graduate|student|major)"
+    r"\s*(?=[.,;:!)(]|$)|"
+    rf"\bas an?\s+(?P<role>(?:[\w/-]+\s+){{0,3}}{_AGENT})\s*(?=[.,;:!?()]|\b(?:and|but|so|"
+    r"with|who|how|what|where|can|could|should|would|do|does|is|am|i|my)\b|$)|"
+    rf"\b(?:can|could|do|would)\s+(?P<people>{_AGENT})\s+(?:do|help|contribute|work)\b|"
+    r"\b(?:is|are|would|will)\s+my\s+(?P<mine>[\w/ -]{2,40}?\s+(?:background|experience|"
+    r"degree|skills?|training))\s+(?:be\s+)?(?:at\s+all\s+|even\s+|actually\s+|any\s+)?"
+    r"(?:useful|relevant|transferable|valuable|helpful|of\s+use|any\s+use)\b",
+    re.IGNORECASE,
+)
+
+
 def self_described(text: str) -> set[str]:
     """Keyword tokens only in the asker's description of themselves: "nigeria" in "I'm an
-    undergrad in Nigeria. What should I do?". A word the question also uses elsewhere ("I'm on
-    a visa. do labs sponsor visas?") is asked about."""
-    inside = {t for m in _SELF_DESCRIPTION.finditer(text) for t in keyword_tokens(m.group(0))}
-    outside = set(keyword_tokens(_SELF_DESCRIPTION.sub(" ", text)))
+    undergrad in Nigeria. What should I do?", "accountant" in "how do I get into governance as
+    an accountant?". A word the question also uses elsewhere ("I'm on a visa. do labs sponsor
+    visas?") is asked about."""
+    spans = [m.group(0) for m in _SELF_DESCRIPTION.finditer(text)]
+    spans += [w for m in _BACKGROUND.finditer(text) for w in m.groups() if w]
+    inside = {t for span in spans for t in keyword_tokens(span)}
+    rest = _BACKGROUND.sub(" ", _SELF_DESCRIPTION.sub(" ", text))
+    outside = set(keyword_tokens(rest))
     return inside - outside
 
 

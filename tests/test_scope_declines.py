@@ -596,6 +596,37 @@ async def test_who_the_asker_is_and_chat_fillers_are_not_what_they_ask_about(
     )
 
 
+async def test_the_askers_line_of_work_put_in_other_ways_is_who_asks_not_what(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    assert self_described("nurse here. is my healthcare experience useful for policy?") == {
+        "nurs",
+        "healthcar",
+        "experi",
+    }
+    assert self_described("law grad. can lawyers do anything useful for AI safety?") == {
+        "law",
+        "lawyer",
+    }
+    assert self_described("how do I get into governance as an accountant?") == {"account"}
+    # Mid-sentence "as a …" names a person only by an agent noun; a thing stays asked about.
+    assert self_described("is a phd useful as a visa route?") == set()
+    # "is my X useful" describes the asker only when X is their background or training.
+    assert self_described("is my gpa at all relevant for mats?") == set()
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    await assert_answered(
+        bot,
+        "work",
+        # Declined on "accountant", "lawyers" and "healthcare experience".
+        "how do I get into AI safety governance as an accountant? I'm good at getting things "
+        "done inside big orgs",
+        "law grad. can lawyers do anything useful for AI safety or is it all technical?",
+        "nurse here. is my healthcare experience useful for AI safety in any way, like evals or "
+        "policy?",
+    )
+    await assert_declined(bot, "work", "is a phd useful as a visa route?")
+
+
 def test_code_in_a_message_is_not_what_it_asks_about() -> None:
     asked = "```\ndef f(x):\n    return x\n``` is this enough? and `git rebase -i` too?"
     assert without_code(asked) == "is this enough? and too?"
