@@ -447,13 +447,27 @@ _HEADED = re.compile(
 )
 
 
+# How AI itself will go ("will ai kill us all?", "are we doomed?", "what's your p(doom)?",
+# "will we solve alignment in time?"): a forecast with no time named, which no post makes.
+_HOW_AI_GOES = re.compile(
+    r"\b(?:ai|agi|asi|superintelligence|it)\s+(?:is\s+|'s\s+)?(?:going\s+to|gonna|will)\s+"
+    r"(?:\w+\s+)?(?:kill|destroy|wipe\s+out|end|doom)\b|"
+    r"\bwill\s+(?:ai|agi|asi|superintelligence)\s+(?:\w+\s+)?(?:kill|destroy|wipe\s+out|end|doom)\b|"
+    r"\bare\s+we\s+(?:all\s+)?(?:doomed|going\s+to\s+die|gonna\s+die|screwed)\b|"
+    r"\bwill\s+(?:we|humanity|anyone)\s+(?:\w+\s+)?(?:survive|make\s+it|solve\s+alignment)\b|"
+    r"\bp\s*\(\s*doom\s*\)",
+    re.IGNORECASE,
+)
+
+
 def asks_forecast(text: str) -> bool:
     """Whether the question asks how the world will be ("where will the field be in 10
-    years?", "what's the future of alignment jobs?"): no post can say, however dated."""
+    years?", "what's the future of alignment jobs?", "will ai kill us all?"): no post can say,
+    however dated."""
     asked = asked_sentences(text)
     for sentence in message_sentences(" ".join(asked) if asked else text):
         sentence = sentence.replace("\u2019", "'")
-        if _HEADED.search(sentence):
+        if _HEADED.search(sentence) or _HOW_AI_GOES.search(sentence):
             return True
         if not _FORECAST.search(sentence):
             continue
@@ -1418,7 +1432,16 @@ def as_typed(text: str, token: str) -> str:
 @lru_cache(maxsize=64)
 def _typed_words(text: str) -> tuple[tuple[str, frozenset[str]], ...]:
     """Each word of `text` as typed (edges stripped), with its keyword tokens."""
-    return tuple((w.strip(WORD_EDGE), frozenset(keyword_tokens(w))) for w in text.split())
+    return tuple((_typed_word(w), frozenset(keyword_tokens(w))) for w in text.split())
+
+
+def _typed_word(word: str) -> str:
+    """A word without the punctuation at its edges, keeping a bracket it opened: "p(doom)"
+    in "what's your p(doom)?", never the unbalanced "p(doom"."""
+    bare = word.strip(WORD_EDGE)
+    if bare.count("(") > bare.count(")") and f"{bare})" in word:
+        return f"{bare})"
+    return bare
 
 
 # A concept named by two words ("health insurance", "security clearance", "reference letters")

@@ -26,6 +26,7 @@ from bot.scope import (
     _word_pairs,
     about_the_asker,
     age_uncovered,
+    as_typed,
     asked_by_form,
     asked_phrase,
     asked_thing,
@@ -110,6 +111,12 @@ def test_a_forecast_of_the_field_is_asked_the_askers_own_future_is_not() -> None
         "where's ai safety headed as a field",
         "whats the future of alignment jobs",
         "is interp going to matter in the next decade?",
+        # How AI itself goes, with no time named: declined on "kill", "doomed" and "p(doom" before.
+        "will ai kill us all?",
+        "im scared. ai is going to kill us all isnt it",
+        "are we doomed?",
+        "what's your p(doom)?",
+        "will we solve alignment in time?",
     ):
         assert asks_forecast(text), text
     for text in (
@@ -118,6 +125,8 @@ def test_a_forecast_of_the_field_is_asked_the_askers_own_future_is_not() -> None
         "will a PhD help me?",
         "should I do a PhD right now or later?",
         "I'll be 40 in 2030, is it too late to switch?",
+        "will it kill my career to leave academia?",
+        "will we get feedback on mats applications?",
     ):
         assert not asks_forecast(text), text
 
@@ -1227,3 +1236,9 @@ async def test_a_word_the_posts_say_in_a_word_of_their_own_is_theirs(
     )
     # A form of the word is no other word for it ("GPU": the posts' "GPUs" say nothing of buying).
     await assert_declined(bot, "form", "which GPU should i buy for interp experiments at home?")
+
+
+def test_a_word_as_typed_keeps_the_bracket_it_opened() -> None:
+    # A decline named "p(doom" before.
+    assert as_typed("what's your p(doom)?", "doom") == "p(doom)"
+    assert as_typed("is a (paid) fellowship ok?", "paid") == "paid"
