@@ -262,6 +262,8 @@ def _plain_answer(
 
 
 # A post named by what its title says: "the MATS post", "that siloed views article".
+# A question about the comments under a post ("what did people reply to Ngo?"), not its author.
+_COMMENTS_ASKED = re.compile(r"\b(?:comments?|commenters?|repl(?:y|ies|ied)|readers?)\b", re.I)
 _POST_NAMED = re.compile(
     r"\b(?:the|that|this|your|ur|his|her)\s+((?:[\w'’-]+\s+){0,3}?[\w'’-]+)\s+"
     r"(post|article|blog ?post|write-?up|essay|author|writer|guy|person)\b",
@@ -458,11 +460,15 @@ class Answerer:
             }
         return names
 
+    def _by_author_name(self, text: str) -> tuple[str, ...]:
+        """The posts whose author the message names (first or last name, as a whole word)."""
+        words = {_as_name(w) for w in re.findall(r"[A-Za-z][A-Za-z'’-]+", text)}
+        return tuple(doc for doc, names in self._author_names().items() if names & words)
+
     def _named_posts(self, text: str) -> tuple[str, ...]:
         """Posts the question names: by their author (first or last name, as a whole word) or
         by their title ("the MATS post", "that siloed views article")."""
-        words = {_as_name(w) for w in re.findall(r"[A-Za-z][A-Za-z'’-]+", text)}
-        found = [doc for doc, names in self._author_names().items() if names & words]
+        found = list(self._by_author_name(text))
         for named, _ in _POST_NAMED.findall(text):
             doc = self._titled(named)
             if doc is not None and doc not in found:
@@ -1069,6 +1075,13 @@ class Answerer:
             # "what did Jay Bailey learn in his first year?": what he wrote, not another post
             # that happens to say "first-year".
             among = [p for p in passages if p.doc_id in named]
+            if self._by_author_name(text) and not _COMMENTS_ASKED.search(text):
+                # "what does Richard Ngo think about debate?": his own words on it, not a
+                # reader's comment under his post, found by a wider search within his post.
+                wider = self.retriever.search(query, k=4 * self.config.quote_passages).passages
+                by_readers = comments_by_others(self.retriever.snapshot.passages)
+                own = [p for p in (*among, *wider) if p.doc_id in named and p.id not in by_readers]
+                among = list({p.id: p for p in own}.values()) or among
             if context.their_view:
                 # His own advice on it, wherever in his post (the search for the question
                 # before finds other posts' answers first), in the search's order.
