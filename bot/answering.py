@@ -810,6 +810,16 @@ class Answerer:
             # question before carries into the search dilutes it there as it would have then.
             context = replace(context, query=self._without_names(context.query))
         fresh = self._uncovered_new_topic(context)
+        if (
+            context.is_follow_up
+            and not context.asks
+            and age_uncovered(context.own_text, self._vocabulary())
+        ):
+            # "and if i'm 40?" after advice: the posts never speak of age. Say so, and go on
+            # with the question before, as for "what about for someone older?".
+            notices = [*notices, NOT_SPECIFIC.format(concept="age")]
+            context = replace(context, query=context.carried, vague=True, shift_to=())
+            fresh = None
         if context.shift_to:
             known, unknown = self._topic_words(context.shift_to)
             if known and unknown:

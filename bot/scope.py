@@ -205,6 +205,15 @@ _AGE_GIVEN = re.compile(
     r"in (?:my|their|your|his|her) [2-9]0s)",
     re.IGNORECASE,
 )
+# A message that is only an age, put as a case ("and if i'm 40?", "what about at 45?", "and for
+# someone who is 50?"): a follow-up asking whether the advice holds at that age.
+_AGE_ONLY = re.compile(
+    r"^\W*(?:(?:and|but|so|ok|okay)\W+)?(?:what\s+)?(?:if|about|at|for)\s+"
+    r"(?:(?:i'?m|im|i\s+am|i\s+was|i'?d\s+be|someone(?:\s+who\s+is)?|a\s+person|people)\s+)?"
+    r"(?:aged?\s+|at\s+)?[1-9]\d\b(?:\s*(?:years?\s+old|yo|y/o|yrs?(?:\s+old)?))?"
+    r"(?:\s+with\s+[^?.!]{0,30}|\s+(?:tho|though|then|instead))?\W*$",
+    re.IGNORECASE,
+)
 _AGE_AT_STAKE = re.compile(r"\b(?:hire|hiring|hired|switch\w*|too late|realistic\w*)\b", re.I)
 _AGE_WORDS = frozenset(keyword_tokens("age ages aged older oldest ageism"))
 
@@ -215,7 +224,7 @@ def asks_about_age(text: str) -> bool:
     ("i'm 22, undergrad in brazil. how many papers…", "I'm 34, backend dev, a kid. … not sure
     I'm good enough. is there a realistic path for me?": the doubt is another sentence's)."""
     text = text.replace("’", "'")
-    if _AGE_DOUBT.search(text):
+    if _AGE_DOUBT.search(text) or _AGE_ONLY.match(text):
         return True
     return any(
         _askers_age_given(sentence) and (doubts(sentence) or _AGE_AT_STAKE.search(sentence))
