@@ -1644,7 +1644,7 @@ def test_a_comment_is_somebody_elses_unless_its_author_is_the_posts() -> None:
     assert others == {"reader", "named-later", "unsigned", "orphan"}
 
 
-def test_a_replys_block_quoted_lines_are_the_words_it_answers_never_its_quote(
+def test_a_replys_block_quoted_lines_are_the_words_it_answers_never_a_quote_alone(
     embedder: CachingEmbeddings,
 ) -> None:
     reply = Passage(
@@ -1660,4 +1660,5 @@ def test_a_replys_block_quoted_lines_are_the_words_it_answers_never_its_quote(
     )
     spans = pick_quotes("will debate work for long enough?", [reply], embedder, 3)
     assert spans, "the reply's own words are quotable"
-    assert all("Debate will work" not in s.text for s in spans), [s.text for s in spans]
+    # (with the reply's own words after it, it is what the reply answers: context)
+    assert all("dichotomy" in s.text for s in spans), [s.text for s in spans]
