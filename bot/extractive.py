@@ -1689,8 +1689,6 @@ def _shape(window: tuple[Sentence, ...], lines: list[list[Sentence]]) -> _Window
         return None  # an aside in brackets, without the sentence it qualifies
     if all(_points_back(s.text) for s in window):
         return None  # "the aforementioned guide…", without where the post named it
-    if first.passage.is_comment and all(_QUOTE_MARKER.match(s.line) for s in window):
-        return None  # a reply's "> …" lines are the words it answers, never its own alone
     if not has_items and any(_announces_list(s, lines) for s in window):
         return None  # "…falls into three primary categories." never saying which
     if first.is_item and ((first.short_item and first.first_in_line) or first.led_in):

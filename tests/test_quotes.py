@@ -1642,23 +1642,3 @@ def test_a_comment_is_somebody_elses_unless_its_author_is_the_posts() -> None:
         ]
     )
     assert others == {"reader", "named-later", "unsigned", "orphan"}
-
-
-def test_a_replys_block_quoted_lines_are_the_words_it_answers_never_a_quote_alone(
-    embedder: CachingEmbeddings,
-) -> None:
-    reply = Passage(
-        "c1",
-        "post",
-        "A post",
-        None,
-        None,
-        "Comments > Reply",
-        "> Debate will work for long enough for us to use it to help find a solution.\n"
-        "I generally don't think about alignment work in terms of this particular dichotomy.",
-        is_comment=True,
-    )
-    spans = pick_quotes("will debate work for long enough?", [reply], embedder, 3)
-    assert spans, "the reply's own words are quotable"
-    # (with the reply's own words after it, it is what the reply answers: context)
-    assert all("dichotomy" in s.text for s in spans), [s.text for s in spans]
