@@ -65,6 +65,7 @@ from bot.models import (
     Passage,
     Question,
     Turn,
+    comments_by_others,
 )
 from bot.prompts import (
     ACKNOWLEDGED,
@@ -261,6 +262,8 @@ def _plain_answer(
 
 
 # A post named by what its title says: "the MATS post", "that siloed views article".
+# A question about the comments under a post ("what did people reply to Ngo?"), not its author.
+_COMMENTS_ASKED = re.compile(r"\b(?:comments?|commenters?|repl(?:y|ies|ied)|readers?)\b", re.I)
 _POST_NAMED = re.compile(
     r"\b(?:the|that|this|your|ur|his|her)\s+((?:[\w'’-]+\s+){0,3}?[\w'’-]+)\s+"
     r"(post|article|blog ?post|write-?up|essay|author|writer|guy|person)\b",
@@ -457,11 +460,15 @@ class Answerer:
             }
         return names
 
+    def _by_author_name(self, text: str) -> tuple[str, ...]:
+        """The posts whose author the message names (first or last name, as a whole word)."""
+        words = {_as_name(w) for w in re.findall(r"[A-Za-z][A-Za-z'’-]+", text)}
+        return tuple(doc for doc, names in self._author_names().items() if names & words)
+
     def _named_posts(self, text: str) -> tuple[str, ...]:
         """Posts the question names: by their author (first or last name, as a whole word) or
         by their title ("the MATS post", "that siloed views article")."""
-        words = {_as_name(w) for w in re.findall(r"[A-Za-z][A-Za-z'’-]+", text)}
-        found = [doc for doc, names in self._author_names().items() if names & words]
+        found = list(self._by_author_name(text))
         for named, _ in _POST_NAMED.findall(text):
             doc = self._titled(named)
             if doc is not None and doc not in found:
@@ -803,6 +810,16 @@ class Answerer:
             # question before carries into the search dilutes it there as it would have then.
             context = replace(context, query=self._without_names(context.query))
         fresh = self._uncovered_new_topic(context)
+        if (
+            context.is_follow_up
+            and not context.asks
+            and age_uncovered(context.own_text, self._vocabulary())
+        ):
+            # "and if i'm 40?" after advice: the posts never speak of age. Say so, and go on
+            # with the question before, as for "what about for someone older?".
+            notices = [*notices, NOT_SPECIFIC.format(concept="age")]
+            context = replace(context, query=context.carried, vague=True, shift_to=())
+            fresh = None
         if context.shift_to:
             known, unknown = self._topic_words(context.shift_to)
             if known and unknown:
@@ -1068,14 +1085,22 @@ class Answerer:
             # "what did Jay Bailey learn in his first year?": what he wrote, not another post
             # that happens to say "first-year".
             among = [p for p in passages if p.doc_id in named]
+            if self._by_author_name(text) and not _COMMENTS_ASKED.search(text):
+                # "what does Richard Ngo think about debate?": his own words on it, not a
+                # reader's comment under his post, found by a wider search within his post.
+                wider = self.retriever.search(query, k=4 * self.config.quote_passages).passages
+                by_readers = comments_by_others(self.retriever.snapshot.passages)
+                own = [p for p in (*among, *wider) if p.doc_id in named and p.id not in by_readers]
+                among = list({p.id: p for p in own}.values()) or among
             if context.their_view:
                 # His own advice on it, wherever in his post (the search for the question
                 # before finds other posts' answers first), in the search's order.
                 wider = self.retriever.search(query, k=4 * self.config.quote_passages).passages
+                by_readers = comments_by_others(self.retriever.snapshot.passages)
                 own = [
                     p
                     for p in (*wider, *self.retriever.snapshot.passages)
-                    if p.doc_id in named and not self._by_others(p)
+                    if p.doc_id in named and p.id not in by_readers
                 ]
                 # (read whole, his post has no search rank to favour one part of it)
                 passages = list({p.id: p for p in own}.values())
@@ -1403,21 +1428,6 @@ class Answerer:
             or (p.within(section) and set(keyword_tokens(p.heading)) <= named)
         ]
         return kept or beside
-
-    def _by_others(self, passage: Passage) -> bool:
-        """Whether a passage is a comment by somebody other than its post's author: "what
-        would Richard Ngo say?" is not answered by a reader's comment under his post."""
-        if not passage.is_comment:
-            return False
-        author = next(
-            (
-                p.author
-                for p in self.retriever.snapshot.passages
-                if p.doc_id == passage.doc_id and not p.is_comment
-            ),
-            None,
-        )
-        return not (author and passage.author and passage.author.startswith(author))
 
     def _authored(self, docs: Sequence[str]) -> tuple[str, ...]:
         """The posts among `docs` whose author is known (a reply names them)."""

@@ -23,7 +23,7 @@ from langchain_core.embeddings import Embeddings
 
 from bot.embeddings import embedding_matrix
 from bot.followups import CLARIFY, EXAMPLE, OUTCOME, STEP, WHY
-from bot.models import Citation, Passage
+from bot.models import Citation, Passage, comments_by_others
 from bot.suggestions import readable_heading
 from bot.text import (
     LIST_MARKER,
@@ -1011,7 +1011,7 @@ def pick_quotes(
     weights = {t: float(np.log(1 + n / (1 + sum(t in ts for ts in tokens)))) for t in terms}
     relevance: dict[tuple[str, int, int], float] = {}
     role: dict[tuple[str, int, int], float] = {}
-    others_comments = _comments_by_others(passages) if author_voice else set()
+    others_comments = comments_by_others(passages) if author_voice else set()
     headed = {p.doc_id for p in passages if p.section and not p.is_comment}
     introduces: set[tuple[str, int, int]] = set()
     # An item that opens on a short label ("- Be organized. … I currently keep a personal
@@ -1503,17 +1503,6 @@ def _lists_in_post_order(
     for i, span in zip(slots, ordered, strict=True):
         out[i] = span
     return out
-
-
-def _comments_by_others(passages: Sequence[Passage]) -> set[str]:
-    """Ids of comment passages not written by the post's author (a reply by the author, named
-    "Ann Author (post author)" under a post by Ann Author, is the author speaking)."""
-    authors = {p.doc_id: p.author for p in passages if not p.is_comment and p.author}
-    return {
-        p.id
-        for p in passages
-        if p.is_comment and not (authors.get(p.doc_id) and authors[p.doc_id] in (p.author or ""))
-    }
 
 
 def _quoted_runs(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -65,6 +66,19 @@ class Passage:
     def heading(self) -> str:
         """The deepest heading of the section path ("" when the passage has none)."""
         return self.section.rsplit(" > ", 1)[-1] if self.section else ""
+
+
+def comments_by_others(passages: Sequence[Passage]) -> set[str]:
+    """Ids of the comments among `passages` not written by their post's author. A reply by
+    the author ("Ann Author (post author)" under a post by Ann Author) is the author speaking;
+    a comment whose post has no known author is somebody else's."""
+    authors = {p.doc_id: p.author for p in passages if not p.is_comment and p.author}
+    return {
+        p.id
+        for p in passages
+        if p.is_comment
+        and not (p.doc_id in authors and (p.author or "").startswith(authors[p.doc_id]))
+    }
 
 
 @dataclass(frozen=True)

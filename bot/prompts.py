@@ -37,11 +37,11 @@ HARD_GOING_LIVE = (
 # discouraged asker who asks it (as `HARD_GOING_LIVE`).
 NOT_FORECAST = (
     "The advice posts I draw on say how things looked to their authors when they wrote; they "
-    "don't forecast where the field is going, so I'd rather not guess."
+    "don't forecast how AI or the field will go, so I'd rather not guess."
 )
 HARD_GOING_FUTURE = (
-    "The posts can't tell you how the field will look in years to come; here is what they say "
-    "to someone in your place."
+    "The posts can't tell you how AI or the field will go; here is what they say to someone in "
+    "your place."
 )
 # ... to thanks before any answer in the conversation (a new thread, a DM after a reply)...
 WELCOME = (

@@ -205,6 +205,15 @@ _AGE_GIVEN = re.compile(
     r"in (?:my|their|your|his|her) [2-9]0s)",
     re.IGNORECASE,
 )
+# A message that is only an age, put as a case ("and if i'm 40?", "what about at 45?", "and for
+# someone who is 50?"): a follow-up asking whether the advice holds at that age.
+_AGE_ONLY = re.compile(
+    r"^\W*(?:(?:and|but|so|ok|okay)\W+)?(?:what\s+)?(?:if|about|at|for)\s+"
+    r"(?:(?:i'?m|im|i\s+am|i\s+was|i'?d\s+be|someone(?:\s+who\s+is)?|a\s+person|people)\s+)?"
+    r"(?:aged?\s+|at\s+)?[1-9]\d\b(?:\s*(?:years?\s+old|yo|y/o|yrs?(?:\s+old)?))?"
+    r"(?:\s+with\s+[^?.!]{0,30}|\s+(?:tho|though|then|instead))?\W*$",
+    re.IGNORECASE,
+)
 _AGE_AT_STAKE = re.compile(r"\b(?:hire|hiring|hired|switch\w*|too late|realistic\w*)\b", re.I)
 _AGE_WORDS = frozenset(keyword_tokens("age ages aged older oldest ageism"))
 
@@ -215,7 +224,7 @@ def asks_about_age(text: str) -> bool:
     ("i'm 22, undergrad in brazil. how many papers…", "I'm 34, backend dev, a kid. … not sure
     I'm good enough. is there a realistic path for me?": the doubt is another sentence's)."""
     text = text.replace("’", "'")
-    if _AGE_DOUBT.search(text):
+    if _AGE_DOUBT.search(text) or _AGE_ONLY.match(text):
         return True
     return any(
         _askers_age_given(sentence) and (doubts(sentence) or _AGE_AT_STAKE.search(sentence))
@@ -254,12 +263,34 @@ _SELF_DESCRIPTION = re.compile(
 )
 
 
+# Who the asker is, put in other ways: "nurse here.", "law grad.", "…governance as an
+# accountant?", "can lawyers do anything useful…", "is my healthcare experience useful…". What
+# someone like that could do is the question; their line of work is who asks it. Mid-sentence,
+# "as a …" names a person only by an agent noun ("as an accountant", not "as a visa route").
+_AGENT = r"(?:[a-z-]*(?:er|or|ist|ian|ant|ent|ee)|nurse|grad|dev|phd)s?"
+_BACKGROUND = re.compile(
+    r"(?:^|(?<=[.!?(]))\s*(?P<here>[\w/ -]{2,30}?)\s+(?:here|grad|graduate|student|major)"
+    r"\s*(?=[.,;:!)(]|$)|"
+    rf"\bas an?\s+(?P<role>(?:[\w/-]+\s+){{0,3}}{_AGENT})\s*(?=[.,;:!?()]|\b(?:and|but|so|"
+    r"with|who|how|what|where|can|could|should|would|do|does|is|am|i|my)\b|$)|"
+    rf"\b(?:can|could|do|would)\s+(?P<people>{_AGENT})\s+(?:do|help|contribute|work)\b|"
+    r"\b(?:is|are|would|will)\s+my\s+(?P<mine>[\w/ -]{2,40}?\s+(?:background|experience|"
+    r"degree|skills?|training))\s+(?:be\s+)?(?:at\s+all\s+|even\s+|actually\s+|any\s+)?"
+    r"(?:useful|relevant|transferable|valuable|helpful|of\s+use|any\s+use)\b",
+    re.IGNORECASE,
+)
+
+
 def self_described(text: str) -> set[str]:
     """Keyword tokens only in the asker's description of themselves: "nigeria" in "I'm an
-    undergrad in Nigeria. What should I do?". A word the question also uses elsewhere ("I'm on
-    a visa. do labs sponsor visas?") is asked about."""
-    inside = {t for m in _SELF_DESCRIPTION.finditer(text) for t in keyword_tokens(m.group(0))}
-    outside = set(keyword_tokens(_SELF_DESCRIPTION.sub(" ", text)))
+    undergrad in Nigeria. What should I do?", "accountant" in "how do I get into governance as
+    an accountant?". A word the question also uses elsewhere ("I'm on a visa. do labs sponsor
+    visas?") is asked about."""
+    spans = [m.group(0) for m in _SELF_DESCRIPTION.finditer(text)]
+    spans += [w for m in _BACKGROUND.finditer(text) for w in m.groups() if w]
+    inside = {t for span in spans for t in keyword_tokens(span)}
+    rest = _BACKGROUND.sub(" ", _SELF_DESCRIPTION.sub(" ", text))
+    outside = set(keyword_tokens(rest))
     return inside - outside
 
 
@@ -425,13 +456,27 @@ _HEADED = re.compile(
 )
 
 
+# How AI itself will go ("will ai kill us all?", "are we doomed?", "what's your p(doom)?",
+# "will we solve alignment in time?"): a forecast with no time named, which no post makes.
+_HOW_AI_GOES = re.compile(
+    r"\b(?:ai|agi|asi|superintelligence|it)\s+(?:is\s+|'s\s+)?(?:going\s+to|gonna|will)\s+"
+    r"(?:\w+\s+)?(?:kill|destroy|wipe\s+out|end|doom)\b|"
+    r"\bwill\s+(?:ai|agi|asi|superintelligence)\s+(?:\w+\s+)?(?:kill|destroy|wipe\s+out|end|doom)\b|"
+    r"\bare\s+we\s+(?:all\s+)?(?:doomed|going\s+to\s+die|gonna\s+die|screwed)\b|"
+    r"\bwill\s+(?:we|humanity|anyone)\s+(?:\w+\s+)?(?:survive|make\s+it|solve\s+alignment)\b|"
+    r"\bp\s*\(\s*doom\s*\)",
+    re.IGNORECASE,
+)
+
+
 def asks_forecast(text: str) -> bool:
     """Whether the question asks how the world will be ("where will the field be in 10
-    years?", "what's the future of alignment jobs?"): no post can say, however dated."""
+    years?", "what's the future of alignment jobs?", "will ai kill us all?"): no post can say,
+    however dated."""
     asked = asked_sentences(text)
     for sentence in message_sentences(" ".join(asked) if asked else text):
         sentence = sentence.replace("\u2019", "'")
-        if _HEADED.search(sentence):
+        if _HEADED.search(sentence) or _HOW_AI_GOES.search(sentence):
             return True
         if not _FORECAST.search(sentence):
             continue
@@ -1396,7 +1441,16 @@ def as_typed(text: str, token: str) -> str:
 @lru_cache(maxsize=64)
 def _typed_words(text: str) -> tuple[tuple[str, frozenset[str]], ...]:
     """Each word of `text` as typed (edges stripped), with its keyword tokens."""
-    return tuple((w.strip(WORD_EDGE), frozenset(keyword_tokens(w))) for w in text.split())
+    return tuple((_typed_word(w), frozenset(keyword_tokens(w))) for w in text.split())
+
+
+def _typed_word(word: str) -> str:
+    """A word without the punctuation at its edges, keeping a bracket it opened: "p(doom)"
+    in "what's your p(doom)?", never the unbalanced "p(doom"."""
+    bare = word.strip(WORD_EDGE)
+    if bare.count("(") > bare.count(")") and f"{bare})" in word:
+        return f"{bare})"
+    return bare
 
 
 # A concept named by two words ("health insurance", "security clearance", "reference letters")

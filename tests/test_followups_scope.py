@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answering import WHOLE_LIST, nearest_pointer
+from bot.answering import NOT_SPECIFIC, WHOLE_LIST, nearest_pointer
 from bot.followups import (
     CLARIFY,
     DATED,
@@ -33,6 +33,7 @@ from bot.followups import (
 from bot.models import WITHHELD_QUESTION, Answer, Passage, Question, Turn
 from bot.prompts import ASK_PEOPLE, MISSED_REPLY, NOT_DISCUSSED
 from bot.scope import (
+    asks_about_age,
     asks_live_facts,
     copes,
     corpus_vocabulary,
@@ -550,6 +551,41 @@ async def test_he_is_a_named_author_and_his_story_goes_on(make_careerbot: MakeCa
     assert {c.author for c in story.citations} == {"Jay Bailey"}, story.text
     shown = {c.quote for c in first.citations}
     assert not shown & {c.quote for c in story.citations}
+
+
+async def test_an_age_alone_after_advice_says_the_posts_never_speak_of_age(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await ask(bot, "a", "im a nurse, 15 yrs experience. any place for me in ai safety?")
+    assert first.covered
+    # Was answered "Remember to take care of yourself, and good luck." with no word on age.
+    aged = await ask(bot, "a", "and if i'm 40?")
+    assert aged.covered and aged.citations
+    assert NOT_SPECIFIC.format(concept="age") in aged.notices, aged.notices
+    for text in ("what if im 40", "and at 45?", "what about someone who is 50?"):
+        assert asks_about_age(text), text
+    for text in (
+        "what about 10 hours a week?",
+        "what about at 20 papers?",
+        "if i'm 25 should i do a phd",
+    ):
+        assert not asks_about_age(text), text
+
+
+async def test_what_a_named_author_thinks_is_his_own_words_not_a_readers_comment(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    # Quoted only comments under his post before, one of them an option a reader lists ("1)
+    # Debate will work…") as if it were a claim.
+    view = await ask(bot, "d", "what does richard ngo think about debate")
+    assert view.covered and view.citations
+    assert all(c.author == "Richard Ngo" for c in view.citations), view.text
+    assert any("I personally find debate the easiest" in c.quote for c in view.citations)
+    # Asked about the replies, the replies answer.
+    replies = await ask(bot, "r", "what did people reply to richard ngo about debate?")
+    assert any(c.author != "Richard Ngo" for c in replies.citations), replies.text
 
 
 async def test_a_new_topic_the_posts_never_mention_gets_the_question_before(

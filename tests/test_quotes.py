@@ -28,7 +28,7 @@ from bot.extractive import (
     role_score,
 )
 from bot.followups import CLARIFY, WHY
-from bot.models import Passage
+from bot.models import Passage, comments_by_others
 from bot.text import ends_quote, ends_sentence, normalise, opens_dangling, speaks_as_author
 from tests.conftest import REPO_KNOWLEDGE, CachingEmbeddings, MakeCareerBot
 
@@ -1623,3 +1623,22 @@ def test_a_quote_ending_on_the_authors_own_chances_goes_on_to_what_they_mean_for
         "people who really care about this than I thought."
     )
     assert carried(story).endswith("works at a big lab on safety.")
+
+
+def test_a_comment_is_somebody_elses_unless_its_author_is_the_posts() -> None:
+    post = Passage("p", "post", "A post", "Ann Author", None, "Lessons", "My advice.")
+
+    def comment(pid: str, author: str | None, doc: str = "post") -> Passage:
+        return Passage(pid, doc, "A post", author, None, "Comments", "A reply.", is_comment=True)
+
+    others = comments_by_others(
+        [
+            post,
+            comment("own", "Ann Author (post author)"),
+            comment("reader", "Bob Reader"),
+            comment("named-later", "Not Ann Author"),
+            comment("unsigned", None),
+            comment("orphan", "Ann Author", doc="other-post"),  # its post's author is unknown
+        ]
+    )
+    assert others == {"reader", "named-later", "unsigned", "orphan"}

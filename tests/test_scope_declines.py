@@ -26,6 +26,7 @@ from bot.scope import (
     _word_pairs,
     about_the_asker,
     age_uncovered,
+    as_typed,
     asked_by_form,
     asked_phrase,
     asked_thing,
@@ -110,6 +111,12 @@ def test_a_forecast_of_the_field_is_asked_the_askers_own_future_is_not() -> None
         "where's ai safety headed as a field",
         "whats the future of alignment jobs",
         "is interp going to matter in the next decade?",
+        # How AI itself goes, with no time named: declined on "kill", "doomed" and "p(doom" before.
+        "will ai kill us all?",
+        "im scared. ai is going to kill us all isnt it",
+        "are we doomed?",
+        "what's your p(doom)?",
+        "will we solve alignment in time?",
     ):
         assert asks_forecast(text), text
     for text in (
@@ -118,6 +125,8 @@ def test_a_forecast_of_the_field_is_asked_the_askers_own_future_is_not() -> None
         "will a PhD help me?",
         "should I do a PhD right now or later?",
         "I'll be 40 in 2030, is it too late to switch?",
+        "will it kill my career to leave academia?",
+        "will we get feedback on mats applications?",
     ):
         assert not asks_forecast(text), text
 
@@ -594,6 +603,37 @@ async def test_who_the_asker_is_and_chat_fillers_are_not_what_they_ask_about(
         "I'm a statistician, how do I get into AI safety?",
         "hmm ok. but how do I know what I'm good at?",
     )
+
+
+async def test_the_askers_line_of_work_put_in_other_ways_is_who_asks_not_what(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    assert self_described("nurse here. is my healthcare experience useful for policy?") == {
+        "nurs",
+        "healthcar",
+        "experi",
+    }
+    assert self_described("law grad. can lawyers do anything useful for AI safety?") == {
+        "law",
+        "lawyer",
+    }
+    assert self_described("how do I get into governance as an accountant?") == {"account"}
+    # Mid-sentence "as a …" names a person only by an agent noun; a thing stays asked about.
+    assert self_described("is a phd useful as a visa route?") == set()
+    # "is my X useful" describes the asker only when X is their background or training.
+    assert self_described("is my gpa at all relevant for mats?") == set()
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    await assert_answered(
+        bot,
+        "work",
+        # Declined on "accountant", "lawyers" and "healthcare experience".
+        "how do I get into AI safety governance as an accountant? I'm good at getting things "
+        "done inside big orgs",
+        "law grad. can lawyers do anything useful for AI safety or is it all technical?",
+        "nurse here. is my healthcare experience useful for AI safety in any way, like evals or "
+        "policy?",
+    )
+    await assert_declined(bot, "work", "is a phd useful as a visa route?")
 
 
 def test_code_in_a_message_is_not_what_it_asks_about() -> None:
@@ -1196,3 +1236,9 @@ async def test_a_word_the_posts_say_in_a_word_of_their_own_is_theirs(
     )
     # A form of the word is no other word for it ("GPU": the posts' "GPUs" say nothing of buying).
     await assert_declined(bot, "form", "which GPU should i buy for interp experiments at home?")
+
+
+def test_a_word_as_typed_keeps_the_bracket_it_opened() -> None:
+    # A decline named "p(doom" before.
+    assert as_typed("what's your p(doom)?", "doom") == "p(doom)"
+    assert as_typed("is a (paid) fellowship ok?", "paid") == "paid"
