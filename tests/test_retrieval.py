@@ -21,6 +21,7 @@ from bot.retrieval import (
     expand_tokens,
     passage_sentences,
     post_authors,
+    says_non_technical,
 )
 from bot.text import close_forms, keyword_tokens, long_forms, message_sentences, without_field
 
@@ -300,6 +301,52 @@ def test_naming_a_posts_author_searches_that_post_first(
     top = corpus_retriever.search(message, 5).passages[0]
     assert top.doc_id == post
     assert not top.is_comment
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "I'm a nurse and I want to switch career to AI safety. Everything I read is about ML. "
+        "Is a non-technical person just going to be useless here?",
+        "hello, I am HR manager for 12 years, not technical person. which jobs in AI safety "
+        "can a person like me do?",
+    ],
+)
+def test_a_newcomer_who_is_not_technical_finds_the_non_technical_paths(
+    corpus_retriever: Retriever, message: str
+) -> None:
+    # Ngo's "from research and engineering to operations and field-building to politics and
+    # communications" shares no word with the message; without the paths it ranks past 10.
+    top = corpus_retriever.search(message, 5).passages[0]
+    assert "operations and field-building to politics and communications" in top.text
+
+
+def test_what_says_the_asker_is_not_technical() -> None:
+    for message in (
+        "I can’t code at all",
+        "I dont know programming",
+        "I don't have a CS degree",
+        "zero coding background",
+        "non-technical",
+    ):
+        assert says_non_technical(message), message
+    for message in ("I'm a technical writer", "I can code", "no technical problems so far"):
+        assert not says_non_technical(message), message
+
+
+def test_the_paths_searched_for_a_non_technical_asker_are_not_gate_evidence(
+    embedder: Embeddings, corpus_retriever: Retriever
+) -> None:
+    message = "I can't code, how do I bake sourdough bread?"
+    snap = corpus_retriever.snapshot
+    without = Retriever(
+        corpus_retriever.index, embedder, RetrievalConfig(non_technical_paths=False)
+    )
+    without.snapshot = snap
+    ranked, evidence = corpus_retriever._keyword(snap, message)
+    plain_ranked, plain_evidence = without._keyword(snap, message)
+    assert evidence == plain_evidence
+    assert ranked != plain_ranked
 
 
 def test_post_authors_come_from_the_posts_not_their_comments() -> None:
