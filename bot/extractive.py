@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -345,6 +345,26 @@ _EXAMPLE_GIVEN = re.compile(
     r"a (?:simple|good|concrete) (?:example|case)|to illustrate)\b",
     re.IGNORECASE,
 )
+# A sentence naming a concrete instance, somebody or something by name inside the sentence
+# ("The theoretical paper I most often point people to is Irving et al.’s debate paper.", "…I
+# worked with Miles Turpin"): an example of what a quote says as much as "for example" is.
+# The words every post capitalises (the field's acronyms, "I") name nothing, and a name in
+# brackets is an aside.
+_NAMED = re.compile(r"(?<=[a-z0-9,;)]\s)[A-Z][\w’'.&-]*")
+_UNNAMED_CAPS = frozenset("I AI AGI ML LLM LLMs EA EAs CS PhD PhDs GPU GPUs".split())
+
+
+def _gives_example(text: str) -> bool:
+    """Whether a sentence gives an example: says so, or names a concrete instance."""
+    if _EXAMPLE_GIVEN.search(text):
+        return True
+    # A name in an aside ("(the Governance Fundamentals course is one good way of doing so)")
+    # is not what the sentence gives.
+    said = re.sub(r"\([^()]*\)", " ", text)
+    names = (re.split(r"[’'.]", m.group())[0] for m in _NAMED.finditer(said))
+    return any(n not in _UNNAMED_CAPS for n in names)
+
+
 # A sentence that tells the asker to do something ("The main advice I give people…: pick one
 # relevant topic…", "To get started, check out…", "Once you have the basic concepts, do
 # LeetCode problems…", "…of first gaining expertise on a specific topic"): what "what's the
@@ -1056,13 +1076,14 @@ def pick_quotes(
     follow_keys = _following_keys(per_passage, continue_after, next_passage)
     resumes = _resuming_keys(per_passage, continue_after, next_passage or {})
     again: set[tuple[str, int, int]] = set()
-    cue = {
-        WHY: _REASON,
-        CLARIFY: _QUALIFIER,
-        OUTCOME: _OUTCOME_SAID,
-        EXAMPLE: _EXAMPLE_GIVEN,
-        STEP: _STEP_GIVEN,
-    }.get(asks)
+    cues: dict[str, Callable[[str], object]] = {
+        WHY: _REASON.search,
+        CLARIFY: _QUALIFIER.search,
+        OUTCOME: _OUTCOME_SAID.search,
+        EXAMPLE: _gives_example,
+        STEP: _STEP_GIVEN.search,
+    }
+    cue = cues.get(asks)
     if cue is not None and last_quotes:
         near, inside = _near_keys(per_passage, last_quotes)
         follow_keys |= near
@@ -1095,11 +1116,15 @@ def pick_quotes(
                     for doc, section in sections
                 )
             )
-            if asks == STEP and not cue.search(s.text):
+            if asks == STEP and not cue(s.text):
                 # "what's the first step?" is not answered by why or what comes later
                 role[s.key] = role.get(s.key, 0.0) - FOLLOW_ROLE_BONUS
                 continue
-            if (s.key in near or s.key in inside or argued) and cue.search(s.text):
+            if asks == EXAMPLE and s.key in inside and not _EXAMPLE_GIVEN.search(s.text):
+                # a name the asker has just read ("During MATS, you'll have access to Scholar
+                # Support…") is no example they were not given
+                continue
+            if (s.key in near or s.key in inside or argued) and cue(s.text):
                 role[s.key] = role.get(s.key, 0.0) + FOLLOW_ROLE_BONUS
                 if asks == STEP and s.key in inside:
                     # the step the advice just quoted starts with ("To start, you should…")

@@ -804,6 +804,9 @@ def resolve(text: str, history: Sequence[Turn], titles: Mapping[str, str]) -> Tu
         # "the fourth one?" points back even at a place the last reply does not have
         or bool(pointed or (replies and _ORDINAL.search(text)))
         or (bool(_ANAPHORA.search(text)) and len(words) <= _SHORT)
+        # "examples of papers?": asking for examples of a thing or two names no question of
+        # its own; the examples are of what was just said.
+        or (bool(_EXAMPLE.search(text)) and len(words) <= _SHORT)
     )
     if not dependent:
         return TurnContext(query=text, own_text=text)

@@ -1173,6 +1173,65 @@ async def test_any_examples_gets_the_examples_the_post_gives_after_the_claim(
     assert any("too reckless / too dual-use" in c.quote for c in then.citations), then.text
 
 
+def test_asking_for_examples_of_a_thing_follows_up() -> None:
+    past = history("what is scalable oversight research?", "Richard Ngo’s post speaks to this")
+    # "examples of papers?" names a thing but no question of its own: papers of what was said.
+    context = resolve("examples of papers?", past, TITLES)
+    assert context.is_follow_up and context.asks == EXAMPLE
+    longer = "examples of governance papers on compute tracking and export controls to china?"
+    assert not resolve(longer, past, TITLES).is_follow_up
+
+
+async def test_an_example_may_be_a_sentence_naming_one(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await ask(bot, "f2b", "what is scalable oversight research?")
+    assert any("Scalable oversight research may be" in c.quote for c in first.citations)
+    then = await ask(bot, "f2b", "examples of papers?")
+    # The paper the post names right under the item quoted, not a governance paper elsewhere
+    # that says "example".
+    quotes = " ".join(c.quote for c in then.citations)
+    assert "Irving et al.’s debate paper" in quotes, then.text
+    assert "Baker’s paper" not in quotes, then.text
+
+
+def test_a_sentence_gives_an_example_by_saying_so_or_by_naming_one() -> None:
+    from bot.extractive import _gives_example
+
+    assert _gives_example("For example, I notice that I start doing things like snacking more.")
+    assert _gives_example("The theoretical paper I most often point people to is Irving et al.")
+    # the field's acronyms name nothing, nor does a name in an aside
+    assert not _gives_example("Most empirical work happens with LLMs these days, so AI matters.")
+    assert not _gives_example(
+        "As you do so, you’ll pick up a broader knowledge of the field (the Governance "
+        "Fundamentals course is one good way of doing so)."
+    )
+
+
+async def test_an_example_is_not_a_name_the_asker_has_just_read(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    await ask(bot, "f2d", "what soft skills did james chua pick up at mats?")
+    then = await ask(bot, "f2d", "any examples?")
+    # "During MATS, you'll have access to Scholar Support…" was just quoted; the example the
+    # post gives of a soft skill is the draft due by friday.
+    assert any("draft out by friday" in c.quote for c in then.citations), then.text
+
+
+async def test_an_example_of_what_the_author_did_names_who_it_was_with(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    await ask(
+        bot, "f2c", "how can someone who isn't a strong researcher still contribute to a project?"
+    )
+    then = await ask(bot, "f2c", "any example?")
+    # The instance the post gives of comparative advantage names the researcher helped.
+    assert any("Joseph" in c.quote for c in then.citations), then.text
+
+
 async def test_a_follow_up_on_a_list_goes_on_after_the_list(
     make_careerbot: MakeCareerBot,
 ) -> None:
