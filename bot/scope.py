@@ -464,6 +464,8 @@ class Vocabulary(Counter[str]):
         super().__init__()
         self.sentences: dict[str, set[int]] = {}
         self.forms: set[str] = set()
+        # The names the posts use: words they only ever write capitalised ("MATS", "London").
+        self.names: frozenset[str] = frozenset()
         # How many texts use the commonest token, set once the corpus is read (many checks
         # per question ask it).
         self.highest: int | None = None
@@ -486,6 +488,10 @@ def corpus_vocabulary(texts: Iterable[str]) -> Vocabulary:
     """Every keyword token of the corpus, with how many texts (passages) use it."""
     vocabulary = Vocabulary()
     sentence_id = 0
+    # Tokens the posts write with a capital inside a sentence (or in capitals anywhere), and
+    # tokens they write in lower case: a name ("MATS", "London", "ARENA") is only the first.
+    inside: set[str] = set()
+    lower: set[str] = set()
     for text in texts:
         vocabulary.update(set(keyword_tokens(text)))
         vocabulary.forms.update(word_forms(text))
@@ -493,8 +499,20 @@ def corpus_vocabulary(texts: Iterable[str]) -> Vocabulary:
             for token in set(keyword_tokens(sentence)):
                 vocabulary.sentences.setdefault(token, set()).add(sentence_id)
             sentence_id += 1
+            for line in sentence.splitlines():  # a list item's first word opens it too
+                for at, word in enumerate(_CASED_WORD.findall(line)):
+                    for token in keyword_tokens(word):
+                        if word[0].islower():
+                            lower.add(token)
+                        elif at > 0 or (len(word) > 1 and word.isupper()):  # "ARENA"
+                            inside.add(token)
     vocabulary.highest = max(vocabulary.values(), default=0)
+    vocabulary.names = frozenset(inside - lower)
     return vocabulary
+
+
+# A word as the posts write it, capitals kept.
+_CASED_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*")
 
 
 def _highest_df(vocabulary: Mapping[str, int]) -> int:
@@ -891,9 +909,19 @@ def _anchored(
     vocabulary: Mapping[str, int],
     discussed: Callable[[str, str], float],
 ) -> bool:
-    """Whether another distinctive word of the question is used in the posts in the sense asked."""
+    """Whether another distinctive word of the question is used in the posts in the sense asked.
+
+    A name the posts use ("ARENA", "London") does not anchor a question turning on a word they
+    never use: "does ARENA provide accommodation in london?" asks about the accommodation, and
+    the posts speaking of ARENA say nothing of it."""
+    names: Collection[str] = frozenset()
+    if vocabulary.get(token, 0) == 0:
+        names = getattr(vocabulary, "names", frozenset())
     return any(
-        t != token and 1 <= vocabulary.get(t, 0) <= _ANCHOR_DF and discussed(text, t) >= _ANCHORED
+        t != token
+        and t not in names
+        and 1 <= vocabulary.get(t, 0) <= _ANCHOR_DF
+        and discussed(text, t) >= _ANCHORED
         for t in tokens
     )
 
@@ -1634,3 +1662,124 @@ def plainly(text: str) -> str:
         return _FIGURES[group][1]
 
     return _FIGURE.sub(plain, text)
+
+
+# A slip of the keys is this long at least: a shorter word one letter from a corpus word is as
+# often a word of its own ("rent", "visa").
+_MIN_SLIP = 5
+
+
+# A letter typed for another is a slip when the two sound alike: a vowel for a vowel
+# ("independant", "governence"), or the British and American "s"/"z" and "c"/"k" ("prioritise",
+# "sceptical"). Any other change of one letter more often makes a word of its own ("tanked" for
+# "talked", "commute" for "compute").
+_VOWELS = frozenset("aeiouy")
+_ALIKE = (frozenset("sz"), frozenset("ck"))
+
+
+def _sounds_alike(a: str, b: str) -> bool:
+    """Whether one letter typed for the other is a slip (see `_ALIKE`)."""
+    return (a in _VOWELS and b in _VOWELS) or any({a, b} == pair for pair in _ALIKE)
+
+
+def _one_slip(typed: str, word: str) -> bool:
+    """Whether `word` is `typed` with one letter added or dropped, one changed for one that
+    sounds alike (`_sounds_alike`), or two neighbours swapped ("resarch", "carreer",
+    "reserach", "sceptical")."""
+    if len(typed) == len(word):
+        differ = [i for i, (a, b) in enumerate(zip(typed, word, strict=True)) if a != b]
+        if len(differ) == 2 and differ[1] == differ[0] + 1:
+            i = differ[0]
+            return typed[i] == word[i + 1] and typed[i + 1] == word[i]
+        return len(differ) == 1 and _sounds_alike(typed[differ[0]], word[differ[0]])
+    if abs(len(typed) - len(word)) != 1:
+        return False
+    short, long = sorted((typed, word), key=len)
+    i = next((n for n, (a, b) in enumerate(zip(short, long, strict=False)) if a != b), len(short))
+    return short[i:] == long[i + 1 :]
+
+
+def slips(text: str, vocabulary: Vocabulary, words: Collection[str]) -> list[tuple[str, str]]:
+    """Each word of the message the posts never use that is a slip of one they do, as typed,
+    with their word: "publicatons" → "publications", "sceptical" → "skeptical", "leet code" →
+    "leetcode", "up-skill" → "upskill". A slip keeps its first letter and is one letter away
+    (`_one_slip`), or a word the posts write joined, typed apart or hyphenated. It is never a
+    word of its own: `words` (the embedding model's whole words) are English, so "flights"
+    is not the posts' "fights" nor "bring" their "being"; with no `words`, nothing is a slip."""
+    if not words:
+        return []
+    found: dict[str, str] = {}
+    typed = text.replace("’", "'").split()
+    bare = [w.strip(WORD_EDGE).lower() for w in typed]
+
+    def unknown(word: str) -> bool:
+        tokens = keyword_tokens(word)
+        return (
+            bool(tokens)
+            and word not in vocabulary.forms
+            and not all(t in vocabulary for t in tokens)
+        )
+
+    joined_next = False
+    for at, word in enumerate(bare):
+        if joined_next or not word:
+            joined_next = False
+            continue
+        if "-" in word and unknown(word):
+            parts = word.split("-")
+            if word.replace("-", "") in vocabulary.forms:
+                found[word] = word.replace("-", "")
+            elif _written_apart(parts, vocabulary):
+                found[word] = " ".join(parts)  # "pair-programming": the posts' "pair programming"
+            continue
+        ends = typed[at] != typed[at].rstrip(WORD_EDGE)
+        nxt = bare[at + 1] if at + 1 < len(bare) and not ends else ""
+        if nxt and (unknown(word) or unknown(nxt)):
+            joined = next(
+                (j for j in (f"{word}{nxt}", f"{word}-{nxt}") if j in vocabulary.forms), None
+            )
+            if joined is not None and keyword_tokens(joined):
+                found[f"{word} {nxt}"] = joined
+                joined_next = True
+                continue
+        if len(word) < _MIN_SLIP or not word.isalpha() or not unknown(word) or word in words:
+            continue
+        near = [
+            f
+            for f in vocabulary.forms
+            if f[0] == word[0] and f.isalpha() and keyword_tokens(f) and _one_slip(word, f)
+        ]
+        if near:
+            found[word] = max(near, key=lambda f: (vocabulary.get(keyword_tokens(f)[0], 0), f))
+            continue
+        apart = next(
+            (
+                [word[:i], word[i:]]
+                for i in range(3, len(word) - 2)
+                if word[:i] in vocabulary.forms
+                and word[i:] in vocabulary.forms
+                and _written_apart([word[:i], word[i:]], vocabulary)
+            ),
+            None,
+        )
+        if apart is not None:
+            found[word] = " ".join(apart)  # "coldemail": the posts' "cold email"
+    return list(found.items())
+
+
+def _written_apart(parts: list[str], vocabulary: Vocabulary) -> bool:
+    """Whether the posts use every part as a word of its own, all in one sentence: "cold" and
+    "email" for "coldemail"."""
+    if not all(len(p) >= 3 and p.isalpha() for p in parts):
+        return False  # "non-ai", "6-month": a prefix or a count, not two words
+    tokens = [keyword_tokens(p) for p in parts]
+    if not all(len(t) == 1 for t in tokens):
+        return False
+    stems = [t[0] for t in tokens]
+    return all(vocabulary.together(a, b) for a, b in itertools.pairwise(stems))
+
+
+def asked_about(text: str, word: str, embed: Callable[[str], list[float]]) -> bool:
+    """Whether the question is about `word` (cosine of the two at least `_ASKED_ABOUT`): "how
+    long to upskill before applying" is (0.58), "anyone else feel totally lost" is not (0.16)."""
+    return float(np.asarray(embed(text)) @ np.asarray(embed(word))) >= _ASKED_ABOUT

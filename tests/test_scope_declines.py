@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 import pytest
 
+from bot.embeddings import whole_words
 from bot.knowledge import chunk_documents, embedding_text, load_knowledge
 from bot.models import Answer, Question
 from bot.prompts import (
@@ -26,6 +27,7 @@ from bot.scope import (
     _word_pairs,
     about_the_asker,
     age_uncovered,
+    asked_about,
     asked_by_form,
     asked_phrase,
     asked_thing,
@@ -46,6 +48,7 @@ from bot.scope import (
     seeks_reassurance,
     self_described,
     separate_questions,
+    slips,
     states_amount,
     uncovered_in_asked,
     uncovered_phrase,
@@ -1196,3 +1199,70 @@ async def test_a_word_the_posts_say_in_a_word_of_their_own_is_theirs(
     )
     # A form of the word is no other word for it ("GPU": the posts' "GPUs" say nothing of buying).
     await assert_declined(bot, "form", "which GPU should i buy for interp experiments at home?")
+
+
+def test_a_slip_of_a_word_the_posts_use_is_that_word(
+    vocabulary: Vocabulary, embedder: CachingEmbeddings
+) -> None:
+    words = whole_words(embedder)
+    assert dict(slips("how many publicatons do i need", vocabulary, words)) == {
+        "publicatons": "publications"
+    }
+    assert dict(slips("how to be sceptical of my colaborator", vocabulary, words)) == {
+        "sceptical": "skeptical",
+        "colaborator": "collaborator",
+    }
+    # Typed apart, joined or hyphenated where the posts write it otherwise.
+    assert dict(slips("is leet code needed", vocabulary, words)) == {"leet code": "leetcode"}
+    assert dict(slips("how to write a coldemail", vocabulary, words)) == {"coldemail": "cold email"}
+    assert dict(slips("how long to up-skill", vocabulary, words)) == {"up-skill": "upskill"}
+    # A word of its own is no slip, however near a word of the posts: "flights" ("fights"),
+    # "commute" ("compute": a letter that sounds unlike), "non-ai" (a prefix).
+    for asked in (
+        "does mats pay for flights",
+        "how long is the commute to the office",
+        "my productivity has tanked",
+        "my old manager from a non-ai job",
+        "can i bring my partner",
+    ):
+        assert slips(asked, vocabulary, words) == [], asked
+    assert slips("how many publicatons do i need", vocabulary, frozenset()) == []
+
+
+async def test_a_question_with_a_slip_is_answered_as_if_typed_right(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    await assert_answered(
+        bot,
+        "slip",
+        "how many publicatons do i need before applying to safety jobs",
+        "how to write a good coldemail to a researcher",
+        "how do i stop procrastinaton on my research",
+        # Searched as "productive" too, since the question is about it: as typed, no passage
+        # is near enough to answer.
+        "how to be more productiv while on a grant",
+    )
+    await assert_declined(bot, "slip-oos", "does MATS pay for flights to berkeley")
+
+
+async def test_a_name_the_posts_use_does_not_anchor_a_word_they_never_use(
+    vocabulary: Vocabulary, make_careerbot: MakeCareerBot
+) -> None:
+    # Names are what the posts only ever write capitalised, read from the corpus.
+    assert {"arena", "london", "timaeus"} <= vocabulary.names
+    assert not {"research", "mentor", "grant"} & vocabulary.names
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    # The posts recommend ARENA and mention London, but never accommodation.
+    await assert_declined(bot, "name", "does ARENA provide accommodation in london")
+    await assert_answered(bot, "name-in", "is the ARENA programme good for upskilling in ml")
+
+
+def test_a_slip_is_searched_as_the_posts_word_only_when_the_question_is_about_it(
+    embedder: CachingEmbeddings,
+) -> None:
+    embed = embedder.embed_query
+    assert asked_about("how long to upskill before applying to jobs", "upskill", embed)
+    assert not asked_about(
+        "anyone else feel totally lost trying to break into this?", "totally", embed
+    )
