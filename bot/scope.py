@@ -464,8 +464,6 @@ class Vocabulary(Counter[str]):
         super().__init__()
         self.sentences: dict[str, set[int]] = {}
         self.forms: set[str] = set()
-        # The names the posts use: words they only ever write capitalised ("MATS", "London").
-        self.names: frozenset[str] = frozenset()
         # How many texts use the commonest token, set once the corpus is read (many checks
         # per question ask it).
         self.highest: int | None = None
@@ -488,10 +486,6 @@ def corpus_vocabulary(texts: Iterable[str]) -> Vocabulary:
     """Every keyword token of the corpus, with how many texts (passages) use it."""
     vocabulary = Vocabulary()
     sentence_id = 0
-    # Tokens the posts write with a capital inside a sentence (or in capitals anywhere), and
-    # tokens they write in lower case: a name ("MATS", "London", "ARENA") is only the first.
-    inside: set[str] = set()
-    lower: set[str] = set()
     for text in texts:
         vocabulary.update(set(keyword_tokens(text)))
         vocabulary.forms.update(word_forms(text))
@@ -499,20 +493,8 @@ def corpus_vocabulary(texts: Iterable[str]) -> Vocabulary:
             for token in set(keyword_tokens(sentence)):
                 vocabulary.sentences.setdefault(token, set()).add(sentence_id)
             sentence_id += 1
-            for line in sentence.splitlines():  # a list item's first word opens it too
-                for at, word in enumerate(_CASED_WORD.findall(line)):
-                    for token in keyword_tokens(word):
-                        if word[0].islower():
-                            lower.add(token)
-                        elif at > 0 or (len(word) > 1 and word.isupper()):  # "ARENA"
-                            inside.add(token)
     vocabulary.highest = max(vocabulary.values(), default=0)
-    vocabulary.names = frozenset(inside - lower)
     return vocabulary
-
-
-# A word as the posts write it, capitals kept.
-_CASED_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*")
 
 
 def _highest_df(vocabulary: Mapping[str, int]) -> int:
@@ -909,19 +891,9 @@ def _anchored(
     vocabulary: Mapping[str, int],
     discussed: Callable[[str, str], float],
 ) -> bool:
-    """Whether another distinctive word of the question is used in the posts in the sense asked.
-
-    A name the posts use ("ARENA", "London") does not anchor a question turning on a word they
-    never use: "does ARENA provide accommodation in london?" asks about the accommodation, and
-    the posts speaking of ARENA say nothing of it."""
-    names: Collection[str] = frozenset()
-    if vocabulary.get(token, 0) == 0:
-        names = getattr(vocabulary, "names", frozenset())
+    """Whether another distinctive word of the question is used in the posts in the sense asked."""
     return any(
-        t != token
-        and t not in names
-        and 1 <= vocabulary.get(t, 0) <= _ANCHOR_DF
-        and discussed(text, t) >= _ANCHORED
+        t != token and 1 <= vocabulary.get(t, 0) <= _ANCHOR_DF and discussed(text, t) >= _ANCHORED
         for t in tokens
     )
 

@@ -1246,18 +1246,6 @@ async def test_a_question_with_a_slip_is_answered_as_if_typed_right(
     await assert_declined(bot, "slip-oos", "does MATS pay for flights to berkeley")
 
 
-async def test_a_name_the_posts_use_does_not_anchor_a_word_they_never_use(
-    vocabulary: Vocabulary, make_careerbot: MakeCareerBot
-) -> None:
-    # Names are what the posts only ever write capitalised, read from the corpus.
-    assert {"arena", "london", "timaeus"} <= vocabulary.names
-    assert not {"research", "mentor", "grant"} & vocabulary.names
-    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    # The posts recommend ARENA and mention London, but never accommodation.
-    await assert_declined(bot, "name", "does ARENA provide accommodation in london")
-    await assert_answered(bot, "name-in", "is the ARENA programme good for upskilling in ml")
-
-
 def test_a_slip_is_searched_as_the_posts_word_only_when_the_question_is_about_it(
     embedder: CachingEmbeddings,
 ) -> None:
