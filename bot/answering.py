@@ -18,7 +18,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from bot.conversations import ConversationStore
-from bot.embeddings import embedding_matrix
+from bot.embeddings import embedding_matrix, whole_words
 from bot.extractive import (
     Span,
     asks_for_list,
@@ -91,6 +91,7 @@ from bot.scope import (
     about_words,
     age_uncovered,
     as_typed,
+    asked_about,
     asked_by_form,
     asked_phrase,
     asked_thing,
@@ -112,6 +113,7 @@ from bot.scope import (
     read_by_sentence,
     seeks_reassurance,
     separate_questions,
+    slips,
     uncovered_in_asked,
     uncovered_phrase,
     unpriced,
@@ -580,6 +582,13 @@ class Answerer:
         text = without_code(text)
         if plain:  # "when should i throw in the towel?": "towel" is how it is put
             text = plainly(text)
+        # "publicatons", "coldemail", "leet code": a slip of a word the posts use is that word
+        # to these checks, and to the search ("said") when the question is about it: "totaly
+        # lost" searched as "totally" finds the posts' "total…" lines.
+        for slip, meant in slips(text, vocabulary, whole_words(self.embedder)):
+            text = _in_word(text, slip, meant)
+            if said is not None and asked_about(text, meant, self.embedder.embed_query):
+                said.append((slip, meant))
         if age_uncovered(text, vocabulary):
             return "age"  # "am I too old for this?": the posts never speak of age
         asking = asked_words(text)

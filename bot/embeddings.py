@@ -87,6 +87,7 @@ class OnnxMiniLMEmbeddings(Embeddings):
         self._session: Any = None
         self._tokenizer: Any = None
         self._inputs: tuple[str, ...] = ()
+        self._words: frozenset[str] | None = None
         self._lock = threading.Lock()
 
     def load(self) -> None:
@@ -116,6 +117,14 @@ class OnnxMiniLMEmbeddings(Embeddings):
             self._tokenizer = tokenizer
             self._session = session
             log.debug("loaded %s from %s", self.name, model)
+
+    def whole_words(self) -> frozenset[str]:
+        """The alphabetic words of the WordPiece vocabulary (not word pieces), loaded once."""
+        self.load()
+        if self._words is None:
+            vocab = self._tokenizer.get_vocab()
+            self._words = frozenset(w for w in vocab if w.isalpha() and w.isascii())
+        return self._words
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
         encodings = self._tokenizer.encode_batch(texts)
@@ -195,6 +204,17 @@ def embedding_matrix(embedder: Embeddings, texts: list[str]) -> np.ndarray:
     if isinstance(embedder, CachedEmbeddings):
         return embedder.embed_matrix(texts)
     return np.asarray(embedder.embed_documents(texts), dtype=np.float32)
+
+
+def whole_words(embedder: Embeddings) -> frozenset[str]:
+    """The English words the embedding model reads as one piece of its vocabulary ("flights",
+    "taxes", "bring"): words of their own, never a slip of another. Empty for a model whose
+    vocabulary is not at hand (a remote provider)."""
+    while isinstance(embedder, CachedEmbeddings):
+        embedder = embedder.inner
+    if not isinstance(embedder, OnnxMiniLMEmbeddings):
+        return frozenset()
+    return embedder.whole_words()
 
 
 class CachedEmbeddings(Embeddings):

@@ -1688,3 +1688,124 @@ def plainly(text: str) -> str:
         return _FIGURES[group][1]
 
     return _FIGURE.sub(plain, text)
+
+
+# A slip of the keys is this long at least: a shorter word one letter from a corpus word is as
+# often a word of its own ("rent", "visa").
+_MIN_SLIP = 5
+
+
+# A letter typed for another is a slip when the two sound alike: a vowel for a vowel
+# ("independant", "governence"), or the British and American "s"/"z" and "c"/"k" ("prioritise",
+# "sceptical"). Any other change of one letter more often makes a word of its own ("tanked" for
+# "talked", "commute" for "compute").
+_VOWELS = frozenset("aeiouy")
+_ALIKE = (frozenset("sz"), frozenset("ck"))
+
+
+def _sounds_alike(a: str, b: str) -> bool:
+    """Whether one letter typed for the other is a slip (see `_ALIKE`)."""
+    return (a in _VOWELS and b in _VOWELS) or any({a, b} == pair for pair in _ALIKE)
+
+
+def _one_slip(typed: str, word: str) -> bool:
+    """Whether `word` is `typed` with one letter added or dropped, one changed for one that
+    sounds alike (`_sounds_alike`), or two neighbours swapped ("resarch", "carreer",
+    "reserach", "sceptical")."""
+    if len(typed) == len(word):
+        differ = [i for i, (a, b) in enumerate(zip(typed, word, strict=True)) if a != b]
+        if len(differ) == 2 and differ[1] == differ[0] + 1:
+            i = differ[0]
+            return typed[i] == word[i + 1] and typed[i + 1] == word[i]
+        return len(differ) == 1 and _sounds_alike(typed[differ[0]], word[differ[0]])
+    if abs(len(typed) - len(word)) != 1:
+        return False
+    short, long = sorted((typed, word), key=len)
+    i = next((n for n, (a, b) in enumerate(zip(short, long, strict=False)) if a != b), len(short))
+    return short[i:] == long[i + 1 :]
+
+
+def slips(text: str, vocabulary: Vocabulary, words: Collection[str]) -> list[tuple[str, str]]:
+    """Each word of the message the posts never use that is a slip of one they do, as typed,
+    with their word: "publicatons" → "publications", "sceptical" → "skeptical", "leet code" →
+    "leetcode", "up-skill" → "upskill". A slip keeps its first letter and is one letter away
+    (`_one_slip`), or a word the posts write joined, typed apart or hyphenated. It is never a
+    word of its own: `words` (the embedding model's whole words) are English, so "flights"
+    is not the posts' "fights" nor "bring" their "being"; with no `words`, nothing is a slip."""
+    if not words:
+        return []
+    found: dict[str, str] = {}
+    typed = text.replace("’", "'").split()
+    bare = [w.strip(WORD_EDGE).lower() for w in typed]
+
+    def unknown(word: str) -> bool:
+        tokens = keyword_tokens(word)
+        return (
+            bool(tokens)
+            and word not in vocabulary.forms
+            and not all(t in vocabulary for t in tokens)
+        )
+
+    joined_next = False
+    for at, word in enumerate(bare):
+        if joined_next or not word:
+            joined_next = False
+            continue
+        if "-" in word and unknown(word):
+            parts = word.split("-")
+            if word.replace("-", "") in vocabulary.forms:
+                found[word] = word.replace("-", "")
+            elif _written_apart(parts, vocabulary):
+                found[word] = " ".join(parts)  # "pair-programming": the posts' "pair programming"
+            continue
+        ends = typed[at] != typed[at].rstrip(WORD_EDGE)
+        nxt = bare[at + 1] if at + 1 < len(bare) and not ends else ""
+        if nxt and (unknown(word) or unknown(nxt)):
+            joined = next(
+                (j for j in (f"{word}{nxt}", f"{word}-{nxt}") if j in vocabulary.forms), None
+            )
+            if joined is not None and keyword_tokens(joined):
+                found[f"{word} {nxt}"] = joined
+                joined_next = True
+                continue
+        if len(word) < _MIN_SLIP or not word.isalpha() or not unknown(word) or word in words:
+            continue
+        near = [
+            f
+            for f in vocabulary.forms
+            if f[0] == word[0] and f.isalpha() and keyword_tokens(f) and _one_slip(word, f)
+        ]
+        if near:
+            found[word] = max(near, key=lambda f: (vocabulary.get(keyword_tokens(f)[0], 0), f))
+            continue
+        apart = next(
+            (
+                [word[:i], word[i:]]
+                for i in range(3, len(word) - 2)
+                if word[:i] in vocabulary.forms
+                and word[i:] in vocabulary.forms
+                and _written_apart([word[:i], word[i:]], vocabulary)
+            ),
+            None,
+        )
+        if apart is not None:
+            found[word] = " ".join(apart)  # "coldemail": the posts' "cold email"
+    return list(found.items())
+
+
+def _written_apart(parts: list[str], vocabulary: Vocabulary) -> bool:
+    """Whether the posts use every part as a word of its own, all in one sentence: "cold" and
+    "email" for "coldemail"."""
+    if not all(len(p) >= 3 and p.isalpha() for p in parts):
+        return False  # "non-ai", "6-month": a prefix or a count, not two words
+    tokens = [keyword_tokens(p) for p in parts]
+    if not all(len(t) == 1 for t in tokens):
+        return False
+    stems = [t[0] for t in tokens]
+    return all(vocabulary.together(a, b) for a, b in itertools.pairwise(stems))
+
+
+def asked_about(text: str, word: str, embed: Callable[[str], list[float]]) -> bool:
+    """Whether the question is about `word` (cosine of the two at least `_ASKED_ABOUT`): "how
+    long to upskill before applying" is (0.58), "anyone else feel totally lost" is not (0.16)."""
+    return float(np.asarray(embed(text)) @ np.asarray(embed(word))) >= _ASKED_ABOUT

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 import pytest
 
+from bot.embeddings import whole_words
 from bot.knowledge import chunk_documents, embedding_text, load_knowledge
 from bot.models import Answer, Question
 from bot.prompts import (
@@ -27,6 +28,7 @@ from bot.scope import (
     about_the_asker,
     age_uncovered,
     as_typed,
+    asked_about,
     asked_by_form,
     asked_phrase,
     asked_thing,
@@ -47,6 +49,7 @@ from bot.scope import (
     seeks_reassurance,
     self_described,
     separate_questions,
+    slips,
     states_amount,
     uncovered_in_asked,
     uncovered_phrase,
@@ -1242,3 +1245,58 @@ def test_a_word_as_typed_keeps_the_bracket_it_opened() -> None:
     # A decline named "p(doom" before.
     assert as_typed("what's your p(doom)?", "doom") == "p(doom)"
     assert as_typed("is a (paid) fellowship ok?", "paid") == "paid"
+
+
+def test_a_slip_of_a_word_the_posts_use_is_that_word(
+    vocabulary: Vocabulary, embedder: CachingEmbeddings
+) -> None:
+    words = whole_words(embedder)
+    assert dict(slips("how many publicatons do i need", vocabulary, words)) == {
+        "publicatons": "publications"
+    }
+    assert dict(slips("how to be sceptical of my colaborator", vocabulary, words)) == {
+        "sceptical": "skeptical",
+        "colaborator": "collaborator",
+    }
+    # Typed apart, joined or hyphenated where the posts write it otherwise.
+    assert dict(slips("is leet code needed", vocabulary, words)) == {"leet code": "leetcode"}
+    assert dict(slips("how to write a coldemail", vocabulary, words)) == {"coldemail": "cold email"}
+    assert dict(slips("how long to up-skill", vocabulary, words)) == {"up-skill": "upskill"}
+    # A word of its own is no slip, however near a word of the posts: "flights" ("fights"),
+    # "commute" ("compute": a letter that sounds unlike), "non-ai" (a prefix).
+    for asked in (
+        "does mats pay for flights",
+        "how long is the commute to the office",
+        "my productivity has tanked",
+        "my old manager from a non-ai job",
+        "can i bring my partner",
+    ):
+        assert slips(asked, vocabulary, words) == [], asked
+    assert slips("how many publicatons do i need", vocabulary, frozenset()) == []
+
+
+async def test_a_question_with_a_slip_is_answered_as_if_typed_right(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    await assert_answered(
+        bot,
+        "slip",
+        "how many publicatons do i need before applying to safety jobs",
+        "how to write a good coldemail to a researcher",
+        "how do i stop procrastinaton on my research",
+        # Searched as "productive" too, since the question is about it: as typed, no passage
+        # is near enough to answer.
+        "how to be more productiv while on a grant",
+    )
+    await assert_declined(bot, "slip-oos", "does MATS pay for flights to berkeley")
+
+
+def test_a_slip_is_searched_as_the_posts_word_only_when_the_question_is_about_it(
+    embedder: CachingEmbeddings,
+) -> None:
+    embed = embedder.embed_query
+    assert asked_about("how long to upskill before applying to jobs", "upskill", embed)
+    assert not asked_about(
+        "anyone else feel totally lost trying to break into this?", "totally", embed
+    )
