@@ -2073,6 +2073,8 @@ def _choose(
                     and (m := _merged(c, span, lines_of, role)) is not None
                     and reply + total - len(c.text) + len(m.text) <= limit
                     and not _repeats(m, shown)
+                    # (grown, it must not take in a sentence another quote already shows)
+                    and not any(_overlaps(m, d) for d in chosen if d is not c)
                 ),
                 None,
             )

@@ -42,7 +42,7 @@ from bot.scope import (
     unsupported_concept,
 )
 from bot.service import CareerBot
-from bot.text import keyword_tokens
+from bot.text import keyword_tokens, split_sentences
 from tests.conftest import REPO_KNOWLEDGE, CachingEmbeddings, MakeCareerBot
 
 TITLES = {"Reflections on my first year": "reflections", "AGI safety career advice": "agi"}
@@ -571,6 +571,19 @@ async def test_an_age_alone_after_advice_says_the_posts_never_speak_of_age(
         "if i'm 25 should i do a phd",
     ):
         assert not asks_about_age(text), text
+
+
+async def test_a_quote_grown_by_a_weaker_sentence_never_takes_in_another_quotes_sentence(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    await ask(bot, "g", "I'm 45, a high school physics teacher. Too late to switch into AI safety?")
+    await ask(bot, "g", "why")
+    # Quoted "…Pick something that looks remotely sensible…" at the end of [1] and again as
+    # the start of [2].
+    first = await ask(bot, "g", "what would you do first")
+    sentences = [s for c in first.citations for s in split_sentences(c.quote)]
+    assert len(sentences) == len(set(sentences)), first.text
 
 
 async def test_what_a_named_author_thinks_is_his_own_words_not_a_readers_comment(
