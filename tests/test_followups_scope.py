@@ -1439,3 +1439,19 @@ async def test_what_the_last_reply_said_is_no_new_topic_of_a_follow_up(
     await ask(bot, "yv", "how do i find ai safety jobs?")
     visa = await ask(bot, "yv", "you said job boards but what about a visa?")
     assert not visa.covered and "visa" in visa.text, visa.text
+
+
+async def test_a_non_technical_asker_is_quoted_the_posts_other_paths(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    # The search found Ngo's "many ways to pull on that lever…" passage, but its sentences,
+    # ranked on the asker's words alone, lost to lines on coding and a reader's comment.
+    for text in (
+        "philosophy student, zero coding background. what could i do in ai safety?",
+        "I can't code. Is there a place for me in AI safety?",
+    ):
+        answer = await ask(bot, text, text)
+        assert any("operations and field-building" in c.quote for c in answer.citations), (
+            answer.text
+        )
