@@ -83,7 +83,7 @@ from bot.prompts import (
     Prompts,
 )
 from bot.resilience import Failure
-from bot.retrieval import RetrievalResult, Retriever
+from bot.retrieval import NON_TECHNICAL_PATHS, RetrievalResult, Retriever, says_non_technical
 from bot.retrieval import passage_sentences as retrieval_sentences
 from bot.scope import (
     Vocabulary,
@@ -955,6 +955,12 @@ class Answerer:
                 context = replace(context, prefer_docs=(ranked[0],))
         passages = list(result.passages)
         ranks: dict[str, int] | None = None
+        if not context.is_follow_up and says_non_technical(own_text):
+            # "i cant code at all, can i still help?": the search found the posts' other paths
+            # in their words ("operations and field-building to politics and
+            # communications"); ranked on the asker's words alone, their sentences lose to any
+            # line on coding. The quotes are ranked with those words too.
+            query = f"{query} {NON_TECHNICAL_PATHS}"
         if context.is_follow_up and not context.vague:
             # About a person ("what was his plan?"): their post, searched in their words.
             within = context.prefer_docs if context.message else ()

@@ -663,6 +663,17 @@ _NAMES_THE_LIST = re.compile(
 
 # A sentence wholly in brackets ("(Coding skill is a much more important prerequisite,
 # though.)") is an aside to the sentence before it: quoted alone, it answers nothing.
+# A reader thanking or praising the post ("Thanks for the writeup.", "I like how it's honest and
+# covers all aspects of your experience."): said to the author, no advice to anyone.
+_PRAISE = re.compile(
+    r"^(?:(?:many\s+)?thanks|thank\s+you)\b|"
+    r"^(?:great|nice|excellent|lovely|wonderful|fantastic)\s+(?:post|write-?up|article|piece|read)\b|"
+    r"^i\s+(?:really\s+)?(?:like|liked|love|loved|enjoyed|appreciated?)\s+(?:how|reading|"
+    r"(?:this|the|your)\s+(?:post|write-?up|article|piece))\b",
+    re.IGNORECASE,
+)
+
+
 def _bracketed(text: str) -> bool:
     """Whether a sentence is wholly in brackets: its opening "(" closes only at its end."""
     text = text.strip().rstrip(".!?”’\"'")
@@ -1714,6 +1725,8 @@ def _shape(window: tuple[Sentence, ...], lines: list[list[Sentence]]) -> _Window
         return None  # an aside in brackets, without the sentence it qualifies
     if all(_points_back(s.text) for s in window):
         return None  # "the aforementioned guide…", without where the post named it
+    if _PRAISE.match(first.text.lstrip()):
+        return None  # "Thanks for the writeup.": a reader to the author, no opening for advice
     if not has_items and any(_announces_list(s, lines) for s in window):
         return None  # "…falls into three primary categories." never saying which
     if first.is_item and ((first.short_item and first.first_in_line) or first.led_in):
@@ -2073,6 +2086,8 @@ def _choose(
                     and (m := _merged(c, span, lines_of, role)) is not None
                     and reply + total - len(c.text) + len(m.text) <= limit
                     and not _repeats(m, shown)
+                    # (grown, it must not take in a sentence another quote already shows)
+                    and not any(_overlaps(m, d) for d in chosen if d is not c)
                 ),
                 None,
             )

@@ -42,7 +42,7 @@ from bot.scope import (
     unsupported_concept,
 )
 from bot.service import CareerBot
-from bot.text import keyword_tokens
+from bot.text import keyword_tokens, split_sentences
 from tests.conftest import REPO_KNOWLEDGE, CachingEmbeddings, MakeCareerBot
 
 TITLES = {"Reflections on my first year": "reflections", "AGI safety career advice": "agi"}
@@ -571,6 +571,19 @@ async def test_an_age_alone_after_advice_says_the_posts_never_speak_of_age(
         "if i'm 25 should i do a phd",
     ):
         assert not asks_about_age(text), text
+
+
+async def test_a_quote_grown_by_a_weaker_sentence_never_takes_in_another_quotes_sentence(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    await ask(bot, "g", "I'm 45, a high school physics teacher. Too late to switch into AI safety?")
+    await ask(bot, "g", "why")
+    # Quoted "…Pick something that looks remotely sensible…" at the end of [1] and again as
+    # the start of [2].
+    first = await ask(bot, "g", "what would you do first")
+    sentences = [s for c in first.citations for s in split_sentences(c.quote)]
+    assert len(sentences) == len(set(sentences)), first.text
 
 
 async def test_what_a_named_author_thinks_is_his_own_words_not_a_readers_comment(
@@ -1426,3 +1439,19 @@ async def test_what_the_last_reply_said_is_no_new_topic_of_a_follow_up(
     await ask(bot, "yv", "how do i find ai safety jobs?")
     visa = await ask(bot, "yv", "you said job boards but what about a visa?")
     assert not visa.covered and "visa" in visa.text, visa.text
+
+
+async def test_a_non_technical_asker_is_quoted_the_posts_other_paths(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    # The search found Ngo's "many ways to pull on that lever…" passage, but its sentences,
+    # ranked on the asker's words alone, lost to lines on coding and a reader's comment.
+    for text in (
+        "philosophy student, zero coding background. what could i do in ai safety?",
+        "I can't code. Is there a place for me in AI safety?",
+    ):
+        answer = await ask(bot, text, text)
+        assert any("operations and field-building" in c.quote for c in answer.citations), (
+            answer.text
+        )

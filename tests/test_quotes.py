@@ -1642,3 +1642,26 @@ def test_a_comment_is_somebody_elses_unless_its_author_is_the_posts() -> None:
         ]
     )
     assert others == {"reader", "named-later", "unsigned", "orphan"}
+
+
+def test_a_quote_never_opens_on_a_reader_thanking_or_praising_the_post(
+    embedder: CachingEmbeddings,
+) -> None:
+    comment = Passage(
+        "c1",
+        "post",
+        "A post",
+        None,
+        None,
+        "Comments > Comment",
+        "Thanks for the writeup. I like how it's honest and covers all aspects of your "
+        "experience. I think the key takeaway is that there is no fixed recipe for a career in "
+        "safety and you have to try things as you go along.",
+        is_comment=True,
+    )
+    for asked in ("why?", "is the writeup honest about the experience?"):
+        spans = pick_quotes(asked, [comment], embedder, 3)
+        # (the whole comment was quoted, thanks first)
+        assert spans and all(s.text.startswith("I think the key takeaway") for s in spans), [
+            s.text for s in spans
+        ]
