@@ -186,6 +186,8 @@ MAX_SECTION_PASSAGES = 10
 # "any others on that list?" when the last reply showed the whole list and its section has no
 # other list: say so, and show the list again rather than quotes that are not on it.
 WHOLE_LIST = "That was the whole list; the post names no others there."
+# ... and when a quote pointed at ("the first one?") is all its post says there.
+ALL_IT_SAYS = "That is all the post says there; here it is again."
 NOT_SPECIFIC = (
     "The posts don't speak to “{concept}” specifically; here is more of what they say about "
     "your question before."
@@ -1053,7 +1055,7 @@ class Answerer:
         )
 
         def quotes(among: Sequence[Passage]) -> list[Span]:
-            return pick_quotes(
+            found = pick_quotes(
                 query,
                 among,
                 self.embedder,
@@ -1082,6 +1084,16 @@ class Answerer:
                 opens_section=self._opening_sections(among),
                 may_repeat=self._may_repeat(context),
             )
+            if (
+                context.pointed
+                and context.asks == MORE
+                and self._ends_its_paragraph(context.pointed)
+            ):
+                # "the first one?" when that quote ends its paragraph: nothing of it left to
+                # say more of, so never a part of it alone again (see `_quoted_again`)
+                pointed = " ".join(context.pointed.split())
+                found = [s for s in found if " ".join(s.text.split()) not in pointed]
+            return found
 
         spans: list[Span] = []
         if listed is not None:
@@ -1124,6 +1136,10 @@ class Answerer:
             spans = quotes(among)
         if not spans:
             spans = quotes(passages)
+        if not spans and context.pointed and context.asks == MORE:
+            # The post says no more there: the quote again, whole, under a notice saying so.
+            spans = self._quoted_again(context.pointed)
+            notices = [*notices, ALL_IT_SAYS] if spans else notices
         if not spans:
             return self._not_covered(
                 query, "extractive", notices, answer_id, result, listed=topics_listed
@@ -1315,6 +1331,33 @@ class Answerer:
             )
         ]
         return lead, held[:1], later
+
+    def _holder(self, quote: str) -> Passage | None:
+        """The passage a quote a reply showed comes from, if one holds it."""
+        flat = " ".join(quote.split())
+        return next(
+            (p for p in self.retriever.snapshot.passages if flat in " ".join(p.text.split())),
+            None,
+        )
+
+    def _ends_its_paragraph(self, quote: str) -> bool:
+        """Whether a quote a reply showed runs to the end of its paragraph or list item: the
+        post says no more there ("…lab governance work may be a good fit for you." before "3.
+        Policy-related jobs")."""
+        holder = self._holder(quote)
+        if holder is None:
+            return False
+        end = " ".join(quote.split())[-40:]
+        return any(line.rstrip().endswith(end) for line in holder.text.split("\n"))
+
+    def _quoted_again(self, quote: str) -> list[Span]:
+        """The quote a reply showed, as a quote again (whole), if a passage holds it."""
+        holder = self._holder(quote)
+        if holder is None:
+            return []
+        flat = " ".join(quote.split())
+        found = pick_quotes(quote, [holder], self.embedder, 3, message=quote)
+        return [s for s in found if " ".join(s.text.split()) == flat][:1]
 
     def _lists_in(self, passages: Sequence[Passage], lead: str = "") -> list[Span]:
         """The list each passage starts, quoted with its lead-in (`lead`, else the passage's

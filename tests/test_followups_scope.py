@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answering import NOT_SPECIFIC, WHOLE_LIST, nearest_pointer
+from bot.answering import ALL_IT_SAYS, NOT_SPECIFIC, WHOLE_LIST, nearest_pointer
 from bot.followups import (
     CLARIFY,
     DATED,
@@ -1455,3 +1455,16 @@ async def test_a_non_technical_asker_is_quoted_the_posts_other_paths(
         assert any("operations and field-building" in c.quote for c in answer.citations), (
             answer.text
         )
+
+
+async def test_the_first_one_when_its_paragraph_ends_there_is_shown_whole_with_a_note(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await ask(bot, "p", "is my healthcare experience useful for ai governance?")
+    assert first.citations
+    # Was that quote again cut short, without its advice ("If you have it, lab governance
+    # work may be a good fit for you."): the post says no more in that list item.
+    pointed = await ask(bot, "p", "the first one?")
+    assert ALL_IT_SAYS in pointed.notices, pointed.text
+    assert [c.quote for c in pointed.citations] == [first.citations[0].quote]
