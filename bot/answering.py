@@ -9,7 +9,7 @@ import re
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
@@ -65,6 +65,7 @@ from bot.models import (
     Passage,
     Question,
     Turn,
+    authors_by_post,
     comments_by_others,
 )
 from bot.prompts import (
@@ -455,14 +456,10 @@ class Answerer:
 
     def _author_names(self) -> dict[str, set[str]]:
         """Each post's author's names (first, last; casefolded), by doc id."""
-        names: dict[str, set[str]] = {}
-        for p in self.retriever.snapshot.passages:
-            if p.is_comment or not p.author or p.doc_id in names:
-                continue
-            names[p.doc_id] = {
-                n.casefold() for n in re.findall(r"[A-Za-z][A-Za-z'-]{2,}", p.author)
-            }
-        return names
+        return {
+            doc: {n.casefold() for n in re.findall(r"[A-Za-z][A-Za-z'-]{2,}", author)}
+            for doc, author in authors_by_post(self.retriever.snapshot.passages).items()
+        }
 
     def _by_author_name(self, text: str) -> tuple[str, ...]:
         """The posts whose author the message names (first or last name, as a whole word)."""
@@ -1054,6 +1051,16 @@ class Answerer:
             else tuple(q for t in history if t.role == "assistant" for q in quotes_in(t.text))
         )
 
+        # "the first one?" when that quote ends its paragraph: nothing of it is left to say
+        # more of, so no part of it is quoted alone again (see `_quoted_again`).
+        spent = (
+            " ".join(context.pointed.split())
+            if context.pointed
+            and context.asks == MORE
+            and self._ends_its_paragraph(context.pointed)
+            else ""
+        )
+
         def quotes(among: Sequence[Passage]) -> list[Span]:
             found = pick_quotes(
                 query,
@@ -1084,15 +1091,8 @@ class Answerer:
                 opens_section=self._opening_sections(among),
                 may_repeat=self._may_repeat(context),
             )
-            if (
-                context.pointed
-                and context.asks == MORE
-                and self._ends_its_paragraph(context.pointed)
-            ):
-                # "the first one?" when that quote ends its paragraph: nothing of it left to
-                # say more of, so never a part of it alone again (see `_quoted_again`)
-                pointed = " ".join(context.pointed.split())
-                found = [s for s in found if " ".join(s.text.split()) not in pointed]
+            if spent:
+                found = [s for s in found if " ".join(s.text.split()) not in spent]
             return found
 
         spans: list[Span] = []
@@ -1112,27 +1112,17 @@ class Answerer:
             # "what did Jay Bailey learn in his first year?": what he wrote, not another post
             # that happens to say "first-year".
             among = [p for p in passages if p.doc_id in named]
-            if self._by_author_name(text) and not _COMMENTS_ASKED.search(text):
-                # "what does Richard Ngo think about debate?": his own words on it, not a
-                # reader's comment under his post, found by a wider search within his post.
-                wider = self.retriever.search(query, k=4 * self.config.quote_passages).passages
-                by_readers = comments_by_others(self.retriever.snapshot.passages)
-                own = [p for p in (*among, *wider) if p.doc_id in named and p.id not in by_readers]
-                among = list({p.id: p for p in own}.values()) or among
             if context.their_view:
                 # His own advice on it, wherever in his post (the search for the question
-                # before finds other posts' answers first), in the search's order.
-                wider = self.retriever.search(query, k=4 * self.config.quote_passages).passages
-                by_readers = comments_by_others(self.retriever.snapshot.passages)
-                own = [
-                    p
-                    for p in (*wider, *self.retriever.snapshot.passages)
-                    if p.doc_id in named and p.id not in by_readers
-                ]
-                # (read whole, his post has no search rank to favour one part of it)
-                passages = list({p.id: p for p in own}.values())
+                # before finds other posts' answers first), in the search's order, then the
+                # rest of his post (read whole, it has no search rank to favour one part).
+                passages = self._own_words(query, named, after=self.retriever.snapshot.passages)
                 ranks = dict.fromkeys((p.id for p in passages), 0)
                 among = passages
+            elif self._by_author_name(text) and not _COMMENTS_ASKED.search(text):
+                # "what does Richard Ngo think about debate?": his own words on it, not a
+                # reader's comment under his post, found by a wider search within his post.
+                among = self._own_words(query, named, before=among) or among
             spans = quotes(among)
         if not spans:
             spans = quotes(passages)
@@ -1331,6 +1321,21 @@ class Answerer:
             )
         ]
         return lead, held[:1], later
+
+    def _own_words(
+        self,
+        query: str,
+        named: Collection[str],
+        before: Sequence[Passage] = (),
+        after: Sequence[Passage] = (),
+    ) -> list[Passage]:
+        """The passages the authors of the posts `named` wrote themselves (never a reader's
+        comment under them): `before`, then a wider search for `query`, then `after`, each
+        passage once."""
+        wider = self.retriever.search(query, k=4 * self.config.quote_passages).passages
+        by_readers = comments_by_others(self.retriever.snapshot.passages)
+        own = [p for p in (*before, *wider, *after) if p.doc_id in named and p.id not in by_readers]
+        return list({p.id: p for p in own}.values())
 
     def _holder(self, quote: str) -> Passage | None:
         """The passage a quote a reply showed comes from, if one holds it."""
@@ -1770,7 +1775,7 @@ class Answerer:
                     concept=self._named(asked, concept),
                 )
 
-        priced: list[str] = []
+        asked_unpriced: list[str] = []
 
         async def search(query: str) -> tuple[bool, Sequence[Passage]]:
             result = await asyncio.to_thread(self.retriever.search, query)
@@ -1778,7 +1783,7 @@ class Answerer:
             if money is not None:
                 # As with quotes: an amount of money is the answer and no passage found names
                 # one, so the model is not asked to make one up from quotes about MATS.
-                priced.append(money)
+                asked_unpriced.append(money)
                 return False, result.passages
             return result.covered, result.passages
 
@@ -1786,7 +1791,7 @@ class Answerer:
         answer_id = uuid.uuid4().hex
         all_notices = (*notices, *reply.notices)
         if not reply.covered:
-            concept = priced[0] if priced else ""
+            concept = asked_unpriced[0] if asked_unpriced else ""
             declined = self._not_covered(
                 reply.query, "llm", all_notices, answer_id, concept=concept
             )

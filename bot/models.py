@@ -68,11 +68,21 @@ class Passage:
         return self.section.rsplit(" > ", 1)[-1] if self.section else ""
 
 
+def authors_by_post(passages: Sequence[Passage]) -> dict[str, str]:
+    """Each post's author, by doc id, from the post's own passages (a comment's author is
+    not the post's); posts with no author are left out."""
+    authors: dict[str, str] = {}
+    for p in passages:
+        if p.author and not p.is_comment:
+            authors.setdefault(p.doc_id, p.author)
+    return authors
+
+
 def comments_by_others(passages: Sequence[Passage]) -> set[str]:
     """Ids of the comments among `passages` not written by their post's author. A reply by
     the author ("Ann Author (post author)" under a post by Ann Author) is the author speaking;
     a comment whose post has no known author is somebody else's."""
-    authors = {p.doc_id: p.author for p in passages if not p.is_comment and p.author}
+    authors = authors_by_post(passages)
     return {
         p.id
         for p in passages

@@ -17,7 +17,7 @@ from bot.embeddings import embedding_matrix
 from bot.index import KnowledgeIndex, StaleGeneration
 from bot.index_pointer import PointerState
 from bot.knowledge import embedding_text, plain_text
-from bot.models import IndexNotReady, Passage
+from bot.models import IndexNotReady, Passage, authors_by_post
 from bot.text import close_forms, keyword_tokens, long_forms, message_sentences, split_sentences
 
 log = logging.getLogger(__name__)
@@ -649,11 +649,10 @@ def post_authors(passages: list[Passage]) -> dict[str, frozenset[str]]:
     """Each post's author name as keyword tokens, from its own passages (a comment's author
     is not the post's)."""
     found: dict[str, frozenset[str]] = {}
-    for p in passages:
-        if p.author and not p.is_comment and p.doc_id not in found:
-            tokens = frozenset(keyword_tokens(p.author))
-            if tokens:
-                found[p.doc_id] = tokens
+    for doc, author in authors_by_post(passages).items():
+        tokens = frozenset(keyword_tokens(author))
+        if tokens:
+            found[doc] = tokens
     return found
 
 
