@@ -313,13 +313,23 @@ _DISCOURSE_MARKER = re.compile(
 
 # "(…) I’d definitely recommend it": an aside in brackets, then the sentence proper.
 _LEADING_ASIDE = re.compile(r"^\([^()]{3,}\)\s+\S")
+# A subject and a bare auxiliary, its verb left out because the sentence before said it
+# ("…think they need to spend a long time on the theory first. You don’t—you can get started…",
+# "Most people won't. You should."): an answer to what came before, meaningless alone.
+_ELLIPTICAL = re.compile(
+    r"^[\"'“‘(]*(?:you|we|they|i|it|he|she|people|most people|one)\s+"
+    r"(?:(?:do|does|did|could|would|should|must|need|have|has|are|is|was|were)(?:n['’]t)?|"
+    r"can(?:not|['’]t)?|will|won['’]t)(?:\s+not)?\s*(?:[—–]|\s-\s|[,;:.!](?:\s|$)|$)",
+    re.IGNORECASE,
+)
 
 
 def opens_dangling(text: str) -> bool:
     """Whether a sentence opens on a reference to what came before it, or on an aside in
     brackets that the sentence goes on after ("(In fact, my next project would not have
-    happened without …) I’d definitely recommend it…"): the aside qualifies what came before."""
-    if _LEADING_ASIDE.match(text.lstrip()):
+    happened without …) I’d definitely recommend it…"): the aside qualifies what came before;
+    or on a bare auxiliary whose verb the sentence before gave ("You don’t—you can…")."""
+    if _LEADING_ASIDE.match(text.lstrip()) or _ELLIPTICAL.match(text.lstrip()):
         return True
     marker = _DISCOURSE_MARKER.match(text.lstrip())
     if marker:

@@ -83,6 +83,12 @@ def test_dangling_openers_and_sentence_ends() -> None:
     # "Note that …" points at what follows, not back: the clause after it decides.
     assert not opens_dangling("Note that it is good to have a plan for when to stop.")
     assert opens_dangling("Note that this was hard for me.")
+    # A bare auxiliary answers the sentence before ("…think they need the theory first.").
+    assert opens_dangling("You don’t—you can get started with first-year undergrad math.")
+    assert opens_dangling("Most people won't. You should.")
+    assert opens_dangling("I did, and it went well.")
+    assert not opens_dangling("You don’t need a PhD to start.")
+    assert not opens_dangling("You can get started quickly.")
     # An aside in brackets qualifies the sentence before it, wherever its bracket closes.
     assert opens_dangling(
         "(In fact, my next project would not have happened without meeting my collaborator) "
