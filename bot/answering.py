@@ -95,6 +95,7 @@ from bot.scope import (
     asked_about,
     asked_by_form,
     asked_phrase,
+    asked_sentences,
     asked_thing,
     asked_words,
     asks_forecast,
@@ -120,6 +121,7 @@ from bot.scope import (
     unpriced,
     unsupported_concept,
     used_as_asked,
+    without_age,
 )
 from bot.suggestions import readable_heading
 from bot.text import (
@@ -193,6 +195,8 @@ NOT_SPECIFIC = (
     "The posts don't speak to “{concept}” specifically; here is more of what they say about "
     "your question before."
 )
+# ... and a first question that asks about the asker's age besides something they do cover.
+NOT_ON_AGE = "The posts don't speak to age; here is what they say about the rest of your question."
 # "the siloed guy said something about mentors?" and that post never mentions mentors: say so,
 # and quote the posts that do.
 NOT_IN_POST = "“{title}” doesn't mention “{concept}”; here is what the other posts say."
@@ -686,7 +690,16 @@ class Answerer:
         thing = asked_thing(
             text, concept, vocabulary, self.embedder.embed_query, self._post_names()
         )
-        return asked_phrase(text, thing, shown=True)
+        shown = asked_phrase(text, thing, shown=True)
+        if thing == concept or not vocabulary.get(thing, 0):
+            return shown
+        # The posts do use the thing asked, only never in that place ("an AI safety masters in
+        # Europe": Ngo's "Short masters degrees…"): the decline names both, as typed.
+        place = as_typed(text, concept)
+        both = re.search(
+            rf"{re.escape(shown)}\s+(?:[^\s.,;:!?]+\s+){{0,2}}?{re.escape(place)}", text, re.I
+        )
+        return both.group(0) if both else shown
 
     def _uncovered_new_topic(self, context: TurnContext) -> str | None:
         """The word (stemmed) a follow-up adds to the conversation that the posts never discuss.
@@ -876,6 +889,18 @@ class Answerer:
             asked = self._as_post_named(context.own_text or text)  # without "unrelated but…"
             said: list[tuple[str, str]] = []
             concept = self._uncovered_concept(asked, said=said)
+            rest = without_age(asked) if concept == "age" else ""
+            if (
+                rest
+                and asked_sentences(rest)
+                and self._uncovered_concept(rest) is None
+                and self.retriever.search(rest).covered
+            ):
+                # "I have no tech background. Is it possible for me or am I too old?": the
+                # posts never speak of age, but of the rest; say so and answer the rest.
+                log.info("answered without the age asked about")
+                notices = [*notices, NOT_ON_AGE]
+                concept, query = None, rest
             if concept is not None:
                 log.info("declined: the posts do not cover %r", concept)
                 missing = self._named(asked, concept)

@@ -18,6 +18,7 @@ from bot.index import KnowledgeIndex, StaleGeneration
 from bot.index_pointer import PointerState
 from bot.knowledge import embedding_text, plain_text
 from bot.models import IndexNotReady, Passage, authors_by_post
+from bot.scope import line_of_work
 from bot.text import close_forms, keyword_tokens, long_forms, message_sentences, split_sentences
 
 log = logging.getLogger(__name__)
@@ -617,17 +618,39 @@ _NON_TECHNICAL = re.compile(
     r"\b(?:non-?technical|not (?:a |very )?(?:technical|techie)|can'?t (?:code|program)"
     r"|cannot (?:code|program)|do ?n'?t (?:really )?(?:know )?(?:how to )?(?:code|program)"
     r"|(?:no|zero|little|without|do ?n'?t have|have no)(?: a| any)?"
-    r" (?:coding|programming|technical|cs|computer science)"
+    r" (?:coding|programming|tech|technical|cs|computer science)"
     r" (?:background|degree|experience|skills?))",
     re.IGNORECASE,
 )
 # The career paths besides research and engineering, in the words the posts use for them.
 NON_TECHNICAL_PATHS = "operations field-building politics communications governance policy"
+_PATH_WORDS = frozenset(keyword_tokens(f"{NON_TECHNICAL_PATHS} political operational"))
+
+
+# Words of a line of work or study that is technical: an asker who names one ("software
+# engineer here", "as a data scientist", "physics major") is not asking where a non-technical
+# person fits, whatever else they say of themselves.
+_TECHNICAL_WORK = frozenset(
+    keyword_tokens(
+        "software engineer engineering developer dev programmer coder coding code cs computer "
+        "computing ml machine learning data math maths mathematics mathematician physics "
+        "physicist statistics statistician quant tech technical ai robotics scientist "
+        "researcher research"
+    )
+)
 
 
 def says_non_technical(message: str) -> bool:
-    """Whether the asker says they are not technical ("I can't code", "no CS degree")."""
-    return _NON_TECHNICAL.search(message.replace("’", "'")) is not None
+    """Whether the asker says they are not technical ("I can't code", "no CS degree"), or names
+    their line of work or study and it is not a technical one ("law grad.", "can lawyers do
+    anything useful…", "I'm a philosophy undergrad", "as an accountant"), and asks about no
+    path by name: "is my healthcare experience useful for ai governance?" asks about one."""
+    if _NON_TECHNICAL.search(message.replace("’", "'")) is not None:
+        return True
+    work = line_of_work(message)
+    if not work or set(keyword_tokens(message)) & _PATH_WORDS:
+        return False
+    return not any(set(keyword_tokens(w)) & _TECHNICAL_WORK for w in work)
 
 
 # Sentences shorter than this are headings or fragments, not what a passage is about.

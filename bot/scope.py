@@ -247,6 +247,22 @@ def _askers_age_given(sentence: str) -> bool:
     return False
 
 
+def without_age(text: str) -> str:
+    """The message without the parts that ask about the asker's age: a sentence asking it goes,
+    or only its alternative that does ("Is it possible for me or am I too old?" keeps "Is it
+    possible for me?"). What is left may ask something else the posts do cover."""
+    kept = []
+    for sentence in message_sentences(text):
+        if not asks_about_age(sentence):
+            kept.append(sentence)
+            continue
+        parts = re.split(r"\s*\bor\b\s*", sentence.rstrip("?!. "))
+        rest = [p for p in parts if p and not asks_about_age(p)]
+        if rest and len(rest) < len(parts):
+            kept.append(" or ".join(rest) + sentence[len(sentence.rstrip("?!. ")) :])
+    return " ".join(kept)
+
+
 def age_uncovered(text: str, vocabulary: Mapping[str, int]) -> bool:
     """Whether the message asks about the asker's age and the posts never speak of age."""
     return asks_about_age(text) and not any(w in vocabulary for w in _AGE_WORDS)
@@ -267,7 +283,7 @@ _SELF_DESCRIPTION = re.compile(
 # accountant?", "can lawyers do anything useful…", "is my healthcare experience useful…". What
 # someone like that could do is the question; their line of work is who asks it. Mid-sentence,
 # "as a …" names a person only by an agent noun ("as an accountant", not "as a visa route").
-_AGENT = r"(?:[a-z-]*(?:er|or|ist|ian|ant|ent|ee)|nurse|grad|dev|phd)s?"
+_AGENT = r"(?:[a-z-]*(?:er|or|ist|ian|ant|ent|ee)|nurse|grad|dev|phd|(?-i:[A-Z]{2,4}))s?"
 _BACKGROUND = re.compile(
     r"(?:^|(?<=[.!?(]))\s*(?P<here>[\w/ -]{2,30}?)\s+(?:here|grad|graduate|student|major)"
     r"\s*(?=[.,;:!)(]|$)|"
@@ -281,6 +297,33 @@ _BACKGROUND = re.compile(
 )
 
 
+# "I'm a philosophy undergrad", "i am an hr manager", "I work as a nurse": the asker's line of
+# work or study, said of themselves.
+_MY_WORK = re.compile(
+    r"\b(?:i['’]?m|i am|i work as|i['’]?ve been|i was)\s+(?:an?|the)\s+"
+    rf"(?P<work>(?:[\w/-]+\s+){{0,3}}(?:{_AGENT}|undergrad|student|major|manager|lawyer|"
+    r"nurse|teacher|doctor|journalist|designer|consultant|analyst|professor))\b",
+    re.IGNORECASE,
+)
+
+
+def line_of_work(text: str) -> list[str]:
+    """The asker's line of work or study as they put it ("law", "lawyers", "philosophy
+    undergrad", "accountant"), from the forms `self_described` reads as who asks."""
+    text = text.replace("’", "'")
+    found = [w for m in _BACKGROUND.finditer(text) for w in m.groups() if w]
+    return found + [m.group("work") for m in _MY_WORK.finditer(text)]
+
+
+# Whom the field is for, as the asker fears ("is it only for young IIT type people?", "is this
+# just for math olympiad folks?"): a kind of person, compared with the asker, not a topic.
+_FOR_WHOM = re.compile(
+    r"\b(?:only|just|mostly|mainly|reserved)\s+for\s+(?:the\s+)?"
+    r"(?P<kind>(?:[\w-]+\s+){0,3}?)(?:people|persons|folks|types|guys|kids|ones)\b",
+    re.IGNORECASE,
+)
+
+
 def self_described(text: str) -> set[str]:
     """Keyword tokens only in the asker's description of themselves: "nigeria" in "I'm an
     undergrad in Nigeria. What should I do?", "accountant" in "how do I get into governance as
@@ -288,8 +331,9 @@ def self_described(text: str) -> set[str]:
     visas?") is asked about."""
     spans = [m.group(0) for m in _SELF_DESCRIPTION.finditer(text)]
     spans += [w for m in _BACKGROUND.finditer(text) for w in m.groups() if w]
+    spans += [m.group("kind") for m in _FOR_WHOM.finditer(text)]
     inside = {t for span in spans for t in keyword_tokens(span)}
-    rest = _BACKGROUND.sub(" ", _SELF_DESCRIPTION.sub(" ", text))
+    rest = _FOR_WHOM.sub(" ", _BACKGROUND.sub(" ", _SELF_DESCRIPTION.sub(" ", text)))
     outside = set(keyword_tokens(rest))
     return inside - outside
 
@@ -373,6 +417,11 @@ _HARD_GOING = re.compile(
 )
 
 
+# Hard going named as a subject, not as a state: "burnout", "anxiety", "rejections".
+_HARD_TOPIC = re.compile(r"burn-?out|anxiety|rejections|struggles?", re.IGNORECASE)
+_COUNTED = re.compile(r"(?:\d+|many|several|few|multiple|endless|constant)\s+$", re.IGNORECASE)
+
+
 # The asker speaking of themselves, and a message about someone else: a post, its author,
 # other people.
 _FIRST_PERSON = re.compile(r"\b(?:i|i'?m|i'?ve|i'?d|i'?ll|me|my|myself|mine)\b", re.IGNORECASE)
@@ -389,9 +438,17 @@ def having_a_hard_time(text: str) -> bool:
     someone else's ("george's post, the part about rejections", "how do people cope with
     rejections?") says nothing of the asker's, unless the asker speaks of themselves too."""
     text = text.replace("\u2019", "'")
-    if not _HARD_GOING.search(text):
+    found = list(_HARD_GOING.finditer(text))
+    if not found:
         return False
-    return bool(_FIRST_PERSON.search(text)) or not _SOMEONE_ELSE.search(text)
+    if _FIRST_PERSON.search(text):
+        return True
+    # Without "I", a state ("burnt out and exhausted. what now?") or a count ("40 rejections so
+    # far") is the asker's; a topic noun ("burnout tips?", "how to handle rejections?") is
+    # what they ask about.
+    return not _SOMEONE_ELSE.search(text) and not all(
+        _HARD_TOPIC.fullmatch(m.group(0)) and not _COUNTED.search(text[: m.start()]) for m in found
+    )
 
 
 def seeks_reassurance(text: str) -> bool:
@@ -1318,7 +1375,12 @@ def asked_phrase(text: str, token: str, *, shown: bool = False) -> str:
         if (
             tokens
             and shown
-            and (_APART.fullmatch(bare[i]) or _placed(words, i) or bare[i].lower() in _LOCATIVE)
+            and (
+                _APART.fullmatch(bare[i])
+                or _placed(words, i)
+                or bare[i].lower() in _LOCATIVE
+                or bare[i].lower() in _PREPOSITIONS
+            )
         ):
             return False
         return bool(tokens) and not no_concept(tokens[0])
@@ -1345,6 +1407,13 @@ def asked_phrase(text: str, token: str, *, shown: bool = False) -> str:
 # area", "in south germany").
 _LOCATIVE = frozenset("in near around at across outside within throughout inside nearby".split())
 _PLACE_OPENERS = frozenset("the my our a an".split())
+# ... and the other prepositions, which name nothing with the word before them ("stipend
+# during MATS" names a stipend).
+_PREPOSITIONS = frozenset(
+    """during for from with without about after before between into onto over under through
+    per via than against toward towards upon despite unlike since until till among amongst
+    beyond""".split()
+)
 
 
 def _placed(words: list[str], at: int) -> bool:

@@ -332,6 +332,24 @@ def test_what_says_the_asker_is_not_technical() -> None:
         assert says_non_technical(message), message
     for message in ("I'm a technical writer", "I can code", "no technical problems so far"):
         assert not says_non_technical(message), message
+    # A line of work or study named, and not a technical one, says the same.
+    for message in (
+        "law grad. can lawyers do anything useful?",
+        "I'm a philosophy undergrad, what could I even do?",
+        "how can PMs contribute to AI safety?",
+        "I'm an accountant, where could I fit in?",
+        "no tech background, is it possible?",
+    ):
+        assert says_non_technical(message), message
+    for message in (
+        "software engineer here. how do i start?",
+        "as a data scientist, what should i do?",
+        "phd student in physics here",
+        "I'm from Brazil, how do I start?",
+        # it asks about a path by name already
+        "nurse here. is my healthcare experience useful for ai governance?",
+    ):
+        assert not says_non_technical(message), message
 
 
 def test_the_paths_searched_for_a_non_technical_asker_are_not_gate_evidence(

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 import pytest
 
+from bot.answering import NOT_ON_AGE
 from bot.embeddings import whole_words
 from bot.knowledge import chunk_documents, embedding_text, load_knowledge
 from bot.models import Answer, Question
@@ -54,6 +55,7 @@ from bot.scope import (
     uncovered_in_asked,
     uncovered_phrase,
     unsupported_concept,
+    without_age,
 )
 from bot.service import CareerBot
 from bot.text import keyword_tokens, without_code
@@ -573,6 +575,10 @@ async def test_how_the_asker_feels_about_themselves_is_no_concept_and_is_heard(
     ):
         other = await assert_answered(bot, "others", about_others)
         assert not other.text.startswith(HARD_GOING), other.text
+    # A topic named without the asker's "I" is asked about, not lived: no "That sounds hard".
+    for topic in ("burnout tips?", "how to deal with rejections?"):
+        asked = await assert_answered(bot, "topic", topic)
+        assert not asked.text.startswith(HARD_GOING), asked.text
     own = await assert_answered(bot, "own", "40 rejections so far and stuck. what next?")
     assert own.text.startswith(HARD_GOING), own.text
     for hard in ("I'm burning out right now, what should I do today", "I feel like a failure."):
@@ -637,6 +643,40 @@ async def test_the_askers_line_of_work_put_in_other_ways_is_who_asks_not_what(
         "policy?",
     )
     await assert_declined(bot, "work", "is a phd useful as a visa route?")
+    # A line of work abbreviated in capitals, and whom the asker fears the field is for.
+    assert self_described("product manager, 34. how can PMs contribute to AI safety?") == {"pms"}
+    assert self_described("can I help or is it only for young IIT type people?") == {
+        "young",
+        "iit",
+        "type",
+    }
+    await assert_answered(
+        bot,
+        "work",
+        # Declined on "PMs contribute" and on "IIT type".
+        "product manager at a fintech, 34. how can PMs contribute to AI safety?",
+        "I am 41, chartered accountant. Can persons like me do something or it is only for "
+        "young IIT type people?",
+    )
+
+
+async def test_a_first_question_about_age_and_something_else_answers_the_rest(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    both = (
+        "I want to work in AI safety but I have no tech background. Is possible for me or I am "
+        "too old?"
+    )
+    assert without_age(both) == (
+        "I want to work in AI safety but I have no tech background. Is possible for me?"
+    )
+    # Declined on "age" as a whole: the asker's other doubt, their background, went unanswered.
+    answer = await assert_answered(bot, "age-rest", both)
+    assert NOT_ON_AGE in answer.notices
+    # Age alone is still declined, as is a sentence asking nothing else.
+    assert without_age("Am I too old for this? I'm 45.") == "I'm 45."
+    assert without_age("im 45 with two kids, can i realistically switch?") == ""
 
 
 def test_code_in_a_message_is_not_what_it_asks_about() -> None:
@@ -1085,6 +1125,8 @@ def test_a_shown_name_leaves_out_the_field_and_the_place() -> None:
         ("is there an ai safety coworking space around boston?", "space", "space"),
         ("is there an ai safety reading group near toronto?", "reading", "reading group"),
         ("how good is the parental leave at anthropic?", "parental", "parental leave"),
+        # a preposition names nothing with the word before it ("stipend during" was shown)
+        ("is there any stipend during MATS? how much?", "stipend", "stipend"),
     ):
         assert asked_phrase(text, keyword_tokens(word)[0], shown=True) == phrase, text
     # unchanged where the decision, not the shown name, reads it
@@ -1099,6 +1141,8 @@ async def test_a_decline_in_a_city_names_what_is_asked(make_careerbot: MakeCaree
             "do ai safety orgs in europe pay enough to live in munich? i'd be taking a pay cut",
             "pay",
         ),
+        # The posts speak of masters degrees, never in Europe: "masters" alone was named.
+        ("which university is best for an AI safety masters in Europe?", "masters in Europe"),
     ):
         answer = await bot.answer(Question(text, "u", f"city:{text}", "cli"))
         assert not answer.covered and not answer.citations, answer.text
