@@ -27,9 +27,14 @@ from bot.text import (
     word_forms,
 )
 
+# Hopelessness is the asker's own ("I feel hopeless", "everything is hopeless"); a verdict on the
+# field ("I feel like it's hopeless. is it even worth trying?") is doom, asked about.
 _DISTRESS = re.compile(
     r"\b(panic attacks?|can'?t (?:stop|sleep|breathe|cope|go on)|haven'?t (?:slept|been sleeping)|"
-    r"hopeless|no point (?:in|to) (?:anything|living|going on)|kill (?:my ?self|me)|suicid\w*|"
+    r"(?:i|i'?m|im|i am|feel|feeling|felt|everything|life|all|myself)\s+"
+    r"(?:(?:is|am|was|feels?|seems?|so|very|really|completely|totally|just|pretty|utterly)\s+){0,2}"
+    r"hopeless(?!\s+(?:at|with|in)\b)|no point (?:in|to) (?:anything|living|going on)|"
+    r"kill (?:my ?self|me)|suicid\w*|"
     r"self[- ]harm\w*|hurt(?:ing)? myself|want to die|end it all|don'?t want to (?:be here|live)|"
     r"falling apart|breaking down|crying every|terrified every|despair)\b",
     re.IGNORECASE,

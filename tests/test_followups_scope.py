@@ -235,6 +235,19 @@ async def test_distress_gets_support_not_quotes_and_is_not_stored(
     assert stored[0].text == WITHHELD_QUESTION and text not in [t.text for t in stored]
 
 
+def test_hopelessness_is_the_askers_own_a_verdict_on_the_field_is_asked_about() -> None:
+    for own in ("i feel hopeless", "feeling so hopeless lately", "everything is hopeless"):
+        assert distressed(own), own
+    # Got only the crisis-line reply: a newcomer's doubt about the field, asked as a question.
+    for doom in (
+        "the AI risk stuff makes me anxious and I feel like it's hopeless. is it even worth "
+        "trying to work on this?",
+        "alignment seems hopeless, should i still try?",
+        "im hopeless at math, can i still do interp?",
+    ):
+        assert not distressed(doom), doom
+
+
 async def test_undecodable_text_is_replaced_not_a_crash(make_careerbot: MakeCareerBot) -> None:
     bot = make_careerbot()
     # A Latin-1 "Café résumé PhD?" read as UTF-8 with surrogateescape: lone surrogates.
