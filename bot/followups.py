@@ -310,8 +310,13 @@ _STEP = re.compile(
     r"^\W*(?:(?:and|so|ok|okay|but|alright|then|hm+)\W+)*(?:"
     r"(?:what(?:['’]?s| is| would be| should be)|whats|give me|tell me|show me)\s+"
     r"(?:the|a|my)\s+(?:(?:very|concrete|first|next|practical|actual|immediate|1st)\s+){1,3}"
-    r"steps?|where (?:do|should|would|can) i (?:even |actually )?(?:start|begin))"
-    r"(?:\s+(?:then|here|now|exactly|tho|though|for (?:me|that|this)))*\W*$",
+    r"steps?|where (?:do|should|would|can) i (?:even |actually )?(?:start|begin)|"
+    r"what(?:['’]?s| is| would be| should be)\s+the\s+(?:one|first|single|1st)\s+thing\s+"
+    r"(?:(?:i|to)\s+)?(?:(?:should|could|must|can)\s+)?(?:do|start with|try)(?:\s+first)?|"
+    r"what (?:should|do|would|can|could) i (?:do|start with|try) first|"
+    r"(?:the\s+)?(?:first|next|1st) (?:step|thing)(?: to do)?)"
+    r"(?:\s+(?:then|here|now|exactly|tho|though|for (?:me|that|this)|this (?:week|weekend)|"
+    r"today|tomorrow|tonight))*\W*$",
     re.IGNORECASE,
 )
 # Where a chat message's first clause ends: punctuation, or a dash set off by spaces.
