@@ -624,6 +624,7 @@ _NON_TECHNICAL = re.compile(
 )
 # The career paths besides research and engineering, in the words the posts use for them.
 NON_TECHNICAL_PATHS = "operations field-building politics communications governance policy"
+_FIELD_TOKENS = frozenset(keyword_tokens("ai agi safety alignment"))
 _PATH_WORDS = frozenset(keyword_tokens(f"{NON_TECHNICAL_PATHS} political operational"))
 
 
@@ -644,13 +645,17 @@ def says_non_technical(message: str) -> bool:
     """Whether the asker says they are not technical ("I can't code", "no CS degree"), or names
     their line of work or study and it is not a technical one ("law grad.", "can lawyers do
     anything useful…", "I'm a philosophy undergrad", "as an accountant"), and asks about no
-    path by name: "is my healthcare experience useful for ai governance?" asks about one."""
+    path by name ("is my healthcare experience useful for ai governance?" asks about one) nor
+    about technical work ("should i learn ML first?")."""
     if _NON_TECHNICAL.search(message.replace("’", "'")) is not None:
         return True
     work = line_of_work(message)
     if not work or set(keyword_tokens(message)) & _PATH_WORDS:
         return False
-    return not any(set(keyword_tokens(w)) & _TECHNICAL_WORK for w in work)
+    theirs = {t for w in work for t in keyword_tokens(w)}
+    # "biology phd student, should i learn ML first?" asks about the technical path itself.
+    asked = set(keyword_tokens(message)) - theirs - _FIELD_TOKENS
+    return not (theirs | asked) & _TECHNICAL_WORK
 
 
 # Sentences shorter than this are headings or fragments, not what a passage is about.

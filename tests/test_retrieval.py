@@ -348,6 +348,8 @@ def test_what_says_the_asker_is_not_technical() -> None:
         "I'm from Brazil, how do I start?",
         # it asks about a path by name already
         "nurse here. is my healthcare experience useful for ai governance?",
+        # ... or about technical work
+        "biology phd student, should i learn ML first or just apply to MATS?",
     ):
         assert not says_non_technical(message), message
 
