@@ -620,13 +620,14 @@ def _generic_df(vocabulary: Mapping[str, int]) -> int:
 _NOT_A_CONCEPT = re.compile(r"\d+s?|\w{1,2}")
 
 
-# Days, months and terms date the asker's situation ("my writeup is due tuesday", "applying
-# next cycle"); a career question is never about one, so none is the concept a decline names.
+# Days, months, terms and times of day date the asker's situation ("my writeup is due tuesday",
+# "applying next cycle", "in the evenings only"); a career question is never about one, so none is the concept a decline names.
 _CALENDAR = frozenset(
     keyword_tokens(
         "monday tuesday wednesday thursday friday saturday sunday weekend tonight tomorrow "
         "yesterday january february march april may june july august september october "
-        "november december cycle semester trimester quarter fortnight"
+        "november december cycle semester trimester quarter fortnight morning mornings "
+        "afternoon afternoons evening evenings night nights weekday weekdays weekends"
     )
 )
 # Interjections and chat fillers ("hmm ok. but how do I…") name nothing either.

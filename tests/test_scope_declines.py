@@ -555,6 +555,10 @@ async def test_a_day_or_month_dates_the_asker_and_is_never_the_missing_concept(
     )
     # ... and so does a term ("next cycle" was the concept the posts lacked).
     await assert_answered(bot, "cycle", "thinking about applying to mats next cycle")
+    # ... and a time of day ("evenings" was).
+    await assert_answered(
+        bot, "evenings", "how can i test my fit for ai safety in the evenings only?"
+    )
 
 
 async def test_how_the_asker_feels_about_themselves_is_no_concept_and_is_heard(
