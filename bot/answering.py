@@ -120,6 +120,7 @@ from bot.scope import (
     uncovered_phrase,
     unpriced,
     unsupported_concept,
+    untimed,
     used_as_asked,
     without_age,
 )
@@ -960,6 +961,14 @@ class Answerer:
             log.info("declined: the posts name no amount for %r", money)
             return self._not_covered(
                 query, "extractive", notices, answer_id, concept=money, listed=topics_listed
+            )
+        hours = untimed(own_text, (p.text for p in result.passages))
+        if hours is not None:
+            # "realistically how many hours a week would I need?": a number of hours is the
+            # answer, and no passage found states one ("I struggled to put hours in" does not).
+            log.info("declined: the posts name no amount of time for %r", hours)
+            return self._not_covered(
+                query, "extractive", notices, answer_id, concept=hours, listed=topics_listed
             )
         # Whether the asker's own words ask for several things: decided here, once.
         list_wanted = asks_for_list(own_text)

@@ -621,7 +621,8 @@ _NOT_A_CONCEPT = re.compile(r"\d+s?|\w{1,2}")
 
 
 # Days, months, terms and times of day date the asker's situation ("my writeup is due tuesday",
-# "applying next cycle", "in the evenings only"); a career question is never about one, so none is the concept a decline names.
+# "applying next cycle", "in the evenings only"); a career question is never about one, so
+# none is the concept a decline names.
 _CALENDAR = frozenset(
     keyword_tokens(
         "monday tuesday wednesday thursday friday saturday sunday weekend tonight tomorrow "
@@ -1252,6 +1253,29 @@ def unpriced(text: str, found: Iterable[str]) -> str | None:
     if money is None or any(states_amount(t) for t in found):
         return None
     return money
+
+
+# Asking for an amount of time ("realistically how many hours a week would I need?"), and an
+# amount of time stated in a passage ("10 hours a week", "two hours").
+_HOURS_ASK = re.compile(
+    r"\bhow many (?P<a>hours(?:\s+(?:a|per|each)\s+(?:day|week|month))?)|"
+    r"\bhow much (?P<b>time\s+(?:a|per|each)\s+(?:day|week|month))\b",
+    re.IGNORECASE,
+)
+_HOURS_STATED = re.compile(
+    r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|"
+    r"forty|fifty)(?:\s*[-–]\s*\d+)?\s*(?:hours?|hrs?)\b",
+    re.IGNORECASE,
+)
+
+
+def untimed(text: str, found: Iterable[str]) -> str | None:
+    """The words of a message asking for an amount of time ("hours a week"), as typed, when
+    none of the passages `found` states a number of hours; else None."""
+    asked = _HOURS_ASK.search(text)
+    if asked is None or any(_HOURS_STATED.search(t) for t in found):
+        return None
+    return next(g for g in asked.groups() if g)
 
 
 def asks_how_much(text: str) -> bool:

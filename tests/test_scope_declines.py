@@ -55,6 +55,7 @@ from bot.scope import (
     uncovered_in_asked,
     uncovered_phrase,
     unsupported_concept,
+    untimed,
     without_age,
 )
 from bot.service import CareerBot
@@ -1264,6 +1265,23 @@ async def test_a_question_after_an_amount_of_money_is_declined_when_no_post_name
     assert NOT_DISCUSSED.format(concept="pay") in pay.text
     # How much skill is the posts' advice, not an amount of money.
     await assert_answered(bot, "math", "how much math do i need for alignment research?")
+
+
+async def test_an_amount_of_time_is_declined_when_no_post_states_one(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    assert untimed("realistically how many hours a week would I need?", []) == "hours a week"
+    assert untimed("how much time per week does MATS take?", ["two hours a day"]) is None
+    assert untimed("how much time should i spend reading papers?", []) is None
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    # Was answered with "I struggled to put hours in…": the posts state no number of hours.
+    text = (
+        "I work full time and have a 2 year old. realistically how many hours a week would I "
+        "need to make progress?"
+    )
+    hours = await bot.answer(Question(text, "u", "hours", "slack"))
+    assert not hours.covered and not hours.citations, hours.text
+    assert NOT_DISCUSSED.format(concept="hours a week") in hours.text
 
 
 async def test_a_word_the_posts_say_in_a_word_of_their_own_is_theirs(
