@@ -1813,10 +1813,11 @@ class Answerer:
 
         async def search(query: str) -> tuple[bool, Sequence[Passage]]:
             result = await asyncio.to_thread(self.retriever.search, query)
-            money = unpriced(text, (p.text for p in result.passages))
+            found = [p.text for p in result.passages]
+            money = unpriced(text, found) or untimed(text, found)
             if money is not None:
-                # As with quotes: an amount of money is the answer and no passage found names
-                # one, so the model is not asked to make one up from quotes about MATS.
+                # As with quotes: an amount of money (or of hours) is the answer and no passage
+                # found names one, so the model is not asked to make one up from quotes.
                 asked_unpriced.append(money)
                 return False, result.passages
             return result.covered, result.passages

@@ -225,6 +225,11 @@ async def test_llm_is_not_asked_for_an_amount_of_money_no_passage_names(
     pay = await bot.answer(ask("how much does it pay", key="b"))
     assert not pay.covered and "“pay”" in pay.text, pay.text
     assert len(recorder.prompts) == asked + 1  # the condense call only
+    # ... nor for a number of hours no passage states.
+    asked = len(recorder.prompts)
+    hours = await bot.answer(ask("realistically how many hours a week would i need?", key="c"))
+    assert not hours.covered and "“hours a week”" in hours.text, hours.text
+    assert len(recorder.prompts) == asked
 
 
 async def test_llm_follow_up_is_rewritten_into_a_standalone_query(
