@@ -1090,6 +1090,8 @@ class Answerer:
                 list_wanted=list_wanted,
                 opens_section=self._opening_sections(among),
                 may_repeat=self._may_repeat(context),
+                # (a quote that ends its paragraph has nothing to go on with: `spent`)
+                goes_on_from=context.pointed if context.asks == MORE and not spent else "",
             )
             if spent:
                 found = [s for s in found if " ".join(s.text.split()) not in spent]
