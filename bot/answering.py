@@ -936,8 +936,9 @@ class Answerer:
             return self._not_covered(
                 query, "extractive", notices, answer_id, concept=money, listed=topics_listed
             )
-        # Whether the asker's own words ask for several things: decided here, once.
-        list_wanted = asks_for_list(own_text)
+        # Whether the asker's own words ask for several things: decided here, once ("and the
+        # second one?" is searched as the quote it points at, whose words are not the asker's).
+        list_wanted = asks_for_list(text if context.pointed else own_text)
         in_topic = [d for d in self._named_posts(context.carried) if d in context.quoted_docs]
         if context.message and in_topic:
             # "did James find MATS useful?" … "what did he learn?": he is the author named.

@@ -1486,3 +1486,16 @@ async def test_more_about_a_quote_cut_mid_paragraph_goes_on_where_it_stopped(
     # The rest of "You’ll need to get hands-on." item, before any other item's advice.
     assert more.citations[0].quote.startswith("Even if you’re more theoretically-minded"), more.text
 
+
+async def test_pointing_at_a_quote_asks_for_a_list_only_in_the_askers_words(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    await ask(bot, "pl", "what advice does richard ngo give about governance research?")
+    more = await ask(bot, "pl", "and the second one?")
+    # The quote pointed at speaks of "other topics"; the asker did not ask for a list of them.
+    assert more.citations, more.text
+    assert "Eventually you’ll be able to do “strategy research”" in more.citations[0].quote, (
+        more.text
+    )
+    assert not any("One cluster of topics" in c.quote for c in more.citations), more.text
