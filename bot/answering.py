@@ -970,8 +970,9 @@ class Answerer:
             return self._not_covered(
                 query, "extractive", notices, answer_id, concept=hours, listed=topics_listed
             )
-        # Whether the asker's own words ask for several things: decided here, once.
-        list_wanted = asks_for_list(own_text)
+        # Whether the asker's own words ask for several things: decided here, once ("and the
+        # second one?" is searched as the quote it points at, whose words are not the asker's).
+        list_wanted = asks_for_list(text if context.pointed else own_text)
         in_topic = [d for d in self._named_posts(context.carried) if d in context.quoted_docs]
         if context.message and in_topic:
             # "did James find MATS useful?" … "what did he learn?": he is the author named.
@@ -1124,6 +1125,8 @@ class Answerer:
                 list_wanted=list_wanted,
                 opens_section=self._opening_sections(among),
                 may_repeat=self._may_repeat(context),
+                # (a quote that ends its paragraph has nothing to go on with: `spent`)
+                goes_on_from=context.pointed if context.asks == MORE and not spent else "",
             )
             if spent:
                 found = [s for s in found if " ".join(s.text.split()) not in spent]

@@ -88,6 +88,8 @@ RESUME_BONUS = 0.05
 # What quoting again part of a quote the last reply showed costs: the asker has read it, so a
 # sentence they have not read is preferred unless the old one answers clearly better.
 REPEAT_COST = 0.15
+# What going on with the paragraph of a quote pointed at ("say more about the first one") adds.
+PARAGRAPH_BONUS = 0.2
 # A free place in a reply goes to the best quote left from the best quote's own section when it
 # reads as advice, scores at most SECTION_CUTOFF below the best quote (not RELATIVE_CUTOFF)
 # and is at most twice RELEVANCE_GAP less relevant: a section keeps to one topic, so its
@@ -924,6 +926,7 @@ def pick_quotes(
     background: bool = False,
     deeds: bool = False,
     read_before: Sequence[str] = (),
+    goes_on_from: str = "",
 ) -> list[Span]:
     """Choose up to `max_quotes` stand-alone spans, best first.
 
@@ -936,6 +939,10 @@ def pick_quotes(
     sentence already shown; the same quote whole is never shown twice.
     A sentence of a `read_before` quote (shown for an earlier question of the conversation)
     costs as much: a new question may need it again, but not before an unread one as good.
+    `goes_on_from` (a quote the asker points at: "say more about the first one") is gone on
+    from where it stopped: a span may open on it again only when what follows leans on it
+    ("These two things determined…", "(Coding skill is…, though.)"), and none is a part of it
+    alone; otherwise the asker reads again what they have just read.
     `rank_only` returns every candidate span, best first (for diagnostics and tests).
     `author_voice` (a follow-up asked about the author: "how did he fix it?") ranks down
     sentences about a third person (in a post, "He …" is somebody other than the author) and
@@ -1165,6 +1172,13 @@ def pick_quotes(
             role[h.key] = _role(
                 h.text, h.passage.section, False, story_ok, feelings, advice_wanted, verdict_wanted
             )
+    # "say more about the first one" when that quote stops mid-paragraph: the rest of its
+    # paragraph (or list item) is what the asker points at, however few words of the
+    # question it shares.
+    rest_of_paragraph: set[tuple[str, int, int]] = set()
+    for ordered, hits in _quoted_runs(per_passage, [goes_on_from] if goes_on_from else []):
+        end = ordered[hits[-1]]
+        rest_of_paragraph.update(x.key for x in ordered[hits[-1] + 1 :] if x.line_no == end.line_no)
     repeatable = {" ".join(q.split()) for q in may_repeat}
     hard = [q for q in shown if q not in repeatable]
     whole = set(shown)
@@ -1191,6 +1205,8 @@ def pick_quotes(
                 continue
             if read_before and _repeats(span, read_before):
                 span = replace(span, score=span.score - REPEAT_COST)
+            if any(x.key in rest_of_paragraph for x in span.sentences):
+                span = replace(span, score=span.score + PARAGRAPH_BONUS)
             if not shown:
                 spans.append(span)
                 continue  # (nothing shown yet: nothing to repeat)
@@ -1199,6 +1215,8 @@ def pick_quotes(
             if _repeats(span, shown, again):
                 if not repeatable or _repeats(span, hard, again):
                     continue  # a sentence this conversation has already quoted
+                if goes_on_from and not _leans_on_shown(span, [" ".join(goes_on_from.split())]):
+                    continue  # the quote pointed at again, with what stands without it
                 span = replace(span, score=span.score - REPEAT_COST)
             spans.append(span)
     if list_wanted and following:
@@ -2016,6 +2034,19 @@ def _repeats(
     """Whether a (merged) span contains a sentence an earlier reply already quoted (other than
     those that may be quoted `again`)."""
     return any(s.key not in again and _quoted_before(s, shown) for s in span.sentences)
+
+
+def _leans_on_shown(span: Span, shown: Sequence[str]) -> bool:
+    """Whether a span that opens on `shown` sentences goes on with one that leans on them: it
+    refers back ("These two things…"), concedes ("Of course…") or is an aside in brackets
+    ("(Coding skill is…, though.)"). A span of shown sentences only goes on with nothing."""
+    if not _quoted_before(span.sentences[0], shown):
+        return False  # runs on into the quote from before it
+    rest = [x for x in span.sentences if not _quoted_before(x, shown)]
+    if not rest:
+        return False
+    text = rest[0].text.lstrip()
+    return opens_dangling(text) or bool(_CONCESSION.match(text)) or _bracketed(text)
 
 
 # Rough sizes of a reply's opening line and of a bullet's marks and section name.

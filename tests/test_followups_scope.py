@@ -1485,3 +1485,34 @@ async def test_the_first_one_when_its_paragraph_ends_there_is_shown_whole_with_a
     pointed = await ask(bot, "p", "the first one?")
     assert ALL_IT_SAYS in pointed.notices, pointed.text
     assert [c.quote for c in pointed.citations] == [first.citations[0].quote]
+
+
+async def test_more_about_a_quote_cut_mid_paragraph_goes_on_where_it_stopped(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await ask(bot, "mp", "what lessons did jay bailey learn in his first year?")
+    assert "Poor productivity is more likely to be situational" in first.text, first.text
+    more = await ask(bot, "mp", "the second point?")
+    # The rest of that item, not the item the asker has just read over again.
+    quotes = [c.quote for c in more.citations]
+    assert any(q.startswith("It’s worth considering how your situation") for q in quotes), quotes
+    assert not any("Poor productivity" in q for q in quotes), quotes
+    await ask(bot, "mh", "how do i get hands-on experience with ml?")
+    more = await ask(bot, "mh", "say more about the first one pls")
+    # The rest of "You’ll need to get hands-on." item, before any other item's advice.
+    assert more.citations[0].quote.startswith("Even if you’re more theoretically-minded"), more.text
+
+
+async def test_pointing_at_a_quote_asks_for_a_list_only_in_the_askers_words(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    await ask(bot, "pl", "what advice does richard ngo give about governance research?")
+    more = await ask(bot, "pl", "and the second one?")
+    # The quote pointed at speaks of "other topics"; the asker did not ask for a list of them.
+    assert more.citations, more.text
+    assert "Eventually you’ll be able to do “strategy research”" in more.citations[0].quote, (
+        more.text
+    )
+    assert not any("One cluster of topics" in c.quote for c in more.citations), more.text
