@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.extractive import (
+    AFTER_ADVICE,
     REPEAT_COST,
     RESUME_BONUS,
     Span,
@@ -1054,9 +1055,10 @@ def test_tell_me_more_reads_on_from_where_the_last_quote_stopped(
         return {s.text.split()[0]: s.score for s in ranked if len(s.sentences) == 1}
 
     alone, more = scores(), scores(already_shown=[shown], continue_after=[shown])
-    # Both sentences after the quote follow it; the one right after it reads on from it.
+    # Both sentences after the quote follow it; the one right after it reads on from it (and,
+    # the advice it follows shown, is no longer an explanation quoted without its advice).
     assert more["Publishing"] - alone["Publishing"] == pytest.approx(0.15)
-    assert more["Coding"] - alone["Coding"] == pytest.approx(0.15 + RESUME_BONUS)
+    assert more["Coding"] - alone["Coding"] == pytest.approx(0.15 + RESUME_BONUS + AFTER_ADVICE)
 
 
 def test_a_list_is_quoted_whole_with_its_lead_in_for_a_question_asking_for_several(
@@ -1671,3 +1673,28 @@ def test_a_quote_never_opens_on_a_reader_thanking_or_praising_the_post(
         assert spans and all(s.text.startswith("I think the key takeaway") for s in spans), [
             s.text for s in spans
         ]
+
+
+def test_a_quote_opens_on_the_advice_its_paragraph_goes_on_to_explain(
+    embedder: CachingEmbeddings,
+) -> None:
+    # A paragraph states its advice, then explains it. "There are tons of accessible problems
+    # out there…" quoted without "consider just taking the shortest path of actually working on
+    # a research project" told an asker who wondered whether to study for half a year only
+    # that problems exist: the window opening on the advice wins when it fits.
+    text = passage(
+        "If you want to do research, consider just taking the shortest path of actually "
+        "working on a research project. There are tons of accessible problems out there that "
+        "you can just start working on in like, the next 30 minutes. Of course you’ll run into "
+        "things you don’t know, but then you’ll know what you need to learn instead of "
+        "spending months over-studying, plus you have a project to point to when you’re "
+        "asking someone for a job."
+    )
+    ranked = pick_quotes(
+        "should i spend like half a year just studying before i try applying for safety roles",
+        [text],
+        embedder,
+        3,
+        rank_only=True,
+    )
+    assert ranked[0].text.startswith("If you want to do research, consider"), ranked[0].text
