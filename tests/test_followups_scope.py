@@ -1374,7 +1374,6 @@ def test_a_step_is_asked_for_as_the_whole_question() -> None:
         "so where do i start",
         # were read as new questions and declined ("don't cover that")
         "what is the one thing i should do first",
-        "what should i do first?",
         "first step this week?",
     ):
         ctx = resolve(asked, past, TITLES)
