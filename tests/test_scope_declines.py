@@ -1300,3 +1300,15 @@ def test_a_slip_is_searched_as_the_posts_word_only_when_the_question_is_about_it
     assert not asked_about(
         "anyone else feel totally lost trying to break into this?", "totally", embed
     )
+
+
+def test_a_stop_word_typed_without_its_vowels_is_a_stop_word() -> None:
+    # "shld i", "wht did he": chat spelling, not a word the posts lack.
+    assert keyword_tokens("shld i get a phd first", query=True) == keyword_tokens("phd first")
+    assert keyword_tokens("wht did james get out of mats", query=True) == keyword_tokens(
+        "james mats"
+    )
+    # Only a vowel dropped between letters: "int" and "yrs" are as often "integer", "years".
+    assert keyword_tokens("int overflow after 5 yrs", query=True) == keyword_tokens(
+        "int overflow 5 yrs"
+    )
