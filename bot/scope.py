@@ -1693,6 +1693,9 @@ def plainly(text: str) -> str:
 # A slip of the keys is this long at least: a shorter word one letter from a corpus word is as
 # often a word of its own ("rent", "visa").
 _MIN_SLIP = 5
+# ... and a contraction ("engg" for engineering) this long: a shorter one is the posts' own
+# shorthand (`long_forms`), a longer one a word.
+_CONTRACTION = 4
 
 
 # A letter typed for another is a slip when the two sound alike: a vowel for a vowel
@@ -1725,13 +1728,21 @@ def _one_slip(typed: str, word: str) -> bool:
     return short[i:] == long[i + 1 :]
 
 
+# A digit, a short word and a digit typed as one ("1on1", "2to1").
+_SPELLED_NUMBER = re.compile(r"([1-9])([a-z]{1,3})([1-9])")
+_DIGIT_WORDS = dict(
+    zip("123456789", "one two three four five six seven eight nine".split(), strict=True)
+)
+
+
 def slips(text: str, vocabulary: Vocabulary, words: Collection[str]) -> list[tuple[str, str]]:
     """Each word of the message the posts never use that is a slip of one they do, as typed,
     with their word: "publicatons" → "publications", "sceptical" → "skeptical", "leet code" →
     "leetcode", "up-skill" → "upskill". A slip keeps its first letter and is one letter away
-    (`_one_slip`), or a word the posts write joined, typed apart or hyphenated. It is never a
-    word of its own: `words` (the embedding model's whole words) are English, so "flights"
-    is not the posts' "fights" nor "bring" their "being"; with no `words`, nothing is a slip."""
+    (`_one_slip`), a contraction of one ("engg": engineering), numbers written out ("1on1"),
+    or a word the posts write joined, typed apart or hyphenated. It is never a word of its
+    own: `words` (the embedding model's whole words) are English, so "flights" is not the
+    posts' "fights" nor "bring" their "being"; with no `words`, nothing is a slip."""
     if not words:
         return []
     found: dict[str, str] = {}
@@ -1767,6 +1778,38 @@ def slips(text: str, vocabulary: Vocabulary, words: Collection[str]) -> list[tup
             if joined is not None and keyword_tokens(joined):
                 found[f"{word} {nxt}"] = joined
                 joined_next = True
+                continue
+        spelled = _SPELLED_NUMBER.fullmatch(word)
+        if spelled is not None and unknown(word):
+            # "1on1", "1to1": a number joined to a word, written out as the posts would write
+            # it ("one on ones"), when they do.
+            parts = [_DIGIT_WORDS[spelled[1]], spelled[2], _DIGIT_WORDS[spelled[3]]]
+            if all(p in vocabulary.forms for p in parts):
+                found[word] = " ".join(parts)
+            continue
+        if (
+            len(word) == _CONTRACTION
+            and word.isalpha()
+            and unknown(word)
+            and word not in words
+            and keyword_tokens(word, query=True)
+            and not long_forms(word, vocabulary.forms, stop_words=True)
+            and not any(_abbreviates(t, vocabulary) for t in keyword_tokens(word))
+        ):
+            # "engg", "mgmt": a contraction keeps a word's first three letters and a later one
+            # (as a follow-up's new topic is read: "govt"). Not chat for a stop word ("cant"),
+            # nor the opening of a word the posts use ("grad", "poli", "reqs": `long_forms`).
+            whole = [
+                f
+                for f in vocabulary.forms
+                if len(f) > _CONTRACTION + 1
+                and f.isalpha()
+                and f.startswith(word[:3])
+                and word[3] in f[4:]
+                and keyword_tokens(f)
+            ]
+            if whole:
+                found[word] = max(whole, key=lambda f: (vocabulary.get(keyword_tokens(f)[0], 0), f))
                 continue
         if len(word) < _MIN_SLIP or not word.isalpha() or not unknown(word) or word in words:
             continue

@@ -1312,3 +1312,36 @@ def test_a_stop_word_typed_without_its_vowels_is_a_stop_word() -> None:
     assert keyword_tokens("int overflow after 5 yrs", query=True) == keyword_tokens(
         "int overflow 5 yrs"
     )
+
+
+def test_a_contraction_of_a_word_the_posts_use_is_that_word(
+    vocabulary: Vocabulary, embedder: CachingEmbeddings
+) -> None:
+    words = whole_words(embedder)
+    assert dict(slips("ML engg experience needed?", vocabulary, words)) == {"engg": "engineering"}
+    # A four-letter English word is a word of its own ("visa", "rent"), whatever it opens;
+    # chat for a stop word ("cant") is none, and the opening of a word the posts use ("grad",
+    # "reqs") is read as their shorthand elsewhere.
+    for asked in (
+        "do i need a visa",
+        "what is rent like",
+        "i cant focus on anything",
+        "im a physics grad",
+        "under the listed reqs?",
+    ):
+        assert slips(asked, vocabulary, words) == [], asked
+
+
+def test_a_number_joined_to_a_word_is_written_out(
+    vocabulary: Vocabulary, embedder: CachingEmbeddings
+) -> None:
+    words = whole_words(embedder)
+    assert dict(slips("how do i get 1on1 mentorship", vocabulary, words)) == {"1on1": "one on one"}
+    assert slips("can i get an h1b", vocabulary, words) == []
+
+
+async def test_shorthand_for_the_posts_words_is_answered(make_careerbot: MakeCareerBot) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    await assert_answered(
+        bot, "shorthand", "ML engg experience needed?", "wht did james get out of mats"
+    )
