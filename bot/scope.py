@@ -1157,6 +1157,16 @@ _MONEY_ASK = re.compile(
     r"\b(?P<e>(?:well|badly|poorly|decently|better|worse)[\s-]+paid|paid\s+(?:well|badly|"
     r"poorly|decently|better|worse|enough))\b|"
     r"\b(?P<c>salary|salaries|stipends?|compensation)\b|"
+    # A change of pay ("will I have to take a pay cut?") or a sum of money asked by "how much"
+    # ("how much funding do independent researchers get?").
+    r"\b(?P<f>pay\s+(?:cut|drop|rise|raise|bump|hit|decrease|increase)s?)\b|"
+    r"\bhow\s+much\s+(?P<g>funding|money|cash|income)\b|"
+    # Whether a thing pays at all ("is it paid?", "does MATS pay?"): the answer is an amount or
+    # none, which only a passage naming one can give. Not "does it pay off?" nor "pay for".
+    r"\b(?:is|are|was|were)\s+(?:(?!(?:well|badly|poorly|decently|better|worse)\b)[\w-]+\s+)"
+    r"{1,3}?(?P<h>paid|unpaid)\b(?!\s+(?:well|badly|poorly|decently|better|worse|enough)\b)|"
+    r"\b(?:do|does|did)\s+(?:[\w-]+\s+){1,3}?(?P<i>pay)\b"
+    r"(?!\s+(?:off|for|attention|back|it|to)\b)|"
     # Whether an income is enough to live on: "can you live on a grant?", "get by on savings".
     r"\b(?P<d>(?:live|living|survive|get\s+by)\s+(?:on|off)\s+(?:(?:a|an|the|my|your|their|one)\s+)?"
     r"(?:\w+\s+)?(?:grants?|stipends?|fellowships?|funding|income|savings|salary))\b",

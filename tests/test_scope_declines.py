@@ -1345,3 +1345,34 @@ async def test_shorthand_for_the_posts_words_is_answered(make_careerbot: MakeCar
     await assert_answered(
         bot, "shorthand", "ML engg experience needed?", "wht did james get out of mats"
     )
+
+
+def test_a_change_of_pay_or_a_sum_of_funding_asks_for_money() -> None:
+    assert money_asked("will I have to take a salary cut") == "salary"
+    assert money_asked("how big a pay drop should i expect leaving big tech") == "pay drop"
+    assert money_asked("will i have to take a pay cut?") == "pay cut"
+    assert money_asked("how much funding do independent researchers get per year") == "funding"
+    assert money_asked("how do I find funding for a project?") is None
+    assert money_asked("should I pay for a course first?") is None
+
+
+def test_whether_a_thing_pays_at_all_asks_for_money() -> None:
+    assert money_asked("is it paid?") == "paid"
+    assert money_asked("are arena participants paid") == "paid"
+    assert money_asked("does MATS pay?") == "pay"
+    for text in (
+        "does it pay off?",
+        "did a PhD pay off for you",
+        "do they pay for flights",
+        "is unpaid upskilling worth it",
+        "does anyone pay attention to evals",
+    ):
+        assert money_asked(text) is None, text
+
+
+async def test_is_it_paid_after_a_programme_is_declined(make_careerbot: MakeCareerBot) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(Question("what is MATS?", "u", "paid", "slack"))
+    assert first.covered
+    paid = await bot.answer(Question("is it paid?", "u", "paid", "slack"))
+    assert not paid.covered and not paid.citations, paid.text
