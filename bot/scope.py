@@ -1221,6 +1221,16 @@ _MONEY_ASK = re.compile(
     r"\b(?P<e>(?:well|badly|poorly|decently|better|worse)[\s-]+paid|paid\s+(?:well|badly|"
     r"poorly|decently|better|worse|enough))\b|"
     r"\b(?P<c>salary|salaries|stipends?|compensation)\b|"
+    # A change of pay ("will I have to take a pay cut?") or a sum of money asked by "how much"
+    # ("how much funding do independent researchers get?").
+    r"\b(?P<f>pay\s+(?:cut|drop|rise|raise|bump|hit|decrease|increase)s?)\b|"
+    r"\bhow\s+much\s+(?P<g>funding|money|cash|income)\b|"
+    # Whether a thing pays at all ("is it paid?", "does MATS pay?"): the answer is an amount or
+    # none, which only a passage naming one can give. Not "does it pay off?" nor "pay for".
+    r"\b(?:is|are|was|were)\s+(?:(?!(?:well|badly|poorly|decently|better|worse)\b)[\w-]+\s+)"
+    r"{1,3}?(?P<h>paid|unpaid)\b(?!\s+(?:well|badly|poorly|decently|better|worse|enough)\b)|"
+    r"\b(?:do|does|did)\s+(?:[\w-]+\s+){1,3}?(?P<i>pay)\b"
+    r"(?!\s+(?:off|for|attention|back|it|to)\b)|"
     # Whether an income is enough to live on: "can you live on a grant?", "get by on savings".
     r"\b(?P<d>(?:live|living|survive|get\s+by)\s+(?:on|off)\s+(?:(?:a|an|the|my|your|their|one)\s+)?"
     r"(?:\w+\s+)?(?:grants?|stipends?|fellowships?|funding|income|savings|salary))\b",
@@ -1231,6 +1241,64 @@ _AMOUNT = re.compile(
     r"[$£€]\s?\d|\b\d[\d,.]*\s?(?:k|m)?\s?(?:usd|gbp|eur|dollars|pounds|euros)\b",
     re.IGNORECASE,
 )
+
+
+# Asking what someone thinks of a thing ("what do you think of OpenAI?", "thoughts on X",
+# "your honest take on X") or whether one can do a thing from a place ("can i do MATS from
+# india?", "is the fellowship open to people outside europe?"): the thing after it is what
+# is asked about, however near the rest of the question is to the posts.
+_ASKED_OF = re.compile(
+    r"\b(?:what\s+(?:do|does|did)\s+(?:you|u|people|ppl|folks|everyone)\s+think\s+(?:of|about)|"
+    r"(?:thoughts|opinions?|views?|takes?)\s+(?:on|of|about)|"
+    r"how\s+do\s+(?:you|u|people|ppl)\s+(?:feel|rate)\s+about|"
+    r"(?:do|doing|apply(?:ing)?\s+(?:to|for)|join(?:ing)?|attend(?:ing)?)\s+[^?.!,;:]{1,40}?\s"
+    r"(?:from|outside(?:\s+of)?)|"
+    r"open\s+to\s+(?:people|applicants|students|anyone|those)\s+(?:from|outside(?:\s+of)?|in))"
+    r"\s+(?P<obj>[^?.!,;:]+)",
+    re.IGNORECASE,
+)
+# What ends the thing asked about ("deepmind as an employer", "the US and europe").
+_OBJECT_END = re.compile(
+    r"\b(?:as|for|in|at|to|if|when|because|since|while|with|compared|than|like|who|that)\b",
+    re.IGNORECASE,
+)
+_CONJUNCT = re.compile(r"\b(?:and|or|vs\.?|versus)\b|/", re.IGNORECASE)
+# A thing asked about is named in a few words.
+_OBJECT_TOKENS = 3
+
+
+def absent_thing(
+    text: str,
+    vocabulary: Mapping[str, int],
+    names: Collection[str] = (),
+    words: Collection[str] = (),
+) -> str | None:
+    """The first word of a thing the question asks an opinion of, or asks to do a thing from
+    (`_ASKED_OF`), when the posts never use any word of it: "OpenAI" in "what do you think
+    of OpenAI?" (the posts discuss labs, so passages are near it, but never that one),
+    "india" in "can i do MATS from india?". "thoughts on cold emailing recruiters?" is about
+    the posts' cold emails; "can i join a lab from a non-CS background?" about a background.
+
+    A word counts as the posts' in their own form or shorthand (`_abbreviates`, `_prefixed`),
+    and an English word (`words`) in another form of it ("burnt": "burnout"); a name is no
+    form of a word it opens ("OpenAI" is not "open", "india" not "individual")."""
+    named = name_tokens(names)
+
+    def theirs(token: str) -> bool:
+        if token in vocabulary or _abbreviates(token, vocabulary) or _prefixed(token, vocabulary):
+            return True
+        forms = close_forms(token, vocabulary) if token in words else []
+        return any(w.startswith(token) or token.startswith(w) for w in forms)
+
+    for found in _ASKED_OF.finditer(text):
+        for conjunct in _CONJUNCT.split(found["obj"]):
+            thing = _OBJECT_END.split(conjunct, maxsplit=1)[0]
+            tokens = [
+                t for t in keyword_tokens(thing, query=True) if not no_concept(t) and t not in named
+            ]
+            if 0 < len(tokens) <= _OBJECT_TOKENS and not any(theirs(t) for t in tokens):
+                return tokens[0]
+    return None
 
 
 def money_asked(text: str) -> str | None:
@@ -1792,6 +1860,9 @@ def plainly(text: str) -> str:
 # A slip of the keys is this long at least: a shorter word one letter from a corpus word is as
 # often a word of its own ("rent", "visa").
 _MIN_SLIP = 5
+# ... and a contraction ("engg" for engineering) this long: a shorter one is the posts' own
+# shorthand (`long_forms`), a longer one a word.
+_CONTRACTION = 4
 
 
 # A letter typed for another is a slip when the two sound alike: a vowel for a vowel
@@ -1824,13 +1895,21 @@ def _one_slip(typed: str, word: str) -> bool:
     return short[i:] == long[i + 1 :]
 
 
+# A digit, a short word and a digit typed as one ("1on1", "2to1").
+_SPELLED_NUMBER = re.compile(r"([1-9])([a-z]{1,3})([1-9])")
+_DIGIT_WORDS = dict(
+    zip("123456789", "one two three four five six seven eight nine".split(), strict=True)
+)
+
+
 def slips(text: str, vocabulary: Vocabulary, words: Collection[str]) -> list[tuple[str, str]]:
     """Each word of the message the posts never use that is a slip of one they do, as typed,
     with their word: "publicatons" → "publications", "sceptical" → "skeptical", "leet code" →
     "leetcode", "up-skill" → "upskill". A slip keeps its first letter and is one letter away
-    (`_one_slip`), or a word the posts write joined, typed apart or hyphenated. It is never a
-    word of its own: `words` (the embedding model's whole words) are English, so "flights"
-    is not the posts' "fights" nor "bring" their "being"; with no `words`, nothing is a slip."""
+    (`_one_slip`), a contraction of one ("engg": engineering), numbers written out ("1on1"),
+    or a word the posts write joined, typed apart or hyphenated. It is never a word of its
+    own: `words` (the embedding model's whole words) are English, so "flights" is not the
+    posts' "fights" nor "bring" their "being"; with no `words`, nothing is a slip."""
     if not words:
         return []
     found: dict[str, str] = {}
@@ -1866,6 +1945,38 @@ def slips(text: str, vocabulary: Vocabulary, words: Collection[str]) -> list[tup
             if joined is not None and keyword_tokens(joined):
                 found[f"{word} {nxt}"] = joined
                 joined_next = True
+                continue
+        spelled = _SPELLED_NUMBER.fullmatch(word)
+        if spelled is not None and unknown(word):
+            # "1on1", "1to1": a number joined to a word, written out as the posts would write
+            # it ("one on ones"), when they do.
+            parts = [_DIGIT_WORDS[spelled[1]], spelled[2], _DIGIT_WORDS[spelled[3]]]
+            if all(p in vocabulary.forms for p in parts):
+                found[word] = " ".join(parts)
+            continue
+        if (
+            len(word) == _CONTRACTION
+            and word.isalpha()
+            and unknown(word)
+            and word not in words
+            and keyword_tokens(word, query=True)
+            and not long_forms(word, vocabulary.forms, stop_words=True)
+            and not any(_abbreviates(t, vocabulary) for t in keyword_tokens(word))
+        ):
+            # "engg", "mgmt": a contraction keeps a word's first three letters and a later one
+            # (as a follow-up's new topic is read: "govt"). Not chat for a stop word ("cant"),
+            # nor the opening of a word the posts use ("grad", "poli", "reqs": `long_forms`).
+            whole = [
+                f
+                for f in vocabulary.forms
+                if len(f) > _CONTRACTION + 1
+                and f.isalpha()
+                and f.startswith(word[:3])
+                and word[3] in f[4:]
+                and keyword_tokens(f)
+            ]
+            if whole:
+                found[word] = max(whole, key=lambda f: (vocabulary.get(keyword_tokens(f)[0], 0), f))
                 continue
         if len(word) < _MIN_SLIP or not word.isalpha() or not unknown(word) or word in words:
             continue

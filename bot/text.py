@@ -122,6 +122,26 @@ def message_sentences(text: str) -> list[str]:
 
 
 _QUERY_DROP = _STOPWORDS | _QUERY_STOPWORDS
+
+
+def _skeleton(word: str) -> str:
+    """A word as chat types it without its vowels, first letter kept: "should" -> "shld"."""
+    return word[:1] + "".join(c for c in word[1:] if c not in "aeiouy")
+
+
+# Stop words typed without their vowels ("shld i", "wht did he", "cld i") are stop words too:
+# the posts never write "shld", and no question is about it. Only skeletons of three letters or
+# more (two-letter tokens name nothing anyway) that drop a vowel between two letters: "int"
+# and "als" (only a last vowel gone) and "yrs" are as often "integer", "ALS", "years".
+_STOPWORD_SKELETONS = frozenset(
+    _skeleton(w)
+    for w in _STOPWORDS
+    if len(_skeleton(w)) >= 3
+    and _skeleton(w) not in _STOPWORDS
+    and w[0] != "y"
+    and re.search(r"[aeiouy][^aeiouy]", w[1:]) is not None
+)
+_QUERY_DROP = _QUERY_DROP | _STOPWORD_SKELETONS
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 # "I'm", "you've", "we'd": the pronoun is a stop word, so the contraction is one too. Negations
 # stay ("wasn't for him" finds the passage that says so; dropping them cost extra MRR 0.02).

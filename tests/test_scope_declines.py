@@ -27,6 +27,7 @@ from bot.scope import (
     _negated,
     _word_pairs,
     about_the_asker,
+    absent_thing,
     age_uncovered,
     as_typed,
     asked_about,
@@ -1366,3 +1367,109 @@ def test_a_slip_is_searched_as_the_posts_word_only_when_the_question_is_about_it
     assert not asked_about(
         "anyone else feel totally lost trying to break into this?", "totally", embed
     )
+
+
+def test_a_stop_word_typed_without_its_vowels_is_a_stop_word() -> None:
+    # "shld i", "wht did he": chat spelling, not a word the posts lack.
+    assert keyword_tokens("shld i get a phd first", query=True) == keyword_tokens("phd first")
+    assert keyword_tokens("wht did james get out of mats", query=True) == keyword_tokens(
+        "james mats"
+    )
+    # Only a vowel dropped between letters: "int" and "yrs" are as often "integer", "years".
+    assert keyword_tokens("int overflow after 5 yrs", query=True) == keyword_tokens(
+        "int overflow 5 yrs"
+    )
+
+
+def test_a_contraction_of_a_word_the_posts_use_is_that_word(
+    vocabulary: Vocabulary, embedder: CachingEmbeddings
+) -> None:
+    words = whole_words(embedder)
+    assert dict(slips("ML engg experience needed?", vocabulary, words)) == {"engg": "engineering"}
+    # A four-letter English word is a word of its own ("visa", "rent"), whatever it opens;
+    # chat for a stop word ("cant") is none, and the opening of a word the posts use ("grad",
+    # "reqs") is read as their shorthand elsewhere.
+    for asked in (
+        "do i need a visa",
+        "what is rent like",
+        "i cant focus on anything",
+        "im a physics grad",
+        "under the listed reqs?",
+    ):
+        assert slips(asked, vocabulary, words) == [], asked
+
+
+def test_a_number_joined_to_a_word_is_written_out(
+    vocabulary: Vocabulary, embedder: CachingEmbeddings
+) -> None:
+    words = whole_words(embedder)
+    assert dict(slips("how do i get 1on1 mentorship", vocabulary, words)) == {"1on1": "one on one"}
+    assert slips("can i get an h1b", vocabulary, words) == []
+
+
+async def test_shorthand_for_the_posts_words_is_answered(make_careerbot: MakeCareerBot) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    await assert_answered(
+        bot, "shorthand", "ML engg experience needed?", "wht did james get out of mats"
+    )
+
+
+def test_a_change_of_pay_or_a_sum_of_funding_asks_for_money() -> None:
+    assert money_asked("will I have to take a salary cut") == "salary"
+    assert money_asked("how big a pay drop should i expect leaving big tech") == "pay drop"
+    assert money_asked("will i have to take a pay cut?") == "pay cut"
+    assert money_asked("how much funding do independent researchers get per year") == "funding"
+    assert money_asked("how do I find funding for a project?") is None
+    assert money_asked("should I pay for a course first?") is None
+
+
+def test_whether_a_thing_pays_at_all_asks_for_money() -> None:
+    assert money_asked("is it paid?") == "paid"
+    assert money_asked("are arena participants paid") == "paid"
+    assert money_asked("does MATS pay?") == "pay"
+    for text in (
+        "does it pay off?",
+        "did a PhD pay off for you",
+        "do they pay for flights",
+        "is unpaid upskilling worth it",
+        "does anyone pay attention to evals",
+    ):
+        assert money_asked(text) is None, text
+
+
+async def test_is_it_paid_after_a_programme_is_declined(make_careerbot: MakeCareerBot) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    first = await bot.answer(Question("what is MATS?", "u", "paid", "slack"))
+    assert first.covered
+    paid = await bot.answer(Question("is it paid?", "u", "paid", "slack"))
+    assert not paid.covered and not paid.citations, paid.text
+
+
+def test_the_thing_asked_an_opinion_of_or_to_do_from_is_what_the_question_is_about(
+    vocabulary: Vocabulary, embedder: CachingEmbeddings
+) -> None:
+    words = whole_words(embedder)
+    for text, thing in (
+        ("what do you think of OpenAI", "openai"),
+        ("your honest take on deepmind as an employer?", "deepmind"),
+        ("can i do MATS from india?", "india"),
+        ("is the fellowship open to people outside the US and europe", "europ"),
+    ):
+        assert absent_thing(text, vocabulary, (), words) == thing, text
+    for text in (
+        "what do you think about doing a PhD",
+        "what do you think of MATS",
+        "thoughts on cold emailing researchers?",
+        "thoughts on being burnt out after mats?",
+        "can i join a lab from a non-cs background",
+        "can i get into safety from a finance background",
+    ):
+        assert absent_thing(text, vocabulary, (), words) is None, text
+
+
+async def test_an_opinion_of_an_organisation_the_posts_never_name_is_declined(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
+    await assert_declined(bot, "opinion", "what do you think of OpenAI", "can i do MATS from india")
+    await assert_answered(bot, "opinion-in", "what do you think of MATS")
