@@ -90,7 +90,6 @@ from bot.scope import (
     Vocabulary,
     about_the_asker,
     about_words,
-    absent_thing,
     age_uncovered,
     as_typed,
     asked_about,
@@ -601,7 +600,6 @@ class Answerer:
         names = self._post_names()
 
         def candidates() -> Iterator[str | None]:
-            yield absent_thing(text, vocabulary, names, whole_words(self.embedder))
             yield missing_concept(text, vocabulary, self.embedder.embed_query, names)
             yield asked_by_form(text, vocabulary, self.retriever.discussed, names)
             for asked in (text, *separate_questions(text)):

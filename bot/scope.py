@@ -1243,64 +1243,6 @@ _AMOUNT = re.compile(
 )
 
 
-# Asking what someone thinks of a thing ("what do you think of OpenAI?", "thoughts on X",
-# "your honest take on X") or whether one can do a thing from a place ("can i do MATS from
-# india?", "is the fellowship open to people outside europe?"): the thing after it is what
-# is asked about, however near the rest of the question is to the posts.
-_ASKED_OF = re.compile(
-    r"\b(?:what\s+(?:do|does|did)\s+(?:you|u|people|ppl|folks|everyone)\s+think\s+(?:of|about)|"
-    r"(?:thoughts|opinions?|views?|takes?)\s+(?:on|of|about)|"
-    r"how\s+do\s+(?:you|u|people|ppl)\s+(?:feel|rate)\s+about|"
-    r"(?:do|doing|apply(?:ing)?\s+(?:to|for)|join(?:ing)?|attend(?:ing)?)\s+[^?.!,;:]{1,40}?\s"
-    r"(?:from|outside(?:\s+of)?)|"
-    r"open\s+to\s+(?:people|applicants|students|anyone|those)\s+(?:from|outside(?:\s+of)?|in))"
-    r"\s+(?P<obj>[^?.!,;:]+)",
-    re.IGNORECASE,
-)
-# What ends the thing asked about ("deepmind as an employer", "the US and europe").
-_OBJECT_END = re.compile(
-    r"\b(?:as|for|in|at|to|if|when|because|since|while|with|compared|than|like|who|that)\b",
-    re.IGNORECASE,
-)
-_CONJUNCT = re.compile(r"\b(?:and|or|vs\.?|versus)\b|/", re.IGNORECASE)
-# A thing asked about is named in a few words.
-_OBJECT_TOKENS = 3
-
-
-def absent_thing(
-    text: str,
-    vocabulary: Mapping[str, int],
-    names: Collection[str] = (),
-    words: Collection[str] = (),
-) -> str | None:
-    """The first word of a thing the question asks an opinion of, or asks to do a thing from
-    (`_ASKED_OF`), when the posts never use any word of it: "OpenAI" in "what do you think
-    of OpenAI?" (the posts discuss labs, so passages are near it, but never that one),
-    "india" in "can i do MATS from india?". "thoughts on cold emailing recruiters?" is about
-    the posts' cold emails; "can i join a lab from a non-CS background?" about a background.
-
-    A word counts as the posts' in their own form or shorthand (`_abbreviates`, `_prefixed`),
-    and an English word (`words`) in another form of it ("burnt": "burnout"); a name is no
-    form of a word it opens ("OpenAI" is not "open", "india" not "individual")."""
-    named = name_tokens(names)
-
-    def theirs(token: str) -> bool:
-        if token in vocabulary or _abbreviates(token, vocabulary) or _prefixed(token, vocabulary):
-            return True
-        forms = close_forms(token, vocabulary) if token in words else []
-        return any(w.startswith(token) or token.startswith(w) for w in forms)
-
-    for found in _ASKED_OF.finditer(text):
-        for conjunct in _CONJUNCT.split(found["obj"]):
-            thing = _OBJECT_END.split(conjunct, maxsplit=1)[0]
-            tokens = [
-                t for t in keyword_tokens(thing, query=True) if not no_concept(t) and t not in named
-            ]
-            if 0 < len(tokens) <= _OBJECT_TOKENS and not any(theirs(t) for t in tokens):
-                return tokens[0]
-    return None
-
-
 def money_asked(text: str) -> str | None:
     """The word of a message that asks for an amount of money, as typed, else None."""
     found = _MONEY_ASK.search(text.replace("\u2019", "'"))

@@ -27,7 +27,6 @@ from bot.scope import (
     _negated,
     _word_pairs,
     about_the_asker,
-    absent_thing,
     age_uncovered,
     as_typed,
     asked_about,
@@ -1443,33 +1442,3 @@ async def test_is_it_paid_after_a_programme_is_declined(make_careerbot: MakeCare
     assert first.covered
     paid = await bot.answer(Question("is it paid?", "u", "paid", "slack"))
     assert not paid.covered and not paid.citations, paid.text
-
-
-def test_the_thing_asked_an_opinion_of_or_to_do_from_is_what_the_question_is_about(
-    vocabulary: Vocabulary, embedder: CachingEmbeddings
-) -> None:
-    words = whole_words(embedder)
-    for text, thing in (
-        ("what do you think of OpenAI", "openai"),
-        ("your honest take on deepmind as an employer?", "deepmind"),
-        ("can i do MATS from india?", "india"),
-        ("is the fellowship open to people outside the US and europe", "europ"),
-    ):
-        assert absent_thing(text, vocabulary, (), words) == thing, text
-    for text in (
-        "what do you think about doing a PhD",
-        "what do you think of MATS",
-        "thoughts on cold emailing researchers?",
-        "thoughts on being burnt out after mats?",
-        "can i join a lab from a non-cs background",
-        "can i get into safety from a finance background",
-    ):
-        assert absent_thing(text, vocabulary, (), words) is None, text
-
-
-async def test_an_opinion_of_an_organisation_the_posts_never_name_is_declined(
-    make_careerbot: MakeCareerBot,
-) -> None:
-    bot = make_careerbot(knowledge_dir=REPO_KNOWLEDGE)
-    await assert_declined(bot, "opinion", "what do you think of OpenAI", "can i do MATS from india")
-    await assert_answered(bot, "opinion-in", "what do you think of MATS")
