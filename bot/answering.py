@@ -198,6 +198,7 @@ NOT_SPECIFIC = (
 )
 # ... and a first question that asks about the asker's age besides something they do cover.
 NOT_ON_AGE = "The posts don't speak to age; here is what they say about the rest of your question."
+_NOT_SPECIFIC_OPENING = NOT_SPECIFIC.split("{concept}", 1)[0]
 # "the siloed guy said something about mentors?" and that post never mentions mentors: say so,
 # and quote the posts that do.
 NOT_IN_POST = "“{title}” doesn't mention “{concept}”; here is what the other posts say."
@@ -955,6 +956,9 @@ class Answerer:
             )
         own_text = context.own_text or text
         money = unpriced(own_text, (p.text for p in result.passages))
+        if money is not None or untimed(own_text, (p.text for p in result.passages)):
+            # Declined whole: no note that the posts go on about the question before.
+            notices = [n for n in notices if not n.startswith(_NOT_SPECIFIC_OPENING)]
         if money is not None:
             # "how much does MATS pay?", "do those pay well?": an amount of money is the
             # answer, and no passage found names one; quotes about MATS would be no answer.

@@ -1265,6 +1265,11 @@ async def test_a_question_after_an_amount_of_money_is_declined_when_no_post_name
     assert NOT_DISCUSSED.format(concept="pay") in pay.text
     # How much skill is the posts' advice, not an amount of money.
     await assert_answered(bot, "math", "how much math do i need for alignment research?")
+    # A follow-up declined on money says nothing of going on with the question before ("The
+    # posts don't speak to “cut” specifically; here is more…" came first).
+    await bot.answer(Question("where do i even start in alignment?", "u", "cut", "slack"))
+    cut = await bot.answer(Question("what about a pay cut, is that normal?", "u", "cut", "slack"))
+    assert not cut.covered and not cut.citations and not cut.notices, (cut.notices, cut.text)
 
 
 async def test_an_amount_of_time_is_declined_when_no_post_states_one(
