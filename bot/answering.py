@@ -930,7 +930,12 @@ class Answerer:
                 result, query = in_plain_words, plain
         if (
             not result.covered
-            and (copes(text) or seeks_reassurance(text) or bool(named))
+            and (
+                copes(text)
+                or seeks_reassurance(text)
+                or bool(named)
+                or (not context.is_follow_up and says_non_technical(text))
+            )
             and result.best_similarity >= COPING_MIN_SIMILARITY
             and result.best_keyword >= COPING_MIN_KEYWORD
         ):
@@ -1402,7 +1407,10 @@ class Answerer:
         if holder is None:
             return []
         flat = " ".join(quote.split())
-        found = pick_quotes(quote, [holder], self.embedder, 3, message=quote)
+        # Among every window the passage offers: the quote may not be one the composer would
+        # choose again ("Continue applying… Repeat until you have a job that you like." loses
+        # to its first sentence alone, and "the second one?" was declined).
+        found = pick_quotes(quote, [holder], self.embedder, 3, message=quote, rank_only=True)
         return [s for s in found if " ".join(s.text.split()) == flat][:1]
 
     def _lists_in(self, passages: Sequence[Passage], lead: str = "") -> list[Span]:

@@ -290,7 +290,8 @@ _SELF_DESCRIPTION = re.compile(
 # "as a …" names a person only by an agent noun ("as an accountant", not "as a visa route").
 _AGENT = r"(?:[a-z-]*(?:er|or|ist|ian|ant|ent|ee)|nurse|grad|dev|phd|(?-i:[A-Z]{2,4}))s?"
 _BACKGROUND = re.compile(
-    r"(?:^|(?<=[.!?(]))\s*(?P<here>[\w/ -]{2,30}?)\s+(?:here|grad|graduate|student|major)"
+    r"(?:^|(?<=[.!?(]))\s*(?P<here>[\w/ -]{2,30}?)\s+(?:here|grad|graduate|student|major|"
+    r"background)"
     r"\s*(?=[.,;:!)(]|$)|"
     rf"\bas an?\s+(?P<role>(?:[\w/-]+\s+){{0,3}}{_AGENT})\s*(?=[.,;:!?()]|\b(?:and|but|so|"
     r"with|who|how|what|where|can|could|should|would|do|does|is|am|i|my)\b|$)|"

@@ -1473,6 +1473,18 @@ async def test_a_non_technical_asker_is_quoted_the_posts_other_paths(
         )
 
 
+def test_a_quote_shown_is_found_again_though_the_composer_would_pick_less_of_it(
+    make_careerbot: MakeCareerBot,
+) -> None:
+    # "the second one?" was declined: picked again, the item lost to its first sentence alone.
+    quote = (
+        "Continue applying and aiming for bigger opportunities as your accomplishments grow. "
+        "Repeat until you have a job that you like."
+    )
+    core = make_careerbot(knowledge_dir=REPO_KNOWLEDGE).answerer
+    assert [s.text for s in core._quoted_again(quote)] == [quote]
+
+
 async def test_the_first_one_when_its_paragraph_ends_there_is_shown_whole_with_a_note(
     make_careerbot: MakeCareerBot,
 ) -> None:

@@ -662,6 +662,10 @@ async def test_the_askers_line_of_work_put_in_other_ways_is_who_asks_not_what(
         "product manager at a fintech, 34. how can PMs contribute to AI safety?",
         "I am 41, chartered accountant. Can persons like me do something or it is only for "
         "young IIT type people?",
+        # Declined on "nursing background"; and "can I help at all?" was too vague for the
+        # gate, though the posts' other paths answer a marketer.
+        "nursing background, 30s. could I do governance or policy stuff?",
+        "marketing person here. can I help at all?",
     )
 
 
