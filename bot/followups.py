@@ -313,7 +313,7 @@ _STEP = re.compile(
     r"steps?|where (?:do|should|would|can) i (?:even |actually )?(?:start|begin)|"
     r"what(?:['’]?s| is| would be| should be)\s+the\s+(?:one|first|single|1st)\s+thing\s+"
     r"(?:(?:i|to)\s+)?(?:(?:should|could|must|can)\s+)?(?:do|start with|try)(?:\s+first)?|"
-    r"(?:the\s+)?(?:first|next|1st) (?:step|thing)(?: to do)?)"
+    r"(?:the\s+)?(?:first|next|1st) (?:step|thing)(?: to do)?|how(?: (?:do|would|can) i do that)?)"
     r"(?:\s+(?:then|here|now|exactly|tho|though|for (?:me|that|this)|this (?:week|weekend)|"
     r"today|tomorrow|tonight))*\W*$",
     re.IGNORECASE,

@@ -1375,6 +1375,9 @@ def test_a_step_is_asked_for_as_the_whole_question() -> None:
         # were read as new questions and declined ("don't cover that")
         "what is the one thing i should do first",
         "first step this week?",
+        # a bare "how?" asks how to act on the advice just given
+        "how?",
+        "but how?",
     ):
         ctx = resolve(asked, past, TITLES)
         # "step" names no topic: the search is the question before.
