@@ -396,7 +396,8 @@ NEAR_SENTENCES = 3
 FOLLOW_ROLE_BONUS = 0.15
 _BACK_REFERENCE = re.compile(
     r"\b(at this point|this step|these steps|that step|the above|as above|mentioned above|"
-    r"the previous (?:one|step|point)|the same way|as i said)\b",
+    r"the previous (?:one|step|point)|the same way|as i said|for (?:that|this|the same) reason|"
+    r"such an? \w+)\b",
     re.IGNORECASE,
 )
 # A list item or paragraph that opens on a label naming the lesson it tells ("- How to tackle

@@ -116,6 +116,21 @@ def test_a_quote_never_opens_on_a_reference_back(embedder: CachingEmbeddings) ->
     assert spans[0].text.startswith("Pick one research agenda")
 
 
+def test_a_quote_opening_on_what_it_refers_back_to_ranks_below_one_with_it(
+    embedder: CachingEmbeddings,
+) -> None:
+    # "I’m not saying you can’t do such a program for that reason…" opened a reply alone.
+    text = (
+        "If you’re going to go to a program like SERI MATS, do so because you have a good idea "
+        "of what you want, not just because it’s the thing to do. I’m not saying you can’t do "
+        "such a program for that reason, but it is worth thinking twice about it."
+    )
+    spans = pick_quotes(
+        "is it worth thinking twice before doing a program?", [passage(text)], embedder, 3
+    )
+    assert spans and spans[0].text.startswith("If you’re going to go to a program"), spans
+
+
 def test_tell_me_more_resumes_right_after_the_quote_shown(embedder: CachingEmbeddings) -> None:
     ways = passage(
         "Job boards list most openings. Conference Slacks often share postings too. "
