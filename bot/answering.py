@@ -961,7 +961,8 @@ class Answerer:
             )
         own_text = context.own_text or text
         money = unpriced(own_text, (p.text for p in result.passages))
-        if money is not None or untimed(own_text, (p.text for p in result.passages)):
+        hours = untimed(own_text, (p.text for p in result.passages))
+        if money is not None or hours is not None:
             # Declined whole: no note that the posts go on about the question before.
             notices = [n for n in notices if not n.startswith(_NOT_SPECIFIC_OPENING)]
         if money is not None:
@@ -971,7 +972,6 @@ class Answerer:
             return self._not_covered(
                 query, "extractive", notices, answer_id, concept=money, listed=topics_listed
             )
-        hours = untimed(own_text, (p.text for p in result.passages))
         if hours is not None:
             # "realistically how many hours a week would I need?": a number of hours is the
             # answer, and no passage found states one ("I struggled to put hours in" does not).
